@@ -1,0 +1,23 @@
+/** Codes an {@link IsolateError} can carry. */
+export type IsolateErrorCode =
+  | 'ERR_ISOLATE_BOOT'
+  | 'ERR_ISOLATE_CRASHED'
+  | 'ERR_ISOLATE_CLOSED'
+  | 'ERR_ISOLATE_HANDLER'
+  | 'ERR_ISOLATE_SNAPSHOT'
+  | 'ERR_BUNDLE_INVALID'
+  | 'ERR_BUNDLE_VERSION';
+
+/** The one error class of `@pyworkers/isolate`. `userError` marks faults in the user's worker or input. */
+export class IsolateError extends Error {
+  override readonly name = 'IsolateError';
+  constructor(
+    readonly code: IsolateErrorCode,
+    message: string,
+    options?: { cause?: unknown; userError?: boolean },
+  ) {
+    super(message, options);
+    this.userError = options?.userError ?? false;
+  }
+  readonly userError: boolean;
+}

@@ -1,0 +1,16 @@
+/** Codes a {@link ResolverError} can carry. */
+export type ResolverErrorCode = 'ERR_PYPROJECT' | 'ERR_REQUIREMENT';
+
+/** The one error class of `@pyworkers/resolver`. `userError` marks faults in the user's input. */
+export class ResolverError extends Error {
+  override readonly name = 'ResolverError';
+  readonly userError: boolean;
+  constructor(
+    readonly code: ResolverErrorCode,
+    message: string,
+    options: { cause?: unknown; userError?: boolean } = {},
+  ) {
+    super(message, { cause: options.cause });
+    this.userError = options.userError ?? true;
+  }
+}

@@ -1,0 +1,40 @@
+import { z } from 'zod';
+import { SnapshotError } from './errors.js';
+
+/** A dynamic library loaded into the interpreter when the snapshot was taken. */
+export const loadedLibrarySchema = z.object({
+  path: z.string(),
+  memoryBase: z.number().int().nonnegative(),
+  tableBase: z.number().int().nonnegative(),
+});
+
+/** Metadata stored in every snapshot container, validated on decode. */
+export const snapshotMetaSchema = z.object({
+  pyodideVersion: z.string().min(1),
+  pyodideBuildId: z.string().min(1),
+  pythonVersion: z.string().min(1),
+  kind: z.enum(['baseline', 'dedicated']),
+  heapSize: z.number().int().nonnegative(),
+  pageSize: z.number().int().positive(),
+  hashSeed: z.number().int().nonnegative().nullable(),
+  importedModules: z.array(z.string()),
+  loadedLibraries: z.array(loadedLibrarySchema),
+  /** Pyodide's JS-reference table (`hiwireKeys`/`immortalKeys`) needed on restore. */
+  jsRefs: z.record(z.string(), z.unknown()),
+  app: z.record(z.string(), z.unknown()),
+});
+
+/** Metadata of a snapshot. */
+export type SnapshotMeta = z.infer<typeof snapshotMetaSchema>;
+
+/** Parses untrusted metadata, turning a zod failure into a readable {@link SnapshotError}. */
+export function parseSnapshotMeta(value: unknown): SnapshotMeta {
+  const result = snapshotMetaSchema.safeParse(value);
+  if (!result.success) {
+    const issues = result.error.issues
+      .map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`)
+      .join('; ');
+    throw new SnapshotError('ERR_SNAPSHOT_META', `snapshot metadata is invalid: ${issues}`);
+  }
+  return result.data;
+}

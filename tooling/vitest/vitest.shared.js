@@ -1,0 +1,19 @@
+// Plain JS (not TS): vitest loads configs of linked workspace packages without transpiling them.
+import { defineConfig } from 'vitest/config';
+
+/**
+ * Shared vitest config: tests import sibling packages from `src/` through the `source`
+ * export condition, so nobody has to build before testing.
+ * @param {{ testTimeout?: number }} [options]
+ */
+export function vitestConfig(options = {}) {
+  return defineConfig({
+    resolve: { conditions: ['source'] },
+    ssr: { resolve: { conditions: ['source'], externalConditions: ['source'] } },
+    test: {
+      include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
+      testTimeout: options.testTimeout ?? 10_000,
+      hookTimeout: options.testTimeout ?? 10_000,
+    },
+  });
+}
