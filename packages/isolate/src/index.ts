@@ -1,13 +1,13 @@
 // Isolates
 
-// Build
 export {
-  type BuildInput,
-  type BuildOptions,
-  buildBundle,
-  PYODIDE_VERSION,
-  SDK_VERSION,
-} from './build.js';
+  type BaselineOptions,
+  baselinePath,
+  loadBaseline,
+  makeBaselineSnapshot,
+} from './baseline.js';
+// Build and snapshots
+export { type BuildInput, type BuildOptions, buildBundle } from './build.js';
 // Bundles
 export {
   BUNDLE_FORMAT_VERSION,
@@ -19,10 +19,16 @@ export {
 } from './bundle.js';
 // Errors and logging
 export { IsolateError, type IsolateErrorCode } from './errors.js';
+export { cacheDir } from './internal/cache-dir.js';
+export type { MemoryReport } from './internal/protocol.js';
 export {
   Isolate,
+  type IsolateBoot,
   type IsolateOptions,
   type IsolateRequest,
   type IsolateResponse,
 } from './isolate.js';
+export { IsolateLauncher, type LauncherOptions, type LauncherStats } from './launcher.js';
+export { DEFAULT_LIMITS, type IsolateLimits } from './limits.js';
 export { type Logger, silentLogger } from './logger.js';
+export { PYODIDE_LOCK_FILE, PYODIDE_VERSION, SDK_VERSION } from './version.js';

@@ -1,16 +1,9 @@
 // Runs inside a worker_thread: one V8 isolate with one Pyodide interpreter.
 import { parentPort } from 'node:worker_threads';
-import { loadPyodide, type PyodideAPI } from 'pyodide';
-import type {
-  FromWorker,
-  InitMessage,
-  RequestMessage,
-  ToWorker,
-  WorkerFile,
-} from '../internal/protocol.js';
-
-const SDK_DIR = '/lib/pyworkers';
-const WORKER_DIR = '/session/worker';
+import type { PyodideAPI } from 'pyodide';
+import type { FromWorker, InitMessage, RequestMessage, ToWorker } from '../internal/protocol.js';
+import { adopt, type Booted, boot } from './boot.js';
+import { memoryLimitHit, memoryReport } from './pyodide-internals.js';
 
 const port = parentPort;
 if (!port) throw new TypeError('isolate-worker must run inside a worker_thread');
@@ -19,55 +12,38 @@ function post(msg: FromWorker, transfer: ArrayBuffer[] = []): void {
   port!.postMessage(msg, transfer);
 }
 
-function writeFiles(py: PyodideAPI, root: string, files: WorkerFile[]): void {
-  for (const f of files) {
-    const full = `${root}/${f.path}`;
-    py.FS.mkdirTree(full.slice(0, full.lastIndexOf('/')));
-    py.FS.writeFile(full, f.bytes);
-  }
-}
-
 interface PyProxyLike {
   toJs(opts?: object): unknown;
   destroy(): void;
 }
 
+let booted: Booted | undefined;
 let pyodide: PyodideAPI | undefined;
 let handle: ((...args: unknown[]) => Promise<PyProxyLike>) | undefined;
 
+function serving(b: Booted | undefined): void {
+  booted = b;
+  pyodide = b?.pyodide;
+  handle = undefined;
+}
+
 async function init(msg: InitMessage): Promise<void> {
-  const t0 = performance.now();
-  const restored = msg.mode === 'serve' && msg.snapshot !== undefined;
-  pyodide = await loadPyodide({
-    ...(msg.mode === 'snapshot' ? { _makeSnapshot: true } : {}),
-    ...(restored ? { _loadSnapshot: msg.snapshot } : {}),
-    stdout: (line: string) => post({ type: 'log', stream: 'stdout', line }),
-    stderr: (line: string) => post({ type: 'log', stream: 'stderr', line }),
-  });
-  // The file system is not part of a memory snapshot: put the files back after every restore.
-  writeFiles(pyodide, SDK_DIR, msg.sdkFiles);
-  writeFiles(pyodide, WORKER_DIR, msg.files);
-  if (!restored) {
-    pyodide.runPython(
-      `import sys\nsys.path[:0] = [${JSON.stringify(SDK_DIR)}, ${JSON.stringify(WORKER_DIR)}]\nimport _pyworkers_runtime\n_pyworkers_runtime.load(${JSON.stringify(msg.mainModule)})`,
-    );
+  serving(await boot(msg, post));
+  if (pyodide && msg.mode === 'serve') {
+    handle = pyodide.pyimport('_pyworkers_runtime').handle as typeof handle;
   }
-  if (msg.mode === 'snapshot') {
-    const py = pyodide;
-    const pythonVersion = String(py.runPython('import sys; sys.version.split()[0]'));
-    const modules = py.runPython(
-      'import sys, gc; gc.collect(); sorted(sys.modules)',
-    ) as PyProxyLike;
-    const importedModules = modules.toJs() as string[];
-    modules.destroy();
-    const bytes = py.makeMemorySnapshot();
-    post({ type: 'snapshot', bytes, pythonVersion, importedModules }, [
-      bytes.buffer as ArrayBuffer,
-    ]);
-    return;
+}
+
+function afterRequest(): void {
+  if (!booted) return;
+  if (memoryLimitHit(booted.runtime)) {
+    post({
+      type: 'limit',
+      limit: 'memory',
+      message: `the Python heap tried to grow past ${booted.runtime.memory.limitBytes} bytes`,
+    });
   }
-  handle = pyodide.pyimport('_pyworkers_runtime').handle as typeof handle;
-  post({ type: 'ready', bootMs: performance.now() - t0, restored });
+  post({ type: 'memory', memory: memoryReport(booted.runtime) });
 }
 
 async function request(msg: RequestMessage): Promise<void> {
@@ -88,9 +64,20 @@ async function request(msg: RequestMessage): Promise<void> {
 }
 
 port.on('message', (msg: ToWorker) => {
-  const run = msg.type === 'init' ? init(msg) : request(msg);
+  let run: Promise<void>;
+  if (msg.type === 'init') run = init(msg);
+  else if (msg.type === 'adopt') {
+    run = (async () => {
+      if (!booted) throw new Error('adopt before the isolate was parked');
+      const next = adopt(booted, msg, post);
+      if (next) {
+        serving(next);
+        handle = next.pyodide.pyimport('_pyworkers_runtime').handle as typeof handle;
+      }
+    })();
+  } else run = request(msg).finally(afterRequest);
   run.catch((err: unknown) => {
-    const e = err as { message?: string; type?: string };
+    const e = err as { message?: string; type?: string; userError?: boolean };
     // Python exceptions reach JS as PythonError, whose message is the formatted traceback.
     const isPython =
       (err as { constructor?: { name?: string } })?.constructor?.name === 'PythonError';
@@ -99,7 +86,7 @@ port.on('message', (msg: ToWorker) => {
       ...(msg.type === 'request' ? { id: msg.id } : {}),
       message: String(e?.message ?? err),
       ...(isPython ? { traceback: String(e.message) } : {}),
-      userError: isPython,
+      userError: isPython || e?.userError === true,
     });
   });
 });

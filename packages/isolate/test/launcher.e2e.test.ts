@@ -1,0 +1,92 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  type Bundle,
+  buildBundle,
+  decodeBundle,
+  type Isolate,
+  IsolateLauncher,
+} from '../src/index.js';
+
+const enc = new TextEncoder();
+const dec = new TextDecoder();
+
+const entry = `
+import json, os, random, secrets, time, uuid
+from workers import Response
+
+BUILT_AT = time.monotonic()
+
+async def on_fetch(request, env):
+    if request.url.endswith("/files"):
+        with open(os.path.join(os.path.dirname(__file__), "data", "greeting.txt")) as f:
+            text = f.read()
+        try:
+            open(__file__, "a")
+            writable = True
+        except OSError as e:
+            writable = e.errno
+        return Response(json.dumps({"text": text, "writable": writable}))
+    now = time.monotonic()
+    return Response(json.dumps({
+        "random": random.random(),
+        "secrets": secrets.token_hex(8),
+        "uuid": str(uuid.uuid4()),
+        "urandom": os.urandom(8).hex(),
+        "hash": hash("abc"),
+        "monotonic_ok": now >= BUILT_AT,
+        "mono": now,
+    }))
+`;
+
+const files = new Map([
+  ['entry.py', enc.encode(entry)],
+  ['data/greeting.txt', enc.encode('hello from the bundle')],
+]);
+
+let bundle: Bundle;
+const launcher = new IsolateLauncher({ poolSize: 2 });
+const isolates: Isolate[] = [];
+
+beforeAll(async () => {
+  bundle = decodeBundle(await buildBundle({ name: 'probe', mainModule: 'entry', files, vars: {} }));
+  await launcher.warm();
+});
+afterAll(async () => {
+  await Promise.all(isolates.map((i) => i.close()));
+  await launcher.close();
+});
+
+const get = async (iso: Isolate, path = '/') => {
+  const res = await iso.fetch({
+    method: 'GET',
+    url: `http://127.0.0.1${path}`,
+    headers: [],
+    body: new Uint8Array(),
+  });
+  expect(res.status).toBe(200);
+  return JSON.parse(dec.decode(res.body));
+};
+
+describe('IsolateLauncher', () => {
+  it('swaps the snapshot into parked isolates, each with fresh entropy', async () => {
+    const a = await launcher.start(bundle);
+    const b = await launcher.start(bundle);
+    isolates.push(a, b);
+    expect(a.swapped).toBe(true);
+    expect(b.swapped).toBe(true);
+    const [ra, rb] = [await get(a), await get(b)];
+    for (const key of ['random', 'secrets', 'uuid', 'urandom'])
+      expect(ra[key]).not.toEqual(rb[key]);
+    expect(ra.hash).toBe(rb.hash);
+    expect(ra.monotonic_ok && rb.monotonic_ok).toBe(true);
+    expect(launcher.stats().swaps).toBe(2);
+  });
+
+  it('mounts the bundle files read-only', async () => {
+    const iso = isolates[0]!;
+    const r = await get(iso, '/files');
+    expect(r.text).toBe('hello from the bundle');
+    // EACCES (the files are mode 0444) or EROFS: either way the write is refused.
+    expect([2, 69]).toContain(r.writable);
+  });
+});
