@@ -24,6 +24,8 @@ export interface LauncherOptions {
   limits?: Partial<IsolateLimits>;
   /** Baseline cache directory (default: `PYWORKERS_CACHE_DIR` or the user cache dir). */
   cacheDir?: string;
+  /** @internal Python each parked isolate runs before parking (tests provoke swap conflicts with it). */
+  parkedWarmup?: string;
 }
 
 /** Counters of a launcher. */
@@ -62,6 +64,7 @@ export class IsolateLauncher {
   private readonly logger: Logger;
   private readonly limits: IsolateLimits;
   private readonly baseline: BaselineOptions;
+  private readonly warmup: string | undefined;
   private readonly pool: Parked[] = [];
   private readonly counters = { swaps: 0, freshStarts: 0, fallbacks: 0 };
   private closed = false;
@@ -70,6 +73,7 @@ export class IsolateLauncher {
     this.poolSize = Math.max(0, options.poolSize ?? 1);
     this.logger = options.logger ?? silentLogger;
     this.limits = resolveLimits(options.limits);
+    this.warmup = options.parkedWarmup;
     this.baseline = {
       logger: this.logger,
       ...(options.cacheDir ? { cacheDir: options.cacheDir } : {}),
@@ -217,6 +221,7 @@ export class IsolateLauncher {
           assets,
           image: baseline.image,
           limits: { memoryBytes: this.limits.memoryBytes },
+          ...(this.warmup ? { warmup: this.warmup } : {}),
         },
         this.logger,
         (msg) => entry.route(msg),

@@ -1,8 +1,10 @@
+import { decodeSnapshot, encodeSnapshot } from '@pyworkers/snapshot';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   type Bundle,
   buildBundle,
   decodeBundle,
+  encodeBundle,
   type Isolate,
   IsolateLauncher,
 } from '../src/index.js';
@@ -88,5 +90,33 @@ describe('IsolateLauncher', () => {
     expect(r.text).toBe('hello from the bundle');
     // EACCES (the files are mode 0444) or EROFS: either way the write is refused.
     expect([2, 69]).toContain(r.writable);
+  });
+});
+
+describe('IsolateLauncher fallback', () => {
+  it('boots a fresh isolate when the parked one cannot take the snapshot', async () => {
+    // The parked isolate interns a JS string; the snapshot claims another one in that slot.
+    const conflicted = new IsolateLauncher({
+      poolSize: 1,
+      parkedWarmup: 'import js\nawait js.Promise.resolve(1)',
+    });
+    try {
+      await conflicted.warm();
+      const { meta, heap } = decodeSnapshot(bundle.snapshot!);
+      const snapshot = encodeSnapshot(heap, {
+        ...meta,
+        jsRefs: { ...meta.jsRefs, immortalKeys: ['pyworkers-test-conflict'] },
+      });
+      const { files: _f, snapshot: _s, ...manifest } = bundle.manifest;
+      const tampered = decodeBundle(encodeBundle({ manifest, files: bundle.files, snapshot }));
+      const iso = await conflicted.start(tampered);
+      isolates.push(iso);
+      expect(iso.swapped).toBe(false);
+      expect(iso.restored).toBe(true);
+      expect(conflicted.stats()).toMatchObject({ swaps: 0, fallbacks: 1, freshStarts: 1 });
+      expect((await get(iso)).monotonic_ok).toBe(true);
+    } finally {
+      await conflicted.close();
+    }
   });
 });

@@ -63,6 +63,8 @@ export interface InitMessage {
   /** Bytes of OS entropy the top level may draw at build time (snapshot mode). */
   entropyBudget?: number;
   limits: WorkerLimits;
+  /** Python run (async) before parking. Test hook: lets a test intern JS strings in a parked isolate. */
+  warmup?: string;
 }
 
 /** Turns a parked isolate into worker `name`: swap its heap in place, once. */

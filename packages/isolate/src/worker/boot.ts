@@ -142,6 +142,7 @@ export async function boot(msg: InitMessage, post: Post): Promise<Booted | undef
     return undefined;
   }
   if (msg.mode === 'park') {
+    if (msg.warmup) await rt.py.runPythonAsync(msg.warmup);
     post({ type: 'parked', bootMs: performance.now() - t0 });
     return { runtime: rt, pyodide: rt.py };
   }
