@@ -39,17 +39,25 @@ def end_top_level():
 
 
 def prepare_snapshot():
-    """Close files the top level left open (they would be stale after a restore) and collect."""
-    keep = {id(f) for f in (sys.stdin, sys.stdout, sys.stderr, sys.__stdin__, sys.__stdout__, sys.__stderr__)}
+    """Close files the top level left open (stale after a restore: the FS is not in the snapshot).
+
+    Only objects on a real file descriptor above 2 count; in-memory buffers (``io.StringIO``,
+    ``io.BytesIO``) and the standard streams (with the buffers under them) stay as they are.
+    """
     closed = []
     for obj in gc.get_objects():
-        if isinstance(obj, io.IOBase) and id(obj) not in keep:
-            try:
-                if not obj.closed:
-                    closed.append(str(getattr(obj, "name", repr(obj))))
-                    obj.close()
-            except Exception:  # a half-built or broken file object: nothing to close
-                pass
+        if not isinstance(obj, io.IOBase):
+            continue
+        try:
+            if obj.closed or obj.fileno() <= 2:
+                continue
+        except (OSError, ValueError, AttributeError):  # no descriptor: an in-memory buffer
+            continue
+        closed.append(str(getattr(obj, "name", repr(obj))))
+        try:
+            obj.close()
+        except OSError:
+            pass
     gc.collect()
     return closed
 

@@ -46,6 +46,20 @@ interface Parked {
   ready: Promise<void>;
   route: (msg: FromWorker) => void;
   parked: boolean;
+  /** Where the isolate's output goes: the launcher's logger until it adopts a worker. */
+  logger: Logger;
+  name: string;
+}
+
+/** A logger that forwards to whatever `entry` holds now, tagging lines with its worker name. */
+function forwarding(entry: Pick<Parked, 'logger' | 'name'>): Logger {
+  const tag = (obj: object) => ({ ...obj, worker: entry.name });
+  return {
+    debug: (obj, msg) => entry.logger.debug(tag(obj), msg),
+    info: (obj, msg) => entry.logger.info(tag(obj), msg),
+    warn: (obj, msg) => entry.logger.warn(tag(obj), msg),
+    error: (obj, msg) => entry.logger.error(tag(obj), msg),
+  };
 }
 
 /**
@@ -162,6 +176,8 @@ export class IsolateLauncher {
     const answer = new Promise<FromWorker>((resolve) => {
       parked.route = resolve;
     });
+    parked.logger = logger;
+    parked.name = bundle.name;
     parked.worker.postMessage({
       type: 'adopt',
       name: bundle.name,
@@ -206,6 +222,8 @@ export class IsolateLauncher {
       ready: Promise.resolve(),
       route: () => {},
       parked: false,
+      logger: this.logger,
+      name: '(parked)',
     };
     entry.ready = (async () => {
       const [assets, baseline] = await Promise.all([bootAssets(), loadBaseline(this.baseline)]);
@@ -223,7 +241,7 @@ export class IsolateLauncher {
           limits: { memoryBytes: this.limits.memoryBytes },
           ...(this.warmup ? { warmup: this.warmup } : {}),
         },
-        this.logger,
+        forwarding(entry),
         (msg) => entry.route(msg),
         this.limits.jsHeapMb,
       );

@@ -17,8 +17,12 @@ import json, os, random, secrets, time, uuid
 from workers import Response
 
 BUILT_AT = time.monotonic()
+LEFT_OPEN = open("/tmp/left-open.txt", "w")
 
 async def on_fetch(request, env):
+    if request.url.endswith("/print"):
+        print("printed by the handler")
+        return Response(json.dumps({"left_open_closed": LEFT_OPEN.closed}))
     if request.url.endswith("/files"):
         with open(os.path.join(os.path.dirname(__file__), "data", "greeting.txt")) as f:
             text = f.read()
@@ -90,6 +94,20 @@ describe('IsolateLauncher', () => {
     expect(r.text).toBe('hello from the bundle');
     // EACCES (the files are mode 0444) or EROFS: either way the write is refused.
     expect([2, 69]).toContain(r.writable);
+  });
+
+  it('closed files the top level left open, and print() reaches the logger', async () => {
+    const lines: string[] = [];
+    const logger = {
+      debug() {},
+      info: (_o: object, m?: string) => lines.push(String(m)),
+      warn() {},
+      error() {},
+    };
+    const iso = await launcher.start(bundle, { logger });
+    isolates.push(iso);
+    expect((await get(iso, '/print')).left_open_closed).toBe(true);
+    expect(lines).toContain('printed by the handler');
   });
 });
 
