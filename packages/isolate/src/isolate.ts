@@ -44,6 +44,8 @@ export interface IsolateBoot {
   restored: boolean;
   /** Took the snapshot's heap in place in a parked isolate (the fast cold start). */
   swapped: boolean;
+  /** Milliseconds per phase inside the worker (swap: queued, swap, mount, reseed). */
+  phases: Record<string, number>;
 }
 
 /**
@@ -61,6 +63,7 @@ export class Isolate {
   readonly bootMs: number;
   readonly restored: boolean;
   readonly swapped: boolean;
+  readonly bootPhases: Record<string, number>;
 
   /** @internal Isolates are made by {@link Isolate.start} or an {@link IsolateLauncher}. */
   constructor(
@@ -73,6 +76,7 @@ export class Isolate {
     this.bootMs = boot.bootMs;
     this.restored = boot.restored;
     this.swapped = boot.swapped;
+    this.bootPhases = boot.phases;
     this.lastMemory = boot.memory;
     worker.on('error', (err: Error & { code?: string }) => {
       const oom = err.code === 'ERR_WORKER_OUT_OF_MEMORY';

@@ -75,6 +75,8 @@ export interface AdoptMessage {
   files: MountSet;
   sdkFiles: MountSet;
   image: HeapImage;
+  /** `performance.timeOrigin + performance.now()` when the parent posted this message. */
+  sentAt: number;
 }
 
 export interface RequestMessage {
@@ -90,7 +92,15 @@ export interface RequestMessage {
 export type ToWorker = InitMessage | AdoptMessage | RequestMessage;
 
 export type FromWorker =
-  | { type: 'ready'; bootMs: number; restored: boolean; swapped: boolean; memory: MemoryReport }
+  | {
+      type: 'ready';
+      bootMs: number;
+      restored: boolean;
+      swapped: boolean;
+      memory: MemoryReport;
+      /** Milliseconds per boot phase, measured inside the worker. */
+      phases: Record<string, number>;
+    }
   | { type: 'parked'; bootMs: number }
   | {
       type: 'snapshot';

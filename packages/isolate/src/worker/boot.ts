@@ -106,6 +106,27 @@ function unrestorableMessage(rt: Runtime, objects: unknown[], worker: string): s
   );
 }
 
+/**
+ * Runs the paths a cold start takes (Web Crypto's lazy setup behind `getentropy`, Python <-> JS
+ * conversions, awaiting a coroutine from JS) so V8 has compiled them before the first request:
+ * parked isolates do it before parking (their JS realm survives the swap), builds right after
+ * restoring the baseline. Awaiting interns one JS string (Pyodide's borrowed-proxy message);
+ * doing it in both places keeps a parked isolate's interned strings a prefix of every snapshot's.
+ */
+async function warmUp(rt: Runtime): Promise<void> {
+  crypto.getRandomValues(new Uint8Array(16));
+  const env = rt.py.toPy({ WARM: 'up' }) as PyProxyLike;
+  const fn = rt.py.runPython(
+    'async def _pyworkers_warm_up(env):\n    import asyncio, os\n    await asyncio.sleep(0)\n    return [len(os.urandom(8)), "warm", b"up"]\n_pyworkers_warm_up',
+  ) as PyProxyLike & ((env: unknown) => Promise<PyProxyLike>);
+  const out = await fn(env);
+  out.toJs({ create_pyproxies: false });
+  out.destroy();
+  fn.destroy();
+  env.destroy();
+  rt.py.runPython('del _pyworkers_warm_up');
+}
+
 /** Boots per `msg.mode`; posts `ready`, `parked`, or `snapshot`. */
 export async function boot(msg: InitMessage, post: Post): Promise<Booted | undefined> {
   const t0 = performance.now();
@@ -138,10 +159,12 @@ export async function boot(msg: InitMessage, post: Post): Promise<Booted | undef
     return undefined;
   }
   if (msg.mode === 'snapshot') {
+    await warmUp(rt);
     await buildSnapshot(rt, msg, post);
     return undefined;
   }
   if (msg.mode === 'park') {
+    await warmUp(rt);
     if (msg.warmup) await rt.py.runPythonAsync(msg.warmup);
     post({ type: 'parked', bootMs: performance.now() - t0 });
     return { runtime: rt, pyodide: rt.py };
@@ -160,6 +183,7 @@ export async function boot(msg: InitMessage, post: Post): Promise<Booted | undef
     restored: msg.image !== undefined,
     swapped: false,
     memory: memoryReport(rt),
+    phases: {},
   });
   return { runtime: rt, pyodide: rt.py };
 }
@@ -167,6 +191,7 @@ export async function boot(msg: InitMessage, post: Post): Promise<Booted | undef
 /** Swaps a parked interpreter into worker `msg.name`; posts `ready` or `swap-refused`. */
 export function adopt(current: Booted, msg: AdoptMessage, post: Post): Booted | undefined {
   const t0 = performance.now();
+  const queued = performance.timeOrigin + t0 - msg.sentAt;
   const rt = current.runtime;
   let pyodide: PyodideAPI;
   try {
@@ -178,15 +203,19 @@ export function adopt(current: Booted, msg: AdoptMessage, post: Post): Booted | 
     }
     throw err;
   }
+  const t1 = performance.now();
   rt.py = pyodide;
   mountFiles(rt, msg.sdkFiles, msg.files);
+  const t2 = performance.now();
   afterRestore(rt, msg.image);
+  const t3 = performance.now();
   post({
     type: 'ready',
-    bootMs: performance.now() - t0,
+    bootMs: t3 - t0,
     restored: true,
     swapped: true,
     memory: memoryReport(rt),
+    phases: { queued, swap: t1 - t0, mount: t2 - t1, reseed: t3 - t2 },
   });
   return { runtime: rt, pyodide };
 }
