@@ -134,7 +134,10 @@ async function ours(start: () => Promise<IsolateT>): Promise<number> {
       'ready (parent)': t1 - t0,
       'first request': ms - (t1 - t0),
     };
-    for (const [k, v] of Object.entries(record)) (phases[k] ??= []).push(v);
+    for (const [k, v] of Object.entries(record)) {
+      phases[k] ??= [];
+      phases[k].push(v);
+    }
   }
   if (new TextDecoder().decode(res.body) !== 'hello') throw new Error('unexpected body');
   await iso.close();
