@@ -52,7 +52,8 @@ export function pyodideMarkerEnvironment(info: PyodideLockInfo): MarkerEnvironme
 }
 
 type Node =
-  | { kind: 'or' | 'and'; left: Node; right: Node }
+  | { kind: 'or'; left: Node; right: Node }
+  | { kind: 'and'; left: Node; right: Node }
   | { kind: 'cmp'; left: Operand; op: string; right: Operand };
 type Operand = { variable: string } | { literal: string };
 
