@@ -213,7 +213,7 @@ async function main(): Promise<void> {
     `\nWarm request round trip (hello, 500 requests): p50 ${median(warm).toFixed(3)} ms, p99 ${p(warm, 0.99).toFixed(3)} ms`,
   );
   console.log(
-    `Isolate-reported memory (hello): ${(warmIso.memoryBytes / 2 ** 20).toFixed(1)} MiB (wasm heap + V8 heap)`,
+    `Isolate-reported memory (hello): ${(warmIso.memoryBytes() / 2 ** 20).toFixed(1)} MiB (wasm heap + V8 heap)`,
   );
   await warmIso.close();
   await launcher.close();

@@ -1,4 +1,4 @@
-// Isolates
+// Public API: isolates and their launcher, builds and baselines, bundles, errors, logging.
 
 export {
   type BaselineOptions,
@@ -6,9 +6,7 @@ export {
   loadBaseline,
   makeBaselineSnapshot,
 } from './baseline.js';
-// Build and snapshots
 export { type BuildInput, type BuildOptions, buildBundle } from './build.js';
-// Bundles
 export {
   BUNDLE_FORMAT_VERSION,
   type Bundle,
@@ -17,7 +15,6 @@ export {
   decodeBundle,
   encodeBundle,
 } from './bundle.js';
-// Errors and logging
 export { IsolateError, type IsolateErrorCode } from './errors.js';
 export { cacheDir } from './internal/cache-dir.js';
 export type { MemoryReport } from './internal/protocol.js';

@@ -28,6 +28,11 @@ export interface IsolateOptions {
   logger?: Logger;
   /** Request time and memory limits (defaults: {@link DEFAULT_LIMITS}). */
   limits?: Partial<IsolateLimits>;
+  /**
+   * Secrets for the worker's `env`, next to the bundle's `vars` (a secret wins on a name
+   * clash). They reach the isolate after it is restored and are never stored in a bundle.
+   */
+  secrets?: Record<string, string>;
 }
 
 interface Pending {
@@ -72,6 +77,7 @@ export class Isolate {
     private readonly limits: IsolateLimits,
     private readonly logger: Logger,
     boot: IsolateBoot & { memory: MemoryReport },
+    secrets: Record<string, string> = {},
   ) {
     this.bootMs = boot.bootMs;
     this.restored = boot.restored;
@@ -93,6 +99,8 @@ export class Isolate {
     worker.on('exit', () =>
       this.kill(new IsolateError('ERR_ISOLATE_CRASHED', `isolate for ${bundle.name} exited`)),
     );
+    // The env never enters a snapshot: it reaches each isolate once, before any request.
+    worker.postMessage({ type: 'env', env: { ...bundle.vars, ...secrets } } satisfies ToWorker);
   }
 
   /**
@@ -120,7 +128,7 @@ export class Isolate {
   }
 
   /** Total bytes of {@link Isolate.memory}: what a memory budget should count. */
-  get memoryBytes(): number {
+  memoryBytes(): number {
     return this.lastMemory.wasmBytes + this.lastMemory.jsHeapBytes;
   }
 
@@ -144,12 +152,7 @@ export class Isolate {
         this.kill(err);
       }, this.limits.requestTimeoutMs);
       this.pending.set(id, { resolve, reject, timer });
-      this.worker.postMessage({
-        type: 'request',
-        id,
-        ...request,
-        env: this.bundle.vars,
-      } satisfies ToWorker);
+      this.worker.postMessage({ type: 'request', id, ...request } satisfies ToWorker);
     });
   }
 
@@ -242,9 +245,13 @@ export async function startFresh(
       { userError: ready.type === 'error' && ready.userError },
     );
   }
-  isolate = new Isolate(worker, bundle, limits, logger, {
-    ...ready,
-    bootMs: performance.now() - t0,
-  });
+  isolate = new Isolate(
+    worker,
+    bundle,
+    limits,
+    logger,
+    { ...ready, bootMs: performance.now() - t0 },
+    options.secrets,
+  );
   return isolate;
 }

@@ -121,7 +121,10 @@ export class IsolateLauncher {
    * An isolate running `bundle`, ready for requests: swapped into a parked isolate when one is
    * available (or about to be), else booted fresh from the snapshot.
    */
-  async start(bundle: Bundle, options: Pick<IsolateOptions, 'logger'> = {}): Promise<Isolate> {
+  async start(
+    bundle: Bundle,
+    options: Pick<IsolateOptions, 'logger' | 'secrets'> = {},
+  ): Promise<Isolate> {
     if (this.closed) {
       throw new IsolateError('ERR_ISOLATE_CLOSED', 'the isolate launcher is closed');
     }
@@ -129,14 +132,18 @@ export class IsolateLauncher {
     const logger = options.logger ?? this.logger;
     const fresh = (): Promise<Isolate> => {
       this.counters.freshStarts++;
-      return startFresh(prepared, { logger, limits: this.limits });
+      return startFresh(prepared, {
+        logger,
+        limits: this.limits,
+        ...(options.secrets ? { secrets: options.secrets } : {}),
+      });
     };
     if (!prepared.image || this.poolSize === 0) return fresh();
     const parked = await this.claim();
     this.refillSoon();
     if (!parked) return fresh();
     try {
-      const isolate = await this.adopt(parked, prepared, logger);
+      const isolate = await this.adopt(parked, prepared, logger, options.secrets);
       if (isolate) {
         this.counters.swaps++;
         return isolate;
@@ -147,6 +154,14 @@ export class IsolateLauncher {
     }
     this.counters.fallbacks++;
     return fresh();
+  }
+
+  /** Same as {@link IsolateLauncher.start}: the shape `createRouter({ launcher })` expects. */
+  launch(
+    bundle: Bundle,
+    options: Pick<IsolateOptions, 'logger' | 'secrets'> = {},
+  ): Promise<Isolate> {
+    return this.start(bundle, options);
   }
 
   /** Terminates the parked isolates. Isolates already started stay up (close them yourself). */
@@ -179,6 +194,7 @@ export class IsolateLauncher {
     parked: Parked,
     bundle: PreparedBundle,
     logger: Logger,
+    secrets?: Record<string, string>,
   ): Promise<Isolate | undefined> {
     const t0 = performance.now();
     const image = bundle.image!;
@@ -208,10 +224,14 @@ export class IsolateLauncher {
         `swapping ${bundle.name} into a parked isolate failed: ${msg.type === 'error' ? msg.message : msg.type}`,
       );
     }
-    const isolate = new Isolate(parked.worker, bundle, this.limits, logger, {
-      ...msg,
-      bootMs: performance.now() - t0,
-    });
+    const isolate = new Isolate(
+      parked.worker,
+      bundle,
+      this.limits,
+      logger,
+      { ...msg, bootMs: performance.now() - t0 },
+      secrets,
+    );
     parked.route = (m) => isolate.onMessage(m);
     return isolate;
   }

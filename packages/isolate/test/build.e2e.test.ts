@@ -34,6 +34,9 @@ describe('building a dedicated snapshot', () => {
 import js
 from js import JSON
 CONFIG = JSON.parse('{"a": 1}')
+
+def on_fetch(request, env):
+    pass
 `);
     expect(err.code).toBe('ERR_ISOLATE_UNRESTORABLE');
     expect(err.userError).toBe(true);
@@ -101,7 +104,12 @@ describe('bad bundles', () => {
       expect.objectContaining({ code: 'ERR_BUNDLE_INVALID' }),
     );
     const good = decodeBundle(
-      await buildBundle({ name: 'bad', mainModule: 'entry', files: files('X = 1\n'), vars: {} }),
+      await buildBundle({
+        name: 'bad',
+        mainModule: 'entry',
+        files: files('def on_fetch(request, env):\n    pass\n'),
+        vars: {},
+      }),
     );
     const { files: _f, snapshot: _s, ...manifest } = good.manifest;
     const corrupt = good.snapshot!.slice();

@@ -86,7 +86,7 @@ describe('limits', () => {
 
   it('terminates an isolate whose Python heap grows past the memory limit', async () => {
     const iso = await start();
-    expect(iso.memoryBytes).toBeGreaterThan(0);
+    expect(iso.memoryBytes()).toBeGreaterThan(0);
     await expect(call(iso, 'hog')).rejects.toMatchObject({ code: 'ERR_ISOLATE_MEMORY_LIMIT' });
     expect(iso.closed).toBe(true);
     expect((await call(await start(), 'ok')).status).toBe(200);

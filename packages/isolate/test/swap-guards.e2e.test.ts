@@ -18,6 +18,9 @@ import {
 const entry = `
 def handler(x):
     return f"dedicated:{x}"
+
+def on_fetch(request, env):
+    pass
 `;
 
 setFlagsFromString('--expose-gc');

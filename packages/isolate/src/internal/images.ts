@@ -20,7 +20,9 @@ export function loadImage(bytes: Uint8Array, source: string): LoadedImage {
   try {
     const { heapBytes } = inspectSnapshot(bytes);
     const into = new Uint8Array(new SharedArrayBuffer(heapBytes));
-    decoded = decodeSnapshot(bytes, { into });
+    // A fresh SharedArrayBuffer is zeroed: zero pages are skipped. The file checksum already
+    // proves every stored byte, so the decoded heap is not hashed a second time.
+    decoded = decodeSnapshot(bytes, { into, intoIsZeroed: true, verify: 'file' });
   } catch (cause) {
     throw new IsolateError(
       'ERR_BUNDLE_INVALID',

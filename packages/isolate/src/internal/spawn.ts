@@ -29,7 +29,11 @@ export function spawnWorker(
     let settled = false;
     worker.on('message', (msg: FromWorker) => {
       if (msg.type === 'log') {
-        logger.info({ worker: init.name, stream: msg.stream }, msg.line);
+        const fields = { worker: init.name, stream: msg.stream };
+        logger[msg.level ?? 'info'](
+          msg.logger ? { ...fields, logger: msg.logger } : fields,
+          msg.line,
+        );
         return;
       }
       if (!settled) {

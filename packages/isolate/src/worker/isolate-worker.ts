@@ -1,66 +1,72 @@
 // Runs inside a worker_thread: one V8 isolate with one Pyodide interpreter.
 import { parentPort } from 'node:worker_threads';
 import type { PyodideAPI } from 'pyodide';
-import type { FromWorker, InitMessage, RequestMessage, ToWorker } from '../internal/protocol.js';
+import type {
+  EnvMessage,
+  FromWorker,
+  InitMessage,
+  RequestMessage,
+  ToWorker,
+} from '../internal/protocol.js';
 import { adopt, type Booted, boot } from './boot.js';
 import { memoryLimitHit, memoryReport } from './pyodide-internals.js';
+import { installHost, type PyHandle, runRequest, setEnv } from './request-bridge.js';
 
 const port = parentPort;
 if (!port) throw new TypeError('isolate-worker must run inside a worker_thread');
+installHost();
 
 function post(msg: FromWorker, transfer: ArrayBuffer[] = []): void {
   port!.postMessage(msg, transfer);
 }
 
-interface PyProxyLike {
-  toJs(opts?: object): unknown;
-  destroy(): void;
-}
-
 let booted: Booted | undefined;
 let pyodide: PyodideAPI | undefined;
-let handle: ((...args: unknown[]) => Promise<PyProxyLike>) | undefined;
+let handle: PyHandle | undefined;
 
-function serving(b: Booted | undefined): void {
+/** Starts serving `b` (a restored or swapped interpreter), or nothing (build modes). */
+function serve(b: Booted | undefined): void {
   booted = b;
   pyodide = b?.pyodide;
-  handle = undefined;
+  handle = pyodide ? (pyodide.pyimport('_pyworkers_runtime').handle as PyHandle) : undefined;
 }
 
 async function init(msg: InitMessage): Promise<void> {
-  serving(await boot(msg, post));
-  if (pyodide && msg.mode === 'serve') {
-    handle = pyodide.pyimport('_pyworkers_runtime').handle as typeof handle;
-  }
+  const b = await boot(msg, post);
+  if (msg.mode === 'serve') serve(b);
+  else booted = b; // parked: serves after `adopt`
 }
 
+let limitReported = false;
+
+/** Reports (once) a heap that hit its limit; the host terminates the isolate. */
+function reportLimits(): void {
+  if (!booted || limitReported || !memoryLimitHit(booted.runtime)) return;
+  limitReported = true;
+  post({
+    type: 'limit',
+    limit: 'memory',
+    message: `the Python heap tried to grow past ${booted.runtime.memory.limitBytes} bytes`,
+  });
+}
+
+/** After each request: limits, then the memory the isolate holds now. */
 function afterRequest(): void {
   if (!booted) return;
-  if (memoryLimitHit(booted.runtime)) {
-    post({
-      type: 'limit',
-      limit: 'memory',
-      message: `the Python heap tried to grow past ${booted.runtime.memory.limitBytes} bytes`,
-    });
-  }
+  reportLimits();
   post({ type: 'memory', memory: memoryReport(booted.runtime) });
 }
 
-async function request(msg: RequestMessage): Promise<void> {
+// Request-side messages: the env (once, before any request) and requests.
+async function request(msg: RequestMessage | EnvMessage): Promise<void> {
   if (!pyodide || !handle) throw new Error('request before init');
-  const env = pyodide.toPy(msg.env);
-  try {
-    const result = await handle(msg.method, msg.url, msg.headers, msg.body, env);
-    const [status, headers, body] = result.toJs({ create_pyproxies: false }) as [
-      number,
-      [string, string][],
-      Uint8Array,
-    ];
-    result.destroy();
-    post({ type: 'response', id: msg.id, status, headers, body }, [body.buffer as ArrayBuffer]);
-  } finally {
-    (env as PyProxyLike).destroy();
+  if (msg.type === 'env') {
+    setEnv(pyodide, msg);
+    return;
   }
+  const { message, transfer } = await runRequest(pyodide, handle, msg);
+  reportLimits(); // before the answer, so the request fails with the limit's error
+  post(message, transfer);
 }
 
 port.on('message', (msg: ToWorker) => {
@@ -70,12 +76,10 @@ port.on('message', (msg: ToWorker) => {
     run = (async () => {
       if (!booted) throw new Error('adopt before the isolate was parked');
       const next = adopt(booted, msg, post);
-      if (next) {
-        serving(next);
-        handle = next.pyodide.pyimport('_pyworkers_runtime').handle as typeof handle;
-      }
+      if (next) serve(next);
     })();
-  } else run = request(msg).finally(afterRequest);
+  } else if (msg.type === 'request') run = request(msg).finally(afterRequest);
+  else run = request(msg);
   run.catch((err: unknown) => {
     const e = err as { message?: string; type?: string; userError?: boolean };
     // Python exceptions reach JS as PythonError, whose message is the formatted traceback.
