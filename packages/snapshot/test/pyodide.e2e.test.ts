@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { loadPyodide } from 'pyodide';
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -9,6 +11,7 @@ import {
   inspectSnapshot,
   type SnapshotMeta,
   snapshotReference,
+  wasmDataImage,
 } from '../src/index.js';
 import { prng, sameBytes } from './fixtures.js';
 import { MUTATIONS, mutate } from './fuzz.js';
@@ -59,6 +62,16 @@ describe('a real Pyodide snapshot', () => {
       expect(info.fileBytes).toBeLessThan(parts.heap.length * 0.6);
       expect(sameBytes(decodeSnapshot(bytes).heap, parts.heap)).toBe(true);
     }
+  });
+
+  it('shares many pages with the Pyodide module data image, a reference every host has', () => {
+    const wasmPath = createRequire(import.meta.url).resolve('pyodide/pyodide.asm.wasm');
+    const image = snapshotReference(wasmDataImage(readFileSync(wasmPath)));
+    const parts = fromPyodideSnapshot(baseline);
+    const bytes = encodeSnapshot(parts.heap, metaOf(parts, 'baseline'), { reference: image });
+    const info = inspectSnapshot(bytes);
+    expect(info.pages.reference).toBeGreaterThan(info.pages.literal / 10);
+    expect(sameBytes(decodeSnapshot(bytes, { reference: image }).heap, parts.heap)).toBe(true);
   });
 
   it('restores from a delta against its baseline and runs the handler', async () => {
