@@ -161,23 +161,33 @@ const localBrotli = encodeSnapshot(handler.heap, metaOf(handler, 'dedicated'), {
   level: 5,
 });
 const pages = Math.ceil(raw / 65536);
-const restore = (bytes: Uint8Array, verify: 'full' | 'file', reference?: SnapshotReference) =>
+const restore = (
+  bytes: Uint8Array,
+  verify: 'full' | 'file' | 'none',
+  reference?: SnapshotReference,
+  into?: () => WasmMemory,
+) =>
   timed(RUNS, () =>
     decodeSnapshot(bytes, {
-      into: new Memory({ initial: pages }),
-      intoIsZeroed: true,
+      into: into ? into() : new Memory({ initial: pages }),
+      intoIsZeroed: !into,
       verify,
       ...(reference ? { reference } : {}),
     }),
   ).ms;
+// A parked instance's memory: already faulted in, holding another heap (zero pages must be written).
+const parked = new Memory({ initial: pages });
+new Uint8Array(parked.buffer).set(base.heap);
 const rows: [string, number][] = [
   ['gunzip of the raw heap (gzip -6, for comparison)', gunzip],
-  ['codec none -> fresh WebAssembly.Memory, verify file', restore(localFull, 'file')],
-  ['codec none -> fresh WebAssembly.Memory, verify full', restore(localFull, 'full')],
+  ['none -> fresh WebAssembly.Memory, verify file', restore(localFull, 'file')],
+  ['none -> fresh WebAssembly.Memory, verify none', restore(localFull, 'none')],
+  ['none -> fresh WebAssembly.Memory, verify full', restore(localFull, 'full')],
   [
-    'codec none delta + baseline -> fresh memory, verify file',
-    restore(localDelta, 'file', baseRef),
+    'none -> parked (faulted-in) memory, verify file',
+    restore(localFull, 'file', undefined, () => parked),
   ],
+  ['none delta + baseline -> fresh memory, verify file', restore(localDelta, 'file', baseRef)],
   ['brotli 5 -> fresh WebAssembly.Memory, verify file', restore(localBrotli, 'file')],
 ];
 table(

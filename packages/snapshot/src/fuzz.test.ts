@@ -15,14 +15,19 @@ const dedicated = derivedHeap(base, 6);
  * Decodes mutated bytes: it must end in a SnapshotError or give back exactly the original heap
  * (a resealed edit of a field that does not change the heap, such as the metadata, is valid).
  */
-function check(bytes: Uint8Array, heap: Uint8Array, reference: Uint8Array | undefined): string {
+function check(
+  bytes: Uint8Array,
+  heap: Uint8Array,
+  reference: Uint8Array | undefined,
+  verify: 'full' | 'none' = 'full',
+): string {
   try {
     inspectSnapshot(bytes);
   } catch (e) {
     if (!(e instanceof SnapshotError)) throw e;
   }
   try {
-    const out = decodeSnapshot(bytes, reference ? { reference } : {});
+    const out = decodeSnapshot(bytes, { verify, ...(reference ? { reference } : {}) });
     if (!sameBytes(out.heap, heap)) return 'WRONG HEAP';
     return 'same heap';
   } catch (e) {
@@ -63,4 +68,12 @@ describe.each(cases)('fuzzing a $name snapshot', ({ codec, heap, reference }) =>
       }
     },
   );
+
+  it.each(MUTATIONS)('%s with verify none never crashes, hangs or over-allocates', (kind) => {
+    const rand = prng(0xf00 + kind.length);
+    for (let i = 0; i < ROUNDS; i++) {
+      const result = check(mutate(bytes, kind, rand), heap, reference, 'none');
+      expect(result, `${kind} round ${i}`).toMatch(/^(ERR_SNAPSHOT_|same heap$|WRONG HEAP$)/);
+    }
+  });
 });
