@@ -109,7 +109,10 @@ describe.skipIf(!hasPip)('differential against pip', () => {
         const platform = pyodidePlatform(pyodideLockInfo());
         const ours: Outcome = await resolve({
           requirements: c.requirements.map(parseRequirement),
-          sources: { sources: resolverSourcesFor(servers[fi]!.url), strategy: 'unsafe-best-match' },
+          sources: {
+            sources: resolverSourcesFor(servers[fi]!.url, join(dir, `cache-${format[0]}`)),
+            strategy: 'unsafe-best-match',
+          },
           platform,
         }).then(
           (r) => ({
