@@ -1,7 +1,19 @@
 // Requirements (PEP 508)
 
+// Sources, downloads and install (index clients, Pyodide's lock, markers, tags, vendoring)
+export {
+  type DownloadedFile,
+  Downloader,
+  type DownloaderOptions,
+  type DownloadItem,
+  defaultCacheDir,
+} from './download.js';
 // Errors
 export { ResolverError, type ResolverErrorCode } from './errors.js';
+export { type CreateSourceOptions, createSource } from './index/create-source.js';
+export { parseHtmlPage, parseJsonPage } from './index/project-page.js';
+export { SIMPLE_ACCEPT, type SimpleIndexOptions, SimpleIndexSource } from './index/simple-index.js';
+export { type WheelDirOptions, WheelDirSource } from './index/wheel-dir.js';
 // Resolving and locking
 export {
   type IndexConfig,
@@ -10,6 +22,7 @@ export {
   PYPI_URL,
   resolveIndexConfig,
 } from './index-config.js';
+export type { Logger } from './internal/logger.js';
 export {
   formatPylock,
   type LockedPackage,
@@ -28,6 +41,23 @@ export {
   uvLockMatches,
   uvLockPreferences,
 } from './lock/uv-lock.js';
+export {
+  evaluateMarker,
+  type MarkerEnvironment,
+  type PyodideLockInfo,
+  parseMarker,
+  pyodideMarkerEnvironment,
+} from './markers.js';
+export type { SyncProgressEvent } from './progress.js';
+export {
+  type PyodideLock,
+  PyodideLockSource,
+  type PyodideLockSourceOptions,
+  type PyodidePackage,
+  parsePyodideLock,
+  pyodideCdnUrl,
+  readPyodideLock,
+} from './pyodide-lock.js';
 // pyproject.toml
 export { type PyprojectDependencies, readPyprojectDependencies } from './pyproject.js';
 export { normalizeName, parseRequirement, type Requirement } from './requirement.js';
@@ -47,3 +77,22 @@ export type {
   SourceSet,
   VersionRejection,
 } from './resolve/types.js';
+export type { CoreMetadata, DistFile, PackageSource, ProjectPage } from './source.js';
+export {
+  createTagPolicy,
+  parseWheelFilename,
+  pyodideTags,
+  type TagCheck,
+  type TagPolicy,
+  type WheelFilename,
+} from './tags.js';
+export {
+  INSTALL_MARKER,
+  type InstallOptions,
+  type InstallResult,
+  type InstallWheel,
+  installWheels,
+  lockedSetHash,
+} from './vendor.js';
+export { openWheel, verifiedFiles, type Wheel } from './wheel/wheel.js';
+export { openZip, type ZipArchive, type ZipEntry, type ZipLimits } from './wheel/zip.js';

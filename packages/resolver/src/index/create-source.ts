@@ -12,6 +12,8 @@ import { WheelDirSource } from './wheel-dir.js';
 export interface CreateSourceOptions {
   name?: string;
   downloader: Downloader;
+  /** Default: the downloader's offline flag. */
+  offline?: boolean;
   logger?: Logger;
   fetch?: typeof globalThis.fetch;
   /** Resolves relative paths (default: the current directory). */
@@ -32,6 +34,7 @@ export function createSource(location: string, options: CreateSourceOptions): Pa
     return new SimpleIndexSource({
       url: location,
       ...common,
+      ...(options.offline !== undefined ? { offline: options.offline } : {}),
       ...(options.logger ? { logger: options.logger } : {}),
       ...(options.fetch ? { fetch: options.fetch } : {}),
     });
