@@ -78,6 +78,8 @@ export type {
   VersionRejection,
 } from './resolve/types.js';
 export type { CoreMetadata, DistFile, PackageSource, ProjectPage } from './source.js';
+// Sync (the one call a CLI needs)
+export { type SyncOptions, type SyncResult, syncProject } from './sync.js';
 export {
   createTagPolicy,
   parseWheelFilename,
