@@ -19,7 +19,8 @@ import { CliError } from './errors.js';
 import { createProgress } from './internal/progress.js';
 import { createCliLogger } from './logger.js';
 
-const commands: Command[] = [
+/** Every command, in the order `--help` lists them. */
+export const commands: Command[] = [
   initCommand,
   addCommand,
   removeCommand,
@@ -121,6 +122,22 @@ function findCommand(argv: string[]): { command: Command | undefined; rest: stri
   return { command: undefined, rest: argv };
 }
 
+/** Levenshtein distance, for "did you mean". */
+function distance(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, k) => k);
+  for (let i = 1; i <= a.length; i++) {
+    const row = [i];
+    for (let j = 1; j <= b.length; j++)
+      row[j] = Math.min(
+        prev[j]! + 1,
+        row[j - 1]! + 1,
+        prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1),
+      );
+    prev = row;
+  }
+  return prev[b.length]!;
+}
+
 function envFlag(names: string[] | undefined): boolean {
   return (names ?? []).some((n) =>
     ['1', 'true', 'yes', 'on'].includes((process.env[n] ?? '').toLowerCase()),
@@ -145,7 +162,7 @@ export async function main(argv: string[]): Promise<number> {
       process.stdout.write(`${help(sub)}\n`);
       return 0;
     }
-    const near = commands.filter((c) => c.name.startsWith(first.slice(0, 2))).map((c) => c.name);
+    const near = commands.filter((c) => distance(c.name, first) <= 2).map((c) => c.name);
     process.stderr.write(
       `${stderrColor.red('error')}: unknown command "${first}"\n  fix:   ${near.length ? `did you mean ${near.join(' or ')}? ` : ''}run \`pyworkers --help\` for the list\n`,
     );

@@ -2,7 +2,13 @@ import { existsSync, statSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import { resolve } from 'node:path';
-import { type Bundle, decodeBundle, type Logger, silentLogger } from '@pyworkers/isolate';
+import {
+  type Bundle,
+  decodeBundle,
+  IsolateError,
+  type Logger,
+  silentLogger,
+} from '@pyworkers/isolate';
 import { createRouter, type Router, type WorkerDefinition } from '@pyworkers/router';
 import { CliError } from '../errors.js';
 import type { Progress } from '../internal/progress.js';
@@ -48,7 +54,17 @@ export function isBundleFile(target: string): boolean {
 }
 
 async function readBundle(path: string): Promise<Bundle> {
-  return decodeBundle(new Uint8Array(await readFile(path)), path);
+  const bytes = new Uint8Array(await readFile(path));
+  try {
+    return decodeBundle(bytes, path);
+  } catch (err) {
+    if (!(err instanceof IsolateError) || !err.userError) throw err;
+    throw new CliError('ERR_PROJECT', err.message, {
+      where: path,
+      hint: 'pass a project directory or a .pwb made by `pyworkers build` with this pyworkers',
+      cause: err,
+    });
+  }
 }
 
 /**
@@ -177,15 +193,15 @@ export const serveCommand = {
     ...listenOptions,
     'max-isolates': {
       type: 'string',
-      default: undefined,
-      description: 'most isolates kept warm at once (default: no cap)',
+      default: 'no cap',
+      description: 'most isolates kept warm at once',
       env: ['PYWORKERS_MAX_ISOLATES'],
       valueName: 'N',
     },
     'memory-budget': {
       type: 'string',
-      default: undefined,
-      description: 'memory budget of the warm isolates (default: no cap)',
+      default: 'no cap',
+      description: 'memory budget of the warm isolates',
       env: ['PYWORKERS_MEMORY_BUDGET'],
       valueName: 'BYTES',
     },

@@ -1,0 +1,261 @@
+// The real binary, end to end: init -> add (from a local index) -> build -> serve -> HTTP, the
+// same for a Cloudflare-layout project, a .pwb bundle served as is, snapshot inspect, and dev
+// (swap without dropping an in-flight request; tracebacks in the user's files).
+
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { request } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type IndexServer, startIndex } from './helpers/index-server.js';
+import { type CliProcess, runCli, startCli } from './helpers/run-cli.js';
+import { buildWheel } from './helpers/wheel.js';
+
+const T = 240_000;
+let root: string;
+let index: IndexServer;
+let app: string;
+let cf: string;
+let bundlePath: string;
+const running: CliProcess[] = [];
+
+async function waitFor<V>(
+  fn: () => Promise<V | undefined>,
+  what: string,
+  ms = 120_000,
+): Promise<V> {
+  const until = Date.now() + ms;
+  for (;;) {
+    const v = await fn().catch(() => undefined);
+    if (v !== undefined) return v;
+    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+beforeAll(async () => {
+  root = mkdtempSync(join(tmpdir(), 'pyw-cli-e2e-'));
+  const tinydep = buildWheel('tinydep', '2.0.0', { 'tinydep/__init__.py': 'VALUE = 42\n' });
+  const tinylib = buildWheel(
+    'tinylib',
+    '1.0.0',
+    {
+      'tinylib/__init__.py':
+        'from tinydep import VALUE\n\n\ndef shout(text):\n    return f"{text.upper()}! ({VALUE})"\n',
+    },
+    ['tinydep>=2'],
+  );
+  index = await startIndex([
+    { project: 'tinydep', ...tinydep },
+    { project: 'tinylib', ...tinylib },
+  ]);
+});
+
+afterAll(async () => {
+  await Promise.all(running.map((p) => p.stop()));
+  await index?.close();
+});
+
+function serve(args: string[]): CliProcess {
+  const p = startCli(['serve', '--port', '0', '--json', ...args], { cwd: root });
+  running.push(p);
+  return p;
+}
+
+describe('pyworkers (the real binary)', () => {
+  it(
+    'init -> add from a local index -> build -> serve -> HTTP',
+    async () => {
+      const init = await runCli(['init', 'app'], { cwd: root });
+      expect(init.stderr).toBe('');
+      expect(init.code).toBe(0);
+      expect(init.stdout).toMatch(/created app \(hello\)/);
+      app = join(root, 'app');
+      for (const f of ['pyproject.toml', 'src/entry.py', '.gitignore'])
+        expect(existsSync(join(app, f))).toBe(true);
+
+      // A comment in the file must survive the edit.
+      const pyproject = readFileSync(join(app, 'pyproject.toml'), 'utf8').replace(
+        'dependencies = []',
+        'dependencies = [] # managed by pyworkers add',
+      );
+      writeFileSync(join(app, 'pyproject.toml'), pyproject);
+      const add = await runCli(['add', 'tinylib>=1', '--index-url', index.url], {
+        cwd: app,
+        env: { PYWORKERS_CACHE_DIR: join(root, 'cache') },
+      });
+      expect(add.stderr).not.toMatch(/error/);
+      expect(add.code).toBe(0);
+      expect(add.stdout).toMatch(/\+ tinylib>=1/);
+      expect(add.stdout).toMatch(/tinydep==2\.0\.0/);
+      const edited = readFileSync(join(app, 'pyproject.toml'), 'utf8');
+      expect(edited).toContain('dependencies = [\n    "tinylib>=1",\n] # managed by pyworkers add');
+      expect(edited.replace(/dependencies = \[[^\]]*\]/, 'dependencies = []')).toBe(pyproject);
+      expect(existsSync(join(app, 'pylock.toml'))).toBe(true);
+      expect(existsSync(join(app, 'python_modules', 'tinylib', '__init__.py'))).toBe(true);
+
+      writeFileSync(
+        join(app, 'src', 'entry.py'),
+        [
+          'import tinylib',
+          'from workers import Response, WorkerEntrypoint',
+          '',
+          'LOUD = tinylib.shout("built")',
+          '',
+          '',
+          'class Default(WorkerEntrypoint):',
+          '    async def fetch(self, request):',
+          '        if request.url.endswith("/boom"):',
+          '            raise ValueError("boom from the worker")',
+          '        return Response(f"{self.env.GREETING} v1 {LOUD}")',
+          '',
+        ].join('\n'),
+      );
+      const build = await runCli(['build', '--json'], { cwd: app });
+      expect(build.code, build.stderr).toBe(0);
+      const result = JSON.parse(build.stdout) as {
+        bundlePath: string;
+        bytes: number;
+        built: boolean;
+        snapshot: { heapBytes: number; pythonVersion: string; importedModules: number };
+      };
+      expect(result.built).toBe(true);
+      expect(result.bundlePath).toBe(join(app, '.pyworkers', 'app.pwb'));
+      expect(result.bytes).toBe(readFileSync(result.bundlePath).length);
+      expect(result.snapshot.heapBytes).toBeGreaterThan(1 << 20);
+      expect(result.snapshot.pythonVersion).toMatch(/^3\.\d+/);
+      bundlePath = result.bundlePath;
+
+      const server = serve(['app']);
+      const { url } = await server.ready;
+      const res = await fetch(`${url}/`);
+      expect(await res.text()).toBe('Hello v1 BUILT! (42)');
+      expect(res.status).toBe(200);
+      await server.stop();
+    },
+    T,
+  );
+
+  it(
+    'runs a Cloudflare project unchanged (wrangler.jsonc, no [tool.pyworkers]) and warns per unsupported key',
+    async () => {
+      cf = join(root, 'cf');
+      mkdirSync(join(cf, 'src'), { recursive: true });
+      writeFileSync(
+        join(cf, 'wrangler.jsonc'),
+        `// A Cloudflare Python Worker
+{
+  "name": "cf-worker",
+  "main": "src/entry.py",
+  "compatibility_date": "2025-11-01",
+  "compatibility_flags": ["python_workers"],
+  "vars": { "GREETING": "hi from wrangler", },
+  "kv_namespaces": [{ "binding": "KV", "id": "abc" }],
+}
+`,
+      );
+      writeFileSync(
+        join(cf, 'pyproject.toml'),
+        '[project]\nname = "cf-worker"\nversion = "0.1.0"\nrequires-python = ">=3.12"\ndependencies = []\n',
+      );
+      writeFileSync(
+        join(cf, 'src', 'entry.py'),
+        'from workers import Response, WorkerEntrypoint\n\n\nclass Default(WorkerEntrypoint):\n    async def fetch(self, request):\n        return Response(self.env.GREETING)\n',
+      );
+      const server = serve(['cf']);
+      const { url, workers } = await server.ready;
+      expect(workers.map((w) => w.name)).toEqual(['cf-worker']);
+      const res = await fetch(`${url}/`);
+      expect(await res.text()).toBe('hi from wrangler');
+      expect(server.stderr()).toContain(
+        `${join(cf, 'wrangler.jsonc')}:8: wrangler.jsonc key "kv_namespaces" is not supported by pyworkers and is ignored`,
+      );
+      await server.stop();
+    },
+    T,
+  );
+
+  it(
+    'serves a .pwb bundle next to a project, each at /<name>/',
+    async () => {
+      const server = serve([bundlePath, 'cf']);
+      const { url, workers } = await server.ready;
+      expect(workers.map((w) => w.name)).toEqual(['app', 'cf-worker']);
+      expect(await (await fetch(`${url}/app/`)).text()).toBe('Hello v1 BUILT! (42)');
+      expect(await (await fetch(`${url}/cf-worker/`)).text()).toBe('hi from wrangler');
+      expect((await fetch(`${url}/elsewhere`)).status).toBe(404);
+      await server.stop();
+    },
+    T,
+  );
+
+  it('snapshot inspect reads a bundle, as text and as JSON', async () => {
+    const text = await runCli(['snapshot', 'inspect', bundlePath]);
+    expect(text.code).toBe(0);
+    expect(text.stdout).toMatch(/worker +app \(main module entry\)/);
+    expect(text.stdout).toMatch(/snapshot +dedicated/);
+    expect(text.stdout).toMatch(/Python 3\.\d+/);
+    const json = await runCli(['snapshot', 'inspect', bundlePath, '--json']);
+    const report = JSON.parse(json.stdout) as {
+      kind: string;
+      bundle: { name: string; files: number };
+      snapshot: { meta: { kind: string; importedModules: string[] } };
+    };
+    expect(report.kind).toBe('bundle');
+    expect(report.bundle.name).toBe('app');
+    expect(report.snapshot.meta.kind).toBe('dedicated');
+    expect(report.snapshot.meta.importedModules).toContain('tinylib');
+  }, 60_000);
+
+  it(
+    'dev swaps a rebuilt worker in without dropping an in-flight request, and maps tracebacks to the user file',
+    async () => {
+      const dev = startCli(['dev', '--port', '0'], { cwd: app });
+      running.push(dev);
+      const { url } = await dev.ready;
+      expect(await (await fetch(`${url}/`)).text()).toBe('Hello v1 BUILT! (42)');
+
+      // A request whose body is still arriving is in flight on the v1 build.
+      const req = request({
+        host: '127.0.0.1',
+        port: new URL(url).port,
+        method: 'POST',
+        path: '/',
+        headers: { 'content-length': 4 },
+      });
+      const inflight = new Promise<{ status: number; body: string }>((resolve, reject) => {
+        req.on('response', (res) => {
+          let text = '';
+          res.on('data', (d: Buffer) => {
+            text += d;
+          });
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }));
+        });
+        req.on('error', reject);
+      });
+      req.write('ab');
+
+      const entry = join(app, 'src', 'entry.py');
+      writeFileSync(entry, readFileSync(entry, 'utf8').replace('v1', 'v2'));
+      const body = await waitFor(async () => {
+        const t = await (await fetch(`${url}/`)).text();
+        return t.includes('v2') ? t : undefined;
+      }, 'the v2 build to be swapped in');
+      expect(body).toBe('Hello v2 BUILT! (42)');
+      req.end('cd');
+      expect(await inflight).toEqual({ status: 200, body: 'Hello v1 BUILT! (42)' });
+
+      const boom = await fetch(`${url}/boom`);
+      expect(boom.status).toBe(500);
+      await waitFor(
+        async () => (dev.stderr().includes('ValueError: boom from the worker') ? true : undefined),
+        'the traceback',
+        10_000,
+      );
+      expect(dev.stderr()).toContain(`File "${entry}", line 10, in fetch`);
+      expect(dev.stderr()).not.toContain('/session/worker/entry.py');
+      expect(await dev.stop()).toBe(0);
+    },
+    T,
+  );
+});
