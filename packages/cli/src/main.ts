@@ -188,7 +188,7 @@ export async function main(argv: string[]): Promise<number> {
     }) as typeof parsed;
   } catch (err) {
     process.stderr.write(
-      `${stderrColor.red('error')}: ${(err as Error).message}\n  where: pyworkers ${command.name}\n  fix:   see the flags below\n\n${help(command)}\n`,
+      `${stderrColor.red('error')}: ${(err as Error).message.split('\n')[0]}\n  where: pyworkers ${command.name}\n  fix:   run \`pyworkers ${command.name} --help\` for its flags and their defaults\n`,
     );
     return 1;
   }
@@ -243,7 +243,8 @@ export function isUserError(err: unknown): boolean {
   if (err instanceof CliError) return err.code !== 'ERR_INTERNAL';
   if (err instanceof IsolateError || err instanceof ResolverError) return err.userError;
   if (err instanceof SnapshotError) return true;
-  if (err instanceof RouterError) return err.code === 'ERR_ROUTER_LISTEN';
+  if (err instanceof RouterError)
+    return err.code === 'ERR_ROUTER_LISTEN' || err.code === 'ERR_ROUTER_CONFIG';
   return false;
 }
 

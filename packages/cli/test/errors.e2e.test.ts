@@ -126,6 +126,12 @@ describe('error paths of the real binary', () => {
         /--main/,
       );
       expectUserError(
+        await runCli(['serve', dir, '--memory-budget', 'lots']),
+        '--memory-budget must be a size above 0, got "lots"',
+        '--memory-budget',
+        /512MiB or 2GiB/,
+      );
+      expectUserError(
         await runCli(['build', dir, '--compatibility', 'python-3.9']),
         /asks for Python 3\.9, but this pyworkers runs Pyodide/,
         /the command line/,
@@ -164,7 +170,7 @@ describe('error paths of the real binary', () => {
       const flag = await runCli(['build', '--frobnicate']);
       expect(flag.code).toBe(1);
       expect(flag.stderr).toMatch(/^error: Unknown option '--frobnicate'/);
-      expect(flag.stderr).toMatch(/usage: pyworkers build/);
+      expect(flag.stderr).toMatch(/fix: {3}run `pyworkers build --help` for its flags/);
 
       const empty = project('empty', { 'README.md': 'nothing here\n' });
       expectUserError(
