@@ -115,6 +115,16 @@ function unrestorableMessage(rt: Runtime, objects: unknown[], worker: string): s
  */
 async function warmUp(rt: Runtime): Promise<void> {
   crypto.getRandomValues(new Uint8Array(16));
+  // Node loads its fetch classes lazily; the request bridge builds a Request per request.
+  const req = new Request('http://127.0.0.1/warm', {
+    method: 'POST',
+    headers: [['content-type', 'text/plain']],
+    body: new Uint8Array(1),
+  });
+  await req.arrayBuffer();
+  const res = new Response('warm', { status: 200, headers: { 'x-warm': '1' } });
+  void [...res.headers];
+  await res.arrayBuffer();
   const env = rt.py.toPy({ WARM: 'up' }) as PyProxyLike;
   const fn = rt.py.runPython(
     'async def _pyworkers_warm_up(env):\n    import asyncio, os\n    await asyncio.sleep(0)\n    return [len(os.urandom(8)), "warm", b"up"]\n_pyworkers_warm_up',
