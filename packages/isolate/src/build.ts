@@ -81,7 +81,6 @@ export async function buildBundle(
       sdkFiles: sdkMountSet(),
       assets,
       image: baseline.image,
-      entropyBudget: options.entropyBudget ?? 0,
       limits: { memoryBytes: DEFAULT_LIMITS.memoryBytes },
     },
     logger,

@@ -60,8 +60,6 @@ export interface InitMessage {
   image?: HeapImage;
   /** Environment variables of the interpreter (baseline: `PYTHONHASHSEED`). */
   env?: Record<string, string>;
-  /** Bytes of OS entropy the top level may draw at build time (snapshot mode). */
-  entropyBudget?: number;
   limits: WorkerLimits;
   /** Python run (async) before parking. Test hook: lets a test intern JS strings in a parked isolate. */
   warmup?: string;
