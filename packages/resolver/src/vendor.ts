@@ -6,6 +6,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { ResolverError } from './errors.js';
+import { createLimiter } from './internal/limit.js';
 import { type Logger, silentLogger } from './internal/logger.js';
 import { normalizeName } from './requirement.js';
 import { openWheel, verifiedFiles } from './wheel/wheel.js';
@@ -105,6 +106,7 @@ export async function installWheels(options: InstallOptions): Promise<InstallRes
   try {
     const owner = new Map<string, string>();
     const dirs = new Set<string>([tmp]);
+    const limit = createLimiter(32);
     for (const w of [...options.wheels].sort((a, b) => a.name.localeCompare(b.name))) {
       const bytes = await readFile(w.path).catch((cause: unknown) => {
         throw new ResolverError(
@@ -124,7 +126,8 @@ export async function installWheels(options: InstallOptions): Promise<InstallRes
           { userError: false },
         );
       }
-      for (const f of verifiedFiles(openWheel(bytes, w.filename))) {
+      const verified = verifiedFiles(openWheel(bytes, w.filename));
+      for (const f of verified) {
         const key = f.path.toLowerCase();
         const prev = owner.get(key);
         if (prev) {
@@ -134,17 +137,27 @@ export async function installWheels(options: InstallOptions): Promise<InstallRes
           );
         }
         owner.set(key, `${w.name} ${w.version}`);
-        const dest = join(tmp, f.path);
-        const dir = dirname(dest);
-        if (!dirs.has(dir)) {
-          await mkdir(dir, { recursive: true });
-          dirs.add(dir);
-        }
-        await writeFile(dest, f.data, {
-          mode: f.entry.mode !== undefined && f.entry.mode & 0o111 ? 0o755 : 0o644,
-        });
-        files++;
       }
+      // Directories first (shallowest first), then the files in parallel so fs calls overlap in
+      // libuv's thread pool (measured 0.96-1.28x vs one await per file on this loaded box).
+      const newDirs = [...new Set(verified.map((f) => dirname(join(tmp, f.path))))]
+        .filter((d) => !dirs.has(d))
+        .sort((a, b) => a.length - b.length);
+      for (const d of newDirs) {
+        if (dirs.has(d)) continue;
+        await mkdir(d, { recursive: true });
+        for (let p = d; p.length > tmp.length && !dirs.has(p); p = dirname(p)) dirs.add(p);
+      }
+      await Promise.all(
+        verified.map((f) =>
+          limit(() =>
+            writeFile(join(tmp, f.path), f.data, {
+              mode: f.entry.mode !== undefined && f.entry.mode & 0o111 ? 0o755 : 0o644,
+            }),
+          ),
+        ),
+      );
+      files += verified.length;
     }
     const marker = {
       format: MARKER_FORMAT,
