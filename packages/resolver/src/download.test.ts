@@ -109,6 +109,19 @@ describe('Downloader', () => {
     expect((await offline.download(item(1, false))).cached).toBe(true);
   });
 
+  it('checks the strongest other hash when the index gives no sha256', async () => {
+    const { createHash } = await import('node:crypto');
+    const f = server.files.get(item(2).file.filename)!;
+    const sha512 = createHash('sha512').update(f.bytes).digest('hex');
+    const d = new Downloader({ cacheDir });
+    const ok = { ...item(2), file: { ...item(2).file, hashes: { sha512, md5: '0'.repeat(32) } } };
+    expect((await d.download(ok)).sha256).toBe(f.sha256);
+    const bad = { ...item(3), file: { ...item(3).file, hashes: { sha512: '0'.repeat(128) } } };
+    const err = await error(new Downloader({ cacheDir }).download(bad));
+    expect(err.code).toBe('ERR_HASH_MISMATCH');
+    expect(err.message).toContain('sha512');
+  });
+
   it('reads file:// URLs in place, hash-checked, even offline', async () => {
     const w = buildWheel({ name: 'local', version: '2.0', dir: cacheDir });
     const d = new Downloader({ cacheDir, offline: true });
