@@ -1,5 +1,5 @@
 // Plain-words explanations of why a resolve failed: the conflicting chain, not a dump.
-import type { Candidate, ProjectCandidates } from './types.js';
+import type { Candidate, ProjectCandidates, VersionRejection } from './types.js';
 import { matchesSpecifier } from './versions.js';
 
 /** One requirement placed on a project during the search, and who placed it. */
@@ -52,6 +52,19 @@ export function explainUnusable(project: ProjectCandidates): string {
   return `${project.name} has no version pyworkers can install:\n${lines.join('\n')}`;
 }
 
+/** Versions that match every constraint but were turned down (sdist-only, native-only, ...). */
+export function unusableMatches(conflict: Conflict): VersionRejection[] {
+  if (conflict.kind !== 'empty') return [];
+  const { project, constraints } = conflict;
+  const admissible = project.candidates.some((c) =>
+    constraints.every((k) => matchesSpecifier(c.version, k.spec)),
+  );
+  if (admissible) return [];
+  return project.rejected.filter((r) =>
+    constraints.every((k) => matchesSpecifier(r.version, k.spec)),
+  );
+}
+
 /** One sentence (or a short block) per conflict. */
 export function describeConflict(conflict: Conflict, root: string): string {
   if (conflict.kind === 'clash') {
@@ -64,6 +77,11 @@ export function describeConflict(conflict: Conflict, root: string): string {
     return `${[...new Set(by)].join(' and ')} need${by.length === 1 ? 's' : ''} ${conflict.key}, but ${explainUnusable(project)}`;
   }
   const parts = constraints.map((c) => wants(c, root));
+  const unusable = unusableMatches(conflict);
+  if (unusable.length > 0) {
+    const lines = unusable.slice(0, 4).map((r) => `${r.version} (${r.source}): ${r.reason}`);
+    return `${parts.join(', and ')}, but the matching versions cannot be installed: ${lines.join('; ')}`;
+  }
   const available = listVersions(project.candidates.map((c) => c.version));
   // Versions that match but were left out by the yanked / pre-release rules deserve a word.
   const held = project.candidates

@@ -169,6 +169,11 @@ describe.each([['memory'], ['json'], ['html']] as const)('resolve (%s source)', 
     expect(n.message).toMatch(
       /native-only-ext 1\.2\.0 \(catalogue\): no wheel for Pyodide \(.*native platform/,
     );
+    const v = await failure(run(['fast-json>=2']));
+    expect(v.code).toBe('ERR_NO_WHEEL');
+    expect(v.message).toMatch(
+      /demo needs fast-json>=2, but the matching versions cannot be installed: 2\.0\.0 \(catalogue\): no wheel for Pyodide \(built for Pyodide ABI 2027_0/,
+    );
     const m = await failure(run(['no-such-project']));
     expect(m.code).toBe('ERR_NOT_FOUND');
     expect(m.message).toContain('no-such-project was not found on any index (searched: catalogue)');

@@ -7,7 +7,13 @@ import { ResolverError } from '../errors.js';
 import { parseRequirement, type Requirement } from '../requirement.js';
 import type { DistFile, PackageSource } from '../source.js';
 import { collectCandidates } from './candidates.js';
-import { type Conflict, type Constraint, describeConflict, explainUnusable } from './explain.js';
+import {
+  type Conflict,
+  type Constraint,
+  describeConflict,
+  explainUnusable,
+  unusableMatches,
+} from './explain.js';
 import type { Candidate, ProjectCandidates, ResolverPlatform, SourceSet } from './types.js';
 import {
   matchesSpecifier,
@@ -365,6 +371,12 @@ class Search {
       return new ResolverError(
         p.found ? 'ERR_NO_WHEEL' : 'ERR_NOT_FOUND',
         `${explainUnusable(p)}\n${p.found ? 'Pick a version that ships a pure-Python (py3-none-any) or Pyodide wheel, or add an index that has one (--extra-index-url).' : 'Check the name, or add the index that has it (--index-url / --extra-index-url / [[tool.uv.index]]).'}`,
+      );
+    }
+    if (this.conflicts.every((c) => unusableMatches(c).length > 0)) {
+      return new ResolverError(
+        'ERR_NO_WHEEL',
+        `${lines.join('\n')}\nPick a version that ships a pure-Python (py3-none-any) or Pyodide wheel, or add an index that has one (--extra-index-url).`,
       );
     }
     const shown = lines.slice(0, 6).map((l) => `  - ${l}`);
