@@ -54,13 +54,20 @@ export function lockedSetHash(wheels: Pick<InstallWheel, 'name' | 'version' | 's
     .digest('hex');
 }
 
+/** The set hash the marker records, when the tree still holds every top-level entry it lists. */
 async function readMarker(target: string): Promise<string | undefined> {
   try {
     const raw = JSON.parse(await readFile(join(target, INSTALL_MARKER), 'utf8')) as {
       format?: unknown;
       set?: unknown;
+      top?: unknown;
     };
-    return raw.format === MARKER_FORMAT && typeof raw.set === 'string' ? raw.set : undefined;
+    if (raw.format !== MARKER_FORMAT || typeof raw.set !== 'string' || !Array.isArray(raw.top)) {
+      return undefined;
+    }
+    // A tree someone pruned by hand is not up to date, whatever the marker says.
+    const present = new Set(await readdir(target));
+    return raw.top.every((t) => typeof t === 'string' && present.has(t)) ? raw.set : undefined;
   } catch {
     return undefined;
   }
@@ -105,6 +112,7 @@ export async function installWheels(options: InstallOptions): Promise<InstallRes
   let files = 0;
   try {
     const owner = new Map<string, string>();
+    const top = new Set<string>();
     const dirs = new Set<string>([tmp]);
     const limit = createLimiter(32);
     for (const w of [...options.wheels].sort((a, b) => a.name.localeCompare(b.name))) {
@@ -137,6 +145,7 @@ export async function installWheels(options: InstallOptions): Promise<InstallRes
           );
         }
         owner.set(key, `${w.name} ${w.version}`);
+        top.add(f.path.split('/')[0]!);
       }
       // Directories first (shallowest first), then the files in parallel so fs calls overlap in
       // libuv's thread pool (measured 0.96-1.28x vs one await per file on this loaded box).
@@ -162,6 +171,7 @@ export async function installWheels(options: InstallOptions): Promise<InstallRes
     const marker = {
       format: MARKER_FORMAT,
       set,
+      top: [...top].sort(),
       packages: options.wheels.map((w) => ({ name: w.name, version: w.version, sha256: w.sha256 })),
     };
     await writeFile(join(tmp, INSTALL_MARKER), `${JSON.stringify(marker, null, 2)}\n`);
