@@ -1,10 +1,11 @@
 import { defineConfig } from 'tsup';
 
 export default defineConfig({
-  entry: ['src/index.ts'],
+  // The host process entry is its own file: ChildHost forks it by path next to index.js.
+  entry: { index: 'src/index.ts', 'host/host-process': 'src/host/host-process.ts' },
   format: ['esm'],
   target: 'node20',
-  dts: true,
+  dts: { entry: { index: 'src/index.ts' } },
   clean: true,
   sourcemap: true,
 });

@@ -2,7 +2,9 @@
 export type RouterErrorCode =
   | 'ERR_ROUTER_CONFIG'
   | 'ERR_ROUTER_LISTEN'
-  | 'ERR_ROUTER_BODY_TOO_LARGE';
+  | 'ERR_ROUTER_BODY_TOO_LARGE'
+  | 'ERR_ROUTER_CLOSED'
+  | 'ERR_ROUTER_HOST_CRASHED';
 
 /** The one error class of `@pyworkers/router`. */
 export class RouterError extends Error {

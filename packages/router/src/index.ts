@@ -1,8 +1,51 @@
 // HTTP front
-
+export { type RouterConfig, routerConfigSchema } from './config.js';
 // Errors
 export { RouterError, type RouterErrorCode } from './errors.js';
-export { type BundleSource, IsolatePool, type PoolStats } from './pool.js';
-export { createRouter, type Router, type RouterOptions, type WorkerDefinition } from './router.js';
-// Routing and pools
+// Warm / evict
+export {
+  createEvictionPolicy,
+  type EvictionPolicy,
+  type EvictionPolicyName,
+  FrequencyPolicy,
+  type FrequencyPolicyOptions,
+  LruPolicy,
+} from './eviction.js';
+// Isolate hosts
+export { ChildHost } from './host/child-host.js';
+export { LocalHost, type LocalHostOptions } from './host/local-host.js';
+export type {
+  HostEvents,
+  HostFetchOptions,
+  HostResult,
+  HostStats,
+  HostWorker,
+  HostWorkerStats,
+  IsolateHost,
+} from './host/types.js';
+export {
+  defaultLauncher,
+  estimateIsolateBytes,
+  type IsolateHandle,
+  type IsolateLauncher,
+} from './launcher.js';
+// Placement
+export {
+  type BoundedLoadOptions,
+  BoundedLoadPlacement,
+  type LoadView,
+  type PlacementPolicy,
+  RandomPlacement,
+} from './placement.js';
+export { HashRing, hash32 } from './ring.js';
+export {
+  type BundleSource,
+  createRouter,
+  type Router,
+  type RouterOptions,
+  type RouterStatus,
+  type WorkerDefinition,
+  type WorkerStats,
+} from './router.js';
 export { type Route, type RouteEntry, RouteTable } from './routes.js';
+export { type WarmIsolate, WarmSet } from './warm-set.js';

@@ -1,9 +1,21 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { IsolateError, type Logger, silentLogger } from '@pyworkers/isolate';
+import { availableParallelism, totalmem } from 'node:os';
+import { type Bundle, IsolateError, type Logger, silentLogger } from '@pyworkers/isolate';
+import { type RouterConfig, routerConfigSchema } from './config.js';
 import { RouterError } from './errors.js';
-import { type BundleSource, IsolatePool, type PoolStats } from './pool.js';
+import { createEvictionPolicy } from './eviction.js';
+import { ChildHost } from './host/child-host.js';
+import { LocalHost } from './host/local-host.js';
+import type { HostEvents, HostResult, HostStats, HostWorker, IsolateHost } from './host/types.js';
+import { readBody, sendText, toIsolateRequest, writeResponse } from './http.js';
+import { defaultLauncher, type IsolateLauncher } from './launcher.js';
+import { RouterMetrics } from './metrics.js';
+import { BoundedLoadPlacement, type LoadView } from './placement.js';
 import { type Route, RouteTable } from './routes.js';
+
+/** Where the router gets a worker's bundle from (read lazily, on its first cold start). */
+export type BundleSource = () => Promise<Bundle>;
 
 /** A worker the router serves. */
 export interface WorkerDefinition {
@@ -12,12 +24,32 @@ export interface WorkerDefinition {
   bundle: BundleSource;
 }
 
-/** Options of {@link createRouter}. */
-export interface RouterOptions {
+/** Options of {@link createRouter}: the workers plus the knobs of {@link RouterConfig}. */
+export interface RouterOptions extends Partial<RouterConfig> {
   workers: WorkerDefinition[];
   logger?: Logger;
-  /** Largest request body accepted, in bytes (default 100 MiB). */
-  maxBodyBytes?: number;
+  /** Starts isolates in in-process hosts (default: `Isolate.start`). */
+  launcher?: IsolateLauncher;
+}
+
+/** Per-worker counters for the status page. */
+export interface WorkerStats {
+  worker: string;
+  isolates: number;
+  bytes: number;
+  coldStarts: number;
+  evictions: number;
+  sheds: number;
+  requests: number;
+}
+
+/** The router's state as `/__pyworkers/status` shows it. */
+export interface RouterStatus {
+  draining: boolean;
+  inflight: number;
+  config: RouterConfig;
+  workers: WorkerStats[];
+  hosts: HostStats[];
 }
 
 /** A running router. */
@@ -25,116 +57,256 @@ export interface Router {
   server: Server;
   /** Starts listening; resolves with the bound address. */
   listen(options: { port: number; host: string }): Promise<AddressInfo>;
-  /** Stops accepting, closes every isolate. */
+  /**
+   * Stops accepting, lets in-flight requests finish (at most `drainTimeoutMs`), then closes
+   * every isolate and host process.
+   */
   close(): Promise<void>;
-  stats(): PoolStats[];
+  /** Per-worker counters and isolates. */
+  stats(): Promise<WorkerStats[]>;
+  status(): Promise<RouterStatus>;
+  /** Prometheus text, as served at `/__pyworkers/metrics`. */
+  metrics(): Promise<string>;
 }
 
 const STATUS_PATH = '/__pyworkers/status';
+const METRICS_PATH = '/__pyworkers/metrics';
 
-function readBody(req: IncomingMessage, limit: number): Promise<Uint8Array> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > limit) {
-        reject(new RouterError('ERR_ROUTER_BODY_TOO_LARGE', `request body is over ${limit} bytes`));
-        req.destroy();
-        return;
-      }
-      chunks.push(chunk);
-    });
-    req.on('end', () => resolve(new Uint8Array(Buffer.concat(chunks))));
-    req.on('error', reject);
-  });
-}
-
-function sendText(res: ServerResponse, status: number, text: string): void {
-  res.writeHead(status, {
-    'content-type': 'text/plain;charset=UTF-8',
-    'content-length': Buffer.byteLength(text),
-  });
-  res.end(text);
+function statusFor(err: unknown): number {
+  if (err instanceof RouterError) {
+    if (err.code === 'ERR_ROUTER_BODY_TOO_LARGE') return 413;
+    if (err.code === 'ERR_ROUTER_HOST_CRASHED' || err.code === 'ERR_ROUTER_CLOSED') return 503;
+  }
+  if (err instanceof IsolateError) {
+    if (err.code === 'ERR_ISOLATE_HANDLER') return 500;
+    if (err.code === 'ERR_ISOLATE_CLOSED') return 503;
+  }
+  return 502;
 }
 
 /**
- * Creates the HTTP front that routes requests to workers' isolates.
+ * Creates the HTTP front: routes requests by Host and path prefix to workers, places each
+ * worker's isolates on hosts by consistent hashing with bounded loads, sheds to the next host
+ * when one refuses, and keeps isolates warm within a memory budget.
  * @example const router = createRouter({ workers }); await router.listen({ port: 8787, host: '127.0.0.1' });
  */
 export function createRouter(options: RouterOptions): Router {
   const logger = options.logger ?? silentLogger;
-  const maxBody = options.maxBodyBytes ?? 100 * 1024 * 1024;
+  const parsed = routerConfigSchema.safeParse(options);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw new RouterError(
+      'ERR_ROUTER_CONFIG',
+      `router option ${issue.path.join('.')}: ${issue.message}`,
+    );
+  }
+  const config: RouterConfig = {
+    ...parsed.data,
+    hosts: parsed.data.hosts ?? availableParallelism(),
+    memoryBudgetBytes: parsed.data.memoryBudgetBytes ?? Math.floor(totalmem() * 0.5),
+  };
   const table = new RouteTable(
     options.workers.flatMap((w) => w.routes.map((route) => ({ worker: w.name, route }))),
   );
-  const pools = new Map(
-    options.workers.map((w) => [w.name, new IsolatePool(w.name, w.bundle, logger)]),
-  );
+  const workers = new Map<string, HostWorker>();
+  for (const w of options.workers) {
+    // Each bundle is read once and shared by every host and cold start.
+    let cached: Promise<Bundle> | undefined;
+    const bundle = (): Promise<Bundle> => {
+      cached ??= w.bundle();
+      cached.catch(() => {
+        cached = undefined;
+      });
+      return cached;
+    };
+    workers.set(w.name, { name: w.name, bundle });
+  }
+  const counters = new Map<string, Omit<WorkerStats, 'isolates' | 'bytes'>>();
+  const counter = (worker: string) => {
+    let c = counters.get(worker);
+    if (!c) {
+      c = { worker, coldStarts: 0, evictions: 0, sheds: 0, requests: 0 };
+      counters.set(worker, c);
+    }
+    return c;
+  };
+  for (const w of options.workers) counter(w.name);
 
-  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const path = req.url ?? '/';
-    if (path === STATUS_PATH) {
-      const body = JSON.stringify({ workers: [...pools.values()].map((p) => p.stats()) });
-      res.writeHead(200, { 'content-type': 'application/json' });
-      res.end(body);
-      return;
-    }
-    const name = table.match(req.headers.host, path);
-    const pool = name ? pools.get(name) : undefined;
-    if (!pool) {
-      sendText(res, 404, `no worker is routed at ${req.headers.host ?? ''}${path}\n`);
-      return;
-    }
-    const body = await readBody(req, maxBody);
-    const headers: [string, string][] = [];
-    for (let i = 0; i < req.rawHeaders.length; i += 2)
-      headers.push([req.rawHeaders[i]!.toLowerCase(), req.rawHeaders[i + 1]!]);
-    const url = `http://${req.headers.host ?? '127.0.0.1'}${path}`;
-    const isolate = await pool.acquire();
-    try {
-      const out = await isolate.fetch({ method: req.method ?? 'GET', url, headers, body });
-      res.statusCode = out.status;
-      for (const [k, v] of out.headers) res.appendHeader(k, v);
-      res.end(out.body);
-    } catch (err) {
-      if (err instanceof IsolateError && err.code !== 'ERR_ISOLATE_HANDLER') pool.discard(isolate);
-      throw err;
+  const hosts: IsolateHost[] = [];
+  const metrics = new RouterMetrics(() => Promise.all(hosts.map((h) => h.stats())));
+  const events: HostEvents = {
+    coldStart(worker) {
+      counter(worker).coldStarts++;
+      metrics.coldStarts.inc({ worker });
+    },
+    eviction(worker) {
+      counter(worker).evictions++;
+      metrics.evictions.inc({ worker });
+    },
+    hostReplaced(host) {
+      logger.warn({ host }, 'isolate host replaced');
+    },
+  };
+  const launcher = options.launcher ?? defaultLauncher;
+  const perHost = {
+    budgetBytes: Math.floor(config.memoryBudgetBytes / config.hosts),
+    concurrency: config.concurrency,
+    maxInflight: config.maxInflightPerHost,
+  };
+  for (let id = 0; id < config.hosts; id++) {
+    hosts.push(
+      config.hostKind === 'process'
+        ? new ChildHost(
+            {
+              id,
+              ...perHost,
+              eviction: config.eviction,
+              ...(config.launcherModule ? { launcherModule: config.launcherModule } : {}),
+            },
+            logger,
+            events,
+          )
+        : new LocalHost({
+            id,
+            ...perHost,
+            launcher,
+            logger,
+            events,
+            policy: createEvictionPolicy(config.eviction),
+          }),
+    );
+  }
+  const placement = new BoundedLoadPlacement(config.hosts, {
+    eps: config.eps,
+    minBound: config.concurrency,
+  });
+  const hostLoad = new Array<number>(config.hosts).fill(0);
+  let totalLoad = 0;
+  const loads: LoadView = { load: (h) => hostLoad[h]!, total: () => totalLoad };
+  let inflight = 0;
+  let draining = false;
+  let drained: (() => void) | undefined;
+
+  /** Runs a request on the first host that takes it; the first choice when all refuse. */
+  async function dispatch(
+    worker: HostWorker,
+    req: ReturnType<typeof toIsolateRequest>,
+  ): Promise<Extract<HostResult, { kind: 'response' }>> {
+    const tried = new Set<number>();
+    let first = -1;
+    for (;;) {
+      const pick = placement.pick(worker.name, loads, tried);
+      const force = pick < 0;
+      const host = force ? first : pick;
+      if (first < 0) first = host;
+      hostLoad[host]!++;
+      totalLoad++;
+      let result: HostResult;
+      try {
+        result = await hosts[host]!.fetch(worker, req, { force });
+      } finally {
+        hostLoad[host]!--;
+        totalLoad--;
+      }
+      if (result.kind === 'response') return result;
+      tried.add(host);
+      counter(worker.name).sheds++;
+      metrics.sheds.inc({ worker: worker.name, reason: result.reason });
+      logger.debug({ worker: worker.name, host, reason: result.reason }, 'host refused request');
     }
   }
 
-  const server = createServer((req, res) => {
-    const started = performance.now();
-    handle(req, res)
-      .catch((err: unknown) => {
-        const tooLarge = err instanceof RouterError && err.code === 'ERR_ROUTER_BODY_TOO_LARGE';
-        logger.error({ err, url: req.url }, 'request failed');
-        if (!res.headersSent)
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<string | undefined> {
+    const path = req.url ?? '/';
+    if (path === STATUS_PATH) {
+      const body = JSON.stringify(await router.status());
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(body);
+      return undefined;
+    }
+    if (path === METRICS_PATH) {
+      const body = await metrics.registry.metrics();
+      res.writeHead(200, { 'content-type': metrics.registry.contentType });
+      res.end(body);
+      return undefined;
+    }
+    const name = table.match(req.headers.host, path);
+    const worker = name ? workers.get(name) : undefined;
+    if (!worker) {
+      sendText(res, 404, `no worker is routed at ${req.headers.host ?? ''}${path}\n`);
+      return undefined;
+    }
+    counter(worker.name).requests++;
+    const body = await readBody(req, config.maxBodyBytes);
+    const result = await dispatch(worker, toIsolateRequest(req, body));
+    writeResponse(res, result.response, draining);
+    return worker.name;
+  }
+
+  const server = createServer(
+    {
+      maxHeaderSize: config.maxHeaderBytes,
+      headersTimeout: config.headersTimeoutMs,
+      requestTimeout: config.requestTimeoutMs,
+      keepAliveTimeout: config.keepAliveTimeoutMs,
+      // Node checks the two timeouts above on this interval (30 s by default).
+      connectionsCheckingInterval: Math.min(1_000, config.headersTimeoutMs),
+    },
+    (req, res) => {
+      const started = performance.now();
+      inflight++;
+      let worker: string | undefined;
+      handle(req, res)
+        .then((name) => {
+          worker = name;
+        })
+        .catch((err: unknown) => {
+          const status = statusFor(err);
+          worker = table.match(req.headers.host, req.url ?? '/');
+          (status >= 500 && status !== 500 ? logger.error : logger.warn).call(
+            logger,
+            { err: (err as Error)?.message, url: req.url, worker },
+            'request failed',
+          );
+          if (res.headersSent) {
+            res.destroy();
+            return;
+          }
+          if (status === 413 || draining) res.setHeader('connection', 'close');
           sendText(
             res,
-            tooLarge
-              ? 413
-              : err instanceof IsolateError && err.code === 'ERR_ISOLATE_HANDLER'
-                ? 500
-                : 502,
-            tooLarge ? 'request body too large\n' : 'the worker failed to handle this request\n',
+            status,
+            status === 413
+              ? 'request body too large\n'
+              : status === 503
+                ? 'the worker is unavailable, retry\n'
+                : 'the worker failed to handle this request\n',
           );
-        else res.destroy();
-      })
-      .finally(() => {
-        logger.info(
-          {
-            method: req.method,
-            url: req.url,
-            status: res.statusCode,
-            ms: +(performance.now() - started).toFixed(2),
-          },
-          'request',
-        );
-      });
-  });
+        })
+        .finally(() => {
+          const seconds = (performance.now() - started) / 1000;
+          if (worker) {
+            metrics.requests.inc({ worker, status: String(res.statusCode) });
+            metrics.duration.observe({ worker }, seconds);
+          }
+          logger.info(
+            {
+              method: req.method,
+              url: req.url,
+              host: req.headers.host,
+              worker,
+              status: res.statusCode,
+              ms: +(seconds * 1000).toFixed(2),
+            },
+            'request',
+          );
+          if (--inflight === 0) drained?.();
+        });
+    },
+  );
 
-  return {
+  let closing: Promise<void> | undefined;
+  const router: Router = {
     server,
     listen({ port, host }) {
       return new Promise((resolve, reject) => {
@@ -150,11 +322,55 @@ export function createRouter(options: RouterOptions): Router {
         server.listen(port, host, () => resolve(server.address() as AddressInfo));
       });
     },
-    async close() {
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-      server.closeAllConnections();
-      await Promise.all([...pools.values()].map((p) => p.close()));
+    close() {
+      closing ??= (async () => {
+        draining = true;
+        const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
+        server.closeIdleConnections();
+        if (inflight > 0) {
+          let timer: NodeJS.Timeout | undefined;
+          await Promise.race([
+            new Promise<void>((resolve) => {
+              drained = resolve;
+            }),
+            new Promise<void>((resolve) => {
+              timer = setTimeout(resolve, config.drainTimeoutMs);
+            }),
+          ]);
+          clearTimeout(timer);
+        }
+        server.closeAllConnections();
+        await stopped;
+        await Promise.all(hosts.map((h) => h.close()));
+        await launcher.close?.();
+      })();
+      return closing;
     },
-    stats: () => [...pools.values()].map((p) => p.stats()),
+    async stats() {
+      const perWorker = new Map<string, { isolates: number; bytes: number }>();
+      for (const host of await Promise.all(hosts.map((h) => h.stats())))
+        for (const w of host.workers) {
+          const s = perWorker.get(w.worker) ?? { isolates: 0, bytes: 0 };
+          s.isolates += w.isolates;
+          s.bytes += w.bytes;
+          perWorker.set(w.worker, s);
+        }
+      return [...counters.values()].map((c) => ({
+        ...c,
+        isolates: perWorker.get(c.worker)?.isolates ?? 0,
+        bytes: perWorker.get(c.worker)?.bytes ?? 0,
+      }));
+    },
+    async status() {
+      return {
+        draining,
+        inflight,
+        config,
+        workers: await router.stats(),
+        hosts: await Promise.all(hosts.map((h) => h.stats())),
+      };
+    },
+    metrics: () => metrics.registry.metrics(),
   };
+  return router;
 }

@@ -1,0 +1,47 @@
+import { z } from 'zod';
+
+/** The router's knobs, checked with zod (they come from flags, env vars and config files). */
+export const routerConfigSchema = z.object({
+  /** Isolate hosts (default: one per core). */
+  hosts: z.number().int().min(1).max(1024).optional(),
+  /** `process`: each host is a child process (default); `local`: all in this process. */
+  hostKind: z.enum(['process', 'local']).default('process'),
+  /** Memory all warm isolates may hold together (default: half the machine's memory). */
+  memoryBudgetBytes: z.number().int().positive().optional(),
+  /** Requests one isolate runs at once before its worker gets another isolate. */
+  concurrency: z.number().int().min(1).default(16),
+  /** In-flight requests past which a host refuses (the request goes to the next host). */
+  maxInflightPerHost: z.number().int().min(1).default(256),
+  /** Bounded-load slack: a host is full at (1 + eps) x the mean load. */
+  eps: z.number().positive().max(10).default(0.25),
+  /** Which idle isolate goes first when over budget. */
+  eviction: z.enum(['lru', 'frequency']).default('frequency'),
+  /** A module (URL or path) whose default export is an IsolateLauncher, for host processes. */
+  launcherModule: z.string().optional(),
+  /** Largest request body accepted, in bytes (default 100 MiB). */
+  maxBodyBytes: z
+    .number()
+    .int()
+    .positive()
+    .default(100 * 1024 * 1024),
+  /** Largest request head accepted, in bytes (default 16 KiB; 431 past it). */
+  maxHeaderBytes: z
+    .number()
+    .int()
+    .positive()
+    .default(16 * 1024),
+  /** A client must send its whole request head within this (default 10 s; then 408). */
+  headersTimeoutMs: z.number().int().positive().default(10_000),
+  /** A client must send its whole request within this (default 60 s; then 408). */
+  requestTimeoutMs: z.number().int().positive().default(60_000),
+  /** An idle keep-alive connection is closed after this (default 5 s). */
+  keepAliveTimeoutMs: z.number().int().positive().default(5_000),
+  /** On close, in-flight requests get at most this long to finish (default 10 s). */
+  drainTimeoutMs: z.number().int().nonnegative().default(10_000),
+});
+
+/** The router's configuration once defaults are applied. */
+export type RouterConfig = Omit<
+  z.infer<typeof routerConfigSchema>,
+  'hosts' | 'memoryBudgetBytes'
+> & { hosts: number; memoryBudgetBytes: number };

@@ -1,0 +1,191 @@
+import { type ChildProcess, fork } from 'node:child_process';
+import {
+  IsolateError,
+  type IsolateErrorCode,
+  type IsolateRequest,
+  type Logger,
+} from '@pyworkers/isolate';
+import { RouterError, type RouterErrorCode } from '../errors.js';
+import { hostEntry } from '../internal/paths.js';
+import type { FromHost, HostProcessConfig, ToHost } from './protocol.js';
+import type {
+  HostEvents,
+  HostFetchOptions,
+  HostResult,
+  HostStats,
+  HostWorker,
+  IsolateHost,
+} from './types.js';
+
+interface Pending {
+  resolve: (value: never) => void;
+  reject: (err: Error) => void;
+}
+
+interface Child {
+  proc: ChildProcess;
+  /** Workers whose bundle this process already holds (or is being sent). */
+  bundles: Map<string, Promise<void>>;
+  exited: boolean;
+}
+
+/**
+ * An isolate host in a child process, so that a machine's cores all serve requests. The
+ * process runs a LocalHost; requests and bundles go over IPC. When the process dies, its
+ * in-flight requests fail with `ERR_ROUTER_HOST_CRASHED` (the router answers 503) and a new
+ * process replaces it.
+ */
+export class ChildHost implements IsolateHost {
+  readonly id: number;
+  private child: Child;
+  private readonly pending = new Map<number, Pending>();
+  private nextId = 1;
+  private closed = false;
+
+  constructor(
+    private readonly config: HostProcessConfig,
+    private readonly logger: Logger,
+    private readonly events: HostEvents,
+  ) {
+    this.id = config.id;
+    this.child = this.spawn();
+  }
+
+  /** The host process's pid (changes when it is replaced). */
+  get pid(): number {
+    return this.child.proc.pid ?? -1;
+  }
+
+  private spawn(): Child {
+    const entry = hostEntry();
+    const proc = fork(entry.path, [], {
+      execArgv: entry.execArgv,
+      serialization: 'advanced',
+      stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+    });
+    const child: Child = { proc, bundles: new Map(), exited: false };
+    proc.on('message', (msg: FromHost) => this.onMessage(msg));
+    proc.on('error', (err) => this.logger.error({ host: this.id, err }, 'isolate host error'));
+    proc.on('exit', (code, signal) => {
+      child.exited = true;
+      const err = new RouterError(
+        'ERR_ROUTER_HOST_CRASHED',
+        `isolate host ${this.id} (pid ${proc.pid}) exited (${signal ?? code})`,
+      );
+      for (const p of this.pending.values()) p.reject(err);
+      this.pending.clear();
+      if (this.closed) return;
+      this.logger.error({ host: this.id, pid: proc.pid, code, signal }, 'isolate host crashed');
+      this.child = this.spawn();
+      this.events.hostReplaced?.(this.id);
+    });
+    this.post(child, { type: 'init', config: this.config });
+    return child;
+  }
+
+  private post(child: Child, msg: ToHost): void {
+    if (!child.exited && child.proc.connected) child.proc.send(msg);
+  }
+
+  private onMessage(msg: FromHost): void {
+    switch (msg.type) {
+      case 'log':
+        this.logger[msg.level]({ ...msg.obj, host: this.id }, msg.msg);
+        return;
+      case 'event':
+        this.events[msg.event](msg.worker);
+        return;
+      case 'result':
+      case 'stats': {
+        const p = this.pending.get(msg.id);
+        this.pending.delete(msg.id);
+        p?.resolve((msg.type === 'result' ? msg.result : msg.stats) as never);
+        return;
+      }
+      case 'failed': {
+        const p = this.pending.get(msg.id);
+        this.pending.delete(msg.id);
+        const err =
+          msg.name === 'IsolateError'
+            ? new IsolateError(msg.code as IsolateErrorCode, msg.message, {
+                userError: msg.userError,
+              })
+            : msg.name === 'RouterError'
+              ? new RouterError(msg.code as RouterErrorCode, msg.message)
+              : new RouterError(
+                  'ERR_ROUTER_HOST_CRASHED',
+                  `isolate host ${this.id}: ${msg.message}`,
+                );
+        p?.reject(err);
+        return;
+      }
+    }
+  }
+
+  private call<T>(child: Child, build: (id: number) => ToHost): Promise<T> {
+    if (child.exited || !child.proc.connected)
+      return Promise.reject(
+        new RouterError('ERR_ROUTER_HOST_CRASHED', `isolate host ${this.id} is not running`),
+      );
+    const id = this.nextId++;
+    return new Promise<T>((resolve, reject) => {
+      this.pending.set(id, { resolve: resolve as (v: never) => void, reject });
+      this.post(child, build(id));
+    });
+  }
+
+  async fetch(
+    worker: HostWorker,
+    request: IsolateRequest,
+    { force }: HostFetchOptions,
+  ): Promise<HostResult> {
+    if (this.closed)
+      throw new RouterError('ERR_ROUTER_CLOSED', `isolate host ${this.id} is shutting down`);
+    const child = this.child;
+    let sent = child.bundles.get(worker.name);
+    if (!sent) {
+      // IPC is ordered: once the bundle message is queued, every later request may follow it.
+      sent = worker.bundle().then((bundle) => {
+        this.post(child, { type: 'bundle', worker: worker.name, bundle });
+      });
+      sent.catch(() => child.bundles.delete(worker.name));
+      child.bundles.set(worker.name, sent);
+    }
+    await sent;
+    return this.call<HostResult>(child, (id) => ({
+      type: 'fetch',
+      id,
+      worker: worker.name,
+      request,
+      force,
+    }));
+  }
+
+  async stats(): Promise<HostStats> {
+    try {
+      return await this.call<HostStats>(this.child, (id) => ({ type: 'stats', id }));
+    } catch {
+      return {
+        id: this.id,
+        kind: 'process',
+        pid: this.pid,
+        inflight: 0,
+        usedBytes: 0,
+        budgetBytes: this.config.budgetBytes,
+        workers: [],
+      };
+    }
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    const { proc, exited } = this.child;
+    if (exited) return;
+    const gone = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
+    // Disconnecting lets the host close its isolates and exit by itself; kill it if it hangs.
+    if (proc.connected) proc.disconnect();
+    const timer = setTimeout(() => proc.kill('SIGKILL'), 5_000);
+    await gone;
+    clearTimeout(timer);
+  }
+}

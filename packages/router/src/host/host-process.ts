@@ -1,0 +1,98 @@
+// The entry of a child-process isolate host: a LocalHost driven over IPC by a ChildHost.
+import type { Bundle, Logger } from '@pyworkers/isolate';
+import { IsolateError } from '@pyworkers/isolate';
+import { createEvictionPolicy } from '../eviction.js';
+import { defaultLauncher, type IsolateLauncher } from '../launcher.js';
+import { LocalHost } from './local-host.js';
+import type { FromHost, HostProcessConfig, ToHost } from './protocol.js';
+
+const send = (msg: FromHost): void => {
+  if (process.connected) process.send?.(msg);
+};
+
+const log =
+  (level: 'debug' | 'info' | 'warn' | 'error') =>
+  (obj: object, msg?: string): void =>
+    send({ type: 'log', level, obj: obj as Record<string, unknown>, ...(msg ? { msg } : {}) });
+const logger: Logger = {
+  debug: log('debug'),
+  info: log('info'),
+  warn: log('warn'),
+  error: log('error'),
+};
+
+const bundles = new Map<string, Bundle>();
+let host: LocalHost | undefined;
+let ready: Promise<LocalHost> | undefined;
+
+async function init(config: HostProcessConfig): Promise<LocalHost> {
+  let launcher: IsolateLauncher = defaultLauncher;
+  if (config.launcherModule) {
+    const mod = (await import(config.launcherModule)) as { default: IsolateLauncher };
+    launcher = mod.default;
+  }
+  host = new LocalHost({
+    id: config.id,
+    kind: 'process',
+    launcher,
+    logger,
+    policy: createEvictionPolicy(config.eviction),
+    budgetBytes: config.budgetBytes,
+    concurrency: config.concurrency,
+    maxInflight: config.maxInflight,
+    events: {
+      coldStart: (worker) => send({ type: 'event', event: 'coldStart', worker }),
+      eviction: (worker) => send({ type: 'event', event: 'eviction', worker }),
+    },
+  });
+  return host;
+}
+
+async function onMessage(msg: ToHost): Promise<void> {
+  if (msg.type === 'init') {
+    ready = init(msg.config);
+    return;
+  }
+  if (msg.type === 'bundle') {
+    bundles.set(msg.worker, msg.bundle);
+    return;
+  }
+  const h = await ready!;
+  if (msg.type === 'stats') {
+    send({ type: 'stats', id: msg.id, stats: await h.stats() });
+    return;
+  }
+  const bundle = bundles.get(msg.worker);
+  try {
+    const result = await h.fetch(
+      {
+        name: msg.worker,
+        bundle: async () => {
+          if (!bundle) throw new Error(`the router sent no bundle for ${msg.worker}`);
+          return bundle;
+        },
+      },
+      msg.request,
+      { force: msg.force },
+    );
+    send({ type: 'result', id: msg.id, result });
+  } catch (err) {
+    const e = err as { name?: string; code?: string; message?: string };
+    send({
+      type: 'failed',
+      id: msg.id,
+      name: String(e?.name ?? 'Error'),
+      code: String(e?.code ?? ''),
+      message: String(e?.message ?? err),
+      userError: err instanceof IsolateError && err.userError,
+    });
+  }
+}
+
+process.on('message', (msg: ToHost) => {
+  void onMessage(msg);
+});
+// The router is gone (it crashed or closed us): nothing else will ever talk to this process.
+process.on('disconnect', () => {
+  void (host?.close() ?? Promise.resolve()).finally(() => process.exit(0));
+});

@@ -1,0 +1,201 @@
+import { IsolateError, type IsolateRequest, type Logger } from '@pyworkers/isolate';
+import { RouterError } from '../errors.js';
+import type { EvictionPolicy } from '../eviction.js';
+import { estimateIsolateBytes, type IsolateHandle, type IsolateLauncher } from '../launcher.js';
+import { type WarmIsolate, WarmSet } from '../warm-set.js';
+import type {
+  HostEvents,
+  HostFetchOptions,
+  HostResult,
+  HostStats,
+  HostWorker,
+  IsolateHost,
+} from './types.js';
+
+/** Options of {@link LocalHost}. */
+export interface LocalHostOptions {
+  id: number;
+  launcher: IsolateLauncher;
+  logger: Logger;
+  events: HostEvents;
+  policy: EvictionPolicy;
+  /** Memory this host's isolates may hold together. */
+  budgetBytes: number;
+  /** Requests one isolate runs at once before its worker gets another isolate. */
+  concurrency: number;
+  /** In-flight requests past which the host refuses new ones. */
+  maxInflight: number;
+  /** Reported in stats: `process` when this host runs inside a child process. */
+  kind?: 'local' | 'process';
+}
+
+interface HostedIsolate extends WarmIsolate {
+  started: Promise<IsolateHandle>;
+  handle?: IsolateHandle;
+  dropped: boolean;
+}
+
+// Before a worker's bundle is read, a new isolate is assumed to be this big.
+const DEFAULT_ISOLATE_BYTES = 72 * 1024 * 1024;
+
+function isCrash(err: unknown): boolean {
+  return !(err instanceof IsolateError && err.code === 'ERR_ISOLATE_HANDLER');
+}
+
+/**
+ * Isolates in this process (worker_threads): keeps them warm within a memory budget, starts
+ * one more when a worker's isolates are all at the concurrency limit, shares a cold start
+ * between the requests that arrive while it runs, and refuses work when overloaded.
+ */
+export class LocalHost implements IsolateHost {
+  readonly id: number;
+  private readonly warm: WarmSet<HostedIsolate>;
+  private readonly sizes = new Map<string, number>();
+  private inflight = 0;
+  private closed = false;
+
+  constructor(private readonly options: LocalHostOptions) {
+    this.id = options.id;
+    this.warm = new WarmSet(options.budgetBytes, options.policy, options.concurrency);
+  }
+
+  async fetch(
+    worker: HostWorker,
+    request: IsolateRequest,
+    { force }: HostFetchOptions,
+  ): Promise<HostResult> {
+    if (this.closed)
+      throw new RouterError('ERR_ROUTER_CLOSED', `isolate host ${this.id} is shutting down`);
+    if (!force && this.inflight >= this.options.maxInflight)
+      return { kind: 'refused', reason: 'inflight' };
+    let iso = this.warm.acquire(worker.name);
+    let coldStart = false;
+    if (!iso) {
+      const bytes = this.sizes.get(worker.name) ?? DEFAULT_ISOLATE_BYTES;
+      this.evict(this.warm.evictFor(bytes));
+      if (!this.warm.fits(bytes)) {
+        // Over budget with nothing idle to evict: another host may have room. When every
+        // host refused, run on a busy isolate of this worker rather than grow further.
+        const busy = this.warm.isolates(worker.name);
+        if (!force && this.warm.all().length > 0) return { kind: 'refused', reason: 'memory' };
+        iso = busy.reduce<HostedIsolate | undefined>(
+          (a, b) => (!a || b.inflight < a.inflight ? b : a),
+          undefined,
+        );
+      }
+      if (!iso) {
+        iso = this.start(worker, bytes);
+        coldStart = true;
+      }
+    }
+    iso.inflight++;
+    this.inflight++;
+    try {
+      const handle = await iso.started;
+      const response = await handle.fetch(request);
+      return { kind: 'response', response, coldStart };
+    } catch (err) {
+      if (isCrash(err)) this.drop(iso, err);
+      throw err;
+    } finally {
+      iso.inflight--;
+      this.inflight--;
+      if (!this.warm.fits(0)) this.evict(this.warm.evictFor(0));
+    }
+  }
+
+  private start(worker: HostWorker, bytes: number): HostedIsolate {
+    const { launcher, logger, events } = this.options;
+    const launch = async (iso: HostedIsolate): Promise<IsolateHandle> => {
+      const bundle = await worker.bundle();
+      if (!this.sizes.has(worker.name)) {
+        this.sizes.set(worker.name, estimateIsolateBytes(bundle));
+        this.warm.resize(iso, estimateIsolateBytes(bundle));
+      }
+      const handle = await launcher.launch(bundle, { logger });
+      const measured = handle.memoryBytes?.();
+      if (measured) {
+        this.sizes.set(worker.name, measured);
+        this.warm.resize(iso, measured);
+      }
+      return handle;
+    };
+    const iso = {
+      worker: worker.name,
+      bytes,
+      inflight: 0,
+      ready: false,
+      dropped: false,
+    } as HostedIsolate;
+    iso.started = launch(iso);
+    this.warm.add(iso);
+    events.coldStart(worker.name);
+    iso.started.then(
+      (handle) => {
+        iso.handle = handle;
+        iso.ready = true;
+        if (iso.dropped || this.closed) void handle.close().catch(() => {});
+      },
+      (err: unknown) => this.drop(iso, err),
+    );
+    return iso;
+  }
+
+  /** Forgets an isolate that crashed or failed to start; the next request starts a new one. */
+  private drop(iso: HostedIsolate, err: unknown): void {
+    if (iso.dropped) return;
+    iso.dropped = true;
+    this.warm.remove(iso);
+    this.options.logger.warn(
+      { worker: iso.worker, host: this.id, err: (err as Error)?.message },
+      'isolate lost',
+    );
+    void iso.handle?.close().catch(() => {});
+  }
+
+  private evict(victims: HostedIsolate[]): void {
+    for (const iso of victims) {
+      iso.dropped = true;
+      this.options.events.eviction(iso.worker);
+      this.options.logger.debug({ worker: iso.worker, host: this.id }, 'isolate evicted');
+      void iso.handle?.close().catch(() => {});
+    }
+  }
+
+  async stats(): Promise<HostStats> {
+    return {
+      id: this.id,
+      kind: this.options.kind ?? 'local',
+      pid: process.pid,
+      inflight: this.inflight,
+      usedBytes: this.warm.usedBytes,
+      budgetBytes: this.warm.budgetBytes,
+      workers: this.warm.workers().map((worker) => {
+        const list = this.warm.isolates(worker);
+        return {
+          worker,
+          isolates: list.length,
+          bytes: list.reduce((s, i) => s + i.bytes, 0),
+          inflight: list.reduce((s, i) => s + i.inflight, 0),
+        };
+      }),
+    };
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    const all = this.warm.all();
+    for (const iso of all) {
+      iso.dropped = true;
+      this.warm.remove(iso);
+    }
+    await Promise.all(
+      all.map((iso) =>
+        iso.started.then(
+          (h) => h.close(),
+          () => {},
+        ),
+      ),
+    );
+  }
+}

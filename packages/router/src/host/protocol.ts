@@ -1,0 +1,33 @@
+// Messages between a ChildHost (router side) and its host process. IPC uses Node's
+// 'advanced' serialization (structured clone), so bundles and bodies travel as Uint8Arrays.
+import type { Bundle, IsolateRequest } from '@pyworkers/isolate';
+import type { EvictionPolicyName } from '../eviction.js';
+import type { HostResult, HostStats } from './types.js';
+
+export interface HostProcessConfig {
+  id: number;
+  budgetBytes: number;
+  concurrency: number;
+  maxInflight: number;
+  eviction: EvictionPolicyName;
+  /** A module whose default export is an IsolateLauncher; the default launcher otherwise. */
+  launcherModule?: string;
+}
+
+export type ToHost =
+  | { type: 'init'; config: HostProcessConfig }
+  | { type: 'bundle'; worker: string; bundle: Bundle }
+  | { type: 'fetch'; id: number; worker: string; request: IsolateRequest; force: boolean }
+  | { type: 'stats'; id: number };
+
+export type FromHost =
+  | { type: 'result'; id: number; result: HostResult }
+  | { type: 'failed'; id: number; name: string; code: string; message: string; userError: boolean }
+  | { type: 'stats'; id: number; stats: HostStats }
+  | { type: 'event'; event: 'coldStart' | 'eviction'; worker: string }
+  | {
+      type: 'log';
+      level: 'debug' | 'info' | 'warn' | 'error';
+      obj: Record<string, unknown>;
+      msg?: string;
+    };

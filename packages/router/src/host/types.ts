@@ -1,0 +1,61 @@
+import type { Bundle, IsolateRequest, IsolateResponse } from '@pyworkers/isolate';
+
+/** A worker as a host sees it: its name and where to get its bundle. */
+export interface HostWorker {
+  name: string;
+  bundle: () => Promise<Bundle>;
+}
+
+/** What a host answers for one request. */
+export type HostResult =
+  | { kind: 'response'; response: IsolateResponse; coldStart: boolean }
+  /** The host is overloaded and did not run the request: try the next host. */
+  | { kind: 'refused'; reason: 'inflight' | 'memory' };
+
+/** One worker's isolates on a host, for metrics and the status page. */
+export interface HostWorkerStats {
+  worker: string;
+  isolates: number;
+  bytes: number;
+  inflight: number;
+}
+
+/** A host's state, for metrics and the status page. */
+export interface HostStats {
+  id: number;
+  kind: 'local' | 'process';
+  pid: number;
+  inflight: number;
+  usedBytes: number;
+  budgetBytes: number;
+  workers: HostWorkerStats[];
+}
+
+/** What hosts report as it happens (to metrics). */
+export interface HostEvents {
+  coldStart(worker: string): void;
+  eviction(worker: string): void;
+  /** A host (process) died and was replaced; its isolates are gone. */
+  hostReplaced?(host: number): void;
+}
+
+/** Options of one request to a host. */
+export interface HostFetchOptions {
+  /** Run it even if overloaded: every other host refused already. */
+  force: boolean;
+}
+
+/**
+ * Where isolates live: an in-process pool or a child process. Hosts decide for themselves
+ * whether they are overloaded (optimistic: the router sends, a host may refuse).
+ */
+export interface IsolateHost {
+  readonly id: number;
+  fetch(
+    worker: HostWorker,
+    request: IsolateRequest,
+    options: HostFetchOptions,
+  ): Promise<HostResult>;
+  stats(): Promise<HostStats>;
+  close(): Promise<void>;
+}

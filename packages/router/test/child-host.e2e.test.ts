@@ -1,0 +1,77 @@
+import type { Bundle } from '@pyworkers/isolate';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createRouter, type Router, type RouterStatus } from '../src/index.js';
+import { bundleFor } from './fixtures.js';
+
+let bundle: Bundle;
+let router: Router;
+let base: string;
+
+const status = async (): Promise<RouterStatus> =>
+  (await (await fetch(`${base}/__pyworkers/status`)).json()) as RouterStatus;
+
+const alive = (pid: number): boolean => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+beforeAll(async () => {
+  bundle = await bundleFor('gamma');
+  router = createRouter({
+    hostKind: 'process',
+    hosts: 2,
+    workers: [{ name: 'gamma', routes: [{ pathPrefix: '/' }], bundle: async () => bundle }],
+  });
+  const addr = await router.listen({ port: 0, host: '127.0.0.1' });
+  base = `http://127.0.0.1:${addr.port}`;
+}, 180_000);
+
+afterAll(async () => {
+  await router?.close();
+});
+
+describe('isolate hosts in child processes', () => {
+  it('serves requests from isolates in another process, sharing one cold start', async () => {
+    const bodies = await Promise.all(
+      [0, 1, 2].map(() => fetch(`${base}/x/echo`, { method: 'POST', body: 'hi' })),
+    );
+    for (const r of bodies) {
+      expect(r.status).toBe(201);
+      expect(await r.text()).toBe('hi');
+    }
+    const s = await status();
+    expect(s.hosts.map((h) => h.kind)).toEqual(['process', 'process']);
+    expect(s.hosts.every((h) => h.pid !== process.pid && alive(h.pid))).toBe(true);
+    expect(s.workers[0]).toMatchObject({ worker: 'gamma', coldStarts: 1, isolates: 1 });
+    expect(await router.metrics()).toContain('pyworkers_cold_starts_total{worker="gamma"} 1');
+  });
+
+  it('answers 503 to in-flight requests of a host process that dies, then replaces it', async () => {
+    const before = await status();
+    const host = before.hosts.find((h) => h.workers.some((w) => w.worker === 'gamma'))!;
+    const slow = fetch(`${base}/slow=5`);
+    await new Promise((r) => setTimeout(r, 300));
+    process.kill(host.pid, 'SIGKILL');
+    const t0 = performance.now();
+    expect((await slow).status).toBe(503);
+    expect(performance.now() - t0).toBeLessThan(3_000);
+    const again = await fetch(`${base}/`);
+    expect(again.status).toBe(200);
+    expect(await again.text()).toBe('gamma says GET');
+    const after = await status();
+    const replaced = after.hosts.find((h) => h.id === host.id)!;
+    expect(replaced.pid).not.toBe(host.pid);
+    expect(alive(replaced.pid)).toBe(true);
+  });
+
+  it('stops its host processes on close', async () => {
+    const pids = (await status()).hosts.map((h) => h.pid);
+    await router.close();
+    await new Promise((r) => setTimeout(r, 200));
+    expect(pids.filter(alive)).toEqual([]);
+  });
+});
