@@ -23,13 +23,59 @@ import { pyodideLockInfo, resolverSourcesFor } from './differential-sources.js';
 import {
   CATALOGUE,
   CATALOGUE_CASES,
+  type CatalogueCase,
+  type FixtureProject,
   type IndexServer,
   startIndexServer,
 } from './fixtures/index.js';
 
 const run = promisify(execFile);
 const hasPip = spawnSync('python3', ['-m', 'pip', '--version']).status === 0;
-const cases = CATALOGUE_CASES.filter((c) => c.pipComparable);
+
+// Extra projects that make a resolver backtrack, follow extras into a dead end, or read PEP 440
+// corners (post-releases, ~=, ==X.*). Markers-free and pure-Python, so fair to compare.
+const BACKTRACK: FixtureProject[] = [
+  {
+    name: 'bt-app',
+    releases: [
+      { version: '3.0', requiresDist: ['bt-lib<2'] },
+      { version: '2.0', requiresDist: ['bt-lib>=2,<3'] },
+    ],
+  },
+  { name: 'bt-lib', releases: ['1.0', '2.0', '2.5', '3.0'].map((version) => ({ version })) },
+  {
+    name: 'bt-x',
+    releases: [
+      { version: '2.0', requiresDist: ['bt-z==1.0'] },
+      { version: '1.0', requiresDist: ['bt-z==2.0'] },
+    ],
+  },
+  { name: 'bt-y', releases: [{ version: '1.0', requiresDist: ['bt-z>=2'] }] },
+  { name: 'bt-z', releases: [{ version: '1.0' }, { version: '2.0' }] },
+  {
+    name: 'bt-p',
+    releases: [
+      { version: '2.0', extras: ['fast'], requiresDist: ["bt-q>=3; extra == 'fast'"] },
+      { version: '1.0', extras: ['fast'], requiresDist: ["bt-q<3; extra == 'fast'"] },
+    ],
+  },
+  { name: 'bt-q', releases: [{ version: '1.0' }, { version: '2.0' }] },
+  { name: 'bt-r', releases: [{ version: '1.0', requiresDist: ['bt-s>=1.0b1'] }] },
+  { name: 'bt-s', releases: [{ version: '0.9' }, { version: '1.0b2' }] },
+  { name: 'bt-v', releases: ['1.0', '1.0.post1', '1.1.dev0'].map((version) => ({ version })) },
+  { name: 'bt-w', releases: ['1.4.0', '1.4.9', '1.5.0', '2.0.0'].map((version) => ({ version })) },
+];
+const BACKTRACK_CASES: CatalogueCase[] = [
+  { name: 'backtrack: newest app needs an old lib', requirements: ['bt-app', 'bt-lib>=2'] },
+  { name: 'backtrack: exact pins in a chain', requirements: ['bt-x', 'bt-y'] },
+  { name: 'backtrack: an extra leads into a dead end', requirements: ['bt-p[fast]'] },
+  { name: 'transitive explicit pre-release', requirements: ['bt-r'] },
+  { name: 'post-release counts for >=', requirements: ['bt-v>=1.0'] },
+  { name: 'compatible release ~=', requirements: ['bt-w~=1.4.0'] },
+  { name: 'wildcard ==1.*', requirements: ['bt-w==1.*'] },
+  { name: 'backtrack: no solution', requirements: ['bt-app', 'bt-lib>=3'] },
+].map((c) => ({ ...c, pipComparable: true }));
+const cases = [...CATALOGUE_CASES.filter((c) => c.pipComparable), ...BACKTRACK_CASES];
 
 type Outcome = { ok: true; pins: Record<string, string> } | { ok: false; message: string };
 
@@ -86,7 +132,9 @@ describe.skipIf(!hasPip)('differential against pip', () => {
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'pip-diff-'));
     for (const f of formats)
-      servers.push(await startIndexServer({ projects: CATALOGUE, formats: [...f] }));
+      servers.push(
+        await startIndexServer({ projects: [...CATALOGUE, ...BACKTRACK], formats: [...f] }),
+      );
     // pip is slow to start; run the cases a few at a time against the HTML+JSON server.
     const queue = [...cases];
     await Promise.all(
