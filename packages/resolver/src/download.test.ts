@@ -165,6 +165,53 @@ describe('Downloader', () => {
   });
 });
 
+describe('Downloader timeouts', () => {
+  it('lets a slow transfer finish, and fails a stalled one naming the URL', async () => {
+    const { createServer } = await import('node:http');
+    const { createHash } = await import('node:crypto');
+    const chunk = Buffer.alloc(1000, 7);
+    const server = createServer((req, res) => {
+      res.writeHead(200, { 'content-length': String(chunk.length * 6) });
+      let sent = 0;
+      const tick = setInterval(() => {
+        if (req.url === '/stall.whl' && sent === 2) return; // stop sending, keep the socket open
+        res.write(chunk);
+        if (++sent === 6) {
+          clearInterval(tick);
+          res.end();
+        }
+      }, 80);
+      res.on('close', () => clearInterval(tick));
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const origin = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+    try {
+      const d = new Downloader({ cacheDir, timeoutMs: 300 });
+      const body = Buffer.concat(Array.from({ length: 6 }, () => chunk));
+      const sha256 = createHash('sha256').update(body).digest('hex');
+      const slow = {
+        filename: 'slow-1.0-py3-none-any.whl',
+        url: `${origin}/slow.whl`,
+        hashes: { sha256 },
+      };
+      expect((await d.download({ name: 'slow', version: '1.0', file: slow })).size).toBe(6000);
+      const stall = {
+        filename: 'stall-1.0-py3-none-any.whl',
+        url: `${origin}/stall.whl`,
+        hashes: {},
+      };
+      const err = await error(d.download({ name: 'stall', version: '1.0', file: stall }));
+      expect(err.code).toBe('ERR_NETWORK');
+      expect(err.message).toContain(
+        `${origin}/stall.whl broke off after 2000 bytes: no data for 300 ms`,
+      );
+    } finally {
+      server.closeAllConnections();
+      server.close();
+    }
+  });
+});
+
 describe('defaultCacheDir', () => {
   it('prefers PYWORKERS_CACHE_DIR, then the platform cache dir', () => {
     expect(defaultCacheDir({ PYWORKERS_CACHE_DIR: '/c' }, 'linux')).toBe('/c');

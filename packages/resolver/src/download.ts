@@ -262,7 +262,13 @@ export class Downloader {
       const body = res.body
         ? Readable.fromWeb(res.body as import('node:stream/web').ReadableStream)
         : Readable.from([]);
+      // A stalled transfer fails after the timeout without data; a slow one may take as long as it needs.
+      const idleMs = this.#opts.timeoutMs ?? 30_000;
+      let idle = setTimeout(() => body.destroy(new Error(`no data for ${idleMs} ms`)), idleMs);
+      body.on('close', () => clearTimeout(idle));
       body.on('data', (chunk: Buffer) => {
+        clearTimeout(idle);
+        idle = setTimeout(() => body.destroy(new Error(`no data for ${idleMs} ms`)), idleMs);
         hash.update(chunk);
         bytes += chunk.length;
         if (bytes - reported >= 256 * 1024) {
