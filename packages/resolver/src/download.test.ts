@@ -212,6 +212,17 @@ describe('Downloader timeouts', () => {
   });
 });
 
+describe('Downloader.cachePath', () => {
+  it('refuses file names that would leave the cache', () => {
+    const d = new Downloader({ cacheDir: '/c' });
+    expect(() => d.cachePath('a'.repeat(64), '../../etc/passwd')).toThrow(/not a plain file name/);
+    expect(() => d.cachePath('a'.repeat(64), '..')).toThrow(ResolverError);
+    expect(d.cachePath('a'.repeat(64), 'x-1.0-py3-none-any.whl')).toBe(
+      join('/c', 'wheels', 'aa', 'a'.repeat(64), 'x-1.0-py3-none-any.whl'),
+    );
+  });
+});
+
 describe('defaultCacheDir', () => {
   it('prefers PYWORKERS_CACHE_DIR, then the platform cache dir', () => {
     expect(defaultCacheDir({ PYWORKERS_CACHE_DIR: '/c' }, 'linux')).toBe('/c');

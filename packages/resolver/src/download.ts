@@ -65,6 +65,8 @@ export interface DownloadItem {
 }
 
 const HEX64 = /^[0-9a-f]{64}$/;
+// What a distribution file name may hold: never a path separator or a NUL.
+const SAFE_FILENAME = /^[^/\\\0]+$/;
 
 async function hashFile(path: string, algorithm = 'sha256'): Promise<string> {
   const hash = createHash(algorithm);
@@ -128,6 +130,13 @@ export class Downloader {
 
   /** Where a file with this hash lives in the cache. */
   cachePath(sha256: string, filename: string): string {
+    if (!HEX64.test(sha256) || !SAFE_FILENAME.test(filename) || /^\.\.?$/.test(filename)) {
+      throw new ResolverError(
+        'ERR_INDEX_RESPONSE',
+        `refusing to cache "${filename}": not a plain file name (or "${sha256}" is not a sha256)`,
+        { userError: false },
+      );
+    }
     return join(this.cacheDir, 'wheels', sha256.slice(0, 2), sha256, filename);
   }
 
