@@ -170,6 +170,14 @@ describe('installWheels', () => {
     expect(err.message).toMatch(/both contain werkzeug\/routing\.py/);
   });
 
+  it('reports a file/directory clash between wheels as ERR_INSTALL, leaving nothing behind', async () => {
+    const a = wheel({ name: 'aaa', version: '1.0', files: { 'shared/x.py': 'x = 1\n' } });
+    const b = wheel({ name: 'bbb', version: '1.0', files: { shared: 'not a directory\n' } });
+    const err = await error(installWheels({ target, wheels: [a, b] }));
+    expect(err.code).toBe('ERR_INSTALL');
+    expect(siblings()).toEqual([]);
+  });
+
   it('cleans up the leftovers of an interrupted sync', async () => {
     const { utimesSync } = await import('node:fs');
     const stale = join(dir, 'project', 'python_modules.tmp-deadbeef');

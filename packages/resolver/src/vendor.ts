@@ -177,7 +177,12 @@ export async function installWheels(options: InstallOptions): Promise<InstallRes
     await writeFile(join(tmp, INSTALL_MARKER), `${JSON.stringify(marker, null, 2)}\n`);
   } catch (err) {
     await rm(tmp, { recursive: true, force: true });
-    throw err;
+    if (err instanceof ResolverError) throw err;
+    throw new ResolverError(
+      'ERR_INSTALL',
+      `cannot build ${target}: ${(err as Error).message} (is the disk full, or do two wheels clash on a file and a directory of the same name?)`,
+      { cause: err, userError: false },
+    );
   }
 
   // Swap: the old tree moves aside, the new one takes its name, the old one goes.
