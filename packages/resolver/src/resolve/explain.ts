@@ -10,6 +10,8 @@ export interface Constraint {
   /** The key whose pinned version asked for it; null for the project's own requirements. */
   parent: string | null;
   parentVersion?: string;
+  /** How the parent came in, when it is not a direct requirement (`b 1.0 ← a 2.0`). */
+  via?: string;
 }
 
 /** A dead end met during the search. */
@@ -21,6 +23,7 @@ export type Conflict =
       spec: string;
       parent: string;
       parentVersion: string;
+      via?: string;
       pinned: Candidate;
       pinnedBy: Constraint[];
     };
@@ -30,8 +33,10 @@ export function who(parent: string | null, version?: string, root = 'your projec
   return parent === null ? root : `${parent} ${version ?? ''}`.trim();
 }
 
+const through = (via: string | undefined): string => (via ? ` (pulled in by ${via})` : '');
+
 function wants(c: Constraint, root: string): string {
-  return `${who(c.parent, c.parentVersion, root)} needs ${c.key}${c.spec || ' (any version)'}`;
+  return `${who(c.parent, c.parentVersion, root)}${through(c.via)} needs ${c.key}${c.spec || ' (any version)'}`;
 }
 
 function listVersions(versions: string[], max = 6): string {
@@ -69,7 +74,7 @@ export function unusableMatches(conflict: Conflict): VersionRejection[] {
 export function describeConflict(conflict: Conflict, root: string): string {
   if (conflict.kind === 'clash') {
     const because = conflict.pinnedBy.map((c) => wants(c, root)).join(' and ');
-    return `${who(conflict.parent, conflict.parentVersion, root)} needs ${conflict.key}${conflict.spec}, but ${conflict.key} ${conflict.pinned.version} was already chosen (${because})`;
+    return `${who(conflict.parent, conflict.parentVersion, root)}${through(conflict.via)} needs ${conflict.key}${conflict.spec}, but ${conflict.key} ${conflict.pinned.version} was already chosen (${because})`;
   }
   const { project, constraints } = conflict;
   if (project.candidates.length === 0) {

@@ -191,6 +191,31 @@ class Search {
     return list;
   }
 
+  /** How `key` came to be required, as `b 1.0 ← a 2.0` (empty when the project asks for it). */
+  chain(key: string): string {
+    const out: string[] = [];
+    const seen = new Set<string>([key]);
+    let k = key;
+    for (let depth = 0; depth < 4; depth++) {
+      const cons = this.constraints.get(k) ?? [];
+      if (cons.length === 0 || cons.some((c) => c.parent === null)) break;
+      const parent = cons[0]!.parent!;
+      if (seen.has(parent)) break;
+      seen.add(parent);
+      out.push(`${parent} ${this.pins.get(parent)?.version ?? ''}`.trim());
+      k = parent;
+    }
+    return out.join(' ← ');
+  }
+
+  /** Constraints with how each parent came in, for messages. */
+  annotate(cons: Constraint[]): Constraint[] {
+    return cons.map((c) => {
+      const via = c.parent === null ? '' : this.chain(c.parent);
+      return via ? { ...c, via } : c;
+    });
+  }
+
   /** Keys whose pins caused the constraints on `key` (the culprits when it runs dry). */
   culprits(key: string, cons: Constraint[]): string[] {
     const out = cons.flatMap((c) => (c.parent === null ? [] : [c.parent]));
@@ -251,14 +276,16 @@ class Search {
       const pinned = this.pins.get(d.key);
       if (pinned) {
         if (matchesSpecifier(pinned.version, d.spec)) continue;
+        const via = this.chain(key);
         this.conflicts.push({
           kind: 'clash',
           key: d.key,
           spec: d.spec,
           parent: key,
           parentVersion: cand.version,
+          ...(via ? { via } : {}),
           pinned,
-          pinnedBy: this.constraints.get(d.key) ?? [],
+          pinnedBy: this.annotate(this.constraints.get(d.key) ?? []),
         });
         return { ok: false, culprits: [d.key] };
       }
@@ -267,10 +294,13 @@ class Search {
         { key: d.key, spec: d.spec, parent: key, parentVersion: cand.version },
       ];
       if (this.admissible(d.key, projects[i]!, cons).length === 0) {
+        const via = this.chain(key);
         this.conflicts.push({
           kind: 'empty',
           key: d.key,
-          constraints: cons,
+          constraints: this.annotate(cons).map((c) =>
+            c.parent === key && via ? { ...c, via } : c,
+          ),
           project: projects[i]!,
         });
         return { ok: false, culprits: this.culprits(d.key, cons).filter((k) => k !== key) };
@@ -315,7 +345,7 @@ class Search {
     const conflict = new Set<string>(this.culprits(key, cons));
     const options = this.ordered(key, this.admissible(key, project, cons));
     if (options.length === 0) {
-      this.conflicts.push({ kind: 'empty', key, constraints: [...cons], project });
+      this.conflicts.push({ kind: 'empty', key, constraints: this.annotate(cons), project });
       return conflict;
     }
     for (const cand of options) {
