@@ -126,6 +126,19 @@ describe('syncProject', () => {
     const again = await syncProject({ ...base(), projectDir: dir, indexUrl: server.url });
     expect(again).toMatchObject({ resolved: false, installed: false });
     expect(pins(again)).toEqual(pins(r));
+
+    // Offline, even a fresh resolve works from what the online run cached.
+    const before = server.requests.length;
+    const offline = await syncProject({
+      ...base(),
+      projectDir: dir,
+      indexUrl: server.url,
+      offline: true,
+      upgrade: true,
+    });
+    expect(offline.resolved).toBe(true);
+    expect(pins(offline)).toEqual(pins(r));
+    expect(server.requests.length).toBe(before);
   });
 
   it('prefers the pins of an existing lock it cannot reuse as is', async () => {

@@ -8,6 +8,7 @@ import { z } from 'zod';
 import type { Downloader } from '../download.js';
 import { ResolverError } from '../errors.js';
 import { httpGet, redactUrl } from '../internal/http.js';
+import { createLimiter } from '../internal/limit.js';
 import { type Logger, silentLogger } from '../internal/logger.js';
 import { normalizeName } from '../requirement.js';
 import type { CoreMetadata, DistFile, PackageSource, ProjectPage } from '../source.js';
@@ -48,6 +49,8 @@ export class SimpleIndexSource implements PackageSource {
   readonly #logger: Logger;
   readonly #pages = new Map<string, Promise<ProjectPage | null>>();
   readonly #projectOf = new Map<string, string>();
+  // A resolver may ask for dozens of pages at once; indexes rate-limit bursts.
+  readonly #limit = createLimiter(16);
 
   constructor(options: SimpleIndexOptions) {
     this.url = options.url.endsWith('/') ? options.url : `${options.url}/`;
@@ -61,7 +64,7 @@ export class SimpleIndexSource implements PackageSource {
     const key = normalizeName(name);
     let p = this.#pages.get(key);
     if (!p) {
-      p = this.#load(key).then((page) => {
+      p = this.#limit(() => this.#load(key)).then((page) => {
         for (const f of page?.files ?? []) this.#projectOf.set(f.url, key);
         return page;
       });

@@ -151,6 +151,19 @@ describe.each([['memory'], ['json'], ['html']] as const)('resolve (%s source)', 
     );
   });
 
+  it('says how a transitive requirement came in', async () => {
+    const src = new MemorySource('deep', [
+      { name: 'a', releases: [{ version: '1.0', requiresDist: ['c>=2'] }] },
+      { name: 'b', releases: [{ version: '1.0', requiresDist: ['d'] }] },
+      { name: 'd', releases: [{ version: '1.0', requiresDist: ['c<2'] }] },
+      { name: 'c', releases: [{ version: '1.0' }, { version: '2.0' }] },
+    ]);
+    const e = await failure(run(['a', 'b'], { sources: [src] }));
+    expect(e.message).toContain(
+      'd 1.0 (pulled in by b 1.0) needs c<2, but c 2.0 was already chosen (a 1.0 needs c>=2)',
+    );
+  });
+
   it('backtracks to an older release when the newest conflicts', async () => {
     const r = pins(await run(['fastapi', 'starlette<0.41']));
     expect(r.fastapi).toBe('0.92.0');
@@ -168,6 +181,11 @@ describe.each([['memory'], ['json'], ['html']] as const)('resolve (%s source)', 
     expect(n.code).toBe('ERR_NO_WHEEL');
     expect(n.message).toMatch(
       /native-only-ext 1\.2\.0 \(catalogue\): no wheel for Pyodide \(.*native platform/,
+    );
+    const v = await failure(run(['fast-json>=2']));
+    expect(v.code).toBe('ERR_NO_WHEEL');
+    expect(v.message).toMatch(
+      /demo needs fast-json>=2, but the matching versions cannot be installed: 2\.0\.0 \(catalogue\): no wheel for Pyodide \(built for Pyodide ABI 2027_0/,
     );
     const m = await failure(run(['no-such-project']));
     expect(m.code).toBe('ERR_NOT_FOUND');

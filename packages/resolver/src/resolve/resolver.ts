@@ -7,7 +7,13 @@ import { ResolverError } from '../errors.js';
 import { parseRequirement, type Requirement } from '../requirement.js';
 import type { DistFile, PackageSource } from '../source.js';
 import { collectCandidates } from './candidates.js';
-import { type Conflict, type Constraint, describeConflict, explainUnusable } from './explain.js';
+import {
+  type Conflict,
+  type Constraint,
+  describeConflict,
+  explainUnusable,
+  unusableMatches,
+} from './explain.js';
 import type { Candidate, ProjectCandidates, ResolverPlatform, SourceSet } from './types.js';
 import {
   matchesSpecifier,
@@ -185,6 +191,31 @@ class Search {
     return list;
   }
 
+  /** How `key` came to be required, as `b 1.0 ← a 2.0` (empty when the project asks for it). */
+  chain(key: string): string {
+    const out: string[] = [];
+    const seen = new Set<string>([key]);
+    let k = key;
+    for (let depth = 0; depth < 4; depth++) {
+      const cons = this.constraints.get(k) ?? [];
+      if (cons.length === 0 || cons.some((c) => c.parent === null)) break;
+      const parent = cons[0]!.parent!;
+      if (seen.has(parent)) break;
+      seen.add(parent);
+      out.push(`${parent} ${this.pins.get(parent)?.version ?? ''}`.trim());
+      k = parent;
+    }
+    return out.join(' ← ');
+  }
+
+  /** Constraints with how each parent came in, for messages. */
+  annotate(cons: Constraint[]): Constraint[] {
+    return cons.map((c) => {
+      const via = c.parent === null ? '' : this.chain(c.parent);
+      return via ? { ...c, via } : c;
+    });
+  }
+
   /** Keys whose pins caused the constraints on `key` (the culprits when it runs dry). */
   culprits(key: string, cons: Constraint[]): string[] {
     const out = cons.flatMap((c) => (c.parent === null ? [] : [c.parent]));
@@ -245,14 +276,16 @@ class Search {
       const pinned = this.pins.get(d.key);
       if (pinned) {
         if (matchesSpecifier(pinned.version, d.spec)) continue;
+        const via = this.chain(key);
         this.conflicts.push({
           kind: 'clash',
           key: d.key,
           spec: d.spec,
           parent: key,
           parentVersion: cand.version,
+          ...(via ? { via } : {}),
           pinned,
-          pinnedBy: this.constraints.get(d.key) ?? [],
+          pinnedBy: this.annotate(this.constraints.get(d.key) ?? []),
         });
         return { ok: false, culprits: [d.key] };
       }
@@ -261,10 +294,13 @@ class Search {
         { key: d.key, spec: d.spec, parent: key, parentVersion: cand.version },
       ];
       if (this.admissible(d.key, projects[i]!, cons).length === 0) {
+        const via = this.chain(key);
         this.conflicts.push({
           kind: 'empty',
           key: d.key,
-          constraints: cons,
+          constraints: this.annotate(cons).map((c) =>
+            c.parent === key && via ? { ...c, via } : c,
+          ),
           project: projects[i]!,
         });
         return { ok: false, culprits: this.culprits(d.key, cons).filter((k) => k !== key) };
@@ -309,7 +345,7 @@ class Search {
     const conflict = new Set<string>(this.culprits(key, cons));
     const options = this.ordered(key, this.admissible(key, project, cons));
     if (options.length === 0) {
-      this.conflicts.push({ kind: 'empty', key, constraints: [...cons], project });
+      this.conflicts.push({ kind: 'empty', key, constraints: this.annotate(cons), project });
       return conflict;
     }
     for (const cand of options) {
@@ -365,6 +401,12 @@ class Search {
       return new ResolverError(
         p.found ? 'ERR_NO_WHEEL' : 'ERR_NOT_FOUND',
         `${explainUnusable(p)}\n${p.found ? 'Pick a version that ships a pure-Python (py3-none-any) or Pyodide wheel, or add an index that has one (--extra-index-url).' : 'Check the name, or add the index that has it (--index-url / --extra-index-url / [[tool.uv.index]]).'}`,
+      );
+    }
+    if (this.conflicts.every((c) => unusableMatches(c).length > 0)) {
+      return new ResolverError(
+        'ERR_NO_WHEEL',
+        `${lines.join('\n')}\nPick a version that ships a pure-Python (py3-none-any) or Pyodide wheel, or add an index that has one (--extra-index-url).`,
       );
     }
     const shown = lines.slice(0, 6).map((l) => `  - ${l}`);
