@@ -46,6 +46,8 @@ async def checks():
     out["own_text"] = await Response("héllo").text()
     out["own_json"] = await Response.json({"k": [1, 2]}).json()
     out["js_object"] = Response("x", status=202).js_object.status
+    from_js_body = Response(js.Uint8Array.new([104, 105]), status=201, headers={"X-K": "v"})
+    out["js_body"] = [from_js_body.status, from_js_body.headers.get("x-k"), await from_js_body.text()]
     return out
 
 
@@ -302,6 +304,7 @@ describe('workers.Response', () => {
       own_text: 'héllo',
       own_json: { k: [1, 2] },
       js_object: 202,
+      js_body: [201, 'v', 'hi'],
     });
   });
 
