@@ -84,5 +84,18 @@ export function createCliLogger(
   options: CliLoggerOptions = {},
 ): pino.Logger {
   if (options.format === 'pretty') return pino({ level, base: undefined }, prettyStream(options));
-  return pino({ level, base: undefined }, pino.destination(2));
+  const rewrite = options.rewrite;
+  if (!rewrite) return pino({ level, base: undefined }, pino.destination(2));
+  const out = options.stream ?? process.stderr;
+  return pino(
+    { level, base: undefined },
+    {
+      write(line: string) {
+        const rec = JSON.parse(line) as Record<string, unknown>;
+        const worker = typeof rec.worker === 'string' ? rec.worker : undefined;
+        if (typeof rec.msg === 'string') rec.msg = rewrite(rec.msg, worker);
+        out.write(`${JSON.stringify(rec)}\n`);
+      },
+    },
+  );
 }

@@ -19,7 +19,8 @@ import { CliError } from './errors.js';
 import { createProgress } from './internal/progress.js';
 import { createCliLogger } from './logger.js';
 
-const commands: Command[] = [
+/** Every command, in the order `--help` lists them. */
+export const commands: Command[] = [
   initCommand,
   addCommand,
   removeCommand,
@@ -121,6 +122,22 @@ function findCommand(argv: string[]): { command: Command | undefined; rest: stri
   return { command: undefined, rest: argv };
 }
 
+/** Levenshtein distance, for "did you mean". */
+function distance(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, k) => k);
+  for (let i = 1; i <= a.length; i++) {
+    const row = [i];
+    for (let j = 1; j <= b.length; j++)
+      row[j] = Math.min(
+        prev[j]! + 1,
+        row[j - 1]! + 1,
+        prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1),
+      );
+    prev = row;
+  }
+  return prev[b.length]!;
+}
+
 function envFlag(names: string[] | undefined): boolean {
   return (names ?? []).some((n) =>
     ['1', 'true', 'yes', 'on'].includes((process.env[n] ?? '').toLowerCase()),
@@ -145,7 +162,7 @@ export async function main(argv: string[]): Promise<number> {
       process.stdout.write(`${help(sub)}\n`);
       return 0;
     }
-    const near = commands.filter((c) => c.name.startsWith(first.slice(0, 2))).map((c) => c.name);
+    const near = commands.filter((c) => distance(c.name, first) <= 2).map((c) => c.name);
     process.stderr.write(
       `${stderrColor.red('error')}: unknown command "${first}"\n  fix:   ${near.length ? `did you mean ${near.join(' or ')}? ` : ''}run \`pyworkers --help\` for the list\n`,
     );
@@ -171,7 +188,7 @@ export async function main(argv: string[]): Promise<number> {
     }) as typeof parsed;
   } catch (err) {
     process.stderr.write(
-      `${stderrColor.red('error')}: ${(err as Error).message}\n  where: pyworkers ${command.name}\n  fix:   see the flags below\n\n${help(command)}\n`,
+      `${stderrColor.red('error')}: ${(err as Error).message.split('\n')[0]}\n  where: pyworkers ${command.name}\n  fix:   run \`pyworkers ${command.name} --help\` for its flags and their defaults\n`,
     );
     return 1;
   }
@@ -226,7 +243,8 @@ export function isUserError(err: unknown): boolean {
   if (err instanceof CliError) return err.code !== 'ERR_INTERNAL';
   if (err instanceof IsolateError || err instanceof ResolverError) return err.userError;
   if (err instanceof SnapshotError) return true;
-  if (err instanceof RouterError) return err.code === 'ERR_ROUTER_LISTEN';
+  if (err instanceof RouterError)
+    return err.code === 'ERR_ROUTER_LISTEN' || err.code === 'ERR_ROUTER_CONFIG';
   return false;
 }
 

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import {
+  BUNDLE_FORMAT_VERSION,
   buildBundle,
   decodeBundle,
   IsolateError,
@@ -10,7 +11,7 @@ import {
   SDK_VERSION,
   silentLogger,
 } from '@pyworkers/isolate';
-import { inspectSnapshot } from '@pyworkers/snapshot';
+import { inspectSnapshot, SNAPSHOT_FORMAT_VERSION } from '@pyworkers/snapshot';
 import { writeFileAtomic } from '../internal/atomic-write.js';
 import type { Progress } from '../internal/progress.js';
 import { mapIsolatePaths } from '../internal/tracebacks.js';
@@ -111,6 +112,8 @@ export async function buildProject(
     JSON.stringify({
       PYODIDE_VERSION,
       SDK_VERSION,
+      BUNDLE_FORMAT_VERSION,
+      SNAPSHOT_FORMAT_VERSION,
       name: project.name,
       mainModule,
       vars: project.vars,
@@ -136,13 +139,16 @@ export async function buildProject(
     readFileSync(hashPath, 'utf8') === inputHash
   ) {
     const bytes = new Uint8Array(readFileSync(bundlePath));
-    return {
-      ...base,
-      bytes: bytes.length,
-      built: false,
-      ms: performance.now() - t0,
-      snapshot: snapshotStats(bytes, bundlePath),
-    };
+    // A bundle this pyworkers cannot read (another format) is rebuilt, not reported.
+    const snapshot = (() => {
+      try {
+        return snapshotStats(bytes, bundlePath);
+      } catch {
+        return undefined;
+      }
+    })();
+    if (snapshot !== undefined)
+      return { ...base, bytes: bytes.length, built: false, ms: performance.now() - t0, snapshot };
   }
   logger.debug({ worker: project.name, files: files.size }, 'building bundle and snapshot');
   const task = options.progress?.task(`snapshotting ${project.name}`);

@@ -2,7 +2,13 @@ import { existsSync, statSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import { resolve } from 'node:path';
-import { type Bundle, decodeBundle, type Logger, silentLogger } from '@pyworkers/isolate';
+import {
+  type Bundle,
+  decodeBundle,
+  IsolateError,
+  type Logger,
+  silentLogger,
+} from '@pyworkers/isolate';
 import { createRouter, type Router, type WorkerDefinition } from '@pyworkers/router';
 import { CliError } from '../errors.js';
 import type { Progress } from '../internal/progress.js';
@@ -15,6 +21,7 @@ import {
   configOverrides,
   pick,
   pickNumber,
+  pickString,
 } from './command.js';
 import { type SyncFlags, syncFlags, syncOptions } from './sync.js';
 
@@ -48,7 +55,17 @@ export function isBundleFile(target: string): boolean {
 }
 
 async function readBundle(path: string): Promise<Bundle> {
-  return decodeBundle(new Uint8Array(await readFile(path)), path);
+  const bytes = new Uint8Array(await readFile(path));
+  try {
+    return decodeBundle(bytes, path);
+  } catch (err) {
+    if (!(err instanceof IsolateError) || !err.userError) throw err;
+    throw new CliError('ERR_PROJECT', err.message, {
+      where: path,
+      hint: 'pass a project directory or a .pwb made by `pyworkers build` with this pyworkers',
+      cause: err,
+    });
+  }
 }
 
 /**
@@ -118,10 +135,15 @@ export async function serveProjects(
 ): Promise<Serving> {
   const logger = options.logger ?? silentLogger;
   const { workers, sources } = await workerDefinitions(targets, options);
-  // The router does not take isolate caps yet (issue 6 adds them); say so rather than ignore.
-  if (options.maxIsolates !== undefined || options.memoryBudget !== undefined)
-    logger.warn({}, 'this router does not support --max-isolates / --memory-budget yet; ignored');
-  const router = createRouter({ workers, logger });
+  // The router caps warm isolates by memory; a count cap is not in @pyworkers/router yet, so
+  // say so rather than silently ignore the flag.
+  if (options.maxIsolates !== undefined)
+    logger.warn({}, '--max-isolates is not supported by this router yet and is ignored');
+  const router = createRouter({
+    workers,
+    logger,
+    ...(options.memoryBudget !== undefined ? { memoryBudgetBytes: options.memoryBudget } : {}),
+  });
   const address = await router.listen({
     port: options.port ?? 8787,
     host: options.host ?? '127.0.0.1',
@@ -133,6 +155,23 @@ export async function serveProjects(
     url: `http://${host}:${address.port}`,
     workers: workers.map((w, k) => ({ name: w.name, routes: w.routes, source: sources[k]! })),
   };
+}
+
+/** `1073741824`, `512MiB`, `2G`, `1.5GB` as bytes (binary units). */
+export function parseBytes(text: string | undefined, where: string): number | undefined {
+  if (text === undefined) return undefined;
+  const m = /^(\d+(?:\.\d+)?)\s*([kmgt]?)(i?b)?$/i.exec(text.trim());
+  const scale = { '': 1, k: 2 ** 10, m: 2 ** 20, g: 2 ** 30, t: 2 ** 40 };
+  const bytes = m
+    ? Math.round(Number(m[1]) * scale[m[2]!.toLowerCase() as keyof typeof scale])
+    : NaN;
+  if (!(bytes > 0)) {
+    throw new CliError('ERR_USAGE', `${where} must be a size above 0, got "${text}"`, {
+      where,
+      hint: 'give bytes or a size with a unit, e.g. 536870912, 512MiB or 2GiB',
+    });
+  }
+  return bytes;
 }
 
 /** Flags shared by serve and dev. */
@@ -177,15 +216,15 @@ export const serveCommand = {
     ...listenOptions,
     'max-isolates': {
       type: 'string',
-      default: undefined,
-      description: 'most isolates kept warm at once (default: no cap)',
+      default: 'no cap',
+      description: 'most isolates kept warm at once',
       env: ['PYWORKERS_MAX_ISOLATES'],
       valueName: 'N',
     },
     'memory-budget': {
       type: 'string',
-      default: undefined,
-      description: 'memory budget of the warm isolates (default: no cap)',
+      default: 'half the memory',
+      description: 'memory all warm isolates may hold together (bytes, or 512MiB, 2GiB)',
       env: ['PYWORKERS_MEMORY_BUDGET'],
       valueName: 'BYTES',
     },
@@ -200,11 +239,20 @@ export const serveCommand = {
       ['PYWORKERS_MAX_ISOLATES'],
       'max-isolates',
     );
-    const memoryBudget = pickNumber(
-      values['memory-budget'],
-      ['PYWORKERS_MEMORY_BUDGET'],
-      'memory-budget',
+    const memoryBudget = parseBytes(
+      pickString(values['memory-budget'], ['PYWORKERS_MEMORY_BUDGET']),
+      values['memory-budget'] !== undefined ? '--memory-budget' : 'PYWORKERS_MEMORY_BUDGET',
     );
+    if (maxIsolates !== undefined && !(Number.isInteger(maxIsolates) && maxIsolates > 0)) {
+      throw new CliError(
+        'ERR_USAGE',
+        `--max-isolates must be a whole number above 0, got ${maxIsolates}`,
+        {
+          where: '--max-isolates',
+          hint: 'e.g. --max-isolates 4',
+        },
+      );
+    }
     const targets = (positionals.length > 0 ? positionals : ['.']).map((p) => resolve(ctx.cwd, p));
     const overrides = configOverrides(values);
     if (targets.length > 1 && overrides.name !== undefined) {

@@ -167,8 +167,8 @@ export const syncOptions = {
   },
   'cache-dir': {
     type: 'string',
-    default: undefined,
-    description: 'download cache (default: the user cache directory)',
+    default: '~/.cache/pyworkers',
+    description: 'download cache',
     env: ['PYWORKERS_CACHE_DIR'],
     valueName: 'DIR',
   },
