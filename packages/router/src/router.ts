@@ -10,8 +10,9 @@ import { LocalHost } from './host/local-host.js';
 import type { HostEvents, HostResult, HostStats, HostWorker, IsolateHost } from './host/types.js';
 import { readBody, sendText, toIsolateRequest, writeResponse } from './http.js';
 import { defaultLauncher, type IsolateLauncher } from './launcher.js';
+import { LoadTracker } from './load.js';
 import { RouterMetrics } from './metrics.js';
-import { BoundedLoadPlacement, type LoadView } from './placement.js';
+import { BoundedLoadPlacement } from './placement.js';
 import { type Route, RouteTable } from './routes.js';
 
 /** Where the router gets a worker's bundle from (read lazily, on its first cold start). */
@@ -134,16 +135,33 @@ export function createRouter(options: RouterOptions): Router {
 
   const hosts: IsolateHost[] = [];
   const metrics = new RouterMetrics(() => Promise.all(hosts.map((h) => h.stats())));
+  // Isolates per worker per host, from the hosts' events: placement prefers a host where the
+  // worker is already warm among those under the load bound.
+  const warmOn = new Map<string, Int32Array>();
+  const warmCount = (worker: string, host: number, delta: number): void => {
+    let counts = warmOn.get(worker);
+    if (!counts) {
+      counts = new Int32Array(config.hosts);
+      warmOn.set(worker, counts);
+    }
+    counts[host] = Math.max(0, counts[host]! + delta);
+  };
   const events: HostEvents = {
-    coldStart(worker) {
+    coldStart(worker, host) {
+      warmCount(worker, host, 1);
       counter(worker).coldStarts++;
       metrics.coldStarts.inc({ worker });
     },
-    eviction(worker) {
+    eviction(worker, host) {
+      warmCount(worker, host, -1);
       counter(worker).evictions++;
       metrics.evictions.inc({ worker });
     },
+    lost(worker, host) {
+      warmCount(worker, host, -1);
+    },
     hostReplaced(host) {
+      for (const counts of warmOn.values()) counts[host] = 0;
       logger.warn({ host }, 'isolate host replaced');
     },
   };
@@ -180,9 +198,7 @@ export function createRouter(options: RouterOptions): Router {
     eps: config.eps,
     minBound: config.concurrency,
   });
-  const hostLoad = new Array<number>(config.hosts).fill(0);
-  let totalLoad = 0;
-  const loads: LoadView = { load: (h) => hostLoad[h]!, total: () => totalLoad };
+  const loads = new LoadTracker(config.hosts, { tau: 0 });
   let inflight = 0;
   let draining = false;
   let drained: (() => void) | undefined;
@@ -193,20 +209,20 @@ export function createRouter(options: RouterOptions): Router {
     req: ReturnType<typeof toIsolateRequest>,
   ): Promise<Extract<HostResult, { kind: 'response' }>> {
     const tried = new Set<number>();
+    const warm = warmOn.get(worker.name);
+    const isWarm = (host: number): boolean => (warm?.[host] ?? 0) > 0;
     let first = -1;
     for (;;) {
-      const pick = placement.pick(worker.name, loads, tried);
+      const pick = placement.pick(worker.name, loads, tried, isWarm);
       const force = pick < 0;
       const host = force ? first : pick;
       if (first < 0) first = host;
-      hostLoad[host]!++;
-      totalLoad++;
+      loads.add(host, 1);
       let result: HostResult;
       try {
         result = await hosts[host]!.fetch(worker, req, { force });
       } finally {
-        hostLoad[host]!--;
-        totalLoad--;
+        loads.add(host, -1);
       }
       if (result.kind === 'response') return result;
       tried.add(host);
