@@ -1,7 +1,13 @@
 import { connect } from 'node:net';
 import type { Bundle } from '@pyworkers/isolate';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createRouter, estimateIsolateBytes, type Router } from '../src/index.js';
+import {
+  createRouter,
+  defaultLauncher,
+  estimateIsolateBytes,
+  type IsolateLauncher,
+  type Router,
+} from '../src/index.js';
 import { bundleFor, memoryLogger } from './fixtures.js';
 
 let alpha: Bundle;
@@ -178,6 +184,30 @@ describe('warm and evict under a memory budget', () => {
     expect((await worker(router, 'beta')).isolates).toBe(1);
     expect(await (await fetch(`${base}/alpha`)).text()).toBe('alpha says GET');
     expect((await worker(router, 'alpha')).coldStarts).toBe(2);
+  });
+});
+
+describe('an injected launcher', () => {
+  it('starts the isolates, and the memory it reports is what the budget counts', async () => {
+    const launched: string[] = [];
+    const launcher: IsolateLauncher = {
+      async launch(bundle, options) {
+        launched.push(bundle.manifest.name);
+        const handle = await defaultLauncher.launch(bundle, options);
+        return {
+          fetch: (r) => handle.fetch(r),
+          close: () => handle.close(),
+          memoryBytes: () => 123_456_789,
+        };
+      },
+    };
+    const { router, base } = await start({ hosts: 1, launcher });
+    expect(await (await fetch(`${base}/beta`)).text()).toBe('beta says GET');
+    expect(launched).toEqual(['beta']);
+    expect((await worker(router, 'beta')).bytes).toBe(123_456_789);
+    expect(await router.metrics()).toContain(
+      'pyworkers_isolate_memory_bytes{worker="beta"} 123456789',
+    );
   });
 });
 

@@ -166,8 +166,16 @@ export class ChildHost implements IsolateHost {
   }
 
   async stats(): Promise<HostStats> {
+    // A host busy with a cold start still answers quickly; one that does not answer within a
+    // second is reported empty rather than hanging the status page or a metrics scrape.
+    let timer: NodeJS.Timeout | undefined;
     try {
-      return await this.call<HostStats>(this.child, (id) => ({ type: 'stats', id }));
+      return await Promise.race([
+        this.call<HostStats>(this.child, (id) => ({ type: 'stats', id })),
+        new Promise<never>((_, reject) => {
+          timer = setTimeout(() => reject(new Error('stats timeout')), 1_000);
+        }),
+      ]);
     } catch {
       return {
         id: this.id,
@@ -178,6 +186,8 @@ export class ChildHost implements IsolateHost {
         budgetBytes: this.config.budgetBytes,
         workers: [],
       };
+    } finally {
+      clearTimeout(timer);
     }
   }
 
