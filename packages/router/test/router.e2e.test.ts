@@ -225,6 +225,18 @@ describe('shedding and graceful shutdown', () => {
     expect(text).toMatch(/pyworkers_sheds_total\{worker="alpha",reason="inflight"\} [2-9]/);
   });
 
+  it('gives a worker another isolate past the per-isolate concurrency limit', async () => {
+    const { router, base } = await start({ hosts: 1, concurrency: 1 });
+    const answers = await Promise.all(
+      [0, 1].map(() => fetch(`${base}/beta/slow=0.3`).then((r) => r.status)),
+    );
+    expect(answers).toEqual([200, 200]);
+    expect(await worker(router, 'beta')).toMatchObject({ coldStarts: 2, isolates: 2, sheds: 0 });
+    // Sequential requests fit one isolate: no third cold start.
+    for (let i = 0; i < 3; i++) expect((await fetch(`${base}/beta`)).status).toBe(200);
+    expect((await worker(router, 'beta')).coldStarts).toBe(2);
+  });
+
   it('finishes in-flight requests on close and stops accepting', async () => {
     const { router, base } = await start({ hosts: 1 });
     expect((await fetch(`${base}/alpha`)).status).toBe(200);
