@@ -2,7 +2,7 @@
 // same for a Cloudflare-layout project, a .pwb bundle served as is, snapshot inspect, and dev
 // (swap without dropping an in-flight request; tracebacks in the user's files).
 
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -147,10 +147,41 @@ describe('pyworkers (the real binary)', () => {
           '',
         ].join('\n'),
       );
+      // build syncs first when python_modules/ is missing.
+      rmSync(join(dir, 'python_modules'), { recursive: true });
+      const build = await runCli(['build', '--json', '--index-url', index.url], {
+        cwd: dir,
+        env: { PYWORKERS_CACHE_DIR: join(root, 'cache') },
+      });
+      expect(build.code, build.stderr).toBe(0);
+      expect(
+        JSON.parse(build.stdout)
+          .sync.packages.map((p: { name: string }) => p.name)
+          .sort(),
+      ).toEqual(['tinydep', 'tinylib']);
       const server = serve(['withdeps']);
       const { url } = await server.ready;
       expect(await (await fetch(`${url}/`)).text()).toBe('Hello BUILT! (42)');
       await server.stop();
+
+      // A requirement the index cannot satisfy: exit 1, and pyproject.toml is put back.
+      const before = readFileSync(join(dir, 'pyproject.toml'), 'utf8');
+      const bad = await runCli(['add', 'tinylib>=9', '--index-url', index.url], {
+        cwd: dir,
+        env: { PYWORKERS_CACHE_DIR: join(root, 'cache') },
+      });
+      expect(bad.code, bad.stderr).toBe(1);
+      expect(bad.stderr).toMatch(/^error: .*tinylib/);
+      expect(bad.stderr).toMatch(/\n {2}fix: {3}/);
+      expect(readFileSync(join(dir, 'pyproject.toml'), 'utf8')).toBe(before);
+
+      const removed = await runCli(['remove', 'tinylib', '--index-url', index.url], {
+        cwd: dir,
+        env: { PYWORKERS_CACHE_DIR: join(root, 'cache') },
+      });
+      expect(removed.code, removed.stderr).toBe(0);
+      expect(readFileSync(join(dir, 'pyproject.toml'), 'utf8')).toBe(pyproject);
+      expect(existsSync(join(dir, 'python_modules', 'tinylib'))).toBe(false);
       const inspect = await runCli([
         'snapshot',
         'inspect',

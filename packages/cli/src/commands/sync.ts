@@ -114,13 +114,15 @@ export async function syncDependencies(dir: string, flags: SyncFlags = {}): Prom
 }
 
 /**
- * Whether `build` must sync first: the project has dependencies and python_modules/ is missing
- * or older than pyproject.toml / the lock.
+ * Whether `build` must sync first: python_modules/ or pylock.toml is missing, or older than
+ * pyproject.toml / uv.lock.
  */
 export function needsSync(dir: string, dependencies: string[]): boolean {
   const modules = join(dir, 'python_modules');
   const lock = join(dir, 'pylock.toml');
-  if (dependencies.length === 0) return false;
+  // No dependencies and nothing vendored: nothing to do. Vendored packages with no
+  // dependencies left (edited by hand) still need a sync to be cleared.
+  if (dependencies.length === 0 && !existsSync(modules)) return false;
   if (!existsSync(modules) || !existsSync(lock)) return true;
   const stamp = statSync(lock).mtimeMs;
   return ['pyproject.toml', 'uv.lock'].some((f) => {
