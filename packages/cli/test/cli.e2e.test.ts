@@ -171,8 +171,11 @@ describe('pyworkers (the real binary)', () => {
         env: { PYWORKERS_CACHE_DIR: join(root, 'cache') },
       });
       expect(bad.code, bad.stderr).toBe(1);
-      expect(bad.stderr).toMatch(/^error: .*tinylib/);
-      expect(bad.stderr).toMatch(/\n {2}fix: {3}/);
+      expect(bad.stderr).toMatch(/^error: no set of versions satisfies/);
+      expect(bad.stderr).toMatch(/needs tinylib>=9, but no usable version of tinylib matches/);
+      expect(bad.stderr).toContain(
+        `\n  where: ${join(dir, 'pyproject.toml')}:6 ([project].dependencies)\n  fix:   loosen or change the requirement`,
+      );
       expect(readFileSync(join(dir, 'pyproject.toml'), 'utf8')).toBe(before);
 
       const removed = await runCli(['remove', 'tinylib', '--index-url', index.url], {
