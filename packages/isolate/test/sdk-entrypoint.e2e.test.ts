@@ -14,6 +14,8 @@ import js
 from workers import Request, Response, WorkerEntrypoint, fetch
 
 log = logging.getLogger("sdk-test")
+in_flight = 0
+peak = 0
 
 
 async def checks():
@@ -150,6 +152,13 @@ class Default(WorkerEntrypoint):
             except ZeroDivisionError:
                 log.exception("caught it")
             return Response("logged")
+        if path == "/sleep":
+            global in_flight, peak
+            in_flight += 1
+            peak = max(peak, in_flight)
+            await asyncio.sleep(int(query["ms"]) / 1000)
+            in_flight -= 1
+            return Response(f"{query['tag']} peak={peak}")
         if path == "/boom":
             raise ValueError("boom in handler")
         if path == "/not-a-response":
@@ -428,6 +437,17 @@ describe('logs', () => {
     const caught = got.find((e) => e.msg.startsWith('caught it'));
     expect(caught?.level).toBe('error');
     expect(caught?.msg).toContain('ZeroDivisionError: division by zero');
+  });
+});
+
+describe('concurrent requests', () => {
+  it('interleave in one isolate, each answered with its own response', async () => {
+    const tags = ['slow', 'medium', 'fast'];
+    const answers = await Promise.all(
+      tags.map((tag, i) => send(isolate, `http://127.0.0.1/sleep?ms=${300 - i * 100}&tag=${tag}`)),
+    );
+    // The slow one finishes last, having seen all three handlers in flight at once.
+    expect(answers.map((a) => a.text)).toEqual(['slow peak=3', 'medium peak=3', 'fast peak=3']);
   });
 });
 

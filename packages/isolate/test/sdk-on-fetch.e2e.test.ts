@@ -1,4 +1,4 @@
-// The older module-level `on_fetch(request, env)` entry point, and workers with no entry.
+// The older module-level `on_fetch(request, env[, ctx])` entry point, and workers with no entry.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildBundle, type Isolate } from '../src/index.js';
 import { send, startWorker } from './sdk-helpers.js';
@@ -13,18 +13,38 @@ async def on_fetch(request, env):
     return Response.json({"method": request.method, "who": env.WHO, "body": body})
 `;
 
+// The three-argument form gets the execution context too.
+const withCtx = `
+import asyncio
+from workers import Response
+
+done = []
+
+
+async def on_fetch(request, env, ctx):
+    if request.url.endswith("/done"):
+        return Response(",".join(done))
+
+    async def later():
+        await asyncio.sleep(0.01)
+        done.append(env.WHO)
+
+    ctx.wait_until(later())
+    return Response(type(ctx).__name__)
+`;
+
 let isolate: Isolate;
+let ctxIsolate: Isolate;
 
 beforeAll(async () => {
-  ({ isolate } = await startWorker(
-    'sdk-on-fetch',
-    { 'entry.py': entry },
-    { vars: { WHO: 'old' } },
-  ));
+  [{ isolate }, { isolate: ctxIsolate }] = await Promise.all([
+    startWorker('sdk-on-fetch', { 'entry.py': entry }, { vars: { WHO: 'old' } }),
+    startWorker('sdk-on-fetch-ctx', { 'entry.py': withCtx }, { vars: { WHO: 'ctx' } }),
+  ]);
 });
 
 afterAll(async () => {
-  await isolate?.close();
+  await Promise.all([isolate?.close(), ctxIsolate?.close()]);
 });
 
 const encode = (text: string): Map<string, Uint8Array> =>
@@ -35,6 +55,15 @@ describe('on_fetch(request, env)', () => {
     const res = await send(isolate, 'http://127.0.0.1/', { method: 'PATCH', body: 'hi' });
     expect(res.status).toBe(200);
     expect(JSON.parse(res.text)).toEqual({ method: 'PATCH', who: 'old', body: 'hi' });
+  });
+});
+
+describe('on_fetch(request, env, ctx)', () => {
+  it('gets the execution context, whose wait_until runs after the response', async () => {
+    expect((await send(ctxIsolate, 'http://127.0.0.1/')).text).toBe('Context');
+    await expect
+      .poll(async () => (await send(ctxIsolate, 'http://127.0.0.1/done')).text)
+      .toBe('ctx');
   });
 });
 

@@ -20,6 +20,8 @@ export interface DistFile {
   size?: number;
   /** Name of the source (index) that listed this file. */
   source: string;
+  /** The version read from the file name by the source, when it could be read. */
+  version?: string;
 }
 
 /** A project as one source lists it. */

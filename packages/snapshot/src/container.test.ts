@@ -167,6 +167,17 @@ describe('bad input', () => {
     );
   });
 
+  it('with verify none, still checks the directory but not the data section', () => {
+    const plain = encodeSnapshot(heap, meta);
+    const data = plain.slice();
+    data[plain.length - 100]! ^= 1;
+    expect(sameBytes(decodeSnapshot(data, { verify: 'none' }).heap, heap)).toBe(false);
+    expect(codeOf(() => decodeSnapshot(data, { verify: 'file' }))).toBe('ERR_SNAPSHOT_CORRUPT');
+    const dir = plain.slice();
+    dir[170]! ^= 4;
+    expect(codeOf(() => decodeSnapshot(dir, { verify: 'none' }))).toBe('ERR_SNAPSHOT_CORRUPT');
+  });
+
   it('catches a corrupt directory in inspect, which does not hash the data section', () => {
     const b = bytes.slice();
     b[170]! ^= 4; // inside the metadata JSON

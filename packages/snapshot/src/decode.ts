@@ -9,6 +9,7 @@ import {
   readHeader,
   readRuns,
   sha256,
+  verifyDirectory,
   verifyFile,
 } from './internal/format.js';
 import { readMetaJson } from './internal/read-meta.js';
@@ -39,9 +40,12 @@ export interface DecodeOptions {
   /**
    * `full` (default): check the file checksum and the SHA-256 of the decoded heap.
    * `file`: check the file checksum only, which already proves every stored byte and the page
-   * table; use it on the restore path for files this host wrote (saves hashing the heap).
+   * table; enough when the reference (if any) is a {@link SnapshotReference} you trust.
+   * `none`: structural checks only (sizes, page table, codec): still no crash and no allocation
+   * past the limits, but a flipped data byte goes unnoticed. Only for bytes this process has
+   * verified before, e.g. a file kept in memory after a `full` decode.
    */
-  verify?: 'full' | 'file';
+  verify?: 'full' | 'file' | 'none';
   /** Refuse heaps larger than this many bytes (default and maximum: 4 GiB). */
   maxHeapBytes?: number;
 }
@@ -155,7 +159,10 @@ export function decodeSnapshot(bytes: Uint8Array, options: DecodeOptions = {}): 
     throw new SnapshotError('ERR_SNAPSHOT_MAGIC', 'snapshot must be a Uint8Array');
   }
   const header = readHeader(bytes, options.maxHeapBytes);
-  verifyFile(bytes, header);
+  const verify = options.verify === 'file' || options.verify === 'none' ? options.verify : 'full';
+  // Without the file checksum, the small directory checksum still guards metadata and page table.
+  if (verify === 'none') verifyDirectory(bytes, header);
+  else verifyFile(bytes, header);
   const codec = codecFromId(header.codecId);
   if (!codec) {
     throw new SnapshotError(
@@ -184,7 +191,7 @@ export function decodeSnapshot(bytes: Uint8Array, options: DecodeOptions = {}): 
   const data = decompress(codec, stored, header.decodedLength);
   const heap = targetView(options.into, header.heapLength);
   scatter(runs, heap, data, reference?.heap, options.into === undefined || !!options.intoIsZeroed);
-  if ((options.verify ?? 'full') === 'full' && !equalBytes(sha256(heap), header.heapHash)) {
+  if (verify === 'full' && !equalBytes(sha256(heap), header.heapHash)) {
     throw header.delta
       ? new SnapshotError(
           'ERR_SNAPSHOT_REFERENCE',

@@ -35,3 +35,5 @@ export {
   toPyodideSnapshot,
 } from './pyodide-format.js';
 export { type SnapshotReference, snapshotReference } from './reference.js';
+// WebAssembly module data as a reference
+export { wasmDataImage } from './wasm-image.js';

@@ -6,6 +6,10 @@ every value; names are lower-cased like a JS ``Headers`` object does.
 
 import re
 
+# Imported here, at build time, so the import lives in the snapshot instead of costing the
+# first request that reads headers.
+from http.client import HTTPMessage
+
 # RFC 9110 token characters: what a JS Headers object accepts as a name.
 _TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+\Z")
 _BAD_VALUE = re.compile(r"[\r\n\0]")
@@ -52,8 +56,6 @@ def has(pairs, name):
 
 def to_message(pairs):
     """An ``http.client.HTTPMessage``, which is what Cloudflare's SDK returns as ``headers``."""
-    from http.client import HTTPMessage
-
     message = HTTPMessage()
     for name, value in pairs:
         message[name] = value

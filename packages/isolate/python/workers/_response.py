@@ -1,6 +1,8 @@
 import json as _json
 from http import HTTPStatus
 
+from pyodide.ffi import to_js
+
 from . import _headers
 from ._request import _is_js, _none_if_null, to_js_body
 
@@ -84,16 +86,18 @@ class FetchResponse:
     def js_object(self):
         """The JS ``Response``; built on first use for a response made in Python."""
         if self._js is None:
-            from js import Response as JsResponse
-            from js import Object
-            from pyodide.ffi import to_js
-
-            options = {"status": self._status, "headers": _headers.to_js_headers(self._pairs)}
-            if self._status_text:
-                options["statusText"] = self._status_text
-            init = to_js(options, dict_converter=Object.fromEntries, create_pyproxies=False)
-            self._js = JsResponse.new(to_js_body(self._body), init)
+            self._js = self._build_js(to_js_body(self._body))
         return self._js
+
+    def _build_js(self, js_body):
+        from js import Object
+        from js import Response as JsResponse
+
+        options = {"status": self._status, "headers": _headers.to_js_headers(self._pairs)}
+        if self._status_text:
+            options["statusText"] = self._status_text
+        init = to_js(options, dict_converter=Object.fromEntries, create_pyproxies=False)
+        return JsResponse.new(js_body, init)
 
     async def bytes(self):
         if self._used:
@@ -107,8 +111,6 @@ class FetchResponse:
         return (await self.bytes()).decode("utf-8", errors="replace")
 
     async def buffer(self):
-        from pyodide.ffi import to_js
-
         return to_js(await self.bytes()).buffer
 
     def json(self, *args, **kwargs):
@@ -166,16 +168,6 @@ class Response(FetchResponse):
             self._set(code, status_text, None, None, self._build_js(body))
             return
         self._set(code, status_text, pairs, body, None)
-
-    def _build_js(self, js_body):
-        from js import Response as JsResponse
-        from js import Object
-        from pyodide.ffi import to_js
-
-        options = {"status": self._status, "headers": _headers.to_js_headers(self._pairs)}
-        if self._status_text:
-            options["statusText"] = self._status_text
-        return JsResponse.new(js_body, to_js(options, dict_converter=Object.fromEntries))
 
     def __repr__(self):
         parts = [f"status={self._status}"]

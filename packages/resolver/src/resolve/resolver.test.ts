@@ -1,10 +1,21 @@
 import { readFileSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { createRequire } from 'node:module';
-import { describe, expect, it } from 'vitest';
-import { CATALOGUE, PYODIDE_TAG } from '../../test/fixtures/index.js';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  CATALOGUE,
+  type IndexServer,
+  PYODIDE_TAG,
+  startIndexServer,
+} from '../../test/fixtures/index.js';
+import { Downloader } from '../download.js';
 import type { ResolverError } from '../errors.js';
+import { SimpleIndexSource } from '../index/simple-index.js';
 import type { PyodideLockInfo } from '../markers.js';
 import { parseRequirement } from '../requirement.js';
+import type { PackageSource } from '../source.js';
 import { type MemoryProject, MemorySource } from './memory-source.js';
 import { pyodidePlatform } from './platform.js';
 import { type Resolution, resolve } from './resolver.js';
@@ -13,12 +24,12 @@ import type { IndexStrategy } from './types.js';
 const lockPath = createRequire(import.meta.url).resolve('pyodide/pyodide-lock.json');
 const info = (JSON.parse(readFileSync(lockPath, 'utf8')) as { info: PyodideLockInfo }).info;
 const platform = pyodidePlatform(info);
-const catalogue = new MemorySource('catalogue', CATALOGUE);
+let catalogue: PackageSource = new MemorySource('catalogue', CATALOGUE);
 
 function run(
   requirements: string[],
   opts: {
-    sources?: MemorySource[];
+    sources?: PackageSource[];
     strategy?: IndexStrategy;
     preferences?: Map<string, string>;
     maxSteps?: number;
@@ -43,7 +54,29 @@ const failure = (p: Promise<unknown>) =>
     (e: ResolverError) => e,
   );
 
-describe('resolve', () => {
+// The same behaviour whether the catalogue is read from memory or from a real index on
+// 127.0.0.1 speaking PEP 691 JSON or PEP 503 HTML (metadata from PEP 658 files).
+describe.each([['memory'], ['json'], ['html']] as const)('resolve (%s source)', (kind) => {
+  let server: IndexServer | undefined;
+  let cache: string | undefined;
+  beforeAll(async () => {
+    if (kind === 'memory') {
+      catalogue = new MemorySource('catalogue', CATALOGUE);
+      return;
+    }
+    cache = await mkdtemp(join(tmpdir(), 'resolver-cache-'));
+    server = await startIndexServer({ projects: CATALOGUE, formats: [kind] });
+    catalogue = new SimpleIndexSource({
+      url: server.url,
+      name: 'catalogue',
+      downloader: new Downloader({ cacheDir: cache }),
+    });
+  });
+  afterAll(async () => {
+    await server?.close();
+    if (cache) await rm(cache, { recursive: true, force: true });
+  });
+
   it('picks the newest final versions and skips markers that are false on Pyodide', async () => {
     const r = await run(['flask']);
     expect(pins(r)).toEqual({
