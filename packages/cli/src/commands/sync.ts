@@ -1,7 +1,13 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { type Logger, PYODIDE_LOCK_FILE, silentLogger } from '@pyworkers/isolate';
-import * as resolver from '@pyworkers/resolver';
+import {
+  type IndexStrategy,
+  ResolverError,
+  type SyncOptions,
+  type SyncResult,
+  syncProject,
+} from '@pyworkers/resolver';
 import { CliError } from '../errors.js';
 import type { Progress, ProgressTask } from '../internal/progress.js';
 import { lineOf } from '../internal/toml-scan.js';
@@ -15,34 +21,16 @@ import {
   projectDir,
 } from './command.js';
 
-// The interface agreed with @pyworkers/resolver (see SYNC-API.md). Typed here and looked up at
-// run time so this package builds whether or not the resolver has shipped `syncProject` yet.
 /** How several indexes are consulted (uv's `--index-strategy`). */
-export type IndexStrategy = 'first-index' | 'unsafe-first-match' | 'unsafe-best-match';
+export type { IndexStrategy, SyncResult };
+
 const INDEX_STRATEGIES: IndexStrategy[] = [
   'first-index',
   'unsafe-first-match',
   'unsafe-best-match',
 ];
 
-type SyncProgressEvent =
-  | { type: 'resolve-start' }
-  | { type: 'resolve-done'; packages: number; ms: number }
-  | { type: 'download-start'; name: string; version: string; url: string; total?: number }
-  | { type: 'download-progress'; name: string; bytes: number; total?: number }
-  | { type: 'download-done'; name: string; bytes: number; cached: boolean }
-  | { type: 'install-done'; packages: number; ms: number };
-
-/** What a sync did. */
-export interface SyncResult {
-  lockPath: string;
-  pythonModules: string;
-  packages: { name: string; version: string; source: string }[];
-  resolved: boolean;
-  installed: boolean;
-}
-
-type SyncProject = (options: Record<string, unknown>) => Promise<SyncResult>;
+type SyncProgressEvent = Parameters<NonNullable<SyncOptions['onProgress']>>[0];
 
 /** Options of {@link syncDependencies}: the sync flags. */
 export interface SyncFlags {
@@ -62,14 +50,6 @@ export interface SyncFlags {
  * @example await syncDependencies('.', { offline: true });
  */
 export async function syncDependencies(dir: string, flags: SyncFlags = {}): Promise<SyncResult> {
-  const syncProject = (resolver as unknown as { syncProject?: SyncProject }).syncProject;
-  if (typeof syncProject !== 'function') {
-    throw new CliError(
-      'ERR_INTERNAL',
-      'this build of pyworkers has no package resolver (@pyworkers/resolver lacks syncProject)',
-      { hint: 'update pyworkers; meanwhile vendor packages into python_modules/ by hand' },
-    );
-  }
   const tasks = new Map<string, ProgressTask>();
   let resolving: ProgressTask | undefined;
   try {
@@ -99,15 +79,14 @@ export async function syncDependencies(dir: string, flags: SyncFlags = {}): Prom
       },
     });
   } catch (err) {
-    const e = err as { userError?: boolean; name?: string; message?: string; code?: string };
-    if (e?.name === 'ResolverError' && e.userError) {
+    if (err instanceof ResolverError && err.userError) {
       const file = join(resolve(dir), 'pyproject.toml');
       const line = existsSync(file)
         ? lineOf(readFileSync(file, 'utf8'), ['project', 'dependencies'])
         : undefined;
-      throw new CliError('ERR_PROJECT', String(e.message), {
+      throw new CliError('ERR_PROJECT', err.message, {
         where: line ? `${file}:${line} ([project].dependencies)` : file,
-        hint: SYNC_HINTS[e.code ?? ''] ?? SYNC_HINTS.default!,
+        hint: SYNC_HINTS[err.code] ?? SYNC_HINTS.default!,
         cause: err,
       });
     }
