@@ -14,6 +14,7 @@ import { Downloader } from '../download.js';
 import type { ResolverError } from '../errors.js';
 import { SimpleIndexSource } from '../index/simple-index.js';
 import type { PyodideLockInfo } from '../markers.js';
+import { PyodideLockSource, readPyodideLock } from '../pyodide-lock.js';
 import { parseRequirement } from '../requirement.js';
 import type { PackageSource } from '../source.js';
 import { type MemoryProject, MemorySource } from './memory-source.js';
@@ -266,6 +267,25 @@ describe('index strategies', () => {
     expect(
       pins(await run(['shared>1'], { sources: both, strategy: 'unsafe-first-match' })).shared,
     ).toBe('2.0');
+  });
+
+  it("resolves native packages from the pinned Pyodide's own set, with no network", async () => {
+    const lock = readPyodideLock(lockPath);
+    const pyodideSet = new PyodideLockSource(lock, { baseUrl: 'http://127.0.0.1:9/unused/' });
+    const r = await run(['pandas', 'six<1.17'], {
+      sources: [
+        new MemorySource('index', [{ name: 'six', releases: [{ version: '1.16.0' }] }]),
+        pyodideSet,
+      ],
+    });
+    const byName = Object.fromEntries(r.packages.map((p) => [p.name, p]));
+    for (const name of ['pandas', 'numpy', 'python-dateutil', 'pytz']) {
+      expect(byName[name]!.version).toBe(lock.packages.get(name)!.version);
+      expect(byName[name]!.source.name).toBe('pyodide');
+    }
+    expect(byName.pandas!.wheel.filename).toMatch(/pyemscripten_2026_0_wasm32\.whl$/);
+    // python-dateutil (from Pyodide) needs six; the index's older six satisfies six<1.17.
+    expect(byName.six).toMatchObject({ version: '1.16.0', source: { name: 'index' } });
   });
 
   it('honours a project pinned to one source', async () => {

@@ -100,6 +100,7 @@ class Search {
   readonly expanded = new Map<string, Promise<Expanded | string>>();
   readonly conflicts: Conflict[] = [];
   readonly backtracks = new Map<string, number>();
+  private readonly prefetched = new Set<string>();
   steps = 0;
   private seen = 0;
 
@@ -177,18 +178,28 @@ class Search {
   }
 
   /** Versions of `key` allowed by its constraints (pre-release and yanked rules applied). */
-  admissible(key: string, project: ProjectCandidates, cons: Constraint[]): Candidate[] {
+  admissible(
+    key: string,
+    project: ProjectCandidates,
+    cons: Constraint[],
+    limit = Number.POSITIVE_INFINITY,
+  ): Candidate[] {
+    // Each rule is a test of one candidate, so callers that need one answer stop early: most
+    // (version, specifier) pairs are then never evaluated, which is most of a resolve's CPU.
     const specs = cons.map((c) => c.spec);
-    let list = project.candidates.filter((c) => specs.every((s) => matchesSpecifier(c.version, s)));
-    list = list.filter((c) => c.yanked === false || specs.some((s) => pinsExactly(s, c.version)));
-    const explicitPre = specs.some(specifierAllowsPrereleases);
-    const onlyPre = project.candidates.every((c) => c.prerelease);
-    if (!explicitPre && !onlyPre) list = list.filter((c) => !c.prerelease);
-    if (key !== baseOf(key)) {
-      const base = this.pins.get(baseOf(key));
-      if (base) list = list.filter((c) => versionKey(c.version) === versionKey(base.version));
+    const allowPre =
+      specs.some(specifierAllowsPrereleases) || project.candidates.every((c) => c.prerelease);
+    const base = key !== baseOf(key) ? this.pins.get(baseOf(key)) : undefined;
+    const out: Candidate[] = [];
+    for (const c of project.candidates) {
+      if (out.length >= limit) break;
+      if (c.prerelease && !allowPre) continue;
+      if (base && versionKey(c.version) !== versionKey(base.version)) continue;
+      if (!specs.every((s) => matchesSpecifier(c.version, s))) continue;
+      if (c.yanked !== false && !specs.some((s) => pinsExactly(s, c.version))) continue;
+      out.push(c);
     }
-    return list;
+    return out;
   }
 
   /** How `key` came to be required, as `b 1.0 ← a 2.0` (empty when the project asks for it). */
@@ -293,7 +304,7 @@ class Search {
         ...(this.constraints.get(d.key) ?? []),
         { key: d.key, spec: d.spec, parent: key, parentVersion: cand.version },
       ];
-      if (this.admissible(d.key, projects[i]!, cons).length === 0) {
+      if (this.admissible(d.key, projects[i]!, cons, 1).length === 0) {
         const via = this.chain(key);
         this.conflicts.push({
           kind: 'empty',
@@ -313,20 +324,36 @@ class Search {
   private async next(): Promise<string | undefined> {
     const pending = [...this.constraints.keys()].filter((k) => !this.pins.has(k));
     if (pending.length === 0) return undefined;
-    const projects = await Promise.all(pending.map((k) => this.project(baseOf(k))));
-    const score = (k: string): [number, number, string] => {
-      const exact = (this.constraints.get(k) ?? []).some((c) => /^===?[^,*]+$/.test(c.spec));
-      return [exact ? 0 : 1, this.firstSeen.get(k) ?? 0, k];
-    };
-    // Start fetching metadata of every pending project's first choice in parallel.
-    pending.forEach((k, i) => {
-      const first = this.ordered(k, this.admissible(k, projects[i]!, this.constraints.get(k)!))[0];
-      if (first) void this.expand(k, first);
-    });
-    return pending.sort((a, b) => {
-      const [x, y] = [score(a), score(b)];
-      return x[0] - y[0] || x[1] - y[1] || x[2].localeCompare(y[2]);
-    })[0];
+    // Start fetching the pages of new projects, and the metadata of each one's first choice, in
+    // parallel: over a network this is what makes a resolve fast. Each key is prefetched once.
+    const fresh = pending.filter((k) => !this.prefetched.has(k));
+    for (const k of fresh) this.prefetched.add(k);
+    await Promise.all(
+      fresh.map(async (k) => {
+        const project = await this.project(baseOf(k));
+        const cons = this.constraints.get(k);
+        if (!cons) return;
+        const pref = this.o.preferences?.get(baseOf(k));
+        const first = pref
+          ? this.ordered(k, this.admissible(k, project, cons))[0]
+          : this.admissible(k, project, cons, 1)[0];
+        if (first) void this.expand(k, first);
+      }),
+    );
+    let best: string | undefined;
+    let bestScore: [number, number] = [2, 0];
+    for (const k of pending) {
+      const exact = this.constraints.get(k)!.some((c) => /^===?[^,*]+$/.test(c.spec)) ? 0 : 1;
+      const seen = this.firstSeen.get(k) ?? 0;
+      if (
+        exact < bestScore[0] ||
+        (exact === bestScore[0] && (seen < bestScore[1] || (seen === bestScore[1] && k < best!)))
+      ) {
+        best = k;
+        bestScore = [exact, seen];
+      }
+    }
+    return best;
   }
 
   private ordered(key: string, list: Candidate[]): Candidate[] {
