@@ -292,7 +292,8 @@ export class IsolateLauncher {
       worker.once('exit', () => this.drop(entry));
     })();
     entry.ready.catch((err: Error) => {
-      this.logger.error({ err: err.message }, 'parked isolate failed to boot');
+      // Closing the launcher mid-boot is not a failure worth logging.
+      if (!this.closed) this.logger.error({ err: err.message }, 'parked isolate failed to boot');
       this.drop(entry);
       void worker?.terminate();
     });
