@@ -5,7 +5,7 @@ import {
   buildBundle,
   decodeBundle,
   encodeBundle,
-  type Isolate,
+  Isolate,
   IsolateLauncher,
 } from '../src/index.js';
 
@@ -132,7 +132,13 @@ describe('IsolateLauncher fallback', () => {
       expect(iso.swapped).toBe(false);
       expect(iso.restored).toBe(true);
       expect(conflicted.stats()).toMatchObject({ swaps: 0, fallbacks: 1, freshStarts: 1 });
-      expect((await get(iso)).monotonic_ok).toBe(true);
+      // The fresh-thread path re-seeds too: it differs from a fresh restore of the same snapshot.
+      const other = await Isolate.start(bundle);
+      isolates.push(other);
+      const [ra, rb] = [await get(iso), await get(other)];
+      expect(ra.monotonic_ok && rb.monotonic_ok).toBe(true);
+      for (const key of ['random', 'secrets', 'uuid', 'urandom'])
+        expect(ra[key]).not.toEqual(rb[key]);
     } finally {
       await conflicted.close();
     }
