@@ -1,10 +1,7 @@
 /** Granularity of the zero-page scan: one WebAssembly page. */
 export const HEAP_PAGE_BYTES = 65536;
 
-function pageIsZero(words: Int32Array, first: number, count: number): boolean {
-  for (let i = first; i < first + count; i++) if (words[i] !== 0) return false;
-  return true;
-}
+const ZERO_PAGE = new Uint8Array(HEAP_PAGE_BYTES);
 
 /**
  * Byte ranges of `heap` that hold non-zero pages, flattened as [start, end, start, end, ...]
@@ -14,20 +11,11 @@ function pageIsZero(words: Int32Array, first: number, count: number): boolean {
  */
 export function nonZeroRuns(heap: Uint8Array): number[] {
   const runs: number[] = [];
-  const aligned = heap.byteOffset % 4 === 0;
-  const whole = Math.floor(heap.length / 4);
-  const words = aligned
-    ? new Int32Array(heap.buffer, heap.byteOffset, whole)
-    : new Int32Array(heap.slice(0, whole * 4).buffer);
-  const pageWords = HEAP_PAGE_BYTES / 4;
   let runStart = -1;
   for (let off = 0; off < heap.length; off += HEAP_PAGE_BYTES) {
     const end = Math.min(off + HEAP_PAGE_BYTES, heap.length);
-    const w0 = off / 4;
-    const wn = Math.min(pageWords, whole - w0);
-    let zero = wn <= 0 || pageIsZero(words, w0, wn);
-    if (zero)
-      for (let b = (w0 + Math.max(wn, 0)) * 4; b < end; b++) if (heap[b] !== 0) zero = false;
+    // A native memcmp against a zero page; a JS loop over the words is ~10x slower.
+    const zero = Buffer.compare(heap.subarray(off, end), ZERO_PAGE.subarray(0, end - off)) === 0;
     if (!zero && runStart < 0) runStart = off;
     if (zero && runStart >= 0) {
       runs.push(runStart, off);

@@ -281,37 +281,32 @@ function writeHeap(M: EmModule, image: HeapImage): void {
       `cannot grow the heap to the snapshot's ${image.heap.length} bytes`,
     );
   }
-  const words = new Int32Array(mem.buffer, 0, mem.length / 4);
   let pos = 0;
   const r = image.runs;
   for (let i = 0; i + 1 < r.length; i += 2) {
     const start = r[i]!;
     const end = r[i + 1]!;
-    zeroDirtyPages(mem, words, pos, start);
+    zeroDirtyPages(mem, pos, start);
     mem.set(image.heap.subarray(start, end), start);
     pos = end;
   }
-  zeroDirtyPages(mem, words, pos, mem.length);
+  zeroDirtyPages(mem, pos, mem.length);
 }
 
 /**
  * Zeroes [from, to) page by page, skipping pages that already read as zero: most are pages
  * this instance never touched, and writing zeros would fault them in (slower, and more RSS).
  */
-function zeroDirtyPages(mem: Uint8Array, words: Int32Array, from: number, to: number): void {
-  const PAGE = 65536;
-  for (let page = from; page < to; page += PAGE) {
-    const end = Math.min(page + PAGE, to);
-    let dirty = false;
-    for (let w = page >>> 2, last = end >>> 2; w < last; w++) {
-      if (words[w] !== 0) {
-        dirty = true;
-        break;
-      }
+function zeroDirtyPages(mem: Uint8Array, from: number, to: number): void {
+  for (let page = from; page < to; page += ZERO_PAGE.length) {
+    const end = Math.min(page + ZERO_PAGE.length, to);
+    // Buffer.compare is a native memcmp: ~10x faster than a JS loop over the words.
+    if (Buffer.compare(mem.subarray(page, end), ZERO_PAGE.subarray(0, end - page)) !== 0) {
+      mem.fill(0, page, end);
     }
-    if (dirty) mem.fill(0, page, end);
   }
 }
+const ZERO_PAGE = new Uint8Array(65536);
 
 /**
  * Boots Pyodide in this thread with the parent's compiled module and stdlib, restoring `image`
