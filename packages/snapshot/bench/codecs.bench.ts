@@ -188,6 +188,10 @@ const paths: [string, () => unknown][] = [
     restore(localFull, 'file', undefined, parked),
   ],
   [
+    'none -> parked (faulted-in) memory, verify crc32',
+    restore(localFull, 'crc32', undefined, parked),
+  ],
+  [
     'none -> parked (faulted-in) memory, verify none',
     restore(localFull, 'none', undefined, parked),
   ],
