@@ -77,7 +77,7 @@ async function init(msg: InitMessage): Promise<void> {
 async function request(msg: RequestMessage | EnvMessage): Promise<void> {
   if (!pyodide || !handle) throw new Error('request before init');
   if (msg.type === 'env') {
-    setEnv(pyodide, msg);
+    await setEnv(pyodide, msg);
     return;
   }
   const { message, transfer } = await runRequest(pyodide, handle as PyHandle, msg);
