@@ -187,7 +187,7 @@ export function describeBuild(result: BuildResult, ctx: CommandContext): string 
   const head = result.built ? c.green('built') : c.dim('up to date');
   const lines = [
     `${head} ${c.bold(result.name)} ${c.dim('->')} ${result.bundlePath}`,
-    `  bundle   ${mib(result.bytes)}, ${result.files} files, ${Math.round(result.ms)} ms`,
+    `  bundle   ${mib(result.bytes)}, ${result.files} file${result.files === 1 ? '' : 's'}, ${Math.round(result.ms)} ms`,
   ];
   const s = result.snapshot;
   if (s)
