@@ -29,6 +29,7 @@ export {
   type IsolateHandle,
   type IsolateLauncher,
 } from './launcher.js';
+export { LoadTracker, type LoadTrackerOptions } from './load.js';
 // Placement
 export {
   type BoundedLoadOptions,

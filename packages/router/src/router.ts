@@ -4,14 +4,11 @@ import { availableParallelism, totalmem } from 'node:os';
 import { type Bundle, IsolateError, type Logger, silentLogger } from '@pyworkers/isolate';
 import { type RouterConfig, routerConfigSchema } from './config.js';
 import { RouterError } from './errors.js';
-import { createEvictionPolicy } from './eviction.js';
-import { ChildHost } from './host/child-host.js';
-import { LocalHost } from './host/local-host.js';
-import type { HostEvents, HostResult, HostStats, HostWorker, IsolateHost } from './host/types.js';
+import { HostFleet } from './fleet.js';
+import type { HostStats, HostWorker } from './host/types.js';
 import { readBody, sendText, toIsolateRequest, writeResponse } from './http.js';
 import { defaultLauncher, type IsolateLauncher } from './launcher.js';
 import { RouterMetrics } from './metrics.js';
-import { BoundedLoadPlacement, type LoadView } from './placement.js';
 import { type Route, RouteTable } from './routes.js';
 
 /** Where the router gets a worker's bundle from (read lazily, on its first cold start). */
@@ -132,9 +129,10 @@ export function createRouter(options: RouterOptions): Router {
   };
   for (const w of options.workers) counter(w.name);
 
-  const hosts: IsolateHost[] = [];
-  const metrics = new RouterMetrics(() => Promise.all(hosts.map((h) => h.stats())));
-  const events: HostEvents = {
+  const launcher = options.launcher ?? defaultLauncher;
+  // The metrics read the hosts lazily, at scrape time, so they can exist before the fleet.
+  const metrics = new RouterMetrics(() => hosts.stats());
+  const hosts: HostFleet = new HostFleet(config, launcher, logger, {
     coldStart(worker) {
       counter(worker).coldStarts++;
       metrics.coldStarts.inc({ worker });
@@ -143,78 +141,14 @@ export function createRouter(options: RouterOptions): Router {
       counter(worker).evictions++;
       metrics.evictions.inc({ worker });
     },
-    hostReplaced(host) {
-      logger.warn({ host }, 'isolate host replaced');
+    shed(worker, _host, reason) {
+      counter(worker).sheds++;
+      metrics.sheds.inc({ worker, reason });
     },
-  };
-  const launcher = options.launcher ?? defaultLauncher;
-  const perHost = {
-    budgetBytes: Math.floor(config.memoryBudgetBytes / config.hosts),
-    concurrency: config.concurrency,
-    maxInflight: config.maxInflightPerHost,
-  };
-  for (let id = 0; id < config.hosts; id++) {
-    hosts.push(
-      config.hostKind === 'process'
-        ? new ChildHost(
-            {
-              id,
-              ...perHost,
-              eviction: config.eviction,
-              ...(config.launcherModule ? { launcherModule: config.launcherModule } : {}),
-            },
-            logger,
-            events,
-          )
-        : new LocalHost({
-            id,
-            ...perHost,
-            launcher,
-            logger,
-            events,
-            policy: createEvictionPolicy(config.eviction),
-          }),
-    );
-  }
-  const placement = new BoundedLoadPlacement(config.hosts, {
-    eps: config.eps,
-    minBound: config.concurrency,
   });
-  const hostLoad = new Array<number>(config.hosts).fill(0);
-  let totalLoad = 0;
-  const loads: LoadView = { load: (h) => hostLoad[h]!, total: () => totalLoad };
   let inflight = 0;
   let draining = false;
   let drained: (() => void) | undefined;
-
-  /** Runs a request on the first host that takes it; the first choice when all refuse. */
-  async function dispatch(
-    worker: HostWorker,
-    req: ReturnType<typeof toIsolateRequest>,
-  ): Promise<Extract<HostResult, { kind: 'response' }>> {
-    const tried = new Set<number>();
-    let first = -1;
-    for (;;) {
-      const pick = placement.pick(worker.name, loads, tried);
-      const force = pick < 0;
-      const host = force ? first : pick;
-      if (first < 0) first = host;
-      hostLoad[host]!++;
-      totalLoad++;
-      let result: HostResult;
-      try {
-        result = await hosts[host]!.fetch(worker, req, { force });
-      } finally {
-        hostLoad[host]!--;
-        totalLoad--;
-      }
-      if (result.kind === 'response') return result;
-      tried.add(host);
-      counter(worker.name).sheds++;
-      metrics.sheds.inc({ worker: worker.name, reason: result.reason });
-      logger.debug({ worker: worker.name, host, reason: result.reason }, 'host refused request');
-    }
-  }
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<string | undefined> {
     const path = req.url ?? '/';
@@ -238,7 +172,7 @@ export function createRouter(options: RouterOptions): Router {
     }
     counter(worker.name).requests++;
     const body = await readBody(req, config.maxBodyBytes);
-    const result = await dispatch(worker, toIsolateRequest(req, body));
+    const result = await hosts.dispatch(worker, toIsolateRequest(req, body));
     writeResponse(res, result.response, draining);
     return worker.name;
   }
@@ -341,14 +275,14 @@ export function createRouter(options: RouterOptions): Router {
         }
         server.closeAllConnections();
         await stopped;
-        await Promise.all(hosts.map((h) => h.close()));
+        await hosts.close();
         await launcher.close?.();
       })();
       return closing;
     },
     async stats() {
       const perWorker = new Map<string, { isolates: number; bytes: number }>();
-      for (const host of await Promise.all(hosts.map((h) => h.stats())))
+      for (const host of await hosts.stats())
         for (const w of host.workers) {
           const s = perWorker.get(w.worker) ?? { isolates: 0, bytes: 0 };
           s.isolates += w.isolates;
@@ -367,7 +301,7 @@ export function createRouter(options: RouterOptions): Router {
         inflight,
         config,
         workers: await router.stats(),
-        hosts: await Promise.all(hosts.map((h) => h.stats())),
+        hosts: await hosts.stats(),
       };
     },
     metrics: () => metrics.registry.metrics(),

@@ -1,7 +1,13 @@
 import { connect } from 'node:net';
 import type { Bundle } from '@pyworkers/isolate';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createRouter, estimateIsolateBytes, type Router } from '../src/index.js';
+import {
+  createRouter,
+  defaultLauncher,
+  estimateIsolateBytes,
+  type IsolateLauncher,
+  type Router,
+} from '../src/index.js';
 import { bundleFor, memoryLogger } from './fixtures.js';
 
 let alpha: Bundle;
@@ -181,6 +187,30 @@ describe('warm and evict under a memory budget', () => {
   });
 });
 
+describe('an injected launcher', () => {
+  it('starts the isolates, and the memory it reports is what the budget counts', async () => {
+    const launched: string[] = [];
+    const launcher: IsolateLauncher = {
+      async launch(bundle, options) {
+        launched.push(bundle.manifest.name);
+        const handle = await defaultLauncher.launch(bundle, options);
+        return {
+          fetch: (r) => handle.fetch(r),
+          close: () => handle.close(),
+          memoryBytes: () => 123_456_789,
+        };
+      },
+    };
+    const { router, base } = await start({ hosts: 1, launcher });
+    expect(await (await fetch(`${base}/beta`)).text()).toBe('beta says GET');
+    expect(launched).toEqual(['beta']);
+    expect((await worker(router, 'beta')).bytes).toBe(123_456_789);
+    expect(await router.metrics()).toContain(
+      'pyworkers_isolate_memory_bytes{worker="beta"} 123456789',
+    );
+  });
+});
+
 describe('shedding and graceful shutdown', () => {
   it('sends a request a host refused to the next host, and drops none', async () => {
     const { router, base } = await start({ hosts: 2, maxInflightPerHost: 1 });
@@ -193,6 +223,18 @@ describe('shedding and graceful shutdown', () => {
     expect(a.coldStarts).toBe(2);
     const text = await router.metrics();
     expect(text).toMatch(/pyworkers_sheds_total\{worker="alpha",reason="inflight"\} [2-9]/);
+  });
+
+  it('gives a worker another isolate past the per-isolate concurrency limit', async () => {
+    const { router, base } = await start({ hosts: 1, concurrency: 1 });
+    const answers = await Promise.all(
+      [0, 1].map(() => fetch(`${base}/beta/slow=0.3`).then((r) => r.status)),
+    );
+    expect(answers).toEqual([200, 200]);
+    expect(await worker(router, 'beta')).toMatchObject({ coldStarts: 2, isolates: 2, sheds: 0 });
+    // Sequential requests fit one isolate: no third cold start.
+    for (let i = 0; i < 3; i++) expect((await fetch(`${base}/beta`)).status).toBe(200);
+    expect((await worker(router, 'beta')).coldStarts).toBe(2);
   });
 
   it('finishes in-flight requests on close and stops accepting', async () => {

@@ -63,6 +63,10 @@ export class ChildHost implements IsolateHost {
       serialization: 'advanced',
       stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
     });
+    // Host processes must not keep the router's process alive by themselves: open HTTP
+    // connections and pending requests already do while there is work.
+    proc.unref();
+    (proc.channel as { unref?: () => void } | undefined)?.unref?.();
     const child: Child = { proc, bundles: new Map(), exited: false };
     proc.on('message', (msg: FromHost) => this.onMessage(msg));
     proc.on('error', (err) => this.logger.error({ host: this.id, err }, 'isolate host error'));
@@ -93,7 +97,7 @@ export class ChildHost implements IsolateHost {
         this.logger[msg.level]({ ...msg.obj, host: this.id }, msg.msg);
         return;
       case 'event':
-        this.events[msg.event](msg.worker);
+        this.events[msg.event](msg.worker, this.id);
         return;
       case 'result':
       case 'stats': {
@@ -162,8 +166,16 @@ export class ChildHost implements IsolateHost {
   }
 
   async stats(): Promise<HostStats> {
+    // A host busy with a cold start still answers quickly; one that does not answer within a
+    // second is reported empty rather than hanging the status page or a metrics scrape.
+    let timer: NodeJS.Timeout | undefined;
     try {
-      return await this.call<HostStats>(this.child, (id) => ({ type: 'stats', id }));
+      return await Promise.race([
+        this.call<HostStats>(this.child, (id) => ({ type: 'stats', id })),
+        new Promise<never>((_, reject) => {
+          timer = setTimeout(() => reject(new Error('stats timeout')), 1_000);
+        }),
+      ]);
     } catch {
       return {
         id: this.id,
@@ -174,6 +186,8 @@ export class ChildHost implements IsolateHost {
         budgetBytes: this.config.budgetBytes,
         workers: [],
       };
+    } finally {
+      clearTimeout(timer);
     }
   }
 

@@ -43,6 +43,7 @@ async function init(config: HostProcessConfig): Promise<LocalHost> {
     events: {
       coldStart: (worker) => send({ type: 'event', event: 'coldStart', worker }),
       eviction: (worker) => send({ type: 'event', event: 'eviction', worker }),
+      lost: (worker) => send({ type: 'event', event: 'lost', worker }),
     },
   });
   return host;

@@ -129,7 +129,7 @@ export class LocalHost implements IsolateHost {
     } as HostedIsolate;
     iso.started = launch(iso);
     this.warm.add(iso);
-    events.coldStart(worker.name);
+    events.coldStart(worker.name, this.id);
     iso.started.then(
       (handle) => {
         iso.handle = handle;
@@ -146,6 +146,7 @@ export class LocalHost implements IsolateHost {
     if (iso.dropped) return;
     iso.dropped = true;
     this.warm.remove(iso);
+    this.options.events.lost(iso.worker, this.id);
     this.options.logger.warn(
       { worker: iso.worker, host: this.id, err: (err as Error)?.message },
       'isolate lost',
@@ -156,7 +157,7 @@ export class LocalHost implements IsolateHost {
   private evict(victims: HostedIsolate[]): void {
     for (const iso of victims) {
       iso.dropped = true;
-      this.options.events.eviction(iso.worker);
+      this.options.events.eviction(iso.worker, this.id);
       this.options.logger.debug({ worker: iso.worker, host: this.id }, 'isolate evicted');
       void iso.handle?.close().catch(() => {});
     }

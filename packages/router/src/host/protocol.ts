@@ -24,7 +24,7 @@ export type FromHost =
   | { type: 'result'; id: number; result: HostResult }
   | { type: 'failed'; id: number; name: string; code: string; message: string; userError: boolean }
   | { type: 'stats'; id: number; stats: HostStats }
-  | { type: 'event'; event: 'coldStart' | 'eviction'; worker: string }
+  | { type: 'event'; event: 'coldStart' | 'eviction' | 'lost'; worker: string }
   | {
       type: 'log';
       level: 'debug' | 'info' | 'warn' | 'error';

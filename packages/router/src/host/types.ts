@@ -33,8 +33,12 @@ export interface HostStats {
 
 /** What hosts report as it happens (to metrics). */
 export interface HostEvents {
-  coldStart(worker: string): void;
-  eviction(worker: string): void;
+  /** An isolate of `worker` is starting on `host`. */
+  coldStart(worker: string, host: number): void;
+  /** An idle isolate of `worker` on `host` was stopped to stay within the memory budget. */
+  eviction(worker: string, host: number): void;
+  /** An isolate of `worker` on `host` crashed or failed to start. */
+  lost(worker: string, host: number): void;
   /** A host (process) died and was replaced; its isolates are gone. */
   hostReplaced?(host: number): void;
 }

@@ -1,0 +1,133 @@
+import type { IsolateRequest, Logger } from '@pyworkers/isolate';
+import type { RouterConfig } from './config.js';
+import { createEvictionPolicy } from './eviction.js';
+import { ChildHost } from './host/child-host.js';
+import { LocalHost } from './host/local-host.js';
+import type { HostEvents, HostResult, HostStats, HostWorker, IsolateHost } from './host/types.js';
+import type { IsolateLauncher } from './launcher.js';
+import { LoadTracker } from './load.js';
+import { BoundedLoadPlacement } from './placement.js';
+
+/** What the fleet reports as it happens (the router turns it into counters and metrics). */
+export interface FleetListener {
+  coldStart(worker: string): void;
+  eviction(worker: string): void;
+  shed(worker: string, host: number, reason: 'inflight' | 'memory'): void;
+}
+
+/** A response from the host that ran the request. */
+export type FleetResponse = Extract<HostResult, { kind: 'response' }>;
+
+/**
+ * The router's isolate hosts and how requests are spread over them: bounded-load placement on
+ * the hosts' in-flight counts, preferring hosts where the worker is warm, and walking the ring
+ * when a host refuses.
+ */
+export class HostFleet {
+  private readonly hosts: IsolateHost[] = [];
+  private readonly placement: BoundedLoadPlacement;
+  private readonly loads: LoadTracker;
+  // Isolates per worker per host, from the hosts' events.
+  private readonly warmOn = new Map<string, Int32Array>();
+
+  constructor(
+    config: RouterConfig,
+    launcher: IsolateLauncher,
+    private readonly logger: Logger,
+    private readonly listener: FleetListener,
+  ) {
+    const events: HostEvents = {
+      coldStart: (worker, host) => {
+        this.warm(worker, host, 1);
+        listener.coldStart(worker);
+      },
+      eviction: (worker, host) => {
+        this.warm(worker, host, -1);
+        listener.eviction(worker);
+      },
+      lost: (worker, host) => this.warm(worker, host, -1),
+      hostReplaced: (host) => {
+        for (const counts of this.warmOn.values()) counts[host] = 0;
+        logger.warn({ host }, 'isolate host replaced');
+      },
+    };
+    const perHost = {
+      budgetBytes: Math.floor(config.memoryBudgetBytes / config.hosts),
+      concurrency: config.concurrency,
+      maxInflight: config.maxInflightPerHost,
+    };
+    for (let id = 0; id < config.hosts; id++) {
+      this.hosts.push(
+        config.hostKind === 'process'
+          ? new ChildHost(
+              {
+                id,
+                ...perHost,
+                eviction: config.eviction,
+                ...(config.launcherModule ? { launcherModule: config.launcherModule } : {}),
+              },
+              logger,
+              events,
+            )
+          : new LocalHost({
+              id,
+              ...perHost,
+              launcher,
+              logger,
+              events,
+              policy: createEvictionPolicy(config.eviction),
+            }),
+      );
+    }
+    this.placement = new BoundedLoadPlacement(config.hosts, {
+      eps: config.eps,
+      minBound: config.concurrency,
+    });
+    this.loads = new LoadTracker(config.hosts, { tau: 0 });
+  }
+
+  private warm(worker: string, host: number, delta: number): void {
+    let counts = this.warmOn.get(worker);
+    if (!counts) {
+      counts = new Int32Array(this.hosts.length);
+      this.warmOn.set(worker, counts);
+    }
+    counts[host] = Math.max(0, counts[host]! + delta);
+  }
+
+  /** Runs a request on the first host that takes it; on the first choice when all refuse. */
+  async dispatch(worker: HostWorker, request: IsolateRequest): Promise<FleetResponse> {
+    const tried = new Set<number>();
+    const warm = this.warmOn.get(worker.name);
+    const isWarm = (host: number): boolean => (warm?.[host] ?? 0) > 0;
+    let first = -1;
+    for (;;) {
+      const pick = this.placement.pick(worker.name, this.loads, tried, isWarm);
+      const force = pick < 0;
+      const host = force ? first : pick;
+      if (first < 0) first = host;
+      this.loads.add(host, 1);
+      let result: HostResult;
+      try {
+        result = await this.hosts[host]!.fetch(worker, request, { force });
+      } finally {
+        this.loads.add(host, -1);
+      }
+      if (result.kind === 'response') return result;
+      tried.add(host);
+      this.listener.shed(worker.name, host, result.reason);
+      this.logger.debug(
+        { worker: worker.name, host, reason: result.reason },
+        'host refused request',
+      );
+    }
+  }
+
+  stats(): Promise<HostStats[]> {
+    return Promise.all(this.hosts.map((h) => h.stats()));
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.hosts.map((h) => h.close()));
+  }
+}
