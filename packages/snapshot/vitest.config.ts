@@ -1,3 +1,4 @@
 import { vitestConfig } from '@pyworkers/vitest-config';
 
-export default vitestConfig();
+// The e2e tests boot real Pyodide, which takes seconds on a 2-core machine.
+export default vitestConfig({ testTimeout: 120_000 });

@@ -12,8 +12,9 @@ export function vitestConfig(options = {}) {
     ssr: { resolve: { conditions: ['source'], externalConditions: ['source'] } },
     test: {
       include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
-      testTimeout: options.testTimeout ?? 10_000,
-      hookTimeout: options.testTimeout ?? 10_000,
+      // Generous: CI runs every package's suite at once on 2 cores; a test is about behaviour, not speed.
+      testTimeout: options.testTimeout ?? 60_000,
+      hookTimeout: options.testTimeout ?? 60_000,
     },
   });
 }

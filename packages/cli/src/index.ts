@@ -1,9 +1,33 @@
 // Commands as functions
-export { type BuildProjectOptions, type BuildResult, buildProject } from './commands/build.js';
+export { addRequirements } from './commands/add.js';
+export {
+  type BuildProjectOptions,
+  type BuildResult,
+  buildProject,
+  type SnapshotStats,
+} from './commands/build.js';
+export type { DependencyChange } from './commands/deps-edit.js';
+export { type DevOptions, type DevServer, startDev } from './commands/dev.js';
+export { type InitOptions, type InitResult, initProject } from './commands/init.js';
+export { TEMPLATES, type Template } from './commands/init-templates.js';
+export { removeRequirements } from './commands/remove.js';
 export { type ServeOptions, type Serving, serveProjects } from './commands/serve.js';
+export { inspectFile, type SnapshotReport } from './commands/snapshot-inspect.js';
+export {
+  type IndexStrategy,
+  type SyncFlags,
+  type SyncResult,
+  syncDependencies,
+} from './commands/sync.js';
 // Errors and logging
 export { CliError, type CliErrorCode } from './errors.js';
-export { createCliLogger } from './logger.js';
+// Editing pyproject.toml
+export {
+  addDependencies,
+  type DependencyEdit,
+  removeDependencies,
+} from './internal/dependency-edit.js';
+export { type CliLoggerOptions, createCliLogger } from './logger.js';
 export { main } from './main.js';
 // Projects
-export { loadProject, type Project, projectFiles } from './project.js';
+export { loadProject, type Project, type ProjectOverrides, projectFiles } from './project.js';

@@ -1,149 +1,293 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { join, relative, resolve, sep } from 'node:path';
+import { basename, join, relative, resolve, sep } from 'node:path';
 import { parse as parseToml } from 'smol-toml';
-import { z } from 'zod';
+import type { z } from 'zod';
+import { checkCompatibility } from './config/compatibility.js';
+import {
+  limitsSchema,
+  type Route,
+  routesFromWrangler,
+  toolSchema,
+  WRANGLER_IGNORED_SILENTLY,
+  WRANGLER_KEYS,
+  wranglerSchema,
+} from './config/schema.js';
 import { CliError } from './errors.js';
+import { jsonErrorOffset, jsonKeyLine, lineAtOffset, stripJsonc } from './internal/jsonc.js';
+import { lineOf, type PathSegment } from './internal/toml-scan.js';
 
-const routeSchema = z.union([
-  z
-    .string()
-    .min(1)
-    .transform((s) => (s.startsWith('/') ? { pathPrefix: s } : { host: s })),
-  z
-    .object({ host: z.string().min(1).optional(), path: z.string().min(1).optional() })
-    .transform((r) => ({
-      ...(r.host ? { host: r.host } : {}),
-      ...(r.path ? { pathPrefix: r.path } : {}),
-    })),
-]);
-
-const toolSchema = z
-  .object({
-    name: z
-      .string()
-      .regex(/^[a-z0-9][a-z0-9-_]*$/i, 'use letters, digits, - and _')
-      .optional(),
-    main: z.string().min(1).optional(),
-    vars: z.record(z.string(), z.string()).optional(),
-    routes: z.array(routeSchema).optional(),
-  })
-  .strict();
-
-const wranglerSchema = z
-  .object({
-    name: z.string().min(1).optional(),
-    main: z.string().min(1).optional(),
-    vars: z
-      .record(z.string(), z.union([z.string(), z.number(), z.boolean()]).transform(String))
-      .optional(),
-    compatibility_flags: z.array(z.string()).optional(),
-    compatibility_date: z.string().optional(),
-  })
-  .passthrough();
-
-/** A worker project as read from its directory. */
+/** A worker project as read from its directory (after flags and env overrides). */
 export interface Project {
   dir: string;
   name: string;
   /** Path of the entry module relative to `dir`, e.g. `src/entry.py`. */
   main: string;
   vars: Record<string, string>;
-  routes: { host?: string; pathPrefix?: string }[];
-  /** Wrangler keys this runtime does not act on, one warning each. */
+  routes: Route[];
+  limits: { requestTimeoutMs: number; memoryMb: number };
+  /** `pyodide-<version>` or `python-<version>`, when the project asks for one. */
+  compatibility?: string;
+  compatibilityFlags: string[];
+  compatibilityDate?: string;
+  /** `[project].dependencies` as written. */
+  dependencies: string[];
+  pyprojectPath?: string;
+  wranglerPath?: string;
+  /** Config the runtime does not act on, one warning each. */
   warnings: string[];
 }
 
-function formatPath(prefix: string, path: PropertyKey[]): string {
+/**
+ * Settings that win over the config files (flags, then `PYWORKERS_*` env vars). Every key of
+ * `[tool.pyworkers]` has one.
+ */
+export interface ProjectOverrides {
+  name?: string;
+  main?: string;
+  /** Merged over the file's vars, key by key. */
+  vars?: Record<string, string>;
+  /** Replace the file's routes. */
+  routes?: string[];
+  requestTimeoutMs?: number;
+  memoryMb?: number;
+  compatibility?: string;
+  /** Where the overrides came from, for error messages. */
+  source?: string;
+}
+
+interface ConfigFile {
+  path: string;
+  text: string;
+  kind: 'toml' | 'json';
+}
+
+function formatPath(prefix: string, path: readonly PropertyKey[]): string {
   return path.reduce<string>(
     (acc, p) => (typeof p === 'number' ? `${acc}[${p}]` : `${acc}.${String(p)}`),
     prefix,
   );
 }
 
-function readToml(file: string): Record<string, unknown> {
+function lineIn(file: ConfigFile, path: PathSegment[]): number | undefined {
+  return file.kind === 'toml' ? lineOf(file.text, path) : jsonKeyLine(file.text, path);
+}
+
+function where(file: ConfigFile, path: PathSegment[]): string {
+  const line = lineIn(file, path);
+  return line ? `${file.path}:${line}` : file.path;
+}
+
+function parseFile(file: ConfigFile): Record<string, unknown> {
   try {
-    return parseToml(readFileSync(file, 'utf8')) as Record<string, unknown>;
+    if (file.kind === 'json') return JSON.parse(stripJsonc(file.text)) as Record<string, unknown>;
+    return parseToml(file.text) as Record<string, unknown>;
   } catch (cause) {
     const e = cause as { line?: number; message?: string };
+    let line = e.line;
+    if (!line && file.kind === 'json') {
+      const offset = jsonErrorOffset(stripJsonc(file.text));
+      if (offset !== undefined) line = lineAtOffset(file.text, offset);
+    }
+    const what = file.kind === 'json' ? 'JSON' : 'TOML';
     throw new CliError(
       'ERR_CONFIG',
-      `${file} is not valid TOML: ${String(e.message).split('\n')[0]}`,
+      `${basename(file.path)} is not valid ${what}: ${String(e.message).split('\n')[0]}`,
       {
-        where: e.line ? `${file}:${e.line}` : file,
-        hint: 'fix the TOML syntax at that line',
+        where: line ? `${file.path}:${line}` : file.path,
+        hint: `fix the ${what} syntax at that line`,
         cause,
       },
     );
   }
 }
 
+/** Validates `value` (found at `keyPath` of `file`), turning a zod issue into a CliError. */
 function parseWith<T extends z.ZodType>(
   schema: T,
   value: unknown,
-  file: string,
-  prefix: string,
+  file: ConfigFile,
+  keyPath: PathSegment[],
+  label: string,
 ): z.output<T> {
   const result = schema.safeParse(value);
   if (result.success) return result.data;
   const issue = result.error.issues[0]!;
-  throw new CliError('ERR_CONFIG', `${formatPath(prefix, issue.path)}: ${issue.message}`, {
-    where: file,
-    hint: `correct ${formatPath(prefix, issue.path)} in ${file}`,
+  let path = issue.path as PathSegment[];
+  let message = issue.message;
+  if (issue.code === 'unrecognized_keys') {
+    path = [...path, issue.keys[0]!];
+    message = `unknown key "${issue.keys[0]}"`;
+  }
+  const shown = formatPath(label, path);
+  const known =
+    issue.code === 'unrecognized_keys'
+      ? `remove it or fix its spelling (known keys: ${knownKeys(schema, issue.path as PathSegment[])})`
+      : `change ${shown} in ${basename(file.path)}: ${message}`;
+  throw new CliError('ERR_CONFIG', `${shown}: ${message}`, {
+    where: where(file, [...keyPath, ...path]),
+    hint: known,
   });
 }
 
-/** Reads a worker project: pyproject.toml (`[tool.pyworkers]`) and/or wrangler.toml. */
-export function loadProject(dirArg: string): Project {
+function knownKeys(schema: z.ZodType, path: PathSegment[]): string {
+  const at = path.length === 0 ? schema : path[0] === 'limits' ? limitsSchema : undefined;
+  const shape = (at as unknown as { shape?: Record<string, unknown> })?.shape;
+  return shape ? Object.keys(shape).join(', ') : '(see the README)';
+}
+
+function readConfig(path: string, kind: ConfigFile['kind']): ConfigFile | undefined {
+  return existsSync(path) ? { path, text: readFileSync(path, 'utf8'), kind } : undefined;
+}
+
+/**
+ * Reads a worker project: pyproject.toml (`[tool.pyworkers]`) and/or a Cloudflare wrangler
+ * config (wrangler.toml, wrangler.jsonc or wrangler.json), then applies `overrides`.
+ * @example const project = loadProject('.', { memoryMb: 512 });
+ */
+export function loadProject(dirArg: string, overrides: ProjectOverrides = {}): Project {
   const dir = resolve(dirArg);
-  const pyprojectPath = join(dir, 'pyproject.toml');
-  const wranglerPath = join(dir, 'wrangler.toml');
-  if (!existsSync(pyprojectPath) && !existsSync(wranglerPath)) {
-    throw new CliError('ERR_PROJECT', `no pyproject.toml or wrangler.toml in ${dir}`, {
+  const pyproject = readConfig(join(dir, 'pyproject.toml'), 'toml');
+  const wranglers = [
+    readConfig(join(dir, 'wrangler.jsonc'), 'json'),
+    readConfig(join(dir, 'wrangler.json'), 'json'),
+    readConfig(join(dir, 'wrangler.toml'), 'toml'),
+  ].filter((f): f is ConfigFile => f !== undefined);
+  const wranglerFile = wranglers[0];
+  if (!pyproject && !wranglerFile) {
+    throw new CliError('ERR_PROJECT', `no pyproject.toml or wrangler config in ${dir}`, {
+      where: dir,
       hint: 'run `pyworkers init` there, or pass the directory of a worker project',
     });
   }
-  const pyproject = existsSync(pyprojectPath) ? readToml(pyprojectPath) : {};
-  const toolTable = (pyproject.tool as Record<string, unknown> | undefined)?.pyworkers ?? {};
-  const tool = parseWith(toolSchema, toolTable, pyprojectPath, '[tool.pyworkers]');
-  const wrangler = existsSync(wranglerPath)
-    ? parseWith(wranglerSchema, readToml(wranglerPath), wranglerPath, 'wrangler')
-    : undefined;
-  const warnings = wrangler
-    ? Object.keys(wrangler)
-        .filter(
-          (k) => !['name', 'main', 'vars', 'compatibility_flags', 'compatibility_date'].includes(k),
-        )
-        .map((k) => `wrangler.toml key "${k}" is not supported by pyworkers and is ignored`)
+  const warnings: string[] = [];
+  if (wranglers.length > 1) {
+    warnings.push(
+      `${wranglers.map((w) => basename(w.path)).join(' and ')} both exist; using ${basename(wranglerFile!.path)}`,
+    );
+  }
+  const doc = pyproject ? parseFile(pyproject) : {};
+  const toolTable = (doc.tool as Record<string, unknown> | undefined)?.pyworkers ?? {};
+  const tool = pyproject
+    ? parseWith(toolSchema, toolTable, pyproject, ['tool', 'pyworkers'], '[tool.pyworkers]')
+    : {};
+  const projectTable = (doc.project ?? {}) as { name?: unknown; dependencies?: unknown };
+  const dependencies = Array.isArray(projectTable.dependencies)
+    ? projectTable.dependencies.map(String)
     : [];
-  const projectName = (pyproject.project as { name?: unknown } | undefined)?.name;
-  const name =
-    tool.name ?? wrangler?.name ?? (typeof projectName === 'string' ? projectName : undefined);
+
+  let wrangler: z.output<typeof wranglerSchema> | undefined;
+  if (wranglerFile) {
+    const file = basename(wranglerFile.path);
+    wrangler = parseWith(wranglerSchema, parseFile(wranglerFile), wranglerFile, [], file);
+    for (const key of Object.keys(wrangler)) {
+      if ((WRANGLER_KEYS as readonly string[]).includes(key)) continue;
+      if (WRANGLER_IGNORED_SILENTLY.includes(key)) continue;
+      warnings.push(
+        `${where(wranglerFile, [key])}: ${file} key "${key}" is not supported by pyworkers and is ignored`,
+      );
+    }
+    for (const flag of wrangler.compatibility_flags ?? []) {
+      if (!flag.startsWith('python_') && flag !== 'nodejs_compat')
+        warnings.push(
+          `${where(wranglerFile, ['compatibility_flags'])}: compatibility flag "${flag}" has no effect in pyworkers`,
+        );
+    }
+  }
+
+  const src = overrides.source ?? 'the command line or PYWORKERS_* environment';
+  const overrideFile: ConfigFile = { path: src, text: '', kind: 'json' };
+  const over = parseWith(
+    toolSchema,
+    {
+      ...(overrides.name !== undefined ? { name: overrides.name } : {}),
+      ...(overrides.main !== undefined ? { main: overrides.main } : {}),
+      ...(overrides.vars !== undefined ? { vars: overrides.vars } : {}),
+      ...(overrides.routes !== undefined ? { routes: overrides.routes } : {}),
+      ...(overrides.compatibility !== undefined ? { compatibility: overrides.compatibility } : {}),
+    },
+    overrideFile,
+    [],
+    'override',
+  );
+  const limitsOver = parseWith(
+    limitsSchema.partial(),
+    {
+      ...(overrides.requestTimeoutMs !== undefined
+        ? { request_timeout_ms: overrides.requestTimeoutMs }
+        : {}),
+      ...(overrides.memoryMb !== undefined ? { memory_mb: overrides.memoryMb } : {}),
+    },
+    overrideFile,
+    [],
+    'override limits',
+  );
+
+  const projectName = typeof projectTable.name === 'string' ? projectTable.name : undefined;
+  const name = over.name ?? tool.name ?? wrangler?.name ?? projectName;
   if (!name) {
     throw new CliError('ERR_CONFIG', 'the worker has no name', {
-      where: pyprojectPath,
-      hint: 'set [project].name or [tool.pyworkers].name in pyproject.toml',
+      where: pyproject ? where(pyproject, ['project']) : wranglerFile!.path,
+      hint: 'set [project].name or [tool.pyworkers].name in pyproject.toml (or name in the wrangler config, or --name)',
     });
   }
-  const main = tool.main ?? wrangler?.main ?? 'src/entry.py';
+  const nameCheck = toolSchema.shape.name.safeParse(name);
+  if (!nameCheck.success) {
+    const file = pyproject ?? wranglerFile!;
+    throw new CliError('ERR_CONFIG', `the worker name "${name}" is not usable`, {
+      where: where(file, tool.name ? ['tool', 'pyworkers', 'name'] : ['project', 'name']),
+      hint: `${nameCheck.error.issues[0]!.message}; or set [tool.pyworkers].name`,
+    });
+  }
+  const main = over.main ?? tool.main ?? wrangler?.main ?? 'src/entry.py';
   if (!existsSync(join(dir, main))) {
+    const from = over.main
+      ? src
+      : tool.main && pyproject
+        ? where(pyproject, ['tool', 'pyworkers', 'main'])
+        : wrangler?.main && wranglerFile
+          ? where(wranglerFile, ['main'])
+          : dir;
     throw new CliError('ERR_PROJECT', `the entry module ${main} does not exist`, {
-      where: dir,
-      hint: 'create it, or point [tool.pyworkers].main (or wrangler main) at your entry module',
+      where: from,
+      hint: 'create it, or point [tool.pyworkers].main (or wrangler main, or --main) at your entry module',
     });
   }
+  const compatibility = over.compatibility ?? tool.compatibility;
+  if (compatibility) {
+    const line = over.compatibility
+      ? src
+      : pyproject
+        ? where(pyproject, ['tool', 'pyworkers', 'compatibility'])
+        : dir;
+    checkCompatibility(compatibility, line);
+  }
+  const routes =
+    over.routes ?? tool.routes ?? routesFromWrangler(wrangler?.routes, wrangler?.route);
   return {
     dir,
     name,
     main,
-    vars: { ...wrangler?.vars, ...tool.vars },
-    routes: tool.routes ?? [],
+    vars: { ...wrangler?.vars, ...tool.vars, ...over.vars },
+    routes,
+    limits: {
+      requestTimeoutMs: limitsOver.request_timeout_ms ?? tool.limits?.request_timeout_ms ?? 30_000,
+      memoryMb: limitsOver.memory_mb ?? tool.limits?.memory_mb ?? 256,
+    },
+    ...(compatibility ? { compatibility } : {}),
+    compatibilityFlags: wrangler?.compatibility_flags ?? [],
+    ...(wrangler?.compatibility_date ? { compatibilityDate: wrangler.compatibility_date } : {}),
+    dependencies,
+    ...(pyproject ? { pyprojectPath: pyproject.path } : {}),
+    ...(wranglerFile ? { wranglerPath: wranglerFile.path } : {}),
     warnings,
   };
 }
 
+const SKIP_DIRS = new Set(['__pycache__', 'node_modules', 'python_modules']);
+
 function walkFiles(root: string, into: Map<string, Uint8Array>, prefix = ''): void {
   for (const entry of readdirSync(root, { withFileTypes: true })) {
-    if (entry.name === '__pycache__' || entry.name.startsWith('.')) continue;
+    if (SKIP_DIRS.has(entry.name) || entry.name.startsWith('.')) continue;
     const full = join(root, entry.name);
     if (entry.isDirectory()) walkFiles(full, into, `${prefix}${entry.name}/`);
     else if (entry.isFile()) into.set(`${prefix}${entry.name}`, new Uint8Array(readFileSync(full)));
@@ -157,13 +301,20 @@ function walkFiles(root: string, into: Map<string, Uint8Array>, prefix = ''): vo
 export function projectFiles(project: Project): {
   files: Map<string, Uint8Array>;
   mainModule: string;
+  /** Directory whose files sit at the isolate's worker root (for mapping tracebacks back). */
+  sourceRoot: string;
 } {
   const mainPath = join(project.dir, project.main);
   const srcDir = join(mainPath, '..');
   const files = new Map<string, Uint8Array>();
-  walkFiles(srcDir, files);
   const vendored = join(project.dir, 'python_modules');
   if (existsSync(vendored)) walkFiles(vendored, files);
+  // The project's own files win over a vendored module of the same path.
+  walkFiles(srcDir, files);
   const rel = relative(srcDir, mainPath).split(sep).join('/');
-  return { files, mainModule: rel.replace(/\.py$/, '').replaceAll('/', '.') };
+  return {
+    files,
+    mainModule: rel.replace(/\.py$/, '').replaceAll('/', '.'),
+    sourceRoot: srcDir,
+  };
 }

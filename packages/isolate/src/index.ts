@@ -5,6 +5,7 @@ export {
   type BuildInput,
   type BuildOptions,
   buildBundle,
+  PYODIDE_LOCK_FILE,
   PYODIDE_VERSION,
   SDK_VERSION,
 } from './build.js';

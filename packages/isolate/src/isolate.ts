@@ -24,6 +24,11 @@ export interface IsolateResponse {
 /** Options of {@link Isolate.start}. */
 export interface IsolateOptions {
   logger?: Logger;
+  /**
+   * Secrets for the worker's `env`, next to the bundle's `vars` (a secret wins on a name
+   * clash). They reach the isolate after it is restored and are never stored in a bundle.
+   */
+  secrets?: Record<string, string>;
 }
 
 interface Pending {
@@ -43,7 +48,11 @@ export function spawnWorker(
     let settled = false;
     worker.on('message', (msg: FromWorker) => {
       if (msg.type === 'log') {
-        logger.info({ worker: init.name, stream: msg.stream }, msg.line);
+        const fields = { worker: init.name, stream: msg.stream };
+        logger[msg.level ?? 'info'](
+          msg.logger ? { ...fields, logger: msg.logger } : fields,
+          msg.line,
+        );
         return;
       }
       if (!settled) {
@@ -146,6 +155,10 @@ export class Isolate {
       );
     }
     isolate = new Isolate(worker, bundle, performance.now() - t0, ready.restored);
+    worker.postMessage({
+      type: 'env',
+      env: { ...bundle.manifest.vars, ...options.secrets },
+    } satisfies ToWorker);
     return isolate;
   }
 
@@ -166,7 +179,6 @@ export class Isolate {
         type: 'request',
         id,
         ...request,
-        env: this.bundle.manifest.vars,
       } satisfies ToWorker);
     });
   }

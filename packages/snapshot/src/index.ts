@@ -1,22 +1,39 @@
-// Container
+// Encoding and decoding
+
+// Codecs
+export {
+  availableCodecs,
+  DEFAULT_LEVELS,
+  isCodecAvailable,
+  SNAPSHOT_CODECS,
+  type SnapshotCodec,
+} from './codecs.js';
 export {
   type DecodedSnapshot,
   type DecodeOptions,
+  type DecodeTarget,
   decodeSnapshot,
-  type EncodeOptions,
-  encodeSnapshot,
-  inspectSnapshot,
-  MAX_HEAP_BYTES,
-  SNAPSHOT_FORMAT_VERSION,
-  type SnapshotInfo,
-} from './container.js';
+  type WasmMemoryLike,
+} from './decode.js';
+export { type EncodeOptions, encodeSnapshot } from './encode.js';
 // Errors
 export { SnapshotError, type SnapshotErrorCode } from './errors.js';
+export { inspectSnapshot, type SnapshotInfo } from './inspect.js';
+export {
+  FORMAT_VERSION as SNAPSHOT_FORMAT_VERSION,
+  MAX_HEAP_BYTES,
+  PAGE_SIZE as SNAPSHOT_PAGE_SIZE,
+} from './internal/format.js';
 // Metadata
 export { parseSnapshotMeta, type SnapshotMeta, snapshotMetaSchema } from './meta.js';
 // Pyodide's own byte format
 export {
+  allocatePyodideSnapshot,
   fromPyodideSnapshot,
+  type PyodideSnapshotInput,
   type PyodideSnapshotParts,
   toPyodideSnapshot,
 } from './pyodide-format.js';
+export { type SnapshotReference, snapshotReference } from './reference.js';
+// WebAssembly module data as a reference
+export { wasmDataImage } from './wasm-image.js';

@@ -2,15 +2,38 @@ import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import {
+  BUNDLE_FORMAT_VERSION,
   buildBundle,
+  decodeBundle,
+  IsolateError,
   type Logger,
   PYODIDE_VERSION,
   SDK_VERSION,
   silentLogger,
 } from '@pyworkers/isolate';
+import { inspectSnapshot, SNAPSHOT_FORMAT_VERSION } from '@pyworkers/snapshot';
 import { writeFileAtomic } from '../internal/atomic-write.js';
-import { loadProject, projectFiles } from '../project.js';
-import { type Command, type CommandContext, pick } from './command.js';
+import type { Progress } from '../internal/progress.js';
+import { mapIsolatePaths } from '../internal/tracebacks.js';
+import { loadProject, type Project, type ProjectOverrides, projectFiles } from '../project.js';
+import {
+  type Command,
+  type CommandContext,
+  configOptions,
+  configOverrides,
+  pick,
+  pickString,
+  projectDir,
+} from './command.js';
+import {
+  describeSync,
+  needsSync,
+  type SyncFlags,
+  type SyncResult,
+  syncDependencies,
+  syncFlags,
+  syncOptions,
+} from './sync.js';
 
 /** Options of {@link buildProject}. */
 export interface BuildProjectOptions {
@@ -18,7 +41,21 @@ export interface BuildProjectOptions {
   out?: string;
   /** Rebuild even when the inputs did not change. */
   force?: boolean;
+  /** Settings that win over the config files. */
+  overrides?: ProjectOverrides;
+  /** Sync flags; a sync runs first when dependencies are not vendored yet. */
+  sync?: SyncFlags;
   logger?: Logger;
+  progress?: Progress;
+}
+
+/** Statistics of a bundle's dedicated snapshot. */
+export interface SnapshotStats {
+  fileBytes: number;
+  heapBytes: number;
+  pyodideVersion: string;
+  pythonVersion: string;
+  importedModules: number;
 }
 
 /** What a build produced. */
@@ -29,10 +66,30 @@ export interface BuildResult {
   /** False when an up-to-date bundle was reused. */
   built: boolean;
   ms: number;
+  files: number;
+  snapshot: SnapshotStats | null;
+  /** Set when the build synced dependencies first. */
+  sync?: SyncResult;
+  /** The project as loaded (routes, limits, ...). */
+  project: Project;
+}
+
+function snapshotStats(bundleBytes: Uint8Array, source: string): SnapshotStats | null {
+  const bundle = decodeBundle(bundleBytes, source);
+  if (!bundle.snapshot) return null;
+  const info = inspectSnapshot(bundle.snapshot);
+  return {
+    fileBytes: info.fileBytes,
+    heapBytes: info.heapBytes,
+    pyodideVersion: info.meta.pyodideVersion,
+    pythonVersion: info.meta.pythonVersion,
+    importedModules: info.meta.importedModules.length,
+  };
 }
 
 /**
- * Builds a project's bundle (with its dedicated snapshot) unless an up-to-date one exists.
+ * Builds a project's bundle (with its dedicated snapshot) unless an up-to-date one exists,
+ * syncing dependencies first when they are not vendored yet.
  * @example const { bundlePath } = await buildProject('apps/edge/workers/hello');
  */
 export async function buildProject(
@@ -41,14 +98,22 @@ export async function buildProject(
 ): Promise<BuildResult> {
   const t0 = performance.now();
   const logger = options.logger ?? silentLogger;
-  const project = loadProject(dir);
+  let project = loadProject(dir, options.overrides);
   for (const w of project.warnings) logger.warn({ worker: project.name }, w);
-  const { files, mainModule } = projectFiles(project);
+  let sync: SyncResult | undefined;
+  if (options.sync && needsSync(project.dir, project.dependencies)) {
+    sync = await syncDependencies(project.dir, { logger, ...options.sync });
+    logger.info({ worker: project.name }, describeSync(sync));
+    project = loadProject(dir, options.overrides);
+  }
+  const { files, mainModule, sourceRoot } = projectFiles(project);
   const hash = createHash('sha256');
   hash.update(
     JSON.stringify({
       PYODIDE_VERSION,
       SDK_VERSION,
+      BUNDLE_FORMAT_VERSION,
+      SNAPSHOT_FORMAT_VERSION,
       name: project.name,
       mainModule,
       vars: project.vars,
@@ -60,63 +125,112 @@ export async function buildProject(
   const outDir = resolve(options.out ?? join(project.dir, '.pyworkers'));
   const bundlePath = join(outDir, `${project.name}.pwb`);
   const hashPath = `${bundlePath}.inputs`;
+  const base = {
+    name: project.name,
+    bundlePath,
+    files: files.size,
+    project,
+    ...(sync ? { sync } : {}),
+  };
   if (
     !options.force &&
     existsSync(bundlePath) &&
     existsSync(hashPath) &&
     readFileSync(hashPath, 'utf8') === inputHash
   ) {
-    return {
-      name: project.name,
-      bundlePath,
-      bytes: readFileSync(bundlePath).length,
-      built: false,
-      ms: performance.now() - t0,
-    };
+    const bytes = new Uint8Array(readFileSync(bundlePath));
+    // A bundle this pyworkers cannot read (another format) is rebuilt, not reported.
+    const snapshot = (() => {
+      try {
+        return snapshotStats(bytes, bundlePath);
+      } catch {
+        return undefined;
+      }
+    })();
+    if (snapshot !== undefined)
+      return { ...base, bytes: bytes.length, built: false, ms: performance.now() - t0, snapshot };
   }
-  logger.info({ worker: project.name }, 'building bundle and snapshot');
-  const bytes = await buildBundle(
-    { name: project.name, mainModule, files, vars: project.vars },
-    { logger },
-  );
+  logger.debug({ worker: project.name, files: files.size }, 'building bundle and snapshot');
+  const task = options.progress?.task(`snapshotting ${project.name}`);
+  let bytes: Uint8Array;
+  try {
+    bytes = await buildBundle(
+      { name: project.name, mainModule, files, vars: project.vars },
+      { logger },
+    );
+  } catch (err) {
+    // Point the traceback of a failing top level at the user's files, not the isolate's.
+    if (err instanceof IsolateError) {
+      const message = mapIsolatePaths(err.message, { sourceRoot, projectDir: project.dir });
+      throw new IsolateError(err.code, message, { cause: err, userError: err.userError });
+    }
+    throw err;
+  } finally {
+    task?.done();
+  }
   writeFileAtomic(bundlePath, bytes);
   writeFileAtomic(hashPath, inputHash);
   return {
-    name: project.name,
-    bundlePath,
+    ...base,
     bytes: bytes.length,
     built: true,
     ms: performance.now() - t0,
+    snapshot: snapshotStats(bytes, bundlePath),
   };
+}
+
+const mib = (n: number): string => `${(n / 1048576).toFixed(1)} MiB`;
+
+/** The human lines of a build result. */
+export function describeBuild(result: BuildResult, ctx: CommandContext): string {
+  const c = ctx.color;
+  const head = result.built ? c.green('built') : c.dim('up to date');
+  const lines = [
+    `${head} ${c.bold(result.name)} ${c.dim('->')} ${result.bundlePath}`,
+    `  bundle   ${mib(result.bytes)}, ${result.files} files, ${Math.round(result.ms)} ms`,
+  ];
+  const s = result.snapshot;
+  if (s)
+    lines.push(
+      `  snapshot ${mib(s.fileBytes)} (heap ${mib(s.heapBytes)}), Pyodide ${s.pyodideVersion}, Python ${s.pythonVersion}, ${s.importedModules} modules imported at build time`,
+    );
+  else lines.push('  snapshot none');
+  return lines.join('\n');
 }
 
 /** `pyworkers build [dir] [--out DIR] [--force]` */
 export const buildCommand = {
   name: 'build',
-  summary: 'build the bundle and its dedicated snapshot',
+  summary: 'sync if needed, then build the bundle and its dedicated snapshot',
   usage: 'pyworkers build [dir] [--out DIR] [--force]',
   options: {
     out: {
       type: 'string',
-      default: '',
-      description: 'output directory (default <dir>/.pyworkers; env PYWORKERS_OUT)',
+      default: '<dir>/.pyworkers',
+      description: 'output directory',
+      env: ['PYWORKERS_OUT'],
+      valueName: 'DIR',
     },
-    force: { type: 'boolean', default: false, description: 'rebuild even when nothing changed' },
+    force: {
+      type: 'boolean',
+      default: false,
+      description: 'rebuild even when nothing changed',
+      env: ['PYWORKERS_FORCE'],
+    },
+    ...configOptions,
+    ...syncOptions,
   },
-  async run(
-    ctx: CommandContext,
-    values: Record<string, unknown>,
-    positionals: string[],
-  ): Promise<void> {
-    const out = pick(values.out, ['PYWORKERS_OUT'], '') || undefined;
-    const result = await buildProject(positionals[0] ?? ctx.cwd, {
-      ...(out ? { out } : {}),
+  async run(ctx, values, positionals) {
+    const out = pickString(values.out, ['PYWORKERS_OUT']);
+    const result = await buildProject(projectDir(ctx, positionals[0]), {
+      ...(out ? { out: resolve(ctx.cwd, out) } : {}),
       force: pick(values.force, ['PYWORKERS_FORCE'], false),
+      overrides: configOverrides(values),
+      sync: syncFlags(values, ctx),
       logger: ctx.logger,
+      progress: ctx.progress,
     });
-    ctx.print(
-      result,
-      `${result.built ? 'built' : 'up to date'}: ${result.bundlePath} (${(result.bytes / 1048576).toFixed(1)} MiB, ${Math.round(result.ms)} ms)`,
-    );
+    const { project, ...json } = result;
+    ctx.print(json, describeBuild(result, ctx));
   },
 } satisfies Command;

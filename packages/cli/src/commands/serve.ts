@@ -1,16 +1,43 @@
+import { existsSync, statSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
-import { decodeBundle, type Logger, silentLogger } from '@pyworkers/isolate';
+import { resolve } from 'node:path';
+import {
+  type Bundle,
+  decodeBundle,
+  IsolateError,
+  type Logger,
+  silentLogger,
+} from '@pyworkers/isolate';
 import { createRouter, type Router, type WorkerDefinition } from '@pyworkers/router';
-import { loadProject } from '../project.js';
+import { CliError } from '../errors.js';
+import type { Progress } from '../internal/progress.js';
+import type { ProjectOverrides } from '../project.js';
 import { buildProject } from './build.js';
-import { type Command, type CommandContext, pick } from './command.js';
+import {
+  type Command,
+  type CommandOption,
+  configOptions,
+  configOverrides,
+  pick,
+  pickNumber,
+  pickString,
+} from './command.js';
+import { type SyncFlags, syncFlags, syncOptions } from './sync.js';
 
 /** Options of {@link serveProjects}. */
 export interface ServeOptions {
   port?: number;
   host?: string;
+  /** Most isolates kept warm at once, across workers. */
+  maxIsolates?: number;
+  /** Memory budget for warm isolates, in bytes. */
+  memoryBudget?: number;
+  /** Settings that win over each project's config files. */
+  overrides?: ProjectOverrides;
+  sync?: SyncFlags;
   logger?: Logger;
+  progress?: Progress;
 }
 
 /** A running server. */
@@ -18,78 +45,233 @@ export interface Serving {
   router: Router;
   address: AddressInfo;
   url: string;
+  /** The workers served, with their routes. */
+  workers: { name: string; routes: WorkerDefinition['routes']; source: string }[];
+}
+
+/** True when `target` is a built bundle file rather than a project directory. */
+export function isBundleFile(target: string): boolean {
+  return existsSync(target) && statSync(target).isFile();
+}
+
+async function readBundle(path: string): Promise<Bundle> {
+  const bytes = new Uint8Array(await readFile(path));
+  try {
+    return decodeBundle(bytes, path);
+  } catch (err) {
+    if (!(err instanceof IsolateError) || !err.userError) throw err;
+    throw new CliError('ERR_PROJECT', err.message, {
+      where: path,
+      hint: 'pass a project directory or a .pwb made by `pyworkers build` with this pyworkers',
+      cause: err,
+    });
+  }
 }
 
 /**
- * Builds (if needed) and serves worker projects. One worker alone is served at `/`; several
- * workers without routes are served at `/<name>/`.
+ * Resolves each target (a project directory, built if needed, or a `.pwb` bundle) into a
+ * worker definition. One worker alone is served at `/`; several without routes at `/<name>/`.
  */
-export async function serveProjects(dirs: string[], options: ServeOptions = {}): Promise<Serving> {
+export async function workerDefinitions(
+  targets: string[],
+  options: Omit<ServeOptions, 'port' | 'host'> = {},
+): Promise<{ workers: WorkerDefinition[]; sources: string[] }> {
   const logger = options.logger ?? silentLogger;
   const workers: WorkerDefinition[] = [];
-  for (const dir of dirs) {
-    const project = loadProject(dir);
-    const built = await buildProject(dir, { logger });
-    logger.info(
-      {
-        worker: built.name,
-        bundle: built.bundlePath,
-        bytes: built.bytes,
-        built: built.built,
-        ms: Math.round(built.ms),
-      },
-      'bundle ready',
-    );
-    const routes =
-      project.routes.length > 0
-        ? project.routes
-        : [{ pathPrefix: dirs.length === 1 ? '/' : `/${project.name}` }];
-    workers.push({
-      name: project.name,
-      routes,
-      bundle: async () =>
-        decodeBundle(new Uint8Array(await readFile(built.bundlePath)), built.bundlePath),
-    });
+  const sources: string[] = [];
+  for (const target of targets) {
+    let name: string;
+    let routes: WorkerDefinition['routes'];
+    let path: string;
+    if (isBundleFile(target)) {
+      const bundle = await readBundle(target);
+      name = bundle.manifest.name;
+      routes = [];
+      path = target;
+    } else {
+      const built = await buildProject(target, {
+        ...(options.overrides ? { overrides: options.overrides } : {}),
+        ...(options.sync ? { sync: options.sync } : {}),
+        logger,
+        ...(options.progress ? { progress: options.progress } : {}),
+      });
+      logger.info(
+        {
+          worker: built.name,
+          bundle: built.bundlePath,
+          built: built.built,
+          ms: Math.round(built.ms),
+        },
+        `${built.built ? 'built' : 'bundle up to date'}: ${built.bundlePath}`,
+      );
+      name = built.name;
+      routes = built.project.routes;
+      path = built.bundlePath;
+    }
+    if (workers.some((w) => w.name === name)) {
+      throw new CliError('ERR_USAGE', `two workers are both named "${name}"`, {
+        where: target,
+        hint: 'give one of them another [tool.pyworkers].name',
+      });
+    }
+    workers.push({ name, routes, bundle: () => readBundle(path) });
+    sources.push(path);
   }
-  const router = createRouter({ workers, logger });
+  for (const w of workers) {
+    if (w.routes.length === 0)
+      w.routes = [{ pathPrefix: workers.length === 1 ? '/' : `/${w.name}` }];
+  }
+  return { workers, sources };
+}
+
+/**
+ * Builds (if needed) and serves worker projects or bundles. One worker alone is served at `/`;
+ * several workers without routes are served at `/<name>/`.
+ * @example const { url } = await serveProjects(['workers/a', 'dist/b.pwb'], { port: 0 });
+ */
+export async function serveProjects(
+  targets: string[],
+  options: ServeOptions = {},
+): Promise<Serving> {
+  const logger = options.logger ?? silentLogger;
+  const { workers, sources } = await workerDefinitions(targets, options);
+  // The router caps warm isolates by memory; a count cap is not in @pyworkers/router yet, so
+  // say so rather than silently ignore the flag.
+  if (options.maxIsolates !== undefined)
+    logger.warn({}, '--max-isolates is not supported by this router yet and is ignored');
+  const router = createRouter({
+    workers,
+    logger,
+    ...(options.memoryBudget !== undefined ? { memoryBudgetBytes: options.memoryBudget } : {}),
+  });
   const address = await router.listen({
     port: options.port ?? 8787,
     host: options.host ?? '127.0.0.1',
   });
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
-  return { router, address, url: `http://${host}:${address.port}` };
+  return {
+    router,
+    address,
+    url: `http://${host}:${address.port}`,
+    workers: workers.map((w, k) => ({ name: w.name, routes: w.routes, source: sources[k]! })),
+  };
 }
 
-/** `pyworkers serve [PROJECT...] [--port 8787] [--host 127.0.0.1]` */
+/** `1073741824`, `512MiB`, `2G`, `1.5GB` as bytes (binary units). */
+export function parseBytes(text: string | undefined, where: string): number | undefined {
+  if (text === undefined) return undefined;
+  const m = /^(\d+(?:\.\d+)?)\s*([kmgt]?)(i?b)?$/i.exec(text.trim());
+  const scale = { '': 1, k: 2 ** 10, m: 2 ** 20, g: 2 ** 30, t: 2 ** 40 };
+  const bytes = m
+    ? Math.round(Number(m[1]) * scale[m[2]!.toLowerCase() as keyof typeof scale])
+    : NaN;
+  if (!(bytes > 0)) {
+    throw new CliError('ERR_USAGE', `${where} must be a size above 0, got "${text}"`, {
+      where,
+      hint: 'give bytes or a size with a unit, e.g. 536870912, 512MiB or 2GiB',
+    });
+  }
+  return bytes;
+}
+
+/** Flags shared by serve and dev. */
+export const listenOptions = {
+  port: {
+    type: 'string',
+    default: '8787',
+    description: 'port to listen on (0 picks a free one)',
+    env: ['PYWORKERS_PORT', 'PORT'],
+    valueName: 'N',
+    short: 'p',
+  },
+  host: {
+    type: 'string',
+    default: '127.0.0.1',
+    description: 'address to listen on',
+    env: ['PYWORKERS_HOST', 'HOST'],
+    valueName: 'ADDR',
+  },
+} satisfies Record<string, CommandOption>;
+
+/** Describes where each worker is served. */
+export function describeServing(serving: Pick<Serving, 'url' | 'workers'>): string {
+  const lines = [`serving on ${serving.url}`];
+  for (const w of serving.workers) {
+    const routes = w.routes
+      .map((r) => `${r.host ?? ''}${r.pathPrefix ?? (r.host ? '' : '/')}`)
+      .join(', ');
+    lines.push(`  ${w.name.padEnd(16)} ${routes}`);
+  }
+  return lines.join('\n');
+}
+
+/** `pyworkers serve [PROJECT_OR_BUNDLE...] [--port 8787] [--host 127.0.0.1]` */
 export const serveCommand = {
   name: 'serve',
-  summary: 'serve one or many workers over HTTP',
-  usage: 'pyworkers serve [project...] [--port 8787] [--host 127.0.0.1]',
+  summary: 'serve one or many workers (project directories or .pwb bundles) over HTTP',
+  usage: 'pyworkers serve [PROJECT_OR_BUNDLE...] [--port 8787] [--host 127.0.0.1]',
+  details:
+    'One worker alone is served at /; several without routes at /<name>/.\nWith --max-isolates 1 and two workers, alternating requests are all cold starts.',
   options: {
-    port: {
+    ...listenOptions,
+    'max-isolates': {
       type: 'string',
-      default: '8787',
-      description: 'port to listen on (env PORT or PYWORKERS_PORT)',
+      default: 'no cap',
+      description: 'most isolates kept warm at once',
+      env: ['PYWORKERS_MAX_ISOLATES'],
+      valueName: 'N',
     },
-    host: {
+    'memory-budget': {
       type: 'string',
-      default: '127.0.0.1',
-      description: 'address to listen on (env HOST or PYWORKERS_HOST)',
+      default: 'half the memory',
+      description: 'memory all warm isolates may hold together (bytes, or 512MiB, 2GiB)',
+      env: ['PYWORKERS_MEMORY_BUDGET'],
+      valueName: 'BYTES',
     },
+    ...configOptions,
+    ...syncOptions,
   },
-  async run(
-    ctx: CommandContext,
-    values: Record<string, unknown>,
-    positionals: string[],
-  ): Promise<void> {
-    const port = Number(pick(values.port, ['PYWORKERS_PORT', 'PORT'], '8787'));
+  async run(ctx, values, positionals) {
+    const port = pickNumber(values.port, ['PYWORKERS_PORT', 'PORT'], 'port') ?? 8787;
     const host = pick(values.host, ['PYWORKERS_HOST', 'HOST'], '127.0.0.1');
-    const serving = await serveProjects(positionals.length > 0 ? positionals : [ctx.cwd], {
+    const maxIsolates = pickNumber(
+      values['max-isolates'],
+      ['PYWORKERS_MAX_ISOLATES'],
+      'max-isolates',
+    );
+    const memoryBudget = parseBytes(
+      pickString(values['memory-budget'], ['PYWORKERS_MEMORY_BUDGET']),
+      values['memory-budget'] !== undefined ? '--memory-budget' : 'PYWORKERS_MEMORY_BUDGET',
+    );
+    if (maxIsolates !== undefined && !(Number.isInteger(maxIsolates) && maxIsolates > 0)) {
+      throw new CliError(
+        'ERR_USAGE',
+        `--max-isolates must be a whole number above 0, got ${maxIsolates}`,
+        {
+          where: '--max-isolates',
+          hint: 'e.g. --max-isolates 4',
+        },
+      );
+    }
+    const targets = (positionals.length > 0 ? positionals : ['.']).map((p) => resolve(ctx.cwd, p));
+    const overrides = configOverrides(values);
+    if (targets.length > 1 && overrides.name !== undefined) {
+      throw new CliError('ERR_USAGE', '--name applies to one worker, but several were given', {
+        where: '--name / PYWORKERS_NAME',
+        hint: 'set [tool.pyworkers].name in each project instead',
+      });
+    }
+    const serving = await serveProjects(targets, {
       port,
       host,
+      ...(maxIsolates !== undefined ? { maxIsolates } : {}),
+      ...(memoryBudget !== undefined ? { memoryBudget } : {}),
+      overrides,
+      sync: syncFlags(values, ctx),
       logger: ctx.logger,
+      progress: ctx.progress,
     });
-    ctx.print({ url: serving.url }, `serving on ${serving.url}`);
+    ctx.print({ url: serving.url, workers: serving.workers }, describeServing(serving));
     const stop = (): void => {
       void serving.router.close().then(() => process.exit(0));
     };

@@ -1,23 +1,201 @@
 import json as _json
+from http import HTTPStatus
+
+from pyodide.ffi import to_js
+
+from . import _headers
+from ._request import _is_js, _none_if_null, to_js_body
+
+# Statuses whose responses carry no body (the Fetch standard's "null body status").
+NULL_BODY_STATUSES = frozenset({101, 103, 204, 205, 304})
+REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
+# The content type a JS Response gives a string body; Cloudflare's SDK inherits it.
+TEXT_CONTENT_TYPE = "text/plain;charset=UTF-8"
 
 
-class Response:
-    """An HTTP response, as Cloudflare's ``workers.Response``."""
+def _status_code(status):
+    return status.value if isinstance(status, HTTPStatus) else int(status)
 
-    def __init__(self, body=None, status=200, headers=None):
-        self.status = int(status)
-        self.headers = dict(headers or {})
-        if body is None:
-            self.body = b""
-        elif isinstance(body, str):
-            self.body = body.encode("utf-8")
-            # A JS Response built from a string gets this content type; match it.
-            self.headers.setdefault("content-type", "text/plain;charset=UTF-8")
-        else:
-            self.body = bytes(body)
+
+class FetchResponse:
+    """The read side of a response: status, headers, and the body as text, JSON or bytes.
+
+    Backed either by Python values (a ``Response`` a handler built) or by a JS ``Response``
+    (what ``fetch`` returned); ``js_object`` gives the JS one either way.
+    """
+
+    __slots__ = ("_status", "_status_text", "_pairs", "_body", "_js", "_message", "_used")
+
+    def _set(self, status, status_text, pairs, body, js_response):
+        self._status = status
+        self._status_text = status_text
+        self._pairs = pairs
+        self._body = body
+        self._js = js_response
+        self._message = None
+        self._used = False
 
     @classmethod
-    def json(cls, data, status=200, headers=None):
-        merged = {"content-type": "application/json"}
-        merged.update(headers or {})
-        return cls(_json.dumps(data), status=status, headers=merged)
+    def _from_js(cls, js_response):
+        self = cls.__new__(cls)
+        self._set(int(js_response.status), js_response.statusText, None, None, js_response)
+        return self
+
+    @property
+    def status(self):
+        return self._status
+
+    @property
+    def status_text(self):
+        return self._status_text
+
+    @property
+    def ok(self):
+        return 200 <= self._status <= 299
+
+    @property
+    def url(self):
+        return "" if self._js is None else self._js.url
+
+    @property
+    def redirected(self):
+        return False if self._js is None else bool(self._js.redirected)
+
+    def _header_pairs(self):
+        if self._pairs is None:
+            self._pairs = _headers.js_pairs(self._js.headers)
+        return self._pairs
+
+    @property
+    def headers(self):
+        """An ``http.client.HTTPMessage``: case-insensitive ``get``, ``get_all`` for repeats."""
+        if self._message is None:
+            self._message = _headers.to_message(self._header_pairs())
+        return self._message
+
+    @property
+    def body(self):
+        """The body as a JS ``ReadableStream`` (or ``None``), like Cloudflare's."""
+        return _none_if_null(self.js_object.body)
+
+    @property
+    def body_used(self):
+        return self._used
+
+    @property
+    def js_object(self):
+        """The JS ``Response``; built on first use for a response made in Python."""
+        if self._js is None:
+            self._js = self._build_js(to_js_body(self._body))
+        return self._js
+
+    def _build_js(self, js_body):
+        from js import Object
+        from js import Response as JsResponse
+
+        options = {"status": self._status, "headers": _headers.to_js_headers(self._pairs)}
+        if self._status_text:
+            options["statusText"] = self._status_text
+        init = to_js(options, dict_converter=Object.fromEntries, create_pyproxies=False)
+        return JsResponse.new(js_body, init)
+
+    async def bytes(self):
+        if self._used:
+            raise OSError("Body already used")
+        self._used = True
+        if self._js is not None and self._body is None:
+            self._body = (await self._js.arrayBuffer()).to_bytes()
+        return self._body or b""
+
+    async def text(self):
+        return (await self.bytes()).decode("utf-8", errors="replace")
+
+    async def buffer(self):
+        return to_js(await self.bytes()).buffer
+
+    def json(self, *args, **kwargs):
+        # Called on an instance: the body parsed as JSON (awaitable), as for a fetch() result.
+        # Called on the class, Response.json(data): a JSON response (Cloudflare allows both).
+        if isinstance(self, FetchResponse):
+            return self._parse_json(**kwargs)
+        return Response.from_json(self, *args, **kwargs)
+
+    async def _parse_json(self, **kwargs):
+        return _json.loads(await self.bytes(), **kwargs)
+
+    def _encode(self):
+        """What the runtime sends to the host: a JS Response, or (status, pairs, bytes)."""
+        if self._body is None and self._js is not None:
+            return self._js
+        return (self._status, self._header_pairs(), self._body or b"")
+
+
+class Response(FetchResponse):
+    """An HTTP response, as Cloudflare's ``workers.Response``.
+
+    ``Response("hi")`` is ``text/plain;charset=UTF-8`` like a JS Response; ``bytes`` bodies get
+    no content type; ``headers`` is a dict or a list of pairs (repeats such as ``set-cookie``
+    are kept). ``Response.json(obj)`` and ``Response.redirect(url)`` build the usual ones.
+    """
+
+    __slots__ = ()
+
+    def __init__(self, body=None, status=None, status_text="", headers=None, web_socket=None):
+        if web_socket is not None:
+            raise NotImplementedError("WebSocket responses are not supported by pyworkers")
+        if _is_js(body, "Response"):
+            if status is not None or status_text or headers is not None:
+                raise ValueError("Expected no options when constructing Response from a js.Response")
+            self._set(int(body.status), body.statusText, None, None, body)
+            return
+        code = 200 if status is None else _status_code(status)
+        if not 200 <= code <= 599:
+            raise ValueError(f"Response status must be in the range 200 to 599, got {code}")
+        pairs = _headers.to_pairs(headers)
+        if body is not None and code in NULL_BODY_STATUSES:
+            raise TypeError(f"a Response with status {code} cannot have a body")
+        if isinstance(body, str):
+            if not _headers.has(pairs, "content-type"):
+                pairs.append(("content-type", TEXT_CONTENT_TYPE))
+            body = body.encode("utf-8")
+        elif isinstance(body, (bytes, bytearray, memoryview)):
+            body = bytes(body)
+        elif body is not None:
+            if not hasattr(body, "constructor"):
+                raise TypeError(f"Unsupported type in Response: {type(body).__name__}")
+            # A JS body (ReadableStream, Blob, typed array, ...): let a JS Response own it.
+            self._set(code, status_text, pairs, None, None)
+            self._set(code, status_text, None, None, self._build_js(body))
+            return
+        self._set(code, status_text, pairs, body, None)
+
+    def __repr__(self):
+        parts = [f"status={self._status}"]
+        content_type = self.headers.get("content-type")
+        if content_type:
+            parts.append(f"content_type={content_type!r}")
+        return f"Response({', '.join(parts)})"
+
+    @staticmethod
+    def from_json(data, status=HTTPStatus.OK, status_text="", headers=None):
+        """A JSON response (``application/json`` unless ``headers`` sets a content type)."""
+        pairs = _headers.to_pairs(headers)
+        if not _headers.has(pairs, "content-type"):
+            pairs.append(("content-type", "application/json"))
+        return Response(_json.dumps(data), status=status, status_text=status_text, headers=pairs)
+
+    @staticmethod
+    def redirect(url, status=HTTPStatus.FOUND):
+        """A redirect to an absolute ``url``; ``status`` is 301, 302 (default), 303, 307 or 308."""
+        code = _status_code(status)
+        if code not in REDIRECT_STATUSES:
+            raise ValueError(f"redirect status must be one of 301, 302, 303, 307, 308, got {code}")
+        from js import URL
+
+        try:
+            location = URL.new(str(url)).href
+        except Exception:
+            raise TypeError(f"redirect URL {url!r} is not an absolute URL") from None
+        self = Response.__new__(Response)
+        self._set(code, "", [("location", location)], b"", None)
+        return self

@@ -2,18 +2,21 @@
 import { parentPort } from 'node:worker_threads';
 import { loadPyodide, type PyodideAPI } from 'pyodide';
 import type {
+  EnvMessage,
   FromWorker,
   InitMessage,
   RequestMessage,
   ToWorker,
   WorkerFile,
 } from '../internal/protocol.js';
+import { installHost, type PyHandle, runRequest, setEnv } from './request-bridge.js';
 
 const SDK_DIR = '/lib/pyworkers';
 const WORKER_DIR = '/session/worker';
 
 const port = parentPort;
 if (!port) throw new TypeError('isolate-worker must run inside a worker_thread');
+installHost();
 
 function post(msg: FromWorker, transfer: ArrayBuffer[] = []): void {
   port!.postMessage(msg, transfer);
@@ -70,21 +73,15 @@ async function init(msg: InitMessage): Promise<void> {
   post({ type: 'ready', bootMs: performance.now() - t0, restored });
 }
 
-async function request(msg: RequestMessage): Promise<void> {
+// Request-side messages: the env (once, before any request) and requests.
+async function request(msg: RequestMessage | EnvMessage): Promise<void> {
   if (!pyodide || !handle) throw new Error('request before init');
-  const env = pyodide.toPy(msg.env);
-  try {
-    const result = await handle(msg.method, msg.url, msg.headers, msg.body, env);
-    const [status, headers, body] = result.toJs({ create_pyproxies: false }) as [
-      number,
-      [string, string][],
-      Uint8Array,
-    ];
-    result.destroy();
-    post({ type: 'response', id: msg.id, status, headers, body }, [body.buffer as ArrayBuffer]);
-  } finally {
-    (env as PyProxyLike).destroy();
+  if (msg.type === 'env') {
+    setEnv(pyodide, msg);
+    return;
   }
+  const { message, transfer } = await runRequest(pyodide, handle as PyHandle, msg);
+  post(message, transfer);
 }
 
 port.on('message', (msg: ToWorker) => {

@@ -1,0 +1,235 @@
+import { type FSWatcher, watch } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { relative, resolve, sep } from 'node:path';
+import { type Logger, silentLogger } from '@pyworkers/isolate';
+import { createRouter, type Router } from '@pyworkers/router';
+import { mapIsolatePaths } from '../internal/tracebacks.js';
+import { loadProject, projectFiles } from '../project.js';
+import {
+  type Command,
+  configOptions,
+  configOverrides,
+  pick,
+  pickNumber,
+  projectDir,
+} from './command.js';
+import { describeServing, listenOptions, type ServeOptions, workerDefinitions } from './serve.js';
+import { syncFlags, syncOptions } from './sync.js';
+
+/** Options of {@link startDev}. */
+export interface DevOptions extends Omit<ServeOptions, 'maxIsolates' | 'memoryBudget'> {
+  /** Wait this long after the last change before rebuilding (default 100 ms). */
+  debounceMs?: number;
+  /** Watch the project for changes (default true). */
+  watch?: boolean;
+}
+
+/** A running dev server. */
+export interface DevServer {
+  url: string;
+  address: AddressInfo;
+  workers: { name: string; routes: { host?: string; pathPrefix?: string }[]; source: string }[];
+  /** How many builds have been swapped in (1 after start). */
+  readonly generation: number;
+  /** Rebuilds now and swaps the new worker in; resolves when it serves requests. */
+  reload(): Promise<boolean>;
+  close(): Promise<void>;
+}
+
+interface Generation {
+  id: number;
+  router: Router;
+  inflight: number;
+  retired: boolean;
+}
+
+const IGNORED = new Set(['__pycache__', 'python_modules', 'node_modules', 'pylock.toml']);
+const CONFIG = new Set([
+  'pyproject.toml',
+  'wrangler.toml',
+  'wrangler.jsonc',
+  'wrangler.json',
+  'uv.lock',
+]);
+
+/** Whether a changed path (relative to the project) should trigger a rebuild. */
+export function isWatched(rel: string, sourceRel: string): boolean {
+  const parts = rel.split(sep);
+  if (parts.some((p) => IGNORED.has(p) || p.startsWith('.'))) return false;
+  if (/(~|\.swp|\.tmp|\.pyc)$/.test(rel)) return false;
+  if (parts.length === 1 && CONFIG.has(rel)) return true;
+  return sourceRel === '' || rel === sourceRel || rel.startsWith(`${sourceRel}${sep}`);
+}
+
+/**
+ * Syncs, builds and serves a project, then rebuilds on every change to its sources or config
+ * and swaps the new build in: requests already running finish on the old isolates, new ones go
+ * to the new build. A failed build keeps the last good one serving.
+ * @example const dev = await startDev('.', { port: 8787 });
+ */
+export async function startDev(dirArg: string, options: DevOptions = {}): Promise<DevServer> {
+  const dir = resolve(dirArg);
+  const logger: Logger = options.logger ?? silentLogger;
+  let project = loadProject(dir, options.overrides);
+  let current: Generation | undefined;
+  let lastError: string | undefined;
+  let generation = 0;
+  let workers: DevServer['workers'] = [];
+
+  const retire = (gen: Generation): void => {
+    gen.retired = true;
+    if (gen.inflight === 0) void gen.router.close();
+  };
+
+  const build = async (): Promise<boolean> => {
+    const t0 = performance.now();
+    try {
+      project = loadProject(dir, options.overrides);
+      const defs = await workerDefinitions([dir], options);
+      const router = createRouter({ workers: defs.workers, logger });
+      const previous = current;
+      current = { id: ++generation, router, inflight: 0, retired: false };
+      workers = defs.workers.map((w, k) => ({
+        name: w.name,
+        routes: w.routes,
+        source: defs.sources[k]!,
+      }));
+      lastError = undefined;
+      if (previous) {
+        retire(previous);
+        logger.info(
+          { worker: project.name },
+          `reloaded in ${Math.round(performance.now() - t0)} ms`,
+        );
+      }
+      return true;
+    } catch (err) {
+      lastError = (err as Error).message;
+      logger.error(
+        { worker: project.name },
+        `build failed, ${current ? 'still serving the last good build' : 'fix it and save'}:\n${lastError}`,
+      );
+      return false;
+    }
+  };
+
+  await build();
+
+  const server = createServer((req, res) => {
+    const gen = current;
+    if (!gen) {
+      res.writeHead(503, { 'content-type': 'text/plain;charset=UTF-8' });
+      res.end(`pyworkers dev: the build failed:\n${lastError ?? ''}\n`);
+      return;
+    }
+    gen.inflight++;
+    res.once('close', () => {
+      gen.inflight--;
+      if (gen.retired && gen.inflight === 0) void gen.router.close();
+    });
+    gen.router.server.emit('request', req, res);
+  });
+  const address = await new Promise<AddressInfo>((resolveListen, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 8787, options.host ?? '127.0.0.1', () =>
+      resolveListen(server.address() as AddressInfo),
+    );
+  });
+
+  // One rebuild at a time; changes during a rebuild queue exactly one more.
+  let running: Promise<boolean> | undefined;
+  let again = false;
+  const reload = (): Promise<boolean> => {
+    if (running) {
+      again = true;
+      return running;
+    }
+    running = (async () => {
+      let ok = await build();
+      while (again) {
+        again = false;
+        ok = await build();
+      }
+      running = undefined;
+      return ok;
+    })();
+    return running;
+  };
+
+  let watcher: FSWatcher | undefined;
+  if (options.watch !== false) {
+    let timer: NodeJS.Timeout | undefined;
+    watcher = watch(dir, { recursive: true }, (_event, file) => {
+      if (!file) return;
+      const sourceRel = relative(dir, projectFiles(project).sourceRoot);
+      if (!isWatched(String(file), sourceRel)) return;
+      logger.debug({ worker: project.name, file: String(file) }, 'changed');
+      clearTimeout(timer);
+      timer = setTimeout(() => void reload(), options.debounceMs ?? 100);
+    });
+  }
+
+  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  return {
+    url: `http://${host}:${address.port}`,
+    address,
+    get workers() {
+      return workers;
+    },
+    get generation() {
+      return generation;
+    },
+    reload,
+    async close() {
+      watcher?.close();
+      await new Promise<void>((r) => server.close(() => r()));
+      server.closeAllConnections();
+      await current?.router.close();
+    },
+  };
+}
+
+/** `pyworkers dev [dir]` */
+export const devCommand = {
+  name: 'dev',
+  summary: 'sync, build and serve one project, rebuilding and swapping it in on every change',
+  usage: 'pyworkers dev [dir] [--port 8787] [--host 127.0.0.1]',
+  options: {
+    ...listenOptions,
+    'no-watch': {
+      type: 'boolean',
+      default: false,
+      description: 'build and serve once, without watching for changes',
+      env: ['PYWORKERS_NO_WATCH'],
+    },
+    ...configOptions,
+    ...syncOptions,
+  },
+  async run(ctx, values, positionals) {
+    const dir = projectDir(ctx, positionals[0]);
+    const port = pickNumber(values.port, ['PYWORKERS_PORT', 'PORT'], 'port') ?? 8787;
+    const host = pick(values.host, ['PYWORKERS_HOST', 'HOST'], '127.0.0.1');
+    const first = loadProject(dir, configOverrides(values));
+    const sourceMap = { sourceRoot: projectFiles(first).sourceRoot, projectDir: first.dir };
+    const logger = ctx.createLogger((text) => mapIsolatePaths(text, sourceMap));
+    const dev = await startDev(dir, {
+      port,
+      host,
+      overrides: configOverrides(values),
+      sync: syncFlags(values, ctx),
+      logger,
+      progress: ctx.progress,
+      watch: !pick(values['no-watch'], ['PYWORKERS_NO_WATCH'], false),
+    });
+    ctx.print(
+      { url: dev.url, workers: dev.workers },
+      `${describeServing(dev)}\nwatching ${dir} for changes`,
+    );
+    const stop = (): void => {
+      void dev.close().then(() => process.exit(0));
+    };
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  },
+} satisfies Command;

@@ -1,0 +1,49 @@
+import { CliError } from '../errors.js';
+import { removeDependencies } from '../internal/dependency-edit.js';
+import { type Command, pick, projectDir } from './command.js';
+import { type DependencyChange, editAndSync } from './deps-edit.js';
+import { describeSync, type SyncFlags, syncFlags, syncOptions } from './sync.js';
+
+/**
+ * Removes dependencies by name from `[project].dependencies`, then syncs.
+ * @example await removeRequirements('.', ['httpx']);
+ */
+export function removeRequirements(
+  dir: string,
+  names: string[],
+  options: { sync?: SyncFlags; noSync?: boolean } = {},
+): Promise<DependencyChange> {
+  if (names.length === 0) {
+    throw new CliError('ERR_USAGE', 'remove needs at least one package name', {
+      where: 'pyworkers remove',
+      hint: 'e.g. pyworkers remove httpx',
+    });
+  }
+  return editAndSync(dir, (text, file) => removeDependencies(text, file, names), options);
+}
+
+/** `pyworkers remove <name...>` */
+export const removeCommand = {
+  name: 'remove',
+  summary: 'remove dependencies from pyproject.toml, then sync',
+  usage: 'pyworkers remove <name...> [--no-sync] [sync flags]',
+  options: {
+    'no-sync': {
+      type: 'boolean',
+      default: false,
+      description: 'only edit pyproject.toml',
+      env: ['PYWORKERS_NO_SYNC'],
+    },
+    ...syncOptions,
+  },
+  async run(ctx, values, positionals) {
+    const noSync = pick(values['no-sync'], ['PYWORKERS_NO_SYNC'], false);
+    const change = await removeRequirements(projectDir(ctx, undefined), positionals, {
+      noSync,
+      sync: syncFlags(values, ctx),
+    });
+    const lines = change.removed.map((r) => `${ctx.color.red('-')} ${r}`);
+    if (change.sync) lines.push(describeSync(change.sync));
+    ctx.print(change, lines.join('\n'));
+  },
+} satisfies Command;

@@ -1,0 +1,46 @@
+class Env:
+    """The worker's bindings: ``vars`` from its config and secrets given when it is started.
+
+    Read them as attributes (``self.env.API_KEY``) like on Cloudflare, or by key
+    (``self.env["API_KEY"]``, ``"API_KEY" in self.env``, ``self.env.get("API_KEY")``).
+    Secrets are handed over after the isolate is restored, so they are never in a snapshot.
+    """
+
+    __slots__ = ("_values",)
+
+    def __init__(self, values=None):
+        object.__setattr__(self, "_values", dict(values or {}))
+
+    def __getattr__(self, name):
+        try:
+            return self._values[name]
+        except KeyError:
+            raise AttributeError(
+                f"env has no binding {name!r}; define it under [vars] in wrangler.toml "
+                "or pass it as a secret when starting the isolate"
+            ) from None
+
+    def __setattr__(self, name, value):
+        raise AttributeError("env is read-only")
+
+    def __getitem__(self, name):
+        return self._values[name]
+
+    def __contains__(self, name):
+        return name in self._values
+
+    def __iter__(self):
+        return iter(self._values)
+
+    def __len__(self):
+        return len(self._values)
+
+    def get(self, name, default=None):
+        return self._values.get(name, default)
+
+    def keys(self):
+        return self._values.keys()
+
+    def __repr__(self):
+        # Names only: values may be secrets and reprs end up in logs.
+        return f"Env({', '.join(sorted(self._values))})"

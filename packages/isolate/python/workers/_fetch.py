@@ -1,0 +1,28 @@
+from pyodide.ffi import JsException
+
+from ._request import Request, js_init
+from ._response import Response
+
+
+async def fetch(resource, **options):
+    """Outbound HTTP through the isolate's JS ``fetch``.
+
+    ``resource`` is a URL string, a ``workers.Request`` or a JS ``Request``; keyword options are
+    the JS ``RequestInit`` ones (``method``, ``headers``, ``body``, ``redirect``, ...).
+    Returns a ``Response`` with ``status``, ``headers`` and ``await text()/json()/bytes()``.
+    """
+    from js import fetch as js_fetch
+
+    if isinstance(resource, Request):
+        resource = resource.js_object
+    target = resource if isinstance(resource, str) else getattr(resource, "url", resource)
+    try:
+        if options:
+            js_response = await js_fetch(resource, js_init(options))
+        else:
+            js_response = await js_fetch(resource)
+    except JsException as exc:
+        cause = getattr(exc.js_error, "cause", None)
+        detail = f" ({cause.message})" if cause is not None and hasattr(cause, "message") else ""
+        raise OSError(f"fetch {target} failed: {exc.message}{detail}") from None
+    return Response._from_js(js_response)

@@ -1,0 +1,162 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { buildWheel, type IndexServer, startIndexServer } from '../test/fixtures/index.js';
+import { Downloader, type DownloadItem, defaultCacheDir } from './download.js';
+import { ResolverError } from './errors.js';
+import type { SyncProgressEvent } from './progress.js';
+
+const projects = Array.from({ length: 6 }, (_, i) => ({
+  name: `pkg${i}`,
+  releases: [
+    { version: '1.0.0', files: { [`pkg${i}/data.txt`]: randomBytes(300_000).toString('base64') } },
+  ],
+}));
+
+let server: IndexServer;
+let cacheDir: string;
+beforeAll(async () => {
+  server = await startIndexServer({
+    projects,
+    tamper: (name, bytes) =>
+      name.startsWith('pkg5-') ? Buffer.concat([bytes, Buffer.from('!')]) : undefined,
+  });
+});
+afterAll(() => server.close());
+beforeEach(() => {
+  cacheDir = mkdtempSync(join(tmpdir(), 'pyw-dl-'));
+});
+afterEach(() => rmSync(cacheDir, { recursive: true, force: true }));
+
+function item(i: number, hash = true): DownloadItem {
+  const f = [...server.files.values()].find((x) => x.project === `pkg${i}`)!;
+  return {
+    name: `pkg${i}`,
+    version: '1.0.0',
+    file: {
+      filename: f.filename,
+      url: `${server.origin}/files/${f.filename}`,
+      hashes: hash ? { sha256: f.sha256 } : {},
+    },
+  };
+}
+
+async function error(p: Promise<unknown>): Promise<ResolverError> {
+  const e = await p.then(
+    () => undefined,
+    (err: unknown) => err,
+  );
+  expect(e).toBeInstanceOf(ResolverError);
+  return e as ResolverError;
+}
+
+describe('Downloader', () => {
+  it('downloads in parallel under the limit, checks hashes, and serves repeats from the cache', async () => {
+    const events: SyncProgressEvent[] = [];
+    const slow = await startIndexServer({ projects, delayMs: 40 });
+    try {
+      const d = new Downloader({ cacheDir, concurrency: 2, onProgress: (e) => events.push(e) });
+      const items = [0, 1, 2, 3, 4].map((i) => {
+        const it = item(i);
+        return {
+          ...it,
+          file: { ...it.file, url: it.file.url.replace(server.origin, slow.origin) },
+        };
+      });
+      const first = await d.downloadAll(items);
+      expect(first.map((f) => f.cached)).toEqual([false, false, false, false, false]);
+      expect(first.map((f) => f.sha256)).toEqual(items.map((i) => i.file.hashes.sha256));
+      expect(slow.stats.maxActive).toBe(2);
+      expect(events.filter((e) => e.type === 'download-start')).toHaveLength(5);
+      expect(events.some((e) => e.type === 'download-progress')).toBe(true);
+      const before = slow.requests.length;
+      const again = await new Downloader({ cacheDir }).downloadAll(items);
+      expect(again.map((f) => f.cached)).toEqual([true, true, true, true, true]);
+      expect(again[0]!.path).toBe(first[0]!.path);
+      expect(slow.requests.length).toBe(before);
+    } finally {
+      await slow.close();
+    }
+  });
+
+  it('refuses a file whose bytes do not match the expected sha256, and does not cache it', async () => {
+    const d = new Downloader({ cacheDir });
+    const err = await error(d.download(item(5)));
+    expect(err.code).toBe('ERR_HASH_MISMATCH');
+    expect(err.message).toContain('pkg5-1.0.0-py3-none-any.whl');
+    expect(err.message).toContain(server.origin);
+    const offline = new Downloader({ cacheDir, offline: true });
+    expect((await error(offline.download(item(5)))).code).toBe('ERR_OFFLINE');
+  });
+
+  it('in offline mode uses only the cache, and says how to fill it', async () => {
+    const offline = new Downloader({ cacheDir, offline: true });
+    const err = await error(offline.download(item(0)));
+    expect(err.code).toBe('ERR_OFFLINE');
+    expect(err.message).toContain('without --offline');
+    await new Downloader({ cacheDir }).download(item(0));
+    expect((await offline.download(item(0))).cached).toBe(true);
+  });
+
+  it('hashes files the index gave no hash for, and finds them again by URL', async () => {
+    const d = new Downloader({ cacheDir });
+    const got = await d.download(item(1, false));
+    expect(got.sha256).toBe(item(1).file.hashes.sha256);
+    const offline = new Downloader({ cacheDir, offline: true });
+    expect((await offline.download(item(1, false))).cached).toBe(true);
+  });
+
+  it('reads file:// URLs in place, hash-checked, even offline', async () => {
+    const w = buildWheel({ name: 'local', version: '2.0', dir: cacheDir });
+    const d = new Downloader({ cacheDir, offline: true });
+    const file = {
+      filename: w.filename,
+      url: pathToFileURL(w.path!).href,
+      hashes: { sha256: w.sha256 },
+    };
+    expect(await d.download({ name: 'local', version: '2.0', file })).toMatchObject({
+      path: w.path,
+      cached: true,
+    });
+    const bad = { ...file, hashes: { sha256: '0'.repeat(64) } };
+    expect((await error(d.download({ name: 'local', version: '2.0', file: bad }))).code).toBe(
+      'ERR_HASH_MISMATCH',
+    );
+  });
+
+  it('names the URL and suggests --offline or an index flag on network failures', async () => {
+    const d = new Downloader({ cacheDir });
+    const missing = {
+      ...item(0),
+      file: { ...item(0).file, url: `${server.origin}/files/nope.whl`, hashes: {} },
+    };
+    const notFound = await error(d.download(missing));
+    expect(notFound.code).toBe('ERR_NETWORK');
+    expect(notFound.message).toContain(`${server.origin}/files/nope.whl answered 404`);
+    const dead = await startIndexServer({ projects: [] });
+    const url = `${dead.origin}/files/x.whl`;
+    await dead.close();
+    const refused = await error(
+      new Downloader({ cacheDir, timeoutMs: 2000 }).download({
+        ...missing,
+        file: { ...missing.file, url },
+      }),
+    );
+    expect(refused.code).toBe('ERR_NETWORK');
+    expect(refused.message).toContain(url);
+    expect(refused.message).toContain('--offline');
+    expect(refused.message).toContain('--index-url');
+  });
+});
+
+describe('defaultCacheDir', () => {
+  it('prefers PYWORKERS_CACHE_DIR, then the platform cache dir', () => {
+    expect(defaultCacheDir({ PYWORKERS_CACHE_DIR: '/c' }, 'linux')).toBe('/c');
+    expect(defaultCacheDir({ XDG_CACHE_HOME: '/x' }, 'linux')).toBe(join('/x', 'pyworkers'));
+    expect(defaultCacheDir({}, 'linux')).toMatch(/\.cache[/\\]pyworkers$/);
+    expect(defaultCacheDir({}, 'darwin')).toMatch(/Library[/\\]Caches[/\\]pyworkers$/);
+  });
+});

@@ -1,0 +1,167 @@
+// A PEP 503/691 simple index over http(s) or file://: JSON by Accept header with HTML fallback.
+// Pages fetched online are kept in the cache so --offline can resolve against them later.
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdir, readdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { z } from 'zod';
+import type { Downloader } from '../download.js';
+import { ResolverError } from '../errors.js';
+import { httpGet, redactUrl } from '../internal/http.js';
+import { type Logger, silentLogger } from '../internal/logger.js';
+import { normalizeName } from '../requirement.js';
+import type { CoreMetadata, DistFile, PackageSource, ProjectPage } from '../source.js';
+import { loadMetadata } from './metadata-cache.js';
+import { parseHtmlPage, parseJsonPage, versionFromFilename } from './project-page.js';
+
+export const SIMPLE_JSON = 'application/vnd.pypi.simple.v1+json';
+/** What we ask for: PEP 691 JSON first, then HTML (PEP 691's recommended header). */
+export const SIMPLE_ACCEPT =
+  'application/vnd.pypi.simple.v1+json, application/vnd.pypi.simple.v1+html;q=0.2, text/html;q=0.01';
+
+export interface SimpleIndexOptions {
+  /** The index URL (`…/simple/`), http(s) or file://. */
+  url: string;
+  /** A short name for messages and locks (default: the URL without credentials). */
+  name?: string;
+  downloader: Downloader;
+  /** Default: the downloader's offline flag. */
+  offline?: boolean;
+  logger?: Logger;
+  fetch?: typeof globalThis.fetch;
+}
+
+const pageCache = z.object({
+  name: z.string(),
+  source: z.string(),
+  files: z.array(z.record(z.string(), z.unknown())),
+});
+
+const DIST = /\.(whl|tar\.gz|tar\.bz2|tar\.xz|zip|tgz)$/i;
+
+/** A PEP 503 (HTML) / PEP 691 (JSON) simple repository. */
+export class SimpleIndexSource implements PackageSource {
+  readonly name: string;
+  readonly url: string;
+  readonly #opts: SimpleIndexOptions;
+  readonly #offline: boolean;
+  readonly #logger: Logger;
+  readonly #pages = new Map<string, Promise<ProjectPage | null>>();
+  readonly #projectOf = new Map<string, string>();
+
+  constructor(options: SimpleIndexOptions) {
+    this.url = options.url.endsWith('/') ? options.url : `${options.url}/`;
+    this.name = options.name ?? redactUrl(this.url);
+    this.#opts = options;
+    this.#offline = options.offline ?? options.downloader.offline;
+    this.#logger = options.logger ?? silentLogger;
+  }
+
+  getProject(name: string): Promise<ProjectPage | null> {
+    const key = normalizeName(name);
+    let p = this.#pages.get(key);
+    if (!p) {
+      p = this.#load(key).then((page) => {
+        for (const f of page?.files ?? []) this.#projectOf.set(f.url, key);
+        return page;
+      });
+      this.#pages.set(key, p);
+      p.catch(() => this.#pages.delete(key));
+    }
+    return p;
+  }
+
+  getMetadata(file: DistFile): Promise<CoreMetadata> {
+    const project = this.#projectOf.get(file.url) ?? file.filename.split('-')[0] ?? file.filename;
+    return loadMetadata(file, project, this.#opts.downloader);
+  }
+
+  async #load(key: string): Promise<ProjectPage | null> {
+    const pageUrl = `${this.url}${key}/`;
+    if (pageUrl.startsWith('file:')) return this.#loadFile(key, pageUrl);
+    const cachePath = join(
+      this.#opts.downloader.cacheDir,
+      'simple',
+      createHash('sha256').update(this.url).digest('hex').slice(0, 32),
+      `${key}.json`,
+    );
+    if (this.#offline) {
+      const hit = await readPageCache(cachePath);
+      if (hit !== undefined) return hit;
+      throw new ResolverError(
+        'ERR_OFFLINE',
+        `${key} is not in the cached pages of ${this.name}, and --offline forbids fetching ${redactUrl(pageUrl)}; run once without --offline`,
+      );
+    }
+    const res = await httpGet(pageUrl, {
+      headers: { accept: SIMPLE_ACCEPT },
+      allowStatus: [404, 410],
+      ...(this.#opts.fetch ? { fetch: this.#opts.fetch } : {}),
+    });
+    let page: ProjectPage | null;
+    if (res.status === 404 || res.status === 410) {
+      await res.body?.cancel();
+      page = null;
+    } else {
+      const type = (res.headers.get('content-type') ?? '').split(';')[0]!.trim().toLowerCase();
+      const text = await res.text();
+      const finalUrl = res.url || pageUrl;
+      page =
+        type === SIMPLE_JSON || type === 'application/json'
+          ? parseJsonPage(text, finalUrl, key, this.name)
+          : parseHtmlPage(text, finalUrl, key, this.name);
+      this.#logger.debug({ url: redactUrl(pageUrl), type, files: page.files.length }, 'index page');
+    }
+    await writePageCache(cachePath, page).catch((err: unknown) =>
+      this.#logger.warn({ err, cachePath }, 'could not cache an index page'),
+    );
+    return page;
+  }
+
+  /** file:// index: `<name>/index.html`, else the directory's distribution files. */
+  async #loadFile(key: string, pageUrl: string): Promise<ProjectPage | null> {
+    const dir = fileURLToPath(pageUrl);
+    const html = await readFile(join(dir, 'index.html'), 'utf8').catch(() => undefined);
+    if (html !== undefined)
+      return parseHtmlPage(html, pathToFileURL(join(dir, 'index.html')).href, key, this.name);
+    const names = await readdir(dir).catch(() => undefined);
+    if (!names) return null;
+    const files: DistFile[] = [];
+    for (const filename of names.filter((n) => DIST.test(n)).sort()) {
+      const path = join(dir, filename);
+      if (!(await stat(path)).isFile()) continue;
+      const version = versionFromFilename(filename, key);
+      files.push({
+        filename,
+        url: pathToFileURL(path).href,
+        hashes: {
+          sha256: createHash('sha256')
+            .update(await readFile(path))
+            .digest('hex'),
+        },
+        yanked: false,
+        source: this.name,
+        ...(version ? { version } : {}),
+      });
+    }
+    return { name: key, files, source: this.name };
+  }
+}
+
+async function readPageCache(path: string): Promise<ProjectPage | null | undefined> {
+  try {
+    const raw = JSON.parse(await readFile(path, 'utf8')) as unknown;
+    if (raw === null) return null;
+    const parsed = pageCache.safeParse(raw);
+    return parsed.success ? (parsed.data as unknown as ProjectPage) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+async function writePageCache(path: string, page: ProjectPage | null): Promise<void> {
+  await mkdir(join(path, '..'), { recursive: true });
+  const tmp = `${path}.${randomBytes(4).toString('hex')}.tmp`;
+  await writeFile(tmp, JSON.stringify(page));
+  await rename(tmp, path);
+}

@@ -1,0 +1,84 @@
+// GET with a timeout, retries for transient failures, and errors that name the URL and say what
+// to try (an index flag, or --offline).
+import { ResolverError } from '../errors.js';
+
+export interface HttpOptions {
+  fetch?: typeof globalThis.fetch;
+  /** Per attempt, ms (default 30 000). */
+  timeoutMs?: number;
+  /** Extra attempts after a network error or a 5xx/429 (default 2). */
+  retries?: number;
+  headers?: Record<string, string>;
+  /** Statuses returned to the caller instead of thrown (e.g. 404 for "no such project"). */
+  allowStatus?: number[];
+}
+
+const TRANSIENT = new Set([429, 500, 502, 503, 504]);
+
+/** Strips credentials from a URL before it goes into a message. */
+export function redactUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.username || u.password) {
+      u.username = u.username ? '***' : '';
+      u.password = '';
+    }
+    return u.href;
+  } catch {
+    return url;
+  }
+}
+
+/** The hint every network failure carries. */
+export const NETWORK_HINT =
+  'check the URL and your connection, point at another index (--index-url / UV_INDEX_URL), or use --offline to work from the cache';
+
+/** GETs `url`; throws `ERR_NETWORK` with the URL and a hint on failure. */
+export async function httpGet(url: string, options: HttpOptions = {}): Promise<Response> {
+  const doFetch = options.fetch ?? globalThis.fetch;
+  const retries = options.retries ?? 2;
+  let lastError: unknown;
+  for (let attempt = 0; attempt <= retries; attempt++) {
+    if (attempt > 0) await new Promise((r) => setTimeout(r, 200 * 2 ** (attempt - 1)));
+    const u = new URL(url);
+    const headers: Record<string, string> = {
+      'user-agent': 'pyworkers-resolver',
+      ...options.headers,
+    };
+    if (u.username || u.password) {
+      headers.authorization = `Basic ${Buffer.from(`${decodeURIComponent(u.username)}:${decodeURIComponent(u.password)}`).toString('base64')}`;
+      u.username = '';
+      u.password = '';
+    }
+    let res: Response;
+    try {
+      res = await doFetch(u.href, {
+        headers,
+        redirect: 'follow',
+        signal: AbortSignal.timeout(options.timeoutMs ?? 30_000),
+      });
+    } catch (cause) {
+      lastError = cause;
+      continue;
+    }
+    if (res.ok || options.allowStatus?.includes(res.status)) return res;
+    await res.body?.cancel();
+    if (TRANSIENT.has(res.status) && attempt < retries) {
+      lastError = new Error(`HTTP ${res.status}`);
+      continue;
+    }
+    throw new ResolverError(
+      'ERR_NETWORK',
+      `GET ${redactUrl(url)} answered ${res.status} ${res.statusText}; ${NETWORK_HINT}`,
+      { userError: true },
+    );
+  }
+  const why =
+    lastError instanceof Error
+      ? ((lastError.cause as Error | undefined)?.message ?? lastError.message)
+      : String(lastError);
+  throw new ResolverError('ERR_NETWORK', `GET ${redactUrl(url)} failed: ${why}; ${NETWORK_HINT}`, {
+    cause: lastError,
+    userError: true,
+  });
+}

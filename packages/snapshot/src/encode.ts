@@ -1,0 +1,165 @@
+import { CODEC_IDS, compress, type SnapshotCodec } from './codecs.js';
+import { SnapshotError } from './errors.js';
+import {
+  encodeRuns,
+  HEADER_BYTES,
+  MAX_HEAP_BYTES,
+  MAX_META_BYTES,
+  PAGE_SIZE,
+  PageKind,
+  type PageRun,
+  pushRun,
+  sealDirectory,
+  sha256,
+  TRAILER_BYTES,
+  writeHeader,
+} from './internal/format.js';
+import { parseSnapshotMeta, type SnapshotMeta } from './meta.js';
+import { type SnapshotReference, toReference } from './reference.js';
+
+/** Options of {@link encodeSnapshot}. */
+export interface EncodeOptions {
+  /**
+   * The heap of the snapshot this one is a delta against (e.g. the baseline a dedicated
+   * snapshot was taken on top of). Pages equal to the reference are stored as references;
+   * decoding then needs the same reference.
+   */
+  reference?: Uint8Array | SnapshotReference;
+  /** Compression of the data section; default `none` (fastest to decode). */
+  codec?: SnapshotCodec;
+  /** Codec level (gzip 0-9, brotli 0-11, zstd 1-22); default per codec. */
+  level?: number;
+}
+
+const ZERO_PAGE = new Uint8Array(PAGE_SIZE);
+
+function isZero(page: Uint8Array): boolean {
+  return Buffer.compare(page, ZERO_PAGE.subarray(0, page.length)) === 0;
+}
+
+/** Splits the heap into runs of zero, reference and literal 4 KiB pages. */
+function classify(heap: Uint8Array, reference: Uint8Array | undefined): PageRun[] {
+  const runs: PageRun[] = [];
+  for (let start = 0; start < heap.length; start += PAGE_SIZE) {
+    const end = Math.min(start + PAGE_SIZE, heap.length);
+    const page = heap.subarray(start, end);
+    if (isZero(page)) pushRun(runs, PageKind.zero);
+    else if (
+      reference &&
+      end <= reference.length &&
+      Buffer.compare(page, reference.subarray(start, end)) === 0
+    ) {
+      pushRun(runs, PageKind.reference);
+    } else pushRun(runs, PageKind.literal);
+  }
+  return runs;
+}
+
+/** Calls `fn(heapStart, heapEnd)` for each run of literal pages. */
+function forEachLiteral(
+  runs: PageRun[],
+  heapLength: number,
+  fn: (start: number, end: number) => void,
+): void {
+  let page = 0;
+  for (const r of runs) {
+    if (r.kind === PageKind.literal) {
+      fn(page * PAGE_SIZE, Math.min((page + r.pages) * PAGE_SIZE, heapLength));
+    }
+    page += r.pages;
+  }
+}
+
+/**
+ * Encodes a heap and its metadata into a snapshot container: zero pages and pages equal to
+ * the reference cost 4 bytes per run, the rest is stored (compressed with `codec`).
+ * @example
+ * const bytes = encodeSnapshot(heap, meta, { codec: 'brotli' });
+ * const delta = encodeSnapshot(heap, meta, { reference: baselineHeap });
+ */
+export function encodeSnapshot(
+  heap: Uint8Array,
+  meta: SnapshotMeta,
+  options: EncodeOptions = {},
+): Uint8Array {
+  if (!(heap instanceof Uint8Array)) {
+    throw new SnapshotError('ERR_SNAPSHOT_META', 'heap must be a Uint8Array');
+  }
+  if (heap.length > MAX_HEAP_BYTES) {
+    throw new SnapshotError(
+      'ERR_SNAPSHOT_TOO_LARGE',
+      `heap of ${heap.length} bytes is over the wasm32 limit of ${MAX_HEAP_BYTES}`,
+    );
+  }
+  const checked = parseSnapshotMeta(meta);
+  if (checked.heapSize !== heap.length) {
+    throw new SnapshotError(
+      'ERR_SNAPSHOT_META',
+      `meta.heapSize is ${checked.heapSize} but the heap has ${heap.length} bytes; set heapSize to heap.length`,
+    );
+  }
+  const codec = options.codec ?? 'none';
+  if (!(codec in CODEC_IDS)) {
+    throw new SnapshotError(
+      'ERR_SNAPSHOT_CODEC',
+      `unknown codec "${String(codec)}"; use one of ${Object.keys(CODEC_IDS).join(', ')}`,
+    );
+  }
+  const reference = options.reference ? toReference(options.reference) : undefined;
+  const runs = classify(heap, reference?.heap);
+
+  let decodedLength = 0;
+  forEachLiteral(runs, heap.length, (s, e) => {
+    decodedLength += e - s;
+  });
+  let stored: Uint8Array | undefined;
+  if (codec !== 'none') {
+    const literal = new Uint8Array(decodedLength);
+    let o = 0;
+    forEachLiteral(runs, heap.length, (s, e) => {
+      literal.set(heap.subarray(s, e), o);
+      o += e - s;
+    });
+    stored = compress(codec, literal, options.level);
+  } else if (options.level !== undefined) {
+    throw new SnapshotError('ERR_SNAPSHOT_CODEC', 'codec "none" takes no level');
+  }
+  const storedLength = stored ? stored.length : decodedLength;
+
+  const metaBytes = new TextEncoder().encode(JSON.stringify(checked));
+  if (metaBytes.length > MAX_META_BYTES) {
+    throw new SnapshotError(
+      'ERR_SNAPSHOT_TOO_LARGE',
+      `metadata of ${metaBytes.length} bytes is over ${MAX_META_BYTES}; keep app data small`,
+    );
+  }
+  const tableOffset = HEADER_BYTES + metaBytes.length;
+  const dataOffset = tableOffset + runs.length * 4;
+  const out = new Uint8Array(dataOffset + storedLength + TRAILER_BYTES);
+  writeHeader(out, {
+    heapLength: heap.length,
+    referenceLength: reference ? reference.heap.length : 0,
+    storedLength,
+    decodedLength,
+    metaLength: metaBytes.length,
+    runCount: runs.length,
+    codecId: CODEC_IDS[codec],
+    delta: reference !== undefined,
+    heapHash: sha256(heap),
+    referenceHash: reference?.sha256,
+  });
+  out.set(metaBytes, HEADER_BYTES);
+  encodeRuns(runs, out, tableOffset);
+  sealDirectory(out, { dataOffset });
+  if (stored) out.set(stored, dataOffset);
+  else {
+    let o = dataOffset;
+    forEachLiteral(runs, heap.length, (s, e) => {
+      out.set(heap.subarray(s, e), o);
+      o += e - s;
+    });
+  }
+  const end = out.length - TRAILER_BYTES;
+  out.set(sha256(out.subarray(0, end)), end);
+  return out;
+}
