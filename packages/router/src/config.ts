@@ -8,6 +8,11 @@ export const routerConfigSchema = z.object({
   hostKind: z.enum(['process', 'local']).default('process'),
   /** Memory all warm isolates may hold together (default: half the machine's memory). */
   memoryBudgetBytes: z.number().int().positive().optional(),
+  /**
+   * Most isolates kept at once, whatever their size (default: only the memory budget counts).
+   * Split over hosts; a host whose share is used up sends cold starts to the next host.
+   */
+  maxIsolates: z.number().int().min(1).optional(),
   /** Requests one isolate runs at once before its worker gets another isolate. */
   concurrency: z.number().int().min(1).default(16),
   /** In-flight requests past which a host refuses (the request goes to the next host). */

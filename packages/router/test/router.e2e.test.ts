@@ -187,6 +187,16 @@ describe('warm and evict under a memory budget', () => {
   });
 });
 
+describe('a cap on the number of isolates', () => {
+  it('evicts by count when maxIsolates is reached, whatever the memory', async () => {
+    const { router, base } = await start({ hosts: 1, maxIsolates: 1, eviction: 'lru' });
+    expect(await (await fetch(`${base}/beta`)).text()).toBe('beta says GET');
+    expect(await (await fetch(`${base}/alpha`)).text()).toBe('alpha says GET');
+    expect(await worker(router, 'beta')).toMatchObject({ evictions: 1, isolates: 0 });
+    expect((await worker(router, 'alpha')).isolates).toBe(1);
+  });
+});
+
 describe('an injected launcher', () => {
   it('starts the isolates, and the memory it reports is what the budget counts', async () => {
     const launched: string[] = [];
