@@ -1,3 +1,3 @@
 import { vitestConfig } from '@pyworkers/vitest-config';
 
-export default vitestConfig({ testTimeout: 120_000 });
+export default vitestConfig({ testTimeout: 300_000 });

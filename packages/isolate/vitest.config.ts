@@ -1,4 +1,4 @@
 import { vitestConfig } from '@pyworkers/vitest-config';
 
-// Real Pyodide boots take seconds on a 2-core machine.
-export default vitestConfig({ testTimeout: 120_000 });
+// Real Pyodide boots take seconds, and CI runs every suite at once on 2 cores: be generous.
+export default vitestConfig({ testTimeout: 300_000 });

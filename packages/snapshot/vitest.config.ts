@@ -1,4 +1,4 @@
 import { vitestConfig } from '@pyworkers/vitest-config';
 
 // The e2e tests boot real Pyodide, which takes seconds on a 2-core machine.
-export default vitestConfig({ testTimeout: 120_000 });
+export default vitestConfig({ testTimeout: 300_000 });

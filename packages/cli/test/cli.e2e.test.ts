@@ -2,23 +2,16 @@
 // same for a Cloudflare-layout project, a .pwb bundle served as is, snapshot inspect, and dev
 // (swap without dropping an in-flight request; tracebacks in the user's files).
 
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import * as resolver from '@pyworkers/resolver';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type IndexServer, startIndex } from './helpers/index-server.js';
 import { type CliProcess, runCli, startCli } from './helpers/run-cli.js';
 import { buildWheel } from './helpers/wheel.js';
 
 const T = 240_000;
-// The resolver's syncProject lands in parallel (issue 5); until then `add` cannot sync.
-const sdkDir = fileURLToPath(new URL('../../isolate/python/', import.meta.url));
-const sdkHas = (module: string): boolean =>
-  existsSync(join(sdkDir, `${module}.py`)) || existsSync(join(sdkDir, module, '__init__.py'));
-const hasResolver = typeof (resolver as Record<string, unknown>).syncProject === 'function';
 let root: string;
 let index: IndexServer;
 let app: string;
@@ -108,7 +101,7 @@ describe('pyworkers (the real binary)', () => {
     T,
   );
 
-  it.skipIf(!hasResolver)(
+  it(
     'add from a local index (keeping comments) -> build -> serve -> HTTP',
     async () => {
       const dir = join(root, 'withdeps');
@@ -147,10 +140,44 @@ describe('pyworkers (the real binary)', () => {
           '',
         ].join('\n'),
       );
+      // build syncs first when python_modules/ is missing.
+      rmSync(join(dir, 'python_modules'), { recursive: true });
+      const build = await runCli(['build', '--json', '--index-url', index.url], {
+        cwd: dir,
+        env: { PYWORKERS_CACHE_DIR: join(root, 'cache') },
+      });
+      expect(build.code, build.stderr).toBe(0);
+      expect(
+        JSON.parse(build.stdout)
+          .sync.packages.map((p: { name: string }) => p.name)
+          .sort(),
+      ).toEqual(['tinydep', 'tinylib']);
       const server = serve(['withdeps']);
       const { url } = await server.ready;
       expect(await (await fetch(`${url}/`)).text()).toBe('Hello BUILT! (42)');
       await server.stop();
+
+      // A requirement the index cannot satisfy: exit 1, and pyproject.toml is put back.
+      const before = readFileSync(join(dir, 'pyproject.toml'), 'utf8');
+      const bad = await runCli(['add', 'tinylib>=9', '--index-url', index.url], {
+        cwd: dir,
+        env: { PYWORKERS_CACHE_DIR: join(root, 'cache') },
+      });
+      expect(bad.code, bad.stderr).toBe(1);
+      expect(bad.stderr).toMatch(/^error: no set of versions satisfies/);
+      expect(bad.stderr).toMatch(/needs tinylib>=9, but no usable version of tinylib matches/);
+      expect(bad.stderr).toContain(
+        `\n  where: ${join(dir, 'pyproject.toml')}:6 ([project].dependencies)\n  fix:   loosen or change the requirement`,
+      );
+      expect(readFileSync(join(dir, 'pyproject.toml'), 'utf8')).toBe(before);
+
+      const removed = await runCli(['remove', 'tinylib', '--index-url', index.url], {
+        cwd: dir,
+        env: { PYWORKERS_CACHE_DIR: join(root, 'cache') },
+      });
+      expect(removed.code, removed.stderr).toBe(0);
+      expect(readFileSync(join(dir, 'pyproject.toml'), 'utf8')).toBe(pyproject);
+      expect(existsSync(join(dir, 'python_modules', 'tinylib'))).toBe(false);
       const inspect = await runCli([
         'snapshot',
         'inspect',
@@ -218,24 +245,25 @@ describe('pyworkers (the real binary)', () => {
   );
 
   // The asgi/wsgi adapters come with the isolate SDK (issue 4); the templates need them.
-  it.each(['asgi', 'wsgi'] as const)(
-    'init --template %s serves at once',
-    async (template) => {
-      const dir = join(root, `tpl-${template}`);
-      const init = await runCli(['init', dir, '--template', template]);
-      expect(init.code, init.stderr).toBe(0);
-      if (!sdkHas(template)) {
-        // Until the SDK ships the adapter, the build must fail with a clear user error.
-        const build = await runCli(['build', dir]);
-        expect(build.code).toBe(1);
-        expect(build.stderr).toMatch(new RegExp(`No module named '${template}'`));
-        expect(build.stderr).toContain(`File "${join(dir, 'src', 'entry.py')}", line 1`);
-        return;
+  it(
+    'init --template asgi and --template wsgi serve at once',
+    async () => {
+      const dirs = ['asgi', 'wsgi'].map((t) => join(root, `tpl-${t}`));
+      for (const [k, t] of ['asgi', 'wsgi'].entries()) {
+        const init = await runCli(['init', dirs[k]!, '--template', t]);
+        expect(init.code, init.stderr).toBe(0);
       }
-      const server = serve([dir]);
+      // Two builds at once: each is one Pyodide boot on its own core.
+      const builds = await Promise.all(dirs.map((d) => runCli(['build', d, '--json'])));
+      for (const b of builds) expect(b.code, b.stderr).toBe(0);
+      const server = serve(builds.map((b) => JSON.parse(b.stdout).bundlePath as string));
       const { url } = await server.ready;
-      const res = await fetch(`${url}/hello`);
-      expect(await res.text()).toBe(`GET /hello: hello from ${template.toUpperCase()}\n`);
+      expect(await (await fetch(`${url}/tpl-asgi/hello`)).text()).toBe(
+        'GET /tpl-asgi/hello: hello from ASGI\n',
+      );
+      expect(await (await fetch(`${url}/tpl-wsgi/hello`)).text()).toBe(
+        'GET /tpl-wsgi/hello: hello from WSGI\n',
+      );
       await server.stop();
     },
     T,
@@ -262,28 +290,12 @@ describe('pyworkers (the real binary)', () => {
   it(
     'dev swaps a rebuilt worker in without dropping an in-flight request, and maps tracebacks to the user file',
     async () => {
-      const entry = join(app, 'src', 'entry.py');
-      writeFileSync(
-        entry,
-        [
-          'from workers import Response, WorkerEntrypoint',
-          '',
-          'VERSION = "v1"',
-          '',
-          '',
-          'class Default(WorkerEntrypoint):',
-          '    async def fetch(self, request):',
-          '        if request.url.endswith("/boom"):',
-          '            # the next line raises',
-          '            raise ValueError("boom from the worker")',
-          '        return Response(f"{self.env.GREETING} {VERSION}")',
-          '',
-        ].join('\n'),
-      );
+      // Starts on the hello build made above (up to date: no build), then swaps in v2.
       const dev = startCli(['dev', '--port', '0'], { cwd: app });
       running.push(dev);
       const { url } = await dev.ready;
-      expect(await (await fetch(`${url}/`)).text()).toBe('Hello v1');
+      const hello = 'Hello from Python on pyworkers!\n';
+      expect(await (await fetch(`${url}/`)).text()).toBe(hello);
 
       // A request whose body is still arriving is in flight on the v1 build.
       const req = request({
@@ -305,14 +317,31 @@ describe('pyworkers (the real binary)', () => {
       });
       req.write('ab');
 
-      writeFileSync(entry, readFileSync(entry, 'utf8').replace('"v1"', '"v2"'));
+      const entry = join(app, 'src', 'entry.py');
+      writeFileSync(
+        entry,
+        [
+          'from workers import Response, WorkerEntrypoint',
+          '',
+          'VERSION = "v2"',
+          '',
+          '',
+          'class Default(WorkerEntrypoint):',
+          '    async def fetch(self, request):',
+          '        if request.url.endswith("/boom"):',
+          '            # the next line raises',
+          '            raise ValueError("boom from the worker")',
+          '        return Response(f"{self.env.GREETING} {VERSION}")',
+          '',
+        ].join('\n'),
+      );
       const body = await waitFor(async () => {
         const t = await (await fetch(`${url}/`)).text();
         return t.includes('v2') ? t : undefined;
       }, 'the v2 build to be swapped in');
       expect(body).toBe('Hello v2');
       req.end('cd');
-      expect(await inflight).toEqual({ status: 200, body: 'Hello v1' });
+      expect(await inflight).toEqual({ status: 200, body: hello });
 
       const boom = await fetch(`${url}/boom`);
       expect(boom.status).toBe(500);

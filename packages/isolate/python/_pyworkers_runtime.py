@@ -10,14 +10,13 @@ import traceback
 
 from workers import _logging
 from workers._entrypoint import Context
-from workers._env import Env
+from workers._env import env as _env
 from workers._request import Request, _is_js
 from workers._response import FetchResponse
 
 _logging.install()
 
 _dispatch = None
-_env = Env()
 
 
 def _resolve(module):
@@ -53,8 +52,7 @@ def load(main_module):
 
 def set_env(values):
     """Installs the worker's env (vars and secrets); ``values`` is a JS object of strings."""
-    global _env
-    _env = Env(values.to_py() if hasattr(values, "to_py") else values)
+    _env._replace(values.to_py() if hasattr(values, "to_py") else values)
 
 
 def _handler_frames(tb):

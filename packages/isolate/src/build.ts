@@ -1,27 +1,16 @@
-import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { encodeSnapshot, fromPyodideSnapshot } from '@pyworkers/snapshot';
-import { type Bundle, decodeBundle, encodeBundle } from './bundle.js';
+import { loadBaseline, makeBaselineSnapshot, randomHashSeed } from './baseline.js';
+import { decodeBundle, encodeBundle } from './bundle.js';
 import { IsolateError } from './errors.js';
-import { sdkFiles } from './internal/paths.js';
-import { bundleFiles, spawnWorker } from './isolate.js';
+import { bootAssets } from './internal/assets.js';
+import { type LoadedImage, loadImage } from './internal/images.js';
+import { packMountSet, sdkMountSet } from './internal/mounts.js';
+import { spawnWorker } from './internal/spawn.js';
+import { DEFAULT_LIMITS } from './limits.js';
 import { type Logger, silentLogger } from './logger.js';
+import { PYODIDE_VERSION, SDK_VERSION } from './version.js';
 
-/** The pinned Pyodide version every isolate runs. */
-export const PYODIDE_VERSION: string = JSON.parse(
-  readFileSync(new URL(import.meta.resolve('pyodide/package.json')), 'utf8'),
-).version;
-
-/**
- * Path of the pinned Pyodide's `pyodide-lock.json`: its package set (names, versions, files,
- * SHA-256) is a package source for the resolver.
- */
-export const PYODIDE_LOCK_FILE: string = fileURLToPath(
-  import.meta.resolve('pyodide/pyodide-lock.json'),
-);
-
-/** Version of the Python SDK shipped in this package. */
-export const SDK_VERSION = '0.0.0';
+export { PYODIDE_LOCK_FILE, PYODIDE_VERSION, SDK_VERSION } from './version.js';
 
 /** What a build needs to know about a worker. */
 export interface BuildInput {
@@ -38,10 +27,33 @@ export interface BuildOptions {
   /** Take a dedicated memory snapshot after the top level ran (default true). */
   snapshot?: boolean;
   logger?: Logger;
+  /** Baseline cache directory (default: `PYWORKERS_CACHE_DIR` or the user cache dir). */
+  cacheDir?: string;
+  /**
+   * Give this build its own random hash seed instead of the cached baseline's. The seed is fixed
+   * when an interpreter starts (every str hash and dict depends on it), so this boots a new
+   * baseline for the build: 3-4 s more, and the snapshot no longer shares pages with the cached
+   * baseline. Default false: the build inherits the cached baseline's (random) seed.
+   */
+  freshHashSeed?: boolean;
+  /**
+   * Bytes of OS entropy (`os.urandom`, `secrets`, `uuid.uuid4()`) the top level may draw at
+   * build time; whatever it draws is frozen into the snapshot and shared by every restored
+   * isolate. Default 0: such a top level fails the build.
+   */
+  entropyBudget?: number;
+}
+
+async function baselineFor(options: BuildOptions, logger: Logger): Promise<LoadedImage> {
+  if (!options.freshHashSeed) {
+    return loadBaseline({ logger, ...(options.cacheDir ? { cacheDir: options.cacheDir } : {}) });
+  }
+  return loadImage(await makeBaselineSnapshot(randomHashSeed(), logger), '(per-build baseline)');
 }
 
 /**
- * Builds a bundle: runs the worker's top level once in a fresh isolate and snapshots its memory.
+ * Builds a bundle: restores the baseline snapshot in a fresh isolate, runs the worker's top level
+ * on top of it, and stores the resulting dedicated snapshot in the bundle.
  * @example const bytes = await buildBundle({ name, mainModule: 'entry', files, vars: {} });
  */
 export async function buildBundle(
@@ -56,54 +68,69 @@ export async function buildBundle(
     sdkVersion: SDK_VERSION,
     vars: input.vars,
   };
-  let snapshot: Uint8Array | null = null;
-  if (options.snapshot !== false) {
-    const draft: Bundle = {
-      manifest: { ...manifest, files: [], snapshot: null },
-      files: input.files,
-      snapshot: null,
-    };
-    const { worker, first } = spawnWorker(
-      {
-        type: 'init',
-        mode: 'snapshot',
-        name: input.name,
-        mainModule: input.mainModule,
-        files: bundleFiles(draft),
-        sdkFiles: sdkFiles(),
-      },
-      logger,
-      () => {},
-    );
-    try {
-      const msg = await first;
-      if (msg.type !== 'snapshot') {
-        const detail = msg.type === 'error' ? (msg.traceback ?? msg.message) : msg.type;
-        throw new IsolateError(
-          'ERR_ISOLATE_SNAPSHOT',
-          `running the top level of ${input.name} failed:\n${detail}`,
-          {
-            userError: msg.type === 'error' && msg.userError,
-          },
-        );
-      }
-      const parts = fromPyodideSnapshot(msg.bytes);
-      snapshot = encodeSnapshot(parts.heap, {
-        pyodideVersion: PYODIDE_VERSION,
-        pyodideBuildId: parts.buildId,
-        pythonVersion: msg.pythonVersion,
-        kind: 'dedicated',
-        heapSize: parts.heap.length,
-        pageSize: 65536,
-        hashSeed: null,
-        importedModules: msg.importedModules,
-        loadedLibraries: [],
-        jsRefs: parts.jsRefs,
-        app: { worker: input.name },
-      });
-    } finally {
-      await worker.terminate();
+  if (options.snapshot === false)
+    return encodeBundle({ manifest, files: input.files, snapshot: null });
+  const [baseline, assets] = await Promise.all([baselineFor(options, logger), bootAssets()]);
+  const { worker, first } = spawnWorker(
+    {
+      type: 'init',
+      mode: 'snapshot',
+      name: input.name,
+      mainModule: input.mainModule,
+      files: packMountSet(input.files),
+      sdkFiles: sdkMountSet(),
+      assets,
+      image: baseline.image,
+      entropyBudget: options.entropyBudget ?? 0,
+      limits: { memoryBytes: DEFAULT_LIMITS.memoryBytes },
+    },
+    logger,
+    () => {},
+  );
+  let snapshot: Uint8Array;
+  try {
+    const msg = await first;
+    if (msg.type === 'build-error') {
+      throw new IsolateError(msg.code, msg.message, { userError: true });
     }
+    if (msg.type !== 'snapshot') {
+      const detail = msg.type === 'error' ? (msg.traceback ?? msg.message) : msg.type;
+      throw new IsolateError(
+        'ERR_ISOLATE_SNAPSHOT',
+        `running the top level of ${input.name} failed:\n${detail}`,
+        { userError: msg.type === 'error' && msg.userError },
+      );
+    }
+    const budget = options.entropyBudget ?? 0;
+    if (msg.entropyBytes > budget) {
+      throw new IsolateError(
+        'ERR_ISOLATE_ENTROPY',
+        `${input.name}: the top level drew ${msg.entropyBytes} bytes of OS entropy (os.urandom, secrets, uuid.uuid4()) ` +
+          `at build time (budget: ${budget}); they would be frozen into the snapshot and identical in every isolate. ` +
+          'Draw random values inside the handler, or raise the budget (entropyBudget) if sharing them is intended.',
+        { userError: true },
+      );
+    }
+    const parts = fromPyodideSnapshot(msg.bytes);
+    snapshot = encodeSnapshot(parts.heap, {
+      pyodideVersion: PYODIDE_VERSION,
+      pyodideBuildId: parts.buildId,
+      pythonVersion: msg.pythonVersion,
+      kind: 'dedicated',
+      heapSize: parts.heap.length,
+      pageSize: 65536,
+      hashSeed: baseline.meta.hashSeed,
+      importedModules: msg.importedModules,
+      loadedLibraries: [],
+      jsRefs: parts.jsRefs,
+      app: {
+        worker: input.name,
+        monotonicMs: msg.monotonicMs,
+        topLevelEntropyBytes: msg.entropyBytes,
+      },
+    });
+  } finally {
+    await worker.terminate();
   }
   return encodeBundle({ manifest, files: input.files, snapshot });
 }

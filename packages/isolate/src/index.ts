@@ -1,15 +1,12 @@
-// Isolates
+// Public API: isolates and their launcher, builds and baselines, bundles, errors, logging.
 
-// Build
 export {
-  type BuildInput,
-  type BuildOptions,
-  buildBundle,
-  PYODIDE_LOCK_FILE,
-  PYODIDE_VERSION,
-  SDK_VERSION,
-} from './build.js';
-// Bundles
+  type BaselineOptions,
+  baselinePath,
+  loadBaseline,
+  makeBaselineSnapshot,
+} from './baseline.js';
+export { type BuildInput, type BuildOptions, buildBundle } from './build.js';
 export {
   BUNDLE_FORMAT_VERSION,
   type Bundle,
@@ -18,12 +15,17 @@ export {
   decodeBundle,
   encodeBundle,
 } from './bundle.js';
-// Errors and logging
 export { IsolateError, type IsolateErrorCode } from './errors.js';
+export { cacheDir } from './internal/cache-dir.js';
+export type { MemoryReport } from './internal/protocol.js';
 export {
   Isolate,
+  type IsolateBoot,
   type IsolateOptions,
   type IsolateRequest,
   type IsolateResponse,
 } from './isolate.js';
+export { IsolateLauncher, type LauncherOptions, type LauncherStats } from './launcher.js';
+export { DEFAULT_LIMITS, type IsolateLimits } from './limits.js';
 export { type Logger, silentLogger } from './logger.js';
+export { PYODIDE_LOCK_FILE, PYODIDE_VERSION, SDK_VERSION } from './version.js';

@@ -1,9 +1,11 @@
-import { Worker } from 'node:worker_threads';
-import { decodeSnapshot, toPyodideSnapshot } from '@pyworkers/snapshot';
+import type { Worker } from 'node:worker_threads';
 import type { Bundle } from './bundle.js';
 import { IsolateError } from './errors.js';
-import { sdkFiles, workerEntry } from './internal/paths.js';
-import type { FromWorker, InitMessage, ToWorker, WorkerFile } from './internal/protocol.js';
+import { bootAssets } from './internal/assets.js';
+import { type PreparedBundle, prepareBundle } from './internal/prepared.js';
+import type { FromWorker, MemoryReport, ToWorker } from './internal/protocol.js';
+import { spawnWorker } from './internal/spawn.js';
+import { type IsolateLimits, resolveLimits } from './limits.js';
 import { type Logger, silentLogger } from './logger.js';
 
 /** A request handed to an isolate. */
@@ -24,6 +26,8 @@ export interface IsolateResponse {
 /** Options of {@link Isolate.start}. */
 export interface IsolateOptions {
   logger?: Logger;
+  /** Request time and memory limits (defaults: {@link DEFAULT_LIMITS}). */
+  limits?: Partial<IsolateLimits>;
   /**
    * Secrets for the worker's `env`, next to the bundle's `vars` (a secret wins on a name
    * clash). They reach the isolate after it is restored and are never stored in a bundle.
@@ -34,179 +38,220 @@ export interface IsolateOptions {
 interface Pending {
   resolve: (r: IsolateResponse) => void;
   reject: (e: IsolateError) => void;
+  timer: NodeJS.Timeout;
 }
 
-/** Starts a worker_thread and sends it `init`; resolves on the first non-log message. */
-export function spawnWorker(
-  init: InitMessage,
-  logger: Logger,
-  onMessage: (msg: FromWorker) => void,
-): { worker: Worker; first: Promise<FromWorker> } {
-  const entry = workerEntry();
-  const worker = new Worker(entry.url, { execArgv: entry.execArgv });
-  const first = new Promise<FromWorker>((resolve, reject) => {
-    let settled = false;
-    worker.on('message', (msg: FromWorker) => {
-      if (msg.type === 'log') {
-        const fields = { worker: init.name, stream: msg.stream };
-        logger[msg.level ?? 'info'](
-          msg.logger ? { ...fields, logger: msg.logger } : fields,
-          msg.line,
-        );
-        return;
-      }
-      if (!settled) {
-        settled = true;
-        resolve(msg);
-        return;
-      }
-      onMessage(msg);
-    });
-    worker.on('error', (err) => {
-      if (!settled) {
-        settled = true;
-        reject(
-          new IsolateError(
-            'ERR_ISOLATE_BOOT',
-            `isolate for ${init.name} failed to boot: ${err.message}`,
-            { cause: err },
-          ),
-        );
-      }
-    });
-    worker.on('exit', (code) => {
-      if (!settled) {
-        settled = true;
-        reject(
-          new IsolateError(
-            'ERR_ISOLATE_BOOT',
-            `isolate for ${init.name} exited with code ${code} while booting`,
-          ),
-        );
-      }
-    });
-  });
-  worker.postMessage(init satisfies ToWorker);
-  return { worker, first };
-}
-
-/** The files of a bundle as the worker thread wants them. */
-export function bundleFiles(bundle: Bundle): WorkerFile[] {
-  return [...bundle.files].map(([path, bytes]) => ({ path, bytes }));
+/** How an isolate came to life, for diagnostics and benchmarks. */
+export interface IsolateBoot {
+  /** Milliseconds from asking for the isolate to it being ready. */
+  bootMs: number;
+  /** Restored from the bundle's snapshot (false: booted plain and ran the top level). */
+  restored: boolean;
+  /** Took the snapshot's heap in place in a parked isolate (the fast cold start). */
+  swapped: boolean;
+  /** Milliseconds per phase inside the worker (swap: queued, swap, mount, reseed). */
+  phases: Record<string, number>;
 }
 
 /**
- * One V8 isolate (a worker_thread) running one Python worker on Pyodide.
+ * One V8 isolate (a worker_thread) running one Python worker on Pyodide. Over a limit it is
+ * terminated: the request gets `ERR_ISOLATE_TIMEOUT` or `ERR_ISOLATE_MEMORY_LIMIT`, the isolate
+ * is closed, and its owner starts another (cheap with an {@link IsolateLauncher}).
  * @example const iso = await Isolate.start(bundle); const res = await iso.fetch(req);
  */
 export class Isolate {
   private nextId = 1;
   private readonly pending = new Map<number, Pending>();
-  private closed = false;
+  private closedBy: IsolateError | undefined;
+  private lastMemory: MemoryReport;
+  /** Milliseconds from spawn (or swap request) to ready. */
+  readonly bootMs: number;
+  readonly restored: boolean;
+  readonly swapped: boolean;
+  readonly bootPhases: Record<string, number>;
 
-  private constructor(
+  /** @internal Isolates are made by {@link Isolate.start} or an {@link IsolateLauncher}. */
+  constructor(
     private readonly worker: Worker,
-    private readonly bundle: Bundle,
-    /** Milliseconds from spawn to ready. */
-    readonly bootMs: number,
-    /** Whether the isolate was restored from the bundle's snapshot. */
-    readonly restored: boolean,
+    private readonly bundle: PreparedBundle,
+    private readonly limits: IsolateLimits,
+    private readonly logger: Logger,
+    boot: IsolateBoot & { memory: MemoryReport },
+    secrets: Record<string, string> = {},
   ) {
+    this.bootMs = boot.bootMs;
+    this.restored = boot.restored;
+    this.swapped = boot.swapped;
+    this.bootPhases = boot.phases;
+    this.lastMemory = boot.memory;
+    worker.on('error', (err: Error & { code?: string }) => {
+      const oom = err.code === 'ERR_WORKER_OUT_OF_MEMORY';
+      this.kill(
+        new IsolateError(
+          oom ? 'ERR_ISOLATE_MEMORY_LIMIT' : 'ERR_ISOLATE_CRASHED',
+          oom
+            ? `isolate for ${bundle.name} ran out of its ${limits.jsHeapMb} MiB JavaScript heap`
+            : `isolate for ${bundle.name} crashed: ${err.message}`,
+          { cause: err },
+        ),
+      );
+    });
     worker.on('exit', () =>
-      this.fail(
-        new IsolateError('ERR_ISOLATE_CRASHED', `isolate for ${bundle.manifest.name} exited`),
-      ),
+      this.kill(new IsolateError('ERR_ISOLATE_CRASHED', `isolate for ${bundle.name} exited`)),
     );
+    // The env never enters a snapshot: it reaches each isolate once, before any request.
+    worker.postMessage({ type: 'env', env: { ...bundle.vars, ...secrets } } satisfies ToWorker);
   }
 
-  /** Boots an isolate for a bundle: restores its snapshot when it has one, plain otherwise. */
+  /**
+   * Boots an isolate for a bundle in a new worker thread: restores its snapshot when it has one
+   * (~0.4 s), boots plain and runs the top level otherwise. For millisecond cold starts use an
+   * {@link IsolateLauncher}, which swaps the snapshot into a parked isolate.
+   */
   static async start(bundle: Bundle, options: IsolateOptions = {}): Promise<Isolate> {
-    const logger = options.logger ?? silentLogger;
-    const t0 = performance.now();
-    let snapshot: Uint8Array | undefined;
-    if (bundle.snapshot) {
-      const { meta, heap } = decodeSnapshot(bundle.snapshot);
-      snapshot = toPyodideSnapshot(heap, { buildId: meta.pyodideBuildId, jsRefs: meta.jsRefs });
-    }
-    let isolate: Isolate | undefined;
-    const { worker, first } = spawnWorker(
-      {
-        type: 'init',
-        mode: 'serve',
-        name: bundle.manifest.name,
-        mainModule: bundle.manifest.mainModule,
-        files: bundleFiles(bundle),
-        sdkFiles: sdkFiles(),
-        ...(snapshot ? { snapshot } : {}),
-      },
-      logger,
-      (msg) => isolate?.onMessage(msg, logger),
-    );
-    const ready = await first;
-    if (ready.type !== 'ready') {
-      await worker.terminate();
-      const detail = ready.type === 'error' ? ready.message : ready.type;
-      throw new IsolateError(
-        'ERR_ISOLATE_BOOT',
-        `isolate for ${bundle.manifest.name} failed to boot: ${detail}`,
-        {
-          userError: ready.type === 'error' && ready.userError,
-        },
-      );
-    }
-    isolate = new Isolate(worker, bundle, performance.now() - t0, ready.restored);
-    worker.postMessage({
-      type: 'env',
-      env: { ...bundle.manifest.vars, ...options.secrets },
-    } satisfies ToWorker);
-    return isolate;
+    return startFresh(prepareBundle(bundle), options);
+  }
+
+  /** Name of the worker this isolate runs. */
+  get name(): string {
+    return this.bundle.name;
+  }
+
+  /** Whether the isolate was closed or terminated (it answers no more requests). */
+  get closed(): boolean {
+    return this.closedBy !== undefined;
+  }
+
+  /** Memory the isolate holds (Python heap + V8 heap), as last reported after a request. */
+  get memory(): MemoryReport {
+    return { ...this.lastMemory };
+  }
+
+  /** Total bytes of {@link Isolate.memory}: what a memory budget should count. */
+  memoryBytes(): number {
+    return this.lastMemory.wasmBytes + this.lastMemory.jsHeapBytes;
   }
 
   /** Runs one request through the worker's handler. */
   fetch(request: IsolateRequest): Promise<IsolateResponse> {
-    if (this.closed) {
+    if (this.closedBy) {
       return Promise.reject(
-        new IsolateError(
-          'ERR_ISOLATE_CLOSED',
-          `isolate for ${this.bundle.manifest.name} is closed`,
-        ),
+        new IsolateError('ERR_ISOLATE_CLOSED', `isolate for ${this.bundle.name} is closed`, {
+          cause: this.closedBy,
+        }),
       );
     }
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
-      this.pending.set(id, { resolve, reject });
-      this.worker.postMessage({
-        type: 'request',
-        id,
-        ...request,
-      } satisfies ToWorker);
+      const timer = setTimeout(() => {
+        const err = new IsolateError(
+          'ERR_ISOLATE_TIMEOUT',
+          `${this.bundle.name}: the request ran longer than ${this.limits.requestTimeoutMs} ms; the isolate was terminated`,
+        );
+        this.settle(id)?.reject(err);
+        this.kill(err);
+      }, this.limits.requestTimeoutMs);
+      this.pending.set(id, { resolve, reject, timer });
+      this.worker.postMessage({ type: 'request', id, ...request } satisfies ToWorker);
     });
   }
 
   /** Stops the isolate; requests still running get `ERR_ISOLATE_CLOSED`. */
   async close(): Promise<void> {
-    this.fail(
-      new IsolateError('ERR_ISOLATE_CLOSED', `isolate for ${this.bundle.manifest.name} was closed`),
-    );
+    this.fail(new IsolateError('ERR_ISOLATE_CLOSED', `isolate for ${this.bundle.name} was closed`));
     await this.worker.terminate();
   }
 
-  private onMessage(msg: FromWorker, logger: Logger): void {
+  /** @internal Messages from the worker after it became ready. */
+  onMessage(msg: FromWorker): void {
     if (msg.type === 'response') {
-      const p = this.pending.get(msg.id);
-      this.pending.delete(msg.id);
-      p?.resolve({ status: msg.status, headers: msg.headers, body: msg.body });
+      this.settle(msg.id)?.resolve({ status: msg.status, headers: msg.headers, body: msg.body });
     } else if (msg.type === 'error' && msg.id !== undefined) {
-      const p = this.pending.get(msg.id);
-      this.pending.delete(msg.id);
-      logger.error({ worker: this.bundle.manifest.name }, msg.traceback ?? msg.message);
-      p?.reject(new IsolateError('ERR_ISOLATE_HANDLER', msg.message, { userError: msg.userError }));
+      this.logger.error({ worker: this.bundle.name }, msg.traceback ?? msg.message);
+      this.settle(msg.id)?.reject(
+        new IsolateError('ERR_ISOLATE_HANDLER', msg.message, { userError: msg.userError }),
+      );
+    } else if (msg.type === 'memory') {
+      this.lastMemory = msg.memory;
+    } else if (msg.type === 'limit') {
+      this.logger.error({ worker: this.bundle.name }, msg.message);
+      this.kill(
+        new IsolateError(
+          'ERR_ISOLATE_MEMORY_LIMIT',
+          `${this.bundle.name}: ${msg.message}; the isolate was terminated`,
+        ),
+      );
     }
   }
 
+  private settle(id: number): Pending | undefined {
+    const p = this.pending.get(id);
+    if (!p) return undefined;
+    clearTimeout(p.timer);
+    this.pending.delete(id);
+    return p;
+  }
+
+  /** Terminates the isolate after a limit or crash; every request still running gets `err`. */
+  private kill(err: IsolateError): void {
+    if (this.closedBy) return;
+    this.fail(err);
+    void this.worker.terminate();
+  }
+
   private fail(err: IsolateError): void {
-    this.closed = true;
-    for (const p of this.pending.values()) p.reject(err);
+    this.closedBy ??= err;
+    for (const p of this.pending.values()) {
+      clearTimeout(p.timer);
+      p.reject(err);
+    }
     this.pending.clear();
   }
+}
+
+/** Boots a new worker thread straight from the bundle's snapshot (no parked isolate). */
+export async function startFresh(
+  bundle: PreparedBundle,
+  options: IsolateOptions = {},
+): Promise<Isolate> {
+  const logger = options.logger ?? silentLogger;
+  const limits = resolveLimits(options.limits);
+  const t0 = performance.now();
+  const assets = await bootAssets();
+  let isolate: Isolate | undefined;
+  const { worker, first } = spawnWorker(
+    {
+      type: 'init',
+      mode: 'serve',
+      name: bundle.name,
+      mainModule: bundle.mainModule,
+      files: bundle.files,
+      sdkFiles: bundle.sdkFiles,
+      assets,
+      ...(bundle.image ? { image: bundle.image } : {}),
+      limits: { memoryBytes: limits.memoryBytes },
+    },
+    logger,
+    (msg) => isolate?.onMessage(msg),
+    limits.jsHeapMb,
+  );
+  const ready = await first;
+  if (ready.type !== 'ready') {
+    await worker.terminate();
+    const detail = ready.type === 'error' ? (ready.traceback ?? ready.message) : ready.type;
+    throw new IsolateError(
+      'ERR_ISOLATE_BOOT',
+      `isolate for ${bundle.name} failed to boot: ${detail}`,
+      { userError: ready.type === 'error' && ready.userError },
+    );
+  }
+  isolate = new Isolate(
+    worker,
+    bundle,
+    limits,
+    logger,
+    { ...ready, bootMs: performance.now() - t0 },
+    options.secrets,
+  );
+  return isolate;
 }

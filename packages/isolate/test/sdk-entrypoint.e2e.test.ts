@@ -1,7 +1,7 @@
 // The `workers` SDK as a `class Default(WorkerEntrypoint)` worker sees it: Request, Response,
 // env, ctx.wait_until, outbound fetch, logging. One bundle, one restored isolate for the file.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Isolate } from '../src/index.js';
+import { decodeBundle, Isolate } from '../src/index.js';
 import { type Hit, memoryLogger, send, startServer, startWorker } from './sdk-helpers.js';
 
 const entry = String.raw`
@@ -11,7 +11,8 @@ import logging
 from urllib.parse import urlsplit, parse_qs
 
 import js
-from workers import Request, Response, WorkerEntrypoint, fetch
+from workers import Request, Response, WorkerEntrypoint, fetch, wait_until
+from workers import env as module_env
 
 log = logging.getLogger("sdk-test")
 in_flight = 0
@@ -45,6 +46,8 @@ async def checks():
     out["own_text"] = await Response("héllo").text()
     out["own_json"] = await Response.json({"k": [1, 2]}).json()
     out["js_object"] = Response("x", status=202).js_object.status
+    from_js_body = Response(js.Uint8Array.new([104, 105]), status=201, headers={"X-K": "v"})
+    out["js_body"] = [from_js_body.status, from_js_body.headers.get("x-k"), await from_js_body.text()]
     return out
 
 
@@ -98,6 +101,8 @@ class Default(WorkerEntrypoint):
                 "TOKEN": self.env.get("TOKEN"),
                 "has_token": "TOKEN" in self.env,
                 "repr": repr(self.env),
+                # Taken at top level, at build time: filled in place after the restore.
+                "module_env": module_env.get("TOKEN") if module_env is self.env else "another object",
             })
         if path == "/env-missing":
             return Response(self.env.NOPE)
@@ -141,7 +146,8 @@ class Default(WorkerEntrypoint):
         if path == "/wait-until-fails":
             async def broken():
                 raise RuntimeError("background task broke")
-            self.ctx.wait_until(broken())
+            # The module-level spelling, as Cloudflare's workers.wait_until.
+            wait_until(broken())
             return Response("scheduled")
         if path == "/log":
             print("printed line")
@@ -298,6 +304,7 @@ describe('workers.Response', () => {
       own_text: 'héllo',
       own_json: { k: [1, 2] },
       js_object: 202,
+      js_body: [201, 'v', 'hi'],
     });
   });
 
@@ -317,9 +324,25 @@ describe('env', () => {
       TOKEN: 's3cr3t-token',
       has_token: true,
       repr: 'Env(TOKEN, WHO)',
+      module_env: 's3cr3t-token',
     });
     // The secret is not in the bundle (nor, therefore, in its snapshot).
     expect(Buffer.from(bundle).includes('s3cr3t-token')).toBe(false);
+  });
+
+  it('is empty of secrets in another isolate restored from the same bundle', async () => {
+    const other = await Isolate.start(decodeBundle(bundle), { logger });
+    try {
+      const res = await send(other, 'http://127.0.0.1/env');
+      expect(JSON.parse(res.text)).toMatchObject({
+        WHO: 'tester',
+        TOKEN: null,
+        has_token: false,
+        module_env: null,
+      });
+    } finally {
+      await other.close();
+    }
   });
 
   it('names a missing binding and how to define it', async () => {

@@ -109,6 +109,19 @@ describe('Downloader', () => {
     expect((await offline.download(item(1, false))).cached).toBe(true);
   });
 
+  it('checks the strongest other hash when the index gives no sha256', async () => {
+    const { createHash } = await import('node:crypto');
+    const f = server.files.get(item(2).file.filename)!;
+    const sha512 = createHash('sha512').update(f.bytes).digest('hex');
+    const d = new Downloader({ cacheDir });
+    const ok = { ...item(2), file: { ...item(2).file, hashes: { sha512, md5: '0'.repeat(32) } } };
+    expect((await d.download(ok)).sha256).toBe(f.sha256);
+    const bad = { ...item(3), file: { ...item(3).file, hashes: { sha512: '0'.repeat(128) } } };
+    const err = await error(new Downloader({ cacheDir }).download(bad));
+    expect(err.code).toBe('ERR_HASH_MISMATCH');
+    expect(err.message).toContain('sha512');
+  });
+
   it('reads file:// URLs in place, hash-checked, even offline', async () => {
     const w = buildWheel({ name: 'local', version: '2.0', dir: cacheDir });
     const d = new Downloader({ cacheDir, offline: true });
@@ -149,6 +162,64 @@ describe('Downloader', () => {
     expect(refused.message).toContain(url);
     expect(refused.message).toContain('--offline');
     expect(refused.message).toContain('--index-url');
+  });
+});
+
+describe('Downloader timeouts', () => {
+  it('lets a slow transfer finish, and fails a stalled one naming the URL', async () => {
+    const { createServer } = await import('node:http');
+    const { createHash } = await import('node:crypto');
+    const chunk = Buffer.alloc(1000, 7);
+    const server = createServer((req, res) => {
+      res.writeHead(200, { 'content-length': String(chunk.length * 6) });
+      let sent = 0;
+      const tick = setInterval(() => {
+        if (req.url === '/stall.whl' && sent === 2) return; // stop sending, keep the socket open
+        res.write(chunk);
+        if (++sent === 6) {
+          clearInterval(tick);
+          res.end();
+        }
+      }, 80);
+      res.on('close', () => clearInterval(tick));
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const origin = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+    try {
+      const d = new Downloader({ cacheDir, timeoutMs: 300 });
+      const body = Buffer.concat(Array.from({ length: 6 }, () => chunk));
+      const sha256 = createHash('sha256').update(body).digest('hex');
+      const slow = {
+        filename: 'slow-1.0-py3-none-any.whl',
+        url: `${origin}/slow.whl`,
+        hashes: { sha256 },
+      };
+      expect((await d.download({ name: 'slow', version: '1.0', file: slow })).size).toBe(6000);
+      const stall = {
+        filename: 'stall-1.0-py3-none-any.whl',
+        url: `${origin}/stall.whl`,
+        hashes: {},
+      };
+      const err = await error(d.download({ name: 'stall', version: '1.0', file: stall }));
+      expect(err.code).toBe('ERR_NETWORK');
+      expect(err.message).toContain(
+        `${origin}/stall.whl broke off after 2000 bytes: no data for 300 ms`,
+      );
+    } finally {
+      server.closeAllConnections();
+      server.close();
+    }
+  });
+});
+
+describe('Downloader.cachePath', () => {
+  it('refuses file names that would leave the cache', () => {
+    const d = new Downloader({ cacheDir: '/c' });
+    expect(() => d.cachePath('a'.repeat(64), '../../etc/passwd')).toThrow(/not a plain file name/);
+    expect(() => d.cachePath('a'.repeat(64), '..')).toThrow(ResolverError);
+    expect(d.cachePath('a'.repeat(64), 'x-1.0-py3-none-any.whl')).toBe(
+      join('/c', 'wheels', 'aa', 'a'.repeat(64), 'x-1.0-py3-none-any.whl'),
+    );
   });
 });
 

@@ -65,11 +65,42 @@ export interface DownloadItem {
 }
 
 const HEX64 = /^[0-9a-f]{64}$/;
+// What a distribution file name may hold: never a path separator or a NUL.
+const SAFE_FILENAME = /^[^/\\\0]+$/;
 
-async function sha256File(path: string): Promise<string> {
-  const hash = createHash('sha256');
+async function hashFile(path: string, algorithm = 'sha256'): Promise<string> {
+  const hash = createHash(algorithm);
   await pipeline(createReadStream(path), hash);
   return hash.digest('hex');
+}
+
+const sha256File = (path: string) => hashFile(path);
+
+// When an index gives no sha256, the strongest other hash it gives is checked instead (PEP 503
+// allows these in the URL fragment).
+const OTHER_ALGORITHMS = ['sha512', 'sha384', 'sha224', 'sha1', 'md5'];
+
+/** The hash to check when there is no sha256: [algorithm, hex digest], or undefined. */
+export function fallbackHash(hashes: Record<string, string>): [string, string] | undefined {
+  if (hashes.sha256) return undefined;
+  for (const a of OTHER_ALGORITHMS) {
+    const d = hashes[a];
+    if (d) return [a, d.toLowerCase()];
+  }
+  return undefined;
+}
+
+async function checkFallback(item: DownloadItem, path: string): Promise<void> {
+  const other = fallbackHash(item.file.hashes);
+  if (!other) return;
+  const got = await hashFile(path, other[0]);
+  if (got !== other[1]) {
+    throw new ResolverError(
+      'ERR_HASH_MISMATCH',
+      `${item.file.filename} (${item.name} ${item.version}) from ${redactUrl(item.file.url)} has ${other[0]} ${got}, but ${other[1]} was expected: the file changed on the server or the download was corrupted`,
+      { userError: false },
+    );
+  }
 }
 
 function mismatch(item: DownloadItem, got: string, want: string): ResolverError {
@@ -99,6 +130,13 @@ export class Downloader {
 
   /** Where a file with this hash lives in the cache. */
   cachePath(sha256: string, filename: string): string {
+    if (!HEX64.test(sha256) || !SAFE_FILENAME.test(filename) || /^\.\.?$/.test(filename)) {
+      throw new ResolverError(
+        'ERR_INDEX_RESPONSE',
+        `refusing to cache "${filename}": not a plain file name (or "${sha256}" is not a sha256)`,
+        { userError: false },
+      );
+    }
     return join(this.cacheDir, 'wheels', sha256.slice(0, 2), sha256, filename);
   }
 
@@ -122,7 +160,11 @@ export class Downloader {
   }
 
   /** Bytes of a small file (a PEP 658 metadata file), hash-checked when a hash is given. */
-  async fetchBytes(url: string, expectedSha256?: string, label = url): Promise<Buffer> {
+  async fetchBytes(
+    url: string,
+    expected: Record<string, string> = {},
+    label = url,
+  ): Promise<Buffer> {
     let bytes: Buffer;
     if (url.startsWith('file:')) bytes = await readLocal(url, label);
     else {
@@ -135,12 +177,15 @@ export class Downloader {
       const res = await httpGet(url, this.#http());
       bytes = Buffer.from(await res.arrayBuffer());
     }
-    if (expectedSha256) {
-      const got = createHash('sha256').update(bytes).digest('hex');
-      if (got !== expectedSha256) {
+    const check: [string, string] | undefined = expected.sha256
+      ? ['sha256', expected.sha256.toLowerCase()]
+      : fallbackHash(expected);
+    if (check) {
+      const got = createHash(check[0]).update(bytes).digest('hex');
+      if (got !== check[1]) {
         throw new ResolverError(
           'ERR_HASH_MISMATCH',
-          `${label} from ${redactUrl(url)} has sha256 ${got}, but the index says ${expectedSha256}`,
+          `${label} from ${redactUrl(url)} has ${check[0]} ${got}, but the index says ${check[1]}`,
           { userError: false },
         );
       }
@@ -174,6 +219,7 @@ export class Downloader {
         });
       });
       if (want && got !== want) throw mismatch(item, got, want);
+      await checkFallback(item, path);
       const { size } = await stat(path);
       progress({ type: 'download-done', name: item.name, bytes: size, cached: true });
       return { filename: file.filename, path, sha256: got, size, cached: true };
@@ -225,7 +271,13 @@ export class Downloader {
       const body = res.body
         ? Readable.fromWeb(res.body as import('node:stream/web').ReadableStream)
         : Readable.from([]);
+      // A stalled transfer fails after the timeout without data; a slow one may take as long as it needs.
+      const idleMs = this.#opts.timeoutMs ?? 30_000;
+      let idle = setTimeout(() => body.destroy(new Error(`no data for ${idleMs} ms`)), idleMs);
+      body.on('close', () => clearTimeout(idle));
       body.on('data', (chunk: Buffer) => {
+        clearTimeout(idle);
+        idle = setTimeout(() => body.destroy(new Error(`no data for ${idleMs} ms`)), idleMs);
         hash.update(chunk);
         bytes += chunk.length;
         if (bytes - reported >= 256 * 1024) {
@@ -251,6 +303,12 @@ export class Downloader {
     if (want && got !== want) {
       await rm(tmp, { force: true });
       throw mismatch(item, got, want);
+    }
+    try {
+      await checkFallback(item, tmp);
+    } catch (err) {
+      await rm(tmp, { force: true });
+      throw err;
     }
     const dest = this.cachePath(got, file.filename);
     await mkdir(dirname(dest), { recursive: true });

@@ -1,3 +1,7 @@
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { PYPI_URL, resolveIndexConfig } from './index-config.js';
 
@@ -86,12 +90,36 @@ describe('resolveIndexConfig', () => {
     ).toEqual(['https://uv.example/s']);
   });
 
+  it('takes directory paths, relative to pyproject.toml for its entries', async () => {
+    const root = await mkdtemp(join(tmpdir(), 'index-config-'));
+    await mkdir(join(root, 'proj', 'wheels'), { recursive: true });
+    await mkdir(join(root, 'elsewhere'));
+    try {
+      const c = resolveIndexConfig({
+        pyproject: '[[tool.uv.index]]\nname = "local"\nurl = "./wheels"\n',
+        pyprojectPath: join(root, 'proj', 'pyproject.toml'),
+        env: { UV_INDEX_URL: 'elsewhere' },
+        cwd: root,
+      });
+      expect(urls(c)).toEqual([
+        pathToFileURL(join(root, 'proj', 'wheels')).href,
+        pathToFileURL(join(root, 'elsewhere')).href,
+      ]);
+      expect(c.indexes[0]!.name).toBe('local');
+    } finally {
+      await rm(root, { recursive: true, force: true });
+    }
+  });
+
   it('explains bad settings', () => {
     expect(() => resolveIndexConfig({ env: { UV_INDEX_STRATEGY: 'fastest' } })).toThrow(
       /UV_INDEX_STRATEGY: unknown index strategy "fastest" \(use one of first-index/,
     );
     expect(() => resolveIndexConfig({ indexUrl: 'pypi.org/simple' })).toThrow(
-      /--index-url: "pypi.org\/simple" is not a URL/,
+      /--index-url: "pypi.org\/simple" is neither a URL \(e.g. https:\/\/pypi.org\/simple\) nor an existing directory/,
+    );
+    expect(() => resolveIndexConfig({ indexUrl: 'ftp://x/simple' })).toThrow(
+      /must be an http\(s\):\/\/ or file:\/\/ URL, or a directory path/,
     );
     expect(() =>
       resolveIndexConfig({ pyproject: '[tool.uv.sources]\nfoo = { index = "nope" }\n' }),

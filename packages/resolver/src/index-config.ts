@@ -1,5 +1,8 @@
 // Which indexes a sync searches, in which order, with which strategy: uv's settings read from
 // explicit options, then UV_* / PIP_* environment variables, then pyproject.toml.
+import { existsSync } from 'node:fs';
+import { dirname, resolve as resolvePath } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { parse as parseToml } from 'smol-toml';
 import { z } from 'zod';
 import { ResolverError } from './errors.js';
@@ -44,6 +47,8 @@ export interface IndexConfigInput {
   indexStrategy?: IndexStrategy;
   /** Environment (default: none; callers pass `process.env`). */
   env?: Record<string, string | undefined>;
+  /** Where relative index paths from options and env resolve (default: the current directory). */
+  cwd?: string;
 }
 
 const STRATEGIES = ['first-index', 'unsafe-first-match', 'unsafe-best-match'] as const;
@@ -72,17 +77,31 @@ function fail(message: string): never {
   throw new ResolverError('ERR_INDEX_CONFIG', message);
 }
 
-function checkUrl(url: string, where: string): string {
+/**
+ * An index location as a URL. Paths (`./wheels`, `/srv/simple`) are allowed as uv allows them:
+ * relative ones resolve against `baseDir` (the pyproject's folder for pyproject entries).
+ */
+function checkUrl(url: string, where: string, baseDir: string): string {
+  const isPath = !/^[a-z][a-z0-9+.-]*:/i.test(url) || /^[a-z]:[\\/]/i.test(url);
+  if (isPath) {
+    const dir = resolvePath(baseDir, url);
+    if (!existsSync(dir)) {
+      fail(
+        `${where}: "${url}" is neither a URL (e.g. https://pypi.org/simple) nor an existing directory (${dir})`,
+      );
+    }
+    return pathToFileURL(dir).href.replace(/\/+$/, '');
+  }
   let parsed: URL;
   try {
     parsed = new URL(url);
   } catch {
     return fail(
-      `${where}: "${url}" is not a URL (expected e.g. https://pypi.org/simple or file:///path/to/index)`,
+      `${where}: "${url}" is not a URL (expected e.g. https://pypi.org/simple, file:///path/to/index or a directory path)`,
     );
   }
   if (!['http:', 'https:', 'file:'].includes(parsed.protocol)) {
-    fail(`${where}: "${url}" must be an http(s):// or file:// URL`);
+    fail(`${where}: "${url}" must be an http(s):// or file:// URL, or a directory path`);
   }
   return url.replace(/\/+$/, '');
 }
@@ -141,13 +160,15 @@ export function resolveIndexConfig(input: IndexConfigInput): IndexConfig {
   const env = input.env ?? {};
   const file = input.pyprojectPath ?? 'pyproject.toml';
   const uv = readToolUv(input);
+  const cwd = input.cwd ?? process.cwd();
+  const projectDir = input.pyprojectPath ? dirname(resolvePath(cwd, input.pyprojectPath)) : cwd;
 
   const named: IndexDefinition[] = [];
   const explicit: IndexDefinition[] = [];
   let pyprojectDefault: IndexDefinition | undefined;
   uv.index.forEach((entry, i) => {
     const where = `${file}: [[tool.uv.index]][${i}]`;
-    const url = checkUrl(entry.url, `${where}.url`);
+    const url = checkUrl(entry.url, `${where}.url`, projectDir);
     const def: IndexDefinition = {
       name: entry.name ?? nameFor(url),
       url,
@@ -162,24 +183,24 @@ export function resolveIndexConfig(input: IndexConfigInput): IndexConfig {
     else named.push(def);
   });
   for (const [i, url] of uv['extra-index-url'].entries()) {
-    const u = checkUrl(url, `${file}: [tool.uv].extra-index-url[${i}]`);
+    const u = checkUrl(url, `${file}: [tool.uv].extra-index-url[${i}]`, projectDir);
     named.push({ name: nameFor(u), url: u, format: 'simple', origin: 'pyproject' });
   }
   if (!pyprojectDefault && uv['index-url']) {
-    const u = checkUrl(uv['index-url'], `${file}: [tool.uv].index-url`);
+    const u = checkUrl(uv['index-url'], `${file}: [tool.uv].index-url`, projectDir);
     pyprojectDefault = { name: nameFor(u), url: u, format: 'simple', origin: 'pyproject' };
   }
 
   const extra: IndexDefinition[] = [];
   if (input.extraIndexUrls && input.extraIndexUrls.length > 0) {
     for (const url of input.extraIndexUrls) {
-      const u = checkUrl(url, '--extra-index-url');
+      const u = checkUrl(url, '--extra-index-url', cwd);
       extra.push({ name: nameFor(u), url: u, format: 'simple', origin: 'option' });
     }
   } else {
     for (const item of split(env.UV_INDEX)) {
       const eq = /^([A-Za-z0-9][\w.-]*)=(.+)$/.exec(item);
-      const u = checkUrl(eq ? eq[2]! : item, 'UV_INDEX');
+      const u = checkUrl(eq ? eq[2]! : item, 'UV_INDEX', cwd);
       extra.push({ name: eq ? eq[1]! : nameFor(u), url: u, format: 'simple', origin: 'env' });
     }
     for (const [variable, value] of [
@@ -187,7 +208,7 @@ export function resolveIndexConfig(input: IndexConfigInput): IndexConfig {
       ['PIP_EXTRA_INDEX_URL', env.PIP_EXTRA_INDEX_URL],
     ] as const) {
       for (const item of split(value)) {
-        const u = checkUrl(item, variable);
+        const u = checkUrl(item, variable, cwd);
         extra.push({ name: nameFor(u), url: u, format: 'simple', origin: 'env' });
       }
     }
@@ -195,14 +216,14 @@ export function resolveIndexConfig(input: IndexConfigInput): IndexConfig {
 
   let defaultIndex: IndexDefinition;
   if (input.indexUrl) {
-    const u = checkUrl(input.indexUrl, '--index-url');
+    const u = checkUrl(input.indexUrl, '--index-url', cwd);
     defaultIndex = { name: nameFor(u), url: u, format: 'simple', origin: 'option' };
   } else {
     const fromEnv = (['UV_DEFAULT_INDEX', 'UV_INDEX_URL', 'PIP_INDEX_URL'] as const).find((v) =>
       env[v]?.trim(),
     );
     if (fromEnv) {
-      const u = checkUrl(env[fromEnv]!.trim(), fromEnv);
+      const u = checkUrl(env[fromEnv]!.trim(), fromEnv, cwd);
       defaultIndex = { name: nameFor(u), url: u, format: 'simple', origin: 'env' };
     } else {
       defaultIndex = pyprojectDefault ?? {

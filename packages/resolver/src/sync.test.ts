@@ -126,6 +126,33 @@ describe('syncProject', () => {
     const again = await syncProject({ ...base(), projectDir: dir, indexUrl: server.url });
     expect(again).toMatchObject({ resolved: false, installed: false });
     expect(pins(again)).toEqual(pins(r));
+
+    // Offline, even a fresh resolve works from what the online run cached.
+    const before = server.requests.length;
+    const offline = await syncProject({
+      ...base(),
+      projectDir: dir,
+      indexUrl: server.url,
+      offline: true,
+      upgrade: true,
+    });
+    expect(offline.resolved).toBe(true);
+    expect(pins(offline)).toEqual(pins(r));
+    expect(server.requests.length).toBe(before);
+
+    // Offline with nothing cached for the index: Pyodide's set still serves what it has, and a
+    // project nobody has says how to fix it.
+    const fresh = { ...base(), cacheDir: join(root, 'empty-cache'), offline: true };
+    const native = await project('offline-native', ['fastnum']);
+    const n = await syncProject({ ...fresh, projectDir: native, indexUrl: server.url });
+    expect(pins(n)).toEqual({ fastnum: '2.0' });
+    const missing = await project('offline-missing', ['six']);
+    await expect(
+      syncProject({ ...fresh, projectDir: missing, indexUrl: server.url }),
+    ).rejects.toMatchObject({
+      code: 'ERR_OFFLINE',
+      message: expect.stringContaining('without --offline'),
+    });
   });
 
   it('prefers the pins of an existing lock it cannot reuse as is', async () => {

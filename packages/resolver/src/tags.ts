@@ -58,7 +58,7 @@ export function pyodideTags(info: PyodideLockInfo): string[] {
     for (const p of platforms) tags.push(`cp${major}${m}-abi3-${p}`);
   const pys = [`py${major}${minor}`, `py${major}`];
   for (let m = minor - 1; m >= 0; m--) pys.push(`py${major}${m}`);
-  for (const p of platforms) for (const py of pys) tags.push(`${py}-none-${p}`);
+  for (const py of pys) for (const p of platforms) tags.push(`${py}-none-${p}`);
   tags.push(`${cp}-none-any`);
   for (const py of pys) tags.push(`${py}-none-any`);
   return tags;

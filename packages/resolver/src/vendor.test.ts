@@ -109,12 +109,16 @@ describe('installWheels', () => {
     expect(out.toString().trim()).toBe('3.1.0 Map 3.1.3');
   });
 
-  it('is a no-op when the marker matches, and replaces the tree when the set changes', async () => {
+  it('is a no-op when the marker matches, and reinstalls when the tree was pruned or the set changed', async () => {
     const wheels = [wheel(flask), wheel(werkzeug)];
     await installWheels({ target, wheels });
     writeFileSync(join(target, 'sentinel'), 'kept by a no-op');
     expect((await installWheels({ target, wheels: [...wheels].reverse() })).installed).toBe(false);
     expect(existsSync(join(target, 'sentinel'))).toBe(true);
+    rmSync(join(target, 'werkzeug'), { recursive: true });
+    const repaired = await installWheels({ target, wheels });
+    expect(repaired.installed).toBe(true);
+    expect(existsSync(join(target, 'werkzeug', 'routing.py'))).toBe(true);
     const again = await installWheels({ target, wheels: [wheels[1]!] });
     expect(again.installed).toBe(true);
     expect(existsSync(join(target, 'sentinel'))).toBe(false);
@@ -164,6 +168,14 @@ describe('installWheels', () => {
     const err = await error(installWheels({ target, wheels: [wheel(werkzeug), clash] }));
     expect(err.code).toBe('ERR_INSTALL');
     expect(err.message).toMatch(/both contain werkzeug\/routing\.py/);
+  });
+
+  it('reports a file/directory clash between wheels as ERR_INSTALL, leaving nothing behind', async () => {
+    const a = wheel({ name: 'aaa', version: '1.0', files: { 'shared/x.py': 'x = 1\n' } });
+    const b = wheel({ name: 'bbb', version: '1.0', files: { shared: 'not a directory\n' } });
+    const err = await error(installWheels({ target, wheels: [a, b] }));
+    expect(err.code).toBe('ERR_INSTALL');
+    expect(siblings()).toEqual([]);
   });
 
   it('cleans up the leftovers of an interrupted sync', async () => {

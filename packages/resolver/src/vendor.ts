@@ -6,6 +6,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { ResolverError } from './errors.js';
+import { createLimiter } from './internal/limit.js';
 import { type Logger, silentLogger } from './internal/logger.js';
 import { normalizeName } from './requirement.js';
 import { openWheel, verifiedFiles } from './wheel/wheel.js';
@@ -53,13 +54,20 @@ export function lockedSetHash(wheels: Pick<InstallWheel, 'name' | 'version' | 's
     .digest('hex');
 }
 
+/** The set hash the marker records, when the tree still holds every top-level entry it lists. */
 async function readMarker(target: string): Promise<string | undefined> {
   try {
     const raw = JSON.parse(await readFile(join(target, INSTALL_MARKER), 'utf8')) as {
       format?: unknown;
       set?: unknown;
+      top?: unknown;
     };
-    return raw.format === MARKER_FORMAT && typeof raw.set === 'string' ? raw.set : undefined;
+    if (raw.format !== MARKER_FORMAT || typeof raw.set !== 'string' || !Array.isArray(raw.top)) {
+      return undefined;
+    }
+    // A tree someone pruned by hand is not up to date, whatever the marker says.
+    const present = new Set(await readdir(target));
+    return raw.top.every((t) => typeof t === 'string' && present.has(t)) ? raw.set : undefined;
   } catch {
     return undefined;
   }
@@ -104,7 +112,9 @@ export async function installWheels(options: InstallOptions): Promise<InstallRes
   let files = 0;
   try {
     const owner = new Map<string, string>();
+    const top = new Set<string>();
     const dirs = new Set<string>([tmp]);
+    const limit = createLimiter(32);
     for (const w of [...options.wheels].sort((a, b) => a.name.localeCompare(b.name))) {
       const bytes = await readFile(w.path).catch((cause: unknown) => {
         throw new ResolverError(
@@ -124,7 +134,8 @@ export async function installWheels(options: InstallOptions): Promise<InstallRes
           { userError: false },
         );
       }
-      for (const f of verifiedFiles(openWheel(bytes, w.filename))) {
+      const verified = verifiedFiles(openWheel(bytes, w.filename));
+      for (const f of verified) {
         const key = f.path.toLowerCase();
         const prev = owner.get(key);
         if (prev) {
@@ -134,27 +145,44 @@ export async function installWheels(options: InstallOptions): Promise<InstallRes
           );
         }
         owner.set(key, `${w.name} ${w.version}`);
-        const dest = join(tmp, f.path);
-        const dir = dirname(dest);
-        if (!dirs.has(dir)) {
-          await mkdir(dir, { recursive: true });
-          dirs.add(dir);
-        }
-        await writeFile(dest, f.data, {
-          mode: f.entry.mode !== undefined && f.entry.mode & 0o111 ? 0o755 : 0o644,
-        });
-        files++;
+        top.add(f.path.split('/')[0]!);
       }
+      // Directories first (shallowest first), then the files in parallel so fs calls overlap in
+      // libuv's thread pool (measured 0.96-1.28x vs one await per file on this loaded box).
+      const newDirs = [...new Set(verified.map((f) => dirname(join(tmp, f.path))))]
+        .filter((d) => !dirs.has(d))
+        .sort((a, b) => a.length - b.length);
+      for (const d of newDirs) {
+        if (dirs.has(d)) continue;
+        await mkdir(d, { recursive: true });
+        for (let p = d; p.length > tmp.length && !dirs.has(p); p = dirname(p)) dirs.add(p);
+      }
+      await Promise.all(
+        verified.map((f) =>
+          limit(() =>
+            writeFile(join(tmp, f.path), f.data, {
+              mode: f.entry.mode !== undefined && f.entry.mode & 0o111 ? 0o755 : 0o644,
+            }),
+          ),
+        ),
+      );
+      files += verified.length;
     }
     const marker = {
       format: MARKER_FORMAT,
       set,
+      top: [...top].sort(),
       packages: options.wheels.map((w) => ({ name: w.name, version: w.version, sha256: w.sha256 })),
     };
     await writeFile(join(tmp, INSTALL_MARKER), `${JSON.stringify(marker, null, 2)}\n`);
   } catch (err) {
     await rm(tmp, { recursive: true, force: true });
-    throw err;
+    if (err instanceof ResolverError) throw err;
+    throw new ResolverError(
+      'ERR_INSTALL',
+      `cannot build ${target}: ${(err as Error).message} (is the disk full, or do two wheels clash on a file and a directory of the same name?)`,
+      { cause: err, userError: false },
+    );
   }
 
   // Swap: the old tree moves aside, the new one takes its name, the old one goes.

@@ -14,7 +14,7 @@ import { execFile, spawnSync } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { normalizeName, parseRequirement } from '../src/requirement.js';
 import { pyodidePlatform } from '../src/resolve/platform.js';
@@ -23,79 +23,146 @@ import { pyodideLockInfo, resolverSourcesFor } from './differential-sources.js';
 import {
   CATALOGUE,
   CATALOGUE_CASES,
+  type CatalogueCase,
+  type FixtureProject,
   type IndexServer,
   startIndexServer,
 } from './fixtures/index.js';
 
-const run = promisify(execFile);
 const hasPip = spawnSync('python3', ['-m', 'pip', '--version']).status === 0;
-const cases = CATALOGUE_CASES.filter((c) => c.pipComparable);
+
+// Extra projects that make a resolver backtrack, follow extras into a dead end, or read PEP 440
+// corners (post-releases, ~=, ==X.*). Markers-free and pure-Python, so fair to compare.
+const BACKTRACK: FixtureProject[] = [
+  {
+    name: 'bt-app',
+    releases: [
+      { version: '3.0', requiresDist: ['bt-lib<2'] },
+      { version: '2.0', requiresDist: ['bt-lib>=2,<3'] },
+    ],
+  },
+  { name: 'bt-lib', releases: ['1.0', '2.0', '2.5', '3.0'].map((version) => ({ version })) },
+  {
+    name: 'bt-x',
+    releases: [
+      { version: '2.0', requiresDist: ['bt-z==1.0'] },
+      { version: '1.0', requiresDist: ['bt-z==2.0'] },
+    ],
+  },
+  { name: 'bt-y', releases: [{ version: '1.0', requiresDist: ['bt-z>=2'] }] },
+  { name: 'bt-z', releases: [{ version: '1.0' }, { version: '2.0' }] },
+  {
+    name: 'bt-p',
+    releases: [
+      { version: '2.0', extras: ['fast'], requiresDist: ["bt-q>=3; extra == 'fast'"] },
+      { version: '1.0', extras: ['fast'], requiresDist: ["bt-q<3; extra == 'fast'"] },
+    ],
+  },
+  { name: 'bt-q', releases: [{ version: '1.0' }, { version: '2.0' }] },
+  { name: 'bt-r', releases: [{ version: '1.0', requiresDist: ['bt-s>=1.0b1'] }] },
+  { name: 'bt-s', releases: [{ version: '0.9' }, { version: '1.0b2' }] },
+  { name: 'bt-v', releases: ['1.0', '1.0.post1', '1.1.dev0'].map((version) => ({ version })) },
+  { name: 'bt-w', releases: ['1.4.0', '1.4.9', '1.5.0', '2.0.0'].map((version) => ({ version })) },
+];
+const BACKTRACK_CASES: CatalogueCase[] = [
+  { name: 'backtrack: newest app needs an old lib', requirements: ['bt-app', 'bt-lib>=2'] },
+  { name: 'backtrack: exact pins in a chain', requirements: ['bt-x', 'bt-y'] },
+  { name: 'backtrack: an extra leads into a dead end', requirements: ['bt-p[fast]'] },
+  { name: 'transitive explicit pre-release', requirements: ['bt-r'] },
+  { name: 'post-release counts for >=', requirements: ['bt-v>=1.0'] },
+  { name: 'compatible release ~=', requirements: ['bt-w~=1.4.0'] },
+  { name: 'wildcard ==1.*', requirements: ['bt-w==1.*'] },
+  { name: 'backtrack: no solution', requirements: ['bt-app', 'bt-lib>=3'] },
+].map((c) => ({ ...c, pipComparable: true }));
+const cases = [...CATALOGUE_CASES.filter((c) => c.pipComparable), ...BACKTRACK_CASES];
 
 type Outcome = { ok: true; pins: Record<string, string> } | { ok: false; message: string };
 
-async function pipResolve(indexUrl: string, requirements: string[], dir: string): Promise<Outcome> {
-  const report = join(dir, `${Math.random().toString(36).slice(2)}.json`);
-  try {
-    await run(
-      'python3',
-      [
-        '-m',
-        'pip',
-        'install',
-        '--isolated',
-        '--dry-run',
-        '--ignore-installed',
-        '--disable-pip-version-check',
-        '--no-cache-dir',
-        '-q',
-        '--target',
-        join(dir, 'target'),
-        '--python-version',
-        '3.14',
-        '--platform',
-        'any',
-        '--only-binary=:all:',
-        '--report',
-        report,
-        '--index-url',
-        indexUrl,
-        ...requirements,
-      ],
-      { timeout: 120_000 },
-    );
-  } catch (e) {
-    return { ok: false, message: String((e as { stderr?: string }).stderr ?? e) };
-  }
-  const r = JSON.parse(await readFile(report, 'utf8')) as {
-    install: { metadata: { name: string; version: string } }[];
-  };
-  return {
-    ok: true,
-    pins: Object.fromEntries(
-      r.install.map((i) => [normalizeName(i.metadata.name), i.metadata.version]),
-    ),
-  };
+const PIP_BATCH = fileURLToPath(new URL('./pip-batch.py', import.meta.url));
+
+function pipArgs(indexUrl: string, requirements: string[], dir: string, report: string): string[] {
+  return [
+    'install',
+    '--isolated',
+    '--dry-run',
+    '--ignore-installed',
+    '--disable-pip-version-check',
+    '--no-cache-dir',
+    '-q',
+    '--target',
+    join(dir, 'target'),
+    '--python-version',
+    '3.14',
+    '--platform',
+    'any',
+    '--only-binary=:all:',
+    '--report',
+    report,
+    '--index-url',
+    indexUrl,
+    ...requirements,
+  ];
+}
+
+/** Resolves every case with pip, in a few interpreters that each run a share of the cases. */
+async function pipResolveAll(
+  indexUrl: string,
+  all: CatalogueCase[],
+  dir: string,
+  processes = 3,
+): Promise<Map<string, Outcome>> {
+  const out = new Map<string, Outcome>();
+  const shares = Array.from({ length: processes }, (_, i) =>
+    all.filter((_, j) => j % processes === i),
+  );
+  await Promise.all(
+    shares.map(async (share, s) => {
+      const reports = share.map((_, i) => join(dir, `report-${s}-${i}.json`));
+      const child = execFile('python3', [PIP_BATCH], { timeout: 180_000, maxBuffer: 1 << 24 });
+      child.stdin!.end(
+        JSON.stringify(share.map((c, i) => pipArgs(indexUrl, c.requirements, dir, reports[i]!))),
+      );
+      let stdout = '';
+      let stderr = '';
+      child.stdout!.on('data', (d) => (stdout += d));
+      child.stderr!.on('data', (d) => (stderr += d));
+      const code = await new Promise<number | null>((done) => child.on('close', done));
+      if (code !== 0) throw new Error(`pip batch failed (${code}): ${stderr.slice(-2000)}`);
+      const codes = JSON.parse(stdout.trim().split('\n').at(-1)!) as number[];
+      for (const [i, c] of share.entries()) {
+        if (codes[i] !== 0) {
+          out.set(c.name, { ok: false, message: `pip exited ${codes[i]}` });
+          continue;
+        }
+        const r = JSON.parse(await readFile(reports[i]!, 'utf8')) as {
+          install: { metadata: { name: string; version: string } }[];
+        };
+        out.set(c.name, {
+          ok: true,
+          pins: Object.fromEntries(
+            r.install.map((x) => [normalizeName(x.metadata.name), x.metadata.version]),
+          ),
+        });
+      }
+    }),
+  );
+  return out;
 }
 
 describe.skipIf(!hasPip)('differential against pip', () => {
   const formats = [['json'], ['html']] as const;
   const servers: IndexServer[] = [];
   let dir: string;
-  const pip = new Map<string, Outcome>();
+  let pip = new Map<string, Outcome>();
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'pip-diff-'));
     for (const f of formats)
-      servers.push(await startIndexServer({ projects: CATALOGUE, formats: [...f] }));
-    // pip is slow to start; run the cases a few at a time against the HTML+JSON server.
-    const queue = [...cases];
-    await Promise.all(
-      Array.from({ length: 4 }, async () => {
-        for (let c = queue.shift(); c; c = queue.shift()) {
-          pip.set(c.name, await pipResolve(servers[0]!.url, c.requirements, dir));
-        }
-      }),
-    );
+      servers.push(
+        await startIndexServer({ projects: [...CATALOGUE, ...BACKTRACK], formats: [...f] }),
+      );
+    // pip is slow to start: a few interpreters each resolve a share of the cases.
+    pip = await pipResolveAll(servers[0]!.url, cases, dir);
   }, 240_000);
   afterAll(async () => {
     await Promise.all(servers.map((s) => s.close()));

@@ -37,8 +37,8 @@ describe.each(availableCodecs())('codec %s', (codec) => {
   });
 
   it.skipIf(codec === 'none')('stops a decompression bomb at the expected length', () => {
-    const bomb = compress(codec, new Uint8Array(64 * 1024 * 1024));
-    expect(bomb.length).toBeLessThan(1024 * 1024);
+    const bomb = compress(codec, new Uint8Array(16 * 1024 * 1024));
+    expect(bomb.length).toBeLessThan(64 * 1024);
     expect(codeOf(() => decompress(codec, bomb, 4096))).toBe('ERR_SNAPSHOT_CORRUPT');
   });
 

@@ -7,7 +7,7 @@ import { encodeSnapshot } from './encode.js';
 import { SnapshotError } from './errors.js';
 import { inspectSnapshot } from './inspect.js';
 
-const ROUNDS = 150;
+const ROUNDS = 100;
 const base = syntheticHeap(384 * 1024 + 1000, 5);
 const dedicated = derivedHeap(base, 6);
 

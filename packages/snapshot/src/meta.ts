@@ -10,12 +10,18 @@ export const loadedLibrarySchema = z.object({
 
 /** Metadata stored in every snapshot container, validated on decode. */
 export const snapshotMetaSchema = z.object({
+  /** The `pyodide` npm version the snapshot was made with; a restore must use the same. */
   pyodideVersion: z.string().min(1),
+  /** Pyodide's build id (64 hex digits), checked by `loadPyodide` on restore. */
   pyodideBuildId: z.string().min(1),
   pythonVersion: z.string().min(1),
+  /** `baseline`: a bare interpreter; `dedicated`: one worker's top level run on top of it. */
   kind: z.enum(['baseline', 'dedicated']),
+  /** Heap length in bytes; must equal the heap given to `encodeSnapshot`. */
   heapSize: z.number().int().nonnegative(),
+  /** WebAssembly memory page size the heap grows by (65536); the page table uses 4 KiB pages. */
   pageSize: z.number().int().positive(),
+  /** `PYTHONHASHSEED` the interpreter ran with, or null when random (deltas need equal seeds). */
   hashSeed: z.number().int().nonnegative().nullable(),
   importedModules: z.array(z.string()),
   loadedLibraries: z.array(loadedLibrarySchema),

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { codeOf, sameBytes } from '../test/fixtures.js';
+import { codeOf, prng, randInt, sameBytes } from '../test/fixtures.js';
 import { wasmDataImage } from './wasm-image.js';
 
 const text = (s: string) => [...s].map((c) => c.charCodeAt(0));
@@ -36,6 +36,15 @@ describe('wasmDataImage', () => {
     expect(codeOf(() => wasmDataImage(wasm.subarray(0, wasm.length - 2)))).toBe(
       'ERR_SNAPSHOT_CORRUPT',
     );
+  });
+
+  it('turns any damaged module into an image or a SnapshotError, never a crash', () => {
+    const rand = prng(11);
+    for (let i = 0; i < 2000; i++) {
+      const bad = wasm.slice(0, 8 + randInt(rand, wasm.length - 7));
+      for (let k = 0; k < 3; k++) bad[8 + randInt(rand, bad.length - 8)] = randInt(rand, 256);
+      expect(codeOf(() => wasmDataImage(bad))).toMatch(/^(ok|ERR_SNAPSHOT_CORRUPT)$/);
+    }
   });
 });
 

@@ -3,8 +3,8 @@ import { SnapshotError } from './errors.js';
 const WASM_MAGIC = [0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00];
 const DATA_SECTION = 11;
 const WASM_PAGE = 65536;
-/** A data image past this is not a plausible wasm32 static data region. */
-const MAX_IMAGE_BYTES = 1024 ** 3;
+/** Static data past this is implausible (Pyodide 314: 3.8 MB); refuse before allocating. */
+const MAX_IMAGE_BYTES = 64 * 1024 ** 2;
 
 function bad(message: string): SnapshotError {
   return new SnapshotError('ERR_SNAPSHOT_CORRUPT', `not a usable WebAssembly module: ${message}`);

@@ -1,7 +1,7 @@
 import { type FSWatcher, watch } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { relative, resolve, sep } from 'node:path';
+import { dirname, join, relative, resolve, sep } from 'node:path';
 import { type Logger, silentLogger } from '@pyworkers/isolate';
 import { createRouter, type Router } from '@pyworkers/router';
 import { mapIsolatePaths } from '../internal/tracebacks.js';
@@ -77,9 +77,14 @@ export async function startDev(dirArg: string, options: DevOptions = {}): Promis
   let generation = 0;
   let workers: DevServer['workers'] = [];
 
+  const live = new Set<Generation>();
+  const closeGeneration = (gen: Generation): Promise<void> => {
+    live.delete(gen);
+    return gen.router.close();
+  };
   const retire = (gen: Generation): void => {
     gen.retired = true;
-    if (gen.inflight === 0) void gen.router.close();
+    if (gen.inflight === 0) void closeGeneration(gen);
   };
 
   const build = async (): Promise<boolean> => {
@@ -90,6 +95,7 @@ export async function startDev(dirArg: string, options: DevOptions = {}): Promis
       const router = createRouter({ workers: defs.workers, logger });
       const previous = current;
       current = { id: ++generation, router, inflight: 0, retired: false };
+      live.add(current);
       workers = defs.workers.map((w, k) => ({
         name: w.name,
         routes: w.routes,
@@ -126,7 +132,7 @@ export async function startDev(dirArg: string, options: DevOptions = {}): Promis
     gen.inflight++;
     res.once('close', () => {
       gen.inflight--;
-      if (gen.retired && gen.inflight === 0) void gen.router.close();
+      if (gen.retired && gen.inflight === 0) void closeGeneration(gen);
     });
     gen.router.server.emit('request', req, res);
   });
@@ -162,7 +168,7 @@ export async function startDev(dirArg: string, options: DevOptions = {}): Promis
     let timer: NodeJS.Timeout | undefined;
     watcher = watch(dir, { recursive: true }, (_event, file) => {
       if (!file) return;
-      const sourceRel = relative(dir, projectFiles(project).sourceRoot);
+      const sourceRel = relative(dir, dirname(join(dir, project.main)));
       if (!isWatched(String(file), sourceRel)) return;
       logger.debug({ worker: project.name, file: String(file) }, 'changed');
       clearTimeout(timer);
@@ -185,7 +191,7 @@ export async function startDev(dirArg: string, options: DevOptions = {}): Promis
       watcher?.close();
       await new Promise<void>((r) => server.close(() => r()));
       server.closeAllConnections();
-      await current?.router.close();
+      await Promise.all([...live].map(closeGeneration));
     },
   };
 }

@@ -1,9 +1,16 @@
-import { existsSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { type Logger, PYODIDE_LOCK_FILE, silentLogger } from '@pyworkers/isolate';
-import * as resolver from '@pyworkers/resolver';
+import {
+  type IndexStrategy,
+  ResolverError,
+  type SyncOptions,
+  type SyncResult,
+  syncProject,
+} from '@pyworkers/resolver';
 import { CliError } from '../errors.js';
 import type { Progress, ProgressTask } from '../internal/progress.js';
+import { lineOf } from '../internal/toml-scan.js';
 import {
   type Command,
   type CommandContext,
@@ -14,34 +21,16 @@ import {
   projectDir,
 } from './command.js';
 
-// The interface agreed with @pyworkers/resolver (see SYNC-API.md). Typed here and looked up at
-// run time so this package builds whether or not the resolver has shipped `syncProject` yet.
 /** How several indexes are consulted (uv's `--index-strategy`). */
-export type IndexStrategy = 'first-index' | 'unsafe-first-match' | 'unsafe-best-match';
+export type { IndexStrategy, SyncResult };
+
 const INDEX_STRATEGIES: IndexStrategy[] = [
   'first-index',
   'unsafe-first-match',
   'unsafe-best-match',
 ];
 
-type SyncProgressEvent =
-  | { type: 'resolve-start' }
-  | { type: 'resolve-done'; packages: number; ms: number }
-  | { type: 'download-start'; name: string; version: string; url: string; total?: number }
-  | { type: 'download-progress'; name: string; bytes: number; total?: number }
-  | { type: 'download-done'; name: string; bytes: number; cached: boolean }
-  | { type: 'install-done'; packages: number; ms: number };
-
-/** What a sync did. */
-export interface SyncResult {
-  lockPath: string;
-  pythonModules: string;
-  packages: { name: string; version: string; source: string }[];
-  resolved: boolean;
-  installed: boolean;
-}
-
-type SyncProject = (options: Record<string, unknown>) => Promise<SyncResult>;
+type SyncProgressEvent = Parameters<NonNullable<SyncOptions['onProgress']>>[0];
 
 /** Options of {@link syncDependencies}: the sync flags. */
 export interface SyncFlags {
@@ -61,14 +50,6 @@ export interface SyncFlags {
  * @example await syncDependencies('.', { offline: true });
  */
 export async function syncDependencies(dir: string, flags: SyncFlags = {}): Promise<SyncResult> {
-  const syncProject = (resolver as unknown as { syncProject?: SyncProject }).syncProject;
-  if (typeof syncProject !== 'function') {
-    throw new CliError(
-      'ERR_INTERNAL',
-      'this build of pyworkers has no package resolver (@pyworkers/resolver lacks syncProject)',
-      { hint: 'update pyworkers; meanwhile vendor packages into python_modules/ by hand' },
-    );
-  }
   const tasks = new Map<string, ProgressTask>();
   let resolving: ProgressTask | undefined;
   try {
@@ -98,11 +79,14 @@ export async function syncDependencies(dir: string, flags: SyncFlags = {}): Prom
       },
     });
   } catch (err) {
-    const e = err as { userError?: boolean; name?: string; message?: string };
-    if (e?.name === 'ResolverError' && e.userError) {
-      throw new CliError('ERR_PROJECT', String(e.message), {
-        where: join(resolve(dir), 'pyproject.toml'),
-        hint: 'check the requirement and the index (--index-url, --extra-index-url, --offline)',
+    if (err instanceof ResolverError && err.userError) {
+      const file = join(resolve(dir), 'pyproject.toml');
+      const line = existsSync(file)
+        ? lineOf(readFileSync(file, 'utf8'), ['project', 'dependencies'])
+        : undefined;
+      throw new CliError('ERR_PROJECT', err.message, {
+        where: line ? `${file}:${line} ([project].dependencies)` : file,
+        hint: SYNC_HINTS[err.code] ?? SYNC_HINTS.default!,
         cause: err,
       });
     }
@@ -114,13 +98,15 @@ export async function syncDependencies(dir: string, flags: SyncFlags = {}): Prom
 }
 
 /**
- * Whether `build` must sync first: the project has dependencies and python_modules/ is missing
- * or older than pyproject.toml / the lock.
+ * Whether `build` must sync first: python_modules/ or pylock.toml is missing, or older than
+ * pyproject.toml / uv.lock.
  */
 export function needsSync(dir: string, dependencies: string[]): boolean {
   const modules = join(dir, 'python_modules');
   const lock = join(dir, 'pylock.toml');
-  if (dependencies.length === 0) return false;
+  // No dependencies and nothing vendored: nothing to do. Vendored packages with no
+  // dependencies left (edited by hand) still need a sync to be cleared.
+  if (dependencies.length === 0 && !existsSync(modules)) return false;
   if (!existsSync(modules) || !existsSync(lock)) return true;
   const stamp = statSync(lock).mtimeMs;
   return ['pyproject.toml', 'uv.lock'].some((f) => {
@@ -128,6 +114,21 @@ export function needsSync(dir: string, dependencies: string[]): boolean {
     return existsSync(p) && statSync(p).mtimeMs > stamp;
   });
 }
+
+const INDEX_HINT = 'check --index-url / --extra-index-url (or [[tool.uv.index]], UV_INDEX_URL)';
+const SYNC_HINTS: Record<string, string> = {
+  ERR_NO_SOLUTION:
+    'loosen or change the requirement (`pyworkers add "name>=x"`, `pyworkers remove name`)',
+  ERR_NO_WHEEL:
+    'only pure-Python wheels and packages built for Pyodide can run; pick another version or package',
+  ERR_NOT_FOUND: `check the name's spelling, or ${INDEX_HINT}`,
+  ERR_NETWORK: `${INDEX_HINT}, or run with --offline to use the cache only`,
+  ERR_INDEX_RESPONSE: INDEX_HINT,
+  ERR_OFFLINE: 'run once without --offline so the packages reach the cache',
+  ERR_HASH_MISMATCH:
+    'the download does not match its lock hash: re-run with --upgrade, or check the index',
+  default: `check [project].dependencies and the index (${INDEX_HINT}; --offline)`,
+};
 
 /** The sync flags (sync, add, remove, build, dev). */
 export const syncOptions = {

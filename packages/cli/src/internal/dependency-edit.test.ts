@@ -77,6 +77,13 @@ describe('removeDependencies', () => {
     expect(out).toBe('[project]\ndependencies = [\n  "a"\n]\n');
   });
 
+  it('leaves [] when the last dependency goes, as add found it', () => {
+    const text = '[project]\ndependencies = [] # note\n';
+    const added = addDependencies(text, F, ['a']).text;
+    expect(added).toBe('[project]\ndependencies = [\n    "a",\n] # note\n');
+    expect(removeDependencies(added, F, ['a']).text).toBe(text);
+  });
+
   it('edits single-line arrays', () => {
     const t = '[project]\ndependencies = ["a", "b", "c"]\n';
     expect(removeDependencies(t, F, ['a']).text).toBe('[project]\ndependencies = ["b", "c"]\n');

@@ -178,11 +178,20 @@ export function removeDependencies(text: string, file: string, names: string[]):
         hint: `the dependencies are: ${deps?.elements.map((e) => e.value).join(', ') || '(none)'}`,
       });
     }
-    edit.text = removeElement(edit.text, deps, index);
+    edit.text = collapseEmpty(removeElement(edit.text, deps, index), file);
     edit.removed.push(deps.elements[index]!.value);
   }
   verify(edit.text, file);
   return edit;
+}
+
+/** `[\n]` left by removing the last element becomes `[]` (unless comments are inside). */
+function collapseEmpty(text: string, file: string): string {
+  const deps = readDeps(text, file);
+  if (!deps || deps.elements.length > 0) return text;
+  const inner = text.slice(deps.node.valueStart + 1, deps.node.valueEnd - 1);
+  if (inner.trim() !== '') return text;
+  return `${text.slice(0, deps.node.valueStart)}[]${text.slice(deps.node.valueEnd)}`;
 }
 
 function safeKey(requirement: string): string {

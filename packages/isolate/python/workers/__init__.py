@@ -4,8 +4,8 @@
 are the submodules ``workers.asgi`` and ``workers.wsgi``.
 """
 
-from ._entrypoint import Context, WorkerEntrypoint, handler
-from ._env import Env
+from ._entrypoint import Context, WorkerEntrypoint, handler, wait_until
+from ._env import Env, env
 from ._fetch import fetch
 from ._request import Request
 from ._response import FetchResponse, Response
@@ -18,5 +18,11 @@ __all__ = [
     "Response",
     "WorkerEntrypoint",
     "fetch",
+    "env",
     "handler",
+    "waitUntil",
+    "wait_until",
 ]
+
+# Cloudflare's module-level spellings: ``from workers import env, wait_until``.
+waitUntil = wait_until

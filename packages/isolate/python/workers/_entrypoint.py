@@ -12,6 +12,13 @@ def _finished(task):
         _log.error("a task passed to ctx.wait_until() failed", exc_info=task.exception())
 
 
+def wait_until(awaitable):
+    """Keep running ``awaitable`` after the response has been sent; failures are logged."""
+    task = asyncio.ensure_future(awaitable)
+    _pending.add(task)
+    task.add_done_callback(_finished)
+
+
 class Context:
     """The execution context of one request (Cloudflare's ``ExecutionContext``)."""
 
@@ -19,9 +26,7 @@ class Context:
 
     def wait_until(self, awaitable):
         """Keep running ``awaitable`` after the response has been sent; failures are logged."""
-        task = asyncio.ensure_future(awaitable)
-        _pending.add(task)
-        task.add_done_callback(_finished)
+        wait_until(awaitable)
 
     # The JS spelling, which Cloudflare's examples use too.
     waitUntil = wait_until

@@ -11,6 +11,11 @@ class Env:
     def __init__(self, values=None):
         object.__setattr__(self, "_values", dict(values or {}))
 
+    def _replace(self, values):
+        # The runtime fills the one shared env in place, so references taken at build time
+        # (``from workers import env`` at top level) see the values given after the restore.
+        object.__setattr__(self, "_values", dict(values))
+
     def __getattr__(self, name):
         try:
             return self._values[name]
@@ -44,3 +49,7 @@ class Env:
     def __repr__(self):
         # Names only: values may be secrets and reprs end up in logs.
         return f"Env({', '.join(sorted(self._values))})"
+
+
+# The worker's env, shared by every request (empty at build time).
+env = Env()

@@ -164,8 +164,10 @@ class Response(FetchResponse):
             if not hasattr(body, "constructor"):
                 raise TypeError(f"Unsupported type in Response: {type(body).__name__}")
             # A JS body (ReadableStream, Blob, typed array, ...): let a JS Response own it.
+            # _build_js reads status and pairs from self; headers are then read back from JS.
             self._set(code, status_text, pairs, None, None)
-            self._set(code, status_text, None, None, self._build_js(body))
+            self._js = self._build_js(body)
+            self._pairs = None
             return
         self._set(code, status_text, pairs, body, None)
 

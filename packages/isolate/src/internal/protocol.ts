@@ -1,3 +1,4 @@
+/// <reference path="./webassembly.d.ts" />
 // Messages between an Isolate (parent side) and its worker thread.
 
 export interface WorkerFile {
@@ -6,16 +7,76 @@ export interface WorkerFile {
   bytes: Uint8Array;
 }
 
+/** Files mounted read-only: one shared buffer and where each file sits in it (no per-file copy). */
+export interface MountSet {
+  /** Usually a view into a SharedArrayBuffer, so isolates share one copy. */
+  data: Uint8Array;
+  /** [path relative to the mount point, offset into `data`, size]. */
+  entries: [string, number, number][];
+}
+
+/** What every isolate boots with, prepared once per process by the parent. */
+export interface BootAssets {
+  /** The compiled `pyodide.asm.wasm`, compiled once in the parent. */
+  wasmModule: WebAssembly.Module;
+  /** `python_stdlib.zip`, in a SharedArrayBuffer. */
+  stdlib: Uint8Array;
+  lockFileContents: string;
+  /** A directory with empty stand-ins for the files Pyodide would otherwise read again. */
+  indexURL: string;
+}
+
+/** A heap to restore: a decoded snapshot (SharedArrayBuffer view) and what Pyodide needs with it. */
+export interface HeapImage {
+  heap: Uint8Array;
+  jsRefs: Record<string, unknown>;
+  /** Byte ranges [start, end) of the heap that hold non-zero 64 KiB pages. */
+  runs: number[];
+  /** The interpreter's monotonic clock (ms) when the snapshot was taken: clocks resume above it. */
+  monotonicMs: number;
+}
+
+/** Limits enforced inside the worker thread. */
+export interface WorkerLimits {
+  /** The WebAssembly heap may not grow past this many bytes. */
+  memoryBytes: number;
+}
+
 export interface InitMessage {
   type: 'init';
-  mode: 'snapshot' | 'serve';
+  /**
+   * `baseline`: plain boot, snapshot the bare interpreter. `snapshot`: restore the baseline, run
+   * the top level, snapshot. `serve`: restore a dedicated snapshot (or boot plain without one).
+   * `park`: restore the baseline and wait for an `adopt`.
+   */
+  mode: 'baseline' | 'snapshot' | 'serve' | 'park';
   name: string;
   /** Module name of the worker's entry (e.g. `entry` for `src/entry.py`). */
   mainModule: string;
-  files: WorkerFile[];
-  sdkFiles: WorkerFile[];
-  /** Pyodide's own snapshot bytes to restore from (serve mode). */
-  snapshot?: Uint8Array;
+  files: MountSet;
+  sdkFiles: MountSet;
+  assets: BootAssets;
+  /** Heap to restore: the baseline (snapshot, park) or the dedicated snapshot (serve). */
+  image?: HeapImage;
+  /** Environment variables of the interpreter (baseline: `PYTHONHASHSEED`). */
+  env?: Record<string, string>;
+  /** Bytes of OS entropy the top level may draw at build time (snapshot mode). */
+  entropyBudget?: number;
+  limits: WorkerLimits;
+  /** Python run (async) before parking. Test hook: lets a test intern JS strings in a parked isolate. */
+  warmup?: string;
+}
+
+/** Turns a parked isolate into worker `name`: swap its heap in place, once. */
+export interface AdoptMessage {
+  type: 'adopt';
+  name: string;
+  mainModule: string;
+  files: MountSet;
+  sdkFiles: MountSet;
+  image: HeapImage;
+  /** `performance.timeOrigin + performance.now()` when the parent posted this message. */
+  sentAt: number;
 }
 
 /** One HTTP request; the worker thread turns it into a JS `Request` for Python. */
@@ -39,7 +100,7 @@ export interface EnvMessage {
   env: Record<string, string>;
 }
 
-export type ToWorker = InitMessage | RequestMessage | EnvMessage;
+export type ToWorker = InitMessage | AdoptMessage | RequestMessage | EnvMessage;
 
 /** What the worker answered to a {@link RequestMessage}. */
 export interface ResponseMessage {
@@ -65,8 +126,28 @@ export interface RequestErrorMessage {
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 
 export type FromWorker =
-  | { type: 'ready'; bootMs: number; restored: boolean }
-  | { type: 'snapshot'; bytes: Uint8Array; pythonVersion: string; importedModules: string[] }
+  | {
+      type: 'ready';
+      bootMs: number;
+      restored: boolean;
+      swapped: boolean;
+      memory: MemoryReport;
+      /** Milliseconds per boot phase, measured inside the worker. */
+      phases: Record<string, number>;
+    }
+  | { type: 'parked'; bootMs: number }
+  | {
+      type: 'snapshot';
+      bytes: Uint8Array;
+      pythonVersion: string;
+      importedModules: string[];
+      monotonicMs: number;
+      /** Bytes of OS entropy the top level drew (frozen into the snapshot). */
+      entropyBytes: number;
+    }
+  | { type: 'swap-refused'; reason: 'conflict' | 'busy'; message: string }
+  | { type: 'build-error'; code: 'ERR_ISOLATE_UNRESTORABLE'; message: string }
+  | { type: 'limit'; id?: number; limit: 'memory'; message: string }
   | {
       type: 'log';
       stream: 'stdout' | 'stderr' | 'logging';
@@ -76,4 +157,11 @@ export type FromWorker =
       logger?: string;
     }
   | ResponseMessage
-  | { type: 'error'; id?: number; message: string; traceback?: string; userError: boolean };
+  | { type: 'error'; id?: number; message: string; traceback?: string; userError: boolean }
+  | { type: 'memory'; memory: MemoryReport };
+
+/** Memory an isolate holds: its WebAssembly heap and its V8 heap. */
+export interface MemoryReport {
+  wasmBytes: number;
+  jsHeapBytes: number;
+}

@@ -1,18 +1,16 @@
 // Runs inside a worker_thread: one V8 isolate with one Pyodide interpreter.
 import { parentPort } from 'node:worker_threads';
-import { loadPyodide, type PyodideAPI } from 'pyodide';
+import type { PyodideAPI } from 'pyodide';
 import type {
   EnvMessage,
   FromWorker,
   InitMessage,
   RequestMessage,
   ToWorker,
-  WorkerFile,
 } from '../internal/protocol.js';
+import { adopt, type Booted, boot } from './boot.js';
+import { memoryLimitHit, memoryReport } from './pyodide-internals.js';
 import { installHost, type PyHandle, runRequest, setEnv } from './request-bridge.js';
-
-const SDK_DIR = '/lib/pyworkers';
-const WORKER_DIR = '/session/worker';
 
 const port = parentPort;
 if (!port) throw new TypeError('isolate-worker must run inside a worker_thread');
@@ -22,55 +20,41 @@ function post(msg: FromWorker, transfer: ArrayBuffer[] = []): void {
   port!.postMessage(msg, transfer);
 }
 
-function writeFiles(py: PyodideAPI, root: string, files: WorkerFile[]): void {
-  for (const f of files) {
-    const full = `${root}/${f.path}`;
-    py.FS.mkdirTree(full.slice(0, full.lastIndexOf('/')));
-    py.FS.writeFile(full, f.bytes);
-  }
-}
-
-interface PyProxyLike {
-  toJs(opts?: object): unknown;
-  destroy(): void;
-}
-
+let booted: Booted | undefined;
 let pyodide: PyodideAPI | undefined;
-let handle: ((...args: unknown[]) => Promise<PyProxyLike>) | undefined;
+let handle: PyHandle | undefined;
+
+/** Starts serving `b` (a restored or swapped interpreter), or nothing (build modes). */
+function serve(b: Booted | undefined): void {
+  booted = b;
+  pyodide = b?.pyodide;
+  handle = pyodide ? (pyodide.pyimport('_pyworkers_runtime').handle as PyHandle) : undefined;
+}
 
 async function init(msg: InitMessage): Promise<void> {
-  const t0 = performance.now();
-  const restored = msg.mode === 'serve' && msg.snapshot !== undefined;
-  pyodide = await loadPyodide({
-    ...(msg.mode === 'snapshot' ? { _makeSnapshot: true } : {}),
-    ...(restored ? { _loadSnapshot: msg.snapshot } : {}),
-    stdout: (line: string) => post({ type: 'log', stream: 'stdout', line }),
-    stderr: (line: string) => post({ type: 'log', stream: 'stderr', line }),
+  const b = await boot(msg, post);
+  if (msg.mode === 'serve') serve(b);
+  else booted = b; // parked: serves after `adopt`
+}
+
+let limitReported = false;
+
+/** Reports (once) a heap that hit its limit; the host terminates the isolate. */
+function reportLimits(): void {
+  if (!booted || limitReported || !memoryLimitHit(booted.runtime)) return;
+  limitReported = true;
+  post({
+    type: 'limit',
+    limit: 'memory',
+    message: `the Python heap tried to grow past ${booted.runtime.memory.limitBytes} bytes`,
   });
-  // The file system is not part of a memory snapshot: put the files back after every restore.
-  writeFiles(pyodide, SDK_DIR, msg.sdkFiles);
-  writeFiles(pyodide, WORKER_DIR, msg.files);
-  if (!restored) {
-    pyodide.runPython(
-      `import sys\nsys.path[:0] = [${JSON.stringify(SDK_DIR)}, ${JSON.stringify(WORKER_DIR)}]\nimport _pyworkers_runtime\n_pyworkers_runtime.load(${JSON.stringify(msg.mainModule)})`,
-    );
-  }
-  if (msg.mode === 'snapshot') {
-    const py = pyodide;
-    const pythonVersion = String(py.runPython('import sys; sys.version.split()[0]'));
-    const modules = py.runPython(
-      'import sys, gc; gc.collect(); sorted(sys.modules)',
-    ) as PyProxyLike;
-    const importedModules = modules.toJs() as string[];
-    modules.destroy();
-    const bytes = py.makeMemorySnapshot();
-    post({ type: 'snapshot', bytes, pythonVersion, importedModules }, [
-      bytes.buffer as ArrayBuffer,
-    ]);
-    return;
-  }
-  handle = pyodide.pyimport('_pyworkers_runtime').handle as typeof handle;
-  post({ type: 'ready', bootMs: performance.now() - t0, restored });
+}
+
+/** After each request: limits, then the memory the isolate holds now. */
+function afterRequest(): void {
+  if (!booted) return;
+  reportLimits();
+  post({ type: 'memory', memory: memoryReport(booted.runtime) });
 }
 
 // Request-side messages: the env (once, before any request) and requests.
@@ -80,14 +64,24 @@ async function request(msg: RequestMessage | EnvMessage): Promise<void> {
     setEnv(pyodide, msg);
     return;
   }
-  const { message, transfer } = await runRequest(pyodide, handle as PyHandle, msg);
+  const { message, transfer } = await runRequest(pyodide, handle, msg);
+  reportLimits(); // before the answer, so the request fails with the limit's error
   post(message, transfer);
 }
 
 port.on('message', (msg: ToWorker) => {
-  const run = msg.type === 'init' ? init(msg) : request(msg);
+  let run: Promise<void>;
+  if (msg.type === 'init') run = init(msg);
+  else if (msg.type === 'adopt') {
+    run = (async () => {
+      if (!booted) throw new Error('adopt before the isolate was parked');
+      const next = adopt(booted, msg, post);
+      if (next) serve(next);
+    })();
+  } else if (msg.type === 'request') run = request(msg).finally(afterRequest);
+  else run = request(msg);
   run.catch((err: unknown) => {
-    const e = err as { message?: string; type?: string };
+    const e = err as { message?: string; type?: string; userError?: boolean };
     // Python exceptions reach JS as PythonError, whose message is the formatted traceback.
     const isPython =
       (err as { constructor?: { name?: string } })?.constructor?.name === 'PythonError';
@@ -96,7 +90,7 @@ port.on('message', (msg: ToWorker) => {
       ...(msg.type === 'request' ? { id: msg.id } : {}),
       message: String(e?.message ?? err),
       ...(isPython ? { traceback: String(e.message) } : {}),
-      userError: isPython,
+      userError: isPython || e?.userError === true,
     });
   });
 });

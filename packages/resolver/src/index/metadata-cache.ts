@@ -56,7 +56,7 @@ export async function loadMetadata(
   if (file.metadataUrl) {
     const bytes = await downloader.fetchBytes(
       file.metadataUrl,
-      file.metadataHashes?.sha256,
+      file.metadataHashes ?? {},
       `the metadata of ${file.filename}`,
     );
     meta = parseCoreMetadata(bytes.toString('utf8'), `${file.filename}.metadata`);

@@ -121,3 +121,20 @@ describe('versionFromFilename', () => {
     expect(versionFromFilename(file, project)).toBe(version);
   });
 });
+
+describe('file names from an index', () => {
+  it('refuses names that are paths', () => {
+    const page = (filename: string) =>
+      JSON.stringify({
+        meta: { 'api-version': '1.0' },
+        name: 'x',
+        files: [{ filename, url: 'https://x.test/f.whl', hashes: {} }],
+      });
+    expect(() => parseJsonPage(page('../../evil.whl'), PAGE, 'x', 'idx')).toThrow(
+      /not a plain file name/,
+    );
+    expect(() => parseHtmlPage('<a href="a%2F..%2Fb.whl">x</a>', PAGE, 'x', 'idx')).toThrow(
+      /not a plain file name/,
+    );
+  });
+});

@@ -90,6 +90,13 @@ function fileFromUrl(
   url.hash = '';
   const filename = extra.filename ?? decodeURIComponent(url.pathname.split('/').pop() ?? '');
   if (!filename) return undefined;
+  if (/[/\\\0]/.test(filename) || filename === '.' || filename === '..') {
+    throw new ResolverError(
+      'ERR_INDEX_RESPONSE',
+      `${redactUrl(pageUrl)} lists a file named "${filename}", which is not a plain file name`,
+      { userError: false },
+    );
+  }
   const version = versionFromFilename(filename, project);
   return {
     filename,

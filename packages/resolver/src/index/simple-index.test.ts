@@ -155,6 +155,29 @@ describe('SimpleIndexSource metadata and failures', () => {
     expect(err.message).toContain('without --offline');
   });
 
+  it('revalidates cached pages with If-None-Match and reuses them on 304', async () => {
+    const server = await startIndexServer({ projects: pick('idna') });
+    try {
+      const first = new SimpleIndexSource({
+        url: server.url,
+        downloader: new Downloader({ cacheDir }),
+      });
+      const page = await first.getProject('idna');
+      expect(server.stats.notModified).toBe(0);
+      const second = new SimpleIndexSource({
+        url: server.url,
+        name: 'renamed',
+        downloader: new Downloader({ cacheDir }),
+      });
+      const again = (await second.getProject('idna'))!;
+      expect(server.stats.notModified).toBe(1);
+      expect(again.files.map((f) => f.filename)).toEqual(page!.files.map((f) => f.filename));
+      expect(again.files.every((f) => f.source === 'renamed')).toBe(true);
+    } finally {
+      await server.close();
+    }
+  });
+
   it('names the URL on server errors and refuses malformed or future-version pages', async () => {
     const server = await startIndexServer({
       projects: pick('idna'),

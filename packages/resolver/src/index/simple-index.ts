@@ -8,6 +8,7 @@ import { z } from 'zod';
 import type { Downloader } from '../download.js';
 import { ResolverError } from '../errors.js';
 import { httpGet, redactUrl } from '../internal/http.js';
+import { createLimiter } from '../internal/limit.js';
 import { type Logger, silentLogger } from '../internal/logger.js';
 import { normalizeName } from '../requirement.js';
 import type { CoreMetadata, DistFile, PackageSource, ProjectPage } from '../source.js';
@@ -31,11 +32,27 @@ export interface SimpleIndexOptions {
   fetch?: typeof globalThis.fetch;
 }
 
-const pageCache = z.object({
-  name: z.string(),
+const cachedFile = z.object({
+  filename: z.string(),
+  url: z.string(),
+  hashes: z.record(z.string(), z.string()),
+  requiresPython: z.string().optional(),
+  yanked: z.union([z.boolean(), z.string()]),
+  metadataUrl: z.string().optional(),
+  metadataHashes: z.record(z.string(), z.string()).optional(),
+  size: z.number().optional(),
   source: z.string(),
-  files: z.array(z.record(z.string(), z.unknown())),
+  version: z.string().optional(),
 });
+
+const pageCache = z.object({
+  format: z.literal(2),
+  etag: z.string().optional(),
+  lastModified: z.string().optional(),
+  page: z.object({ name: z.string(), source: z.string(), files: z.array(cachedFile) }).nullable(),
+});
+
+type CachedPage = { etag?: string; lastModified?: string; page: ProjectPage | null };
 
 const DIST = /\.(whl|tar\.gz|tar\.bz2|tar\.xz|zip|tgz)$/i;
 
@@ -48,6 +65,8 @@ export class SimpleIndexSource implements PackageSource {
   readonly #logger: Logger;
   readonly #pages = new Map<string, Promise<ProjectPage | null>>();
   readonly #projectOf = new Map<string, string>();
+  // A resolver may ask for dozens of pages at once; indexes rate-limit bursts.
+  readonly #limit = createLimiter(16);
 
   constructor(options: SimpleIndexOptions) {
     this.url = options.url.endsWith('/') ? options.url : `${options.url}/`;
@@ -61,7 +80,7 @@ export class SimpleIndexSource implements PackageSource {
     const key = normalizeName(name);
     let p = this.#pages.get(key);
     if (!p) {
-      p = this.#load(key).then((page) => {
+      p = this.#limit(() => this.#load(key)).then((page) => {
         for (const f of page?.files ?? []) this.#projectOf.set(f.url, key);
         return page;
       });
@@ -85,21 +104,30 @@ export class SimpleIndexSource implements PackageSource {
       createHash('sha256').update(this.url).digest('hex').slice(0, 32),
       `${key}.json`,
     );
+    const cached = await readPageCache(cachePath, this.name);
     if (this.#offline) {
-      const hit = await readPageCache(cachePath);
-      if (hit !== undefined) return hit;
+      if (cached) return cached.page;
       throw new ResolverError(
         'ERR_OFFLINE',
         `${key} is not in the cached pages of ${this.name}, and --offline forbids fetching ${redactUrl(pageUrl)}; run once without --offline`,
       );
     }
+    // Revalidate what the cache holds: an unchanged page costs a 304 instead of a transfer.
+    const headers: Record<string, string> = { accept: SIMPLE_ACCEPT };
+    if (cached?.etag) headers['if-none-match'] = cached.etag;
+    if (cached?.lastModified) headers['if-modified-since'] = cached.lastModified;
     const res = await httpGet(pageUrl, {
-      headers: { accept: SIMPLE_ACCEPT },
-      allowStatus: [404, 410],
+      headers,
+      allowStatus: [304, 404, 410],
       ...(this.#opts.fetch ? { fetch: this.#opts.fetch } : {}),
     });
+    if (res.status === 304 && cached) {
+      await res.body?.cancel();
+      this.#logger.debug({ url: redactUrl(pageUrl) }, 'index page not modified');
+      return cached.page;
+    }
     let page: ProjectPage | null;
-    if (res.status === 404 || res.status === 410) {
+    if (res.status === 404 || res.status === 410 || res.status === 304) {
       await res.body?.cancel();
       page = null;
     } else {
@@ -112,7 +140,14 @@ export class SimpleIndexSource implements PackageSource {
           : parseHtmlPage(text, finalUrl, key, this.name);
       this.#logger.debug({ url: redactUrl(pageUrl), type, files: page.files.length }, 'index page');
     }
-    await writePageCache(cachePath, page).catch((err: unknown) =>
+    const etag = res.headers.get('etag') ?? undefined;
+    const lastModified = res.headers.get('last-modified') ?? undefined;
+    const entry: CachedPage = {
+      page,
+      ...(etag ? { etag } : {}),
+      ...(lastModified ? { lastModified } : {}),
+    };
+    await writePageCache(cachePath, entry).catch((err: unknown) =>
       this.#logger.warn({ err, cachePath }, 'could not cache an index page'),
     );
     return page;
@@ -148,20 +183,28 @@ export class SimpleIndexSource implements PackageSource {
   }
 }
 
-async function readPageCache(path: string): Promise<ProjectPage | null | undefined> {
+async function readPageCache(path: string, source: string): Promise<CachedPage | undefined> {
   try {
-    const raw = JSON.parse(await readFile(path, 'utf8')) as unknown;
-    if (raw === null) return null;
-    const parsed = pageCache.safeParse(raw);
-    return parsed.success ? (parsed.data as unknown as ProjectPage) : undefined;
+    const parsed = pageCache.safeParse(JSON.parse(await readFile(path, 'utf8')));
+    if (!parsed.success) return undefined;
+    const { page, etag, lastModified } = parsed.data;
+    // The index may have been renamed in pyproject.toml since: files carry the current name.
+    const restamped = page
+      ? ({ ...page, source, files: page.files.map((f) => ({ ...f, source })) } as ProjectPage)
+      : null;
+    return {
+      page: restamped,
+      ...(etag ? { etag } : {}),
+      ...(lastModified ? { lastModified } : {}),
+    };
   } catch {
     return undefined;
   }
 }
 
-async function writePageCache(path: string, page: ProjectPage | null): Promise<void> {
+async function writePageCache(path: string, entry: CachedPage): Promise<void> {
   await mkdir(join(path, '..'), { recursive: true });
   const tmp = `${path}.${randomBytes(4).toString('hex')}.tmp`;
-  await writeFile(tmp, JSON.stringify(page));
+  await writeFile(tmp, JSON.stringify({ format: 2, ...entry }));
   await rename(tmp, path);
 }

@@ -4,7 +4,10 @@ import { ResolverError } from '../errors.js';
 
 export interface HttpOptions {
   fetch?: typeof globalThis.fetch;
-  /** Per attempt, ms (default 30 000). */
+  /**
+   * Per attempt, until the response headers arrive (default 30 000 ms). The body has no overall
+   * limit (a large wheel on a slow link may take minutes); callers that stream it watch for stalls.
+   */
   timeoutMs?: number;
   /** Extra attempts after a network error or a 5xx/429 (default 2). */
   retries?: number;
@@ -51,15 +54,16 @@ export async function httpGet(url: string, options: HttpOptions = {}): Promise<R
       u.password = '';
     }
     let res: Response;
+    const controller = new AbortController();
+    const ms = options.timeoutMs ?? 30_000;
+    const timer = setTimeout(() => controller.abort(new Error(`no response within ${ms} ms`)), ms);
     try {
-      res = await doFetch(u.href, {
-        headers,
-        redirect: 'follow',
-        signal: AbortSignal.timeout(options.timeoutMs ?? 30_000),
-      });
+      res = await doFetch(u.href, { headers, redirect: 'follow', signal: controller.signal });
     } catch (cause) {
       lastError = cause;
       continue;
+    } finally {
+      clearTimeout(timer);
     }
     if (res.ok || options.allowStatus?.includes(res.status)) return res;
     await res.body?.cancel();

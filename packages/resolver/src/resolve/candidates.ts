@@ -1,6 +1,7 @@
 // Turns the project pages of several sources into one ordered list of installable versions,
 // following uv's index strategies, and records why every other version was turned down
 // (we never build from source, so an sdist-only release is a rejection with a reason).
+import { ResolverError } from '../errors.js';
 import type { DistFile, PackageSource, ProjectPage } from '../source.js';
 import { parseDistFilename } from './filenames.js';
 import type {
@@ -111,10 +112,19 @@ export async function collectCandidates(
   const strategy = pinnedSource ? 'first-index' : set.strategy;
   const pages: { source: PackageSource; page: ProjectPage }[] = [];
   const searched: string[] = [];
+  // Offline, an index whose page is not cached is skipped, so what other sources have (Pyodide's
+  // set, a local directory) still resolves; its error is raised only when nobody has the project.
+  let offline: unknown;
+  const ask = (source: PackageSource): Promise<ProjectPage | null> =>
+    source.getProject(name).catch((e: unknown) => {
+      if (!(e instanceof ResolverError) || e.code !== 'ERR_OFFLINE') throw e;
+      offline ??= e;
+      return null;
+    });
   if (strategy === 'first-index') {
     for (const source of sources) {
       searched.push(source.name);
-      const page = await source.getProject(name);
+      const page = await ask(source);
       if (page && page.files.length > 0) {
         pages.push({ source, page });
         break;
@@ -122,11 +132,12 @@ export async function collectCandidates(
     }
   } else {
     searched.push(...sources.map((s) => s.name));
-    const all = await Promise.all(sources.map((s) => s.getProject(name)));
+    const all = await Promise.all(sources.map(ask));
     all.forEach((page, i) => {
       if (page && page.files.length > 0) pages.push({ source: sources[i]!, page });
     });
   }
+  if (pages.length === 0 && offline) throw offline;
 
   const candidates: Candidate[] = [];
   const rejected: VersionRejection[] = [];

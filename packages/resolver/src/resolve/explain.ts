@@ -1,5 +1,5 @@
 // Plain-words explanations of why a resolve failed: the conflicting chain, not a dump.
-import type { Candidate, ProjectCandidates } from './types.js';
+import type { Candidate, ProjectCandidates, VersionRejection } from './types.js';
 import { matchesSpecifier } from './versions.js';
 
 /** One requirement placed on a project during the search, and who placed it. */
@@ -10,6 +10,8 @@ export interface Constraint {
   /** The key whose pinned version asked for it; null for the project's own requirements. */
   parent: string | null;
   parentVersion?: string;
+  /** How the parent came in, when it is not a direct requirement (`b 1.0 ← a 2.0`). */
+  via?: string;
 }
 
 /** A dead end met during the search. */
@@ -21,6 +23,7 @@ export type Conflict =
       spec: string;
       parent: string;
       parentVersion: string;
+      via?: string;
       pinned: Candidate;
       pinnedBy: Constraint[];
     };
@@ -30,8 +33,10 @@ export function who(parent: string | null, version?: string, root = 'your projec
   return parent === null ? root : `${parent} ${version ?? ''}`.trim();
 }
 
+const through = (via: string | undefined): string => (via ? ` (pulled in by ${via})` : '');
+
 function wants(c: Constraint, root: string): string {
-  return `${who(c.parent, c.parentVersion, root)} needs ${c.key}${c.spec || ' (any version)'}`;
+  return `${who(c.parent, c.parentVersion, root)}${through(c.via)} needs ${c.key}${c.spec || ' (any version)'}`;
 }
 
 function listVersions(versions: string[], max = 6): string {
@@ -52,11 +57,24 @@ export function explainUnusable(project: ProjectCandidates): string {
   return `${project.name} has no version pyworkers can install:\n${lines.join('\n')}`;
 }
 
+/** Versions that match every constraint but were turned down (sdist-only, native-only, ...). */
+export function unusableMatches(conflict: Conflict): VersionRejection[] {
+  if (conflict.kind !== 'empty') return [];
+  const { project, constraints } = conflict;
+  const admissible = project.candidates.some((c) =>
+    constraints.every((k) => matchesSpecifier(c.version, k.spec)),
+  );
+  if (admissible) return [];
+  return project.rejected.filter((r) =>
+    constraints.every((k) => matchesSpecifier(r.version, k.spec)),
+  );
+}
+
 /** One sentence (or a short block) per conflict. */
 export function describeConflict(conflict: Conflict, root: string): string {
   if (conflict.kind === 'clash') {
     const because = conflict.pinnedBy.map((c) => wants(c, root)).join(' and ');
-    return `${who(conflict.parent, conflict.parentVersion, root)} needs ${conflict.key}${conflict.spec}, but ${conflict.key} ${conflict.pinned.version} was already chosen (${because})`;
+    return `${who(conflict.parent, conflict.parentVersion, root)}${through(conflict.via)} needs ${conflict.key}${conflict.spec}, but ${conflict.key} ${conflict.pinned.version} was already chosen (${because})`;
   }
   const { project, constraints } = conflict;
   if (project.candidates.length === 0) {
@@ -64,6 +82,11 @@ export function describeConflict(conflict: Conflict, root: string): string {
     return `${[...new Set(by)].join(' and ')} need${by.length === 1 ? 's' : ''} ${conflict.key}, but ${explainUnusable(project)}`;
   }
   const parts = constraints.map((c) => wants(c, root));
+  const unusable = unusableMatches(conflict);
+  if (unusable.length > 0) {
+    const lines = unusable.slice(0, 4).map((r) => `${r.version} (${r.source}): ${r.reason}`);
+    return `${parts.join(', and ')}, but the matching versions cannot be installed: ${lines.join('; ')}`;
+  }
   const available = listVersions(project.candidates.map((c) => c.version));
   // Versions that match but were left out by the yanked / pre-release rules deserve a word.
   const held = project.candidates

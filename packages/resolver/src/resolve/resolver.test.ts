@@ -14,6 +14,7 @@ import { Downloader } from '../download.js';
 import type { ResolverError } from '../errors.js';
 import { SimpleIndexSource } from '../index/simple-index.js';
 import type { PyodideLockInfo } from '../markers.js';
+import { PyodideLockSource, readPyodideLock } from '../pyodide-lock.js';
 import { parseRequirement } from '../requirement.js';
 import type { PackageSource } from '../source.js';
 import { type MemoryProject, MemorySource } from './memory-source.js';
@@ -151,6 +152,19 @@ describe.each([['memory'], ['json'], ['html']] as const)('resolve (%s source)', 
     );
   });
 
+  it('says how a transitive requirement came in', async () => {
+    const src = new MemorySource('deep', [
+      { name: 'a', releases: [{ version: '1.0', requiresDist: ['c>=2'] }] },
+      { name: 'b', releases: [{ version: '1.0', requiresDist: ['d'] }] },
+      { name: 'd', releases: [{ version: '1.0', requiresDist: ['c<2'] }] },
+      { name: 'c', releases: [{ version: '1.0' }, { version: '2.0' }] },
+    ]);
+    const e = await failure(run(['a', 'b'], { sources: [src] }));
+    expect(e.message).toContain(
+      'd 1.0 (pulled in by b 1.0) needs c<2, but c 2.0 was already chosen (a 1.0 needs c>=2)',
+    );
+  });
+
   it('backtracks to an older release when the newest conflicts', async () => {
     const r = pins(await run(['fastapi', 'starlette<0.41']));
     expect(r.fastapi).toBe('0.92.0');
@@ -168,6 +182,11 @@ describe.each([['memory'], ['json'], ['html']] as const)('resolve (%s source)', 
     expect(n.code).toBe('ERR_NO_WHEEL');
     expect(n.message).toMatch(
       /native-only-ext 1\.2\.0 \(catalogue\): no wheel for Pyodide \(.*native platform/,
+    );
+    const v = await failure(run(['fast-json>=2']));
+    expect(v.code).toBe('ERR_NO_WHEEL');
+    expect(v.message).toMatch(
+      /demo needs fast-json>=2, but the matching versions cannot be installed: 2\.0\.0 \(catalogue\): no wheel for Pyodide \(built for Pyodide ABI 2027_0/,
     );
     const m = await failure(run(['no-such-project']));
     expect(m.code).toBe('ERR_NOT_FOUND');
@@ -248,6 +267,25 @@ describe('index strategies', () => {
     expect(
       pins(await run(['shared>1'], { sources: both, strategy: 'unsafe-first-match' })).shared,
     ).toBe('2.0');
+  });
+
+  it("resolves native packages from the pinned Pyodide's own set, with no network", async () => {
+    const lock = readPyodideLock(lockPath);
+    const pyodideSet = new PyodideLockSource(lock, { baseUrl: 'http://127.0.0.1:9/unused/' });
+    const r = await run(['pandas', 'six<1.17'], {
+      sources: [
+        new MemorySource('index', [{ name: 'six', releases: [{ version: '1.16.0' }] }]),
+        pyodideSet,
+      ],
+    });
+    const byName = Object.fromEntries(r.packages.map((p) => [p.name, p]));
+    for (const name of ['pandas', 'numpy', 'python-dateutil', 'pytz']) {
+      expect(byName[name]!.version).toBe(lock.packages.get(name)!.version);
+      expect(byName[name]!.source.name).toBe('pyodide');
+    }
+    expect(byName.pandas!.wheel.filename).toMatch(/pyemscripten_2026_0_wasm32\.whl$/);
+    // python-dateutil (from Pyodide) needs six; the index's older six satisfies six<1.17.
+    expect(byName.six).toMatchObject({ version: '1.16.0', source: { name: 'index' } });
   });
 
   it('honours a project pinned to one source', async () => {

@@ -7,7 +7,13 @@ import { ResolverError } from '../errors.js';
 import { parseRequirement, type Requirement } from '../requirement.js';
 import type { DistFile, PackageSource } from '../source.js';
 import { collectCandidates } from './candidates.js';
-import { type Conflict, type Constraint, describeConflict, explainUnusable } from './explain.js';
+import {
+  type Conflict,
+  type Constraint,
+  describeConflict,
+  explainUnusable,
+  unusableMatches,
+} from './explain.js';
 import type { Candidate, ProjectCandidates, ResolverPlatform, SourceSet } from './types.js';
 import {
   matchesSpecifier,
@@ -94,6 +100,7 @@ class Search {
   readonly expanded = new Map<string, Promise<Expanded | string>>();
   readonly conflicts: Conflict[] = [];
   readonly backtracks = new Map<string, number>();
+  private readonly prefetched = new Set<string>();
   steps = 0;
   private seen = 0;
 
@@ -171,18 +178,53 @@ class Search {
   }
 
   /** Versions of `key` allowed by its constraints (pre-release and yanked rules applied). */
-  admissible(key: string, project: ProjectCandidates, cons: Constraint[]): Candidate[] {
+  admissible(
+    key: string,
+    project: ProjectCandidates,
+    cons: Constraint[],
+    limit = Number.POSITIVE_INFINITY,
+  ): Candidate[] {
+    // Each rule is a test of one candidate, so callers that need one answer stop early: most
+    // (version, specifier) pairs are then never evaluated, which is most of a resolve's CPU.
     const specs = cons.map((c) => c.spec);
-    let list = project.candidates.filter((c) => specs.every((s) => matchesSpecifier(c.version, s)));
-    list = list.filter((c) => c.yanked === false || specs.some((s) => pinsExactly(s, c.version)));
-    const explicitPre = specs.some(specifierAllowsPrereleases);
-    const onlyPre = project.candidates.every((c) => c.prerelease);
-    if (!explicitPre && !onlyPre) list = list.filter((c) => !c.prerelease);
-    if (key !== baseOf(key)) {
-      const base = this.pins.get(baseOf(key));
-      if (base) list = list.filter((c) => versionKey(c.version) === versionKey(base.version));
+    const allowPre =
+      specs.some(specifierAllowsPrereleases) || project.candidates.every((c) => c.prerelease);
+    const base = key !== baseOf(key) ? this.pins.get(baseOf(key)) : undefined;
+    const out: Candidate[] = [];
+    for (const c of project.candidates) {
+      if (out.length >= limit) break;
+      if (c.prerelease && !allowPre) continue;
+      if (base && versionKey(c.version) !== versionKey(base.version)) continue;
+      if (!specs.every((s) => matchesSpecifier(c.version, s))) continue;
+      if (c.yanked !== false && !specs.some((s) => pinsExactly(s, c.version))) continue;
+      out.push(c);
     }
-    return list;
+    return out;
+  }
+
+  /** How `key` came to be required, as `b 1.0 ← a 2.0` (empty when the project asks for it). */
+  chain(key: string): string {
+    const out: string[] = [];
+    const seen = new Set<string>([key]);
+    let k = key;
+    for (let depth = 0; depth < 4; depth++) {
+      const cons = this.constraints.get(k) ?? [];
+      if (cons.length === 0 || cons.some((c) => c.parent === null)) break;
+      const parent = cons[0]!.parent!;
+      if (seen.has(parent)) break;
+      seen.add(parent);
+      out.push(`${parent} ${this.pins.get(parent)?.version ?? ''}`.trim());
+      k = parent;
+    }
+    return out.join(' ← ');
+  }
+
+  /** Constraints with how each parent came in, for messages. */
+  annotate(cons: Constraint[]): Constraint[] {
+    return cons.map((c) => {
+      const via = c.parent === null ? '' : this.chain(c.parent);
+      return via ? { ...c, via } : c;
+    });
   }
 
   /** Keys whose pins caused the constraints on `key` (the culprits when it runs dry). */
@@ -245,14 +287,16 @@ class Search {
       const pinned = this.pins.get(d.key);
       if (pinned) {
         if (matchesSpecifier(pinned.version, d.spec)) continue;
+        const via = this.chain(key);
         this.conflicts.push({
           kind: 'clash',
           key: d.key,
           spec: d.spec,
           parent: key,
           parentVersion: cand.version,
+          ...(via ? { via } : {}),
           pinned,
-          pinnedBy: this.constraints.get(d.key) ?? [],
+          pinnedBy: this.annotate(this.constraints.get(d.key) ?? []),
         });
         return { ok: false, culprits: [d.key] };
       }
@@ -260,11 +304,14 @@ class Search {
         ...(this.constraints.get(d.key) ?? []),
         { key: d.key, spec: d.spec, parent: key, parentVersion: cand.version },
       ];
-      if (this.admissible(d.key, projects[i]!, cons).length === 0) {
+      if (this.admissible(d.key, projects[i]!, cons, 1).length === 0) {
+        const via = this.chain(key);
         this.conflicts.push({
           kind: 'empty',
           key: d.key,
-          constraints: cons,
+          constraints: this.annotate(cons).map((c) =>
+            c.parent === key && via ? { ...c, via } : c,
+          ),
           project: projects[i]!,
         });
         return { ok: false, culprits: this.culprits(d.key, cons).filter((k) => k !== key) };
@@ -277,20 +324,36 @@ class Search {
   private async next(): Promise<string | undefined> {
     const pending = [...this.constraints.keys()].filter((k) => !this.pins.has(k));
     if (pending.length === 0) return undefined;
-    const projects = await Promise.all(pending.map((k) => this.project(baseOf(k))));
-    const score = (k: string): [number, number, string] => {
-      const exact = (this.constraints.get(k) ?? []).some((c) => /^===?[^,*]+$/.test(c.spec));
-      return [exact ? 0 : 1, this.firstSeen.get(k) ?? 0, k];
-    };
-    // Start fetching metadata of every pending project's first choice in parallel.
-    pending.forEach((k, i) => {
-      const first = this.ordered(k, this.admissible(k, projects[i]!, this.constraints.get(k)!))[0];
-      if (first) void this.expand(k, first);
-    });
-    return pending.sort((a, b) => {
-      const [x, y] = [score(a), score(b)];
-      return x[0] - y[0] || x[1] - y[1] || x[2].localeCompare(y[2]);
-    })[0];
+    // Start fetching the pages of new projects, and the metadata of each one's first choice, in
+    // parallel: over a network this is what makes a resolve fast. Each key is prefetched once.
+    const fresh = pending.filter((k) => !this.prefetched.has(k));
+    for (const k of fresh) this.prefetched.add(k);
+    await Promise.all(
+      fresh.map(async (k) => {
+        const project = await this.project(baseOf(k));
+        const cons = this.constraints.get(k);
+        if (!cons) return;
+        const pref = this.o.preferences?.get(baseOf(k));
+        const first = pref
+          ? this.ordered(k, this.admissible(k, project, cons))[0]
+          : this.admissible(k, project, cons, 1)[0];
+        if (first) void this.expand(k, first);
+      }),
+    );
+    let best: string | undefined;
+    let bestScore: [number, number] = [2, 0];
+    for (const k of pending) {
+      const exact = this.constraints.get(k)!.some((c) => /^===?[^,*]+$/.test(c.spec)) ? 0 : 1;
+      const seen = this.firstSeen.get(k) ?? 0;
+      if (
+        exact < bestScore[0] ||
+        (exact === bestScore[0] && (seen < bestScore[1] || (seen === bestScore[1] && k < best!)))
+      ) {
+        best = k;
+        bestScore = [exact, seen];
+      }
+    }
+    return best;
   }
 
   private ordered(key: string, list: Candidate[]): Candidate[] {
@@ -309,7 +372,7 @@ class Search {
     const conflict = new Set<string>(this.culprits(key, cons));
     const options = this.ordered(key, this.admissible(key, project, cons));
     if (options.length === 0) {
-      this.conflicts.push({ kind: 'empty', key, constraints: [...cons], project });
+      this.conflicts.push({ kind: 'empty', key, constraints: this.annotate(cons), project });
       return conflict;
     }
     for (const cand of options) {
@@ -365,6 +428,12 @@ class Search {
       return new ResolverError(
         p.found ? 'ERR_NO_WHEEL' : 'ERR_NOT_FOUND',
         `${explainUnusable(p)}\n${p.found ? 'Pick a version that ships a pure-Python (py3-none-any) or Pyodide wheel, or add an index that has one (--extra-index-url).' : 'Check the name, or add the index that has it (--index-url / --extra-index-url / [[tool.uv.index]]).'}`,
+      );
+    }
+    if (this.conflicts.every((c) => unusableMatches(c).length > 0)) {
+      return new ResolverError(
+        'ERR_NO_WHEEL',
+        `${lines.join('\n')}\nPick a version that ships a pure-Python (py3-none-any) or Pyodide wheel, or add an index that has one (--extra-index-url).`,
       );
     }
     const shown = lines.slice(0, 6).map((l) => `  - ${l}`);

@@ -31,9 +31,11 @@ export function versionKey(version: string): string {
   if (!v) return version;
   const release = [...v.release];
   while (release.length > 1 && release.at(-1) === 0) release.pop();
+  // At run time `post` and `dev` are numbers (the typings say arrays); 0 is a real value.
+  const num = (x: unknown): string => String(Array.isArray(x) ? x.at(-1) : x);
   const pre = v.pre ? v.pre.join('') : '';
-  const post = v.post ? `.post${v.post.at(-1)}` : '';
-  const dev = v.dev ? `.dev${v.dev.at(-1)}` : '';
+  const post = v.post != null ? `.post${num(v.post)}` : '';
+  const dev = v.dev != null ? `.dev${num(v.dev)}` : '';
   const local = v.local ? `+${v.local}` : '';
   return `${v.epoch ? `${v.epoch}!` : ''}${release.join('.')}${pre}${post}${dev}${local}`;
 }

@@ -36,6 +36,17 @@ describe('openWheel', () => {
     });
   });
 
+  it('refuses a wheel of an unknown major Wheel-Version', () => {
+    const entries = wheelEntries(spec).map((e) =>
+      e.name.endsWith('/WHEEL')
+        ? { ...e, data: String(e.data).replace('Wheel-Version: 1.0', 'Wheel-Version: 2.0') }
+        : e,
+    );
+    expect(() => openWheel(writeZip(entries), 'demo_pkg-1.2.0-py3-none-any.whl')).toThrow(
+      /Wheel-Version 2\.0/,
+    );
+  });
+
   it('refuses a zip without METADATA', () => {
     expect(() => openWheel(writeZip([{ name: 'x.py', data: '' }]), 'x-1-py3-none-any.whl')).toThrow(
       /no \*\.dist-info\/METADATA/,

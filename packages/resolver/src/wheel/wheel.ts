@@ -46,6 +46,17 @@ export function openWheel(bytes: Uint8Array, filename: string, limits?: ZipLimit
       });
     return zip.read(e).toString('utf8');
   };
+  // The binary distribution format: an installer must refuse a major Wheel-Version it does not know.
+  const wheelFile = zip.get(`${distInfo}/WHEEL`);
+  if (wheelFile) {
+    const version = /^Wheel-Version:\s*(\d+)\.(\d+)/im.exec(zip.read(wheelFile).toString('utf8'));
+    if (version && Number(version[1]) !== 1) {
+      throw new ResolverError(
+        'ERR_WHEEL',
+        `${filename} is Wheel-Version ${version[1]}.${version[2]}; pyworkers installs version 1 wheels`,
+      );
+    }
+  }
   return {
     filename,
     zip,

@@ -69,6 +69,12 @@ describe('openZip', () => {
     expect(zipError(lying).message).toMatch(/inflate|bytes/);
   });
 
+  it('refuses an entry whose local header names another file', () => {
+    const z = Buffer.from(writeZip([{ name: 'pkg/ok.py', data: 'x', store: true }]));
+    z.write('pkg/no.py', 30); // the local header's copy of the name
+    expect(zipError(z).message).toContain('different name in its local header');
+  });
+
   it('enforces size limits', () => {
     const z = writeZip([
       { name: 'a', data: 'z'.repeat(2000) },

@@ -19,6 +19,8 @@ export interface ZipEntry {
   isDirectory: boolean;
   /** Offset of the local header. */
   offset: number;
+  /** The name's bytes as stored, to compare with the local header. */
+  rawName: Buffer;
 }
 
 export interface ZipLimits {
@@ -102,6 +104,7 @@ export function openZip(bytes: Uint8Array, label: string, limits: ZipLimits = {}
   for (let n = 0; n < count; n++) {
     if (p + 46 > buf.length || buf.readUInt32LE(p) !== CENTRAL)
       fail(`central directory entry ${n} is damaged`);
+    const p0 = p;
     const madeBy = buf.readUInt16LE(p + 4);
     const flags = buf.readUInt16LE(p + 8);
     const method = buf.readUInt16LE(p + 10);
@@ -155,6 +158,7 @@ export function openZip(bytes: Uint8Array, label: string, limits: ZipLimits = {}
       ...(mode !== undefined ? { mode: mode & 0o7777 } : {}),
       isDirectory: name.endsWith('/'),
       offset,
+      rawName: buf.subarray(p0 + 46, p0 + 46 + nameLen),
     };
     entries.push(entry);
     byName.set(name, entry);
@@ -164,7 +168,14 @@ export function openZip(bytes: Uint8Array, label: string, limits: ZipLimits = {}
     const o = entry.offset;
     if (o + 30 > buf.length || buf.readUInt32LE(o) !== LOCAL)
       fail(`local header of "${entry.name}" is damaged`);
-    const start = o + 30 + buf.readUInt16LE(o + 26) + buf.readUInt16LE(o + 28);
+    const localNameLen = buf.readUInt16LE(o + 26);
+    // A local name that differs from the central one is how zip-confusion attacks show one file
+    // to the checker and another to an extractor; Python's zipfile refuses it too.
+    const localName = buf.subarray(o + 30, o + 30 + localNameLen);
+    if (!localName.equals(entry.rawName)) {
+      fail(`"${entry.name}" has a different name in its local header`);
+    }
+    const start = o + 30 + localNameLen + buf.readUInt16LE(o + 28);
     const end = start + entry.compressedSize;
     if (end > buf.length) fail(`"${entry.name}" runs past the end of the file`);
     const raw = buf.subarray(start, end);

@@ -1,0 +1,126 @@
+import { randomBytes } from 'node:crypto';
+import { mkdir, readFile, rename, unlink, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { encodeSnapshot, fromPyodideSnapshot } from '@pyworkers/snapshot';
+import { IsolateError } from './errors.js';
+import { bootAssets } from './internal/assets.js';
+import { cacheDir } from './internal/cache-dir.js';
+import { type LoadedImage, loadImage } from './internal/images.js';
+import { packMountSet, sdkMountSet } from './internal/mounts.js';
+import { spawnWorker } from './internal/spawn.js';
+import { DEFAULT_LIMITS } from './limits.js';
+import { type Logger, silentLogger } from './logger.js';
+import { PYODIDE_VERSION } from './version.js';
+
+/** Options of {@link loadBaseline}. */
+export interface BaselineOptions {
+  logger?: Logger;
+  /** Directory of the cache (default: `PYWORKERS_CACHE_DIR` or the user cache dir). */
+  cacheDir?: string;
+}
+
+/** A random hash seed for a new interpreter (`PYTHONHASHSEED` accepts 0..2^32-1). */
+export function randomHashSeed(): number {
+  return randomBytes(4).readUInt32LE(0);
+}
+
+/**
+ * Boots a bare interpreter with `hashSeed` and returns its encoded snapshot: the baseline every
+ * build and every parked isolate starts from. Takes one plain Pyodide boot (3-4 s).
+ */
+export async function makeBaselineSnapshot(
+  hashSeed: number,
+  logger: Logger = silentLogger,
+): Promise<Uint8Array> {
+  const assets = await bootAssets();
+  const { worker, first } = spawnWorker(
+    {
+      type: 'init',
+      mode: 'baseline',
+      name: '(baseline)',
+      mainModule: '',
+      files: packMountSet([]),
+      sdkFiles: sdkMountSet(),
+      assets,
+      env: { PYTHONHASHSEED: String(hashSeed) },
+      limits: { memoryBytes: DEFAULT_LIMITS.memoryBytes },
+    },
+    logger,
+    () => {},
+  );
+  try {
+    const msg = await first;
+    if (msg.type !== 'snapshot') {
+      throw new IsolateError(
+        'ERR_ISOLATE_SNAPSHOT',
+        `making the baseline snapshot failed: ${msg.type === 'error' ? msg.message : msg.type}`,
+      );
+    }
+    const parts = fromPyodideSnapshot(msg.bytes);
+    return encodeSnapshot(parts.heap, {
+      pyodideVersion: PYODIDE_VERSION,
+      pyodideBuildId: parts.buildId,
+      pythonVersion: msg.pythonVersion,
+      kind: 'baseline',
+      heapSize: parts.heap.length,
+      pageSize: 65536,
+      hashSeed,
+      importedModules: msg.importedModules,
+      loadedLibraries: [],
+      jsRefs: parts.jsRefs,
+      app: { monotonicMs: msg.monotonicMs },
+    });
+  } finally {
+    await worker.terminate();
+  }
+}
+
+/** Writes a file atomically: a temp file in the same directory, then a rename. */
+async function writeAtomic(path: string, bytes: Uint8Array): Promise<void> {
+  const tmp = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+  try {
+    await writeFile(tmp, bytes);
+    await rename(tmp, path);
+  } catch (err) {
+    await unlink(tmp).catch(() => {});
+    throw err;
+  }
+}
+
+const loaded = new Map<string, Promise<LoadedImage>>();
+
+/** Path of the cached baseline snapshot of this Pyodide version. */
+export function baselinePath(dir: string = cacheDir()): string {
+  return join(dir, `baseline-pyodide-${PYODIDE_VERSION}.pwsnap`);
+}
+
+/**
+ * The baseline snapshot of the pinned Pyodide version, decoded into shared memory: read from the
+ * cache, or made once (with a random hash seed) and cached atomically. Memoised per process.
+ */
+export function loadBaseline(options: BaselineOptions = {}): Promise<LoadedImage> {
+  const logger = options.logger ?? silentLogger;
+  const path = baselinePath(options.cacheDir);
+  let p = loaded.get(path);
+  if (!p) {
+    p = (async () => {
+      const cached = await readFile(path).catch(() => undefined);
+      if (cached) {
+        try {
+          const img = loadImage(new Uint8Array(cached), path);
+          if (img.meta.kind === 'baseline') return img;
+        } catch (err) {
+          logger.warn({ path, err: (err as Error).message }, 'cached baseline unusable; remaking');
+        }
+      }
+      logger.info({ path }, 'making the baseline snapshot (once per Pyodide version)');
+      const bytes = await makeBaselineSnapshot(randomHashSeed(), logger);
+      await mkdir(join(path, '..'), { recursive: true });
+      await writeAtomic(path, bytes);
+      return loadImage(bytes, path);
+    })();
+    loaded.set(path, p);
+    p.catch(() => loaded.delete(path));
+  }
+  return p;
+}

@@ -1,0 +1,72 @@
+import { Worker } from 'node:worker_threads';
+import { IsolateError } from '../errors.js';
+import type { Logger } from '../logger.js';
+import { workerEntry } from './paths.js';
+import type { FromWorker, InitMessage, ToWorker } from './protocol.js';
+
+/** A worker thread and the first message it answered `init` with. */
+export interface Spawned {
+  worker: Worker;
+  first: Promise<FromWorker>;
+}
+
+/**
+ * Starts a worker_thread and sends it `init`; `first` resolves on the first message that is not
+ * a log line. Later messages go to `onMessage`. `jsHeapMb` caps the thread's V8 heap.
+ */
+export function spawnWorker(
+  init: InitMessage,
+  logger: Logger,
+  onMessage: (msg: FromWorker) => void,
+  jsHeapMb?: number,
+): Spawned {
+  const entry = workerEntry();
+  const worker = new Worker(entry.url, {
+    execArgv: entry.execArgv,
+    ...(jsHeapMb ? { resourceLimits: { maxOldGenerationSizeMb: jsHeapMb } } : {}),
+  });
+  const first = new Promise<FromWorker>((resolve, reject) => {
+    let settled = false;
+    worker.on('message', (msg: FromWorker) => {
+      if (msg.type === 'log') {
+        const fields = { worker: init.name, stream: msg.stream };
+        logger[msg.level ?? 'info'](
+          msg.logger ? { ...fields, logger: msg.logger } : fields,
+          msg.line,
+        );
+        return;
+      }
+      if (!settled) {
+        settled = true;
+        resolve(msg);
+        return;
+      }
+      onMessage(msg);
+    });
+    worker.on('error', (err) => {
+      if (!settled) {
+        settled = true;
+        reject(
+          new IsolateError(
+            'ERR_ISOLATE_BOOT',
+            `isolate for ${init.name} failed to boot: ${err.message}`,
+            { cause: err },
+          ),
+        );
+      }
+    });
+    worker.on('exit', (code) => {
+      if (!settled) {
+        settled = true;
+        reject(
+          new IsolateError(
+            'ERR_ISOLATE_BOOT',
+            `isolate for ${init.name} exited with code ${code} while booting`,
+          ),
+        );
+      }
+    });
+  });
+  worker.postMessage(init satisfies ToWorker);
+  return { worker, first };
+}

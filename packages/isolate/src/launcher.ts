@@ -1,0 +1,314 @@
+import type { Worker } from 'node:worker_threads';
+import { type BaselineOptions, loadBaseline } from './baseline.js';
+import type { Bundle } from './bundle.js';
+import { IsolateError } from './errors.js';
+import { bootAssets } from './internal/assets.js';
+import { packMountSet, sdkMountSet } from './internal/mounts.js';
+import { type PreparedBundle, prepareBundle } from './internal/prepared.js';
+import type { FromWorker, ToWorker } from './internal/protocol.js';
+import { spawnWorker } from './internal/spawn.js';
+import { Isolate, type IsolateOptions, startFresh } from './isolate.js';
+import { type IsolateLimits, resolveLimits } from './limits.js';
+import { type Logger, silentLogger } from './logger.js';
+
+/** Options of {@link IsolateLauncher}. */
+export interface LauncherOptions {
+  /**
+   * Isolates kept booted from the baseline snapshot and parked, ready to take a worker's
+   * snapshot in place (default 1; each holds ~80 MB). 0 disables the pool: every cold start
+   * boots a new thread from the snapshot (~0.4 s).
+   */
+  poolSize?: number;
+  logger?: Logger;
+  /** Limits of every isolate this launcher starts. */
+  limits?: Partial<IsolateLimits>;
+  /** Baseline cache directory (default: `PYWORKERS_CACHE_DIR` or the user cache dir). */
+  cacheDir?: string;
+  /**
+   * Milliseconds after a cold start before the pool is refilled (default 250): booting a parked
+   * isolate takes ~0.4 s of CPU, which would otherwise compete with the first request.
+   */
+  refillDelayMs?: number;
+  /** @internal Python each parked isolate runs before parking (tests provoke swap conflicts with it). */
+  parkedWarmup?: string;
+}
+
+/** Counters of a launcher. */
+export interface LauncherStats {
+  parked: number;
+  booting: number;
+  /** Cold starts served by swapping into a parked isolate. */
+  swaps: number;
+  /** Cold starts that booted a new thread (pool empty, or no snapshot). */
+  freshStarts: number;
+  /** Swaps refused (interned-string conflict, busy) that fell back to a fresh thread. */
+  fallbacks: number;
+}
+
+interface Parked {
+  worker: Worker;
+  /** Resolves once the isolate is parked; rejects when its boot failed. */
+  ready: Promise<void>;
+  route: (msg: FromWorker) => void;
+  parked: boolean;
+  /** Where the isolate's output goes: the launcher's logger until it adopts a worker. */
+  logger: Logger;
+  name: string;
+}
+
+/** A logger that forwards to whatever `entry` holds now, tagging lines with its worker name. */
+function forwarding(entry: Pick<Parked, 'logger' | 'name'>): Logger {
+  const tag = (obj: object) => ({ ...obj, worker: entry.name });
+  return {
+    debug: (obj, msg) => entry.logger.debug(tag(obj), msg),
+    info: (obj, msg) => entry.logger.info(tag(obj), msg),
+    warn: (obj, msg) => entry.logger.warn(tag(obj), msg),
+    error: (obj, msg) => entry.logger.error(tag(obj), msg),
+  };
+}
+
+/**
+ * Starts isolates for bundles. Keeps a pool of isolates booted from the baseline snapshot and
+ * parked; a cold start swaps the worker's dedicated heap into one of them in place (~10 ms)
+ * instead of instantiating Pyodide (~0.4 s). A parked isolate swaps once, into one worker, and
+ * belongs to it for life; the pool refills in the background.
+ * @example
+ * const launcher = new IsolateLauncher({ poolSize: 2 });
+ * const isolate = await launcher.start(bundle);
+ * const res = await isolate.fetch({ method: 'GET', url: 'http://x/', headers: [], body });
+ * await launcher.close();
+ */
+export class IsolateLauncher {
+  private readonly poolSize: number;
+  private readonly logger: Logger;
+  private readonly limits: IsolateLimits;
+  private readonly baseline: BaselineOptions;
+  private readonly warmup: string | undefined;
+  private readonly refillDelayMs: number;
+  private refillTimer: NodeJS.Timeout | undefined;
+  private readonly pool: Parked[] = [];
+  private readonly counters = { swaps: 0, freshStarts: 0, fallbacks: 0 };
+  private closed = false;
+
+  constructor(options: LauncherOptions = {}) {
+    this.poolSize = Math.max(0, options.poolSize ?? 1);
+    this.logger = options.logger ?? silentLogger;
+    this.limits = resolveLimits(options.limits);
+    this.warmup = options.parkedWarmup;
+    this.refillDelayMs = options.refillDelayMs ?? 250;
+    this.baseline = {
+      logger: this.logger,
+      ...(options.cacheDir ? { cacheDir: options.cacheDir } : {}),
+    };
+  }
+
+  /** Fills the pool and waits until every pooled isolate is parked (optional: `start` works without). */
+  async warm(): Promise<void> {
+    this.refill();
+    await Promise.all(this.pool.map((p) => p.ready.catch(() => {})));
+  }
+
+  /** Counters and pool state. */
+  stats(): LauncherStats {
+    return {
+      parked: this.pool.filter((p) => p.parked).length,
+      booting: this.pool.filter((p) => !p.parked).length,
+      ...this.counters,
+    };
+  }
+
+  /**
+   * An isolate running `bundle`, ready for requests: swapped into a parked isolate when one is
+   * available (or about to be), else booted fresh from the snapshot.
+   */
+  async start(
+    bundle: Bundle,
+    options: Pick<IsolateOptions, 'logger' | 'secrets'> = {},
+  ): Promise<Isolate> {
+    if (this.closed) {
+      throw new IsolateError('ERR_ISOLATE_CLOSED', 'the isolate launcher is closed');
+    }
+    const prepared = prepareBundle(bundle);
+    const logger = options.logger ?? this.logger;
+    const fresh = (): Promise<Isolate> => {
+      this.counters.freshStarts++;
+      return startFresh(prepared, {
+        logger,
+        limits: this.limits,
+        ...(options.secrets ? { secrets: options.secrets } : {}),
+      });
+    };
+    if (!prepared.image || this.poolSize === 0) return fresh();
+    const parked = await this.claim();
+    this.refillSoon();
+    if (!parked) return fresh();
+    try {
+      const isolate = await this.adopt(parked, prepared, logger, options.secrets);
+      if (isolate) {
+        this.counters.swaps++;
+        return isolate;
+      }
+    } catch (err) {
+      logger.warn({ worker: prepared.name, err: (err as Error).message }, 'swap failed');
+      await parked.worker.terminate();
+    }
+    this.counters.fallbacks++;
+    return fresh();
+  }
+
+  /** Same as {@link IsolateLauncher.start}: the shape `createRouter({ launcher })` expects. */
+  launch(
+    bundle: Bundle,
+    options: Pick<IsolateOptions, 'logger' | 'secrets'> = {},
+  ): Promise<Isolate> {
+    return this.start(bundle, options);
+  }
+
+  /** Terminates the parked isolates. Isolates already started stay up (close them yourself). */
+  async close(): Promise<void> {
+    this.closed = true;
+    clearTimeout(this.refillTimer);
+    const all = this.pool.splice(0);
+    await Promise.all(all.map((p) => p.worker?.terminate()));
+  }
+
+  /** Takes a parked isolate out of the pool, waiting for one still booting if that is all there is. */
+  private async claim(): Promise<Parked | undefined> {
+    for (;;) {
+      const ready = this.pool.find((p) => p.parked);
+      if (ready) {
+        this.pool.splice(this.pool.indexOf(ready), 1);
+        return ready;
+      }
+      const booting = this.pool[0];
+      if (!booting) return undefined;
+      const ok = await booting.ready.then(
+        () => true,
+        () => false,
+      );
+      if (!ok) return undefined;
+    }
+  }
+
+  private async adopt(
+    parked: Parked,
+    bundle: PreparedBundle,
+    logger: Logger,
+    secrets?: Record<string, string>,
+  ): Promise<Isolate | undefined> {
+    const t0 = performance.now();
+    const image = bundle.image!;
+    const answer = new Promise<FromWorker>((resolve) => {
+      parked.route = resolve;
+    });
+    parked.logger = logger;
+    parked.name = bundle.name;
+    parked.worker.postMessage({
+      type: 'adopt',
+      name: bundle.name,
+      mainModule: bundle.mainModule,
+      files: bundle.files,
+      sdkFiles: bundle.sdkFiles,
+      image,
+      sentAt: performance.timeOrigin + performance.now(),
+    } satisfies ToWorker);
+    const msg = await Promise.race([answer, exited(parked.worker)]);
+    if (msg.type === 'swap-refused') {
+      logger.warn({ worker: bundle.name, reason: msg.reason }, msg.message);
+      await parked.worker.terminate();
+      return undefined;
+    }
+    if (msg.type !== 'ready') {
+      throw new IsolateError(
+        'ERR_ISOLATE_BOOT',
+        `swapping ${bundle.name} into a parked isolate failed: ${msg.type === 'error' ? msg.message : msg.type}`,
+      );
+    }
+    const isolate = new Isolate(
+      parked.worker,
+      bundle,
+      this.limits,
+      logger,
+      { ...msg, bootMs: performance.now() - t0 },
+      secrets,
+    );
+    parked.route = (m) => isolate.onMessage(m);
+    return isolate;
+  }
+
+  private refillSoon(): void {
+    if (this.refillTimer) return;
+    this.refillTimer = setTimeout(() => {
+      this.refillTimer = undefined;
+      this.refill();
+    }, this.refillDelayMs);
+    this.refillTimer.unref();
+  }
+
+  private refill(): void {
+    while (!this.closed && this.pool.length < this.poolSize) this.pool.push(this.spawnParked());
+  }
+
+  private spawnParked(): Parked {
+    let worker: Worker | undefined;
+    const entry: Parked = {
+      worker: undefined as unknown as Worker,
+      ready: Promise.resolve(),
+      route: () => {},
+      parked: false,
+      logger: this.logger,
+      name: '(parked)',
+    };
+    entry.ready = (async () => {
+      const [assets, baseline] = await Promise.all([bootAssets(), loadBaseline(this.baseline)]);
+      if (this.closed) throw new IsolateError('ERR_ISOLATE_CLOSED', 'launcher closed');
+      const spawned = spawnWorker(
+        {
+          type: 'init',
+          mode: 'park',
+          name: '(parked)',
+          mainModule: '',
+          files: packMountSet([]),
+          sdkFiles: sdkMountSet(),
+          assets,
+          image: baseline.image,
+          limits: { memoryBytes: this.limits.memoryBytes },
+          ...(this.warmup ? { warmup: this.warmup } : {}),
+        },
+        forwarding(entry),
+        (msg) => entry.route(msg),
+        this.limits.jsHeapMb,
+      );
+      worker = spawned.worker;
+      entry.worker = worker;
+      const first = await spawned.first;
+      if (first.type !== 'parked') {
+        throw new IsolateError(
+          'ERR_ISOLATE_BOOT',
+          `parked isolate failed to boot: ${first.type === 'error' ? first.message : first.type}`,
+        );
+      }
+      entry.parked = true;
+      worker.once('exit', () => this.drop(entry));
+    })();
+    entry.ready.catch((err: Error) => {
+      this.logger.error({ err: err.message }, 'parked isolate failed to boot');
+      this.drop(entry);
+      void worker?.terminate();
+    });
+    return entry;
+  }
+
+  private drop(entry: Parked): void {
+    const i = this.pool.indexOf(entry);
+    if (i >= 0) this.pool.splice(i, 1);
+  }
+}
+
+function exited(worker: Worker): Promise<FromWorker> {
+  return new Promise((resolve) => {
+    worker.once('exit', (code) =>
+      resolve({ type: 'error', message: `exited with code ${code}`, userError: false }),
+    );
+  });
+}

@@ -1,0 +1,21 @@
+/** Limits of one isolate. Over one, the isolate is terminated; the request gets an IsolateError. */
+export interface IsolateLimits {
+  /** Wall-clock time one request may take, in ms (default 30 000). */
+  requestTimeoutMs: number;
+  /** Largest the Python (WebAssembly) heap may grow, in bytes (default 256 MiB). */
+  memoryBytes: number;
+  /** Largest the isolate's V8 old generation may grow, in MiB (default 128). */
+  jsHeapMb: number;
+}
+
+/** The limits used where none are given. */
+export const DEFAULT_LIMITS: Readonly<IsolateLimits> = Object.freeze({
+  requestTimeoutMs: 30_000,
+  memoryBytes: 256 * 1024 * 1024,
+  jsHeapMb: 128,
+});
+
+/** Fills in defaults. */
+export function resolveLimits(limits: Partial<IsolateLimits> = {}): IsolateLimits {
+  return { ...DEFAULT_LIMITS, ...limits };
+}

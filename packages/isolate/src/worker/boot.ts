@@ -1,0 +1,221 @@
+// How a worker thread becomes a running interpreter: the four boot modes and the one-time swap.
+import type { PyodideAPI } from 'pyodide';
+import type {
+  AdoptMessage,
+  FromWorker,
+  HeapImage,
+  InitMessage,
+  MountSet,
+} from '../internal/protocol.js';
+import { type EmscriptenFS, mountReadOnly } from './bundle-fs.js';
+import {
+  bootRuntime,
+  emscriptenFS,
+  makeSnapshot,
+  memoryReport,
+  monotonicNow,
+  type Runtime,
+  SwapRefused,
+  setClockFloor,
+  swapHeap,
+} from './pyodide-internals.js';
+
+/** Where the SDK and the worker's files are mounted (same paths at build time and after restore). */
+export const SDK_DIR = '/lib/pyworkers';
+export const WORKER_DIR = '/session/worker';
+
+interface PyProxyLike {
+  toJs(opts?: object): unknown;
+  destroy(): void;
+}
+
+/** What the message loop needs from a booted interpreter. */
+export interface Booted {
+  runtime: Runtime;
+  pyodide: PyodideAPI;
+}
+
+type Post = (msg: FromWorker, transfer?: ArrayBuffer[]) => void;
+
+function mountFiles(rt: Runtime, sdk: MountSet, files: MountSet): void {
+  const FS = emscriptenFS(rt) as unknown as EmscriptenFS;
+  mountReadOnly(FS, SDK_DIR, sdk);
+  mountReadOnly(FS, WORKER_DIR, files);
+}
+
+/** Fresh entropy and clocks after a restore (or swap), before any request runs. */
+function afterRestore(rt: Runtime, image: HeapImage): void {
+  setClockFloor(rt, image.monotonicMs);
+  rt.py.pyimport('_pyworkers_snapshot').after_restore();
+}
+
+/** Runs init in snapshot mode: baseline restored, top level run, dedicated snapshot posted. */
+async function buildSnapshot(rt: Runtime, msg: InitMessage, post: Post): Promise<void> {
+  const py = rt.py;
+  mountFiles(rt, msg.sdkFiles, msg.files);
+  py.runPython(
+    `import sys\nsys.dont_write_bytecode = True\nsys.path[:0] = [${JSON.stringify(SDK_DIR)}, ${JSON.stringify(WORKER_DIR)}]`,
+  );
+  const hygiene = py.pyimport('_pyworkers_snapshot');
+  hygiene.begin_top_level();
+  let entropyBytes: number;
+  try {
+    py.pyimport('_pyworkers_runtime').load(msg.mainModule);
+  } finally {
+    entropyBytes = Number(hygiene.end_top_level());
+  }
+  const closed = hygiene.prepare_snapshot() as PyProxyLike;
+  for (const name of closed.toJs() as string[]) {
+    post({ type: 'log', stream: 'stderr', line: `closed ${name}, left open by the top level` });
+  }
+  closed.destroy();
+  const pythonVersion = String(py.runPython('import sys; sys.version.split()[0]'));
+  const modules = py.runPython('import sys; sorted(sys.modules)') as PyProxyLike;
+  const importedModules = modules.toJs() as string[];
+  modules.destroy();
+  // Python objects that still hold JS objects the snapshot cannot name by a path from globalThis.
+  const unrestorable: unknown[] = [];
+  const monotonicMs = monotonicNow(rt);
+  const bytes = makeSnapshot(rt, unrestorable);
+  if (unrestorable.length > 0) {
+    post({
+      type: 'build-error',
+      code: 'ERR_ISOLATE_UNRESTORABLE',
+      message: unrestorableMessage(rt, unrestorable, msg.name),
+    });
+    return;
+  }
+  post({ type: 'snapshot', bytes, pythonVersion, importedModules, monotonicMs, entropyBytes }, [
+    bytes.buffer as ArrayBuffer,
+  ]);
+}
+
+/** A build error naming the top-level variables that hold JS objects. */
+function unrestorableMessage(rt: Runtime, objects: unknown[], worker: string): string {
+  const holders = rt.py.pyimport('_pyworkers_snapshot').js_holders(WORKER_DIR) as PyProxyLike;
+  const pairs = holders.toJs({ create_pyproxies: false }) as [string, unknown][];
+  holders.destroy();
+  const names = pairs.filter(([, obj]) => objects.includes(obj)).map(([name]) => name);
+  const what =
+    names.length > 0
+      ? `top-level variable${names.length > 1 ? 's' : ''} ${names.join(', ')} hold${names.length > 1 ? '' : 's'} a JavaScript object`
+      : `${objects.length} JavaScript object(s) created at top level are still referenced from Python`;
+  return (
+    `${worker}: ${what} that cannot be restored from a snapshot. Move it into the handler ` +
+    '(create it inside fetch()), or import it by name with `from js import X`, which is restored by path.'
+  );
+}
+
+/**
+ * Runs the paths a cold start takes (Web Crypto's lazy setup behind `getentropy`, Python <-> JS
+ * conversions, awaiting a coroutine from JS) so V8 has compiled them before the first request:
+ * parked isolates do it before parking (their JS realm survives the swap), builds right after
+ * restoring the baseline. Awaiting interns one JS string (Pyodide's borrowed-proxy message);
+ * doing it in both places keeps a parked isolate's interned strings a prefix of every snapshot's.
+ */
+async function warmUp(rt: Runtime): Promise<void> {
+  crypto.getRandomValues(new Uint8Array(16));
+  const env = rt.py.toPy({ WARM: 'up' }) as PyProxyLike;
+  const fn = rt.py.runPython(
+    'async def _pyworkers_warm_up(env):\n    import asyncio, os\n    await asyncio.sleep(0)\n    return [len(os.urandom(8)), "warm", b"up"]\n_pyworkers_warm_up',
+  ) as PyProxyLike & ((env: unknown) => Promise<PyProxyLike>);
+  const out = await fn(env);
+  out.toJs({ create_pyproxies: false });
+  out.destroy();
+  fn.destroy();
+  env.destroy();
+  rt.py.runPython('del _pyworkers_warm_up');
+}
+
+/** Boots per `msg.mode`; posts `ready`, `parked`, or `snapshot`. */
+export async function boot(msg: InitMessage, post: Post): Promise<Booted | undefined> {
+  const t0 = performance.now();
+  const log = (stream: 'stdout' | 'stderr') => (line: string) =>
+    post({ type: 'log', stream, line });
+  const rt = await bootRuntime({
+    assets: msg.assets,
+    ...(msg.image ? { image: msg.image } : {}),
+    makeSnapshot: msg.mode === 'baseline' || msg.mode === 'snapshot',
+    env: msg.env ?? {},
+    memoryLimitBytes: msg.limits.memoryBytes,
+    trackProxies: msg.mode === 'park',
+    stdout: log('stdout'),
+    stderr: log('stderr'),
+  });
+  if (msg.mode === 'baseline') {
+    const monotonicMs = monotonicNow(rt);
+    const bytes = makeSnapshot(rt, []);
+    post(
+      {
+        type: 'snapshot',
+        bytes,
+        pythonVersion: String(rt.py.runPython('import sys; sys.version.split()[0]')),
+        importedModules: [],
+        monotonicMs,
+        entropyBytes: 0,
+      },
+      [bytes.buffer as ArrayBuffer],
+    );
+    return undefined;
+  }
+  if (msg.mode === 'snapshot') {
+    await warmUp(rt);
+    await buildSnapshot(rt, msg, post);
+    return undefined;
+  }
+  if (msg.mode === 'park') {
+    await warmUp(rt);
+    if (msg.warmup) await rt.py.runPythonAsync(msg.warmup);
+    post({ type: 'parked', bootMs: performance.now() - t0 });
+    return { runtime: rt, pyodide: rt.py };
+  }
+  // serve: restored from the dedicated snapshot, or (no snapshot) booted plain.
+  mountFiles(rt, msg.sdkFiles, msg.files);
+  if (msg.image) afterRestore(rt, msg.image);
+  else {
+    rt.py.runPython(
+      `import sys\nsys.dont_write_bytecode = True\nsys.path[:0] = [${JSON.stringify(SDK_DIR)}, ${JSON.stringify(WORKER_DIR)}]\nimport _pyworkers_runtime\n_pyworkers_runtime.load(${JSON.stringify(msg.mainModule)})`,
+    );
+  }
+  post({
+    type: 'ready',
+    bootMs: performance.now() - t0,
+    restored: msg.image !== undefined,
+    swapped: false,
+    memory: memoryReport(rt),
+    phases: {},
+  });
+  return { runtime: rt, pyodide: rt.py };
+}
+
+/** Swaps a parked interpreter into worker `msg.name`; posts `ready` or `swap-refused`. */
+export function adopt(current: Booted, msg: AdoptMessage, post: Post): Booted | undefined {
+  const t0 = performance.now();
+  const queued = performance.timeOrigin + t0 - msg.sentAt;
+  const rt = current.runtime;
+  let pyodide: PyodideAPI;
+  try {
+    pyodide = swapHeap(rt, msg.image);
+  } catch (err) {
+    if (err instanceof SwapRefused) {
+      post({ type: 'swap-refused', reason: err.reason, message: err.message });
+      return undefined;
+    }
+    throw err;
+  }
+  const t1 = performance.now();
+  rt.py = pyodide;
+  mountFiles(rt, msg.sdkFiles, msg.files);
+  const t2 = performance.now();
+  afterRestore(rt, msg.image);
+  const t3 = performance.now();
+  post({
+    type: 'ready',
+    bootMs: t3 - t0,
+    restored: true,
+    swapped: true,
+    memory: memoryReport(rt),
+    phases: { queued, swap: t1 - t0, mount: t2 - t1, reseed: t3 - t2 },
+  });
+  return { runtime: rt, pyodide };
+}

@@ -1,0 +1,128 @@
+import { inspectSnapshot } from '@pyworkers/snapshot';
+import { afterAll, describe, expect, it } from 'vitest';
+import {
+  buildBundle,
+  decodeBundle,
+  encodeBundle,
+  IsolateError,
+  IsolateLauncher,
+  loadBaseline,
+} from '../src/index.js';
+
+const enc = new TextEncoder();
+const files = (source: string) => new Map([['entry.py', enc.encode(source)]]);
+const launcher = new IsolateLauncher({ poolSize: 1 });
+afterAll(() => launcher.close());
+
+async function buildError(source: string): Promise<IsolateError> {
+  const err = await buildBundle({
+    name: 'w',
+    mainModule: 'entry',
+    files: files(source),
+    vars: {},
+  }).then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(err).toBeInstanceOf(IsolateError);
+  return err as IsolateError;
+}
+
+describe('building a dedicated snapshot', () => {
+  it('names a top-level variable holding a JS object, and says how to fix it', async () => {
+    const err = await buildError(`
+import js
+from js import JSON
+CONFIG = JSON.parse('{"a": 1}')
+
+def on_fetch(request, env):
+    pass
+`);
+    expect(err.code).toBe('ERR_ISOLATE_UNRESTORABLE');
+    expect(err.userError).toBe(true);
+    expect(err.message).toMatch(/entry\.CONFIG/);
+    expect(err.message).toMatch(/Move it into the handler/);
+  });
+
+  it('keeps `from js import X` working and records the hash seed of its baseline', async () => {
+    const bytes = await buildBundle({
+      name: 'jsimport',
+      mainModule: 'entry',
+      files: files(`
+from js import JSON, Object
+from workers import Response
+
+async def on_fetch(request, env):
+    return Response(JSON.stringify(Object.fromEntries([["ok", 1]])))
+`),
+      vars: {},
+    });
+    const bundle = decodeBundle(bytes);
+    const meta = inspectSnapshot(bundle.snapshot!).meta;
+    const baseline = await loadBaseline();
+    expect(meta.kind).toBe('dedicated');
+    expect(meta.hashSeed).toBe(baseline.meta.hashSeed);
+    expect(typeof meta.hashSeed).toBe('number');
+    expect(meta.importedModules).toContain('entry');
+    const iso = await launcher.start(bundle);
+    try {
+      const res = await iso.fetch({
+        method: 'GET',
+        url: 'http://127.0.0.1/',
+        headers: [],
+        body: new Uint8Array(),
+      });
+      expect(new TextDecoder().decode(res.body)).toBe('{"ok":1}');
+    } finally {
+      await iso.close();
+    }
+  });
+
+  it('refuses OS entropy drawn at top level unless it is within the budget', async () => {
+    const source = `
+import secrets, uuid
+TOKEN = secrets.token_hex(16)
+ID = uuid.uuid4()
+def on_fetch(request, env):
+    pass
+`;
+    const err = await buildError(source);
+    expect(err.code).toBe('ERR_ISOLATE_ENTROPY');
+    expect(err.message).toMatch(/drew 32 bytes/);
+    const bytes = await buildBundle(
+      { name: 'w', mainModule: 'entry', files: files(source), vars: {} },
+      { entropyBudget: 64 },
+    );
+    const meta = inspectSnapshot(decodeBundle(bytes).snapshot!).meta;
+    expect(meta.app.topLevelEntropyBytes).toBe(32);
+  });
+});
+
+describe('bad bundles', () => {
+  it('reject bytes that are not a bundle, a corrupt snapshot, and another Pyodide', async () => {
+    expect(() => decodeBundle(enc.encode('definitely not a bundle'))).toThrow(
+      expect.objectContaining({ code: 'ERR_BUNDLE_INVALID' }),
+    );
+    const good = decodeBundle(
+      await buildBundle({
+        name: 'bad',
+        mainModule: 'entry',
+        files: files('def on_fetch(request, env):\n    pass\n'),
+        vars: {},
+      }),
+    );
+    const { files: _f, snapshot: _s, ...manifest } = good.manifest;
+    const corrupt = good.snapshot!.slice();
+    corrupt[corrupt.length - 100]! ^= 0xff;
+    const broken = decodeBundle(encodeBundle({ manifest, files: good.files, snapshot: corrupt }));
+    await expect(launcher.start(broken)).rejects.toMatchObject({ code: 'ERR_BUNDLE_INVALID' });
+    const other = decodeBundle(
+      encodeBundle({
+        manifest: { ...manifest, pyodideVersion: '0.26.0' },
+        files: good.files,
+        snapshot: good.snapshot,
+      }),
+    );
+    await expect(launcher.start(other)).rejects.toMatchObject({ code: 'ERR_BUNDLE_VERSION' });
+  });
+});
