@@ -8,7 +8,7 @@ import {
   type IsolateLauncher,
   type Router,
 } from '../src/index.js';
-import { bundleFor, memoryLogger } from './fixtures.js';
+import { bundleFor, memoryLogger, waitFor } from './fixtures.js';
 
 let alpha: Bundle;
 let beta: Bundle;
@@ -55,7 +55,7 @@ function raw(port: number, data: string, endAfterMs?: number): Promise<string> {
 
 beforeAll(async () => {
   [alpha, beta] = await Promise.all([bundleFor('alpha'), bundleFor('beta')]);
-}, 180_000);
+});
 
 afterAll(async () => {
   await Promise.all(routers.map((r) => r.close()));
@@ -122,7 +122,7 @@ describe('the router over real HTTP with real isolates', () => {
     const t0 = performance.now();
     const slow = await raw(port, 'GET /alpha HTTP/1.1\r\nhost: a\r\n');
     expect(slow).toMatch(/^HTTP\/1\.1 408/);
-    expect(performance.now() - t0).toBeLessThan(5_000);
+    expect(performance.now() - t0).toBeLessThan(15_000);
   });
 
   it('keeps connections alive between requests', async () => {
@@ -250,8 +250,8 @@ describe('shedding and graceful shutdown', () => {
   it('finishes in-flight requests on close and stops accepting', async () => {
     const { router, base } = await start({ hosts: 1 });
     expect((await fetch(`${base}/alpha`)).status).toBe(200);
-    const slow = fetch(`${base}/alpha/slow=0.5`);
-    await new Promise((r) => setTimeout(r, 100));
+    const slow = fetch(`${base}/alpha/slow=1`);
+    await waitFor(async () => (await router.status()).inflight > 0);
     const closed = router.close();
     const res = await slow;
     expect(res.status).toBe(200);
