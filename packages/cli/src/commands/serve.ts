@@ -143,13 +143,10 @@ export async function serveProjects(
 ): Promise<Serving> {
   const logger = options.logger ?? silentLogger;
   const { workers, sources, sourceMaps } = await workerDefinitions(targets, options);
-  // The router caps warm isolates by memory; a count cap is not in @pyworkers/router yet, so
-  // say so rather than silently ignore the flag.
-  if (options.maxIsolates !== undefined)
-    logger.warn({}, '--max-isolates is not supported by this router yet and is ignored');
   const router = createRouter({
     workers,
     logger,
+    ...(options.maxIsolates !== undefined ? { maxIsolates: options.maxIsolates } : {}),
     ...(options.memoryBudget !== undefined ? { memoryBudgetBytes: options.memoryBudget } : {}),
   });
   const address = await router.listen({
