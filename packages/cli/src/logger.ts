@@ -61,14 +61,19 @@ function prettyStream(options: CliLoggerOptions): { write(line: string): void } 
         out.write(`${c.dim(String(rest.method))} ${rest.url} ${st} ${c.dim(`${rest.ms} ms`)}\n`);
         return;
       }
-      const e = err as { message?: string; stack?: string } | undefined;
+      // Some libraries log `err` as a message string (a traceback, already printed in full
+      // by the isolate's own log line): its last line is enough here.
+      const e =
+        typeof err === 'string'
+          ? { message: err.trimEnd().split('\n').at(-1), stack: err }
+          : (err as { message?: string; stack?: string } | undefined);
       const extra =
         label === 'debug' || label === 'trace'
           ? Object.entries(rest)
               .map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`)
               .join(' ')
           : '';
-      const errText = e ? `\n${rewrite(String(label === 'debug' ? e.stack : e.message), w)}` : '';
+      const errText = e ? `: ${rewrite(String(label === 'debug' ? e.stack : e.message), w)}` : '';
       out.write(`${head}${tag}${text}${extra ? c.dim(` ${extra}`) : ''}${errText}\n`);
     },
   };

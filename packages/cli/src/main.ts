@@ -205,7 +205,7 @@ export async function main(argv: string[]): Promise<number> {
     process.stdout.isTTY === true && !json && !process.env.NO_COLOR,
   );
   const level = verbose ? 'debug' : (process.env.PYWORKERS_LOG ?? 'info');
-  const makeLogger = (rewrite?: (text: string) => string) =>
+  const makeLogger = (rewrite?: (text: string, worker?: string) => string) =>
     createCliLogger(level, {
       format: json ? 'json' : 'pretty',
       color: tty && !process.env.NO_COLOR,

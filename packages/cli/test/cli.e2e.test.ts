@@ -190,7 +190,7 @@ describe('pyworkers (the real binary)', () => {
   );
 
   it(
-    'runs a Cloudflare project unchanged (wrangler.jsonc, no [tool.pyworkers]) and warns per unsupported key',
+    'runs a Cloudflare project unchanged (wrangler.jsonc, no [tool.pyworkers]) next to a .pwb bundle, warning per unsupported key',
     async () => {
       cf = join(root, 'cf');
       mkdirSync(join(cf, 'src'), { recursive: true });
@@ -215,30 +215,18 @@ describe('pyworkers (the real binary)', () => {
         join(cf, 'src', 'entry.py'),
         'from workers import Response, WorkerEntrypoint\n\n\nclass Default(WorkerEntrypoint):\n    async def fetch(self, request):\n        return Response(self.env.GREETING)\n',
       );
-      // Human output this time: warnings are lines a person reads.
-      const server = startCli(['serve', '--port', '0', 'cf'], { cwd: root });
+      // Served next to the .pwb built above (each at /<name>/), with human output this time:
+      // warnings are lines a person reads.
+      const server = startCli(['serve', '--port', '0', bundlePath, 'cf'], { cwd: root });
       running.push(server);
       const { url } = await server.ready;
-      expect(server.stdout()).toMatch(/^ {2}cf-worker +\/$/m);
-      const res = await fetch(`${url}/`);
-      expect(await res.text()).toBe('hi from wrangler');
+      expect(server.stdout()).toMatch(/^ {2}app +\/app\n {2}cf-worker +\/cf-worker$/m);
+      expect(await (await fetch(`${url}/cf-worker/`)).text()).toBe('hi from wrangler');
+      expect(await (await fetch(`${url}/app/`)).text()).toBe('Hello from Python on pyworkers!\n');
+      expect((await fetch(`${url}/elsewhere`)).status).toBe(404);
       expect(server.stderr()).toContain(
         `warning [cf-worker] ${join(cf, 'wrangler.jsonc')}:8: wrangler.jsonc key "kv_namespaces" is not supported by pyworkers and is ignored`,
       );
-      await server.stop();
-    },
-    T,
-  );
-
-  it(
-    'serves a .pwb bundle next to a project, each at /<name>/',
-    async () => {
-      const server = serve([bundlePath, 'cf']);
-      const { url, workers } = await server.ready;
-      expect(workers.map((w) => w.name)).toEqual(['app', 'cf-worker']);
-      expect(await (await fetch(`${url}/app/`)).text()).toBe('Hello from Python on pyworkers!\n');
-      expect(await (await fetch(`${url}/cf-worker/`)).text()).toBe('hi from wrangler');
-      expect((await fetch(`${url}/elsewhere`)).status).toBe(404);
       await server.stop();
     },
     T,

@@ -12,7 +12,7 @@ from workers import _logging
 from workers._entrypoint import Context
 from workers._env import env as _env
 from workers._request import Request, _is_js
-from workers._response import FetchResponse
+from workers._response import FetchResponse, Response
 
 _logging.install()
 
@@ -53,6 +53,19 @@ def load(main_module):
 def set_env(values):
     """Installs the worker's env (vars and secrets); ``values`` is a JS object of strings."""
     _env._replace(values.to_py() if hasattr(values, "to_py") else values)
+
+
+async def warm_up(js_request):
+    """Runs the SDK's side of a request once, without the worker's code.
+
+    Called after a restore with a synthetic request, so that first-time work (FFI lookups,
+    Pyodide's proxy caches, bytecode specialisation: none of it in the snapshot's JS side)
+    is not paid by the first real request.
+    """
+    request = Request._wrap(js_request)
+    request.method, request.url, request.headers  # noqa: B018 - touched for their side effects
+    Context()
+    return ("ok", *Response("warm")._encode())
 
 
 def _handler_frames(tb):

@@ -7,10 +7,15 @@ const entry = `
 from workers import Response, handler
 
 
+calls = 0
+
+
 @handler
 async def on_fetch(request, env):
+    global calls
+    calls += 1
     body = await request.text()
-    return Response.json({"method": request.method, "who": env.WHO, "body": body})
+    return Response.json({"method": request.method, "who": env.WHO, "body": body, "calls": calls})
 `;
 
 // The three-argument form gets the execution context too.
@@ -51,10 +56,10 @@ const encode = (text: string): Map<string, Uint8Array> =>
   new Map([['entry.py', new TextEncoder().encode(text)]]);
 
 describe('on_fetch(request, env)', () => {
-  it('gets the request and the env', async () => {
+  it('gets the request and the env (and is not called by the warm-up after the restore)', async () => {
     const res = await send(isolate, 'http://127.0.0.1/', { method: 'PATCH', body: 'hi' });
     expect(res.status).toBe(200);
-    expect(JSON.parse(res.text)).toEqual({ method: 'PATCH', who: 'old', body: 'hi' });
+    expect(JSON.parse(res.text)).toEqual({ method: 'PATCH', who: 'old', body: 'hi', calls: 1 });
   });
 });
 

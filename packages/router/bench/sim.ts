@@ -191,7 +191,7 @@ export function simulate(config: SimConfig, strategy: Strategy): SimResult {
     change(h, -1);
     iso.inflight--;
     const set = sets[h]!;
-    if (!set.fits(0)) set.evictFor(0);
+    if (!set.fits(0, 0)) set.evictFor(0, 0);
   };
 
   for (let r = 0; r < config.requests; r++) {
@@ -233,8 +233,8 @@ export function simulate(config: SimConfig, strategy: Strategy): SimResult {
       }
       iso = set.acquire(worker);
       if (!iso) {
-        set.evictFor(1);
-        if (!set.fits(1) && !force) {
+        set.evictFor(1, 1);
+        if (!set.fits(1, 1) && !force) {
           tried.add(host);
           if (measuring) sheds++;
           continue;

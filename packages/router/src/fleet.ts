@@ -53,16 +53,25 @@ export class HostFleet {
     };
     const perHost = {
       budgetBytes: Math.floor(config.memoryBudgetBytes / config.hosts),
+
       concurrency: config.concurrency,
       maxInflight: config.maxInflightPerHost,
     };
     for (let id = 0; id < config.hosts; id++) {
+      // The isolate cap is split exactly: a host whose share is 0 refuses cold starts, and
+      // they go to the next host on the ring.
+      const cap = config.maxIsolates;
+      const share =
+        cap === undefined
+          ? {}
+          : { maxIsolates: Math.floor(cap / config.hosts) + (id < cap % config.hosts ? 1 : 0) };
       this.hosts.push(
         config.hostKind === 'process'
           ? new ChildHost(
               {
                 id,
                 ...perHost,
+                ...share,
                 eviction: config.eviction,
                 ...(config.launcherModule ? { launcherModule: config.launcherModule } : {}),
               },
@@ -72,6 +81,7 @@ export class HostFleet {
           : new LocalHost({
               id,
               ...perHost,
+              ...share,
               launcher,
               logger,
               events,

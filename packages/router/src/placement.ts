@@ -29,7 +29,7 @@ export interface PlacementPolicy {
 
 /** Options of {@link BoundedLoadPlacement}. */
 export interface BoundedLoadOptions {
-  /** A host is full at (1 + eps) x the mean load (default 0.25). */
+  /** A host is full at (1 + eps) x the mean load (default 0.5). */
   eps?: number;
   /**
    * The bound is never below this many in-flight requests (default 0, the paper's rule). A
@@ -65,7 +65,7 @@ export class BoundedLoadPlacement implements PlacementPolicy {
 
   constructor(hosts: number, options: BoundedLoadOptions = {}) {
     this.hosts = hosts;
-    this.eps = options.eps ?? 0.25;
+    this.eps = options.eps ?? 0.5;
     this.minBound = options.minBound ?? 0;
     this.warmLookahead = options.warmLookahead ?? 4;
     this.ring = new HashRing(hosts, options.vnodes);

@@ -107,14 +107,14 @@ export function createRouter(options: RouterOptions): Router {
   );
   const workers = new Map<string, HostWorker>();
   for (const w of options.workers) {
-    // Each bundle is read once and shared by every host and cold start.
-    let cached: Promise<Bundle> | undefined;
+    // Concurrent cold starts share one read; nothing is kept afterwards, so a router with many
+    // workers holds only the bundles it is starting (the memory budget is for isolates).
+    let reading: Promise<Bundle> | undefined;
     const bundle = (): Promise<Bundle> => {
-      cached ??= w.bundle();
-      cached.catch(() => {
-        cached = undefined;
+      reading ??= w.bundle().finally(() => {
+        reading = undefined;
       });
-      return cached;
+      return reading;
     };
     workers.set(w.name, { name: w.name, bundle });
   }

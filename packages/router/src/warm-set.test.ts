@@ -30,9 +30,9 @@ describe('WarmSet', () => {
     const [a, b, c] = [iso('a'), iso('b'), iso('c')];
     for (const i of [a, b, c]) set.add(i);
     set.acquire('a');
-    expect(set.evictFor(10)).toEqual([b]);
+    expect(set.evictFor(10, 1)).toEqual([b]);
     expect(set.usedBytes).toBe(20);
-    expect(set.fits(10)).toBe(true);
+    expect(set.fits(10, 1)).toBe(true);
     expect(set.isolates('b')).toEqual([]);
   });
 
@@ -43,10 +43,22 @@ describe('WarmSet', () => {
     const starting = { ...iso('starting'), ready: false };
     set.add(busy);
     set.add(starting);
-    expect(set.evictFor(10)).toEqual([]);
-    expect(set.fits(10)).toBe(false);
+    expect(set.evictFor(10, 1)).toEqual([]);
+    expect(set.fits(10, 1)).toBe(false);
     busy.inflight = 0;
-    expect(set.evictFor(10)).toEqual([busy]);
+    expect(set.evictFor(10, 1)).toEqual([busy]);
+  });
+
+  it('keeps at most maxIsolates isolates whatever their size', () => {
+    const set = new WarmSet(1_000, new LruPolicy(), 1, 2);
+    const [a, b] = [iso('a'), iso('b')];
+    set.add(a);
+    set.add(b);
+    expect(set.fits(10, 0)).toBe(true);
+    expect(set.fits(10, 1)).toBe(false);
+    set.acquire('a');
+    expect(set.evictFor(10, 1)).toEqual([b]);
+    expect(set.fits(10, 1)).toBe(true);
   });
 
   it('tracks resized isolates against the budget', () => {

@@ -20,6 +20,7 @@ export interface WarmIsolate {
 export class WarmSet<I extends WarmIsolate> {
   private readonly byWorker = new Map<string, I[]>();
   private used = 0;
+  private count = 0;
 
   constructor(
     /** Memory the isolates of this host may hold together. */
@@ -27,6 +28,8 @@ export class WarmSet<I extends WarmIsolate> {
     readonly policy: EvictionPolicy,
     /** Requests one isolate runs at once before the worker gets another isolate. */
     readonly concurrency: number,
+    /** Isolates this host may hold at once, whatever their size. */
+    readonly maxIsolates = Number.POSITIVE_INFINITY,
   ) {}
 
   /** Records a request for `worker`; answers its least busy isolate with room, if any. */
@@ -48,6 +51,7 @@ export class WarmSet<I extends WarmIsolate> {
       this.policy.admit(iso.worker);
     }
     this.used += iso.bytes;
+    this.count++;
   }
 
   /** Removes an isolate (evicted, crashed or closed). */
@@ -57,6 +61,7 @@ export class WarmSet<I extends WarmIsolate> {
     if (!list || at < 0) return;
     list.splice(at, 1);
     this.used -= iso.bytes;
+    this.count--;
     if (list.length === 0) {
       this.byWorker.delete(iso.worker);
       this.policy.forget(iso.worker);
@@ -70,14 +75,15 @@ export class WarmSet<I extends WarmIsolate> {
   }
 
   /**
-   * Removes and answers idle isolates, least valuable first, until `incoming` more bytes fit
-   * the budget or nothing idle is left (then the set stays over budget: the caller decides).
+   * Removes and answers idle isolates, least valuable first, until `isolates` more isolates of
+   * `bytes` together fit the budgets, or nothing idle is left (then the set stays over budget:
+   * the caller decides). `evictFor(0, 0)` only brings the set back under its budgets.
    */
-  evictFor(incoming: number): I[] {
+  evictFor(bytes: number, isolates: number): I[] {
     const out: I[] = [];
     const idle = (worker: string): I | undefined =>
       this.byWorker.get(worker)?.find((iso) => iso.ready && iso.inflight === 0);
-    while (this.used + incoming > this.budgetBytes) {
+    while (!this.fits(bytes, isolates)) {
       const worker = this.policy.victim((w) => idle(w) !== undefined);
       const iso = worker === undefined ? undefined : idle(worker);
       if (!iso) break;
@@ -87,9 +93,9 @@ export class WarmSet<I extends WarmIsolate> {
     return out;
   }
 
-  /** Whether `incoming` more bytes fit the budget now. */
-  fits(incoming: number): boolean {
-    return this.used + incoming <= this.budgetBytes;
+  /** Whether `isolates` more isolates of `bytes` together fit both budgets now. */
+  fits(bytes: number, isolates: number): boolean {
+    return this.used + bytes <= this.budgetBytes && this.count + isolates <= this.maxIsolates;
   }
 
   get usedBytes(): number {

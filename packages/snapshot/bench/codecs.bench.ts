@@ -166,7 +166,7 @@ new Uint8Array(parked.buffer).set(base.heap);
 const restore =
   (
     bytes: Uint8Array,
-    verify: 'full' | 'file' | 'none',
+    verify: 'full' | 'file' | 'crc32' | 'none',
     reference?: SnapshotReference,
     into?: WasmMemory,
   ) =>
@@ -180,6 +180,7 @@ const restore =
 const paths: [string, () => unknown][] = [
   ['gunzip of the raw heap (gzip -6, for comparison)', () => zlib.gunzipSync(gz)],
   ['none -> fresh WebAssembly.Memory, verify file', restore(localFull, 'file')],
+  ['none -> fresh WebAssembly.Memory, verify crc32', restore(localFull, 'crc32')],
   ['none -> fresh WebAssembly.Memory, verify none', restore(localFull, 'none')],
   ['none -> fresh WebAssembly.Memory, verify full', restore(localFull, 'full')],
   [
@@ -187,10 +188,14 @@ const paths: [string, () => unknown][] = [
     restore(localFull, 'file', undefined, parked),
   ],
   [
+    'none -> parked (faulted-in) memory, verify crc32',
+    restore(localFull, 'crc32', undefined, parked),
+  ],
+  [
     'none -> parked (faulted-in) memory, verify none',
     restore(localFull, 'none', undefined, parked),
   ],
-  ['none delta + baseline -> fresh memory, verify file', restore(localDelta, 'file', baseRef)],
+  ['none delta + baseline -> fresh memory, verify crc32', restore(localDelta, 'crc32', baseRef)],
   ['brotli 5 -> fresh WebAssembly.Memory, verify file', restore(localBrotli, 'file')],
 ];
 // Round-robin over the paths, so load spikes on this shared machine hit all of them alike.

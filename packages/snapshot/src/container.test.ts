@@ -167,12 +167,14 @@ describe('bad input', () => {
     );
   });
 
-  it('with verify none, still checks the directory but not the data section', () => {
+  it('with verify none, still checks the directory; crc32 also the data section', () => {
     const plain = encodeSnapshot(heap, meta);
     const data = plain.slice();
     data[plain.length - 100]! ^= 1;
     expect(sameBytes(decodeSnapshot(data, { verify: 'none' }).heap, heap)).toBe(false);
     expect(codeOf(() => decodeSnapshot(data, { verify: 'file' }))).toBe('ERR_SNAPSHOT_CORRUPT');
+    expect(codeOf(() => decodeSnapshot(data, { verify: 'crc32' }))).toBe('ERR_SNAPSHOT_CORRUPT');
+    expect(sameBytes(decodeSnapshot(plain, { verify: 'crc32' }).heap, heap)).toBe(true);
     const dir = plain.slice();
     dir[170]! ^= 4;
     expect(codeOf(() => decodeSnapshot(dir, { verify: 'none' }))).toBe('ERR_SNAPSHOT_CORRUPT');

@@ -150,7 +150,6 @@ export function encodeSnapshot(
   });
   out.set(metaBytes, HEADER_BYTES);
   encodeRuns(runs, out, tableOffset);
-  sealDirectory(out, { dataOffset });
   if (stored) out.set(stored, dataOffset);
   else {
     let o = dataOffset;
@@ -159,6 +158,7 @@ export function encodeSnapshot(
       o += e - s;
     });
   }
+  sealDirectory(out, { dataOffset, storedLength });
   const end = out.length - TRAILER_BYTES;
   out.set(sha256(out.subarray(0, end)), end);
   return out;

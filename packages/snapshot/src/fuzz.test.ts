@@ -19,7 +19,7 @@ function check(
   bytes: Uint8Array,
   heap: Uint8Array,
   reference: Uint8Array | undefined,
-  verify: 'full' | 'none' = 'full',
+  verify: 'full' | 'crc32' | 'none' = 'full',
 ): string {
   try {
     inspectSnapshot(bytes);
@@ -74,6 +74,14 @@ describe.each(cases)('fuzzing a $name snapshot', ({ codec, heap, reference }) =>
     for (let i = 0; i < ROUNDS; i++) {
       const result = check(mutate(bytes, kind, rand), heap, reference, 'none');
       expect(result, `${kind} round ${i}`).toMatch(/^(ERR_SNAPSHOT_|same heap$|WRONG HEAP$)/);
+    }
+  });
+
+  it.each(MUTATIONS)('%s with verify crc32 always ends in a SnapshotError', (kind) => {
+    const rand = prng(0xc7c + kind.length);
+    for (let i = 0; i < ROUNDS; i++) {
+      const result = check(mutate(bytes, kind, rand), heap, reference, 'crc32');
+      expect(result, `${kind} round ${i}`).toMatch(/^ERR_SNAPSHOT_/);
     }
   });
 });

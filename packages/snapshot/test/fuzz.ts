@@ -15,6 +15,8 @@ const FIELDS: [offset: number, width: 1 | 4 | 8][] = [
   [56, 1],
   [57, 1],
   [58, 1],
+  [59, 1],
+  [60, 4],
 ];
 const EXTREMES = [
   0n,
@@ -84,7 +86,7 @@ export function reseal(bytes: Uint8Array): Uint8Array {
   const dataOffset = HEADER_BYTES + v.getUint32(48, true) + v.getUint32(52, true) * 4;
   if (dataOffset > bytes.length - TRAILER_BYTES) return bytes;
   const out = bytes.slice();
-  sealDirectory(out, { dataOffset });
+  sealDirectory(out, { dataOffset, storedLength: out.length - TRAILER_BYTES - dataOffset });
   const end = out.length - TRAILER_BYTES;
   out.set(sha256(out.subarray(0, end)), end);
   return out;

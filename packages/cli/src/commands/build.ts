@@ -56,6 +56,9 @@ export interface SnapshotStats {
   pyodideVersion: string;
   pythonVersion: string;
   importedModules: number;
+  codec: string;
+  /** Share of 4 KiB heap pages that are all zero (stored as nothing). */
+  zeroPageRatio: number;
 }
 
 /** What a build produced. */
@@ -84,6 +87,8 @@ function snapshotStats(bundleBytes: Uint8Array, source: string): SnapshotStats |
     pyodideVersion: info.meta.pyodideVersion,
     pythonVersion: info.meta.pythonVersion,
     importedModules: info.meta.importedModules.length,
+    codec: info.codec,
+    zeroPageRatio: info.pages.total ? info.pages.zero / info.pages.total : 0,
   };
 }
 
@@ -187,12 +192,12 @@ export function describeBuild(result: BuildResult, ctx: CommandContext): string 
   const head = result.built ? c.green('built') : c.dim('up to date');
   const lines = [
     `${head} ${c.bold(result.name)} ${c.dim('->')} ${result.bundlePath}`,
-    `  bundle   ${mib(result.bytes)}, ${result.files} files, ${Math.round(result.ms)} ms`,
+    `  bundle   ${mib(result.bytes)}, ${result.files} file${result.files === 1 ? '' : 's'}, ${Math.round(result.ms)} ms`,
   ];
   const s = result.snapshot;
   if (s)
     lines.push(
-      `  snapshot ${mib(s.fileBytes)} (heap ${mib(s.heapBytes)}), Pyodide ${s.pyodideVersion}, Python ${s.pythonVersion}, ${s.importedModules} modules imported at build time`,
+      `  snapshot ${mib(s.fileBytes)} (heap ${mib(s.heapBytes)}, ${Math.round(100 * s.zeroPageRatio)}% zero pages, codec ${s.codec}), Pyodide ${s.pyodideVersion}, Python ${s.pythonVersion}, ${s.importedModules} modules imported at build time`,
     );
   else lines.push('  snapshot none');
   return lines.join('\n');

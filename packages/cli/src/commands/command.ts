@@ -24,7 +24,7 @@ export interface CommandContext {
   /** Prints a result: one JSON line with `--json`, the human text otherwise. */
   print(result: unknown, human: string): void;
   /** A logger like `logger` whose messages pass through `rewrite` (e.g. traceback paths). */
-  createLogger(rewrite?: (text: string) => string): Logger;
+  createLogger(rewrite?: (text: string, worker?: string) => string): Logger;
   /** Prints a warning line on stderr (a JSON line with `--json`). */
   warn(message: string): void;
 }

@@ -1,7 +1,7 @@
 import { existsSync, statSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
-import { resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import {
   type Bundle,
   decodeBundle,
@@ -12,6 +12,7 @@ import {
 import { createRouter, type Router, type WorkerDefinition } from '@pyworkers/router';
 import { CliError } from '../errors.js';
 import type { Progress } from '../internal/progress.js';
+import { mapIsolatePaths, type SourceMap } from '../internal/tracebacks.js';
 import type { ProjectOverrides } from '../project.js';
 import { buildProject } from './build.js';
 import {
@@ -47,6 +48,8 @@ export interface Serving {
   url: string;
   /** The workers served, with their routes. */
   workers: { name: string; routes: WorkerDefinition['routes']; source: string }[];
+  /** Where each project worker's files are, to map isolate paths in tracebacks back. */
+  sourceMaps: Map<string, SourceMap>;
 }
 
 /** True when `target` is a built bundle file rather than a project directory. */
@@ -75,10 +78,11 @@ async function readBundle(path: string): Promise<Bundle> {
 export async function workerDefinitions(
   targets: string[],
   options: Omit<ServeOptions, 'port' | 'host'> = {},
-): Promise<{ workers: WorkerDefinition[]; sources: string[] }> {
+): Promise<{ workers: WorkerDefinition[]; sources: string[]; sourceMaps: Map<string, SourceMap> }> {
   const logger = options.logger ?? silentLogger;
   const workers: WorkerDefinition[] = [];
   const sources: string[] = [];
+  const sourceMaps = new Map<string, SourceMap>();
   for (const target of targets) {
     let name: string;
     let routes: WorkerDefinition['routes'];
@@ -106,6 +110,10 @@ export async function workerDefinitions(
       );
       name = built.name;
       routes = built.project.routes;
+      sourceMaps.set(name, {
+        sourceRoot: dirname(join(built.project.dir, built.project.main)),
+        projectDir: built.project.dir,
+      });
       path = built.bundlePath;
     }
     if (workers.some((w) => w.name === name)) {
@@ -121,7 +129,7 @@ export async function workerDefinitions(
     if (w.routes.length === 0)
       w.routes = [{ pathPrefix: workers.length === 1 ? '/' : `/${w.name}` }];
   }
-  return { workers, sources };
+  return { workers, sources, sourceMaps };
 }
 
 /**
@@ -134,14 +142,11 @@ export async function serveProjects(
   options: ServeOptions = {},
 ): Promise<Serving> {
   const logger = options.logger ?? silentLogger;
-  const { workers, sources } = await workerDefinitions(targets, options);
-  // The router caps warm isolates by memory; a count cap is not in @pyworkers/router yet, so
-  // say so rather than silently ignore the flag.
-  if (options.maxIsolates !== undefined)
-    logger.warn({}, '--max-isolates is not supported by this router yet and is ignored');
+  const { workers, sources, sourceMaps } = await workerDefinitions(targets, options);
   const router = createRouter({
     workers,
     logger,
+    ...(options.maxIsolates !== undefined ? { maxIsolates: options.maxIsolates } : {}),
     ...(options.memoryBudget !== undefined ? { memoryBudgetBytes: options.memoryBudget } : {}),
   });
   const address = await router.listen({
@@ -154,6 +159,7 @@ export async function serveProjects(
     address,
     url: `http://${host}:${address.port}`,
     workers: workers.map((w, k) => ({ name: w.name, routes: w.routes, source: sources[k]! })),
+    sourceMaps,
   };
 }
 
@@ -261,6 +267,12 @@ export const serveCommand = {
         hint: 'set [tool.pyworkers].name in each project instead',
       });
     }
+    // Tracebacks name the user's files: the map is filled once the projects are loaded.
+    let maps = new Map<string, SourceMap>();
+    const logger = ctx.createLogger((text, worker) => {
+      const map = worker ? maps.get(worker) : undefined;
+      return map ? mapIsolatePaths(text, map) : text;
+    });
     const serving = await serveProjects(targets, {
       port,
       host,
@@ -268,9 +280,10 @@ export const serveCommand = {
       ...(memoryBudget !== undefined ? { memoryBudget } : {}),
       overrides,
       sync: syncFlags(values, ctx),
-      logger: ctx.logger,
+      logger,
       progress: ctx.progress,
     });
+    maps = serving.sourceMaps;
     ctx.print({ url: serving.url, workers: serving.workers }, describeServing(serving));
     const stop = (): void => {
       void serving.router.close().then(() => process.exit(0));

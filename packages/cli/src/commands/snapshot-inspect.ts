@@ -74,9 +74,16 @@ function describe(r: SnapshotReport): string {
     return lines.join('\n');
   }
   const m = s.meta;
+  const pct = (n: number): string => `${((100 * n) / Math.max(1, s.pages.total)).toFixed(0)}%`;
   lines.push(
-    `  snapshot     ${m.kind}, format ${s.formatVersion}, codec ${s.codec}, ${mib(s.fileBytes)} on disk`,
-    `  heap         ${mib(s.heapBytes)} (page size ${m.pageSize})`,
+    `  snapshot     ${m.kind}, format ${s.formatVersion}, codec ${s.codec}${s.codecAvailable ? '' : ' (not available in this Node)'}, ${mib(s.fileBytes)} on disk (${(100 * s.ratios.fileToHeap).toFixed(0)}% of the heap)`,
+    `  heap         ${mib(s.heapBytes)}, sha256 ${s.heapSha256.slice(0, 16)}…`,
+    `  pages        ${s.pages.total} x ${s.pageSize} B: ${pct(s.pages.zero)} zero, ${pct(s.pages.literal)} literal, ${pct(s.pages.reference)} from the reference`,
+    ...(s.delta
+      ? [
+          `  delta        against ${s.referenceSha256?.slice(0, 16)}… (${mib(s.referenceBytes ?? 0)})`,
+        ]
+      : []),
     `  runtime      Pyodide ${m.pyodideVersion} (build ${m.pyodideBuildId}), Python ${m.pythonVersion}`,
     `  hash seed    ${m.hashSeed ?? 'random'}`,
     `  modules      ${m.importedModules.length} imported at snapshot time`,

@@ -33,7 +33,7 @@ export function createProgress(
   let frame = 0;
   let timer: NodeJS.Timeout | undefined;
   const render = (): void => {
-    const width = Math.max(20, (stream.columns ?? 80) - 1);
+    const width = Math.max(20, (stream.columns || 80) - 1);
     const parts = [...tasks].map((t) => {
       if (t.total) {
         const ratio = Math.min(1, t.done / t.total);

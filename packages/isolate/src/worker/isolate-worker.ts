@@ -61,7 +61,7 @@ function afterRequest(): void {
 async function request(msg: RequestMessage | EnvMessage): Promise<void> {
   if (!pyodide || !handle) throw new Error('request before init');
   if (msg.type === 'env') {
-    setEnv(pyodide, msg);
+    await setEnv(pyodide, msg);
     return;
   }
   const { message, transfer } = await runRequest(pyodide, handle, msg);

@@ -38,6 +38,7 @@ async function init(config: HostProcessConfig): Promise<LocalHost> {
     logger,
     policy: createEvictionPolicy(config.eviction),
     budgetBytes: config.budgetBytes,
+    ...(config.maxIsolates !== undefined ? { maxIsolates: config.maxIsolates } : {}),
     concurrency: config.concurrency,
     maxInflight: config.maxInflight,
     events: {

@@ -21,6 +21,8 @@ export interface LocalHostOptions {
   policy: EvictionPolicy;
   /** Memory this host's isolates may hold together. */
   budgetBytes: number;
+  /** Isolates this host may hold at once (default: no limit but memory). */
+  maxIsolates?: number;
   /** Requests one isolate runs at once before its worker gets another isolate. */
   concurrency: number;
   /** In-flight requests past which the host refuses new ones. */
@@ -56,7 +58,12 @@ export class LocalHost implements IsolateHost {
 
   constructor(private readonly options: LocalHostOptions) {
     this.id = options.id;
-    this.warm = new WarmSet(options.budgetBytes, options.policy, options.concurrency);
+    this.warm = new WarmSet(
+      options.budgetBytes,
+      options.policy,
+      options.concurrency,
+      options.maxIsolates,
+    );
   }
 
   async fetch(
@@ -72,12 +79,13 @@ export class LocalHost implements IsolateHost {
     let coldStart = false;
     if (!iso) {
       const bytes = this.sizes.get(worker.name) ?? DEFAULT_ISOLATE_BYTES;
-      this.evict(this.warm.evictFor(bytes));
-      if (!this.warm.fits(bytes)) {
+      this.evict(this.warm.evictFor(bytes, 1));
+      if (!this.warm.fits(bytes, 1)) {
         // Over budget with nothing idle to evict: another host may have room. When every
-        // host refused, run on a busy isolate of this worker rather than grow further.
+        // host refused, run on a busy isolate of this worker rather than grow further (or
+        // start one past the budget when it has none).
         const busy = this.warm.isolates(worker.name);
-        if (!force && this.warm.all().length > 0) return { kind: 'refused', reason: 'memory' };
+        if (!force) return { kind: 'refused', reason: 'memory' };
         iso = busy.reduce<HostedIsolate | undefined>(
           (a, b) => (!a || b.inflight < a.inflight ? b : a),
           undefined,
@@ -100,7 +108,7 @@ export class LocalHost implements IsolateHost {
     } finally {
       iso.inflight--;
       this.inflight--;
-      if (!this.warm.fits(0)) this.evict(this.warm.evictFor(0));
+      if (!this.warm.fits(0, 0)) this.evict(this.warm.evictFor(0, 0));
     }
   }
 

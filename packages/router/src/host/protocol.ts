@@ -7,6 +7,7 @@ import type { HostResult, HostStats } from './types.js';
 export interface HostProcessConfig {
   id: number;
   budgetBytes: number;
+  maxIsolates?: number;
   concurrency: number;
   maxInflight: number;
   eviction: EvictionPolicyName;

@@ -12,7 +12,8 @@
 //       52    4  page-table run count
 //       56    1  codec id (0 none, 1 gzip, 2 brotli, 3 zstd)
 //       57    1  flags (bit 0: delta against a reference)
-//       58    6  reserved, zero
+//       58    2  reserved, zero
+//       60    4  CRC-32 of the data section as stored (a fast check for the restore path)
 //       64   32  SHA-256 of the decoded heap
 //       96   32  SHA-256 of the reference heap (zero when not a delta)
 //      128   32  SHA-256 of bytes [0, 128) + metadata + page table ("directory")
@@ -22,6 +23,7 @@
 //      end-32 32 SHA-256 of everything before it
 import { createHash } from 'node:crypto';
 import { SnapshotError } from '../errors.js';
+import { crc32 } from './crc32.js';
 
 export const MAGIC = new Uint8Array([0x50, 0x59, 0x57, 0x53, 0x4e, 0x41, 0x50, 0x00]);
 export const FORMAT_VERSION = 2;
@@ -54,6 +56,7 @@ export interface Header {
   runCount: number;
   codecId: number;
   delta: boolean;
+  dataCrc32: number;
   heapHash: Uint8Array;
   referenceHash: Uint8Array;
   directoryHash: Uint8Array;
@@ -109,8 +112,16 @@ export function writeHeader(out: Uint8Array, f: HeaderFields): void {
   if (f.referenceHash) out.set(f.referenceHash, 96);
 }
 
-/** Computes and stores the directory hash once metadata and page table are in place. */
-export function sealDirectory(out: Uint8Array, header: Pick<Header, 'dataOffset'>): void {
+/**
+ * Once metadata, page table and data section are in place: stores the data CRC-32 and the
+ * directory hash (which covers it).
+ */
+export function sealDirectory(
+  out: Uint8Array,
+  header: Pick<Header, 'dataOffset'> & { storedLength: number },
+): void {
+  const data = out.subarray(header.dataOffset, header.dataOffset + header.storedLength);
+  new DataView(out.buffer, out.byteOffset).setUint32(60, crc32(data), true);
   out.set(directoryHash(out, header.dataOffset), DIRECTORY_HASH_AT);
 }
 
@@ -191,7 +202,7 @@ export function readHeader(bytes: Uint8Array, maxHeapBytes = MAX_HEAP_BYTES): He
   const codecId = v.getUint8(56);
   const flags = v.getUint8(57);
   if ((flags & ~FLAG_DELTA) !== 0) throw corrupt(`unknown flags 0x${flags.toString(16)}`);
-  for (let i = 58; i < 64; i++) if (bytes[i] !== 0) throw corrupt('reserved header bytes are set');
+  if (bytes[58] !== 0 || bytes[59] !== 0) throw corrupt('reserved header bytes are set');
   const delta = (flags & FLAG_DELTA) !== 0;
   if (!delta && referenceLength !== 0n) throw corrupt('a reference length without the delta flag');
   const metaOffset = HEADER_BYTES;
@@ -217,6 +228,7 @@ export function readHeader(bytes: Uint8Array, maxHeapBytes = MAX_HEAP_BYTES): He
     runCount,
     codecId,
     delta,
+    dataCrc32: v.getUint32(60, true),
     heapHash: bytes.subarray(64, 96),
     referenceHash: bytes.subarray(96, 128),
     directoryHash: bytes.subarray(128, 160),
@@ -231,6 +243,15 @@ export function readHeader(bytes: Uint8Array, maxHeapBytes = MAX_HEAP_BYTES): He
 export function verifyDirectory(bytes: Uint8Array, header: Header): void {
   if (!equalBytes(directoryHash(bytes, header.dataOffset), header.directoryHash)) {
     throw corrupt('header, metadata or page table do not match their checksum');
+  }
+}
+
+/** Checks the directory hash and the data section's CRC-32: catches accidental damage fast. */
+export function verifyDirectoryAndCrc(bytes: Uint8Array, header: Header): void {
+  verifyDirectory(bytes, header);
+  const data = bytes.subarray(header.dataOffset, header.dataOffset + header.storedLength);
+  if (crc32(data) !== header.dataCrc32) {
+    throw corrupt('data section does not match its CRC-32; copy or download it again');
   }
 }
 
