@@ -156,6 +156,15 @@ export class IsolateLauncher {
     return fresh();
   }
 
+  /**
+   * Decodes a bundle's snapshot (checksum verified) into shared memory and packs its files, as
+   * the first `start` of that bundle would. Call it when a bundle is loaded, so the worker's
+   * first cold start does not pay for it (~0.1 s for a 30 MiB snapshot). Throws on a bad bundle.
+   */
+  prepare(bundle: Bundle): void {
+    prepareBundle(bundle);
+  }
+
   /** Same as {@link IsolateLauncher.start}: the shape `createRouter({ launcher })` expects. */
   launch(
     bundle: Bundle,
