@@ -6,6 +6,7 @@ import { bootAssets } from './internal/assets.js';
 import { type LoadedImage, loadImage } from './internal/images.js';
 import { packMountSet, sdkMountSet } from './internal/mounts.js';
 import { spawnWorker } from './internal/spawn.js';
+import type { WorkerLimitOverrides } from './limits.js';
 import { DEFAULT_LIMITS } from './limits.js';
 import { type Logger, silentLogger } from './logger.js';
 import { PYODIDE_VERSION, SDK_VERSION } from './version.js';
@@ -20,6 +21,8 @@ export interface BuildInput {
   /** Source files by path relative to the worker's root (e.g. `entry.py`, vendored packages). */
   files: Map<string, Uint8Array>;
   vars: Record<string, string>;
+  /** The worker's own request timeout and Python heap cap (its config's limits). */
+  limits?: WorkerLimitOverrides;
 }
 
 /** Options of {@link buildBundle}. */
@@ -67,6 +70,7 @@ export async function buildBundle(
     pyodideVersion: PYODIDE_VERSION,
     sdkVersion: SDK_VERSION,
     vars: input.vars,
+    ...(input.limits && Object.keys(input.limits).length > 0 ? { limits: input.limits } : {}),
   };
   if (options.snapshot === false)
     return encodeBundle({ manifest, files: input.files, snapshot: null });

@@ -21,6 +21,14 @@ export const bundleManifestSchema = z.object({
   pyodideVersion: z.string(),
   sdkVersion: z.string(),
   vars: z.record(z.string(), z.string()),
+  /** The worker's own limits (from its config); they override the launcher's defaults. */
+  limits: z
+    .object({
+      requestTimeoutMs: z.number().int().positive().optional(),
+      memoryBytes: z.number().int().positive().optional(),
+    })
+    .strict()
+    .optional(),
   files: z.array(fileEntrySchema),
   snapshot: z
     .object({ offset: z.number().int().nonnegative(), size: z.number().int().nonnegative() })

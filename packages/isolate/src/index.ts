@@ -26,6 +26,6 @@ export {
   type IsolateResponse,
 } from './isolate.js';
 export { IsolateLauncher, type LauncherOptions, type LauncherStats } from './launcher.js';
-export { DEFAULT_LIMITS, type IsolateLimits } from './limits.js';
+export { DEFAULT_LIMITS, type IsolateLimits, type WorkerLimitOverrides } from './limits.js';
 export { type Logger, silentLogger } from './logger.js';
 export { PYODIDE_LOCK_FILE, PYODIDE_VERSION, SDK_VERSION } from './version.js';

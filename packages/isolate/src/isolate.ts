@@ -215,7 +215,8 @@ export async function startFresh(
   options: IsolateOptions = {},
 ): Promise<Isolate> {
   const logger = options.logger ?? silentLogger;
-  const limits = resolveLimits(options.limits);
+  // Explicit options win over the worker's own limits from its manifest.
+  const limits = resolveLimits({ ...bundle.limits, ...options.limits });
   const t0 = performance.now();
   const assets = await bootAssets();
   let isolate: Isolate | undefined;

@@ -8,7 +8,7 @@ import { type PreparedBundle, prepareBundle } from './internal/prepared.js';
 import type { FromWorker, ToWorker } from './internal/protocol.js';
 import { spawnWorker } from './internal/spawn.js';
 import { Isolate, type IsolateOptions, startFresh } from './isolate.js';
-import { type IsolateLimits, resolveLimits } from './limits.js';
+import { type IsolateLimits, resolveLimits, withWorkerLimits } from './limits.js';
 import { type Logger, silentLogger } from './logger.js';
 
 /** Options of {@link IsolateLauncher}. */
@@ -134,7 +134,7 @@ export class IsolateLauncher {
       this.counters.freshStarts++;
       return startFresh(prepared, {
         logger,
-        limits: this.limits,
+        limits: withWorkerLimits(this.limits, prepared.limits),
         ...(options.secrets ? { secrets: options.secrets } : {}),
       });
     };
@@ -207,6 +207,7 @@ export class IsolateLauncher {
   ): Promise<Isolate | undefined> {
     const t0 = performance.now();
     const image = bundle.image!;
+    const limits = withWorkerLimits(this.limits, bundle.limits);
     const answer = new Promise<FromWorker>((resolve) => {
       parked.route = resolve;
     });
@@ -219,6 +220,7 @@ export class IsolateLauncher {
       files: bundle.files,
       sdkFiles: bundle.sdkFiles,
       image,
+      memoryBytes: limits.memoryBytes,
       sentAt: performance.timeOrigin + performance.now(),
     } satisfies ToWorker);
     const msg = await Promise.race([answer, exited(parked.worker)]);
@@ -236,7 +238,7 @@ export class IsolateLauncher {
     const isolate = new Isolate(
       parked.worker,
       bundle,
-      this.limits,
+      limits,
       logger,
       { ...msg, bootMs: performance.now() - t0 },
       secrets,

@@ -19,3 +19,15 @@ export const DEFAULT_LIMITS: Readonly<IsolateLimits> = Object.freeze({
 export function resolveLimits(limits: Partial<IsolateLimits> = {}): IsolateLimits {
   return { ...DEFAULT_LIMITS, ...limits };
 }
+
+/** The limits a worker's own config may set (stored in its bundle's manifest). */
+export type WorkerLimitOverrides = Partial<Pick<IsolateLimits, 'requestTimeoutMs' | 'memoryBytes'>>;
+
+/** `base` with the worker's own limits laid over it. */
+export function withWorkerLimits(base: IsolateLimits, worker: WorkerLimitOverrides): IsolateLimits {
+  return {
+    ...base,
+    ...(worker.requestTimeoutMs !== undefined ? { requestTimeoutMs: worker.requestTimeoutMs } : {}),
+    ...(worker.memoryBytes !== undefined ? { memoryBytes: worker.memoryBytes } : {}),
+  };
+}

@@ -20,6 +20,9 @@ async def on_fetch(request, env):
         hoard = []
         while True:
             hoard.append(bytearray(16 * 1024 * 1024))
+    if path == "some":
+        held = bytearray(40 * 1024 * 1024)
+        return Response(f"held {len(held)}")
     if path == "raise":
         raise ValueError("handler blew up")
     return Response("fine")
@@ -43,6 +46,8 @@ const launcher = new IsolateLauncher({
 const impatient = new IsolateLauncher({ poolSize: 1, logger, limits: { requestTimeoutMs: 1500 } });
 const started: Isolate[] = [];
 let bundle: Bundle;
+/** The same worker with its own (tighter) limits in its manifest, as its config would set them. */
+let strict: Bundle;
 
 beforeAll(async () => {
   bundle = decodeBundle(
@@ -53,6 +58,15 @@ beforeAll(async () => {
       vars: {},
     }),
   );
+  strict = decodeBundle(
+    await buildBundle({
+      name: 'strict',
+      mainModule: 'entry',
+      files: bundle.files,
+      vars: {},
+      limits: { requestTimeoutMs: 1500, memoryBytes: 48 * 1024 * 1024 },
+    }),
+  );
   await Promise.all([launcher.warm(), impatient.warm()]);
 });
 afterAll(async () => {
@@ -60,8 +74,8 @@ afterAll(async () => {
   await Promise.all([launcher.close(), impatient.close()]);
 });
 
-const start = async (from = launcher) => {
-  const iso = await from.start(bundle);
+const start = async (from = launcher, what = bundle) => {
+  const iso = await from.start(what);
   started.push(iso);
   return iso;
 };
@@ -98,5 +112,25 @@ describe('limits', () => {
     expect(lines.join('\n')).toMatch(/Traceback[\s\S]*ValueError: handler blew up/);
     expect(iso.closed).toBe(false);
     expect((await call(iso, 'ok')).status).toBe(200);
+  });
+
+  it("applies a worker's own limits from its bundle over the launcher's defaults", async () => {
+    expect(strict.manifest.limits).toEqual({
+      requestTimeoutMs: 1500,
+      memoryBytes: 48 * 1024 * 1024,
+    });
+    // Under the launcher's 96 MiB cap 40 MiB more is fine; under the worker's own 48 MiB it is not.
+    expect(new TextDecoder().decode((await call(await start(), 'some')).body)).toBe(
+      'held 41943040',
+    );
+    await expect(call(await start(launcher, strict), 'some')).rejects.toMatchObject({
+      code: 'ERR_ISOLATE_MEMORY_LIMIT',
+    });
+    // The launcher allows 20 s; the worker's own 1.5 s limit is what ends this request.
+    const t0 = performance.now();
+    await expect(call(await start(launcher, strict), 'spin')).rejects.toMatchObject({
+      code: 'ERR_ISOLATE_TIMEOUT',
+    });
+    expect(performance.now() - t0).toBeLessThan(15_000);
   });
 });

@@ -122,6 +122,7 @@ export async function buildProject(
       name: project.name,
       mainModule,
       vars: project.vars,
+      limits: project.limits,
     }),
   );
   for (const [path, bytes] of [...files].sort(([a], [b]) => a.localeCompare(b)))
@@ -160,7 +161,17 @@ export async function buildProject(
   let bytes: Uint8Array;
   try {
     bytes = await buildBundle(
-      { name: project.name, mainModule, files, vars: project.vars },
+      {
+        name: project.name,
+        mainModule,
+        files,
+        vars: project.vars,
+        // The worker's limits travel in its bundle; the isolate applies them over its defaults.
+        limits: {
+          requestTimeoutMs: project.limits.requestTimeoutMs,
+          memoryBytes: project.limits.memoryMb * 1024 * 1024,
+        },
+      },
       { logger },
     );
   } catch (err) {

@@ -11,6 +11,7 @@ import {
 } from '@pyworkers/isolate';
 import { createRouter, type Router, type WorkerDefinition } from '@pyworkers/router';
 import { CliError } from '../errors.js';
+import { parkedLauncherModule } from '../internal/parked-launcher-module.js';
 import type { Progress } from '../internal/progress.js';
 import { mapIsolatePaths, type SourceMap } from '../internal/tracebacks.js';
 import type { ProjectOverrides } from '../project.js';
@@ -146,6 +147,8 @@ export async function serveProjects(
   const router = createRouter({
     workers,
     logger,
+    // Cold starts swap into parked isolates (see parked-launcher.ts) in each host process.
+    launcherModule: parkedLauncherModule(),
     ...(options.maxIsolates !== undefined ? { maxIsolates: options.maxIsolates } : {}),
     ...(options.memoryBudget !== undefined ? { memoryBudgetBytes: options.memoryBudget } : {}),
   });

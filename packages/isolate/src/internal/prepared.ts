@@ -1,5 +1,6 @@
 import type { Bundle } from '../bundle.js';
 import { IsolateError } from '../errors.js';
+import type { WorkerLimitOverrides } from '../limits.js';
 import { PYODIDE_VERSION } from '../version.js';
 import { loadImage } from './images.js';
 import { packMountSet, sdkMountSet } from './mounts.js';
@@ -10,6 +11,8 @@ export interface PreparedBundle {
   name: string;
   mainModule: string;
   vars: Record<string, string>;
+  /** The worker's own limits from its manifest (override the launcher's). */
+  limits: WorkerLimitOverrides;
   files: MountSet;
   sdkFiles: MountSet;
   /** The dedicated snapshot's heap, or none (the bundle was built without a snapshot). */
@@ -37,6 +40,7 @@ export function prepareBundle(bundle: Bundle): PreparedBundle {
     name: manifest.name,
     mainModule: manifest.mainModule,
     vars: manifest.vars,
+    limits: manifest.limits ?? {},
     files: packMountSet(bundle.files),
     sdkFiles: sdkMountSet(),
     image: bundle.snapshot

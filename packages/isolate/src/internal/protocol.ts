@@ -73,6 +73,8 @@ export interface AdoptMessage {
   files: MountSet;
   sdkFiles: MountSet;
   image: HeapImage;
+  /** The worker's Python heap cap: a parked isolate was booted with the launcher's default. */
+  memoryBytes: number;
   /** `performance.timeOrigin + performance.now()` when the parent posted this message. */
   sentAt: number;
 }

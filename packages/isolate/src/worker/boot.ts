@@ -203,6 +203,7 @@ export function adopt(current: Booted, msg: AdoptMessage, post: Post): Booted | 
   const t0 = performance.now();
   const queued = performance.timeOrigin + t0 - msg.sentAt;
   const rt = current.runtime;
+  rt.memory.limitBytes = msg.memoryBytes;
   let pyodide: PyodideAPI;
   try {
     pyodide = swapHeap(rt, msg.image);
