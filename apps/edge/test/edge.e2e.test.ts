@@ -2,19 +2,20 @@ import { cpSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type Serving, serveProjects } from 'pyworkers';
+import type { Serving } from 'pyworkers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startEdge } from '../src/edge.js';
 
 let serving: Serving;
 
 beforeAll(async () => {
   // Build into a copy so the test never reuses (or leaves) the app's own .pyworkers cache.
   const dir = mkdtempSync(join(tmpdir(), 'pyw-edge-'));
-  cpSync(fileURLToPath(new URL('../workers/hello', import.meta.url)), join(dir, 'hello'), {
+  cpSync(fileURLToPath(new URL('../workers', import.meta.url)), dir, {
     recursive: true,
     filter: (src) => !src.includes('.pyworkers'),
   });
-  serving = await serveProjects([join(dir, 'hello')], { port: 0, host: '127.0.0.1' });
+  serving = await startEdge(dir, { port: 0, host: '127.0.0.1' });
 });
 
 afterAll(async () => {
@@ -29,5 +30,28 @@ describe('the reference edge app', () => {
     expect(await res.text()).toMatch(
       /^Hello from pyworkers! Python 3\.\d+\.\d+ on Emscripten \(emscripten\)\n$/,
     );
+  });
+
+  it('runs the Cloudflare-layout worker (wrangler.toml, no [tool.pyworkers]) as an ASGI app', async () => {
+    const posted = await fetch(`${serving.url}/cf-notes/notes`, {
+      method: 'POST',
+      body: 'from the test',
+    });
+    expect(posted.status).toBe(201);
+    const res = await fetch(`${serving.url}/cf-notes/notes`);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toBe('application/json');
+    const body = (await res.json()) as { title: string; notes: string[] };
+    // vars come from wrangler.toml's [vars]
+    expect(body.title).toBe('notes');
+    expect(body.notes[0]).toMatch(/Cloudflare Python Workers/);
+    expect((await fetch(`${serving.url}/cf-notes/nope`)).status).toBe(404);
+  });
+
+  it('answers the status page with both workers', async () => {
+    const status = (await (await fetch(`${serving.url}/__pyworkers/status`)).json()) as {
+      workers: { worker: string }[];
+    };
+    expect(status.workers.map((w) => w.worker).sort()).toEqual(['cf-notes', 'hello']);
   });
 });

@@ -1,0 +1,42 @@
+import json
+
+from workers import WorkerEntrypoint, asgi
+
+# A tiny ASGI app (the shape FastAPI and Starlette produce), written out so the example needs
+# no packages. Module state lives in the memory snapshot; each isolate then has its own copy.
+NOTES = ["pyworkers runs Cloudflare Python Workers projects unchanged"]
+
+
+async def app(scope, receive, send):
+    if scope["type"] != "http":
+        return
+    body = b""
+    while True:
+        message = await receive()
+        body += message.get("body", b"")
+        if not message.get("more_body"):
+            break
+    path = scope["path"].rstrip("/")
+    if scope["method"] == "POST" and path.endswith("/notes"):
+        NOTES.append(body.decode("utf-8"))
+        status, payload = 201, {"count": len(NOTES)}
+    elif path.endswith("/notes"):
+        status, payload = 200, {"title": scope["app_title"], "notes": NOTES}
+    else:
+        status, payload = 404, {"error": f"no route for {scope['path']}"}
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [(b"content-type", b"application/json")],
+        }
+    )
+    await send({"type": "http.response.body", "body": json.dumps(payload).encode()})
+
+
+class Default(WorkerEntrypoint):
+    async def fetch(self, request):
+        async def with_title(scope, receive, send):
+            await app({**scope, "app_title": self.env.TITLE}, receive, send)
+
+        return await asgi.fetch(with_title, request, self.env)
