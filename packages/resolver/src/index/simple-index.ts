@@ -12,8 +12,9 @@ import { createLimiter } from '../internal/limit.js';
 import { type Logger, silentLogger } from '../internal/logger.js';
 import { normalizeName } from '../requirement.js';
 import type { CoreMetadata, DistFile, PackageSource, ProjectPage } from '../source.js';
+import { localDistFile } from './local-dist-file.js';
 import { loadMetadata } from './metadata-cache.js';
-import { parseHtmlPage, parseJsonPage, versionFromFilename } from './project-page.js';
+import { parseHtmlPage, parseJsonPage } from './project-page.js';
 
 export const SIMPLE_JSON = 'application/vnd.pypi.simple.v1+json';
 /** What we ask for: PEP 691 JSON first, then HTML (PEP 691's recommended header). */
@@ -165,19 +166,7 @@ export class SimpleIndexSource implements PackageSource {
     for (const filename of names.filter((n) => DIST.test(n)).sort()) {
       const path = join(dir, filename);
       if (!(await stat(path)).isFile()) continue;
-      const version = versionFromFilename(filename, key);
-      files.push({
-        filename,
-        url: pathToFileURL(path).href,
-        hashes: {
-          sha256: createHash('sha256')
-            .update(await readFile(path))
-            .digest('hex'),
-        },
-        yanked: false,
-        source: this.name,
-        ...(version ? { version } : {}),
-      });
+      files.push(await localDistFile(path, filename, key, this.name));
     }
     return { name: key, files, source: this.name };
   }

@@ -1,6 +1,4 @@
-// A local directory of distribution files (pip's --find-links / uv's flat index), no network.
-import { createHash } from 'node:crypto';
-import { readdir, readFile } from 'node:fs/promises';
+import { readdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Downloader } from '../download.js';
@@ -8,8 +6,8 @@ import { ResolverError } from '../errors.js';
 import { normalizeName } from '../requirement.js';
 import type { CoreMetadata, DistFile, PackageSource, ProjectPage } from '../source.js';
 import { parseWheelFilename } from '../tags.js';
+import { localDistFile } from './local-dist-file.js';
 import { loadMetadata } from './metadata-cache.js';
-import { versionFromFilename } from './project-page.js';
 
 const SDIST = /^(.+?)-(\d[^-]*)\.(tar\.gz|tar\.bz2|tar\.xz|zip|tgz)$/i;
 
@@ -73,19 +71,7 @@ export class WheelDirSource implements PackageSource {
     const files: DistFile[] = [];
     for (const filename of filenames) {
       const path = join(this.#dir, filename);
-      const version = versionFromFilename(filename, key);
-      files.push({
-        filename,
-        url: pathToFileURL(path).href,
-        hashes: {
-          sha256: createHash('sha256')
-            .update(await readFile(path))
-            .digest('hex'),
-        },
-        yanked: false,
-        source: this.name,
-        ...(version ? { version } : {}),
-      });
+      files.push(await localDistFile(path, filename, key, this.name));
     }
     return { name: key, files, source: this.name };
   }
