@@ -1,4 +1,4 @@
-import { cpSync, mkdtempSync } from 'node:fs';
+import { cpSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -15,6 +15,8 @@ beforeAll(async () => {
     recursive: true,
     filter: (src) => !src.includes('.pyworkers'),
   });
+  // A local secret, as a Cloudflare developer keeps it for `wrangler dev`.
+  writeFileSync(join(dir, 'cf-notes', '.dev.vars'), 'API_TOKEN="not-in-the-bundle"\n');
   serving = await startEdge(dir, { port: 0, host: '127.0.0.1' });
 });
 
@@ -46,6 +48,11 @@ describe('the reference edge app', () => {
     expect(body.title).toBe('notes');
     expect(body.notes[0]).toMatch(/Cloudflare Python Workers/);
     expect((await fetch(`${serving.url}/cf-notes/nope`)).status).toBe(404);
+    // The secret from .dev.vars reached self.env.
+    expect(await (await fetch(`${serving.url}/cf-notes/config`)).json()).toEqual({
+      title: 'notes',
+      has_api_token: true,
+    });
   });
 
   it('answers the status page with both workers', async () => {

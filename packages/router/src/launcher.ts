@@ -20,7 +20,10 @@ export interface IsolateHandle {
  * `createRouter({ launcher })`.
  */
 export interface IsolateLauncher {
-  launch(bundle: Bundle, options: { logger: Logger }): Promise<IsolateHandle>;
+  launch(
+    bundle: Bundle,
+    options: { logger: Logger; secrets?: Record<string, string> },
+  ): Promise<IsolateHandle>;
   /** Stops anything the launcher keeps around (parked isolates). */
   close?(): Promise<void>;
 }

@@ -19,6 +19,8 @@ export interface WorkerDefinition {
   name: string;
   routes: Route[];
   bundle: BundleSource;
+  /** Secrets for the worker's `self.env` (e.g. from `.dev.vars`); never stored in bundles. */
+  secrets?: Record<string, string>;
 }
 
 /** Options of {@link createRouter}: the workers plus the knobs of {@link RouterConfig}. */
@@ -116,7 +118,7 @@ export function createRouter(options: RouterOptions): Router {
       });
       return reading;
     };
-    workers.set(w.name, { name: w.name, bundle });
+    workers.set(w.name, { name: w.name, bundle, ...(w.secrets ? { secrets: w.secrets } : {}) });
   }
   const counters = new Map<string, Omit<WorkerStats, 'isolates' | 'bytes'>>();
   const counter = (worker: string) => {

@@ -24,7 +24,14 @@ beforeAll(async () => {
   router = createRouter({
     hostKind: 'process',
     hosts: 2,
-    workers: [{ name: 'gamma', routes: [{ pathPrefix: '/' }], bundle: async () => bundle }],
+    workers: [
+      {
+        name: 'gamma',
+        routes: [{ pathPrefix: '/' }],
+        bundle: async () => bundle,
+        secrets: { TOKEN: 'from-the-router' },
+      },
+    ],
   });
   const addr = await router.listen({ port: 0, host: '127.0.0.1' });
   base = `http://127.0.0.1:${addr.port}`;
@@ -35,6 +42,13 @@ afterAll(async () => {
 });
 
 describe('isolate hosts in child processes', () => {
+  it("hands the worker's secrets to its isolate across the process boundary", async () => {
+    const res = await fetch(`${base}/secret`);
+    expect(await res.text()).toBe('from-the-router');
+    // Secrets are given at start, never stored in the bundle.
+    expect(JSON.stringify(bundle.manifest)).not.toContain('from-the-router');
+  });
+
   it('serves requests from isolates in another process, sharing one cold start', async () => {
     const bodies = await Promise.all(
       [0, 1, 2].map(() => fetch(`${base}/x/echo`, { method: 'POST', body: 'hi' })),

@@ -15,6 +15,8 @@ class Default(WorkerEntrypoint):
             js.process.exit(3)
         if "slow" in path:
             await asyncio.sleep(float(path.rsplit("=", 1)[1]))
+        if path.endswith("secret"):
+            return Response(getattr(self.env, "TOKEN", "<no secret>"))
         if path.endswith("echo"):
             return Response(await request.bytes(), status=201,
                             headers={"x-worker": "${name}", "x-method": request.method,

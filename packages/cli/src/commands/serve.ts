@@ -10,6 +10,7 @@ import {
   silentLogger,
 } from '@pyworkers/isolate';
 import { createRouter, type Router, type WorkerDefinition } from '@pyworkers/router';
+import { DEV_VARS_FILE, readDevVars } from '../config/dev-vars.js';
 import { CliError } from '../errors.js';
 import { parkedLauncherModule } from '../internal/parked-launcher-module.js';
 import type { Progress } from '../internal/progress.js';
@@ -88,6 +89,7 @@ export async function workerDefinitions(
     let name: string;
     let routes: WorkerDefinition['routes'];
     let path: string;
+    let secrets: Record<string, string> | undefined;
     if (isBundleFile(target)) {
       const bundle = await readBundle(target);
       name = bundle.manifest.name;
@@ -116,6 +118,14 @@ export async function workerDefinitions(
         projectDir: built.project.dir,
       });
       path = built.bundlePath;
+      // Local secrets, as `wrangler dev` reads them: given to isolates at start, never bundled.
+      secrets = readDevVars(built.project.dir);
+      if (secrets) {
+        logger.info(
+          { worker: name, secrets: Object.keys(secrets) },
+          `secrets from ${DEV_VARS_FILE}: ${Object.keys(secrets).join(', ') || '(none)'}`,
+        );
+      }
     }
     if (workers.some((w) => w.name === name)) {
       throw new CliError('ERR_USAGE', `two workers are both named "${name}"`, {
@@ -123,7 +133,7 @@ export async function workerDefinitions(
         hint: 'give one of them another [tool.pyworkers].name',
       });
     }
-    workers.push({ name, routes, bundle: () => readBundle(path) });
+    workers.push({ name, routes, bundle: () => readBundle(path), ...(secrets ? { secrets } : {}) });
     sources.push(path);
   }
   for (const w of workers) {

@@ -150,7 +150,12 @@ export class ChildHost implements IsolateHost {
     if (!sent) {
       // IPC is ordered: once the bundle message is queued, every later request may follow it.
       sent = worker.bundle().then((bundle) => {
-        this.post(child, { type: 'bundle', worker: worker.name, bundle });
+        this.post(child, {
+          type: 'bundle',
+          worker: worker.name,
+          bundle,
+          ...(worker.secrets ? { secrets: worker.secrets } : {}),
+        });
       });
       sent.catch(() => child.bundles.delete(worker.name));
       child.bundles.set(worker.name, sent);

@@ -22,6 +22,7 @@ const logger: Logger = {
 };
 
 const bundles = new Map<string, Bundle>();
+const secrets = new Map<string, Record<string, string>>();
 let host: LocalHost | undefined;
 let ready: Promise<LocalHost> | undefined;
 
@@ -57,6 +58,8 @@ async function onMessage(msg: ToHost): Promise<void> {
   }
   if (msg.type === 'bundle') {
     bundles.set(msg.worker, msg.bundle);
+    if (msg.secrets) secrets.set(msg.worker, msg.secrets);
+    else secrets.delete(msg.worker);
     return;
   }
   const h = await ready!;
@@ -73,6 +76,7 @@ async function onMessage(msg: ToHost): Promise<void> {
           if (!bundle) throw new Error(`the router sent no bundle for ${msg.worker}`);
           return bundle;
         },
+        ...(secrets.has(msg.worker) ? { secrets: secrets.get(msg.worker)! } : {}),
       },
       msg.request,
       { force: msg.force },

@@ -120,7 +120,10 @@ export class LocalHost implements IsolateHost {
         this.sizes.set(worker.name, estimateIsolateBytes(bundle));
         this.warm.resize(iso, estimateIsolateBytes(bundle));
       }
-      const handle = await launcher.launch(bundle, { logger });
+      const handle = await launcher.launch(bundle, {
+        logger,
+        ...(worker.secrets ? { secrets: worker.secrets } : {}),
+      });
       const measured = handle.memoryBytes?.();
       if (measured) {
         this.sizes.set(worker.name, measured);

@@ -17,7 +17,7 @@ export interface HostProcessConfig {
 
 export type ToHost =
   | { type: 'init'; config: HostProcessConfig }
-  | { type: 'bundle'; worker: string; bundle: Bundle }
+  | { type: 'bundle'; worker: string; bundle: Bundle; secrets?: Record<string, string> }
   | { type: 'fetch'; id: number; worker: string; request: IsolateRequest; force: boolean }
   | { type: 'stats'; id: number };
 

@@ -4,6 +4,8 @@ import type { Bundle, IsolateRequest, IsolateResponse } from '@pyworkers/isolate
 export interface HostWorker {
   name: string;
   bundle: () => Promise<Bundle>;
+  /** Secrets for `self.env`, handed to each isolate at start (never part of the bundle). */
+  secrets?: Record<string, string>;
 }
 
 /** What a host answers for one request. */

@@ -22,6 +22,9 @@ async def app(scope, receive, send):
         status, payload = 201, {"count": len(NOTES)}
     elif path.endswith("/notes"):
         status, payload = 200, {"title": scope["app_title"], "notes": NOTES}
+    elif path.endswith("/config"):
+        # Secrets (from .dev.vars locally) sit in env beside vars; never echo their values.
+        status, payload = 200, {"title": scope["app_title"], "has_api_token": scope["has_api_token"]}
     else:
         status, payload = 404, {"error": f"no route for {scope['path']}"}
     await send(
@@ -37,6 +40,7 @@ async def app(scope, receive, send):
 class Default(WorkerEntrypoint):
     async def fetch(self, request):
         async def with_title(scope, receive, send):
-            await app({**scope, "app_title": self.env.TITLE}, receive, send)
+            extra = {"app_title": self.env.TITLE, "has_api_token": hasattr(self.env, "API_TOKEN")}
+            await app({**scope, **extra}, receive, send)
 
         return await asgi.fetch(with_title, request, self.env)
