@@ -6,6 +6,7 @@ import { pathToFileURL } from 'node:url';
 import { parse as parseToml } from 'smol-toml';
 import { z } from 'zod';
 import { ResolverError } from './errors.js';
+import { issuePath } from './internal/issue-path.js';
 import { normalizeName } from './requirement.js';
 import type { IndexStrategy } from './resolve/types.js';
 
@@ -138,10 +139,7 @@ function readToolUv(input: IndexConfigInput): z.infer<typeof toolUv> {
   const parsed = toolUv.safeParse(tool.uv ?? {});
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
-    const where = [
-      '[tool.uv]',
-      ...issue.path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)),
-    ].join('');
+    const where = `[tool.uv]${issuePath(issue.path)}`;
     fail(`${file}: ${where}: ${issue.message}`);
   }
   return parsed.data;

@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { z } from 'zod';
 import { ResolverError } from './errors.js';
+import { issuePath } from './internal/issue-path.js';
 import type { PyodideLockInfo } from './markers.js';
 import { normalizeName } from './requirement.js';
 import type { CoreMetadata, DistFile, PackageSource, ProjectPage } from './source.js';
@@ -59,9 +60,7 @@ export function parsePyodideLock(text: string, path: string, version?: string): 
   const parsed = lockSchema.safeParse(raw);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
-    const where = issue.path
-      .map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`))
-      .join('');
+    const where = issuePath(issue.path);
     throw new ResolverError(
       'ERR_PYODIDE_LOCK',
       `${path} is not a pyodide-lock.json: ${where || '(root)'}: ${issue.message}`,

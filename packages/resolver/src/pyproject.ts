@@ -1,6 +1,7 @@
 import { parse as parseToml } from 'smol-toml';
 import { z } from 'zod';
 import { ResolverError } from './errors.js';
+import { issuePath } from './internal/issue-path.js';
 import { parseRequirement, type Requirement } from './requirement.js';
 
 const projectSchema = z.object({
@@ -39,10 +40,7 @@ export function readPyprojectDependencies(
   const parsed = projectSchema.safeParse(doc.project);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
-    const where = [
-      '[project]',
-      ...issue.path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)),
-    ].join('');
+    const where = `[project]${issuePath(issue.path)}`;
     throw new ResolverError('ERR_PYPROJECT', `${file}: ${where}: ${issue.message}`);
   }
   const p = parsed.data;

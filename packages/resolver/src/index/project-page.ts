@@ -2,6 +2,7 @@
 import { z } from 'zod';
 import { ResolverError } from '../errors.js';
 import { redactUrl } from '../internal/http.js';
+import { issuePath } from '../internal/issue-path.js';
 import { normalizeName } from '../requirement.js';
 import type { DistFile, ProjectPage } from '../source.js';
 import { parseWheelFilename } from '../tags.js';
@@ -190,9 +191,7 @@ export function parseJsonPage(
   const parsed = jsonPage.safeParse(raw);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
-    const where = issue.path
-      .map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`))
-      .join('');
+    const where = issuePath(issue.path);
     throw new ResolverError(
       'ERR_INDEX_RESPONSE',
       `${redactUrl(pageUrl)} is not a PEP 691 project page: ${where || '(root)'}: ${issue.message}`,

@@ -4,6 +4,7 @@ import { readFile } from 'node:fs/promises';
 import { parse as parseToml } from 'smol-toml';
 import { z } from 'zod';
 import { ResolverError } from '../errors.js';
+import { issuePath } from '../internal/issue-path.js';
 import { normalizeName } from '../requirement.js';
 import { writeFileAtomic } from './atomic-write.js';
 import { type TomlValue, tomlLines } from './toml-write.js';
@@ -149,9 +150,7 @@ export function parsePylock(text: string, file = 'pylock.toml'): Pylock {
   const parsed = pylockSchema.safeParse(doc);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
-    const where = issue.path
-      .map((p, i) => (typeof p === 'number' ? `[${p}]` : `${i ? '.' : ''}${String(p)}`))
-      .join('');
+    const where = issuePath(issue.path).replace(/^\./, '');
     throw new ResolverError(
       'ERR_LOCK',
       `${file}: ${where || '(top level)'}: ${issue.message}; delete it (or run with --upgrade) to write a new one`,
