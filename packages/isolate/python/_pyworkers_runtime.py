@@ -11,6 +11,7 @@ import traceback
 from workers import _bindings, _logging
 from workers._entrypoint import Context
 from workers._env import env as _env
+from workers._env import make_bindings
 from workers._request import Request, _is_js
 from workers._response import FetchResponse, Response
 
@@ -50,9 +51,14 @@ def load(main_module):
     _dispatch = _resolve(importlib.import_module(main_module))
 
 
-def set_env(values):
-    """Installs the worker's env (vars and secrets); ``values`` is a JS object of strings."""
-    _env._replace(values.to_py() if hasattr(values, "to_py") else values)
+def set_env(values, bindings=None):
+    """Installs the worker's env: vars and secrets (a JS object of strings) and a proxy per
+    declared binding (``bindings``: ``[[name, type], ...]`` from the bundle's manifest)."""
+    values = values.to_py() if hasattr(values, "to_py") else dict(values)
+    if bindings is not None:
+        declared = bindings.to_py() if hasattr(bindings, "to_py") else bindings
+        values.update(make_bindings(declared))
+    _env._replace(values)
     _bindings._serving = True
 
 

@@ -1,5 +1,6 @@
 import { encodeSnapshot, fromPyodideSnapshot } from '@pyworkers/snapshot';
 import { loadBaseline, makeBaselineSnapshot, randomHashSeed } from './baseline.js';
+import type { WorkerBindings } from './bindings.js';
 import { decodeBundle, encodeBundle } from './bundle.js';
 import { IsolateError } from './errors.js';
 import { bootAssets } from './internal/assets.js';
@@ -23,6 +24,8 @@ export interface BuildInput {
   vars: Record<string, string>;
   /** The worker's own request timeout and Python heap cap (its config's limits). */
   limits?: WorkerLimitOverrides;
+  /** Bindings, crons, queue consumers and assets from the worker's config. */
+  bindings?: Partial<WorkerBindings>;
 }
 
 /** Options of {@link buildBundle}. */
@@ -54,6 +57,17 @@ async function baselineFor(options: BuildOptions, logger: Logger): Promise<Loade
   return loadImage(await makeBaselineSnapshot(randomHashSeed(), logger), '(per-build baseline)');
 }
 
+/** The manifest's binding fields: empty ones are left out (older bundles have none). */
+function manifestBindings(b: Partial<WorkerBindings> | undefined): Partial<WorkerBindings> {
+  if (!b) return {};
+  return {
+    ...(b.bindings?.length ? { bindings: b.bindings } : {}),
+    ...(b.crons?.length ? { crons: b.crons } : {}),
+    ...(b.queueConsumers?.length ? { queueConsumers: b.queueConsumers } : {}),
+    ...(b.assets ? { assets: b.assets } : {}),
+  };
+}
+
 /**
  * Builds a bundle: restores the baseline snapshot in a fresh isolate, runs the worker's top level
  * on top of it, and stores the resulting dedicated snapshot in the bundle.
@@ -71,6 +85,7 @@ export async function buildBundle(
     sdkVersion: SDK_VERSION,
     vars: input.vars,
     ...(input.limits && Object.keys(input.limits).length > 0 ? { limits: input.limits } : {}),
+    ...manifestBindings(input.bindings),
   };
   if (options.snapshot === false)
     return encodeBundle({ manifest, files: input.files, snapshot: null });

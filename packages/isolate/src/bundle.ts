@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
+import { assetsConfigSchema, bindingDeclarationSchema, queueConsumerSchema } from './bindings.js';
 import { IsolateError } from './errors.js';
 
 const MAGIC = new TextEncoder().encode('PYWBNDL\0');
@@ -29,6 +30,14 @@ export const bundleManifestSchema = z.object({
     })
     .strict()
     .optional(),
+  /** Bindings in the worker's env (names, types, ids; never secrets). */
+  bindings: z.array(bindingDeclarationSchema).optional(),
+  /** Cron expressions that call the worker's `scheduled` handler. */
+  crons: z.array(z.string().min(1)).optional(),
+  /** Queues whose batches go to the worker's `queue` handler. */
+  queueConsumers: z.array(queueConsumerSchema).optional(),
+  /** Static assets the router serves for the worker. */
+  assets: assetsConfigSchema.optional(),
   files: z.array(fileEntrySchema),
   snapshot: z
     .object({ offset: z.number().int().nonnegative(), size: z.number().int().nonnegative() })

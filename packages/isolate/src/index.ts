@@ -6,6 +6,16 @@ export {
   loadBaseline,
   makeBaselineSnapshot,
 } from './baseline.js';
+export {
+  type AssetsConfig,
+  assetsConfigSchema,
+  type BindingDeclaration,
+  bindingDeclarationSchema,
+  type QueueConsumer,
+  queueConsumerSchema,
+  type WorkerBindings,
+  workerBindingsSchema,
+} from './bindings.js';
 export { type BuildInput, type BuildOptions, buildBundle } from './build.js';
 export {
   BUNDLE_FORMAT_VERSION,

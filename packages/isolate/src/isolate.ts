@@ -109,7 +109,11 @@ export class Isolate {
       this.kill(new IsolateError('ERR_ISOLATE_CRASHED', `isolate for ${bundle.name} exited`)),
     );
     // The env never enters a snapshot: it reaches each isolate once, before any request.
-    worker.postMessage({ type: 'env', env: { ...bundle.vars, ...secrets } } satisfies ToWorker);
+    worker.postMessage({
+      type: 'env',
+      env: { ...bundle.vars, ...secrets },
+      bindings: bundle.bindings,
+    } satisfies ToWorker);
   }
 
   /**

@@ -50,6 +50,17 @@ def python_value(value):
         return bytes(value)
     if value is jsnull and jsnull is not None:
         return None
+    if JsProxy is not None and isinstance(value, JsProxy):
+        return _leftover(value)
+    return value
+
+
+def _leftover(value):
+    # What ``to_py()`` leaves as a proxy: a JS Date (R2's ``uploaded``) becomes an aware datetime.
+    if getattr(getattr(value, "constructor", None), "name", None) == "Date":
+        from datetime import UTC, datetime
+
+        return datetime.fromtimestamp(value.getTime() / 1000, tz=UTC)
     return value
 
 
@@ -58,6 +69,26 @@ def from_js(value):
     if JsProxy is not None and isinstance(value, JsProxy):
         value = value.to_py()
     return python_value(value)
+
+
+def camel(name):
+    """``expiration_ttl`` -> ``expirationTtl``: Python spellings of Cloudflare's JS option names."""
+    head, *rest = name.split("_")
+    return head + "".join(part[:1].upper() + part[1:] for part in rest)
+
+
+def options(given=None, **kwargs):
+    """One JS options object from a dict and/or keyword arguments (snake_case or camelCase).
+
+    ``None`` means "not given", so ``put(k, v, expiration_ttl=None)`` sends no ``expirationTtl``.
+    """
+    out = {}
+    if given is not None:
+        if not isinstance(given, dict):
+            raise TypeError(f"options must be a dict, got {type(given).__name__}")
+        out.update((camel(k), v) for k, v in given.items())
+    out.update((camel(k), v) for k, v in kwargs.items())
+    return {k: v for k, v in out.items() if v is not None}
 
 
 def _object_from_entries(entries):

@@ -1,5 +1,28 @@
+def _proxy_classes():
+    from ._assets import Fetcher
+    from ._d1 import D1Database
+    from ._kv import KVNamespace
+    from ._queue import Queue
+    from ._r2 import R2Bucket
+
+    return {"kv": KVNamespace, "d1": D1Database, "r2": R2Bucket, "queue": Queue, "assets": Fetcher}
+
+
+def make_bindings(declared):
+    """Proxies for ``[(name, type), ...]`` from the bundle: ``KVNamespace``, ``D1Database``, ..."""
+    classes = _proxy_classes()
+    out = {}
+    for name, kind in declared:
+        cls = classes.get(kind)
+        if cls is None:
+            raise ValueError(f"binding {name!r} has type {kind!r}, which this SDK does not know")
+        out[name] = cls(name)
+    return out
+
+
 class Env:
-    """The worker's bindings: ``vars`` from its config and secrets given when it is started.
+    """The worker's bindings: ``vars`` from its config, secrets given when it is started, and
+    binding proxies (``self.env.MY_KV``, ``self.env.DB``, ...) for what its config declares.
 
     Read them as attributes (``self.env.API_KEY``) like on Cloudflare, or by key
     (``self.env["API_KEY"]``, ``"API_KEY" in self.env``, ``self.env.get("API_KEY")``).
@@ -21,8 +44,9 @@ class Env:
             return self._values[name]
         except KeyError:
             raise AttributeError(
-                f"env has no binding {name!r}; define it under [vars] in wrangler.toml "
-                "or pass it as a secret when starting the isolate"
+                f"env has no binding {name!r}; declare it in wrangler.toml / wrangler.jsonc "
+                "(vars, kv_namespaces, d1_databases, r2_buckets, queues, assets) or "
+                "[tool.pyworkers], or pass it as a secret"
             ) from None
 
     def __setattr__(self, name, value):

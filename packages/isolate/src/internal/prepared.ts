@@ -11,6 +11,8 @@ export interface PreparedBundle {
   name: string;
   mainModule: string;
   vars: Record<string, string>;
+  /** `[name, type]` of each binding in the manifest. */
+  bindings: [string, string][];
   /** The worker's own limits from its manifest (override the launcher's). */
   limits: WorkerLimitOverrides;
   files: MountSet;
@@ -40,6 +42,7 @@ export function prepareBundle(bundle: Bundle): PreparedBundle {
     name: manifest.name,
     mainModule: manifest.mainModule,
     vars: manifest.vars,
+    bindings: (manifest.bindings ?? []).map((b) => [b.name, b.type]),
     limits: manifest.limits ?? {},
     files: packMountSet(bundle.files),
     sdkFiles: sdkMountSet(),

@@ -100,6 +100,8 @@ export interface RequestMessage {
 export interface EnvMessage {
   type: 'env';
   env: Record<string, string>;
+  /** `[name, type]` of each declared binding: Python builds a proxy for each. */
+  bindings?: [string, string][];
 }
 
 /**

@@ -80,13 +80,13 @@ export function toJsRequest(msg: RequestMessage): Request {
  */
 export async function setEnv(py: PyodideAPI, msg: EnvMessage): Promise<void> {
   const runtime = py.pyimport('_pyworkers_runtime') as unknown as {
-    set_env(values: Record<string, string>): void;
+    set_env(values: Record<string, string>, bindings: [string, string][]): void;
     warm_up: PyHandle & { destroy(): void };
     destroy(): void;
   };
   const warmUp = runtime.warm_up;
   try {
-    runtime.set_env(msg.env);
+    runtime.set_env(msg.env, msg.bindings ?? []);
     await runRequest(py, warmUp, {
       type: 'request',
       id: 0,

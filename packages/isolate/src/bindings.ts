@@ -1,0 +1,94 @@
+// What a bundle declares about its bindings and events: names, types and ids (never secrets).
+// The host turns these into live bindings (`@pyworkers/bindings`); the isolate only needs each
+// binding's name and type to build its Python proxy.
+import { z } from 'zod';
+
+const name = z
+  .string()
+  .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'a binding name is a Python identifier, e.g. "MY_KV"');
+
+/** One binding of a worker, as `@pyworkers/bindings` takes it. */
+export const bindingDeclarationSchema = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('kv'), name, id: z.string().min(1) }).strict(),
+  z
+    .object({
+      type: z.literal('d1'),
+      name,
+      databaseName: z.string().min(1),
+      databaseId: z.string().min(1).optional(),
+      /** Relative to the project directory. */
+      migrationsDir: z.string().min(1).optional(),
+    })
+    .strict(),
+  z.object({ type: z.literal('r2'), name, bucketName: z.string().min(1) }).strict(),
+  z
+    .object({
+      type: z.literal('queue'),
+      name,
+      queue: z.string().min(1),
+      /** Seconds every message waits before delivery. */
+      deliveryDelay: z.number().int().nonnegative().optional(),
+    })
+    .strict(),
+  z
+    .object({
+      type: z.literal('assets'),
+      name,
+      /** Relative to the project directory. */
+      directory: z.string().min(1),
+    })
+    .strict(),
+]);
+
+/** One binding of a worker: `{ type: 'kv', name: 'MY_KV', id: '...' }`, ... */
+export type BindingDeclaration = z.infer<typeof bindingDeclarationSchema>;
+
+/** A queue this worker consumes (wrangler `queues.consumers[]`), with Cloudflare's defaults. */
+export const queueConsumerSchema = z
+  .object({
+    queue: z.string().min(1),
+    maxBatchSize: z.number().int().min(1).max(100).default(10),
+    /** Seconds to wait for a batch to fill. */
+    maxBatchTimeout: z.number().min(0).max(60).default(5),
+    maxRetries: z.number().int().min(0).max(100).default(3),
+    deadLetterQueue: z.string().min(1).optional(),
+    /** Seconds before a retried message is delivered again. */
+    retryDelay: z.number().int().nonnegative().optional(),
+    maxConcurrency: z.number().int().positive().optional(),
+  })
+  .strict();
+
+/** A queue consumer as the router runs it. */
+export type QueueConsumer = z.infer<typeof queueConsumerSchema>;
+
+/** Static assets the router serves for this worker (wrangler `assets`). */
+export const assetsConfigSchema = z
+  .object({
+    /** Relative to the project directory. */
+    directory: z.string().min(1),
+    binding: name.optional(),
+    htmlHandling: z
+      .enum(['auto-trailing-slash', 'force-trailing-slash', 'drop-trailing-slash', 'none'])
+      .default('auto-trailing-slash'),
+    notFoundHandling: z.enum(['none', '404-page', 'single-page-application']).default('none'),
+    /** true: every request runs the worker first; globs: those paths do (`!` excludes). */
+    runWorkerFirst: z.union([z.boolean(), z.array(z.string().min(1))]).default(false),
+  })
+  .strict();
+
+/** A worker's static assets. */
+export type AssetsConfig = z.infer<typeof assetsConfigSchema>;
+
+/** Bindings and event sources of one worker, as its bundle carries them. */
+export const workerBindingsSchema = z
+  .object({
+    bindings: z.array(bindingDeclarationSchema).default([]),
+    /** Cron expressions (wrangler `triggers.crons`). */
+    crons: z.array(z.string().min(1)).default([]),
+    queueConsumers: z.array(queueConsumerSchema).default([]),
+    assets: assetsConfigSchema.optional(),
+  })
+  .strict();
+
+/** Bindings and event sources of one worker. */
+export type WorkerBindings = z.infer<typeof workerBindingsSchema>;
