@@ -1,7 +1,15 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { basename, join, relative, resolve, sep } from 'node:path';
+import type { WorkerBindings } from '@pyworkers/isolate';
 import { parse as parseToml } from 'smol-toml';
 import type { z } from 'zod';
+import { declaredNames } from './config/binding-refs.js';
+import {
+  BindingConflict,
+  type BindingsConfig,
+  type DeclarationSource,
+  resolveBindings,
+} from './config/bindings.js';
 import { checkCompatibility } from './config/compatibility.js';
 import {
   limitsSchema,
@@ -33,6 +41,12 @@ export interface Project {
   dependencies: string[];
   pyprojectPath?: string;
   wranglerPath?: string;
+  /** Bindings, crons, queue consumers and assets from wrangler and [tool.pyworkers]. */
+  bindings: WorkerBindings;
+  /** Where each binding was declared: `file:line`, for build errors. */
+  bindingSources: Map<string, string>;
+  /** Every binding name the config files declare, including kinds pyworkers does not run. */
+  declaredNames: Set<string>;
   /** Config the runtime does not act on, one warning each. */
   warnings: string[];
 }
@@ -263,11 +277,16 @@ export function loadProject(dirArg: string, overrides: ProjectOverrides = {}): P
   }
   const routes =
     over.routes ?? tool.routes ?? routesFromWrangler(wrangler?.routes, wrangler?.route);
+  const vars = { ...wrangler?.vars, ...tool.vars, ...over.vars };
+  const { bindings, bindingSources } = projectBindings(dir, vars, [
+    ...(wrangler && wranglerFile ? [{ file: wranglerFile, config: wrangler, prefix: [] }] : []),
+    ...(pyproject ? [{ file: pyproject, config: tool, prefix: ['tool', 'pyworkers'] }] : []),
+  ]);
   return {
     dir,
     name,
     main,
-    vars: { ...wrangler?.vars, ...tool.vars, ...over.vars },
+    vars,
     routes,
     limits: {
       requestTimeoutMs: limitsOver.request_timeout_ms ?? tool.limits?.request_timeout_ms ?? 30_000,
@@ -279,7 +298,50 @@ export function loadProject(dirArg: string, overrides: ProjectOverrides = {}): P
     dependencies,
     ...(pyproject ? { pyprojectPath: pyproject.path } : {}),
     ...(wranglerFile ? { wranglerPath: wranglerFile.path } : {}),
+    bindings,
+    bindingSources,
+    declaredNames: new Set([
+      ...bindings.bindings.map((b) => b.name),
+      ...declaredNames(wrangler),
+      ...declaredNames(tool),
+    ]),
     warnings,
+  };
+}
+
+/** Declarations from each config file, checked for clashes and for an assets directory that exists. */
+function projectBindings(
+  dir: string,
+  vars: Record<string, string>,
+  configs: { file: ConfigFile; config: BindingsConfig; prefix: PathSegment[] }[],
+): { bindings: WorkerBindings; bindingSources: Map<string, string> } {
+  const files = new Map(configs.map((c) => [c.file.path, c.file]));
+  const at = (source: DeclarationSource): string => where(files.get(source.file)!, source.path);
+  let resolved: ReturnType<typeof resolveBindings>;
+  try {
+    resolved = resolveBindings(
+      configs.map((c) => ({ config: c.config, file: c.file.path, prefix: c.prefix })),
+      vars,
+    );
+  } catch (err) {
+    if (!(err instanceof BindingConflict)) throw err;
+    throw new CliError('ERR_CONFIG', err.message, { where: at(err.source), hint: err.hint });
+  }
+  const { sources, ...bindings } = resolved;
+  if (bindings.assets && !existsSync(join(dir, bindings.assets.directory))) {
+    const file = configs.find((c) => c.config.assets)!;
+    throw new CliError(
+      'ERR_PROJECT',
+      `the assets directory ${bindings.assets.directory} does not exist`,
+      {
+        where: where(file.file, [...file.prefix, 'assets', 'directory']),
+        hint: `create ${join(dir, bindings.assets.directory)}, or point assets.directory at your static files`,
+      },
+    );
+  }
+  return {
+    bindings,
+    bindingSources: new Map([...sources].map(([name, source]) => [name, at(source)])),
   };
 }
 

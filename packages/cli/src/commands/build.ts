@@ -12,6 +12,7 @@ import {
   silentLogger,
 } from '@pyworkers/isolate';
 import { inspectSnapshot, SNAPSHOT_FORMAT_VERSION } from '@pyworkers/snapshot';
+import { checkBindingRefs } from '../config/binding-refs.js';
 import { writeFileAtomic } from '../internal/atomic-write.js';
 import type { Progress } from '../internal/progress.js';
 import { mapIsolatePaths } from '../internal/tracebacks.js';
@@ -112,6 +113,12 @@ export async function buildProject(
     project = loadProject(dir, options.overrides);
   }
   const { files, mainModule, sourceRoot } = projectFiles(project);
+  checkBindingRefs({
+    sourceRoot,
+    projectDir: project.dir,
+    declared: project.declaredNames,
+    configPath: project.wranglerPath ?? project.pyprojectPath,
+  });
   const hash = createHash('sha256');
   hash.update(
     JSON.stringify({
@@ -123,6 +130,7 @@ export async function buildProject(
       mainModule,
       vars: project.vars,
       limits: project.limits,
+      bindings: project.bindings,
     }),
   );
   for (const [path, bytes] of [...files].sort(([a], [b]) => a.localeCompare(b)))
@@ -171,6 +179,7 @@ export async function buildProject(
           requestTimeoutMs: project.limits.requestTimeoutMs,
           memoryBytes: project.limits.memoryMb * 1024 * 1024,
         },
+        bindings: project.bindings,
       },
       { logger },
     );

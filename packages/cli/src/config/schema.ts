@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { BINDING_KEYS, toolBindingsShape, wranglerBindingsShape } from './bindings.js';
 
 /** A route: a host, a path prefix, or both. */
 export interface Route {
@@ -87,6 +88,7 @@ export const toolSchema = z
     routes: z.array(routeSchema, { error: `expected a list of routes: ${ROUTE_HINT}` }).optional(),
     limits: limitsSchema.optional(),
     compatibility: compatibilitySchema.optional(),
+    ...toolBindingsShape,
   })
   .strict();
 
@@ -102,6 +104,7 @@ export const WRANGLER_KEYS = [
   'compatibility_date',
   'routes',
   'route',
+  ...BINDING_KEYS,
 ] as const;
 
 /** Keys that describe the deployment, not the worker: accepted silently. */
@@ -130,6 +133,7 @@ export const wranglerSchema = z
       .optional(),
     routes: z.array(wranglerRoute).optional(),
     route: wranglerRoute.optional(),
+    ...wranglerBindingsShape,
   })
   .passthrough();
 

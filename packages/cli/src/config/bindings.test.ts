@@ -1,0 +1,180 @@
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { CliError } from '../errors.js';
+import { loadProject, projectFiles } from '../project.js';
+import { checkBindingRefs } from './binding-refs.js';
+
+function project(files: Record<string, string>): string {
+  const dir = mkdtempSync(join(tmpdir(), 'pyw-bindings-'));
+  for (const [path, text] of Object.entries(files)) {
+    mkdirSync(join(dir, path, '..'), { recursive: true });
+    writeFileSync(join(dir, path), text);
+  }
+  return dir;
+}
+
+function thrown(fn: () => unknown): CliError {
+  try {
+    fn();
+  } catch (e) {
+    expect(e).toBeInstanceOf(CliError);
+    return e as CliError;
+  }
+  return expect.unreachable('no error was thrown');
+}
+
+const WRANGLER_JSONC = `{
+  "name": "w",
+  "main": "src/entry.py",
+  "kv_namespaces": [{ "binding": "FOO", "id": "<YOUR_KV_NAMESPACE_ID>", "preview_id": "p" }],
+  "d1_databases": [
+    {
+      "binding": "DB", // env.DB
+      "database_name": "quotes",
+      "database_id": "408cddb7",
+      "migrations_dir": "migrations"
+    }
+  ],
+  "r2_buckets": [{ "binding": "BUCKET", "bucket_name": "files" }],
+  "queues": {
+    "producers": [{ "binding": "JOBS", "queue": "jobs", "delivery_delay": 2 }],
+    "consumers": [{ "queue": "jobs", "max_batch_size": 5, "dead_letter_queue": "jobs-dlq" }]
+  },
+  "assets": { "directory": "./assets/", "binding": "ASSETS", "not_found_handling": "404-page" },
+  "triggers": { "crons": ["*/1 * * * *"] }
+}`;
+
+describe('binding config', () => {
+  it('reads every binding kind from wrangler.jsonc, with Cloudflare defaults', () => {
+    const dir = project({ 'wrangler.jsonc': WRANGLER_JSONC, 'src/entry.py': '', 'assets/a': '' });
+    const p = loadProject(dir);
+    expect(p.warnings).toEqual([]);
+    expect(p.bindings).toEqual({
+      bindings: [
+        { type: 'kv', name: 'FOO', id: '<YOUR_KV_NAMESPACE_ID>' },
+        {
+          type: 'd1',
+          name: 'DB',
+          databaseName: 'quotes',
+          databaseId: '408cddb7',
+          migrationsDir: 'migrations',
+        },
+        { type: 'r2', name: 'BUCKET', bucketName: 'files' },
+        { type: 'queue', name: 'JOBS', queue: 'jobs', deliveryDelay: 2 },
+        { type: 'assets', name: 'ASSETS', directory: './assets/' },
+      ],
+      crons: ['*/1 * * * *'],
+      queueConsumers: [
+        {
+          queue: 'jobs',
+          maxBatchSize: 5,
+          maxBatchTimeout: 5,
+          maxRetries: 3,
+          deadLetterQueue: 'jobs-dlq',
+        },
+      ],
+      assets: {
+        directory: './assets/',
+        binding: 'ASSETS',
+        htmlHandling: 'auto-trailing-slash',
+        notFoundHandling: '404-page',
+        runWorkerFirst: false,
+      },
+    });
+    expect(p.bindingSources.get('DB')).toBe(`${join(dir, 'wrangler.jsonc')}:5`);
+  });
+
+  it('reads the same keys under [tool.pyworkers], and wrangler.toml', () => {
+    const dir = project({
+      'pyproject.toml': `[project]\nname = "t"\n[tool.pyworkers]\ntriggers = { crons = ["0 * * * *"] }\n[[tool.pyworkers.kv_namespaces]]\nbinding = "CACHE"\n[[tool.pyworkers.d1_databases]]\nbinding = "DB"\n`,
+      'wrangler.toml': `name = "t"\n[[r2_buckets]]\nbinding = "B"\nbucket_name = "b"\n[triggers]\ncrons = ["*/5 * * * *"]\n`,
+      'src/entry.py': '',
+    });
+    const p = loadProject(dir);
+    expect(p.bindings.bindings).toEqual([
+      { type: 'r2', name: 'B', bucketName: 'b' },
+      // Local state needs no ids: the binding name stands in.
+      { type: 'kv', name: 'CACHE', id: 'CACHE' },
+      { type: 'd1', name: 'DB', databaseName: 'DB' },
+    ]);
+    expect(p.bindings.crons).toEqual(['*/5 * * * *', '0 * * * *']);
+  });
+
+  it('refuses a typo under [tool.pyworkers] with the line and the known keys', () => {
+    const dir = project({
+      'pyproject.toml': `[project]\nname = "t"\n[[tool.pyworkers.d1_databases]]\nbinding = "DB"\ndatabse_name = "x"\n`,
+      'src/entry.py': '',
+    });
+    const e = thrown(() => loadProject(dir));
+    expect(e.message).toMatch(/unknown key "databse_name"/);
+    expect(e.where).toBe(`${join(dir, 'pyproject.toml')}:5`);
+  });
+
+  it('refuses a binding declared twice, pointing at the second', () => {
+    const dir = project({
+      'wrangler.toml': `name = "t"\n[[kv_namespaces]]\nbinding = "X"\n[[r2_buckets]]\nbinding = "X"\nbucket_name = "b"\n`,
+      'src/entry.py': '',
+    });
+    const e = thrown(() => loadProject(dir));
+    expect(e.message).toMatch(/binding "X" is declared twice/);
+    expect(e.where).toBe(`${join(dir, 'wrangler.toml')}:4`);
+  });
+
+  it('refuses an assets directory that does not exist', () => {
+    const dir = project({
+      'wrangler.jsonc': '{ "name": "t",\n "assets": { "directory": "./public" } }',
+      'src/entry.py': '',
+    });
+    const e = thrown(() => loadProject(dir));
+    expect(e.message).toBe('the assets directory ./public does not exist');
+    expect(e.where).toBe(`${join(dir, 'wrangler.jsonc')}:2`);
+  });
+});
+
+describe('a binding the code calls but the config does not declare', () => {
+  const check = (dir: string): void => {
+    const p = loadProject(dir);
+    checkBindingRefs({
+      sourceRoot: projectFiles(p).sourceRoot,
+      projectDir: p.dir,
+      declared: p.declaredNames,
+      configPath: p.wranglerPath ?? p.pyprojectPath,
+    });
+  };
+
+  it('fails with file:line and the config block to add, in the config file syntax', () => {
+    const dir = project({
+      'wrangler.jsonc': '{ "name": "t", "main": "src/entry.py" }',
+      'src/entry.py':
+        'from workers import WorkerEntrypoint\nclass Default(WorkerEntrypoint):\n    async def fetch(self, request):\n        # self.env.COMMENTED.get("x")\n        return await self.env.DB.prepare("SELECT 1").all()\n',
+    });
+    const e = thrown(() => check(dir));
+    expect(e.message).toBe('src/entry.py:5 calls env.DB.prepare(), but no binding DB is declared');
+    expect(e.where).toBe(`${join(dir, 'src/entry.py')}:5`);
+    expect(e.hint).toBe(
+      'if DB is a D1 database, declare it in wrangler.jsonc:\n"d1_databases": [{ "binding": "DB", "database_name": "db" }]',
+    );
+  });
+
+  it('gives the [tool.pyworkers] block for a pyproject-only project', () => {
+    const dir = project({
+      'pyproject.toml': '[project]\nname = "t"\n',
+      'src/entry.py': 'async def on_fetch(request, env):\n    await env["MY_KV"].put("a", "b")\n',
+    });
+    const e = thrown(() => check(dir));
+    expect(e.message).toMatch(/^src\/entry\.py:2 calls env\.MY_KV\.put\(\)/);
+    expect(e.hint).toContain('[[tool.pyworkers.kv_namespaces]]\nbinding = "MY_KV"\nid = "my-kv"');
+  });
+
+  it('passes declared bindings, vars read as strings, and bindings pyworkers only knows by name', () => {
+    const dir = project({
+      'wrangler.toml':
+        'name = "t"\n[vars]\nGREETING = "hi"\n[[kv_namespaces]]\nbinding = "FOO"\n[[durable_objects.bindings]]\nname = "ROOM"\nclass_name = "Room"\n',
+      'src/entry.py':
+        'async def on_fetch(request, env):\n    await env.FOO.put("a", env.GREETING.upper())\n    env.ROOM.get(env.ROOM.idFromName("x"))\n',
+    });
+    expect(() => check(dir)).not.toThrow();
+  });
+});

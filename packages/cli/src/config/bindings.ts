@@ -1,0 +1,230 @@
+// Bindings, cron triggers, queue consumers and static assets, as wrangler.toml / wrangler.jsonc
+// spell them (`kv_namespaces`, `d1_databases`, ...) and the same keys under [tool.pyworkers].
+import type {
+  AssetsConfig,
+  BindingDeclaration,
+  QueueConsumer,
+  WorkerBindings,
+} from '@pyworkers/isolate';
+import { z } from 'zod';
+
+const binding = z
+  .string({ error: 'expected the binding name, e.g. "MY_KV"' })
+  .regex(
+    /^[A-Za-z_][A-Za-z0-9_]*$/,
+    'a binding name must be a Python identifier (letters, digits, _), e.g. "MY_KV"',
+  );
+const text = (what: string) => z.string({ error: `expected ${what}` }).min(1, `${what} is empty`);
+const seconds = (max: number) =>
+  z
+    .number({ error: 'expected a number of seconds' })
+    .min(0, 'must be 0 or more')
+    .max(max, `must be at most ${max}`);
+const count = (min: number, max: number) =>
+  z
+    .number({ error: 'expected a whole number' })
+    .int('expected a whole number')
+    .min(min, `must be at least ${min}`)
+    .max(max, `must be at most ${max}`);
+
+/**
+ * The binding keys. `strict` (for [tool.pyworkers]) refuses unknown keys so typos are caught;
+ * wrangler files carry deployment-only keys (`preview_id`, `remote`, ...) that are let through.
+ */
+function shape(strict: boolean) {
+  const obj = <T extends z.ZodRawShape>(s: T) => (strict ? z.object(s).strict() : z.object(s));
+  return {
+    kv_namespaces: z
+      .array(obj({ binding, id: text('the namespace id').optional() }), {
+        error: 'expected a list of { binding, id }',
+      })
+      .optional(),
+    d1_databases: z
+      .array(
+        obj({
+          binding,
+          database_name: text('the database name').optional(),
+          database_id: text('the database id').optional(),
+          migrations_dir: text('the migrations directory').optional(),
+        }),
+        { error: 'expected a list of { binding, database_name, database_id }' },
+      )
+      .optional(),
+    r2_buckets: z
+      .array(obj({ binding, bucket_name: text('the bucket name') }), {
+        error: 'expected a list of { binding, bucket_name }',
+      })
+      .optional(),
+    queues: obj({
+      producers: z
+        .array(
+          obj({
+            binding,
+            queue: text('the queue name'),
+            delivery_delay: seconds(43_200).optional(),
+          }),
+        )
+        .optional(),
+      consumers: z
+        .array(
+          obj({
+            queue: text('the queue name'),
+            max_batch_size: count(1, 100).optional(),
+            max_batch_timeout: seconds(60).optional(),
+            max_retries: count(0, 100).optional(),
+            dead_letter_queue: text('the dead-letter queue name').optional(),
+            max_concurrency: count(1, 250).optional(),
+            retry_delay: seconds(43_200).optional(),
+          }),
+        )
+        .optional(),
+    }).optional(),
+    assets: obj({
+      directory: text('the assets directory, e.g. "./public"'),
+      binding: binding.optional(),
+      html_handling: z
+        .enum(['auto-trailing-slash', 'force-trailing-slash', 'drop-trailing-slash', 'none'])
+        .optional(),
+      not_found_handling: z.enum(['none', '404-page', 'single-page-application']).optional(),
+      run_worker_first: z
+        .union([z.boolean(), z.array(z.string().min(1))], {
+          error: 'expected true, false or a list of path globs such as ["/api/*"]',
+        })
+        .optional(),
+    }).optional(),
+    triggers: obj({
+      crons: z.array(text('a cron expression such as "*/5 * * * *"')).optional(),
+    }).optional(),
+  };
+}
+
+/** The binding keys of a wrangler config (unknown inner keys let through). */
+export const wranglerBindingsShape = shape(false);
+/** The same keys under [tool.pyworkers] (unknown inner keys refused). */
+export const toolBindingsShape = shape(true);
+/** Top-level config keys this file reads. */
+export const BINDING_KEYS = Object.keys(wranglerBindingsShape);
+
+/** Parsed binding keys of one config file. */
+export type BindingsConfig = {
+  [K in keyof typeof wranglerBindingsShape]?: z.output<(typeof wranglerBindingsShape)[K]>;
+};
+
+/** Where one declaration came from, to point errors at it. */
+export interface DeclarationSource {
+  /** e.g. ['kv_namespaces', 0] */
+  path: (string | number)[];
+  /** The config file that declared it (its label in messages). */
+  file: string;
+}
+
+/** A worker's bindings and where each was declared. */
+export interface ResolvedBindings extends WorkerBindings {
+  sources: Map<string, DeclarationSource>;
+}
+
+/** Thrown for a declaration that clashes with another; the caller adds file and line. */
+export class BindingConflict extends Error {
+  constructor(
+    message: string,
+    readonly source: DeclarationSource,
+    readonly hint: string,
+  ) {
+    super(message);
+  }
+}
+
+/** Turns the binding keys of each config (wrangler first, then [tool.pyworkers]) into declarations. */
+export function resolveBindings(
+  configs: { config: BindingsConfig; file: string; prefix: (string | number)[] }[],
+  vars: Record<string, string>,
+): ResolvedBindings {
+  const bindings: BindingDeclaration[] = [];
+  const sources = new Map<string, DeclarationSource>();
+  const crons: string[] = [];
+  const queueConsumers: QueueConsumer[] = [];
+  let assets: AssetsConfig | undefined;
+  const add = (decl: BindingDeclaration, source: DeclarationSource): void => {
+    const before = sources.get(decl.name);
+    if (before) {
+      throw new BindingConflict(
+        `binding "${decl.name}" is declared twice (also at ${before.file} ${before.path.join('.')})`,
+        source,
+        'give each binding its own name',
+      );
+    }
+    if (decl.name in vars) {
+      throw new BindingConflict(
+        `binding "${decl.name}" has the name of a var`,
+        source,
+        `rename the binding or the var: both would be self.env.${decl.name}`,
+      );
+    }
+    bindings.push(decl);
+    sources.set(decl.name, source);
+  };
+  for (const { config, file, prefix } of configs) {
+    const at = (...path: (string | number)[]): DeclarationSource => ({
+      path: [...prefix, ...path],
+      file,
+    });
+    config.kv_namespaces?.forEach((kv, i) => {
+      add({ type: 'kv', name: kv.binding, id: kv.id ?? kv.binding }, at('kv_namespaces', i));
+    });
+    config.d1_databases?.forEach((d1, i) => {
+      add(
+        {
+          type: 'd1',
+          name: d1.binding,
+          databaseName: d1.database_name ?? d1.binding,
+          ...(d1.database_id ? { databaseId: d1.database_id } : {}),
+          ...(d1.migrations_dir ? { migrationsDir: d1.migrations_dir } : {}),
+        },
+        at('d1_databases', i),
+      );
+    });
+    config.r2_buckets?.forEach((r2, i) => {
+      add({ type: 'r2', name: r2.binding, bucketName: r2.bucket_name }, at('r2_buckets', i));
+    });
+    config.queues?.producers?.forEach((q, i) => {
+      add(
+        {
+          type: 'queue',
+          name: q.binding,
+          queue: q.queue,
+          ...(q.delivery_delay !== undefined ? { deliveryDelay: q.delivery_delay } : {}),
+        },
+        at('queues', 'producers', i),
+      );
+    });
+    for (const c of config.queues?.consumers ?? []) {
+      queueConsumers.push({
+        queue: c.queue,
+        maxBatchSize: c.max_batch_size ?? 10,
+        maxBatchTimeout: c.max_batch_timeout ?? 5,
+        maxRetries: c.max_retries ?? 3,
+        ...(c.dead_letter_queue ? { deadLetterQueue: c.dead_letter_queue } : {}),
+        ...(c.retry_delay !== undefined ? { retryDelay: c.retry_delay } : {}),
+        ...(c.max_concurrency !== undefined ? { maxConcurrency: c.max_concurrency } : {}),
+      });
+    }
+    if (config.assets) {
+      const a = config.assets;
+      assets = {
+        directory: a.directory,
+        ...(a.binding ? { binding: a.binding } : {}),
+        htmlHandling: a.html_handling ?? 'auto-trailing-slash',
+        notFoundHandling: a.not_found_handling ?? 'none',
+        runWorkerFirst: a.run_worker_first ?? false,
+      };
+      if (a.binding) {
+        // A later file's assets replace an earlier one's, binding included.
+        const old = bindings.findIndex((b) => b.type === 'assets');
+        if (old >= 0) sources.delete(bindings.splice(old, 1)[0]!.name);
+        add({ type: 'assets', name: a.binding, directory: a.directory }, at('assets', 'binding'));
+      }
+    }
+    for (const cron of config.triggers?.crons ?? []) if (!crons.includes(cron)) crons.push(cron);
+  }
+  return { bindings, crons, queueConsumers, ...(assets ? { assets } : {}), sources };
+}
