@@ -71,7 +71,7 @@ describe('loadProject', () => {
     const dir = project({
       'pyproject.toml': '[project]\nname = "cf"\n',
       'wrangler.toml':
-        'name = "cf-worker"\nmain = "src/entry.py"\ncompatibility_flags = ["python_workers"]\ncompatibility_date = "2025-11-01"\n[vars]\nX = 1\n[[kv_namespaces]]\nbinding = "KV"\n',
+        'name = "cf-worker"\nmain = "src/entry.py"\ncompatibility_flags = ["python_workers"]\ncompatibility_date = "2025-11-01"\n[vars]\nX = 1\n[[durable_objects.bindings]]\nname = "ROOM"\n',
       'src/entry.py': '',
     });
     const p = loadProject(dir);
@@ -82,7 +82,7 @@ describe('loadProject', () => {
       compatibilityDate: '2025-11-01',
     });
     expect(p.warnings).toEqual([
-      `${join(dir, 'wrangler.toml')}:7: wrangler.toml key "kv_namespaces" is not supported by pyworkers and is ignored`,
+      `${join(dir, 'wrangler.toml')}:7: wrangler.toml key "durable_objects" is not supported by pyworkers and is ignored`,
     ]);
   });
 

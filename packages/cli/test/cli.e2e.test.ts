@@ -203,7 +203,7 @@ describe('pyworkers (the real binary)', () => {
   "compatibility_date": "2025-11-01",
   "compatibility_flags": ["python_workers"],
   "vars": { "GREETING": "hi from wrangler", },
-  "kv_namespaces": [{ "binding": "KV", "id": "abc" }],
+  "ai": { "binding": "AI" },
 }
 `,
       );
@@ -225,7 +225,7 @@ describe('pyworkers (the real binary)', () => {
       expect(await (await fetch(`${url}/app/`)).text()).toBe('Hello from Python on pyworkers!\n');
       expect((await fetch(`${url}/elsewhere`)).status).toBe(404);
       expect(server.stderr()).toContain(
-        `warning [cf-worker] ${join(cf, 'wrangler.jsonc')}:8: wrangler.jsonc key "kv_namespaces" is not supported by pyworkers and is ignored`,
+        `warning [cf-worker] ${join(cf, 'wrangler.jsonc')}:8: wrangler.jsonc key "ai" is not supported by pyworkers and is ignored`,
       );
       await server.stop();
     },

@@ -1,4 +1,6 @@
 import type { IsolateRequest, Logger } from '@pyworkers/isolate';
+import { hostBindings } from './bindings/open-store.js';
+import type { BindingsWiring } from './bindings/wiring.js';
 import type { RouterConfig } from './config.js';
 import { createEvictionPolicy } from './eviction.js';
 import { ChildHost } from './host/child-host.js';
@@ -29,6 +31,8 @@ export class HostFleet {
   private readonly loads: LoadTracker;
   // Isolates per worker per host, from the hosts' events.
   private readonly warmOn = new Map<string, Int32Array>();
+  /** Bindings of the in-process hosts (host processes open their own). */
+  private readonly bindings: BindingsWiring;
 
   constructor(
     config: RouterConfig,
@@ -36,6 +40,7 @@ export class HostFleet {
     private readonly logger: Logger,
     private readonly listener: FleetListener,
   ) {
+    this.bindings = hostBindings(logger);
     const events: HostEvents = {
       coldStart: (worker, host) => {
         this.warm(worker, host, 1);
@@ -86,6 +91,7 @@ export class HostFleet {
               logger,
               events,
               policy: createEvictionPolicy(config.eviction),
+              bindings: this.bindings,
             }),
       );
     }
@@ -139,5 +145,6 @@ export class HostFleet {
 
   async close(): Promise<void> {
     await Promise.all(this.hosts.map((h) => h.close()));
+    await this.bindings.close();
   }
 }

@@ -1,3 +1,12 @@
+// Bindings (host side of the host-call channel)
+export {
+  type BindingsStore,
+  BindingsWiring,
+  hostDeclarations,
+  type OpenStore,
+  type WorkerBindingsHandle,
+  type WorkerState,
+} from './bindings/wiring.js';
 // HTTP front
 export { type RouterConfig, routerConfigSchema } from './config.js';
 // Errors

@@ -1,5 +1,6 @@
 import {
   type Bundle,
+  type HostCallHandler,
   Isolate,
   type IsolateRequest,
   type IsolateResponse,
@@ -22,7 +23,7 @@ export interface IsolateHandle {
 export interface IsolateLauncher {
   launch(
     bundle: Bundle,
-    options: { logger: Logger; secrets?: Record<string, string> },
+    options: { logger: Logger; secrets?: Record<string, string>; hostCalls?: HostCallHandler },
   ): Promise<IsolateHandle>;
   /** Stops anything the launcher keeps around (parked isolates). */
   close?(): Promise<void>;

@@ -2,6 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { availableParallelism, totalmem } from 'node:os';
 import { type Bundle, IsolateError, type Logger, silentLogger } from '@pyworkers/isolate';
+import type { WorkerState } from './bindings/wiring.js';
 import { type RouterConfig, routerConfigSchema } from './config.js';
 import { RouterError } from './errors.js';
 import { HostFleet } from './fleet.js';
@@ -21,6 +22,8 @@ export interface WorkerDefinition {
   bundle: BundleSource;
   /** Secrets for the worker's `self.env` (e.g. from `.dev.vars`); never stored in bundles. */
   secrets?: Record<string, string>;
+  /** Where the worker's bindings keep their state (KV, D1, R2, queues) on this machine. */
+  state?: WorkerState;
 }
 
 /** Options of {@link createRouter}: the workers plus the knobs of {@link RouterConfig}. */
@@ -118,7 +121,12 @@ export function createRouter(options: RouterOptions): Router {
       });
       return reading;
     };
-    workers.set(w.name, { name: w.name, bundle, ...(w.secrets ? { secrets: w.secrets } : {}) });
+    workers.set(w.name, {
+      name: w.name,
+      bundle,
+      ...(w.secrets ? { secrets: w.secrets } : {}),
+      ...(w.state ? { state: w.state } : {}),
+    });
   }
   const counters = new Map<string, Omit<WorkerStats, 'isolates' | 'bytes'>>();
   const counter = (worker: string) => {

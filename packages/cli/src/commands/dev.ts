@@ -12,6 +12,7 @@ import {
   configOverrides,
   pick,
   pickNumber,
+  pickString,
   projectDir,
 } from './command.js';
 import { describeServing, listenOptions, type ServeOptions, workerDefinitions } from './serve.js';
@@ -203,6 +204,14 @@ export const devCommand = {
   usage: 'pyworkers dev [dir] [--port 8787] [--host 127.0.0.1]',
   options: {
     ...listenOptions,
+    'persist-to': {
+      type: 'string',
+      default: '<project>/.pyworkers/state',
+      description:
+        'directory for the state of KV, D1, R2 and queues (as wrangler dev --persist-to)',
+      env: ['PYWORKERS_PERSIST_TO', 'PYWORKERS_STATE'],
+      valueName: 'DIR',
+    },
     'no-watch': {
       type: 'boolean',
       default: false,
@@ -219,9 +228,11 @@ export const devCommand = {
     const first = loadProject(dir, configOverrides(values));
     const sourceMap = { sourceRoot: projectFiles(first).sourceRoot, projectDir: first.dir };
     const logger = ctx.createLogger((text) => mapIsolatePaths(text, sourceMap));
+    const persistTo = pickString(values['persist-to'], ['PYWORKERS_PERSIST_TO', 'PYWORKERS_STATE']);
     const dev = await startDev(dir, {
       port,
       host,
+      ...(persistTo ? { stateDir: resolve(ctx.cwd, persistTo) } : {}),
       overrides: configOverrides(values),
       sync: syncFlags(values, ctx),
       logger,

@@ -1,7 +1,7 @@
 import { existsSync, statSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
-import { dirname, join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import {
   type Bundle,
   decodeBundle,
@@ -9,7 +9,12 @@ import {
   type Logger,
   silentLogger,
 } from '@pyworkers/isolate';
-import { createRouter, type Router, type WorkerDefinition } from '@pyworkers/router';
+import {
+  createRouter,
+  type Router,
+  type WorkerDefinition,
+  type WorkerState,
+} from '@pyworkers/router';
 import { DEV_VARS_FILE, readDevVars } from '../config/dev-vars.js';
 import { CliError } from '../errors.js';
 import { parkedLauncherModule } from '../internal/parked-launcher-module.js';
@@ -41,6 +46,24 @@ export interface ServeOptions {
   sync?: SyncFlags;
   logger?: Logger;
   progress?: Progress;
+  /**
+   * Where bindings keep their state (KV, D1, R2, queues): `serve --state DIR`, `dev --persist-to
+   * DIR`. Default: `<project>/.pyworkers/state` per project (next to a `.pwb`: `state/` beside it).
+   */
+  stateDir?: string;
+}
+
+/** The default state directory of a project: `<project>/.pyworkers/state` (wrangler: `.wrangler/state`). */
+export function defaultStateDir(projectDir: string): string {
+  return join(projectDir, '.pyworkers', 'state');
+}
+
+/** Where a bundle file's relative paths (assets, migrations) and state are, when served alone. */
+function bundleState(path: string, stateDir: string | undefined): WorkerState {
+  const dir = dirname(path);
+  // `pyworkers build` writes <project>/.pyworkers/<name>.pwb: its project is one level up.
+  const projectDir = basename(dir) === '.pyworkers' ? dirname(dir) : dir;
+  return { stateDir: stateDir ?? defaultStateDir(projectDir), projectDir };
 }
 
 /** A running server. */
@@ -90,11 +113,13 @@ export async function workerDefinitions(
     let routes: WorkerDefinition['routes'];
     let path: string;
     let secrets: Record<string, string> | undefined;
+    let state: WorkerState;
     if (isBundleFile(target)) {
       const bundle = await readBundle(target);
       name = bundle.manifest.name;
       routes = [];
       path = target;
+      state = bundleState(target, options.stateDir);
     } else {
       const built = await buildProject(target, {
         ...(options.overrides ? { overrides: options.overrides } : {}),
@@ -118,6 +143,10 @@ export async function workerDefinitions(
         projectDir: built.project.dir,
       });
       path = built.bundlePath;
+      state = {
+        stateDir: options.stateDir ?? defaultStateDir(built.project.dir),
+        projectDir: built.project.dir,
+      };
       // Local secrets, as `wrangler dev` reads them: given to isolates at start, never bundled.
       secrets = readDevVars(built.project.dir);
       if (secrets) {
@@ -133,7 +162,13 @@ export async function workerDefinitions(
         hint: 'give one of them another [tool.pyworkers].name',
       });
     }
-    workers.push({ name, routes, bundle: () => readBundle(path), ...(secrets ? { secrets } : {}) });
+    workers.push({
+      name,
+      routes,
+      bundle: () => readBundle(path),
+      ...(secrets ? { secrets } : {}),
+      state,
+    });
     sources.push(path);
   }
   for (const w of workers) {
@@ -240,6 +275,13 @@ export const serveCommand = {
       env: ['PYWORKERS_MAX_ISOLATES'],
       valueName: 'N',
     },
+    state: {
+      type: 'string',
+      default: '<project>/.pyworkers/state',
+      description: 'directory for the state of KV, D1, R2 and queues',
+      env: ['PYWORKERS_STATE'],
+      valueName: 'DIR',
+    },
     'memory-budget': {
       type: 'string',
       default: 'half the memory',
@@ -273,6 +315,7 @@ export const serveCommand = {
       );
     }
     const targets = (positionals.length > 0 ? positionals : ['.']).map((p) => resolve(ctx.cwd, p));
+    const stateDir = pickString(values.state, ['PYWORKERS_STATE']);
     const overrides = configOverrides(values);
     if (targets.length > 1 && overrides.name !== undefined) {
       throw new CliError('ERR_USAGE', '--name applies to one worker, but several were given', {
@@ -295,6 +338,7 @@ export const serveCommand = {
       sync: syncFlags(values, ctx),
       logger,
       progress: ctx.progress,
+      ...(stateDir ? { stateDir: resolve(ctx.cwd, stateDir) } : {}),
     });
     maps = serving.sourceMaps;
     ctx.print({ url: serving.url, workers: serving.workers }, describeServing(serving));

@@ -155,6 +155,7 @@ export class ChildHost implements IsolateHost {
           worker: worker.name,
           bundle,
           ...(worker.secrets ? { secrets: worker.secrets } : {}),
+          ...(worker.state ? { state: worker.state } : {}),
         });
       });
       sent.catch(() => child.bundles.delete(worker.name));

@@ -1,6 +1,8 @@
 // The entry of a child-process isolate host: a LocalHost driven over IPC by a ChildHost.
 import type { Bundle, Logger } from '@pyworkers/isolate';
 import { IsolateError } from '@pyworkers/isolate';
+import { hostBindings } from '../bindings/open-store.js';
+import type { WorkerState } from '../bindings/wiring.js';
 import { createEvictionPolicy } from '../eviction.js';
 import { defaultLauncher, type IsolateLauncher } from '../launcher.js';
 import { LocalHost } from './local-host.js';
@@ -23,7 +25,9 @@ const logger: Logger = {
 
 const bundles = new Map<string, Bundle>();
 const secrets = new Map<string, Record<string, string>>();
+const states = new Map<string, WorkerState>();
 let host: LocalHost | undefined;
+const bindings = hostBindings(logger);
 let ready: Promise<LocalHost> | undefined;
 
 async function init(config: HostProcessConfig): Promise<LocalHost> {
@@ -42,6 +46,7 @@ async function init(config: HostProcessConfig): Promise<LocalHost> {
     ...(config.maxIsolates !== undefined ? { maxIsolates: config.maxIsolates } : {}),
     concurrency: config.concurrency,
     maxInflight: config.maxInflight,
+    bindings,
     events: {
       coldStart: (worker) => send({ type: 'event', event: 'coldStart', worker }),
       eviction: (worker) => send({ type: 'event', event: 'eviction', worker }),
@@ -60,6 +65,8 @@ async function onMessage(msg: ToHost): Promise<void> {
     bundles.set(msg.worker, msg.bundle);
     if (msg.secrets) secrets.set(msg.worker, msg.secrets);
     else secrets.delete(msg.worker);
+    if (msg.state) states.set(msg.worker, msg.state);
+    else states.delete(msg.worker);
     return;
   }
   const h = await ready!;
@@ -77,6 +84,7 @@ async function onMessage(msg: ToHost): Promise<void> {
           return bundle;
         },
         ...(secrets.has(msg.worker) ? { secrets: secrets.get(msg.worker)! } : {}),
+        ...(states.has(msg.worker) ? { state: states.get(msg.worker)! } : {}),
       },
       msg.request,
       { force: msg.force },
@@ -100,5 +108,7 @@ process.on('message', (msg: ToHost) => {
 });
 // The router is gone (it crashed or closed us): nothing else will ever talk to this process.
 process.on('disconnect', () => {
-  void (host?.close() ?? Promise.resolve()).finally(() => process.exit(0));
+  void (host?.close() ?? Promise.resolve())
+    .then(() => bindings.close())
+    .finally(() => process.exit(0));
 });

@@ -1,4 +1,5 @@
 import { IsolateError, type IsolateRequest, type Logger } from '@pyworkers/isolate';
+import type { BindingsWiring } from '../bindings/wiring.js';
 import { RouterError } from '../errors.js';
 import type { EvictionPolicy } from '../eviction.js';
 import { estimateIsolateBytes, type IsolateHandle, type IsolateLauncher } from '../launcher.js';
@@ -29,6 +30,8 @@ export interface LocalHostOptions {
   maxInflight: number;
   /** Reported in stats: `process` when this host runs inside a child process. */
   kind?: 'local' | 'process';
+  /** Answers the isolates' binding calls (none: binding calls raise in Python). Its owner closes it. */
+  bindings?: BindingsWiring;
 }
 
 interface HostedIsolate extends WarmIsolate {
@@ -120,9 +123,11 @@ export class LocalHost implements IsolateHost {
         this.sizes.set(worker.name, estimateIsolateBytes(bundle));
         this.warm.resize(iso, estimateIsolateBytes(bundle));
       }
+      const hostCalls = this.options.bindings?.handlerFor(worker, bundle);
       const handle = await launcher.launch(bundle, {
         logger,
         ...(worker.secrets ? { secrets: worker.secrets } : {}),
+        ...(hostCalls ? { hostCalls } : {}),
       });
       const measured = handle.memoryBytes?.();
       if (measured) {

@@ -1,6 +1,7 @@
 // Messages between a ChildHost (router side) and its host process. IPC uses Node's
 // 'advanced' serialization (structured clone), so bundles and bodies travel as Uint8Arrays.
 import type { Bundle, IsolateRequest } from '@pyworkers/isolate';
+import type { WorkerState } from '../bindings/wiring.js';
 import type { EvictionPolicyName } from '../eviction.js';
 import type { HostResult, HostStats } from './types.js';
 
@@ -17,7 +18,13 @@ export interface HostProcessConfig {
 
 export type ToHost =
   | { type: 'init'; config: HostProcessConfig }
-  | { type: 'bundle'; worker: string; bundle: Bundle; secrets?: Record<string, string> }
+  | {
+      type: 'bundle';
+      worker: string;
+      bundle: Bundle;
+      secrets?: Record<string, string>;
+      state?: WorkerState;
+    }
   | { type: 'fetch'; id: number; worker: string; request: IsolateRequest; force: boolean }
   | { type: 'stats'; id: number };
 

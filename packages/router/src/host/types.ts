@@ -1,4 +1,5 @@
 import type { Bundle, IsolateRequest, IsolateResponse } from '@pyworkers/isolate';
+import type { WorkerState } from '../bindings/wiring.js';
 
 /** A worker as a host sees it: its name and where to get its bundle. */
 export interface HostWorker {
@@ -6,6 +7,8 @@ export interface HostWorker {
   bundle: () => Promise<Bundle>;
   /** Secrets for `self.env`, handed to each isolate at start (never part of the bundle). */
   secrets?: Record<string, string>;
+  /** Where the worker's bindings keep their state on this machine (host config, not bundled). */
+  state?: WorkerState;
 }
 
 /** What a host answers for one request. */

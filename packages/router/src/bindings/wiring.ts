@@ -1,0 +1,97 @@
+// Host side of a worker's bindings: each host (an in-process one, or a host process) answers
+// its isolates' host calls with the bindings of `@pyworkers/bindings`, opened on the worker's
+// state directory. Every call is checked there against the worker's own declarations.
+import { isAbsolute, resolve } from 'node:path';
+import {
+  type BindingDeclaration,
+  type Bundle,
+  type HostCallHandler,
+  type Logger,
+  silentLogger,
+} from '@pyworkers/isolate';
+import type { HostWorker } from '../host/types.js';
+
+/** One worker's bindings on a store (the shape of `@pyworkers/bindings`' `Bindings`). */
+export interface WorkerBindingsHandle {
+  readonly handler: HostCallHandler;
+  close(): Promise<void>;
+}
+
+/** The state of one directory (the shape of `@pyworkers/bindings`' `Store`). */
+export interface BindingsStore {
+  bindings(declarations: BindingDeclaration[]): WorkerBindingsHandle;
+  close(): Promise<void>;
+}
+
+/** Opens the store of a state directory (`openStore` of `@pyworkers/bindings`). */
+export type OpenStore = (options: { stateDir: string; logger: Logger }) => BindingsStore;
+
+/** Where a worker's state lives on this host, and what relative paths in its manifest are relative to. */
+export interface WorkerState {
+  /** The state directory (`<project>/.pyworkers/state`, `--persist-to`, `serve --state`). */
+  stateDir: string;
+  /** Base of the manifest's relative paths (assets directory, D1 migrations). */
+  projectDir: string;
+}
+
+const inDir = (base: string, path: string): string =>
+  isAbsolute(path) ? path : resolve(base, path);
+
+/** A worker's declarations with their directories made absolute for this host. */
+export function hostDeclarations(bundle: Bundle, state: WorkerState): BindingDeclaration[] {
+  return (bundle.manifest.bindings ?? []).map((decl) => {
+    if (decl.type === 'assets')
+      return { ...decl, directory: inDir(state.projectDir, decl.directory) };
+    if (decl.type === 'd1' && decl.migrationsDir)
+      return { ...decl, migrationsDir: inDir(state.projectDir, decl.migrationsDir) };
+    return decl;
+  });
+}
+
+/** The bindings of every worker a host runs, one store per state directory, opened lazily. */
+export class BindingsWiring {
+  private readonly stores = new Map<string, BindingsStore>();
+  private readonly perBundle = new WeakMap<Bundle, WorkerBindingsHandle>();
+  private readonly handles = new Set<WorkerBindingsHandle>();
+
+  constructor(
+    private readonly open: OpenStore,
+    private readonly logger: Logger = silentLogger,
+  ) {}
+
+  /** The handler for isolates of `worker` running `bundle`; none when it declares no bindings. */
+  handlerFor(worker: HostWorker, bundle: Bundle): HostCallHandler | undefined {
+    if (!bundle.manifest.bindings?.length) return undefined;
+    const state = worker.state;
+    if (!state) {
+      return async ({ binding }) => {
+        throw Object.assign(
+          new Error(`binding '${binding}' has no state directory on this host (serve --state DIR)`),
+          { code: 'ERR_BINDING_UNAVAILABLE' },
+        );
+      };
+    }
+    let handle = this.perBundle.get(bundle);
+    if (!handle) {
+      let store = this.stores.get(state.stateDir);
+      if (!store) {
+        store = this.open({ stateDir: state.stateDir, logger: this.logger });
+        this.stores.set(state.stateDir, store);
+      }
+      handle = store.bindings(hostDeclarations(bundle, state));
+      this.perBundle.set(bundle, handle);
+      this.handles.add(handle);
+    }
+    return handle.handler;
+  }
+
+  /** Closes every worker's bindings and every store (after the isolates stopped). */
+  async close(): Promise<void> {
+    const handles = [...this.handles];
+    this.handles.clear();
+    await Promise.all(handles.map((h) => h.close().catch(() => {})));
+    const stores = [...this.stores.values()];
+    this.stores.clear();
+    await Promise.all(stores.map((s) => s.close()));
+  }
+}
