@@ -16,6 +16,13 @@ export {
   encodeBundle,
 } from './bundle.js';
 export { IsolateError, type IsolateErrorCode } from './errors.js';
+export {
+  HOST_CALL_FAILED,
+  type HostCall,
+  type HostCallError,
+  type HostCallHandler,
+  hostCallError,
+} from './host-call.js';
 export { cacheDir } from './internal/cache-dir.js';
 export type { MemoryReport } from './internal/protocol.js';
 export {
