@@ -1,4 +1,13 @@
 // Store and per-worker bindings
+
+// Bindings
+export { D1Database, type D1Meta, type D1Result } from './d1.js';
+export {
+  applyMigrations,
+  type D1Migration,
+  DEFAULT_MIGRATIONS_TABLE,
+  listMigrations,
+} from './d1-migrations.js';
 export {
   type BindingDeclaration,
   bindingDeclarationSchema,
@@ -22,7 +31,6 @@ export type {
 } from './engine/types.js';
 // Errors
 export { BindingError, type BindingErrorCode, isBindingError } from './errors.js';
-// Bindings
 export { KV_LIMITS, type KvListKey, type KvListResult, KvNamespace } from './kv.js';
 // Logging
 export { type Logger, silentLogger } from './logger.js';

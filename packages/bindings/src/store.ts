@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import { D1Database } from './d1.js';
 import { type BindingDeclaration, parseDeclarations } from './declarations.js';
 import { type Durability, SqliteEngine } from './engine/sqlite-engine.js';
 import type { StorageEngine } from './engine/types.js';
@@ -38,6 +39,21 @@ export interface Bindings {
 }
 
 const KV_METHODS = ['get', 'getWithMetadata', 'put', 'delete', 'list'] as const;
+const D1_METHODS = ['all', 'run', 'first', 'raw', 'batch', 'exec'] as const;
+
+/** An async open run once; a failure is forgotten so a fixed problem is retried. */
+function once<T>(open: () => Promise<T>): () => Promise<T> {
+  let p: Promise<T> | undefined;
+  return () => {
+    if (!p) {
+      p = open();
+      p.catch(() => {
+        p = undefined;
+      });
+    }
+    return p;
+  };
+}
 
 /**
  * The host's state: one per host process (or router). It opens the SQLite files lazily and
@@ -48,7 +64,6 @@ export class Store {
   readonly engine: SqliteEngine;
   readonly logger: Logger;
   readonly now: () => number;
-  readonly #kv = new Map<string, Promise<KvNamespace>>();
 
   constructor(options: StoreOptions) {
     this.stateDir = options.stateDir;
@@ -66,15 +81,14 @@ export class Store {
     return this.engine;
   }
 
-  /** The KV namespace with this id (as `kv_namespaces[].id` names it). */
-  kv(id: string, binding = id): Promise<KvNamespace> {
-    let ns = this.#kv.get(id);
-    if (!ns) {
-      ns = this.engine.database(['kv', id]).then((db) => KvNamespace.open(binding, db, this.now));
-      ns.catch(() => this.#kv.delete(id));
-      this.#kv.set(id, ns);
-    }
-    return ns;
+  /** The KV namespace with this id (as `kv_namespaces[].id` names it), errors naming `binding`. */
+  async kv(id: string, binding = id): Promise<KvNamespace> {
+    return KvNamespace.open(binding, await this.engine.database(['kv', id]), this.now);
+  }
+
+  /** The D1 database with this name (as `d1_databases[].database_name` names it). */
+  async d1(databaseName: string, binding = databaseName): Promise<D1Database> {
+    return D1Database.open(binding, await this.engine.database(['d1', databaseName]));
   }
 
   /** The bindings of one worker. Declarations are validated here. */
@@ -130,10 +144,21 @@ export class Store {
     const methods = new Map<string, Method>();
     switch (decl.type) {
       case 'kv': {
+        const open = once(() => this.kv(decl.id, decl.name));
         for (const m of KV_METHODS) {
           methods.set(m, async (args) => {
-            const ns = await this.kv(decl.id, decl.name);
+            const ns = await open();
             return (ns[m] as (...a: unknown[]) => Promise<unknown>).apply(ns, args);
+          });
+        }
+        break;
+      }
+      case 'd1': {
+        const open = once(() => this.d1(decl.databaseName, decl.name));
+        for (const m of D1_METHODS) {
+          methods.set(m, async (args) => {
+            const db = await open();
+            return (db[m] as (...a: unknown[]) => Promise<unknown>).apply(db, args);
           });
         }
         break;
