@@ -1,5 +1,6 @@
 /// <reference path="./webassembly.d.ts" />
 // Messages between an Isolate (parent side) and its worker thread.
+import type { WorkerEvent, WorkerEventResult } from '../events.js';
 
 export interface WorkerFile {
   /** Path inside the isolate's file system, relative to the worker's root. */
@@ -100,7 +101,15 @@ export interface EnvMessage {
   env: Record<string, string>;
 }
 
-export type ToWorker = InitMessage | AdoptMessage | RequestMessage | EnvMessage;
+/** A `scheduled` or `queue` event for the worker's handler of that name. */
+export interface EventMessage {
+  type: 'event';
+  /** Shares the request ids' namespace: the parent settles both from one pending map. */
+  id: number;
+  event: WorkerEvent;
+}
+
+export type ToWorker = InitMessage | AdoptMessage | RequestMessage | EnvMessage | EventMessage;
 
 /** What the worker answered to a {@link RequestMessage}. */
 export interface ResponseMessage {
@@ -109,6 +118,15 @@ export interface ResponseMessage {
   status: number;
   headers: [string, string][];
   body: Uint8Array;
+}
+
+/** What the worker's handler made of an {@link EventMessage}. */
+export interface EventResultMessage {
+  type: 'event-result';
+  id: number;
+  result: WorkerEventResult;
+  /** The Python traceback when the handler raised (`result.outcome === 'exception'`). */
+  traceback?: string;
 }
 
 /** A request whose handler raised (`userError`) or that the runtime failed to run. */
@@ -157,6 +175,7 @@ export type FromWorker =
       logger?: string;
     }
   | ResponseMessage
+  | EventResultMessage
   | { type: 'error'; id?: number; message: string; traceback?: string; userError: boolean }
   | { type: 'memory'; memory: MemoryReport };
 
