@@ -28,6 +28,13 @@ export type {
   WorkerEvent,
   WorkerEventResult,
 } from './events.js';
+export {
+  HOST_CALL_FAILED,
+  type HostCall,
+  type HostCallError,
+  type HostCallHandler,
+  hostCallError,
+} from './host-call.js';
 export { cacheDir } from './internal/cache-dir.js';
 export type { MemoryReport } from './internal/protocol.js';
 export {

@@ -1,6 +1,8 @@
 /// <reference path="./webassembly.d.ts" />
 // Messages between an Isolate (parent side) and its worker thread.
+import type { MessagePort } from 'node:worker_threads';
 import type { WorkerEvent, WorkerEventResult } from '../events.js';
+import type { HostCallError } from '../host-call.js';
 
 export interface WorkerFile {
   /** Path inside the isolate's file system, relative to the worker's root. */
@@ -109,7 +111,38 @@ export interface EventMessage {
   event: WorkerEvent;
 }
 
-export type ToWorker = InitMessage | AdoptMessage | RequestMessage | EnvMessage | EventMessage;
+/**
+ * A binding call from Python. Ids are their own namespace (not request ids). With `sync` (an
+ * Int32Array over a SharedArrayBuffer) the worker thread is blocked in `Atomics.wait`: the answer
+ * goes to the port of its {@link HostPortMessage}, then `sync[0]` is set to 1 and notified.
+ */
+export interface HostCallMessage {
+  type: 'host-call';
+  id: number;
+  binding: string;
+  method: string;
+  args: unknown[];
+  sync?: Int32Array;
+}
+
+/** Sent once, before the first blocking host call: where blocking calls are answered. */
+export interface HostPortMessage {
+  type: 'host-port';
+  port: MessagePort;
+}
+
+/** The answer to a {@link HostCallMessage}. */
+export type HostResultMessage =
+  | { type: 'host-result'; id: number; ok: true; value: unknown }
+  | { type: 'host-result'; id: number; ok: false; error: HostCallError };
+
+export type ToWorker =
+  | InitMessage
+  | AdoptMessage
+  | RequestMessage
+  | EnvMessage
+  | EventMessage
+  | HostResultMessage;
 
 /** What the worker answered to a {@link RequestMessage}. */
 export interface ResponseMessage {
@@ -176,6 +209,8 @@ export type FromWorker =
     }
   | ResponseMessage
   | EventResultMessage
+  | HostCallMessage
+  | HostPortMessage
   | { type: 'error'; id?: number; message: string; traceback?: string; userError: boolean }
   | { type: 'memory'; memory: MemoryReport };
 

@@ -11,6 +11,7 @@ import type {
 } from '../internal/protocol.js';
 import { adopt, type Booted, boot } from './boot.js';
 import { type PyDispatch, runEvent } from './event-bridge.js';
+import { onHostResult } from './host-channel.js';
 import { memoryLimitHit, memoryReport } from './pyodide-internals.js';
 import { installHost, type PyHandle, runRequest, setEnv } from './request-bridge.js';
 
@@ -85,6 +86,10 @@ async function event(msg: EventMessage): Promise<void> {
 }
 
 port.on('message', (msg: ToWorker) => {
+  if (msg.type === 'host-result') {
+    onHostResult(msg);
+    return;
+  }
   let run: Promise<void>;
   if (msg.type === 'init') run = init(msg);
   else if (msg.type === 'adopt') {
