@@ -12,6 +12,7 @@ import {
 } from './config/bindings.js';
 import { checkCompatibility } from './config/compatibility.js';
 import {
+  limitsOverrideSchema,
   limitsSchema,
   type Route,
   routesFromWrangler,
@@ -224,7 +225,7 @@ export function loadProject(dirArg: string, overrides: ProjectOverrides = {}): P
     'override',
   );
   const limitsOver = parseWith(
-    limitsSchema.partial(),
+    limitsOverrideSchema,
     {
       ...(overrides.requestTimeoutMs !== undefined
         ? { request_timeout_ms: overrides.requestTimeoutMs }
