@@ -51,8 +51,8 @@ export function hostDeclarations(bundle: Bundle, state: WorkerState): BindingDec
 /** The bindings of every worker a host runs, one store per state directory, opened lazily. */
 export class BindingsWiring {
   private readonly stores = new Map<string, BindingsStore>();
-  private readonly perBundle = new WeakMap<Bundle, WorkerBindingsHandle>();
-  private readonly handles = new Set<WorkerBindingsHandle>();
+  /** By state dir, worker and declarations: every cold start of one build shares one handle. */
+  private readonly handles = new Map<string, WorkerBindingsHandle | HostCallHandler>();
 
   constructor(
     private readonly open: OpenStore,
@@ -71,25 +71,39 @@ export class BindingsWiring {
         );
       };
     }
-    let handle = this.perBundle.get(bundle);
+    const declarations = hostDeclarations(bundle, state);
+    const key = JSON.stringify([state.stateDir, worker.name, declarations]);
+    let handle = this.handles.get(key);
     if (!handle) {
-      let store = this.stores.get(state.stateDir);
-      if (!store) {
-        store = this.open({ stateDir: state.stateDir, logger: this.logger });
-        this.stores.set(state.stateDir, store);
+      try {
+        let store = this.stores.get(state.stateDir);
+        if (!store) {
+          store = this.open({ stateDir: state.stateDir, logger: this.logger });
+          this.stores.set(state.stateDir, store);
+        }
+        handle = store.bindings(declarations);
+      } catch (err) {
+        // The worker still runs; each binding call raises this in Python (e.g. a bad declaration).
+        this.logger.error(
+          { worker: worker.name, err: (err as Error).message },
+          'bindings unavailable',
+        );
+        handle = async () => {
+          throw err;
+        };
       }
-      handle = store.bindings(hostDeclarations(bundle, state));
-      this.perBundle.set(bundle, handle);
-      this.handles.add(handle);
+      this.handles.set(key, handle);
     }
-    return handle.handler;
+    return typeof handle === 'function' ? handle : handle.handler;
   }
 
   /** Closes every worker's bindings and every store (after the isolates stopped). */
   async close(): Promise<void> {
-    const handles = [...this.handles];
+    const handles = [...this.handles.values()];
     this.handles.clear();
-    await Promise.all(handles.map((h) => h.close().catch(() => {})));
+    await Promise.all(
+      handles.map((h) => (typeof h === 'function' ? undefined : h.close().catch(() => {}))),
+    );
     const stores = [...this.stores.values()];
     this.stores.clear();
     await Promise.all(stores.map((s) => s.close()));
