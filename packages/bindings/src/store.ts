@@ -6,6 +6,7 @@ import type { StorageEngine } from './engine/types.js';
 import { BindingError, isBindingError } from './errors.js';
 import { KvNamespace } from './kv.js';
 import { type Logger, silentLogger } from './logger.js';
+import { R2Bucket } from './r2.js';
 
 /** One call from a worker: which binding, which method, positional arguments. */
 export interface BindingCall {
@@ -91,6 +92,12 @@ export class Store {
     return D1Database.open(binding, await this.engine.database(['d1', databaseName]));
   }
 
+  /** The R2 bucket with this name (as `r2_buckets[].bucket_name` names it). */
+  async r2(bucketName: string, binding = bucketName): Promise<R2Bucket> {
+    const db = await this.engine.database(['r2', bucketName]);
+    return R2Bucket.open(binding, db, this.engine.blobs(['r2', bucketName, 'blobs']), this.now);
+  }
+
   /** The bindings of one worker. Declarations are validated here. */
   bindings(declarations: unknown): Bindings {
     const decls = parseDeclarations(declarations);
@@ -159,6 +166,29 @@ export class Store {
           methods.set(m, async (args) => {
             const db = await open();
             return (db[m] as (...a: unknown[]) => Promise<unknown>).apply(db, args);
+          });
+        }
+        break;
+      }
+      case 'r2': {
+        const open = once(() => this.r2(decl.bucketName, decl.name));
+        const direct = ['head', 'get', 'put', 'delete', 'list'] as const;
+        for (const m of direct) {
+          methods.set(m, async (args) => {
+            const b = await open();
+            return (b[m] as (...a: unknown[]) => Promise<unknown>).apply(b, args);
+          });
+        }
+        const multipart = {
+          createMultipartUpload: 'create',
+          uploadPart: 'uploadPart',
+          completeMultipartUpload: 'complete',
+          abortMultipartUpload: 'abort',
+        } as const;
+        for (const [m, impl] of Object.entries(multipart)) {
+          methods.set(m, async (args) => {
+            const mp = (await open()).multipart;
+            return (mp[impl] as (...a: unknown[]) => Promise<unknown>).apply(mp, args);
           });
         }
         break;
