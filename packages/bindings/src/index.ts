@@ -34,6 +34,14 @@ export { BindingError, type BindingErrorCode, isBindingError } from './errors.js
 export { KV_LIMITS, type KvListKey, type KvListResult, KvNamespace } from './kv.js';
 // Logging
 export { type Logger, silentLogger } from './logger.js';
+export {
+  QUEUE_LIMITS,
+  type QueueConsumerSettings,
+  type QueueContentType,
+  type QueueMessage,
+  type QueueSettlement,
+  QueueStore,
+} from './queues.js';
 export { R2Bucket } from './r2.js';
 export { R2Multipart } from './r2-multipart.js';
 export {

@@ -6,6 +6,7 @@ import type { StorageEngine } from './engine/types.js';
 import { BindingError, isBindingError } from './errors.js';
 import { KvNamespace } from './kv.js';
 import { type Logger, silentLogger } from './logger.js';
+import { QueueStore } from './queues.js';
 import { R2Bucket } from './r2.js';
 
 /** One call from a worker: which binding, which method, positional arguments. */
@@ -90,6 +91,16 @@ export class Store {
   /** The D1 database with this name (as `d1_databases[].database_name` names it). */
   async d1(databaseName: string, binding = databaseName): Promise<D1Database> {
     return D1Database.open(binding, await this.engine.database(['d1', databaseName]));
+  }
+
+  #queues: (() => Promise<QueueStore>) | undefined;
+
+  /** Every queue's messages (one database); the router's consumer loop pulls and settles here. */
+  queues(): Promise<QueueStore> {
+    this.#queues ??= once(async () =>
+      QueueStore.open(await this.engine.database(['queues', 'queues']), this.now, this.logger),
+    );
+    return this.#queues();
   }
 
   /** The R2 bucket with this name (as `r2_buckets[].bucket_name` names it). */
@@ -191,6 +202,17 @@ export class Store {
             return (mp[impl] as (...a: unknown[]) => Promise<unknown>).apply(mp, args);
           });
         }
+        break;
+      }
+      case 'queue': {
+        const where = (m: string) => `Queue binding '${decl.name}' ${m}()`;
+        const delay = decl.deliveryDelay ?? 0;
+        methods.set('send', async ([body, options]) =>
+          (await this.queues()).send(where('send'), decl.queue, body, options, delay),
+        );
+        methods.set('sendBatch', async ([messages, options]) =>
+          (await this.queues()).sendBatch(where('sendBatch'), decl.queue, messages, options, delay),
+        );
         break;
       }
       default:
