@@ -35,6 +35,23 @@ export { KV_LIMITS, type KvListKey, type KvListResult, KvNamespace } from './kv.
 // Logging
 export { type Logger, silentLogger } from './logger.js';
 export {
+  QUEUE_LIMITS,
+  type QueueConsumerSettings,
+  type QueueContentType,
+  type QueueMessage,
+  type QueueSettlement,
+  QueueStore,
+} from './queues.js';
+export { R2Bucket } from './r2.js';
+export { R2Multipart } from './r2-multipart.js';
+export {
+  R2_LIMITS,
+  type R2HttpMetadata,
+  type R2ListResult,
+  type R2ObjectBodyData,
+  type R2ObjectData,
+} from './r2-types.js';
+export {
   type BindingCall,
   type Bindings,
   createBindings,

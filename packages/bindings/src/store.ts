@@ -6,6 +6,8 @@ import type { StorageEngine } from './engine/types.js';
 import { BindingError, isBindingError } from './errors.js';
 import { KvNamespace } from './kv.js';
 import { type Logger, silentLogger } from './logger.js';
+import { QueueStore } from './queues.js';
+import { R2Bucket } from './r2.js';
 
 /** One call from a worker: which binding, which method, positional arguments. */
 export interface BindingCall {
@@ -91,6 +93,22 @@ export class Store {
     return D1Database.open(binding, await this.engine.database(['d1', databaseName]));
   }
 
+  #queues: (() => Promise<QueueStore>) | undefined;
+
+  /** Every queue's messages (one database); the router's consumer loop pulls and settles here. */
+  queues(): Promise<QueueStore> {
+    this.#queues ??= once(async () =>
+      QueueStore.open(await this.engine.database(['queues', 'queues']), this.now, this.logger),
+    );
+    return this.#queues();
+  }
+
+  /** The R2 bucket with this name (as `r2_buckets[].bucket_name` names it). */
+  async r2(bucketName: string, binding = bucketName): Promise<R2Bucket> {
+    const db = await this.engine.database(['r2', bucketName]);
+    return R2Bucket.open(binding, db, this.engine.blobs(['r2', bucketName, 'blobs']), this.now);
+  }
+
   /** The bindings of one worker. Declarations are validated here. */
   bindings(declarations: unknown): Bindings {
     const decls = parseDeclarations(declarations);
@@ -161,6 +179,40 @@ export class Store {
             return (db[m] as (...a: unknown[]) => Promise<unknown>).apply(db, args);
           });
         }
+        break;
+      }
+      case 'r2': {
+        const open = once(() => this.r2(decl.bucketName, decl.name));
+        const direct = ['head', 'get', 'put', 'delete', 'list'] as const;
+        for (const m of direct) {
+          methods.set(m, async (args) => {
+            const b = await open();
+            return (b[m] as (...a: unknown[]) => Promise<unknown>).apply(b, args);
+          });
+        }
+        const multipart = {
+          createMultipartUpload: 'create',
+          uploadPart: 'uploadPart',
+          completeMultipartUpload: 'complete',
+          abortMultipartUpload: 'abort',
+        } as const;
+        for (const [m, impl] of Object.entries(multipart)) {
+          methods.set(m, async (args) => {
+            const mp = (await open()).multipart;
+            return (mp[impl] as (...a: unknown[]) => Promise<unknown>).apply(mp, args);
+          });
+        }
+        break;
+      }
+      case 'queue': {
+        const where = (m: string) => `Queue binding '${decl.name}' ${m}()`;
+        const delay = decl.deliveryDelay ?? 0;
+        methods.set('send', async ([body, options]) =>
+          (await this.queues()).send(where('send'), decl.queue, body, options, delay),
+        );
+        methods.set('sendBatch', async ([messages, options]) =>
+          (await this.queues()).sendBatch(where('sendBatch'), decl.queue, messages, options, delay),
+        );
         break;
       }
       default:
