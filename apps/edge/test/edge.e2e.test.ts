@@ -1,4 +1,4 @@
-import { cpSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -7,10 +7,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEdge } from '../src/edge.js';
 
 let serving: Serving;
+let dir: string;
 
 beforeAll(async () => {
   // Build into a copy so the test never reuses (or leaves) the app's own .pyworkers cache.
-  const dir = mkdtempSync(join(tmpdir(), 'pyw-edge-'));
+  dir = mkdtempSync(join(tmpdir(), 'pyw-edge-'));
   cpSync(fileURLToPath(new URL('../workers', import.meta.url)), dir, {
     recursive: true,
     filter: (src) => !src.includes('.pyworkers'),
@@ -55,10 +56,35 @@ describe('the reference edge app', () => {
     });
   });
 
-  it('answers the status page with both workers', async () => {
+  it('runs the guestbook on its D1 database and KV namespace, state on disk', async () => {
+    const posted = await fetch(`${serving.url}/guestbook/entries`, {
+      method: 'POST',
+      body: JSON.stringify({ name: 'Ada', message: 'hello from the test' }),
+    });
+    expect(posted.status).toBe(201);
+    const entry = (await posted.json()) as { id: number; name: string; created_at: string };
+    expect(entry).toMatchObject({ id: 1, name: 'Ada', message: 'hello from the test' });
+    expect(entry.created_at).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
+    const list = (await (await fetch(`${serving.url}/guestbook/entries`)).json()) as {
+      entries: { name: string }[];
+    };
+    expect(list.entries.map((e) => e.name)).toEqual(['Ada']);
+    const bad = await fetch(`${serving.url}/guestbook/entries`, { method: 'POST', body: '{}' });
+    expect(bad.status).toBe(400);
+    const first = (await (await fetch(`${serving.url}/guestbook/visits`)).json()) as {
+      visits: number;
+    };
+    const second = (await (await fetch(`${serving.url}/guestbook/visits`)).json()) as {
+      visits: number;
+    };
+    expect(second.visits).toBe(first.visits + 1);
+    expect(existsSync(join(dir, 'guestbook', '.pyworkers', 'state'))).toBe(true);
+  });
+
+  it('answers the status page with every worker', async () => {
     const status = (await (await fetch(`${serving.url}/__pyworkers/status`)).json()) as {
       workers: { worker: string }[];
     };
-    expect(status.workers.map((w) => w.worker).sort()).toEqual(['cf-notes', 'hello']);
+    expect(status.workers.map((w) => w.worker).sort()).toEqual(['cf-notes', 'guestbook', 'hello']);
   });
 });

@@ -2,13 +2,18 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { availableParallelism, totalmem } from 'node:os';
 import {
+  type AssetsConfig,
   type Bundle,
   type EventResultFor,
   IsolateError,
   type Logger,
+  type QueueConsumer,
   silentLogger,
   type WorkerEvent,
 } from '@pyworkers/isolate';
+import { type AssetsFront, assetsFront } from './assets/static-assets.js';
+import { answerScheduledPath, isScheduledPath } from './events/event-sources.js';
+import { routerEvents } from './events/router-events.js';
 import type { WorkerState } from './bindings/wiring.js';
 import { type RouterConfig, routerConfigSchema } from './config.js';
 import { RouterError } from './errors.js';
@@ -31,6 +36,12 @@ export interface WorkerDefinition {
   secrets?: Record<string, string>;
   /** Where the worker's bindings keep their state (KV, D1, R2, queues) on this machine. */
   state?: WorkerState;
+  /** Cron expressions that run its `scheduled` handler (wrangler `triggers.crons`). */
+  crons?: string[];
+  /** Queues whose batches go to its `queue` handler. */
+  queueConsumers?: QueueConsumer[];
+  /** Static assets the router answers before the worker runs (`directory` absolute). */
+  assets?: AssetsConfig;
 }
 
 /** Options of {@link createRouter}: the workers plus the knobs of {@link RouterConfig}. */
@@ -39,6 +50,13 @@ export interface RouterOptions extends Partial<RouterConfig> {
   logger?: Logger;
   /** Starts isolates in in-process hosts (default: `Isolate.start`). */
   launcher?: IsolateLauncher;
+  /**
+   * Answer `/__scheduled?cron=...` and `/cdn-cgi/handler/scheduled?cron=...` by running the
+   * worker's `scheduled` handler, as `wrangler dev --test-scheduled` does (dev only).
+   */
+  testScheduled?: boolean;
+  /** Run cron triggers and queue consumers (default true). */
+  eventSources?: boolean;
 }
 
 /** Per-worker counters for the status page. */
@@ -143,6 +161,9 @@ export function createRouter(options: RouterOptions): Router {
       ...(w.state ? { state: w.state } : {}),
     });
   }
+  // Assets are answered here, in the router: a static file never costs an isolate.
+  const fronts = new Map<string, AssetsFront>();
+  for (const w of options.workers) if (w.assets) fronts.set(w.name, assetsFront(w.assets, logger));
   const counters = new Map<string, Omit<WorkerStats, 'isolates' | 'bytes'>>();
   const counter = (worker: string) => {
     let c = counters.get(worker);
@@ -189,13 +210,31 @@ export function createRouter(options: RouterOptions): Router {
       res.end(body);
       return undefined;
     }
-    const name = table.match(req.headers.host, path);
+    const name =
+      table.match(req.headers.host, path) ??
+      (options.testScheduled && isScheduledPath(path) && workers.size === 1
+        ? [...workers.keys()][0]
+        : undefined);
     const worker = name ? workers.get(name) : undefined;
     if (!worker) {
       sendText(res, 404, `no worker is routed at ${req.headers.host ?? ''}${path}\n`);
       return undefined;
     }
+    if (options.testScheduled && isScheduledPath(path)) {
+      const answer = await answerScheduledPath(path, worker.name, router.dispatch, logger);
+      sendText(res, answer.status, answer.body);
+      return worker.name;
+    }
     counter(worker.name).requests++;
+    const front = fronts.get(worker.name);
+    if (front && !front.workerFirst(new URL(path, 'http://localhost').pathname)) {
+      const { body: _none, ...head } = toIsolateRequest(req, new Uint8Array(0));
+      const asset = await front.respond(head);
+      if (asset) {
+        writeResponse(res, { ...asset, body: asset.body ?? new Uint8Array(0) }, draining);
+        return worker.name;
+      }
+    }
     const body = await readBody(req, config.maxBodyBytes);
     const result = await hosts.dispatch(worker, toIsolateRequest(req, body));
     writeResponse(res, result.response, draining);
@@ -283,6 +322,8 @@ export function createRouter(options: RouterOptions): Router {
     },
     close() {
       closing ??= (async () => {
+        // First: no new cron runs or queue batches (one running finishes and is settled).
+        await events?.stop();
         draining = true;
         const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
         server.closeIdleConnections();
@@ -348,5 +389,6 @@ export function createRouter(options: RouterOptions): Router {
       }
     },
   };
+  const events = options.eventSources === false ? undefined : routerEvents(options.workers, router, logger);
   return router;
 }

@@ -93,7 +93,9 @@ export async function startDev(dirArg: string, options: DevOptions = {}): Promis
     try {
       project = loadProject(dir, options.overrides);
       const defs = await workerDefinitions([dir], options);
-      const router = createRouter({ workers: defs.workers, logger });
+      // As `wrangler dev --test-scheduled`: /__scheduled and /cdn-cgi/handler/scheduled run
+      // the worker's scheduled handler.
+      const router = createRouter({ workers: defs.workers, logger, testScheduled: true });
       const previous = current;
       current = { id: ++generation, router, inflight: 0, retired: false };
       live.add(current);

@@ -8,6 +8,7 @@ import {
   IsolateError,
   type Logger,
   silentLogger,
+  type WorkerBindings,
 } from '@pyworkers/isolate';
 import {
   createRouter,
@@ -114,12 +115,19 @@ export async function workerDefinitions(
     let path: string;
     let secrets: Record<string, string> | undefined;
     let state: WorkerState;
+    let events: WorkerBindings;
     if (isBundleFile(target)) {
       const bundle = await readBundle(target);
       name = bundle.manifest.name;
       routes = [];
       path = target;
       state = bundleState(target, options.stateDir);
+      events = {
+        bindings: bundle.manifest.bindings ?? [],
+        crons: bundle.manifest.crons ?? [],
+        queueConsumers: bundle.manifest.queueConsumers ?? [],
+        ...(bundle.manifest.assets ? { assets: bundle.manifest.assets } : {}),
+      };
     } else {
       const built = await buildProject(target, {
         ...(options.overrides ? { overrides: options.overrides } : {}),
@@ -147,6 +155,7 @@ export async function workerDefinitions(
         stateDir: options.stateDir ?? defaultStateDir(built.project.dir),
         projectDir: built.project.dir,
       };
+      events = built.project.bindings;
       // Local secrets, as `wrangler dev` reads them: given to isolates at start, never bundled.
       secrets = readDevVars(built.project.dir);
       if (secrets) {
@@ -168,6 +177,16 @@ export async function workerDefinitions(
       bundle: () => readBundle(path),
       ...(secrets ? { secrets } : {}),
       state,
+      ...(events.crons.length ? { crons: events.crons } : {}),
+      ...(events.queueConsumers.length ? { queueConsumers: events.queueConsumers } : {}),
+      ...(events.assets
+        ? {
+            assets: {
+              ...events.assets,
+              directory: resolve(state.projectDir, events.assets.directory),
+            },
+          }
+        : {}),
     });
     sources.push(path);
   }
