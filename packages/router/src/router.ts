@@ -12,11 +12,11 @@ import {
   type WorkerEvent,
 } from '@pyworkers/isolate';
 import { type AssetsFront, assetsFront } from './assets/static-assets.js';
-import { answerScheduledPath, isScheduledPath } from './events/event-sources.js';
-import { routerEvents } from './events/router-events.js';
 import type { WorkerState } from './bindings/wiring.js';
 import { type RouterConfig, routerConfigSchema } from './config.js';
 import { RouterError } from './errors.js';
+import { answerScheduledPath, isScheduledPath } from './events/event-sources.js';
+import { routerEvents } from './events/router-events.js';
 import { HostFleet } from './fleet.js';
 import type { HostStats, HostWorker } from './host/types.js';
 import { readBody, sendText, toIsolateRequest, writeResponse } from './http.js';
@@ -389,6 +389,7 @@ export function createRouter(options: RouterOptions): Router {
       }
     },
   };
-  const events = options.eventSources === false ? undefined : routerEvents(options.workers, router, logger);
+  const events =
+    options.eventSources === false ? undefined : routerEvents(options.workers, router, logger);
   return router;
 }

@@ -117,7 +117,14 @@ export const WRANGLER_KEYS = [
 ] as const;
 
 /** Keys that describe the deployment, not the worker: accepted silently. */
-export const WRANGLER_IGNORED_SILENTLY = ['$schema', 'account_id', 'workers_dev', 'keep_vars'];
+export const WRANGLER_IGNORED_SILENTLY = [
+  '$schema',
+  'account_id',
+  'workers_dev',
+  'keep_vars',
+  // Dashboard logging on Cloudflare; here every line reaches the operator's log anyway.
+  'observability',
+];
 
 const wranglerRoute = z.union([
   z.string().min(1),

@@ -46,9 +46,18 @@ export async function runScheduled(
 ): Promise<ScheduledResult> {
   const t0 = performance.now();
   const result = await dispatch(worker, { type: 'scheduled', cron, scheduledTime });
-  const fields = { worker, cron, outcome: result.outcome, ms: +(performance.now() - t0).toFixed(2) };
-  if (result.outcome === 'ok') logger.info(fields, 'scheduled');
-  else logger.error({ ...fields, error: result.error }, `scheduled handler raised: ${result.error}`);
+  const fields = {
+    worker,
+    cron,
+    outcome: result.outcome,
+    ms: +(performance.now() - t0).toFixed(2),
+  };
+  if (result.outcome === 'ok') logger.info(fields, `scheduled "${cron}": ok (${fields.ms} ms)`);
+  else
+    logger.error(
+      { ...fields, error: result.error },
+      `scheduled "${cron}": the handler raised ${result.error}`,
+    );
   return result;
 }
 
@@ -56,7 +65,9 @@ export async function runScheduled(
 export function startEventSources(options: EventSourcesOptions): EventSources {
   const { logger } = options;
   const scheduler = new CronScheduler({
-    triggers: options.workers.flatMap((w) => (w.crons ?? []).map((cron) => ({ worker: w.name, cron }))),
+    triggers: options.workers.flatMap((w) =>
+      (w.crons ?? []).map((cron) => ({ worker: w.name, cron })),
+    ),
     parse: options.parseCron,
     fire: async ({ worker, cron }, at) => {
       await runScheduled(options.dispatchScheduled, worker, cron, at, logger);
@@ -67,7 +78,10 @@ export function startEventSources(options: EventSourcesOptions): EventSources {
   for (const w of options.workers) {
     for (const consumer of w.queueConsumers ?? []) {
       if (!w.stateDir) {
-        logger.warn({ worker: w.name, queue: consumer.queue }, 'queue consumer has no state directory; not started');
+        logger.warn(
+          { worker: w.name, queue: consumer.queue },
+          'queue consumer has no state directory; not started',
+        );
         continue;
       }
       const stateDir = w.stateDir;

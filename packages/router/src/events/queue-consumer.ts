@@ -60,7 +60,11 @@ export class QueueConsumerLoop {
   start(): void {
     this.running ??= this.loop().catch((err: unknown) => {
       this.options.logger.error(
-        { worker: this.options.worker, queue: this.options.consumer.queue, err: (err as Error).message },
+        {
+          worker: this.options.worker,
+          queue: this.options.consumer.queue,
+          err: (err as Error).message,
+        },
         'queue consumer stopped',
       );
     });
@@ -132,7 +136,9 @@ export class QueueConsumerLoop {
     const acked = result.messages.filter((m) => m.action === 'ack').map((m) => m.id);
     const retried = result.messages
       .filter((m) => m.action === 'retry')
-      .map((m) => (m.delaySeconds !== undefined ? { id: m.id, delaySeconds: m.delaySeconds } : { id: m.id }));
+      .map((m) =>
+        m.delaySeconds !== undefined ? { id: m.id, delaySeconds: m.delaySeconds } : { id: m.id },
+      );
     const settled = await queues.settle(
       consumer.queue,
       { acked, retried },
