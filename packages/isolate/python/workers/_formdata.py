@@ -28,6 +28,7 @@ class FormData(MutableMapping[str, FormDataValue]):
     ``form.append("file", File([b"..."], "a.txt"))``; ``await request.form_data()`` gives one."""
 
     __slots__ = ("_js",)
+    _js: Any
 
     def __init__(self, form_data: Mapping[str, FormDataValue] | Any = None) -> None:
         from js import FormData as JsFormData
