@@ -24,6 +24,12 @@ const WRANGLER_TO_TOOL: Record<string, string> = {
   vars: 'vars',
   routes: 'routes',
   route: 'routes',
+  kv_namespaces: 'kv_namespaces',
+  d1_databases: 'd1_databases',
+  r2_buckets: 'r2_buckets',
+  queues: 'queues.producers',
+  assets: 'assets.directory',
+  triggers: 'triggers.crons',
 };
 /** wrangler keys read only to warn about (no runtime effect), so nothing to override. */
 const WRANGLER_CHECKED_ONLY = ['compatibility_flags', 'compatibility_date'];

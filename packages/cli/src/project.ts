@@ -7,8 +7,11 @@ import { declaredNames } from './config/binding-refs.js';
 import {
   BindingConflict,
   type BindingsConfig,
+  type BindingsOverride,
+  bindingsOverrideSchema,
   type DeclarationSource,
   resolveBindings,
+  withOverrides,
 } from './config/bindings.js';
 import { checkCompatibility } from './config/compatibility.js';
 import {
@@ -66,6 +69,8 @@ export interface ProjectOverrides {
   requestTimeoutMs?: number;
   memoryMb?: number;
   compatibility?: string;
+  /** Binding keys set by flags: lists replace the files' lists, assets keys merge over them. */
+  bindings?: BindingsOverride;
   /** Where the overrides came from, for error messages. */
   source?: string;
 }
@@ -279,9 +284,13 @@ export function loadProject(dirArg: string, overrides: ProjectOverrides = {}): P
   const routes =
     over.routes ?? tool.routes ?? routesFromWrangler(wrangler?.routes, wrangler?.route);
   const vars = { ...wrangler?.vars, ...tool.vars, ...over.vars };
+  const bindingsOver = overrides.bindings
+    ? parseWith(bindingsOverrideSchema, overrides.bindings, overrideFile, [], 'override')
+    : undefined;
   const { bindings, bindingSources } = projectBindings(dir, vars, [
     ...(wrangler && wranglerFile ? [{ file: wranglerFile, config: wrangler, prefix: [] }] : []),
     ...(pyproject ? [{ file: pyproject, config: tool, prefix: ['tool', 'pyworkers'] }] : []),
+    { file: overrideFile, config: bindingsOver ?? {}, prefix: [] },
   ]);
   return {
     dir,
@@ -314,12 +323,18 @@ export function loadProject(dirArg: string, overrides: ProjectOverrides = {}): P
 function projectBindings(
   dir: string,
   vars: Record<string, string>,
-  configs: { file: ConfigFile; config: BindingsConfig; prefix: PathSegment[] }[],
+  layers: { file: ConfigFile; config: BindingsOverride; prefix: PathSegment[] }[],
 ): { bindings: WorkerBindings; bindingSources: Map<string, string> } {
-  const files = new Map(configs.map((c) => [c.file.path, c.file]));
+  const files = new Map(layers.map((c) => [c.file.path, c.file] as const));
   const at = (source: DeclarationSource): string => where(files.get(source.file)!, source.path);
   let resolved: ReturnType<typeof resolveBindings>;
+  let configs: { file: ConfigFile; config: BindingsConfig; prefix: PathSegment[] }[];
   try {
+    // Key by key the later layer wins: wrangler < [tool.pyworkers] < env < flags.
+    let merged: { config: BindingsConfig; file: string; prefix: PathSegment[] }[] = [];
+    for (const layer of layers)
+      merged = withOverrides(merged, layer.config, layer.file.path, layer.prefix);
+    configs = merged.map((c) => ({ ...c, file: files.get(c.file)! }));
     resolved = resolveBindings(
       configs.map((c) => ({ config: c.config, file: c.file.path, prefix: c.prefix })),
       vars,

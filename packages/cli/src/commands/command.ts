@@ -3,6 +3,7 @@ import type { Logger } from '@pyworkers/isolate';
 import { CliError } from '../errors.js';
 import type { Progress } from '../internal/progress.js';
 import type { ProjectOverrides } from '../project.js';
+import { bindingOptions, bindingOverrides } from './binding-flags.js';
 
 /** What every command gets from the entry point. */
 export interface CommandContext {
@@ -176,6 +177,7 @@ export const configOptions = {
     env: ['PYWORKERS_COMPATIBILITY'],
     valueName: 'SPEC',
   },
+  ...bindingOptions,
 } satisfies Record<string, CommandOption>;
 
 function parseVars(list: string[], where: string): Record<string, string> {
@@ -234,5 +236,7 @@ export function configOverrides(values: Record<string, unknown>): ProjectOverrid
   if (memory !== undefined) o.memoryMb = memory;
   const compatibility = pickString(values.compatibility, ['PYWORKERS_COMPATIBILITY']);
   if (compatibility !== undefined) o.compatibility = compatibility;
+  const bindings = bindingOverrides(values);
+  if (bindings) o.bindings = bindings;
   return o;
 }

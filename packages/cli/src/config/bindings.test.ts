@@ -86,7 +86,7 @@ describe('binding config', () => {
     expect(p.bindingSources.get('DB')).toBe(`${join(dir, 'wrangler.jsonc')}:5`);
   });
 
-  it('reads the same keys under [tool.pyworkers], and wrangler.toml', () => {
+  it('reads the same keys under [tool.pyworkers] and wrangler.toml, [tool.pyworkers] winning key by key', () => {
     const dir = project({
       'pyproject.toml': `[project]\nname = "t"\n[tool.pyworkers]\ntriggers = { crons = ["0 * * * *"] }\n[[tool.pyworkers.kv_namespaces]]\nbinding = "CACHE"\n[[tool.pyworkers.d1_databases]]\nbinding = "DB"\n`,
       'wrangler.toml': `name = "t"\n[[r2_buckets]]\nbinding = "B"\nbucket_name = "b"\n[triggers]\ncrons = ["*/5 * * * *"]\n`,
@@ -99,7 +99,7 @@ describe('binding config', () => {
       { type: 'kv', name: 'CACHE', id: 'CACHE' },
       { type: 'd1', name: 'DB', databaseName: 'DB' },
     ]);
-    expect(p.bindings.crons).toEqual(['*/5 * * * *', '0 * * * *']);
+    expect(p.bindings.crons).toEqual(['0 * * * *']);
   });
 
   it('refuses a typo under [tool.pyworkers] with the line and the known keys', () => {
@@ -176,5 +176,46 @@ describe('a binding the code calls but the config does not declare', () => {
         'async def on_fetch(request, env):\n    await env.FOO.put("a", env.GREETING.upper())\n    env.ROOM.get(env.ROOM.idFromName("x"))\n',
     });
     expect(() => check(dir)).not.toThrow();
+  });
+});
+
+describe('binding keys from flags and env vars', () => {
+  it('replace the files lists and merge assets keys, flag over env over file', async () => {
+    const { bindingOverrides } = await import('../commands/binding-flags.js');
+    const dir = project({
+      'wrangler.toml': `name = "t"\n[[kv_namespaces]]\nbinding = "OLD"\n[[d1_databases]]\nbinding = "DB"\n[assets]\ndirectory = "public"\nbinding = "ASSETS"\n[triggers]\ncrons = ["0 * * * *"]\n`,
+      'src/entry.py': '',
+      'public/index.html': '',
+    });
+    process.env.PYWORKERS_CRONS = '*/5 * * * *; 0 0 * * *';
+    try {
+      const over = bindingOverrides({ kv: ['CACHE=abc', 'SESSIONS'], 'html-handling': 'none' });
+      const p = loadProject(dir, { ...(over ? { bindings: over } : {}) });
+      expect(p.bindings.bindings).toEqual([
+        { type: 'd1', name: 'DB', databaseName: 'DB' },
+        { type: 'kv', name: 'CACHE', id: 'abc' },
+        { type: 'kv', name: 'SESSIONS', id: 'SESSIONS' },
+        { type: 'assets', name: 'ASSETS', directory: 'public' },
+      ]);
+      expect(p.bindings.assets).toMatchObject({ directory: 'public', htmlHandling: 'none' });
+      expect(p.bindings.crons).toEqual(['*/5 * * * *', '0 0 * * *']);
+    } finally {
+      delete process.env.PYWORKERS_CRONS;
+    }
+  });
+
+  it('refuse a bad value, saying which flag', async () => {
+    const { bindingOverrides } = await import('../commands/binding-flags.js');
+    expect(() => bindingOverrides({ r2: ['NOBUCKET'] })).toThrow(
+      /--r2 "NOBUCKET" is not BINDING=BUCKET/,
+    );
+    const dir = project({ 'wrangler.toml': 'name = "t"\n', 'src/entry.py': '' });
+    const e = thrown(() =>
+      loadProject(dir, { bindings: bindingOverrides({ 'not-found-handling': 'sometimes' })! }),
+    );
+    expect(e.message).toMatch(/assets\.not_found_handling/);
+    expect(() =>
+      loadProject(dir, { bindings: bindingOverrides({ 'html-handling': 'none' })! }),
+    ).toThrow(/assets options were given without an assets directory/);
   });
 });

@@ -110,6 +110,67 @@ export type BindingsConfig = {
   [K in keyof typeof wranglerBindingsShape]?: z.output<(typeof wranglerBindingsShape)[K]>;
 };
 
+/** The binding keys as flags set them: lists replace the files' lists, assets keys merge over them. */
+export type BindingsOverride = Omit<BindingsConfig, 'assets'> & {
+  assets?: Partial<NonNullable<BindingsConfig['assets']>>;
+};
+
+/** Validates flag-set binding keys (assets partial: a flag may set one of its keys). */
+export const bindingsOverrideSchema = z
+  .object({
+    ...toolBindingsShape,
+    assets: toolBindingsShape.assets.unwrap().partial().optional(),
+  })
+  .strict();
+
+/**
+ * `configs` with the keys `over` sets taken out, then `over` as the last source: key by key,
+ * the later source wins ([tool.pyworkers] over wrangler, flags over both; assets: each key).
+ */
+export function withOverrides<
+  C extends { config: BindingsConfig; file: string; prefix: (string | number)[] },
+>(
+  configs: C[],
+  over: BindingsOverride | undefined,
+  source: string,
+  prefix: (string | number)[] = [],
+): { config: BindingsConfig; file: string; prefix: (string | number)[] }[] {
+  if (!over) return configs;
+  let assets: BindingsConfig['assets'];
+  const stripped = configs.map((c) => {
+    const config: BindingsConfig = { ...c.config };
+    for (const key of ['kv_namespaces', 'd1_databases', 'r2_buckets', 'triggers'] as const)
+      if (over[key]) delete config[key];
+    if (over.queues && config.queues) {
+      config.queues = { ...config.queues };
+      if (over.queues.producers) delete config.queues.producers;
+      if (over.queues.consumers) delete config.queues.consumers;
+    }
+    if (over.assets && config.assets) {
+      assets = config.assets;
+      delete config.assets;
+    }
+    return { ...c, config };
+  });
+  const merged = over.assets ? { ...assets, ...over.assets } : undefined;
+  if (merged && !merged.directory) {
+    throw new BindingConflict(
+      'assets options were given without an assets directory',
+      { path: [...prefix, 'assets', 'directory'], file: source },
+      'pass --assets DIR (or set assets.directory in the config)',
+    );
+  }
+  const { assets: _partial, ...rest } = over;
+  return [
+    ...stripped,
+    {
+      config: { ...rest, ...(merged ? { assets: merged as BindingsConfig['assets'] } : {}) },
+      file: source,
+      prefix,
+    },
+  ];
+}
+
 /** Where one declaration came from, to point errors at it. */
 export interface DeclarationSource {
   /** e.g. ['kv_namespaces', 0] */

@@ -1,0 +1,188 @@
+// Cloudflare Python Workers that use bindings, each under `pyworkers dev --port 0` as a user
+// runs it: KV, D1 (filled by `pyworkers d1 execute --local --file`), static assets and a cron
+// trigger, with the assertions Cloudflare's own examples are tested with. The projects are
+// written here in the same shape (wrangler.jsonc, src/, no [tool.pyworkers]).
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { type CliProcess, runCli, startCli } from './helpers/run-cli.js';
+
+const T = 240_000;
+const root = mkdtempSync(join(tmpdir(), 'pyw-cli-bindings-'));
+const running: CliProcess[] = [];
+afterAll(async () => {
+  await Promise.all(running.map((p) => p.stop()));
+});
+
+function project(name: string, files: Record<string, string | Uint8Array>): string {
+  const dir = join(root, name);
+  for (const [path, text] of Object.entries(files)) {
+    mkdirSync(join(dir, path, '..'), { recursive: true });
+    writeFileSync(join(dir, path), text);
+  }
+  return dir;
+}
+
+const wrangler = (name: string, main: string, extra: string): string => `{
+  "$schema": "node_modules/wrangler/config-schema.json",
+  "name": "${name}",
+  "main": "${main}",
+  "compatibility_date": "2025-11-02",
+  "compatibility_flags": ["python_workers"],
+  ${extra},
+  "observability": { "enabled": true }
+}
+`;
+
+async function dev(dir: string): Promise<{ url: string; proc: CliProcess }> {
+  const proc = startCli(['dev', '--port', '0', '--no-watch'], { cwd: dir });
+  running.push(proc);
+  const { url } = await proc.ready;
+  return { url, proc };
+}
+
+describe('Cloudflare workers with bindings under pyworkers dev', () => {
+  it(
+    'KV: put then get in one request (02-binding)',
+    async () => {
+      const dir = project('kv', {
+        'wrangler.jsonc': wrangler(
+          'kv-example',
+          'src/entry.py',
+          '"kv_namespaces": [{ "binding": "FOO", "id": "<YOUR_KV_NAMESPACE_ID>" }]',
+        ),
+        'src/entry.py':
+          'from workers import Response, WorkerEntrypoint\n\n\nclass Default(WorkerEntrypoint):\n    async def fetch(self, request):\n        await self.env.FOO.put("bar", "baz")\n        bar = await self.env.FOO.get("bar")\n        return Response(bar)\n',
+      });
+      const { url, proc } = await dev(dir);
+      const res = await fetch(url);
+      expect(res.status).toBe(200);
+      expect(await res.text()).toBe('baz');
+      expect(res.headers.get('content-type')).toBe('text/plain;charset=UTF-8');
+      expect(proc.stderr()).not.toContain('warning');
+      await proc.stop();
+    },
+    T,
+  );
+
+  it(
+    'D1: a database filled with `pyworkers d1 execute --local --file` (04-query-d1)',
+    async () => {
+      const dir = project('d1', {
+        'wrangler.jsonc': wrangler(
+          'd1-example',
+          'src/entry.py',
+          `"d1_databases": [
+    {
+      "binding": "DB", // env.DB
+      "database_name": "quotes",
+      "database_id": "00000000-0000-0000-0000-000000000000"
+    }
+  ]`,
+        ),
+        // As Cloudflare's example writes it: string values in double quotes.
+        'db_init.sql': `CREATE TABLE IF NOT EXISTS qtable (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    quote TEXT,
+    author Text
+);
+
+INSERT INTO qtable (quote, author)
+SELECT * FROM (
+    VALUES
+        ("A quote", "Ada Lovelace"),
+        ("Another quote", "Grace Hopper")
+) WHERE NOT EXISTS (SELECT 1 FROM qtable);
+`,
+        'src/entry.py':
+          'from workers import Response, WorkerEntrypoint\n\n\nclass Default(WorkerEntrypoint):\n    async def fetch(self, request):\n        query = """\n        SELECT quote, author\n        FROM qtable\n        ORDER BY RANDOM()\n        LIMIT 1;\n        """\n        results = await self.env.DB.prepare(query).all()\n        data = results.results[0]\n        return Response.json(data)\n',
+      });
+      const init = await runCli(['d1', 'execute', 'quotes', '--local', '--file', 'db_init.sql'], {
+        cwd: dir,
+      });
+      expect(init.code, init.stderr).toBe(0);
+      const { url, proc } = await dev(dir);
+      const res = await fetch(url);
+      expect(res.status).toBe(200);
+      const body = (await res.json()) as { quote: string; author: string };
+      expect(['Ada Lovelace', 'Grace Hopper']).toContain(body.author);
+      expect(Object.keys(body)).toEqual(['quote', 'author']);
+      await proc.stop();
+    },
+    T,
+  );
+
+  it(
+    'assets: answered with Cloudflare content types, ASSETS.fetch behind them (06-assets)',
+    async () => {
+      const dir = project('assets', {
+        'wrangler.jsonc': wrangler(
+          'assets-example',
+          'src/worker.py',
+          '"assets": { "directory": "./assets/", "binding": "ASSETS" }',
+        ),
+        'src/worker.py':
+          'from workers import WorkerEntrypoint\n\n\nclass Default(WorkerEntrypoint):\n    async def fetch(self, request):\n        return await self.env.ASSETS.fetch(request)\n',
+        'assets/index.html': '<!doctype html><title>assets</title><h1>hi</h1>\n',
+        'assets/image.svg': '<svg xmlns="http://www.w3.org/2000/svg"/>\n',
+        'assets/style.css': 'h1 { color: teal }\n',
+        'assets/script.js': 'console.log("hi");\n',
+        'assets/favicon.ico': new Uint8Array([0, 0, 1, 0, 1, 0]),
+        'assets/painting.jpg': new Uint8Array([0xff, 0xd8, 0xff, 0xe0]),
+      });
+      const { url, proc } = await dev(dir);
+      const pairs: [string, string][] = [
+        ['', 'text/html; charset=utf-8'],
+        ['image.svg', 'image/svg+xml'],
+        ['style.css', 'text/css; charset=utf-8'],
+        ['script.js', 'text/javascript; charset=utf-8'],
+        ['favicon.ico', 'image/vnd.microsoft.icon'],
+        ['painting.jpg', 'image/jpeg'],
+      ];
+      for (const [path, contentType] of pairs) {
+        const res = await fetch(`${url}/${path}`);
+        expect(res.status, path).toBe(200);
+        expect(res.headers.get('content-type'), path).toBe(contentType);
+      }
+      // A miss runs the worker, whose ASSETS.fetch answers 404.
+      expect((await fetch(`${url}/missing.txt`)).status).toBe(404);
+      await proc.stop();
+    },
+    T,
+  );
+
+  it(
+    'cron: fetch answers, and the dev endpoint runs scheduled with its print in the log (08-cron)',
+    async () => {
+      const dir = project('cron', {
+        'wrangler.jsonc': wrangler(
+          'cron-example',
+          'src/entry.py',
+          `"triggers": {
+    "crons": [
+      "*/1 * * * *" // every minute
+    ]
+  }`,
+        ),
+        'src/entry.py':
+          'from workers import Response, WorkerEntrypoint\n\n\nclass Default(WorkerEntrypoint):\n    async def scheduled(self, controller, env, ctx):\n        print(f"Scheduled task has been executed ({controller.cron}).")\n\n    async def fetch(self):\n        return Response("Hello from Cron Worker - check the log")\n',
+      });
+      const { url, proc } = await dev(dir);
+      const res = await fetch(url);
+      expect(res.status).toBe(200);
+      expect(await res.text()).toContain('Hello from Cron Worker');
+      expect(res.headers.get('content-type')).toBe('text/plain;charset=UTF-8');
+      const run = await fetch(`${url}/__scheduled?cron=*+*+*+*+*`);
+      expect(run.status).toBe(200);
+      expect(await run.text()).toBe('Ran scheduled event');
+      const until = Date.now() + 30_000;
+      while (!proc.stderr().includes('Scheduled task has been executed (* * * * *).')) {
+        if (Date.now() > until) throw new Error(`no print in the log:\n${proc.stderr()}`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      await proc.stop();
+    },
+    T,
+  );
+});

@@ -1,0 +1,55 @@
+"""Host results as Python values and binding-call options (CPython, no Pyodide)."""
+
+import copy
+import json
+import unittest
+
+from workers import JsDict
+from workers._convert import camel, options, python_value
+from workers._kv import KVListResult
+
+
+class PythonValues(unittest.TestCase):
+    def test_dicts_read_as_attributes_and_stay_dicts(self):
+        row = python_value({"title": "a", "nested": {"n": [1, {"x": None}]}})
+        self.assertIsInstance(row, JsDict)
+        self.assertIsInstance(row, dict)
+        self.assertEqual(row.title, "a")
+        self.assertEqual(row.nested.n[1].x, None)
+        self.assertEqual(json.loads(json.dumps(row)), {"title": "a", "nested": {"n": [1, {"x": None}]}})
+        self.assertEqual(copy.deepcopy(row), row)
+
+    def test_missing_attribute_names_the_keys(self):
+        with self.assertRaisesRegex(AttributeError, r"'nope' is not in this result \(keys: title\)"):
+            python_value({"title": "a"}).nope
+
+    def test_buffers_become_bytes(self):
+        self.assertEqual(python_value([memoryview(b"ab"), bytearray(b"c")]), [b"ab", b"c"])
+
+
+class Options(unittest.TestCase):
+    def test_snake_case_becomes_camel_case(self):
+        self.assertEqual(camel("expiration_ttl"), "expirationTtl")
+        self.assertEqual(camel("cacheTtl"), "cacheTtl")
+
+    def test_dict_and_keywords_merge_and_none_means_not_given(self):
+        self.assertEqual(
+            options({"limit": 5, "cursor": None}, prefix="a", expiration_ttl=None),
+            {"limit": 5, "prefix": "a"},
+        )
+
+    def test_options_must_be_a_dict(self):
+        with self.assertRaisesRegex(TypeError, "options must be a dict, got list"):
+            options([1])
+
+
+class KVList(unittest.TestCase):
+    def test_keys_is_the_listed_keys_and_still_the_dict_method(self):
+        result = KVListResult({"keys": [{"name": "a"}], "list_complete": True})
+        self.assertEqual([k["name"] for k in result.keys], ["a"])
+        self.assertEqual(list(result.keys()), ["keys", "list_complete"])
+        self.assertTrue(result.list_complete)
+
+
+if __name__ == "__main__":
+    unittest.main()
