@@ -2,6 +2,13 @@ import type { Worker } from 'node:worker_threads';
 import type { Bundle } from './bundle.js';
 import { IsolateError } from './errors.js';
 import { bootAssets } from './internal/assets.js';
+import {
+  type Body,
+  type BodyStream,
+  BodyStreams,
+  isBodyMessage,
+  readWhole,
+} from './internal/body-stream.js';
 import { type PreparedBundle, prepareBundle } from './internal/prepared.js';
 import type { FromWorker, MemoryReport, ToWorker } from './internal/protocol.js';
 import { spawnWorker } from './internal/spawn.js';
@@ -13,14 +20,37 @@ export interface IsolateRequest {
   method: string;
   url: string;
   headers: [string, string][];
-  body: Uint8Array;
+  /**
+   * The whole body, or a stream the isolate pulls from as the handler reads it. A streamed
+   * chunk that spans its whole ArrayBuffer is transferred to the isolate (detached here):
+   * yield fresh chunks, not one buffer over and over.
+   */
+  body: Body;
 }
 
-/** What the worker answered. */
+/** What the worker answered, its body read whole. */
 export interface IsolateResponse {
   status: number;
   headers: [string, string][];
   body: Uint8Array;
+}
+
+/** What the worker answered, from `fetch(request, { stream: true })`. */
+export interface IsolateStreamingResponse {
+  status: number;
+  headers: [string, string][];
+  /**
+   * The whole body (small or complete ones), or a stream of it as the worker produces it:
+   * iterate it at the pace the client reads (the worker is held back beyond a small window);
+   * leaving the loop early cancels it.
+   */
+  body: Body;
+}
+
+/** Options of {@link Isolate.fetch}. */
+export interface IsolateFetchOptions {
+  /** Give the body as the worker streams it (default: read it whole first). */
+  stream?: boolean;
 }
 
 /** Options of {@link Isolate.start}. */
@@ -36,7 +66,7 @@ export interface IsolateOptions {
 }
 
 interface Pending {
-  resolve: (r: IsolateResponse) => void;
+  resolve: (r: IsolateStreamingResponse) => void;
   reject: (e: IsolateError) => void;
   timer: NodeJS.Timeout;
 }
@@ -62,6 +92,7 @@ export interface IsolateBoot {
 export class Isolate {
   private nextId = 1;
   private readonly pending = new Map<number, Pending>();
+  private readonly bodies: BodyStreams;
   private closedBy: IsolateError | undefined;
   private lastMemory: MemoryReport;
   /** Milliseconds from spawn (or swap request) to ready. */
@@ -84,6 +115,8 @@ export class Isolate {
     this.swapped = boot.swapped;
     this.bootPhases = boot.phases;
     this.lastMemory = boot.memory;
+    // Request chunks that own their whole buffer are transferred to the thread, not copied.
+    this.bodies = new BodyStreams((msg, transfer) => worker.postMessage(msg, transfer ?? []), true);
     worker.on('error', (err: Error & { code?: string }) => {
       const oom = err.code === 'ERR_WORKER_OUT_OF_MEMORY';
       this.kill(
@@ -132,8 +165,26 @@ export class Isolate {
     return this.lastMemory.wasmBytes + this.lastMemory.jsHeapBytes;
   }
 
-  /** Runs one request through the worker's handler. */
-  fetch(request: IsolateRequest): Promise<IsolateResponse> {
+  /**
+   * Runs one request through the worker's handler. With `{ stream: true }` the body comes as
+   * the worker produces it (server-sent events, large downloads); otherwise it is read whole.
+   */
+  fetch(request: IsolateRequest, options?: { stream?: false }): Promise<IsolateResponse>;
+  fetch(request: IsolateRequest, options: { stream: true }): Promise<IsolateStreamingResponse>;
+  fetch(
+    request: IsolateRequest,
+    options?: IsolateFetchOptions,
+  ): Promise<IsolateResponse | IsolateStreamingResponse>;
+  async fetch(
+    request: IsolateRequest,
+    options: IsolateFetchOptions = {},
+  ): Promise<IsolateResponse | IsolateStreamingResponse> {
+    const res = await this.send(request);
+    if (options.stream || res.body instanceof Uint8Array) return res;
+    return { ...res, body: await readWhole(res.body) };
+  }
+
+  private send(request: IsolateRequest): Promise<IsolateStreamingResponse> {
     if (this.closedBy) {
       return Promise.reject(
         new IsolateError('ERR_ISOLATE_CLOSED', `isolate for ${this.bundle.name} is closed`, {
@@ -143,16 +194,40 @@ export class Isolate {
     }
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
+      const expire = (): void => {
         const err = new IsolateError(
           'ERR_ISOLATE_TIMEOUT',
           `${this.bundle.name}: the request ran longer than ${this.limits.requestTimeoutMs} ms; the isolate was terminated`,
         );
         this.settle(id)?.reject(err);
         this.kill(err);
-      }, this.limits.requestTimeoutMs);
-      this.pending.set(id, { resolve, reject, timer });
-      this.worker.postMessage({ type: 'request', id, ...request } satisfies ToWorker);
+      };
+      const pending: Pending = {
+        resolve,
+        reject,
+        timer: setTimeout(expire, this.limits.requestTimeoutMs),
+      };
+      this.pending.set(id, pending);
+      const { body, ...head } = request;
+      if (body instanceof Uint8Array) {
+        this.worker.postMessage({ type: 'request', id, ...head, body } satisfies ToWorker);
+        return;
+      }
+      this.worker.postMessage({
+        type: 'request',
+        id,
+        ...head,
+        body: new Uint8Array(0),
+        streamed: true,
+      } satisfies ToWorker);
+      // Time spent waiting for a slow client's body is not the handler's: each chunk the
+      // handler pulls starts the timeout again.
+      const rearm = (): void => {
+        if (this.pending.get(id) !== pending) return;
+        clearTimeout(pending.timer);
+        pending.timer = setTimeout(expire, this.limits.requestTimeoutMs);
+      };
+      void this.bodies.send(id, rearmEach(body, rearm), true);
     });
   }
 
@@ -164,10 +239,21 @@ export class Isolate {
 
   /** @internal Messages from the worker after it became ready. */
   onMessage(msg: FromWorker): void {
-    if (msg.type === 'response') {
+    if (isBodyMessage(msg)) {
+      this.bodies.onMessage(msg);
+    } else if (msg.type === 'response') {
       this.settle(msg.id)?.resolve({ status: msg.status, headers: msg.headers, body: msg.body });
+    } else if (msg.type === 'response-head') {
+      // The request timeout ends here: a stream runs as long as its client reads it.
+      this.settle(msg.id)?.resolve({
+        status: msg.status,
+        headers: msg.headers,
+        body: this.bodies.receive(msg.id),
+      });
     } else if (msg.type === 'error' && msg.id !== undefined) {
       this.logger.error({ worker: this.bundle.name }, msg.traceback ?? msg.message);
+      this.bodies.cancel(msg.id);
+      this.bodies.fail(msg.id, msg.message);
       this.settle(msg.id)?.reject(
         new IsolateError('ERR_ISOLATE_HANDLER', msg.message, { userError: msg.userError }),
       );
@@ -201,11 +287,19 @@ export class Isolate {
 
   private fail(err: IsolateError): void {
     this.closedBy ??= err;
+    this.bodies.failAll(err);
     for (const p of this.pending.values()) {
       clearTimeout(p.timer);
       p.reject(err);
     }
     this.pending.clear();
+  }
+}
+
+async function* rearmEach(body: BodyStream, rearm: () => void): BodyStream {
+  for await (const chunk of body) {
+    rearm();
+    yield chunk;
   }
 }
 

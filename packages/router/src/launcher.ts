@@ -2,13 +2,14 @@ import {
   type Bundle,
   Isolate,
   type IsolateRequest,
-  type IsolateResponse,
+  type IsolateStreamingResponse,
   type Logger,
 } from '@pyworkers/isolate';
 
 /** A running isolate as the router uses it. `Isolate` from `@pyworkers/isolate` is one. */
 export interface IsolateHandle {
-  fetch(request: IsolateRequest): Promise<IsolateResponse>;
+  /** Runs a request; the response body may be a stream (pulled at the client's pace). */
+  fetch(request: IsolateRequest, options?: { stream: true }): Promise<IsolateStreamingResponse>;
   close(): Promise<void>;
   /** Memory the isolate holds, when the launcher can tell (else the router estimates). */
   memoryBytes?(): number;

@@ -1,12 +1,18 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { availableParallelism, totalmem } from 'node:os';
-import { type Bundle, IsolateError, type Logger, silentLogger } from '@pyworkers/isolate';
+import {
+  type Bundle,
+  IsolateError,
+  isBodyStream,
+  type Logger,
+  silentLogger,
+} from '@pyworkers/isolate';
 import { type RouterConfig, routerConfigSchema } from './config.js';
 import { RouterError } from './errors.js';
 import { HostFleet } from './fleet.js';
 import type { HostStats, HostWorker } from './host/types.js';
-import { readBody, sendText, toIsolateRequest, writeResponse } from './http.js';
+import { closeIfUnread, requestBody, sendText, toIsolateRequest, writeResponse } from './http.js';
 import { defaultLauncher, type IsolateLauncher } from './launcher.js';
 import { RouterMetrics } from './metrics.js';
 import { type Route, RouteTable } from './routes.js';
@@ -173,9 +179,18 @@ export function createRouter(options: RouterOptions): Router {
       return undefined;
     }
     counter(worker.name).requests++;
-    const body = await readBody(req, config.maxBodyBytes);
-    const result = await hosts.dispatch(worker, toIsolateRequest(req, body));
-    writeResponse(res, result.response, draining);
+    let bodyError: RouterError | undefined;
+    const body = await requestBody(req, config.maxBodyBytes, (err) => {
+      bodyError = err;
+    });
+    let result: Awaited<ReturnType<HostFleet['dispatch']>>;
+    try {
+      result = await hosts.dispatch(worker, toIsolateRequest(req, body));
+    } catch (err) {
+      throw bodyError ?? err;
+    }
+    await writeResponse(res, result.response, draining);
+    if (isBodyStream(body)) closeIfUnread(req, res);
     return worker.name;
   }
 

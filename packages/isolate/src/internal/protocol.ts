@@ -1,5 +1,6 @@
 /// <reference path="./webassembly.d.ts" />
 // Messages between an Isolate (parent side) and its worker thread.
+import type { BodyMessage } from './body-stream.js';
 
 export interface WorkerFile {
   /** Path inside the isolate's file system, relative to the worker's root. */
@@ -89,6 +90,8 @@ export interface RequestMessage {
   headers: [string, string][];
   /** Ignored for GET and HEAD, which cannot carry a body in a JS `Request`. */
   body: Uint8Array;
+  /** The body follows as `body-chunk` messages (`body` is then empty). */
+  streamed?: boolean;
 }
 
 /**
@@ -100,7 +103,7 @@ export interface EnvMessage {
   env: Record<string, string>;
 }
 
-export type ToWorker = InitMessage | AdoptMessage | RequestMessage | EnvMessage;
+export type ToWorker = InitMessage | AdoptMessage | RequestMessage | EnvMessage | BodyMessage;
 
 /** What the worker answered to a {@link RequestMessage}. */
 export interface ResponseMessage {
@@ -109,6 +112,14 @@ export interface ResponseMessage {
   status: number;
   headers: [string, string][];
   body: Uint8Array;
+}
+
+/** The head of a response whose body follows as `body-chunk` messages. */
+export interface ResponseHeadMessage {
+  type: 'response-head';
+  id: number;
+  status: number;
+  headers: [string, string][];
 }
 
 /** A request whose handler raised (`userError`) or that the runtime failed to run. */
@@ -157,6 +168,8 @@ export type FromWorker =
       logger?: string;
     }
   | ResponseMessage
+  | ResponseHeadMessage
+  | BodyMessage
   | { type: 'error'; id?: number; message: string; traceback?: string; userError: boolean }
   | { type: 'memory'; memory: MemoryReport };
 

@@ -1,6 +1,7 @@
 // Runs inside a worker_thread: one V8 isolate with one Pyodide interpreter.
 import { parentPort } from 'node:worker_threads';
 import type { PyodideAPI } from 'pyodide';
+import { BodyStreams, isBodyMessage } from '../internal/body-stream.js';
 import type {
   EnvMessage,
   FromWorker,
@@ -10,7 +11,13 @@ import type {
 } from '../internal/protocol.js';
 import { adopt, type Booted, boot } from './boot.js';
 import { memoryLimitHit, memoryReport } from './pyodide-internals.js';
-import { installHost, type PyHandle, runRequest, setEnv } from './request-bridge.js';
+import {
+  installHost,
+  type PyHandle,
+  runRequest,
+  setEnv,
+  toReadableStream,
+} from './request-bridge.js';
 
 const port = parentPort;
 if (!port) throw new TypeError('isolate-worker must run inside a worker_thread');
@@ -19,6 +26,9 @@ installHost();
 function post(msg: FromWorker, transfer: ArrayBuffer[] = []): void {
   port!.postMessage(msg, transfer);
 }
+
+// Request bodies arriving from the host and response bodies going to it, by request id.
+const bodies = new BodyStreams(post, true);
 
 let booted: Booted | undefined;
 let pyodide: PyodideAPI | undefined;
@@ -64,12 +74,23 @@ async function request(msg: RequestMessage | EnvMessage): Promise<void> {
     await setEnv(pyodide, msg);
     return;
   }
-  const { message, transfer } = await runRequest(pyodide, handle, msg);
-  reportLimits(); // before the answer, so the request fails with the limit's error
-  post(message, transfer);
+  const requestBody = msg.streamed ? toReadableStream(bodies.receive(msg.id, true)) : undefined;
+  try {
+    const { message, transfer, stream } = await runRequest(pyodide, handle, msg, requestBody);
+    reportLimits(); // before the answer, so the request fails with the limit's error
+    post(message, transfer);
+    if (stream) await bodies.send(msg.id, stream);
+  } finally {
+    // A handler may stream its request body into its response: stop it only at the end.
+    if (requestBody) bodies.discard(msg.id);
+  }
 }
 
 port.on('message', (msg: ToWorker) => {
+  if (isBodyMessage(msg)) {
+    bodies.onMessage(msg);
+    return;
+  }
   let run: Promise<void>;
   if (msg.type === 'init') run = init(msg);
   else if (msg.type === 'adopt') {

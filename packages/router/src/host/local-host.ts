@@ -1,4 +1,9 @@
-import { IsolateError, type IsolateRequest, type Logger } from '@pyworkers/isolate';
+import {
+  type BodyStream,
+  IsolateError,
+  type IsolateRequest,
+  type Logger,
+} from '@pyworkers/isolate';
 import { RouterError } from '../errors.js';
 import type { EvictionPolicy } from '../eviction.js';
 import { estimateIsolateBytes, type IsolateHandle, type IsolateLauncher } from '../launcher.js';
@@ -42,6 +47,23 @@ const DEFAULT_ISOLATE_BYTES = 72 * 1024 * 1024;
 
 function isCrash(err: unknown): boolean {
   return !(err instanceof IsolateError && err.code === 'ERR_ISOLATE_HANDLER');
+}
+
+/** `body`, calling `release` once it ended, failed or its reader left. */
+async function* untilDone(
+  body: BodyStream,
+  release: () => void,
+  drop: (err: unknown) => void,
+): BodyStream {
+  try {
+    yield* body;
+  } catch (err) {
+    // The isolate was terminated while streaming (a limit, a crash): forget it.
+    if (err instanceof IsolateError && err.code !== 'ERR_ISOLATE_HANDLER') drop(err);
+    throw err;
+  } finally {
+    release();
+  }
 }
 
 /**
@@ -98,17 +120,33 @@ export class LocalHost implements IsolateHost {
     }
     iso.inflight++;
     this.inflight++;
+    let released = false;
+    const release = (): void => {
+      if (released) return;
+      released = true;
+      iso.inflight--;
+      this.inflight--;
+      if (!this.warm.fits(0, 0)) this.evict(this.warm.evictFor(0, 0));
+    };
+    let streaming = false;
     try {
       const handle = await iso.started;
-      const response = await handle.fetch(request);
-      return { kind: 'response', response, coldStart };
+      const response = await handle.fetch(request, { stream: true });
+      if (response.body instanceof Uint8Array) return { kind: 'response', response, coldStart };
+      // A streaming isolate is busy until its body ends: it is neither evicted nor counted idle.
+      streaming = true;
+      const body = response.body;
+      const drop = (err: unknown): void => this.drop(iso, err);
+      return {
+        kind: 'response',
+        response: { ...response, body: untilDone(body, release, drop) },
+        coldStart,
+      };
     } catch (err) {
       if (isCrash(err)) this.drop(iso, err);
       throw err;
     } finally {
-      iso.inflight--;
-      this.inflight--;
-      if (!this.warm.fits(0, 0)) this.evict(this.warm.evictFor(0, 0));
+      if (!streaming) release();
     }
   }
 

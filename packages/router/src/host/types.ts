@@ -1,4 +1,4 @@
-import type { Bundle, IsolateRequest, IsolateResponse } from '@pyworkers/isolate';
+import type { Bundle, IsolateRequest, IsolateStreamingResponse } from '@pyworkers/isolate';
 
 /** A worker as a host sees it: its name and where to get its bundle. */
 export interface HostWorker {
@@ -10,7 +10,7 @@ export interface HostWorker {
 
 /** What a host answers for one request. */
 export type HostResult =
-  | { kind: 'response'; response: IsolateResponse; coldStart: boolean }
+  | { kind: 'response'; response: IsolateStreamingResponse; coldStart: boolean }
   /** The host is overloaded and did not run the request: try the next host. */
   | { kind: 'refused'; reason: 'inflight' | 'memory' };
 
