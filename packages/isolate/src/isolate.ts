@@ -1,6 +1,8 @@
-import type { Worker } from 'node:worker_threads';
+import type { MessagePort, Worker } from 'node:worker_threads';
 import type { Bundle } from './bundle.js';
 import { IsolateError } from './errors.js';
+import type { EventResultFor, WorkerEvent } from './events.js';
+import type { HostCallHandler } from './host-call.js';
 import { bootAssets } from './internal/assets.js';
 import {
   type Body,
@@ -9,6 +11,7 @@ import {
   isBodyMessage,
   readWhole,
 } from './internal/body-stream.js';
+import { answerHostCall } from './internal/host-calls.js';
 import { type PreparedBundle, prepareBundle } from './internal/prepared.js';
 import type { FromWorker, MemoryReport, ToWorker } from './internal/protocol.js';
 import { spawnWorker } from './internal/spawn.js';
@@ -63,10 +66,16 @@ export interface IsolateOptions {
    * clash). They reach the isolate after it is restored and are never stored in a bundle.
    */
   secrets?: Record<string, string>;
+  /**
+   * Answers the worker's binding calls (`await self.env.KV.get(...)` in Python). Without it,
+   * every binding call raises `BindingError` in Python.
+   */
+  hostCalls?: HostCallHandler;
 }
 
 interface Pending {
-  resolve: (r: IsolateStreamingResponse) => void;
+  // A request's IsolateResponse or an event's WorkerEventResult (the id says which it is).
+  resolve: (r: never) => void;
   reject: (e: IsolateError) => void;
   timer: NodeJS.Timeout;
 }
@@ -95,6 +104,7 @@ export class Isolate {
   private readonly bodies: BodyStreams;
   private closedBy: IsolateError | undefined;
   private lastMemory: MemoryReport;
+  private syncPort: MessagePort | undefined;
   /** Milliseconds from spawn (or swap request) to ready. */
   readonly bootMs: number;
   readonly restored: boolean;
@@ -109,6 +119,7 @@ export class Isolate {
     private readonly logger: Logger,
     boot: IsolateBoot & { memory: MemoryReport },
     secrets: Record<string, string> = {},
+    private readonly hostCalls?: HostCallHandler,
   ) {
     this.bootMs = boot.bootMs;
     this.restored = boot.restored;
@@ -179,12 +190,42 @@ export class Isolate {
     request: IsolateRequest,
     options: IsolateFetchOptions = {},
   ): Promise<IsolateResponse | IsolateStreamingResponse> {
-    const res = await this.send(request);
+    const { body, ...head } = request;
+    const streamed = !(body instanceof Uint8Array);
+    const res = await this.send<IsolateStreamingResponse>(
+      (id) =>
+        streamed
+          ? { type: 'request', id, ...head, body: new Uint8Array(0), streamed: true }
+          : { type: 'request', id, ...head, body },
+      'request',
+      streamed
+        ? (id, rearm) => {
+            // Time spent waiting for a slow client's body is not the handler's: each chunk
+            // the handler pulls starts the timeout again.
+            void this.bodies.send(id, rearmEach(body, rearm), true);
+          }
+        : undefined,
+    );
     if (options.stream || res.body instanceof Uint8Array) return res;
     return { ...res, body: await readWhole(res.body) };
   }
 
-  private send(request: IsolateRequest): Promise<IsolateStreamingResponse> {
+  /**
+   * Runs a `scheduled` or `queue` event through the worker's handler of that name. A handler
+   * that raises resolves with `outcome: 'exception'` (and, for a batch, each message's
+   * action); a worker without that handler rejects with `ERR_ISOLATE_HANDLER`.
+   * @example await iso.dispatch({ type: 'scheduled', cron: '* * * * *', scheduledTime: Date.now() });
+   */
+  dispatch<E extends WorkerEvent>(event: E): Promise<EventResultFor<E>> {
+    return this.send((id) => ({ type: 'event', id, event }), `${event.type} event`);
+  }
+
+  /** Posts a request or event; `after` runs once it is posted, with a way to restart its timeout. */
+  private send<T>(
+    build: (id: number) => ToWorker,
+    what: string,
+    after?: (id: number, rearm: () => void) => void,
+  ): Promise<T> {
     if (this.closedBy) {
       return Promise.reject(
         new IsolateError('ERR_ISOLATE_CLOSED', `isolate for ${this.bundle.name} is closed`, {
@@ -197,37 +238,23 @@ export class Isolate {
       const expire = (): void => {
         const err = new IsolateError(
           'ERR_ISOLATE_TIMEOUT',
-          `${this.bundle.name}: the request ran longer than ${this.limits.requestTimeoutMs} ms; the isolate was terminated`,
+          `${this.bundle.name}: the ${what} ran longer than ${this.limits.requestTimeoutMs} ms; the isolate was terminated`,
         );
         this.settle(id)?.reject(err);
         this.kill(err);
       };
       const pending: Pending = {
-        resolve,
+        resolve: resolve as (r: never) => void,
         reject,
         timer: setTimeout(expire, this.limits.requestTimeoutMs),
       };
       this.pending.set(id, pending);
-      const { body, ...head } = request;
-      if (body instanceof Uint8Array) {
-        this.worker.postMessage({ type: 'request', id, ...head, body } satisfies ToWorker);
-        return;
-      }
-      this.worker.postMessage({
-        type: 'request',
-        id,
-        ...head,
-        body: new Uint8Array(0),
-        streamed: true,
-      } satisfies ToWorker);
-      // Time spent waiting for a slow client's body is not the handler's: each chunk the
-      // handler pulls starts the timeout again.
-      const rearm = (): void => {
+      this.worker.postMessage(build(id));
+      after?.(id, () => {
         if (this.pending.get(id) !== pending) return;
         clearTimeout(pending.timer);
         pending.timer = setTimeout(expire, this.limits.requestTimeoutMs);
-      };
-      void this.bodies.send(id, rearmEach(body, rearm), true);
+      });
     });
   }
 
@@ -241,15 +268,29 @@ export class Isolate {
   onMessage(msg: FromWorker): void {
     if (isBodyMessage(msg)) {
       this.bodies.onMessage(msg);
+    } else if (msg.type === 'host-call') {
+      const targets = { worker: this.worker, syncPort: this.syncPort };
+      void answerHostCall(this.hostCalls, msg, targets, this.bundle.name);
+    } else if (msg.type === 'host-port') {
+      this.syncPort = msg.port;
     } else if (msg.type === 'response') {
-      this.settle(msg.id)?.resolve({ status: msg.status, headers: msg.headers, body: msg.body });
+      const response: IsolateResponse = {
+        status: msg.status,
+        headers: msg.headers,
+        body: msg.body,
+      };
+      this.settle(msg.id)?.resolve(response as never);
     } else if (msg.type === 'response-head') {
       // The request timeout ends here: a stream runs as long as its client reads it.
-      this.settle(msg.id)?.resolve({
+      const response: IsolateStreamingResponse = {
         status: msg.status,
         headers: msg.headers,
         body: this.bodies.receive(msg.id),
-      });
+      };
+      this.settle(msg.id)?.resolve(response as never);
+    } else if (msg.type === 'event-result') {
+      if (msg.traceback) this.logger.error({ worker: this.bundle.name }, msg.traceback);
+      this.settle(msg.id)?.resolve(msg.result as never);
     } else if (msg.type === 'error' && msg.id !== undefined) {
       this.logger.error({ worker: this.bundle.name }, msg.traceback ?? msg.message);
       this.bodies.cancel(msg.id);
@@ -347,6 +388,7 @@ export async function startFresh(
     logger,
     { ...ready, bootMs: performance.now() - t0 },
     options.secrets,
+    options.hostCalls,
   );
   return isolate;
 }

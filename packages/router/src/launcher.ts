@@ -4,12 +4,16 @@ import {
   type IsolateRequest,
   type IsolateStreamingResponse,
   type Logger,
+  type WorkerEvent,
+  type WorkerEventResult,
 } from '@pyworkers/isolate';
 
 /** A running isolate as the router uses it. `Isolate` from `@pyworkers/isolate` is one. */
 export interface IsolateHandle {
   /** Runs a request; the response body may be a stream (pulled at the client's pace). */
   fetch(request: IsolateRequest, options?: { stream: true }): Promise<IsolateStreamingResponse>;
+  /** Runs a `scheduled` or `queue` event (`Isolate.dispatch`); without it the worker gets none. */
+  dispatch?(event: WorkerEvent): Promise<WorkerEventResult>;
   close(): Promise<void>;
   /** Memory the isolate holds, when the launcher can tell (else the router estimates). */
   memoryBytes?(): number;

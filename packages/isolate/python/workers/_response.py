@@ -1,10 +1,8 @@
 import json as _json
 from http import HTTPStatus
 
-from pyodide.ffi import to_js
-
 from . import _headers
-from ._request import _is_js, _none_if_null, to_js_body
+from ._request import _is_js, _js_call, _none_if_null, to_js_body
 from ._streams import StreamedResponse, is_stream_body, iter_bytes, to_readable_stream
 
 # Statuses whose responses carry no body (the Fetch standard's "null body status").
@@ -100,6 +98,7 @@ class FetchResponse:
     def _build_js(self, js_body):
         from js import Object
         from js import Response as JsResponse
+        from pyodide.ffi import to_js
 
         options = {"status": self._status, "headers": _headers.to_js_headers(self._pairs)}
         if self._status_text:
@@ -122,6 +121,8 @@ class FetchResponse:
         return (await self.bytes()).decode("utf-8", errors="replace")
 
     async def buffer(self):
+        from pyodide.ffi import to_js
+
         return to_js(await self.bytes()).buffer
 
     def json(self, *args, **kwargs):
@@ -160,6 +161,26 @@ class FetchResponse:
         if self._body:
             yield self._body
 
+    async def form_data(self):
+        """The body parsed as a form: a ``FormData`` (uploads are ``File`` objects)."""
+        from ._formdata import FormData
+
+        return FormData(await _js_call(self._take_js().formData, "form_data"))
+
+    formData = form_data
+
+    async def blob(self):
+        """The body as a ``Blob`` carrying the response's content type."""
+        from ._blob import Blob
+
+        return Blob._wrap(await self._take_js().blob())
+
+    def _take_js(self):
+        if self._used:
+            raise OSError("Body already used")
+        self._used = True
+        return self.js_object
+
     def _encode(self):
         """What the runtime sends to the host: a JS Response, (status, pairs, bytes), or a
         StreamedResponse the worker thread pulls from."""
@@ -168,6 +189,19 @@ class FetchResponse:
         if self._body is None and self._js is not None:
             return self._js
         return (self._status, self._header_pairs(), self._body or b"")
+
+
+def _wrapped_js_body(body):
+    from ._blob import Blob
+    from ._formdata import FormData
+
+    if isinstance(body, (FormData, Blob)):
+        # JS sets the content type: multipart/form-data with a boundary, or the Blob's type.
+        return body.js_object
+    raise TypeError(
+        f"Unsupported type in Response: {type(body).__name__} "
+        "(use str, bytes, FormData, Blob or a JS body such as a ReadableStream)"
+    )
 
 
 class Response(FetchResponse):
@@ -206,7 +240,7 @@ class Response(FetchResponse):
             return
         elif body is not None:
             if not hasattr(body, "constructor"):
-                raise TypeError(f"Unsupported type in Response: {type(body).__name__}")
+                body = _wrapped_js_body(body)
             # A JS body (ReadableStream, Blob, typed array, ...): let a JS Response own it.
             # _build_js reads status and pairs from self; headers are then read back from JS.
             self._set(code, status_text, pairs, None, None)

@@ -6,11 +6,13 @@ import {
   type IsolateRequest,
   isBodyMessage,
   type Logger,
+  type WorkerEvent,
 } from '@pyworkers/isolate';
 import { RouterError, type RouterErrorCode } from '../errors.js';
 import { hostEntry } from '../internal/paths.js';
 import type { FromHost, HostProcessConfig, ToHost } from './protocol.js';
 import type {
+  HostEventResult,
   HostEvents,
   HostFetchOptions,
   HostResult,
@@ -168,24 +170,7 @@ export class ChildHost implements IsolateHost {
     request: IsolateRequest,
     { force }: HostFetchOptions,
   ): Promise<HostResult> {
-    if (this.closed)
-      throw new RouterError('ERR_ROUTER_CLOSED', `isolate host ${this.id} is shutting down`);
-    const child = this.child;
-    let sent = child.bundles.get(worker.name);
-    if (!sent) {
-      // IPC is ordered: once the bundle message is queued, every later request may follow it.
-      sent = worker.bundle().then((bundle) => {
-        this.post(child, {
-          type: 'bundle',
-          worker: worker.name,
-          bundle,
-          ...(worker.secrets ? { secrets: worker.secrets } : {}),
-        });
-      });
-      sent.catch(() => child.bundles.delete(worker.name));
-      child.bundles.set(worker.name, sent);
-    }
-    await sent;
+    const child = await this.withBundle(worker);
     const { body, ...head } = request;
     if (body instanceof Uint8Array) {
       return this.call<HostResult>(child, (id) => ({
@@ -209,6 +194,44 @@ export class ChildHost implements IsolateHost {
         streamed: true,
       };
     });
+  }
+
+  async dispatch(
+    worker: HostWorker,
+    event: WorkerEvent,
+    { force }: HostFetchOptions,
+  ): Promise<HostEventResult> {
+    const child = await this.withBundle(worker);
+    return this.call<HostEventResult>(child, (id) => ({
+      type: 'dispatch',
+      id,
+      worker: worker.name,
+      event,
+      force,
+    }));
+  }
+
+  /** The current process, once it holds the worker's bundle. */
+  private async withBundle(worker: HostWorker): Promise<Child> {
+    if (this.closed)
+      throw new RouterError('ERR_ROUTER_CLOSED', `isolate host ${this.id} is shutting down`);
+    const child = this.child;
+    let sent = child.bundles.get(worker.name);
+    if (!sent) {
+      // IPC is ordered: once the bundle message is queued, every later request may follow it.
+      sent = worker.bundle().then((bundle) => {
+        this.post(child, {
+          type: 'bundle',
+          worker: worker.name,
+          bundle,
+          ...(worker.secrets ? { secrets: worker.secrets } : {}),
+        });
+      });
+      sent.catch(() => child.bundles.delete(worker.name));
+      child.bundles.set(worker.name, sent);
+    }
+    await sent;
+    return child;
   }
 
   async stats(): Promise<HostStats> {

@@ -1,6 +1,6 @@
 // The entry of a child-process isolate host: a LocalHost driven over IPC by a ChildHost.
 import type { Bundle, Logger } from '@pyworkers/isolate';
-import { BodyStreams, IsolateError, isBodyMessage } from '@pyworkers/isolate';
+import { BodyStreams, IsolateError, isBodyMessage, type WorkerEvent } from '@pyworkers/isolate';
 import { createEvictionPolicy } from '../eviction.js';
 import { defaultLauncher, type IsolateLauncher } from '../launcher.js';
 import { LocalHost } from './local-host.js';
@@ -74,23 +74,25 @@ async function onMessage(msg: ToHost): Promise<void> {
     return;
   }
   const bundle = bundles.get(msg.worker);
+  const worker = {
+    name: msg.worker,
+    bundle: async () => {
+      if (!bundle) throw new Error(`the router sent no bundle for ${msg.worker}`);
+      return bundle;
+    },
+    ...(secrets.has(msg.worker) ? { secrets: secrets.get(msg.worker)! } : {}),
+  };
   // Registered before any await, so that no chunk arrives for a stream not yet known.
-  const request = msg.streamed
-    ? { ...msg.request, body: bodies.receive(msg.id, true) }
-    : msg.request;
+  const request =
+    msg.type === 'fetch' && msg.streamed
+      ? { ...msg.request, body: bodies.receive(msg.id, true) }
+      : msg.type === 'fetch'
+        ? msg.request
+        : undefined;
   try {
-    const result = await h.fetch(
-      {
-        name: msg.worker,
-        bundle: async () => {
-          if (!bundle) throw new Error(`the router sent no bundle for ${msg.worker}`);
-          return bundle;
-        },
-        ...(secrets.has(msg.worker) ? { secrets: secrets.get(msg.worker)! } : {}),
-      },
-      request,
-      { force: msg.force },
-    );
+    const result = request
+      ? await h.fetch(worker, request, { force: msg.force })
+      : await h.dispatch(worker, (msg as { event: WorkerEvent }).event, { force: msg.force });
     if (result.kind === 'response' && !(result.response.body instanceof Uint8Array)) {
       const { status, headers, body } = result.response;
       send({ type: 'response-head', id: msg.id, status, headers, coldStart: result.coldStart });

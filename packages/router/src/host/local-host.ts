@@ -3,12 +3,14 @@ import {
   IsolateError,
   type IsolateRequest,
   type Logger,
+  type WorkerEvent,
 } from '@pyworkers/isolate';
 import { RouterError } from '../errors.js';
 import type { EvictionPolicy } from '../eviction.js';
 import { estimateIsolateBytes, type IsolateHandle, type IsolateLauncher } from '../launcher.js';
 import { type WarmIsolate, WarmSet } from '../warm-set.js';
 import type {
+  HostEventResult,
   HostEvents,
   HostFetchOptions,
   HostResult,
@@ -36,6 +38,10 @@ export interface LocalHostOptions {
   kind?: 'local' | 'process';
 }
 
+type Ran<T> =
+  | { kind: 'done'; value: T; coldStart: boolean }
+  | Extract<HostResult, { kind: 'refused' }>;
+
 interface HostedIsolate extends WarmIsolate {
   started: Promise<IsolateHandle>;
   handle?: IsolateHandle;
@@ -59,7 +65,7 @@ async function* untilDone(
     yield* body;
   } catch (err) {
     // The isolate was terminated while streaming (a limit, a crash): forget it.
-    if (err instanceof IsolateError && err.code !== 'ERR_ISOLATE_HANDLER') drop(err);
+    if (isCrash(err) && err instanceof IsolateError) drop(err);
     throw err;
   } finally {
     release();
@@ -91,8 +97,47 @@ export class LocalHost implements IsolateHost {
   async fetch(
     worker: HostWorker,
     request: IsolateRequest,
-    { force }: HostFetchOptions,
+    options: HostFetchOptions,
   ): Promise<HostResult> {
+    const ran = await this.run(worker, options, async (handle, keep, drop) => {
+      const response = await handle.fetch(request, { stream: true });
+      if (response.body instanceof Uint8Array) return response;
+      // A streaming isolate is busy until its body ends: it is neither evicted nor counted idle.
+      return { ...response, body: untilDone(response.body, keep(), drop) };
+    });
+    return ran.kind === 'refused'
+      ? ran
+      : { kind: 'response', response: ran.value, coldStart: ran.coldStart };
+  }
+
+  async dispatch(
+    worker: HostWorker,
+    event: WorkerEvent,
+    options: HostFetchOptions,
+  ): Promise<HostEventResult> {
+    const ran = await this.run(worker, options, (handle) => {
+      if (!handle.dispatch)
+        throw new RouterError(
+          'ERR_ROUTER_NO_EVENTS',
+          `the isolate launcher of ${worker.name} returns isolates that cannot run ${event.type} events`,
+        );
+      return handle.dispatch(event);
+    });
+    return ran.kind === 'refused'
+      ? ran
+      : { kind: 'event', result: ran.value, coldStart: ran.coldStart };
+  }
+
+  /** Runs `work` on a warm isolate of `worker`, or one started for it, unless overloaded. */
+  private async run<T>(
+    worker: HostWorker,
+    { force }: HostFetchOptions,
+    work: (
+      handle: IsolateHandle,
+      keep: () => () => void,
+      drop: (err: unknown) => void,
+    ) => Promise<T>,
+  ): Promise<Ran<T>> {
     if (this.closed)
       throw new RouterError('ERR_ROUTER_CLOSED', `isolate host ${this.id} is shutting down`);
     if (!force && this.inflight >= this.options.maxInflight)
@@ -120,33 +165,31 @@ export class LocalHost implements IsolateHost {
     }
     iso.inflight++;
     this.inflight++;
-    let released = false;
     const release = (): void => {
-      if (released) return;
-      released = true;
       iso.inflight--;
       this.inflight--;
       if (!this.warm.fits(0, 0)) this.evict(this.warm.evictFor(0, 0));
     };
-    let streaming = false;
+    // `keep()`: the work goes on after it returns (a streamed body); release when it ends.
+    let kept = false;
+    const keep = (): (() => void) => {
+      kept = true;
+      let done = false;
+      return () => {
+        if (done) return;
+        done = true;
+        release();
+      };
+    };
     try {
       const handle = await iso.started;
-      const response = await handle.fetch(request, { stream: true });
-      if (response.body instanceof Uint8Array) return { kind: 'response', response, coldStart };
-      // A streaming isolate is busy until its body ends: it is neither evicted nor counted idle.
-      streaming = true;
-      const body = response.body;
-      const drop = (err: unknown): void => this.drop(iso, err);
-      return {
-        kind: 'response',
-        response: { ...response, body: untilDone(body, release, drop) },
-        coldStart,
-      };
+      const drop = (err: unknown): void => this.drop(iso!, err);
+      return { kind: 'done', value: await work(handle, keep, drop), coldStart };
     } catch (err) {
       if (isCrash(err)) this.drop(iso, err);
       throw err;
     } finally {
-      if (!streaming) release();
+      if (!kept) release();
     }
   }
 

@@ -1,8 +1,8 @@
 // Messages between a ChildHost (router side) and its host process. IPC uses Node's
 // 'advanced' serialization (structured clone), so bundles and bodies travel as Uint8Arrays.
-import type { BodyMessage, Bundle, IsolateRequest } from '@pyworkers/isolate';
+import type { BodyMessage, Bundle, IsolateRequest, WorkerEvent } from '@pyworkers/isolate';
 import type { EvictionPolicyName } from '../eviction.js';
-import type { HostResult, HostStats } from './types.js';
+import type { HostEventResult, HostResult, HostStats } from './types.js';
 
 export interface HostProcessConfig {
   id: number;
@@ -27,11 +27,12 @@ export type ToHost =
       force: boolean;
       streamed?: boolean;
     }
+  | { type: 'dispatch'; id: number; worker: string; event: WorkerEvent; force: boolean }
   | { type: 'stats'; id: number }
   | BodyMessage;
 
 export type FromHost =
-  | { type: 'result'; id: number; result: HostResult }
+  | { type: 'result'; id: number; result: HostResult | HostEventResult }
   /** A response whose body follows as `body-chunk` messages. */
   | {
       type: 'response-head';
