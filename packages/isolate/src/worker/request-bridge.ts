@@ -76,6 +76,25 @@ export function installHost(): void {
 const NO_BODY = new Set(['GET', 'HEAD']);
 
 /**
+ * Repeated `Cookie` headers as one, joined with `; ` (RFC 9113 8.2.3, what browsers send): a
+ * JS `Headers` would join them with `, `, which cookie parsers read as part of a value.
+ */
+export function joinCookieHeaders(headers: [string, string][]): [string, string][] {
+  let first = -1;
+  let repeated = false;
+  for (let i = 0; i < headers.length; i++) {
+    if (headers[i]![0].toLowerCase() !== 'cookie') continue;
+    if (first < 0) first = i;
+    else repeated = true;
+  }
+  if (!repeated) return headers;
+  const crumbs = headers.filter(([k]) => k.toLowerCase() === 'cookie').map(([, v]) => v);
+  const out = headers.filter(([k], i) => i === first || k.toLowerCase() !== 'cookie');
+  out[out.findIndex(([k]) => k.toLowerCase() === 'cookie')] = ['cookie', crumbs.join('; ')];
+  return out;
+}
+
+/**
  * A pull-only ReadableStream over a body stream: nothing is read from the host before the
  * handler reads (highWaterMark 0), so a handler that reads slowly slows the client down.
  */
@@ -101,12 +120,13 @@ export function toReadableStream(body: BodyStream): ReadableStream<Uint8Array> {
 export function toJsRequest(msg: RequestMessage, stream?: ReadableStream<Uint8Array>): Request {
   const method = msg.method.toUpperCase();
   if (stream && !NO_BODY.has(method)) {
-    return new Request(msg.url, { method, headers: msg.headers, body: stream, duplex: 'half' });
+    const headers = joinCookieHeaders(msg.headers);
+    return new Request(msg.url, { method, headers, body: stream, duplex: 'half' });
   }
   const withBody = !NO_BODY.has(method) && msg.body.byteLength > 0;
   return new Request(msg.url, {
     method,
-    headers: msg.headers,
+    headers: joinCookieHeaders(msg.headers),
     ...(withBody ? { body: msg.body } : {}),
   });
 }
