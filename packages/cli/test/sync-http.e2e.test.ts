@@ -1,5 +1,5 @@
 // Blocking HTTP clients inside a worker under `pyworkers dev`: requests, urllib3, httpx.Client
-// and urllib.request, resolved from a local index of real wheels, call a local server that
+// and urllib.request (and httpx.AsyncClient over fetch), resolved from a local index of real wheels, call a local server that
 // sees each client's own User-Agent; timeouts are the client's; TLS is verified by default.
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -57,9 +57,11 @@ class Default(WorkerEntrypoint):
                 h = client.post(TARGET + "httpx", content=b"posted", headers={"x-k": "v"})
             with urllib.request.urlopen(TARGET + "urllib", timeout=10) as f:
                 lib = f.read().decode()
+            async with httpx.AsyncClient() as client:
+                a = await client.get(TARGET + "httpx-async")
             return Response.json([
                 [r.status_code, r.text], [u.status, u.data.decode()],
-                [h.status_code, h.text], [200, lib],
+                [h.status_code, h.text], [200, lib], [a.status_code, a.text],
             ])
         if path == "/timeout":
             return Response.json([
@@ -190,12 +192,14 @@ describe('blocking HTTP clients in a worker', () => {
       [200, 'Example Domain /urllib3'],
       [200, 'Example Domain /httpx'],
       [200, 'Example Domain /urllib'],
+      [200, 'Example Domain /httpx-async'],
     ]);
     expect(seen.get('/requests')?.ua).toMatch(/^python-requests\//);
     expect(seen.get('/urllib3')?.ua).toMatch(/^python-urllib3\//);
     expect(seen.get('/httpx')).toMatchObject({ body: 'posted', xk: 'v' });
     expect(seen.get('/httpx')?.ua).toMatch(/^python-httpx\//);
     expect(seen.get('/urllib')?.ua).toMatch(/^Python-urllib\//);
+    expect(seen.get('/httpx-async')?.ua).toMatch(/^python-httpx\//);
   });
 
   it("honours the client's timeout", async (ctx) => {

@@ -9,7 +9,8 @@ TLS certificates are verified unless the client turned verification off.
 
 ``install()`` (run by the runtime at load) adds an import hook that patches each client's
 transport when it is first imported: urllib3's Emscripten connection, httpx's
-``HTTPTransport``, and urllib.request's HTTP(S) handlers.
+``HTTPTransport`` (and ``AsyncHTTPTransport``, over JS ``fetch``), and urllib.request's HTTP(S)
+handlers.
 """
 
 import importlib.abc
@@ -180,6 +181,42 @@ def _patch_httpx_transport(module):
 
     transport.__init__ = init
     transport.handle_request = handle_request
+    _patch_httpx_async_transport(module.AsyncHTTPTransport)
+
+
+def _patch_httpx_async_transport(transport):
+    """httpx.AsyncClient over the isolate's JS ``fetch`` (no thread blocked while it waits)."""
+    import asyncio
+
+    import httpx
+
+    async def handle_async_request(self, request):
+        from ._fetch import fetch
+
+        timeouts = request.extensions.get("timeout", {})
+        timeout = timeouts.get("read") or timeouts.get("connect")
+        headers = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in request.headers.raw]
+        body = await request.aread()
+        options = {"method": request.method, "headers": headers, "redirect": "manual"}
+        if body:
+            options["body"] = body
+        try:
+            call = fetch(str(request.url), **options)
+            response = await (asyncio.wait_for(call, timeout) if timeout else call)
+            data = await response.bytes()
+        except TimeoutError as exc:
+            raise httpx.ReadTimeout(str(exc) or "timed out", request=request) from exc
+        except OSError as exc:
+            raise httpx.ConnectError(str(exc), request=request) from exc
+        # JS fetch already undid Content-Encoding: httpx must not decode again.
+        pairs = [
+            (k, v)
+            for k, v in response.headers.items()
+            if k.lower() not in ("content-encoding", "content-length")
+        ]
+        return httpx.Response(response.status, headers=pairs, content=data, request=request)
+
+    transport.handle_async_request = handle_async_request
 
 
 # --- urllib.request --------------------------------------------------------------------------
