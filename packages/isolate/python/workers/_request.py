@@ -40,7 +40,8 @@ def to_js_body(body: Any) -> Any:
     if isinstance(body, (Blob, FormData)):
         return body.js_object
     raise TypeError(
-        f"unsupported body type {type(body).__name__}: use str, bytes, FormData, Blob or a JS object"
+        f"unsupported body type {type(body).__name__}: "
+        "use str, bytes, FormData, Blob or a JS object"
     )
 
 
