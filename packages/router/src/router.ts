@@ -6,6 +6,7 @@ import {
   type Bundle,
   type EventResultFor,
   IsolateError,
+  isBodyStream,
   type Logger,
   type QueueConsumer,
   silentLogger,
@@ -19,7 +20,7 @@ import { answerScheduledPath, isScheduledPath } from './events/event-sources.js'
 import { routerEvents } from './events/router-events.js';
 import { HostFleet } from './fleet.js';
 import type { HostStats, HostWorker } from './host/types.js';
-import { readBody, sendText, toIsolateRequest, writeResponse } from './http.js';
+import { closeIfUnread, requestBody, sendText, toIsolateRequest, writeResponse } from './http.js';
 import { defaultLauncher, type IsolateLauncher } from './launcher.js';
 import { RouterMetrics } from './metrics.js';
 import { type Route, RouteTable } from './routes.js';
@@ -231,13 +232,22 @@ export function createRouter(options: RouterOptions): Router {
       const { body: _none, ...head } = toIsolateRequest(req, new Uint8Array(0));
       const asset = await front.respond(head);
       if (asset) {
-        writeResponse(res, { ...asset, body: asset.body ?? new Uint8Array(0) }, draining);
+        await writeResponse(res, { ...asset, body: asset.body ?? new Uint8Array(0) }, draining);
         return worker.name;
       }
     }
-    const body = await readBody(req, config.maxBodyBytes);
-    const result = await hosts.dispatch(worker, toIsolateRequest(req, body));
-    writeResponse(res, result.response, draining);
+    let bodyError: RouterError | undefined;
+    const body = await requestBody(req, config.maxBodyBytes, (err) => {
+      bodyError = err;
+    });
+    let result: Awaited<ReturnType<HostFleet['dispatch']>>;
+    try {
+      result = await hosts.dispatch(worker, toIsolateRequest(req, body));
+    } catch (err) {
+      throw bodyError ?? err;
+    }
+    await writeResponse(res, result.response, draining);
+    if (isBodyStream(body)) closeIfUnread(req, res);
     return worker.name;
   }
 

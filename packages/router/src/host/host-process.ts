@@ -1,6 +1,6 @@
 // The entry of a child-process isolate host: a LocalHost driven over IPC by a ChildHost.
 import type { Bundle, Logger } from '@pyworkers/isolate';
-import { IsolateError } from '@pyworkers/isolate';
+import { BodyStreams, IsolateError, isBodyMessage, type WorkerEvent } from '@pyworkers/isolate';
 import { hostBindings } from '../bindings/open-store.js';
 import type { WorkerState } from '../bindings/wiring.js';
 import { createEvictionPolicy } from '../eviction.js';
@@ -23,6 +23,8 @@ const logger: Logger = {
   error: log('error'),
 };
 
+// Request bodies from the router and response bodies to it, by fetch id.
+const bodies = new BodyStreams((msg) => send(msg));
 const bundles = new Map<string, Bundle>();
 const secrets = new Map<string, Record<string, string>>();
 const states = new Map<string, WorkerState>();
@@ -57,6 +59,10 @@ async function init(config: HostProcessConfig): Promise<LocalHost> {
 }
 
 async function onMessage(msg: ToHost): Promise<void> {
+  if (isBodyMessage(msg)) {
+    bodies.onMessage(msg);
+    return;
+  }
   if (msg.type === 'init') {
     ready = init(msg.config);
     return;
@@ -84,11 +90,23 @@ async function onMessage(msg: ToHost): Promise<void> {
     ...(secrets.has(msg.worker) ? { secrets: secrets.get(msg.worker)! } : {}),
     ...(states.has(msg.worker) ? { state: states.get(msg.worker)! } : {}),
   };
+  // Registered before any await, so that no chunk arrives for a stream not yet known.
+  const request =
+    msg.type === 'fetch' && msg.streamed
+      ? { ...msg.request, body: bodies.receive(msg.id, true) }
+      : msg.type === 'fetch'
+        ? msg.request
+        : undefined;
   try {
-    const result =
-      msg.type === 'fetch'
-        ? await h.fetch(worker, msg.request, { force: msg.force })
-        : await h.dispatch(worker, msg.event, { force: msg.force });
+    const result = request
+      ? await h.fetch(worker, request, { force: msg.force })
+      : await h.dispatch(worker, (msg as { event: WorkerEvent }).event, { force: msg.force });
+    if (result.kind === 'response' && !(result.response.body instanceof Uint8Array)) {
+      const { status, headers, body } = result.response;
+      send({ type: 'response-head', id: msg.id, status, headers, coldStart: result.coldStart });
+      await bodies.send(msg.id, body);
+      return;
+    }
     send({ type: 'result', id: msg.id, result });
   } catch (err) {
     const e = err as { name?: string; code?: string; message?: string };
@@ -100,6 +118,9 @@ async function onMessage(msg: ToHost): Promise<void> {
       message: String(e?.message ?? err),
       userError: err instanceof IsolateError && err.userError,
     });
+  } finally {
+    // A body nobody read (a refused request, a handler that ignored it): stop its sender.
+    bodies.discard(msg.id);
   }
 }
 
