@@ -90,7 +90,7 @@ const handler: HostCallHandler = async (call) => {
   const key = `${binding}.${method}`;
   switch (key) {
     case 'KV.get': {
-      const type = (args[1] as { type?: string }).type;
+      const type = (args[1] as { type?: string } | undefined)?.type;
       if (args[0] === 'nope') return null;
       if (type === 'json') return { parsed: [1, null] };
       if (type === 'stream') return new TextEncoder().encode('streamed');
@@ -189,7 +189,7 @@ describe('binding proxies in Python', () => {
     expect(args(calls)).toEqual([
       ['put', 'k', 'v', { expirationTtl: 60, metadata: { a: 1 } }],
       ['put', 'b', new Uint8Array([0]), { expiration: 2000000000 }],
-      ['get', 'k', {}],
+      ['get', 'k'],
       ['get', 'j', { type: 'json' }],
       ['get', 'nope', { type: 'json' }],
       ['getWithMetadata', 'k', {}],

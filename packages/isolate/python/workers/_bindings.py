@@ -7,6 +7,13 @@
 
 from ._convert import from_js, to_host
 
+try:
+    from pyodide.ffi import JsException
+except ImportError:  # pragma: no cover - CPython
+
+    class JsException(Exception):  # noqa: N818 - Pyodide's name
+        pass
+
 # Set once the runtime handed this isolate its env (after a restore): no host calls before that.
 _serving = False
 
@@ -57,11 +64,34 @@ def _result(binding, method, reply):
     raise BindingError(binding, method, str(error.code), str(error.message))
 
 
+_SAFE_INT = 2**53
+
+
+def _flat(args):
+    # Primitives cross into JS as they are: no to_js() and no walk on either side.
+    for a in args:
+        kind = type(a)
+        if kind is str or kind is float or kind is bool:
+            continue
+        if kind is int and -_SAFE_INT < a < _SAFE_INT:
+            continue
+        return False
+    return True
+
+
 async def call(binding, method, *args):
     """Calls ``method`` of ``binding`` on the host and returns its result as Python values."""
     host = _host(binding, method)
-    reply = await host.call(binding, method, _args(binding, method, args))
-    return _result(binding, method, reply)
+    try:
+        if _flat(args):
+            value = await host.callFlat(binding, method, *args)
+        else:
+            value = await host.call(binding, method, _args(binding, method, args))
+    except JsException as exc:
+        if getattr(exc, "name", None) != "HostCallError":
+            raise
+        raise BindingError(binding, method, str(exc.code), str(exc.message)) from None
+    return value if type(value) is str else from_js(value)
 
 
 def call_sync(binding, method, *args, timeout_ms=30_000):

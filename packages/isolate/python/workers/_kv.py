@@ -48,13 +48,14 @@ class KVNamespace:
 
         A list of keys gives a dict of key -> value.
         """
-        opts = _get_options(f"{self._name}", type, opts)
-        value = await call(self._name, "get", _key(key), opts)
+        opts = _get_options(self._name, type, opts)
+        # No options: the key alone crosses without conversion (the common, fastest call).
+        value = await (call(self._name, "get", _key(key), opts) if opts else call(self._name, "get", _key(key)))
         return await _as_stream(value) if opts.get("type") == "stream" else value
 
     async def get_with_metadata(self, key, type=None, **opts):
         """``{"value": ..., "metadata": ..., "cacheStatus": None}`` (also as attributes)."""
-        opts = _get_options(f"{self._name}", type, opts)
+        opts = _get_options(self._name, type, opts)
         result = await call(self._name, "getWithMetadata", _key(key), opts)
         if opts.get("type") == "stream" and result is not None:
             result["value"] = await _as_stream(result.get("value"))

@@ -40,24 +40,46 @@ function toReply(msg: HostResultMessage): HostReply {
   return msg.ok ? { ok: true, value: msg.value } : { ok: false, error: msg.error };
 }
 
-/** Sends a host call; resolves (never rejects) with the host's answer. */
-export function hostCall(binding: string, method: string, args: unknown[]): Promise<HostReply> {
+/** What a refused call rejects with; Python raises it as `BindingError` (`code`, `message`). */
+function refusal(error: HostCallError): Error {
+  return Object.assign(new Error(error.message), { name: 'HostCallError', code: error.code });
+}
+
+/**
+ * Sends a host call; resolves with the host's value, rejects with a `HostCallError` carrying
+ * the host's `code`. `flat`: the arguments are primitives (no walk needed).
+ */
+export function hostCall(
+  binding: string,
+  method: string,
+  args: unknown[],
+  flat = false,
+): Promise<unknown> {
   const id = nextId++;
-  return new Promise((resolve) => {
-    pending.set(id, resolve);
+  return new Promise((resolve, reject) => {
+    pending.set(id, (reply) => (reply.ok ? resolve(reply.value) : reject(refusal(reply.error))));
     try {
-      post({ type: 'host-call', id, binding, method, args: plain(args) as unknown[] });
+      const sent = flat ? args : (plain(args) as unknown[]);
+      post({ type: 'host-call', id, binding, method, args: sent });
     } catch (err) {
       pending.delete(id);
-      resolve({
-        ok: false,
-        error: {
+      reject(
+        refusal({
           code: 'ERR_HOST_CALL_ARGS',
           message: `arguments of ${binding}.${method} cannot be sent to the host: ${(err as Error).message}`,
-        },
-      });
+        }),
+      );
     }
   });
+}
+
+/** {@link hostCall} with the arguments spread (Python passes primitives without converting them). */
+export function hostCallFlat(
+  binding: string,
+  method: string,
+  ...args: unknown[]
+): Promise<unknown> {
+  return hostCall(binding, method, args, true);
 }
 
 /** Routes an answer from the parent to the call waiting for it. */

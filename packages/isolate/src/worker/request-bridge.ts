@@ -11,7 +11,7 @@ import type {
   ResponseHeadMessage,
   ResponseMessage,
 } from '../internal/protocol.js';
-import { hostCall, hostCallSync } from './host-channel.js';
+import { hostCall, hostCallFlat, hostCallSync } from './host-channel.js';
 
 interface PyProxyLike {
   type: string;
@@ -68,7 +68,8 @@ export function installHost(): void {
       port?.postMessage({ type: 'log', stream: 'logging', level, logger, line });
     },
     // Binding proxies (workers/_bindings.py): the worker's only way to the host's bindings.
-    call: hostCall,
+    call: (binding: string, method: string, args: unknown[]) => hostCall(binding, method, args),
+    callFlat: hostCallFlat,
     callSync: hostCallSync,
   };
 }
