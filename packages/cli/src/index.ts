@@ -20,7 +20,7 @@ export {
   syncDependencies,
 } from './commands/sync.js';
 // Errors and logging
-export { CliError, type CliErrorCode } from './errors.js';
+export { CliError, type CliErrorCode, isCliError } from './errors.js';
 // Editing pyproject.toml
 export {
   addDependencies,

@@ -15,7 +15,7 @@ export {
   decodeBundle,
   encodeBundle,
 } from './bundle.js';
-export { IsolateError, type IsolateErrorCode } from './errors.js';
+export { IsolateError, type IsolateErrorCode, isIsolateError } from './errors.js';
 export { cacheDir } from './internal/cache-dir.js';
 export type { MemoryReport } from './internal/protocol.js';
 export {

@@ -96,7 +96,8 @@ describe('Downloader', () => {
     const offline = new Downloader({ cacheDir, offline: true });
     const err = await error(offline.download(item(0)));
     expect(err.code).toBe('ERR_OFFLINE');
-    expect(err.message).toContain('without --offline');
+    expect(err.message).toContain('offline mode forbids');
+    expect(err.hint).toContain('run once online');
     await new Downloader({ cacheDir }).download(item(0));
     expect((await offline.download(item(0))).cached).toBe(true);
   });
@@ -140,7 +141,7 @@ describe('Downloader', () => {
     );
   });
 
-  it('names the URL and suggests --offline or an index flag on network failures', async () => {
+  it('names the URL and hints at offline mode or another index on network failures', async () => {
     const d = new Downloader({ cacheDir });
     const missing = {
       ...item(0),
@@ -160,8 +161,8 @@ describe('Downloader', () => {
     );
     expect(refused.code).toBe('ERR_NETWORK');
     expect(refused.message).toContain(url);
-    expect(refused.message).toContain('--offline');
-    expect(refused.message).toContain('--index-url');
+    expect(refused.hint).toContain('offline mode');
+    expect(refused.hint).toContain('UV_INDEX_URL');
   });
 });
 

@@ -106,7 +106,7 @@ async function checkFallback(item: DownloadItem, path: string): Promise<void> {
 function mismatch(item: DownloadItem, got: string, want: string): ResolverError {
   return new ResolverError(
     'ERR_HASH_MISMATCH',
-    `${item.file.filename} (${item.name} ${item.version}) from ${redactUrl(item.file.url)} has sha256 ${got}, but ${want} was expected: the file changed on the server or the download was corrupted. If the index really republished it, re-resolve with --upgrade.`,
+    `${item.file.filename} (${item.name} ${item.version}) from ${redactUrl(item.file.url)} has sha256 ${got}, but ${want} was expected: the file changed on the server or the download was corrupted.`,
     { userError: false },
   );
 }
@@ -171,7 +171,7 @@ export class Downloader {
       if (this.offline) {
         throw new ResolverError(
           'ERR_OFFLINE',
-          `${label} is needed from ${redactUrl(url)}, but --offline forbids network access; run once without --offline to fill the cache`,
+          `${label} is needed from ${redactUrl(url)}, but offline mode forbids network access`,
         );
       }
       const res = await httpGet(url, this.#http());
@@ -247,7 +247,7 @@ export class Downloader {
     if (this.offline) {
       throw new ResolverError(
         'ERR_OFFLINE',
-        `${item.name} ${item.version} (${file.filename}) is not in the cache at ${this.cacheDir}, and --offline forbids downloading it from ${redactUrl(file.url)}; run once without --offline`,
+        `${item.name} ${item.version} (${file.filename}) is not in the cache at ${this.cacheDir}, and offline mode forbids downloading it from ${redactUrl(file.url)}`,
       );
     }
 
@@ -295,7 +295,7 @@ export class Downloader {
       await rm(tmp, { force: true });
       throw new ResolverError(
         'ERR_NETWORK',
-        `download of ${redactUrl(file.url)} broke off after ${bytes} bytes: ${(cause as Error).message}; retry, or use --offline if the cache holds it`,
+        `download of ${redactUrl(file.url)} broke off after ${bytes} bytes: ${(cause as Error).message}`,
         { cause },
       );
     }

@@ -9,7 +9,7 @@ export {
   defaultCacheDir,
 } from './download.js';
 // Errors
-export { ResolverError, type ResolverErrorCode } from './errors.js';
+export { isResolverError, ResolverError, type ResolverErrorCode } from './errors.js';
 export { type CreateSourceOptions, createSource } from './index/create-source.js';
 export { parseHtmlPage, parseJsonPage } from './index/project-page.js';
 export { SIMPLE_ACCEPT, type SimpleIndexOptions, SimpleIndexSource } from './index/simple-index.js';

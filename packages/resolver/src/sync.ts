@@ -97,7 +97,7 @@ function pickWheel(pkg: LockedPackage, platform: ResolverPlatform, lockPath: str
   if (!best) {
     throw new ResolverError(
       'ERR_LOCK',
-      `${lockPath}: ${pkg.name} ${pkg.version} has no wheel Pyodide can install; re-resolve with --upgrade`,
+      `${lockPath}: ${pkg.name} ${pkg.version} has no wheel Pyodide can install`,
     );
   }
   return best.w;

@@ -1,7 +1,7 @@
 // HTTP front
 export { type RouterConfig, routerConfigSchema } from './config.js';
 // Errors
-export { RouterError, type RouterErrorCode } from './errors.js';
+export { isRouterError, RouterError, type RouterErrorCode } from './errors.js';
 // Warm / evict
 export {
   createEvictionPolicy,

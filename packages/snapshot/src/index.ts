@@ -17,7 +17,7 @@ export {
 } from './decode.js';
 export { type EncodeOptions, encodeSnapshot } from './encode.js';
 // Errors
-export { SnapshotError, type SnapshotErrorCode } from './errors.js';
+export { isSnapshotError, SnapshotError, type SnapshotErrorCode } from './errors.js';
 export { inspectSnapshot, type SnapshotInfo } from './inspect.js';
 export {
   FORMAT_VERSION as SNAPSHOT_FORMAT_VERSION,

@@ -6,6 +6,7 @@ import {
   buildBundle,
   decodeBundle,
   IsolateError,
+  isIsolateError,
   type Logger,
   PYODIDE_VERSION,
   SDK_VERSION,
@@ -176,9 +177,13 @@ export async function buildProject(
     );
   } catch (err) {
     // Point the traceback of a failing top level at the user's files, not the isolate's.
-    if (err instanceof IsolateError) {
+    if (isIsolateError(err)) {
       const message = mapIsolatePaths(err.message, { sourceRoot, projectDir: project.dir });
-      throw new IsolateError(err.code, message, { cause: err, userError: err.userError });
+      throw new IsolateError(err.code, message, {
+        cause: err,
+        userError: err.userError,
+        ...(err.hint ? { hint: err.hint } : {}),
+      });
     }
     throw err;
   } finally {

@@ -5,7 +5,7 @@ import { dirname, join, resolve } from 'node:path';
 import {
   type Bundle,
   decodeBundle,
-  IsolateError,
+  isIsolateError,
   type Logger,
   silentLogger,
 } from '@pyworkers/isolate';
@@ -64,7 +64,7 @@ async function readBundle(path: string): Promise<Bundle> {
   try {
     return decodeBundle(bytes, path);
   } catch (err) {
-    if (!(err instanceof IsolateError) || !err.userError) throw err;
+    if (!isIsolateError(err) || !err.userError) throw err;
     throw new CliError('ERR_PROJECT', err.message, {
       where: path,
       hint: 'pass a project directory or a .pwb made by `pyworkers build` with this pyworkers',

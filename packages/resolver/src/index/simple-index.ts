@@ -110,7 +110,7 @@ export class SimpleIndexSource implements PackageSource {
       if (cached) return cached.page;
       throw new ResolverError(
         'ERR_OFFLINE',
-        `${key} is not in the cached pages of ${this.name}, and --offline forbids fetching ${redactUrl(pageUrl)}; run once without --offline`,
+        `${key} is not in the cached pages of ${this.name}, and offline mode forbids fetching ${redactUrl(pageUrl)}`,
       );
     }
     // Revalidate what the cache holds: an unchanged page costs a 304 instead of a transfer.

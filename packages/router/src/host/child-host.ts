@@ -1,11 +1,7 @@
 import { type ChildProcess, fork } from 'node:child_process';
-import {
-  IsolateError,
-  type IsolateErrorCode,
-  type IsolateRequest,
-  type Logger,
-} from '@pyworkers/isolate';
-import { RouterError, type RouterErrorCode } from '../errors.js';
+import { fromErrorData } from '@pyworkers/errors';
+import type { IsolateRequest, Logger } from '@pyworkers/isolate';
+import { RouterError } from '../errors.js';
 import { hostEntry } from '../internal/paths.js';
 import type { FromHost, HostProcessConfig, ToHost } from './protocol.js';
 import type {
@@ -109,17 +105,18 @@ export class ChildHost implements IsolateHost {
       case 'failed': {
         const p = this.pending.get(msg.id);
         this.pending.delete(msg.id);
-        const err =
-          msg.name === 'IsolateError'
-            ? new IsolateError(msg.code as IsolateErrorCode, msg.message, {
-                userError: msg.userError,
-              })
-            : msg.name === 'RouterError'
-              ? new RouterError(msg.code as RouterErrorCode, msg.message)
-              : new RouterError(
-                  'ERR_ROUTER_HOST_CRASHED',
-                  `isolate host ${this.id}: ${msg.message}`,
-                );
+        // A package error keeps its name, code, userError and hint across the process boundary;
+        // anything else is the host process breaking.
+        const revived = fromErrorData(msg.error);
+        const err = msg.error.pyworkers
+          ? revived
+          : new RouterError(
+              'ERR_ROUTER_HOST_CRASHED',
+              `isolate host ${this.id}: ${revived.message}`,
+              {
+                cause: revived,
+              },
+            );
         p?.reject(err);
         return;
       }

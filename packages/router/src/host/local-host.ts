@@ -1,4 +1,4 @@
-import { IsolateError, type IsolateRequest, type Logger } from '@pyworkers/isolate';
+import { type IsolateRequest, isIsolateError, type Logger } from '@pyworkers/isolate';
 import { RouterError } from '../errors.js';
 import type { EvictionPolicy } from '../eviction.js';
 import { estimateIsolateBytes, type IsolateHandle, type IsolateLauncher } from '../launcher.js';
@@ -41,7 +41,7 @@ interface HostedIsolate extends WarmIsolate {
 const DEFAULT_ISOLATE_BYTES = 72 * 1024 * 1024;
 
 function isCrash(err: unknown): boolean {
-  return !(err instanceof IsolateError && err.code === 'ERR_ISOLATE_HANDLER');
+  return !(isIsolateError(err) && err.code === 'ERR_ISOLATE_HANDLER');
 }
 
 /**

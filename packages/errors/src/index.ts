@@ -1,0 +1,14 @@
+// The error contract
+
+// Errors across process and thread boundaries
+export { type ErrorData, fromErrorData, toErrorData } from './ipc.js';
+export {
+  type ErrorCodeTable,
+  isPyworkersError,
+  PyworkersError,
+  type PyworkersErrorLike,
+  type PyworkersErrorOptions,
+} from './pyworkers-error.js';
+
+// zod failures as readable messages
+export { formatIssues, type IssueLike, issuePath } from './zod-issue.js';
