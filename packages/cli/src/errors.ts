@@ -3,7 +3,7 @@ import {
   isPyworkersError,
   PyworkersError,
   type PyworkersErrorOptions,
-} from '@pyworkers/errors';
+} from '@pyworkers/common';
 
 /** Codes a {@link CliError} can carry. */
 export type CliErrorCode = 'ERR_CONFIG' | 'ERR_USAGE' | 'ERR_PROJECT' | 'ERR_INTERNAL';

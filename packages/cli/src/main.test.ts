@@ -1,4 +1,4 @@
-import { fromErrorData, toErrorData } from '@pyworkers/errors';
+import { fromErrorData, toErrorData } from '@pyworkers/common';
 import { IsolateError } from '@pyworkers/isolate';
 import { ResolverError } from '@pyworkers/resolver';
 import { RouterError } from '@pyworkers/router';

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { isPyworkersError } from '@pyworkers/errors';
+import { isPyworkersError } from '@pyworkers/common';
 import pc from 'picocolors';
 import { addCommand } from './commands/add.js';
 import { buildCommand } from './commands/build.js';

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { formatIssues } from '@pyworkers/errors';
+import { formatIssues } from '@pyworkers/common';
 import { z } from 'zod';
 import { IsolateError } from './errors.js';
 

@@ -3,7 +3,7 @@ import {
   isPyworkersError,
   PyworkersError,
   type PyworkersErrorOptions,
-} from '@pyworkers/errors';
+} from '@pyworkers/common';
 
 /** Codes an {@link IsolateError} can carry. */
 export type IsolateErrorCode =

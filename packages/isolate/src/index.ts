@@ -16,7 +16,6 @@ export {
   encodeBundle,
 } from './bundle.js';
 export { IsolateError, type IsolateErrorCode, isIsolateError } from './errors.js';
-export { cacheDir } from './internal/cache-dir.js';
 export type { MemoryReport } from './internal/protocol.js';
 export {
   Isolate,

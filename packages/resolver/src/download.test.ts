@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { buildWheel, type IndexServer, startIndexServer } from '../test/fixtures/index.js';
-import { Downloader, type DownloadItem, defaultCacheDir } from './download.js';
+import { Downloader, type DownloadItem } from './download.js';
 import { ResolverError } from './errors.js';
 import type { SyncProgressEvent } from './progress.js';
 
@@ -221,14 +221,5 @@ describe('Downloader.cachePath', () => {
     expect(d.cachePath('a'.repeat(64), 'x-1.0-py3-none-any.whl')).toBe(
       join('/c', 'wheels', 'aa', 'a'.repeat(64), 'x-1.0-py3-none-any.whl'),
     );
-  });
-});
-
-describe('defaultCacheDir', () => {
-  it('prefers PYWORKERS_CACHE_DIR, then the platform cache dir', () => {
-    expect(defaultCacheDir({ PYWORKERS_CACHE_DIR: '/c' }, 'linux')).toBe('/c');
-    expect(defaultCacheDir({ XDG_CACHE_HOME: '/x' }, 'linux')).toBe(join('/x', 'pyworkers'));
-    expect(defaultCacheDir({}, 'linux')).toMatch(/\.cache[/\\]pyworkers$/);
-    expect(defaultCacheDir({}, 'darwin')).toMatch(/Library[/\\]Caches[/\\]pyworkers$/);
   });
 });

@@ -4,11 +4,11 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
-import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { fileURLToPath } from 'node:url';
+import { cacheDir } from '@pyworkers/common';
 import { ResolverError } from './errors.js';
 import { httpGet, redactUrl } from './internal/http.js';
 import { createLimiter } from './internal/limit.js';
@@ -16,25 +16,8 @@ import { type Logger, silentLogger } from './internal/logger.js';
 import type { SyncProgressEvent } from './progress.js';
 import type { DistFile } from './source.js';
 
-/**
- * The download cache: `PYWORKERS_CACHE_DIR`, else the platform's user cache dir
- * (`$XDG_CACHE_HOME/pyworkers`, `~/.cache/pyworkers`, `~/Library/Caches/pyworkers`,
- * `%LOCALAPPDATA%\pyworkers\cache`).
- */
-export function defaultCacheDir(
-  env: Record<string, string | undefined> = process.env,
-  platform: NodeJS.Platform = process.platform,
-): string {
-  if (env.PYWORKERS_CACHE_DIR) return env.PYWORKERS_CACHE_DIR;
-  if (platform === 'win32') {
-    return join(env.LOCALAPPDATA ?? join(homedir(), 'AppData', 'Local'), 'pyworkers', 'cache');
-  }
-  if (platform === 'darwin') return join(homedir(), 'Library', 'Caches', 'pyworkers');
-  return join(env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'pyworkers');
-}
-
 export interface DownloaderOptions {
-  /** Default: {@link defaultCacheDir}. */
+  /** Default: the pyworkers cache directory (`cacheDir()` of @pyworkers/common). */
   cacheDir?: string;
   env?: Record<string, string | undefined>;
   /** No network: only cached files and file:// URLs. */
@@ -122,7 +105,7 @@ export class Downloader {
 
   constructor(options: DownloaderOptions = {}) {
     this.#opts = options;
-    this.cacheDir = options.cacheDir ?? defaultCacheDir(options.env);
+    this.cacheDir = options.cacheDir ?? cacheDir(options.env);
     this.offline = options.offline ?? false;
     this.#limit = createLimiter(Math.max(1, options.concurrency ?? 8));
     this.#logger = options.logger ?? silentLogger;

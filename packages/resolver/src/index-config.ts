@@ -3,7 +3,7 @@
 import { existsSync } from 'node:fs';
 import { dirname, resolve as resolvePath } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { issuePath } from '@pyworkers/errors';
+import { issuePath } from '@pyworkers/common';
 import { parse as parseToml } from 'smol-toml';
 import { z } from 'zod';
 import { ResolverError } from './errors.js';

@@ -6,7 +6,6 @@ export {
   Downloader,
   type DownloaderOptions,
   type DownloadItem,
-  defaultCacheDir,
 } from './download.js';
 // Errors
 export { isResolverError, ResolverError, type ResolverErrorCode } from './errors.js';

@@ -3,7 +3,7 @@
 // the wheels download from a base URL (default: the official CDN for that Pyodide version).
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { issuePath } from '@pyworkers/errors';
+import { issuePath } from '@pyworkers/common';
 import { z } from 'zod';
 import { ResolverError } from './errors.js';
 import type { PyodideLockInfo } from './markers.js';

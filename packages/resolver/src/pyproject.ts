@@ -1,4 +1,4 @@
-import { issuePath } from '@pyworkers/errors';
+import { issuePath } from '@pyworkers/common';
 import { parse as parseToml } from 'smol-toml';
 import { z } from 'zod';
 import { ResolverError } from './errors.js';

@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { availableParallelism, totalmem } from 'node:os';
-import { formatIssues } from '@pyworkers/errors';
+import { formatIssues } from '@pyworkers/common';
 import { type Bundle, isIsolateError, type Logger, silentLogger } from '@pyworkers/isolate';
 import { type RouterConfig, routerConfigSchema } from './config.js';
 import { isRouterError, RouterError } from './errors.js';

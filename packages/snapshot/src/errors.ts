@@ -3,7 +3,7 @@ import {
   isPyworkersError,
   PyworkersError,
   type PyworkersErrorOptions,
-} from '@pyworkers/errors';
+} from '@pyworkers/common';
 
 /** Codes a {@link SnapshotError} can carry. */
 export type SnapshotErrorCode =

@@ -1,4 +1,4 @@
-import { formatIssues } from '@pyworkers/errors';
+import { formatIssues } from '@pyworkers/common';
 import { z } from 'zod';
 import { SnapshotError } from './errors.js';
 

@@ -1,6 +1,6 @@
 // Parsing PEP 503 HTML and PEP 691 JSON project pages into the source seam's ProjectPage.
 
-import { issuePath } from '@pyworkers/errors';
+import { issuePath } from '@pyworkers/common';
 import { z } from 'zod';
 import { ResolverError } from '../errors.js';
 import { redactUrl } from '../internal/http.js';

@@ -1,7 +1,7 @@
 // PEP 751 `pylock.toml`: written after every resolve, read back to install without resolving.
 // Only the keys this tool needs are modelled; the rest of a foreign lock is checked loosely.
 import { readFile } from 'node:fs/promises';
-import { issuePath } from '@pyworkers/errors';
+import { issuePath } from '@pyworkers/common';
 import { parse as parseToml } from 'smol-toml';
 import { z } from 'zod';
 import { ResolverError } from '../errors.js';

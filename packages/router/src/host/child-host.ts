@@ -1,5 +1,5 @@
 import { type ChildProcess, fork } from 'node:child_process';
-import { fromErrorData } from '@pyworkers/errors';
+import { fromErrorData } from '@pyworkers/common';
 import type { IsolateRequest, Logger } from '@pyworkers/isolate';
 import { RouterError } from '../errors.js';
 import { hostEntry } from '../internal/paths.js';

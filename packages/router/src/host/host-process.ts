@@ -1,5 +1,5 @@
 // The entry of a child-process isolate host: a LocalHost driven over IPC by a ChildHost.
-import { toErrorData } from '@pyworkers/errors';
+import { toErrorData } from '@pyworkers/common';
 import type { Bundle, Logger } from '@pyworkers/isolate';
 import { createEvictionPolicy } from '../eviction.js';
 import { defaultLauncher, type IsolateLauncher } from '../launcher.js';

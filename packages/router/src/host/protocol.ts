@@ -1,6 +1,6 @@
 // Messages between a ChildHost (router side) and its host process. IPC uses Node's
 // 'advanced' serialization (structured clone), so bundles and bodies travel as Uint8Arrays.
-import type { ErrorData } from '@pyworkers/errors';
+import type { ErrorData } from '@pyworkers/common';
 import type { Bundle, IsolateRequest } from '@pyworkers/isolate';
 import type { EvictionPolicyName } from '../eviction.js';
 import type { HostResult, HostStats } from './types.js';

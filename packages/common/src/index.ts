@@ -1,5 +1,7 @@
 // The error contract
 
+// Where pyworkers keeps its caches
+export { cacheDir } from './cache-dir.js';
 // Errors across process and thread boundaries
 export { type ErrorData, fromErrorData, toErrorData } from './ipc.js';
 export {
@@ -9,6 +11,5 @@ export {
   type PyworkersErrorLike,
   type PyworkersErrorOptions,
 } from './pyworkers-error.js';
-
 // zod failures as readable messages
 export { formatIssues, type IssueLike, issuePath } from './zod-issue.js';
