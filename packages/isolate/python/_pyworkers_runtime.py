@@ -8,7 +8,7 @@ import importlib
 import inspect
 import traceback
 
-from workers import _logging
+from workers import _bindings, _logging
 from workers._entrypoint import Context
 from workers._env import env as _env
 from workers._request import Request, _is_js
@@ -53,6 +53,7 @@ def load(main_module):
 def set_env(values):
     """Installs the worker's env (vars and secrets); ``values`` is a JS object of strings."""
     _env._replace(values.to_py() if hasattr(values, "to_py") else values)
+    _bindings._serving = True
 
 
 async def warm_up(js_request):

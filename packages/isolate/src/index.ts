@@ -16,6 +16,13 @@ export {
   encodeBundle,
 } from './bundle.js';
 export { IsolateError, type IsolateErrorCode, isIsolateError } from './errors.js';
+export {
+  HOST_CALL_FAILED,
+  type HostCall,
+  type HostCallError,
+  type HostCallHandler,
+  hostCallError,
+} from './host-call.js';
 export type { MemoryReport } from './internal/protocol.js';
 export {
   Isolate,

@@ -1,7 +1,9 @@
-import type { Worker } from 'node:worker_threads';
+import type { MessagePort, Worker } from 'node:worker_threads';
 import type { Bundle } from './bundle.js';
 import { IsolateError } from './errors.js';
+import type { HostCallHandler } from './host-call.js';
 import { bootAssets } from './internal/assets.js';
+import { answerHostCall } from './internal/host-calls.js';
 import { type PreparedBundle, prepareBundle } from './internal/prepared.js';
 import type { FromWorker, MemoryReport, ToWorker } from './internal/protocol.js';
 import { spawnWorker } from './internal/spawn.js';
@@ -33,6 +35,11 @@ export interface IsolateOptions {
    * clash). They reach the isolate after it is restored and are never stored in a bundle.
    */
   secrets?: Record<string, string>;
+  /**
+   * Answers the worker's binding calls (`await self.env.KV.get(...)` in Python). Without it,
+   * every binding call raises `BindingError` in Python.
+   */
+  hostCalls?: HostCallHandler;
 }
 
 interface Pending {
@@ -64,6 +71,7 @@ export class Isolate {
   private readonly pending = new Map<number, Pending>();
   private closedBy: IsolateError | undefined;
   private lastMemory: MemoryReport;
+  private syncPort: MessagePort | undefined;
   /** Milliseconds from spawn (or swap request) to ready. */
   readonly bootMs: number;
   readonly restored: boolean;
@@ -78,6 +86,7 @@ export class Isolate {
     private readonly logger: Logger,
     boot: IsolateBoot & { memory: MemoryReport },
     secrets: Record<string, string> = {},
+    private readonly hostCalls?: HostCallHandler,
   ) {
     this.bootMs = boot.bootMs;
     this.restored = boot.restored;
@@ -164,7 +173,12 @@ export class Isolate {
 
   /** @internal Messages from the worker after it became ready. */
   onMessage(msg: FromWorker): void {
-    if (msg.type === 'response') {
+    if (msg.type === 'host-call') {
+      const targets = { worker: this.worker, syncPort: this.syncPort };
+      void answerHostCall(this.hostCalls, msg, targets, this.bundle.name);
+    } else if (msg.type === 'host-port') {
+      this.syncPort = msg.port;
+    } else if (msg.type === 'response') {
       this.settle(msg.id)?.resolve({ status: msg.status, headers: msg.headers, body: msg.body });
     } else if (msg.type === 'error' && msg.id !== undefined) {
       this.logger.error({ worker: this.bundle.name }, msg.traceback ?? msg.message);
@@ -253,6 +267,7 @@ export async function startFresh(
     logger,
     { ...ready, bootMs: performance.now() - t0 },
     options.secrets,
+    options.hostCalls,
   );
   return isolate;
 }

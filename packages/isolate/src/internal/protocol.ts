@@ -1,5 +1,7 @@
 /// <reference path="./webassembly.d.ts" />
 // Messages between an Isolate (parent side) and its worker thread.
+import type { MessagePort } from 'node:worker_threads';
+import type { HostCallError } from '../host-call.js';
 
 export interface WorkerFile {
   /** Path inside the isolate's file system, relative to the worker's root. */
@@ -100,7 +102,32 @@ export interface EnvMessage {
   env: Record<string, string>;
 }
 
-export type ToWorker = InitMessage | AdoptMessage | RequestMessage | EnvMessage;
+/**
+ * A binding call from Python. Ids are their own namespace (not request ids). With `sync` (an
+ * Int32Array over a SharedArrayBuffer) the worker thread is blocked in `Atomics.wait`: the answer
+ * goes to the port of its {@link HostPortMessage}, then `sync[0]` is set to 1 and notified.
+ */
+export interface HostCallMessage {
+  type: 'host-call';
+  id: number;
+  binding: string;
+  method: string;
+  args: unknown[];
+  sync?: Int32Array;
+}
+
+/** Sent once, before the first blocking host call: where blocking calls are answered. */
+export interface HostPortMessage {
+  type: 'host-port';
+  port: MessagePort;
+}
+
+/** The answer to a {@link HostCallMessage}. */
+export type HostResultMessage =
+  | { type: 'host-result'; id: number; ok: true; value: unknown }
+  | { type: 'host-result'; id: number; ok: false; error: HostCallError };
+
+export type ToWorker = InitMessage | AdoptMessage | RequestMessage | EnvMessage | HostResultMessage;
 
 /** What the worker answered to a {@link RequestMessage}. */
 export interface ResponseMessage {
@@ -157,6 +184,8 @@ export type FromWorker =
       logger?: string;
     }
   | ResponseMessage
+  | HostCallMessage
+  | HostPortMessage
   | { type: 'error'; id?: number; message: string; traceback?: string; userError: boolean }
   | { type: 'memory'; memory: MemoryReport };
 

@@ -9,6 +9,7 @@ import type {
   ToWorker,
 } from '../internal/protocol.js';
 import { adopt, type Booted, boot } from './boot.js';
+import { onHostResult } from './host-channel.js';
 import { memoryLimitHit, memoryReport } from './pyodide-internals.js';
 import { installHost, type PyHandle, runRequest, setEnv } from './request-bridge.js';
 
@@ -70,6 +71,10 @@ async function request(msg: RequestMessage | EnvMessage): Promise<void> {
 }
 
 port.on('message', (msg: ToWorker) => {
+  if (msg.type === 'host-result') {
+    onHostResult(msg);
+    return;
+  }
   let run: Promise<void>;
   if (msg.type === 'init') run = init(msg);
   else if (msg.type === 'adopt') {
