@@ -4,6 +4,14 @@ import { z } from 'zod';
 import { IsolateError } from './errors.js';
 
 const MAGIC = new TextEncoder().encode('PYWBNDL\0');
+
+/**
+ * Whether `bytes` start like a bundle (its magic bytes), to tell a `.pwb` from a bare snapshot
+ * before decoding either.
+ */
+export function isBundle(bytes: Uint8Array): boolean {
+  return bytes.length >= MAGIC.length && MAGIC.every((b, i) => bytes[i] === b);
+}
 /** Version of the bundle file format. */
 export const BUNDLE_FORMAT_VERSION = 1;
 

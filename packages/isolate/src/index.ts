@@ -1,4 +1,24 @@
-// Public API: isolates and their launcher, builds and baselines, bundles, errors, logging.
+// Isolates and their launcher
+
+export {
+  Isolate,
+  type IsolateBoot,
+  type IsolateOptions,
+  type IsolateRequest,
+  type IsolateResponse,
+} from './isolate.js';
+export { IsolateLauncher, type LauncherOptions, type LauncherStats } from './launcher.js';
+
+// Limits and what an isolate holds
+
+export {
+  DEFAULT_LIMITS,
+  type IsolateLimits,
+  type MemoryReport,
+  type WorkerLimitOverrides,
+} from './limits.js';
+
+// Builds, baselines and bundles
 
 export {
   type BaselineOptions,
@@ -14,8 +34,15 @@ export {
   bundleManifestSchema,
   decodeBundle,
   encodeBundle,
+  isBundle,
 } from './bundle.js';
-export { IsolateError, type IsolateErrorCode, isIsolateError } from './errors.js';
+
+// Where files appear inside an isolate
+
+export { SDK_DIR, WORKER_DIR } from './mount-paths.js';
+
+// The host-call channel (bindings reach the host through it)
+
 export {
   HOST_CALL_FAILED,
   type HostCall,
@@ -23,15 +50,12 @@ export {
   type HostCallHandler,
   hostCallError,
 } from './host-call.js';
-export type { MemoryReport } from './internal/protocol.js';
-export {
-  Isolate,
-  type IsolateBoot,
-  type IsolateOptions,
-  type IsolateRequest,
-  type IsolateResponse,
-} from './isolate.js';
-export { IsolateLauncher, type LauncherOptions, type LauncherStats } from './launcher.js';
-export { DEFAULT_LIMITS, type IsolateLimits, type WorkerLimitOverrides } from './limits.js';
+
+// Errors
+
+export { IsolateError, type IsolateErrorCode, isIsolateError } from './errors.js';
+
+// Logging and versions
+
 export { type Logger, silentLogger } from './logger.js';
 export { PYODIDE_LOCK_FILE, PYODIDE_VERSION, SDK_VERSION } from './version.js';

@@ -12,7 +12,7 @@ import { cacheDir } from '@pyworkers/common';
 import { ResolverError } from './errors.js';
 import { httpGet, redactUrl } from './internal/http.js';
 import { createLimiter } from './internal/limit.js';
-import { type Logger, silentLogger } from './internal/logger.js';
+import { type Logger, silentLogger } from './logger.js';
 import type { SyncProgressEvent } from './progress.js';
 import type { DistFile } from './source.js';
 

@@ -9,7 +9,7 @@ import type { Downloader } from '../download.js';
 import { ResolverError } from '../errors.js';
 import { httpGet, redactUrl } from '../internal/http.js';
 import { createLimiter } from '../internal/limit.js';
-import { type Logger, silentLogger } from '../internal/logger.js';
+import { type Logger, silentLogger } from '../logger.js';
 import { normalizeName } from '../requirement.js';
 import type { CoreMetadata, DistFile, PackageSource, ProjectPage } from '../source.js';
 import { localDistFile } from './local-dist-file.js';
