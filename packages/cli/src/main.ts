@@ -5,13 +5,13 @@ import { isPyworkersError } from '@pyworkers/common';
 import pc from 'picocolors';
 import { addCommand } from './commands/add.js';
 import { buildCommand } from './commands/build.js';
-import type { Command, CommandContext, CommandOption } from './commands/command.js';
 import { devCommand } from './commands/dev.js';
 import { initCommand } from './commands/init.js';
 import { removeCommand } from './commands/remove.js';
 import { serveCommand } from './commands/serve.js';
 import { snapshotInspectCommand } from './commands/snapshot-inspect.js';
 import { syncCommand } from './commands/sync.js';
+import type { Command, CommandContext, CommandOption } from './internal/command.js';
 import { createProgress } from './internal/progress.js';
 import { createCliLogger } from './logger.js';
 

@@ -14,9 +14,6 @@ import {
 } from '@pyworkers/isolate';
 import { inspectSnapshot, SNAPSHOT_FORMAT_VERSION } from '@pyworkers/snapshot';
 import { writeFileAtomic } from '../internal/atomic-write.js';
-import type { Progress } from '../internal/progress.js';
-import { mapIsolatePaths } from '../internal/tracebacks.js';
-import { loadProject, type Project, type ProjectOverrides, projectFiles } from '../project.js';
 import {
   type Command,
   type CommandContext,
@@ -25,7 +22,10 @@ import {
   pick,
   pickString,
   projectDir,
-} from './command.js';
+} from '../internal/command.js';
+import type { Progress } from '../internal/progress.js';
+import { mapIsolatePaths } from '../internal/tracebacks.js';
+import { loadProject, type Project, type ProjectOverrides, projectFiles } from '../project.js';
 import {
   describeSync,
   needsSync,

@@ -12,11 +12,6 @@ import {
 import { createRouter, type Router, type WorkerDefinition } from '@pyworkers/router';
 import { DEV_VARS_FILE, readDevVars } from '../config/dev-vars.js';
 import { CliError } from '../errors.js';
-import { parkedLauncherModule } from '../internal/parked-launcher-module.js';
-import type { Progress } from '../internal/progress.js';
-import { mapIsolatePaths, type SourceMap } from '../internal/tracebacks.js';
-import type { ProjectOverrides } from '../project.js';
-import { buildProject } from './build.js';
 import {
   type Command,
   type CommandOption,
@@ -25,7 +20,12 @@ import {
   pick,
   pickNumber,
   pickString,
-} from './command.js';
+} from '../internal/command.js';
+import { parkedLauncherModule } from '../internal/parked-launcher-module.js';
+import type { Progress } from '../internal/progress.js';
+import { mapIsolatePaths, type SourceMap } from '../internal/tracebacks.js';
+import type { ProjectOverrides } from '../project.js';
+import { buildProject } from './build.js';
 import { type SyncFlags, syncFlags, syncOptions } from './sync.js';
 
 /** Options of {@link serveProjects}. */

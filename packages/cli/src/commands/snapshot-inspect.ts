@@ -3,7 +3,7 @@ import { resolve } from 'node:path';
 import { type BundleManifest, decodeBundle, isBundle } from '@pyworkers/isolate';
 import { inspectSnapshot, type SnapshotInfo } from '@pyworkers/snapshot';
 import { CliError } from '../errors.js';
-import type { Command } from './command.js';
+import type { Command } from '../internal/command.js';
 
 /** What `snapshot inspect` reports. */
 export interface SnapshotReport {

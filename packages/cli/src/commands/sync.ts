@@ -9,8 +9,6 @@ import {
   syncProject,
 } from '@pyworkers/resolver';
 import { CliError } from '../errors.js';
-import type { Progress, ProgressTask } from '../internal/progress.js';
-import { lineOf } from '../internal/toml-scan.js';
 import {
   type Command,
   type CommandContext,
@@ -19,7 +17,9 @@ import {
   pickList,
   pickString,
   projectDir,
-} from './command.js';
+} from '../internal/command.js';
+import type { Progress, ProgressTask } from '../internal/progress.js';
+import { lineOf } from '../internal/toml-scan.js';
 
 /** How several indexes are consulted (uv's `--index-strategy`). */
 export type { IndexStrategy, SyncResult };
