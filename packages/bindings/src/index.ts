@@ -1,4 +1,24 @@
 // Store and per-worker bindings
+
+// Bindings
+export {
+  type AssetRequest,
+  type AssetResponse,
+  type AssetsOptions,
+  type AssetsResponder,
+  assetContentType,
+  createAssetsResponder,
+  type HtmlHandling,
+  type NotFoundHandling,
+} from './assets.js';
+export { type CronSchedule, parseCron } from './cron.js';
+export { D1Database, type D1Meta, type D1Result } from './d1.js';
+export {
+  applyMigrations,
+  type D1Migration,
+  DEFAULT_MIGRATIONS_TABLE,
+  listMigrations,
+} from './d1-migrations.js';
 export {
   type BindingDeclaration,
   bindingDeclarationSchema,
@@ -22,10 +42,26 @@ export type {
 } from './engine/types.js';
 // Errors
 export { BindingError, type BindingErrorCode, isBindingError } from './errors.js';
-// Bindings
 export { KV_LIMITS, type KvListKey, type KvListResult, KvNamespace } from './kv.js';
 // Logging
 export { type Logger, silentLogger } from './logger.js';
+export {
+  QUEUE_LIMITS,
+  type QueueConsumerSettings,
+  type QueueContentType,
+  type QueueMessage,
+  type QueueSettlement,
+  QueueStore,
+} from './queues.js';
+export { R2Bucket } from './r2.js';
+export { R2Multipart } from './r2-multipart.js';
+export {
+  R2_LIMITS,
+  type R2HttpMetadata,
+  type R2ListResult,
+  type R2ObjectBodyData,
+  type R2ObjectData,
+} from './r2-types.js';
 export {
   type BindingCall,
   type Bindings,

@@ -1,10 +1,14 @@
 import { join } from 'node:path';
+import { type AssetRequest, type AssetsResponder, createAssetsResponder } from './assets.js';
+import { D1Database } from './d1.js';
 import { type BindingDeclaration, parseDeclarations } from './declarations.js';
 import { type Durability, SqliteEngine } from './engine/sqlite-engine.js';
 import type { StorageEngine } from './engine/types.js';
 import { BindingError, isBindingError } from './errors.js';
 import { KvNamespace } from './kv.js';
 import { type Logger, silentLogger } from './logger.js';
+import { QueueStore } from './queues.js';
+import { R2Bucket } from './r2.js';
 
 /** One call from a worker: which binding, which method, positional arguments. */
 export interface BindingCall {
@@ -38,6 +42,21 @@ export interface Bindings {
 }
 
 const KV_METHODS = ['get', 'getWithMetadata', 'put', 'delete', 'list'] as const;
+const D1_METHODS = ['all', 'run', 'first', 'raw', 'batch', 'exec'] as const;
+
+/** An async open run once; a failure is forgotten so a fixed problem is retried. */
+function once<T>(open: () => Promise<T>): () => Promise<T> {
+  let p: Promise<T> | undefined;
+  return () => {
+    if (!p) {
+      p = open();
+      p.catch(() => {
+        p = undefined;
+      });
+    }
+    return p;
+  };
+}
 
 /**
  * The host's state: one per host process (or router). It opens the SQLite files lazily and
@@ -48,7 +67,6 @@ export class Store {
   readonly engine: SqliteEngine;
   readonly logger: Logger;
   readonly now: () => number;
-  readonly #kv = new Map<string, Promise<KvNamespace>>();
 
   constructor(options: StoreOptions) {
     this.stateDir = options.stateDir;
@@ -66,15 +84,30 @@ export class Store {
     return this.engine;
   }
 
-  /** The KV namespace with this id (as `kv_namespaces[].id` names it). */
-  kv(id: string, binding = id): Promise<KvNamespace> {
-    let ns = this.#kv.get(id);
-    if (!ns) {
-      ns = this.engine.database(['kv', id]).then((db) => KvNamespace.open(binding, db, this.now));
-      ns.catch(() => this.#kv.delete(id));
-      this.#kv.set(id, ns);
-    }
-    return ns;
+  /** The KV namespace with this id (as `kv_namespaces[].id` names it), errors naming `binding`. */
+  async kv(id: string, binding = id): Promise<KvNamespace> {
+    return KvNamespace.open(binding, await this.engine.database(['kv', id]), this.now);
+  }
+
+  /** The D1 database with this name (as `d1_databases[].database_name` names it). */
+  async d1(databaseName: string, binding = databaseName): Promise<D1Database> {
+    return D1Database.open(binding, await this.engine.database(['d1', databaseName]));
+  }
+
+  #queues: (() => Promise<QueueStore>) | undefined;
+
+  /** Every queue's messages (one database); the router's consumer loop pulls and settles here. */
+  queues(): Promise<QueueStore> {
+    this.#queues ??= once(async () =>
+      QueueStore.open(await this.engine.database(['queues', 'queues']), this.now, this.logger),
+    );
+    return this.#queues();
+  }
+
+  /** The R2 bucket with this name (as `r2_buckets[].bucket_name` names it). */
+  async r2(bucketName: string, binding = bucketName): Promise<R2Bucket> {
+    const db = await this.engine.database(['r2', bucketName]);
+    return R2Bucket.open(binding, db, this.engine.blobs(['r2', bucketName, 'blobs']), this.now);
   }
 
   /** The bindings of one worker. Declarations are validated here. */
@@ -83,6 +116,15 @@ export class Store {
     const byName = new Map<string, { decl: BindingDeclaration; methods: Map<string, Method> }>();
     for (const decl of decls) byName.set(decl.name, { decl, methods: this.#methods(decl) });
     const call = async (binding: string, method: string, args: unknown[]): Promise<unknown> => {
+      if (this.#closed) {
+        throw new BindingError(
+          'ERR_BINDING_CLOSED',
+          `binding '${String(binding)}': the store is closed (the server is shutting down)`,
+          {
+            userError: false,
+          },
+        );
+      }
       const entry = typeof binding === 'string' ? byName.get(binding) : undefined;
       if (!entry) {
         throw new BindingError(
@@ -130,27 +172,91 @@ export class Store {
     const methods = new Map<string, Method>();
     switch (decl.type) {
       case 'kv': {
+        const open = once(() => this.kv(decl.id, decl.name));
         for (const m of KV_METHODS) {
           methods.set(m, async (args) => {
-            const ns = await this.kv(decl.id, decl.name);
+            const ns = await open();
             return (ns[m] as (...a: unknown[]) => Promise<unknown>).apply(ns, args);
           });
         }
         break;
       }
-      default:
-        throw new BindingError(
-          'ERR_BINDING_CONFIG',
-          `${label(decl)} '${decl.name}': this binding type is not served yet`,
-          {
-            userError: false,
-          },
+      case 'd1': {
+        const open = once(() => this.d1(decl.databaseName, decl.name));
+        for (const m of D1_METHODS) {
+          methods.set(m, async (args) => {
+            const db = await open();
+            return (db[m] as (...a: unknown[]) => Promise<unknown>).apply(db, args);
+          });
+        }
+        break;
+      }
+      case 'r2': {
+        const open = once(() => this.r2(decl.bucketName, decl.name));
+        const direct = ['head', 'get', 'put', 'delete', 'list'] as const;
+        for (const m of direct) {
+          methods.set(m, async (args) => {
+            const b = await open();
+            return (b[m] as (...a: unknown[]) => Promise<unknown>).apply(b, args);
+          });
+        }
+        const multipart = {
+          createMultipartUpload: 'create',
+          uploadPart: 'uploadPart',
+          completeMultipartUpload: 'complete',
+          abortMultipartUpload: 'abort',
+        } as const;
+        for (const [m, impl] of Object.entries(multipart)) {
+          methods.set(m, async (args) => {
+            const mp = (await open()).multipart;
+            return (mp[impl] as (...a: unknown[]) => Promise<unknown>).apply(mp, args);
+          });
+        }
+        break;
+      }
+      case 'queue': {
+        const where = (m: string) => `Queue binding '${decl.name}' ${m}()`;
+        const delay = decl.deliveryDelay ?? 0;
+        methods.set('send', async ([body, options]) =>
+          (await this.queues()).send(where('send'), decl.queue, body, options, delay),
         );
+        methods.set('sendBatch', async ([messages, options]) =>
+          (await this.queues()).sendBatch(where('sendBatch'), decl.queue, messages, options, delay),
+        );
+        break;
+      }
+      case 'assets': {
+        let responder: AssetsResponder | undefined;
+        methods.set('fetch', async ([request]) => {
+          responder ??= createAssetsResponder({
+            directory: decl.directory,
+            ...(decl.htmlHandling ? { htmlHandling: decl.htmlHandling } : {}),
+            ...(decl.notFoundHandling ? { notFoundHandling: decl.notFoundHandling } : {}),
+            logger: this.logger,
+          });
+          const r = request as Partial<AssetRequest> | null;
+          if (!r || typeof r.url !== 'string') {
+            throw new BindingError(
+              'ERR_BINDING_ARGS',
+              `Assets binding '${decl.name}' fetch(): takes a request with a url`,
+            );
+          }
+          return responder.fetch({
+            method: r.method ?? 'GET',
+            url: r.url,
+            headers: r.headers ?? {},
+          });
+        });
+        break;
+      }
     }
     return methods;
   }
 
+  #closed = false;
+
   async close(): Promise<void> {
+    this.#closed = true;
     await this.engine.close();
   }
 }

@@ -33,4 +33,10 @@ export type { DependencyChange } from './edit-and-sync.js';
 // Errors and logging
 
 export { CliError, type CliErrorCode, isCliError } from './errors.js';
-export { type CliLoggerOptions, createCliLogger } from './logger.js';
+export {
+  type CliLoggerOptions,
+  createCliLogger,
+  defaultLogFormat,
+  formatPretty,
+  type LogFormat,
+} from './logger.js';

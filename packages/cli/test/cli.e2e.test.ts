@@ -215,9 +215,13 @@ describe('pyworkers (the real binary)', () => {
         join(cf, 'src', 'entry.py'),
         'from workers import Response, WorkerEntrypoint\n\n\nclass Default(WorkerEntrypoint):\n    async def fetch(self, request):\n        return Response(self.env.GREETING)\n',
       );
-      // Served next to the .pwb built above (each at /<name>/), with human output this time:
-      // warnings are lines a person reads.
-      const server = startCli(['serve', '--port', '0', bundlePath, 'cf'], { cwd: root });
+      // Served next to the .pwb built above (each at /<name>/), with human output this time
+      // (the terminal's format, asked for since a test's pipe would get JSON): warnings are
+      // lines a person reads.
+      const server = startCli(['serve', '--port', '0', bundlePath, 'cf'], {
+        cwd: root,
+        env: { PYWORKERS_LOG_FORMAT: 'pretty' },
+      });
       running.push(server);
       const { url } = await server.ready;
       expect(server.stdout()).toMatch(/^ {2}app +\/app\n {2}cf-worker +\/cf-worker$/m);
@@ -279,7 +283,10 @@ describe('pyworkers (the real binary)', () => {
     'dev swaps a rebuilt worker in without dropping an in-flight request, and maps tracebacks to the user file',
     async () => {
       // Starts on the hello build made above (up to date: no build), then swaps in v2.
-      const dev = startCli(['dev', '--port', '0'], { cwd: app });
+      const dev = startCli(['dev', '--port', '0'], {
+        cwd: app,
+        env: { PYWORKERS_LOG_FORMAT: 'pretty' },
+      });
       running.push(dev);
       const { url } = await dev.ready;
       const hello = 'Hello from Python on pyworkers!\n';

@@ -9,6 +9,21 @@ export {
 } from './isolate.js';
 export { IsolateLauncher, type LauncherOptions, type LauncherStats } from './launcher.js';
 
+// Events other than fetch (cron triggers, queue batches)
+
+export type {
+  EventOutcome,
+  EventResultFor,
+  QueueEvent,
+  QueueMessage,
+  QueueMessageOutcome,
+  QueueResult,
+  ScheduledEvent,
+  ScheduledResult,
+  WorkerEvent,
+  WorkerEventResult,
+} from './events.js';
+
 // Limits and what an isolate holds
 
 export {

@@ -1,6 +1,7 @@
 // Sync (the one call a CLI needs)
 
 export type { SyncProgressEvent } from './progress.js';
+export { isRuntimeProvided, RUNTIME_PROVIDED } from './provided.js';
 export { type SyncOptions, type SyncResult, syncProject } from './sync.js';
 
 // pyproject.toml and requirements (PEP 508)

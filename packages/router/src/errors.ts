@@ -11,7 +11,9 @@ export type RouterErrorCode =
   | 'ERR_ROUTER_LISTEN'
   | 'ERR_ROUTER_BODY_TOO_LARGE'
   | 'ERR_ROUTER_CLOSED'
-  | 'ERR_ROUTER_HOST_CRASHED';
+  | 'ERR_ROUTER_HOST_CRASHED'
+  | 'ERR_ROUTER_NO_WORKER'
+  | 'ERR_ROUTER_NO_EVENTS';
 
 const CODES: ErrorCodeTable<RouterErrorCode> = {
   ERR_ROUTER_CONFIG: { user: true, hint: 'fix the router option named' },
@@ -20,6 +22,11 @@ const CODES: ErrorCodeTable<RouterErrorCode> = {
     hint: 'pick another port (0 picks any free one), or stop what is using it',
   },
   ERR_ROUTER_BODY_TOO_LARGE: { user: true, hint: 'send a smaller body, or raise the body limit' },
+  ERR_ROUTER_NO_WORKER: { user: true, hint: 'name one of the workers the router serves' },
+  ERR_ROUTER_NO_EVENTS: {
+    user: false,
+    hint: 'give the router a launcher whose isolates implement dispatch()',
+  },
   ERR_ROUTER_CLOSED: { user: false },
   ERR_ROUTER_HOST_CRASHED: { user: false },
 };

@@ -7,7 +7,8 @@ import { doubleQuotedTokens } from './sql-text.js';
  * way SQLite does, by resolution: prepare, and when SQLite says a double-quoted token is no such
  * column, turn that one occurrence into a single-quoted literal and prepare again.
  */
-const NO_SUCH_COLUMN = /^no such column: "((?:[^"]|"")*)" - should this be a string literal/;
+const NO_SUCH_COLUMN =
+  /^no such column: "(.*)" - should this be a string literal in single-quotes\?$/s;
 
 /** The rewritten SQL that prepares, or null when the error is not a DQS one. */
 export function rewriteForDqs(
@@ -20,7 +21,7 @@ export function rewriteForDqs(
   for (let round = 0; round < 256; round++) {
     const m = err instanceof Error ? NO_SUCH_COLUMN.exec(err.message) : null;
     if (!m) return round === 0 ? null : throwAgain(err);
-    const name = (m[1] as string).replaceAll('""', '"');
+    const name = m[1] as string; // SQLite prints the token unescaped
     const candidates = doubleQuotedTokens(current).filter(
       (t) => t.text === name && current[t.start - 1] !== '.' && current[t.end] !== '.',
     );
