@@ -3,9 +3,11 @@
 export {
   Isolate,
   type IsolateBoot,
+  type IsolateFetchOptions,
   type IsolateOptions,
   type IsolateRequest,
   type IsolateResponse,
+  type IsolateStreamingResponse,
 } from './isolate.js';
 export { IsolateLauncher, type LauncherOptions, type LauncherStats } from './launcher.js';
 
@@ -65,6 +67,20 @@ export {
   type HostCallHandler,
   hostCallError,
 } from './host-call.js';
+
+// Streamed bodies: the types and the credit-window helpers the router's IPC hop reuses
+
+export {
+  type Body,
+  type BodyMessage,
+  type BodyStream,
+  BodyStreams,
+  INLINE_BODY_BYTES,
+  isBodyMessage,
+  isBodyStream,
+  readWhole,
+  STREAM_WINDOW_BYTES,
+} from './body-stream.js';
 
 // Errors
 
