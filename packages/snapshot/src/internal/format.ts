@@ -24,7 +24,7 @@
 import { createHash } from 'node:crypto';
 import { FORMAT_VERSION, MAX_HEAP_BYTES, PAGE_SIZE } from '../constants.js';
 import { SnapshotError } from '../errors.js';
-import { crc32 } from './crc32.js';
+import { crc32 } from 'node:zlib';
 
 export { FORMAT_VERSION, MAX_HEAP_BYTES, PAGE_SIZE };
 
