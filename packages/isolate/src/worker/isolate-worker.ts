@@ -9,12 +9,14 @@ import type {
   ToWorker,
 } from '../internal/protocol.js';
 import { adopt, type Booted, boot } from './boot.js';
+import { lockRealm } from './js-scope.js';
 import { memoryLimitHit, memoryReport } from './pyodide-internals.js';
 import { installHost, type PyHandle, runRequest, setEnv } from './request-bridge.js';
 
 const port = parentPort;
 if (!port) throw new TypeError('isolate-worker must run inside a worker_thread');
 installHost();
+lockRealm();
 
 function post(msg: FromWorker, transfer: ArrayBuffer[] = []): void {
   port!.postMessage(msg, transfer);
