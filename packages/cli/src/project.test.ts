@@ -67,6 +67,23 @@ describe('loadProject', () => {
     });
   });
 
+  it("keeps the file's limits when no override sets them (no default wins over the file)", () => {
+    const dir = project({
+      'pyproject.toml':
+        '[project]\nname = "demo"\n[tool.pyworkers.limits]\nrequest_timeout_ms = 2000\nmemory_mb = 64\n',
+      'src/entry.py': '',
+    });
+    expect(loadProject(dir).limits).toEqual({ requestTimeoutMs: 2000, memoryMb: 64 });
+    expect(loadProject(dir, { memoryMb: 512 }).limits).toEqual({
+      requestTimeoutMs: 2000,
+      memoryMb: 512,
+    });
+    expect(loadProject(dir, { requestTimeoutMs: 500 }).limits).toEqual({
+      requestTimeoutMs: 500,
+      memoryMb: 64,
+    });
+  });
+
   it('runs a Cloudflare layout: wrangler.toml, no [tool.pyworkers], one warning per unknown key', () => {
     const dir = project({
       'pyproject.toml': '[project]\nname = "cf"\n',

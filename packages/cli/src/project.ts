@@ -4,6 +4,7 @@ import { parse as parseToml } from 'smol-toml';
 import type { z } from 'zod';
 import { checkCompatibility } from './config/compatibility.js';
 import {
+  limitsOverrideSchema,
   limitsSchema,
   type Route,
   routesFromWrangler,
@@ -210,7 +211,7 @@ export function loadProject(dirArg: string, overrides: ProjectOverrides = {}): P
     'override',
   );
   const limitsOver = parseWith(
-    limitsSchema.partial(),
+    limitsOverrideSchema,
     {
       ...(overrides.requestTimeoutMs !== undefined
         ? { request_timeout_ms: overrides.requestTimeoutMs }

@@ -1,58 +1,42 @@
 """Glue between the isolate's worker thread and the worker's Python module.
 
 ``load`` runs at build time (its effects live in the snapshot); ``set_env`` once per isolate
-after a restore; ``handle`` once per request, so it stays lean.
+after a restore; ``handle`` once per request, so it stays lean; ``dispatch`` once per
+``scheduled`` or ``queue`` event.
 """
 
 import importlib
 import inspect
 import traceback
 
-from workers import _logging
+from workers import _bindings, _logging
+from workers._calls import missing_handler, resolve_handlers
 from workers._entrypoint import Context
 from workers._env import env as _env
+from workers._events import event_from_data, event_result
 from workers._request import Request, _is_js
 from workers._response import FetchResponse, Response
 
 _logging.install()
 
-_dispatch = None
-
-
-def _resolve(module):
-    """Picks the worker's entry: ``class Default`` with ``fetch``, else ``on_fetch``."""
-    default = getattr(module, "Default", None)
-    if default is not None:
-        if not callable(getattr(default, "fetch", None)):
-            raise TypeError(
-                f"{module.__name__}.Default has no fetch(self, request) method; add one"
-            )
-        return lambda request, ctx: default(ctx, _env).fetch(request)
-    on_fetch = getattr(module, "on_fetch", None)
-    if on_fetch is None:
-        raise TypeError(
-            f"{module.__name__} defines neither class Default(WorkerEntrypoint) with "
-            "async def fetch(self, request) nor on_fetch(request, env); define one of them"
-        )
-    try:
-        params = inspect.signature(on_fetch).parameters.values()
-        takes_ctx = len(params) >= 3 or any(p.kind == p.VAR_POSITIONAL for p in params)
-    except (TypeError, ValueError):
-        takes_ctx = False
-    if takes_ctx:
-        return lambda request, ctx: on_fetch(request, _env, ctx)
-    return lambda request, ctx: on_fetch(request, _env)
+_handlers = {}
+_fetch = None
+_module_name = "the worker"
 
 
 def load(main_module):
     """Imports the worker's main module: its top level runs here (at build time when snapshotting)."""
-    global _dispatch
-    _dispatch = _resolve(importlib.import_module(main_module))
+    global _handlers, _fetch, _module_name
+    module = importlib.import_module(main_module)
+    _handlers = resolve_handlers(module)
+    _fetch = _handlers.get("fetch")
+    _module_name = main_module
 
 
 def set_env(values):
     """Installs the worker's env (vars and secrets); ``values`` is a JS object of strings."""
     _env._replace(values.to_py() if hasattr(values, "to_py") else values)
+    _bindings._serving = True
 
 
 async def warm_up(js_request):
@@ -73,11 +57,18 @@ def _handler_frames(tb):
     return tb.tb_next if tb is not None and tb.tb_next is not None else tb
 
 
+def _error(exc):
+    lines = traceback.format_exception(type(exc), exc, _handler_frames(exc.__traceback__))
+    return f"{type(exc).__name__}: {exc}", "".join(lines).rstrip()
+
+
 async def handle(js_request):
     """Runs one request. Returns a JS Response, ``("ok", status, pairs, body)`` or
     ``("error", message, traceback)`` when the handler raised."""
     try:
-        result = _dispatch(Request._wrap(js_request), Context())
+        if _fetch is None:
+            raise TypeError(missing_handler(_module_name, "fetch"))
+        result = _fetch(Request._wrap(js_request), _env, Context())
         if inspect.isawaitable(result):
             result = await result
         if isinstance(result, FetchResponse):
@@ -89,5 +80,27 @@ async def handle(js_request):
             f"fetch() must return a workers.Response, got {type(result).__name__}"
         )
     except Exception as exc:
-        lines = traceback.format_exception(type(exc), exc, _handler_frames(exc.__traceback__))
-        return ("error", f"{type(exc).__name__}: {exc}", "".join(lines).rstrip())
+        return ("error", *_error(exc))
+
+
+async def dispatch(js_event):
+    """Runs one ``scheduled`` or ``queue`` event. Returns ``("ok", result)`` with the result
+    data (outcome, per-message actions), ``("missing", message)`` when the worker has no
+    handler for it, or ``("ok", result, traceback)`` when the handler raised."""
+    data = js_event.to_py() if hasattr(js_event, "to_py") else js_event
+    kind = data.get("type")
+    handler = _handlers.get(kind)
+    if handler is None:
+        return ("missing", missing_handler(_module_name, str(kind)))
+    event = event_from_data(data)
+    ctx = Context()
+    try:
+        result = handler(event, _env, ctx)
+        if inspect.isawaitable(result):
+            await result
+    except Exception as exc:
+        message, tb = _error(exc)
+        await ctx._settle()
+        return ("ok", event_result(event, message), tb)
+    await ctx._settle()
+    return ("ok", event_result(event, None))

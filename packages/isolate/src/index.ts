@@ -1,4 +1,4 @@
-// Public API: isolates and their launcher, builds and baselines, bundles, errors, logging.
+// Public API: isolates and their launcher, events, builds and baselines, bundles, errors, logging.
 
 export {
   type BaselineOptions,
@@ -16,6 +16,25 @@ export {
   encodeBundle,
 } from './bundle.js';
 export { IsolateError, type IsolateErrorCode } from './errors.js';
+export type {
+  EventOutcome,
+  EventResultFor,
+  QueueEvent,
+  QueueMessage,
+  QueueMessageOutcome,
+  QueueResult,
+  ScheduledEvent,
+  ScheduledResult,
+  WorkerEvent,
+  WorkerEventResult,
+} from './events.js';
+export {
+  HOST_CALL_FAILED,
+  type HostCall,
+  type HostCallError,
+  type HostCallHandler,
+  hostCallError,
+} from './host-call.js';
 export { cacheDir } from './internal/cache-dir.js';
 export type { MemoryReport } from './internal/protocol.js';
 export {

@@ -1,7 +1,10 @@
-import type { Worker } from 'node:worker_threads';
+import type { MessagePort, Worker } from 'node:worker_threads';
 import type { Bundle } from './bundle.js';
 import { IsolateError } from './errors.js';
+import type { EventResultFor, WorkerEvent } from './events.js';
+import type { HostCallHandler } from './host-call.js';
 import { bootAssets } from './internal/assets.js';
+import { answerHostCall } from './internal/host-calls.js';
 import { type PreparedBundle, prepareBundle } from './internal/prepared.js';
 import type { FromWorker, MemoryReport, ToWorker } from './internal/protocol.js';
 import { spawnWorker } from './internal/spawn.js';
@@ -33,10 +36,16 @@ export interface IsolateOptions {
    * clash). They reach the isolate after it is restored and are never stored in a bundle.
    */
   secrets?: Record<string, string>;
+  /**
+   * Answers the worker's binding calls (`await self.env.KV.get(...)` in Python). Without it,
+   * every binding call raises `BindingError` in Python.
+   */
+  hostCalls?: HostCallHandler;
 }
 
 interface Pending {
-  resolve: (r: IsolateResponse) => void;
+  // A request's IsolateResponse or an event's WorkerEventResult (the id says which it is).
+  resolve: (r: never) => void;
   reject: (e: IsolateError) => void;
   timer: NodeJS.Timeout;
 }
@@ -64,6 +73,7 @@ export class Isolate {
   private readonly pending = new Map<number, Pending>();
   private closedBy: IsolateError | undefined;
   private lastMemory: MemoryReport;
+  private syncPort: MessagePort | undefined;
   /** Milliseconds from spawn (or swap request) to ready. */
   readonly bootMs: number;
   readonly restored: boolean;
@@ -78,6 +88,7 @@ export class Isolate {
     private readonly logger: Logger,
     boot: IsolateBoot & { memory: MemoryReport },
     secrets: Record<string, string> = {},
+    private readonly hostCalls?: HostCallHandler,
   ) {
     this.bootMs = boot.bootMs;
     this.restored = boot.restored;
@@ -134,6 +145,20 @@ export class Isolate {
 
   /** Runs one request through the worker's handler. */
   fetch(request: IsolateRequest): Promise<IsolateResponse> {
+    return this.send((id) => ({ type: 'request', id, ...request }), 'request');
+  }
+
+  /**
+   * Runs a `scheduled` or `queue` event through the worker's handler of that name. A handler
+   * that raises resolves with `outcome: 'exception'` (and, for a batch, each message's
+   * action); a worker without that handler rejects with `ERR_ISOLATE_HANDLER`.
+   * @example await iso.dispatch({ type: 'scheduled', cron: '* * * * *', scheduledTime: Date.now() });
+   */
+  dispatch<E extends WorkerEvent>(event: E): Promise<EventResultFor<E>> {
+    return this.send((id) => ({ type: 'event', id, event }), `${event.type} event`);
+  }
+
+  private send<T>(build: (id: number) => ToWorker, what: string): Promise<T> {
     if (this.closedBy) {
       return Promise.reject(
         new IsolateError('ERR_ISOLATE_CLOSED', `isolate for ${this.bundle.name} is closed`, {
@@ -146,13 +171,13 @@ export class Isolate {
       const timer = setTimeout(() => {
         const err = new IsolateError(
           'ERR_ISOLATE_TIMEOUT',
-          `${this.bundle.name}: the request ran longer than ${this.limits.requestTimeoutMs} ms; the isolate was terminated`,
+          `${this.bundle.name}: the ${what} ran longer than ${this.limits.requestTimeoutMs} ms; the isolate was terminated`,
         );
         this.settle(id)?.reject(err);
         this.kill(err);
       }, this.limits.requestTimeoutMs);
-      this.pending.set(id, { resolve, reject, timer });
-      this.worker.postMessage({ type: 'request', id, ...request } satisfies ToWorker);
+      this.pending.set(id, { resolve: resolve as (r: never) => void, reject, timer });
+      this.worker.postMessage(build(id));
     });
   }
 
@@ -164,8 +189,21 @@ export class Isolate {
 
   /** @internal Messages from the worker after it became ready. */
   onMessage(msg: FromWorker): void {
-    if (msg.type === 'response') {
-      this.settle(msg.id)?.resolve({ status: msg.status, headers: msg.headers, body: msg.body });
+    if (msg.type === 'host-call') {
+      const targets = { worker: this.worker, syncPort: this.syncPort };
+      void answerHostCall(this.hostCalls, msg, targets, this.bundle.name);
+    } else if (msg.type === 'host-port') {
+      this.syncPort = msg.port;
+    } else if (msg.type === 'response') {
+      const response: IsolateResponse = {
+        status: msg.status,
+        headers: msg.headers,
+        body: msg.body,
+      };
+      this.settle(msg.id)?.resolve(response as never);
+    } else if (msg.type === 'event-result') {
+      if (msg.traceback) this.logger.error({ worker: this.bundle.name }, msg.traceback);
+      this.settle(msg.id)?.resolve(msg.result as never);
     } else if (msg.type === 'error' && msg.id !== undefined) {
       this.logger.error({ worker: this.bundle.name }, msg.traceback ?? msg.message);
       this.settle(msg.id)?.reject(
@@ -253,6 +291,7 @@ export async function startFresh(
     logger,
     { ...ready, bootMs: performance.now() - t0 },
     options.secrets,
+    options.hostCalls,
   );
   return isolate;
 }

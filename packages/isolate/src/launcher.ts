@@ -123,7 +123,7 @@ export class IsolateLauncher {
    */
   async start(
     bundle: Bundle,
-    options: Pick<IsolateOptions, 'logger' | 'secrets'> = {},
+    options: Pick<IsolateOptions, 'logger' | 'secrets' | 'hostCalls'> = {},
   ): Promise<Isolate> {
     if (this.closed) {
       throw new IsolateError('ERR_ISOLATE_CLOSED', 'the isolate launcher is closed');
@@ -136,6 +136,7 @@ export class IsolateLauncher {
         logger,
         limits: withWorkerLimits(this.limits, prepared.limits),
         ...(options.secrets ? { secrets: options.secrets } : {}),
+        ...(options.hostCalls ? { hostCalls: options.hostCalls } : {}),
       });
     };
     if (!prepared.image || this.poolSize === 0) return fresh();
@@ -143,7 +144,7 @@ export class IsolateLauncher {
     this.refillSoon();
     if (!parked) return fresh();
     try {
-      const isolate = await this.adopt(parked, prepared, logger, options.secrets);
+      const isolate = await this.adopt(parked, prepared, logger, options);
       if (isolate) {
         this.counters.swaps++;
         return isolate;
@@ -168,7 +169,7 @@ export class IsolateLauncher {
   /** Same as {@link IsolateLauncher.start}: the shape `createRouter({ launcher })` expects. */
   launch(
     bundle: Bundle,
-    options: Pick<IsolateOptions, 'logger' | 'secrets'> = {},
+    options: Pick<IsolateOptions, 'logger' | 'secrets' | 'hostCalls'> = {},
   ): Promise<Isolate> {
     return this.start(bundle, options);
   }
@@ -203,7 +204,7 @@ export class IsolateLauncher {
     parked: Parked,
     bundle: PreparedBundle,
     logger: Logger,
-    secrets?: Record<string, string>,
+    options: Pick<IsolateOptions, 'secrets' | 'hostCalls'>,
   ): Promise<Isolate | undefined> {
     const t0 = performance.now();
     const image = bundle.image!;
@@ -241,7 +242,8 @@ export class IsolateLauncher {
       limits,
       logger,
       { ...msg, bootMs: performance.now() - t0 },
-      secrets,
+      options.secrets,
+      options.hostCalls,
     );
     parked.route = (m) => isolate.onMessage(m);
     return isolate;

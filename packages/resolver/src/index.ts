@@ -49,6 +49,8 @@ export {
   pyodideMarkerEnvironment,
 } from './markers.js';
 export type { SyncProgressEvent } from './progress.js';
+// Sync (the one call a CLI needs)
+export { isRuntimeProvided, RUNTIME_PROVIDED } from './provided.js';
 export {
   type PyodideLock,
   PyodideLockSource,
@@ -78,7 +80,6 @@ export type {
   VersionRejection,
 } from './resolve/types.js';
 export type { CoreMetadata, DistFile, PackageSource, ProjectPage } from './source.js';
-// Sync (the one call a CLI needs)
 export { type SyncOptions, type SyncResult, syncProject } from './sync.js';
 export {
   createTagPolicy,

@@ -83,7 +83,20 @@ beforeAll(async () => {
     ],
   });
   other = await startIndexServer({
-    projects: [{ name: 'six', releases: [{ version: '1.16.0', tags: ['py2.py3-none-any'] }] }],
+    projects: [
+      { name: 'six', releases: [{ version: '1.16.0', tags: ['py2.py3-none-any'] }] },
+      // A library that declares Cloudflare's SDK as a dependency, as some do.
+      {
+        name: 'cf-helper',
+        releases: [
+          {
+            version: '1.0',
+            tags: ['py3-none-any'],
+            requiresDist: ['workers-runtime-sdk>=1.0', 'six'],
+          },
+        ],
+      },
+    ],
     formats: ['html'],
   });
 });
@@ -222,6 +235,21 @@ describe('syncProject', () => {
     });
     expect(up.resolved).toBe(true);
     expect(pins(up)).toMatchObject({ flask: '3.0.3', werkzeug: '3.1.3', blinker: '1.9.0' });
+  });
+
+  it("satisfies Cloudflare's SDK packages with the runtime, never asking an index", async () => {
+    const dir = await project(
+      'cloudflare-style',
+      ['six', 'workers-runtime-sdk>=1.1.1', 'cf-helper'],
+      '\n[dependency-groups]\ndev = ["workers-py", "workers-runtime-sdk"]\n',
+    );
+    const before = other.requests.length;
+    const r = await syncProject({ ...base(), projectDir: dir, indexUrl: other.url });
+    expect(pins(r)).toEqual({ six: '1.16.0', 'cf-helper': '1.0' });
+    expect(r.provided).toEqual(['workers-runtime-sdk>=1.1.1']);
+    const asked = other.requests.slice(before).map((q) => q.path);
+    expect(asked.some((p) => p.includes('workers'))).toBe(false);
+    expect(existsSync(join(dir, 'python_modules', 'workers_runtime_sdk'))).toBe(false);
   });
 
   it('takes indexes from env unless an option says otherwise', async () => {

@@ -15,6 +15,7 @@ import {
 } from './lock/pylock.js';
 import { parseUvLock, uvLockInstallSet, uvLockMatches, uvLockPreferences } from './lock/uv-lock.js';
 import type { SyncProgressEvent } from './progress.js';
+import { RUNTIME_PROVIDED } from './provided.js';
 import { readPyprojectDependencies } from './pyproject.js';
 import { normalizeName, type Requirement } from './requirement.js';
 import { pyodidePlatform } from './resolve/platform.js';
@@ -64,6 +65,11 @@ export interface SyncResult {
   resolved: boolean;
   /** False when python_modules/ was already up to date (no-op). */
   installed: boolean;
+  /**
+   * The project's requirements the runtime satisfies itself (Cloudflare's `workers-runtime-sdk`
+   * and `workers-py`), as written: never looked up on an index nor installed.
+   */
+  provided: string[];
 }
 
 /** A PEP 508 string of a parsed requirement, in one canonical spelling. */
@@ -156,9 +162,11 @@ export async function syncProject(options: SyncOptions): Promise<SyncResult> {
   const requirements: Requirement[] = [];
   const selfKey = normalizeName(project.name);
   const seenExtras = new Set<string>();
+  const provided: string[] = [];
   const addGroup = (reqs: Requirement[]): void => {
     for (const r of reqs) {
       if (r.key === selfKey) r.extras.forEach(addExtra);
+      else if (RUNTIME_PROVIDED.has(r.key)) provided.push(formatRequirement(r));
       else requirements.push(r);
     }
   };
@@ -207,7 +215,9 @@ export async function syncProject(options: SyncOptions): Promise<SyncResult> {
         const uvLock = parseUvLock(uvText, uvPath);
         for (const [k, v] of uvLockPreferences(uvLock)) preferences.set(k, v);
         const match = uvLockMatches(uvLock, project);
-        const set = match.ok ? uvLockInstallSet(uvLock, project.name, platform, extras) : match;
+        const set = match.ok
+          ? uvLockInstallSet(uvLock, project.name, platform, extras, RUNTIME_PROVIDED)
+          : match;
         if (set.ok) {
           locked = set.packages;
           reusedFrom = uvPath;
@@ -233,6 +243,7 @@ export async function syncProject(options: SyncOptions): Promise<SyncResult> {
       platform,
       preferences,
       rootName: project.name,
+      provided: RUNTIME_PROVIDED,
       logger,
     });
     emit({
@@ -308,5 +319,6 @@ export async function syncProject(options: SyncOptions): Promise<SyncResult> {
     })),
     resolved: !locked,
     installed: install.installed,
+    provided: [...new Set(provided)].sort(),
   };
 }

@@ -4,7 +4,9 @@ export type RouterErrorCode =
   | 'ERR_ROUTER_LISTEN'
   | 'ERR_ROUTER_BODY_TOO_LARGE'
   | 'ERR_ROUTER_CLOSED'
-  | 'ERR_ROUTER_HOST_CRASHED';
+  | 'ERR_ROUTER_HOST_CRASHED'
+  | 'ERR_ROUTER_NO_WORKER'
+  | 'ERR_ROUTER_NO_EVENTS';
 
 /** The one error class of `@pyworkers/router`. */
 export class RouterError extends Error {

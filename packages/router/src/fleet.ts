@@ -1,4 +1,4 @@
-import type { IsolateRequest, Logger } from '@pyworkers/isolate';
+import type { EventResultFor, IsolateRequest, Logger, WorkerEvent } from '@pyworkers/isolate';
 import type { RouterConfig } from './config.js';
 import { createEvictionPolicy } from './eviction.js';
 import { ChildHost } from './host/child-host.js';
@@ -17,6 +17,7 @@ export interface FleetListener {
 
 /** A response from the host that ran the request. */
 export type FleetResponse = Extract<HostResult, { kind: 'response' }>;
+type Refused = Extract<HostResult, { kind: 'refused' }>;
 
 /**
  * The router's isolate hosts and how requests are spread over them: bounded-load placement on
@@ -106,7 +107,23 @@ export class HostFleet {
   }
 
   /** Runs a request on the first host that takes it; on the first choice when all refuse. */
-  async dispatch(worker: HostWorker, request: IsolateRequest): Promise<FleetResponse> {
+  dispatch(worker: HostWorker, request: IsolateRequest): Promise<FleetResponse> {
+    return this.place(worker, (host, force) => host.fetch(worker, request, { force }));
+  }
+
+  /** Runs a `scheduled` or `queue` event, placed exactly like a request of the worker. */
+  async dispatchEvent<E extends WorkerEvent>(
+    worker: HostWorker,
+    event: E,
+  ): Promise<EventResultFor<E>> {
+    const done = await this.place(worker, (host, force) => host.dispatch(worker, event, { force }));
+    return done.result as EventResultFor<E>;
+  }
+
+  private async place<R extends { kind: string }>(
+    worker: HostWorker,
+    run: (host: IsolateHost, force: boolean) => Promise<R | Refused>,
+  ): Promise<R> {
     const tried = new Set<number>();
     const warm = this.warmOn.get(worker.name);
     const isWarm = (host: number): boolean => (warm?.[host] ?? 0) > 0;
@@ -117,19 +134,17 @@ export class HostFleet {
       const host = force ? first : pick;
       if (first < 0) first = host;
       this.loads.add(host, 1);
-      let result: HostResult;
+      let result: R | Refused;
       try {
-        result = await this.hosts[host]!.fetch(worker, request, { force });
+        result = await run(this.hosts[host]!, force);
       } finally {
         this.loads.add(host, -1);
       }
-      if (result.kind === 'response') return result;
+      if (result.kind !== 'refused') return result as R;
+      const { reason } = result as Refused;
       tried.add(host);
-      this.listener.shed(worker.name, host, result.reason);
-      this.logger.debug(
-        { worker: worker.name, host, reason: result.reason },
-        'host refused request',
-      );
+      this.listener.shed(worker.name, host, reason);
+      this.logger.debug({ worker: worker.name, host, reason }, 'host refused request');
     }
   }
 

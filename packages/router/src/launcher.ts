@@ -4,11 +4,15 @@ import {
   type IsolateRequest,
   type IsolateResponse,
   type Logger,
+  type WorkerEvent,
+  type WorkerEventResult,
 } from '@pyworkers/isolate';
 
 /** A running isolate as the router uses it. `Isolate` from `@pyworkers/isolate` is one. */
 export interface IsolateHandle {
   fetch(request: IsolateRequest): Promise<IsolateResponse>;
+  /** Runs a `scheduled` or `queue` event (`Isolate.dispatch`); without it the worker gets none. */
+  dispatch?(event: WorkerEvent): Promise<WorkerEventResult>;
   close(): Promise<void>;
   /** Memory the isolate holds, when the launcher can tell (else the router estimates). */
   memoryBytes?(): number;

@@ -1,7 +1,14 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { availableParallelism, totalmem } from 'node:os';
-import { type Bundle, IsolateError, type Logger, silentLogger } from '@pyworkers/isolate';
+import {
+  type Bundle,
+  type EventResultFor,
+  IsolateError,
+  type Logger,
+  silentLogger,
+  type WorkerEvent,
+} from '@pyworkers/isolate';
 import { type RouterConfig, routerConfigSchema } from './config.js';
 import { RouterError } from './errors.js';
 import { HostFleet } from './fleet.js';
@@ -66,6 +73,14 @@ export interface Router {
   status(): Promise<RouterStatus>;
   /** Prometheus text, as served at `/__pyworkers/metrics`. */
   metrics(): Promise<string>;
+  /**
+   * Runs a `scheduled` (cron) or `queue` event on one of worker `name`'s isolates, placed
+   * like its requests (cold-starting one if needed). Resolves with what the handler made of
+   * it (a queue batch: every message's ack/retry); rejects with `ERR_ROUTER_NO_WORKER` for an
+   * unknown worker and `ERR_ISOLATE_HANDLER` when the worker has no handler for the event.
+   * @example await router.dispatch('cron', { type: 'scheduled', cron: '* * * * *', scheduledTime: Date.now() });
+   */
+  dispatch<E extends WorkerEvent>(name: string, event: E): Promise<EventResultFor<E>>;
 }
 
 const STATUS_PATH = '/__pyworkers/status';
@@ -307,6 +322,23 @@ export function createRouter(options: RouterOptions): Router {
       };
     },
     metrics: () => metrics.registry.metrics(),
+    async dispatch(name, event) {
+      const worker = workers.get(name);
+      if (!worker)
+        throw new RouterError(
+          'ERR_ROUTER_NO_WORKER',
+          `no worker named ${JSON.stringify(name)} (known: ${[...workers.keys()].join(', ')})`,
+        );
+      if (draining) throw new RouterError('ERR_ROUTER_CLOSED', 'the router is shutting down');
+      // Counted like a request, so that close() lets a running event finish.
+      inflight++;
+      try {
+        return await hosts.dispatchEvent(worker, event);
+      } finally {
+        inflight--;
+        if (inflight === 0) drained?.();
+      }
+    },
   };
   return router;
 }

@@ -42,6 +42,27 @@ afterAll(async () => {
 });
 
 describe('isolate hosts in child processes', () => {
+  it('runs scheduled and queue events in a host process, results coming back', async () => {
+    expect(
+      await router.dispatch('gamma', { type: 'scheduled', cron: 'no-retry', scheduledTime: 0 }),
+    ).toEqual({ type: 'scheduled', outcome: 'ok', noRetry: true });
+    const batch = await router.dispatch('gamma', {
+      type: 'queue',
+      queue: 'q',
+      messages: [
+        { id: '1', timestamp: 0, body: 'again', attempts: 1 },
+        { id: '2', timestamp: 0, body: { done: true }, attempts: 1 },
+      ],
+    });
+    expect(batch.messages).toEqual([
+      { id: '1', action: 'retry', delaySeconds: 2 },
+      { id: '2', action: 'ack' },
+    ]);
+    await expect(
+      router.dispatch('nobody', { type: 'scheduled', cron: '* * * * *', scheduledTime: 0 }),
+    ).rejects.toMatchObject({ code: 'ERR_ROUTER_NO_WORKER' });
+  });
+
   it("hands the worker's secrets to its isolate across the process boundary", async () => {
     const res = await fetch(`${base}/secret`);
     expect(await res.text()).toBe('from-the-router');

@@ -22,6 +22,15 @@ class Default(WorkerEntrypoint):
                             headers={"x-worker": "${name}", "x-method": request.method,
                                      "content-type": "application/x-echo"})
         return Response("${name} says " + request.method, headers={"x-worker": "${name}"})
+
+    async def scheduled(self, controller):
+        if controller.cron == "no-retry":
+            controller.no_retry()
+
+    async def queue(self, batch):
+        for msg in batch.messages:
+            if msg.body == "again":
+                msg.retry(delay_seconds=2)
 `;
 
 /** Builds the test worker's bundle (a real snapshot, so this takes seconds). */

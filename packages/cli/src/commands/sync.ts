@@ -204,9 +204,13 @@ export function syncFlags(values: Record<string, unknown>, ctx: CommandContext):
 export function describeSync(result: SyncResult): string {
   const n = result.packages.length;
   const what = `${n} package${n === 1 ? '' : 's'}`;
-  if (!result.resolved && !result.installed) return `dependencies up to date (${what})`;
+  // Cloudflare's SDK packages are the runtime's own `workers` module: said once, not fetched.
+  const provided = result.provided?.length
+    ? `; ${result.provided.join(', ')}: provided by the pyworkers runtime (not installed)`
+    : '';
+  if (!result.resolved && !result.installed) return `dependencies up to date (${what})${provided}`;
   const list = result.packages.map((p) => `${p.name}==${p.version}`).join(', ');
-  return `${result.resolved ? 'resolved and ' : ''}installed ${what}${n ? `: ${list}` : ''}`;
+  return `${result.resolved ? 'resolved and ' : ''}installed ${what}${n ? `: ${list}` : ''}${provided}`;
 }
 
 /** `pyworkers sync` */

@@ -44,21 +44,30 @@ const varValue = z
   })
   .transform(String);
 
+const requestTimeoutMs = z
+  .number({ error: 'expected a whole number of milliseconds, e.g. 30000' })
+  .int('expected a whole number of milliseconds, e.g. 30000')
+  .positive('must be above 0');
+const memoryMb = z
+  .number({ error: 'expected a whole number of megabytes, e.g. 256' })
+  .int('expected a whole number of megabytes, e.g. 256')
+  .min(16, 'must be at least 16 (MB)')
+  .max(4096, 'must be at most 4096 (MB): a Wasm32 heap cannot grow past 4 GiB');
+
 /** Limits of one worker. */
 export const limitsSchema = z
   .object({
-    request_timeout_ms: z
-      .number({ error: 'expected a whole number of milliseconds, e.g. 30000' })
-      .int('expected a whole number of milliseconds, e.g. 30000')
-      .positive('must be above 0')
-      .default(30_000),
-    memory_mb: z
-      .number({ error: 'expected a whole number of megabytes, e.g. 256' })
-      .int('expected a whole number of megabytes, e.g. 256')
-      .min(16, 'must be at least 16 (MB)')
-      .max(4096, 'must be at most 4096 (MB): a Wasm32 heap cannot grow past 4 GiB')
-      .default(256),
+    request_timeout_ms: requestTimeoutMs.default(30_000),
+    memory_mb: memoryMb.default(256),
   })
+  .strict();
+
+/**
+ * Limits given by flags or env vars: the same checks, but no defaults (zod 4 applies a
+ * default inside `.partial()`, which made the flag's default override the file's value).
+ */
+export const limitsOverrideSchema = z
+  .object({ request_timeout_ms: requestTimeoutMs.optional(), memory_mb: memoryMb.optional() })
   .strict();
 
 /** Which runtime the worker asks for: `pyodide-<version>` or `python-<major.minor>`. */

@@ -4,6 +4,8 @@
 are the submodules ``workers.asgi`` and ``workers.wsgi``.
 """
 
+from ._bindings import BindingError
+from ._convert import JsDict
 from ._entrypoint import Context, WorkerEntrypoint, handler, wait_until
 from ._env import Env, env
 from ._fetch import fetch
@@ -11,6 +13,8 @@ from ._request import Request
 from ._response import FetchResponse, Response
 
 __all__ = [
+    "BindingError",
+    "JsDict",
     "Context",
     "Env",
     "FetchResponse",

@@ -1,5 +1,3 @@
-from pyodide.ffi import JsException
-
 from ._request import Request, js_init
 from ._response import Response
 
@@ -12,6 +10,7 @@ async def fetch(resource, **options):
     Returns a ``Response`` with ``status``, ``headers`` and ``await text()/json()/bytes()``.
     """
     from js import fetch as js_fetch
+    from pyodide.ffi import JsException
 
     if isinstance(resource, Request):
         resource = resource.js_object

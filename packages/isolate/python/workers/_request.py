@@ -1,8 +1,6 @@
 import json as _json
 from http import HTTPMethod
 
-from pyodide.ffi import to_js
-
 from . import _headers
 
 
@@ -22,6 +20,8 @@ def to_js_body(body):
     if body is None or isinstance(body, str):
         return body
     if isinstance(body, (bytes, bytearray, memoryview)):
+        from pyodide.ffi import to_js
+
         return to_js(bytes(body))
     if hasattr(body, "constructor"):
         return body
@@ -31,6 +31,7 @@ def to_js_body(body):
 def js_init(options):
     """Turn ``fetch``/``Request`` keyword options into a JS ``RequestInit`` object."""
     from js import Object
+    from pyodide.ffi import to_js
 
     init = {}
     for key, value in options.items():

@@ -1,8 +1,6 @@
 import json as _json
 from http import HTTPStatus
 
-from pyodide.ffi import to_js
-
 from . import _headers
 from ._request import _is_js, _none_if_null, to_js_body
 
@@ -92,6 +90,7 @@ class FetchResponse:
     def _build_js(self, js_body):
         from js import Object
         from js import Response as JsResponse
+        from pyodide.ffi import to_js
 
         options = {"status": self._status, "headers": _headers.to_js_headers(self._pairs)}
         if self._status_text:
@@ -111,6 +110,8 @@ class FetchResponse:
         return (await self.bytes()).decode("utf-8", errors="replace")
 
     async def buffer(self):
+        from pyodide.ffi import to_js
+
         return to_js(await self.bytes()).buffer
 
     def json(self, *args, **kwargs):

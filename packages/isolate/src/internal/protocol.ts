@@ -1,5 +1,8 @@
 /// <reference path="./webassembly.d.ts" />
 // Messages between an Isolate (parent side) and its worker thread.
+import type { MessagePort } from 'node:worker_threads';
+import type { WorkerEvent, WorkerEventResult } from '../events.js';
+import type { HostCallError } from '../host-call.js';
 
 export interface WorkerFile {
   /** Path inside the isolate's file system, relative to the worker's root. */
@@ -100,7 +103,46 @@ export interface EnvMessage {
   env: Record<string, string>;
 }
 
-export type ToWorker = InitMessage | AdoptMessage | RequestMessage | EnvMessage;
+/** A `scheduled` or `queue` event for the worker's handler of that name. */
+export interface EventMessage {
+  type: 'event';
+  /** Shares the request ids' namespace: the parent settles both from one pending map. */
+  id: number;
+  event: WorkerEvent;
+}
+
+/**
+ * A binding call from Python. Ids are their own namespace (not request ids). With `sync` (an
+ * Int32Array over a SharedArrayBuffer) the worker thread is blocked in `Atomics.wait`: the answer
+ * goes to the port of its {@link HostPortMessage}, then `sync[0]` is set to 1 and notified.
+ */
+export interface HostCallMessage {
+  type: 'host-call';
+  id: number;
+  binding: string;
+  method: string;
+  args: unknown[];
+  sync?: Int32Array;
+}
+
+/** Sent once, before the first blocking host call: where blocking calls are answered. */
+export interface HostPortMessage {
+  type: 'host-port';
+  port: MessagePort;
+}
+
+/** The answer to a {@link HostCallMessage}. */
+export type HostResultMessage =
+  | { type: 'host-result'; id: number; ok: true; value: unknown }
+  | { type: 'host-result'; id: number; ok: false; error: HostCallError };
+
+export type ToWorker =
+  | InitMessage
+  | AdoptMessage
+  | RequestMessage
+  | EnvMessage
+  | EventMessage
+  | HostResultMessage;
 
 /** What the worker answered to a {@link RequestMessage}. */
 export interface ResponseMessage {
@@ -109,6 +151,15 @@ export interface ResponseMessage {
   status: number;
   headers: [string, string][];
   body: Uint8Array;
+}
+
+/** What the worker's handler made of an {@link EventMessage}. */
+export interface EventResultMessage {
+  type: 'event-result';
+  id: number;
+  result: WorkerEventResult;
+  /** The Python traceback when the handler raised (`result.outcome === 'exception'`). */
+  traceback?: string;
 }
 
 /** A request whose handler raised (`userError`) or that the runtime failed to run. */
@@ -157,6 +208,9 @@ export type FromWorker =
       logger?: string;
     }
   | ResponseMessage
+  | EventResultMessage
+  | HostCallMessage
+  | HostPortMessage
   | { type: 'error'; id?: number; message: string; traceback?: string; userError: boolean }
   | { type: 'memory'; memory: MemoryReport };
 

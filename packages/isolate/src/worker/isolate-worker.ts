@@ -3,12 +3,15 @@ import { parentPort } from 'node:worker_threads';
 import type { PyodideAPI } from 'pyodide';
 import type {
   EnvMessage,
+  EventMessage,
   FromWorker,
   InitMessage,
   RequestMessage,
   ToWorker,
 } from '../internal/protocol.js';
 import { adopt, type Booted, boot } from './boot.js';
+import { type PyDispatch, runEvent } from './event-bridge.js';
+import { onHostResult } from './host-channel.js';
 import { lockRealm } from './js-scope.js';
 import { memoryLimitHit, memoryReport } from './pyodide-internals.js';
 import { installHost, type PyHandle, runRequest, setEnv } from './request-bridge.js';
@@ -25,12 +28,17 @@ function post(msg: FromWorker, transfer: ArrayBuffer[] = []): void {
 let booted: Booted | undefined;
 let pyodide: PyodideAPI | undefined;
 let handle: PyHandle | undefined;
+let dispatch: PyDispatch | undefined;
 
 /** Starts serving `b` (a restored or swapped interpreter), or nothing (build modes). */
 function serve(b: Booted | undefined): void {
   booted = b;
   pyodide = b?.pyodide;
-  handle = pyodide ? (pyodide.pyimport('_pyworkers_runtime').handle as PyHandle) : undefined;
+  const runtime = pyodide?.pyimport('_pyworkers_runtime') as
+    | { handle: PyHandle; dispatch: PyDispatch }
+    | undefined;
+  handle = runtime?.handle;
+  dispatch = runtime?.dispatch;
 }
 
 async function init(msg: InitMessage): Promise<void> {
@@ -71,7 +79,19 @@ async function request(msg: RequestMessage | EnvMessage): Promise<void> {
   post(message, transfer);
 }
 
+// A scheduled or queue event: answered like a request (limits first, then the result).
+async function event(msg: EventMessage): Promise<void> {
+  if (!pyodide || !dispatch) throw new Error('event before init');
+  const message = await runEvent(pyodide, dispatch, msg);
+  reportLimits();
+  post(message);
+}
+
 port.on('message', (msg: ToWorker) => {
+  if (msg.type === 'host-result') {
+    onHostResult(msg);
+    return;
+  }
   let run: Promise<void>;
   if (msg.type === 'init') run = init(msg);
   else if (msg.type === 'adopt') {
@@ -81,6 +101,7 @@ port.on('message', (msg: ToWorker) => {
       if (next) serve(next);
     })();
   } else if (msg.type === 'request') run = request(msg).finally(afterRequest);
+  else if (msg.type === 'event') run = event(msg).finally(afterRequest);
   else run = request(msg);
   run.catch((err: unknown) => {
     const e = err as { message?: string; type?: string; userError?: boolean };
@@ -89,7 +110,7 @@ port.on('message', (msg: ToWorker) => {
       (err as { constructor?: { name?: string } })?.constructor?.name === 'PythonError';
     post({
       type: 'error',
-      ...(msg.type === 'request' ? { id: msg.id } : {}),
+      ...(msg.type === 'request' || msg.type === 'event' ? { id: msg.id } : {}),
       message: String(e?.message ?? err),
       ...(isPython ? { traceback: String(e.message) } : {}),
       userError: isPython || e?.userError === true,

@@ -9,6 +9,7 @@ import type {
   RequestMessage,
   ResponseMessage,
 } from '../internal/protocol.js';
+import { hostCall, hostCallSync } from './host-channel.js';
 
 interface PyProxyLike {
   toJs(opts?: object): unknown;
@@ -43,7 +44,7 @@ function loadFetchClasses(): void {
 
 /**
  * Prepares the worker thread for requests: loads the fetch classes (see above) and installs
- * the object Python's `logging` handler reaches as `js.pyworkersHost`, a global rather than a
+ * the object Python's `logging` handler and binding proxies reach as `js.pyworkersHost`, a global rather than a
  * registered module so that no JS object is held on the Python side across a snapshot.
  */
 export function installHost(): void {
@@ -53,6 +54,9 @@ export function installHost(): void {
     log(level: LogLevel, logger: string, line: string): void {
       port?.postMessage({ type: 'log', stream: 'logging', level, logger, line });
     },
+    // Binding proxies (workers/_bindings.py): the worker's only way to the host's bindings.
+    call: hostCall,
+    callSync: hostCallSync,
   };
 }
 

@@ -207,6 +207,7 @@ export function uvLockInstallSet(
   project: string,
   platform: ResolverPlatform,
   extras: string[] = [],
+  provided: ReadonlySet<string> = new Set(),
 ): { ok: true; packages: LockedPackage[] } | { ok: false; reason: string } {
   if (
     lock['requires-python'] &&
@@ -229,6 +230,8 @@ export function uvLockInstallSet(
   const visit = (deps: UvDep[], from: Set<string> | undefined): string | undefined => {
     for (const d of deps) {
       if (d.marker && !platform.markerMatches(d.marker)) continue;
+      // The runtime provides it: neither it nor what only it needs is installed.
+      if (provided.has(normalizeName(d.name))) continue;
       const pkg = find(d);
       if (!pkg) return `${lock.path} names ${d.name} as a dependency but has no entry for it`;
       const name = normalizeName(pkg.name);

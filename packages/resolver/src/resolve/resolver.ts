@@ -40,6 +40,8 @@ export interface ResolveOptions {
   maxSteps?: number;
   /** The project's own name: used in messages, and self-references are dropped. */
   rootName?: string;
+  /** Projects satisfied without installing anything (the runtime provides them), by normalised name. */
+  provided?: ReadonlySet<string>;
   logger?: ResolveLogger;
 }
 
@@ -148,7 +150,8 @@ class Search {
     }
     const extra = extraOf(key);
     const self = baseOf(key);
-    const keep = (r: Requirement) => r.key !== self && r.key !== this.o.rootName;
+    const keep = (r: Requirement) =>
+      r.key !== self && r.key !== this.o.rootName && !this.o.provided?.has(r.key);
     if (!extra) {
       const deps = reqs
         .filter((r) => keep(r) && (!r.marker || platform.markerMatches(r.marker)))

@@ -4,11 +4,13 @@ import {
   type IsolateErrorCode,
   type IsolateRequest,
   type Logger,
+  type WorkerEvent,
 } from '@pyworkers/isolate';
 import { RouterError, type RouterErrorCode } from '../errors.js';
 import { hostEntry } from '../internal/paths.js';
 import type { FromHost, HostProcessConfig, ToHost } from './protocol.js';
 import type {
+  HostEventResult,
   HostEvents,
   HostFetchOptions,
   HostResult,
@@ -143,6 +145,33 @@ export class ChildHost implements IsolateHost {
     request: IsolateRequest,
     { force }: HostFetchOptions,
   ): Promise<HostResult> {
+    const child = await this.withBundle(worker);
+    return this.call<HostResult>(child, (id) => ({
+      type: 'fetch',
+      id,
+      worker: worker.name,
+      request,
+      force,
+    }));
+  }
+
+  async dispatch(
+    worker: HostWorker,
+    event: WorkerEvent,
+    { force }: HostFetchOptions,
+  ): Promise<HostEventResult> {
+    const child = await this.withBundle(worker);
+    return this.call<HostEventResult>(child, (id) => ({
+      type: 'dispatch',
+      id,
+      worker: worker.name,
+      event,
+      force,
+    }));
+  }
+
+  /** The current process, once it holds the worker's bundle. */
+  private async withBundle(worker: HostWorker): Promise<Child> {
     if (this.closed)
       throw new RouterError('ERR_ROUTER_CLOSED', `isolate host ${this.id} is shutting down`);
     const child = this.child;
@@ -161,13 +190,7 @@ export class ChildHost implements IsolateHost {
       child.bundles.set(worker.name, sent);
     }
     await sent;
-    return this.call<HostResult>(child, (id) => ({
-      type: 'fetch',
-      id,
-      worker: worker.name,
-      request,
-      force,
-    }));
+    return child;
   }
 
   async stats(): Promise<HostStats> {

@@ -68,19 +68,19 @@ async function onMessage(msg: ToHost): Promise<void> {
     return;
   }
   const bundle = bundles.get(msg.worker);
+  const worker = {
+    name: msg.worker,
+    bundle: async () => {
+      if (!bundle) throw new Error(`the router sent no bundle for ${msg.worker}`);
+      return bundle;
+    },
+    ...(secrets.has(msg.worker) ? { secrets: secrets.get(msg.worker)! } : {}),
+  };
   try {
-    const result = await h.fetch(
-      {
-        name: msg.worker,
-        bundle: async () => {
-          if (!bundle) throw new Error(`the router sent no bundle for ${msg.worker}`);
-          return bundle;
-        },
-        ...(secrets.has(msg.worker) ? { secrets: secrets.get(msg.worker)! } : {}),
-      },
-      msg.request,
-      { force: msg.force },
-    );
+    const result =
+      msg.type === 'fetch'
+        ? await h.fetch(worker, msg.request, { force: msg.force })
+        : await h.dispatch(worker, msg.event, { force: msg.force });
     send({ type: 'result', id: msg.id, result });
   } catch (err) {
     const e = err as { name?: string; code?: string; message?: string };

@@ -1,9 +1,15 @@
-import { IsolateError, type IsolateRequest, type Logger } from '@pyworkers/isolate';
+import {
+  IsolateError,
+  type IsolateRequest,
+  type Logger,
+  type WorkerEvent,
+} from '@pyworkers/isolate';
 import { RouterError } from '../errors.js';
 import type { EvictionPolicy } from '../eviction.js';
 import { estimateIsolateBytes, type IsolateHandle, type IsolateLauncher } from '../launcher.js';
 import { type WarmIsolate, WarmSet } from '../warm-set.js';
 import type {
+  HostEventResult,
   HostEvents,
   HostFetchOptions,
   HostResult,
@@ -30,6 +36,10 @@ export interface LocalHostOptions {
   /** Reported in stats: `process` when this host runs inside a child process. */
   kind?: 'local' | 'process';
 }
+
+type Ran<T> =
+  | { kind: 'done'; value: T; coldStart: boolean }
+  | Extract<HostResult, { kind: 'refused' }>;
 
 interface HostedIsolate extends WarmIsolate {
   started: Promise<IsolateHandle>;
@@ -69,8 +79,38 @@ export class LocalHost implements IsolateHost {
   async fetch(
     worker: HostWorker,
     request: IsolateRequest,
-    { force }: HostFetchOptions,
+    options: HostFetchOptions,
   ): Promise<HostResult> {
+    const ran = await this.run(worker, options, (handle) => handle.fetch(request));
+    return ran.kind === 'refused'
+      ? ran
+      : { kind: 'response', response: ran.value, coldStart: ran.coldStart };
+  }
+
+  async dispatch(
+    worker: HostWorker,
+    event: WorkerEvent,
+    options: HostFetchOptions,
+  ): Promise<HostEventResult> {
+    const ran = await this.run(worker, options, (handle) => {
+      if (!handle.dispatch)
+        throw new RouterError(
+          'ERR_ROUTER_NO_EVENTS',
+          `the isolate launcher of ${worker.name} returns isolates that cannot run ${event.type} events`,
+        );
+      return handle.dispatch(event);
+    });
+    return ran.kind === 'refused'
+      ? ran
+      : { kind: 'event', result: ran.value, coldStart: ran.coldStart };
+  }
+
+  /** Runs `work` on a warm isolate of `worker`, or one started for it, unless overloaded. */
+  private async run<T>(
+    worker: HostWorker,
+    { force }: HostFetchOptions,
+    work: (handle: IsolateHandle) => Promise<T>,
+  ): Promise<Ran<T>> {
     if (this.closed)
       throw new RouterError('ERR_ROUTER_CLOSED', `isolate host ${this.id} is shutting down`);
     if (!force && this.inflight >= this.options.maxInflight)
@@ -100,8 +140,7 @@ export class LocalHost implements IsolateHost {
     this.inflight++;
     try {
       const handle = await iso.started;
-      const response = await handle.fetch(request);
-      return { kind: 'response', response, coldStart };
+      return { kind: 'done', value: await work(handle), coldStart };
     } catch (err) {
       if (isCrash(err)) this.drop(iso, err);
       throw err;

@@ -1,8 +1,8 @@
 // Messages between a ChildHost (router side) and its host process. IPC uses Node's
 // 'advanced' serialization (structured clone), so bundles and bodies travel as Uint8Arrays.
-import type { Bundle, IsolateRequest } from '@pyworkers/isolate';
+import type { Bundle, IsolateRequest, WorkerEvent } from '@pyworkers/isolate';
 import type { EvictionPolicyName } from '../eviction.js';
-import type { HostResult, HostStats } from './types.js';
+import type { HostEventResult, HostResult, HostStats } from './types.js';
 
 export interface HostProcessConfig {
   id: number;
@@ -19,10 +19,11 @@ export type ToHost =
   | { type: 'init'; config: HostProcessConfig }
   | { type: 'bundle'; worker: string; bundle: Bundle; secrets?: Record<string, string> }
   | { type: 'fetch'; id: number; worker: string; request: IsolateRequest; force: boolean }
+  | { type: 'dispatch'; id: number; worker: string; event: WorkerEvent; force: boolean }
   | { type: 'stats'; id: number };
 
 export type FromHost =
-  | { type: 'result'; id: number; result: HostResult }
+  | { type: 'result'; id: number; result: HostResult | HostEventResult }
   | { type: 'failed'; id: number; name: string; code: string; message: string; userError: boolean }
   | { type: 'stats'; id: number; stats: HostStats }
   | { type: 'event'; event: 'coldStart' | 'eviction' | 'lost'; worker: string }

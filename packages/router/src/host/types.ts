@@ -1,4 +1,10 @@
-import type { Bundle, IsolateRequest, IsolateResponse } from '@pyworkers/isolate';
+import type {
+  Bundle,
+  IsolateRequest,
+  IsolateResponse,
+  WorkerEvent,
+  WorkerEventResult,
+} from '@pyworkers/isolate';
 
 /** A worker as a host sees it: its name and where to get its bundle. */
 export interface HostWorker {
@@ -12,6 +18,11 @@ export interface HostWorker {
 export type HostResult =
   | { kind: 'response'; response: IsolateResponse; coldStart: boolean }
   /** The host is overloaded and did not run the request: try the next host. */
+  | { kind: 'refused'; reason: 'inflight' | 'memory' };
+
+/** What a host answers for one `scheduled` or `queue` event. */
+export type HostEventResult =
+  | { kind: 'event'; result: WorkerEventResult; coldStart: boolean }
   | { kind: 'refused'; reason: 'inflight' | 'memory' };
 
 /** One worker's isolates on a host, for metrics and the status page. */
@@ -62,6 +73,12 @@ export interface IsolateHost {
     request: IsolateRequest,
     options: HostFetchOptions,
   ): Promise<HostResult>;
+  /** Runs a `scheduled` or `queue` event on one of the worker's isolates (placed like a request). */
+  dispatch(
+    worker: HostWorker,
+    event: WorkerEvent,
+    options: HostFetchOptions,
+  ): Promise<HostEventResult>;
   stats(): Promise<HostStats>;
   close(): Promise<void>;
 }

@@ -1,0 +1,78 @@
+/** Codes a {@link BindingError} can carry. */
+export type BindingErrorCode =
+  | 'ERR_BINDING_UNDECLARED'
+  | 'ERR_BINDING_METHOD'
+  | 'ERR_BINDING_ARGS'
+  | 'ERR_BINDING_CONFIG'
+  | 'ERR_BINDING_CLOSED'
+  | 'ERR_KV_KEY'
+  | 'ERR_KV_VALUE'
+  | 'ERR_KV_METADATA'
+  | 'ERR_KV_EXPIRATION'
+  | 'ERR_KV_LIST'
+  | 'ERR_KV_JSON'
+  | 'ERR_D1_SQL'
+  | 'ERR_D1_BIND'
+  | 'ERR_D1_MIGRATION'
+  | 'ERR_R2_KEY'
+  | 'ERR_R2_METADATA'
+  | 'ERR_R2_RANGE'
+  | 'ERR_R2_CHECKSUM'
+  | 'ERR_R2_MULTIPART'
+  | 'ERR_R2_LIST'
+  | 'ERR_QUEUE_MESSAGE'
+  | 'ERR_QUEUE_BATCH'
+  | 'ERR_ASSETS_CONFIG'
+  | 'ERR_CRON_EXPRESSION'
+  | 'ERR_STATE_CORRUPT'
+  | 'ERR_STATE_IO';
+
+const MARKER = Symbol.for('pyworkers.bindings.error');
+
+/** Options every {@link BindingError} takes. */
+export interface BindingErrorOptions {
+  cause?: unknown;
+  /** How to fix it, in one sentence. */
+  hint?: string;
+  /** True when the worker or the operator did something wrong (bad key, bad SQL, bad config). */
+  userError?: boolean;
+}
+
+/**
+ * The one error class of `@pyworkers/bindings`. The message always names the binding
+ * (`KV binding 'MY_KV': ...`) so the Python exception a worker sees says where it came from.
+ */
+export class BindingError extends Error {
+  override readonly name = 'BindingError';
+  readonly hint: string | undefined;
+  readonly userError: boolean;
+  readonly [MARKER] = true;
+  constructor(
+    readonly code: BindingErrorCode,
+    message: string,
+    options: BindingErrorOptions = {},
+  ) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.hint = options.hint;
+    this.userError = options.userError ?? true;
+  }
+
+  /** Plain data for a trip across IPC or postMessage. */
+  toJSON(): { code: BindingErrorCode; message: string; hint?: string; userError: boolean } {
+    return {
+      code: this.code,
+      message: this.message,
+      userError: this.userError,
+      ...(this.hint === undefined ? {} : { hint: this.hint }),
+    };
+  }
+}
+
+/** Recognises a {@link BindingError} by its marker, so a second copy of the package still counts. */
+export function isBindingError(value: unknown): value is BindingError {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    (value as Record<symbol, unknown>)[MARKER] === true
+  );
+}

@@ -1,0 +1,49 @@
+// Runs inside the worker thread: hands `scheduled` and `queue` events to Python's
+// `_pyworkers_runtime.dispatch` and turns what it returns into a message for the host.
+import type { PyodideAPI } from 'pyodide';
+import type { WorkerEventResult } from '../events.js';
+import type { EventMessage, EventResultMessage } from '../internal/protocol.js';
+
+interface PyProxyLike {
+  toJs(opts?: object): unknown;
+  destroy(): void;
+}
+
+/** `_pyworkers_runtime.dispatch`: resolves to a PyProxy of a result tuple. */
+export type PyDispatch = (event: unknown) => Promise<unknown>;
+
+/** A worker with no handler for the event (the host reports it as the user's error). */
+export class MissingHandler extends Error {
+  readonly userError = true;
+}
+
+/** Runs one event through Python and builds the message for the host. */
+export async function runEvent(
+  py: PyodideAPI,
+  dispatch: PyDispatch,
+  msg: EventMessage,
+): Promise<EventResultMessage> {
+  // A plain JS object; Python converts it (to_py) into dicts, lists, str, bytes.
+  const result = await dispatch(msg.event);
+  if (!(result instanceof py.ffi.PyProxy)) {
+    throw new TypeError(`the Python runtime returned ${typeof result} for an event`);
+  }
+  const proxy = result as unknown as PyProxyLike;
+  let tuple: unknown[];
+  try {
+    tuple = proxy.toJs({
+      create_pyproxies: false,
+      dict_converter: Object.fromEntries,
+    }) as unknown[];
+  } finally {
+    proxy.destroy();
+  }
+  if (tuple[0] === 'missing') throw new MissingHandler(String(tuple[1]));
+  const [, value, traceback] = tuple as [string, WorkerEventResult, string | undefined];
+  return {
+    type: 'event-result',
+    id: msg.id,
+    result: value,
+    ...(traceback ? { traceback } : {}),
+  };
+}
