@@ -1,6 +1,17 @@
 // Store and per-worker bindings
 
 // Bindings
+export {
+  type AssetRequest,
+  type AssetResponse,
+  type AssetsOptions,
+  type AssetsResponder,
+  assetContentType,
+  createAssetsResponder,
+  type HtmlHandling,
+  type NotFoundHandling,
+} from './assets.js';
+export { type CronSchedule, parseCron } from './cron.js';
 export { D1Database, type D1Meta, type D1Result } from './d1.js';
 export {
   applyMigrations,
@@ -34,6 +45,23 @@ export { BindingError, type BindingErrorCode, isBindingError } from './errors.js
 export { KV_LIMITS, type KvListKey, type KvListResult, KvNamespace } from './kv.js';
 // Logging
 export { type Logger, silentLogger } from './logger.js';
+export {
+  QUEUE_LIMITS,
+  type QueueConsumerSettings,
+  type QueueContentType,
+  type QueueMessage,
+  type QueueSettlement,
+  QueueStore,
+} from './queues.js';
+export { R2Bucket } from './r2.js';
+export { R2Multipart } from './r2-multipart.js';
+export {
+  R2_LIMITS,
+  type R2HttpMetadata,
+  type R2ListResult,
+  type R2ObjectBodyData,
+  type R2ObjectData,
+} from './r2-types.js';
 export {
   type BindingCall,
   type Bindings,

@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import { type AssetRequest, type AssetsResponder, createAssetsResponder } from './assets.js';
 import { D1Database } from './d1.js';
 import { type BindingDeclaration, parseDeclarations } from './declarations.js';
 import { type Durability, SqliteEngine } from './engine/sqlite-engine.js';
@@ -6,6 +7,8 @@ import type { StorageEngine } from './engine/types.js';
 import { BindingError, isBindingError } from './errors.js';
 import { KvNamespace } from './kv.js';
 import { type Logger, silentLogger } from './logger.js';
+import { QueueStore } from './queues.js';
+import { R2Bucket } from './r2.js';
 
 /** One call from a worker: which binding, which method, positional arguments. */
 export interface BindingCall {
@@ -91,12 +94,37 @@ export class Store {
     return D1Database.open(binding, await this.engine.database(['d1', databaseName]));
   }
 
+  #queues: (() => Promise<QueueStore>) | undefined;
+
+  /** Every queue's messages (one database); the router's consumer loop pulls and settles here. */
+  queues(): Promise<QueueStore> {
+    this.#queues ??= once(async () =>
+      QueueStore.open(await this.engine.database(['queues', 'queues']), this.now, this.logger),
+    );
+    return this.#queues();
+  }
+
+  /** The R2 bucket with this name (as `r2_buckets[].bucket_name` names it). */
+  async r2(bucketName: string, binding = bucketName): Promise<R2Bucket> {
+    const db = await this.engine.database(['r2', bucketName]);
+    return R2Bucket.open(binding, db, this.engine.blobs(['r2', bucketName, 'blobs']), this.now);
+  }
+
   /** The bindings of one worker. Declarations are validated here. */
   bindings(declarations: unknown): Bindings {
     const decls = parseDeclarations(declarations);
     const byName = new Map<string, { decl: BindingDeclaration; methods: Map<string, Method> }>();
     for (const decl of decls) byName.set(decl.name, { decl, methods: this.#methods(decl) });
     const call = async (binding: string, method: string, args: unknown[]): Promise<unknown> => {
+      if (this.#closed) {
+        throw new BindingError(
+          'ERR_BINDING_CLOSED',
+          `binding '${String(binding)}': the store is closed (the server is shutting down)`,
+          {
+            userError: false,
+          },
+        );
+      }
       const entry = typeof binding === 'string' ? byName.get(binding) : undefined;
       if (!entry) {
         throw new BindingError(
@@ -163,19 +191,72 @@ export class Store {
         }
         break;
       }
-      default:
-        throw new BindingError(
-          'ERR_BINDING_CONFIG',
-          `${label(decl)} '${decl.name}': this binding type is not served yet`,
-          {
-            userError: false,
-          },
+      case 'r2': {
+        const open = once(() => this.r2(decl.bucketName, decl.name));
+        const direct = ['head', 'get', 'put', 'delete', 'list'] as const;
+        for (const m of direct) {
+          methods.set(m, async (args) => {
+            const b = await open();
+            return (b[m] as (...a: unknown[]) => Promise<unknown>).apply(b, args);
+          });
+        }
+        const multipart = {
+          createMultipartUpload: 'create',
+          uploadPart: 'uploadPart',
+          completeMultipartUpload: 'complete',
+          abortMultipartUpload: 'abort',
+        } as const;
+        for (const [m, impl] of Object.entries(multipart)) {
+          methods.set(m, async (args) => {
+            const mp = (await open()).multipart;
+            return (mp[impl] as (...a: unknown[]) => Promise<unknown>).apply(mp, args);
+          });
+        }
+        break;
+      }
+      case 'queue': {
+        const where = (m: string) => `Queue binding '${decl.name}' ${m}()`;
+        const delay = decl.deliveryDelay ?? 0;
+        methods.set('send', async ([body, options]) =>
+          (await this.queues()).send(where('send'), decl.queue, body, options, delay),
         );
+        methods.set('sendBatch', async ([messages, options]) =>
+          (await this.queues()).sendBatch(where('sendBatch'), decl.queue, messages, options, delay),
+        );
+        break;
+      }
+      case 'assets': {
+        let responder: AssetsResponder | undefined;
+        methods.set('fetch', async ([request]) => {
+          responder ??= createAssetsResponder({
+            directory: decl.directory,
+            ...(decl.htmlHandling ? { htmlHandling: decl.htmlHandling } : {}),
+            ...(decl.notFoundHandling ? { notFoundHandling: decl.notFoundHandling } : {}),
+            logger: this.logger,
+          });
+          const r = request as Partial<AssetRequest> | null;
+          if (!r || typeof r.url !== 'string') {
+            throw new BindingError(
+              'ERR_BINDING_ARGS',
+              `Assets binding '${decl.name}' fetch(): takes a request with a url`,
+            );
+          }
+          return responder.fetch({
+            method: r.method ?? 'GET',
+            url: r.url,
+            headers: r.headers ?? {},
+          });
+        });
+        break;
+      }
     }
     return methods;
   }
 
+  #closed = false;
+
   async close(): Promise<void> {
+    this.#closed = true;
     await this.engine.close();
   }
 }

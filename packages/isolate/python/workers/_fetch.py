@@ -1,4 +1,4 @@
-from ._request import Request, js_init
+from ._request import Request, _refuse_get_body, js_init
 from ._response import Response
 
 
@@ -12,6 +12,7 @@ async def fetch(resource, **options):
     from js import fetch as js_fetch
     from pyodide.ffi import JsException
 
+    _refuse_get_body(resource, options)
     if isinstance(resource, Request):
         resource = resource.js_object
     target = resource if isinstance(resource, str) else getattr(resource, "url", resource)

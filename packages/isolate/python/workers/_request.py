@@ -25,7 +25,26 @@ def to_js_body(body):
         return to_js(bytes(body))
     if hasattr(body, "constructor"):
         return body
-    raise TypeError(f"unsupported body type {type(body).__name__}: use str, bytes or a JS object")
+    from ._blob import Blob
+    from ._formdata import FormData
+
+    if isinstance(body, (Blob, FormData)):
+        return body.js_object
+    raise TypeError(
+        f"unsupported body type {type(body).__name__}: use str, bytes, FormData, Blob or a JS object"
+    )
+
+
+async def _js_call(method, name):
+    """Awaits a JS body method, turning its JS TypeError into a Python one (as Cloudflare)."""
+    from pyodide.ffi import JsException
+
+    try:
+        return await method()
+    except JsException as exc:
+        if getattr(exc, "name", "") == "TypeError":
+            raise TypeError(f"{name}(): {exc.message}") from None
+        raise
 
 
 def js_init(options):
@@ -45,6 +64,23 @@ def js_init(options):
     return to_js(init, dict_converter=Object.fromEntries, create_pyproxies=False)
 
 
+def _refuse_get_body(input, options):
+    # The Fetch standard's rule, which Cloudflare enforces too; said in Python terms here
+    # instead of as a JsException from the Request constructor.
+    if options.get("body") is None:
+        return
+    method = options.get("method")
+    if method is None:
+        inherits = isinstance(input, Request) or _is_js(input, "Request")
+        method = input.method if inherits else "GET"
+    name = method.value if isinstance(method, HTTPMethod) else str(method).upper()
+    if name in ("GET", "HEAD"):
+        raise TypeError(
+            f"a {name} request cannot have a body; use method='POST' (or PUT, PATCH) "
+            "to send one, or put the data in the URL's query string"
+        )
+
+
 class Request:
     """An HTTP request, backed by a real JS ``Request`` (``request.js_object``).
 
@@ -62,6 +98,7 @@ class Request:
             return
         from js import Request as JsRequest
 
+        _refuse_get_body(input, options)
         source = input.js_object if isinstance(input, Request) else input
         self._init(JsRequest.new(source, js_init(options)) if options else JsRequest.new(source))
 
@@ -145,6 +182,24 @@ class Request:
 
     async def json(self, **kwargs):
         return _json.loads(await self.text(), **kwargs)
+
+    async def form_data(self):
+        """The body parsed as a form (``multipart/form-data`` or urlencoded): a ``FormData``
+        whose uploads are ``File`` objects."""
+        from ._formdata import FormData
+
+        self._raise_if_used()
+        return FormData(await _js_call(self._js.formData, "form_data"))
+
+    # The JS spelling, which older Cloudflare examples use.
+    formData = form_data
+
+    async def blob(self):
+        """The body as a ``Blob`` carrying the request's content type."""
+        from ._blob import Blob
+
+        self._raise_if_used()
+        return Blob._wrap(await self._js.blob())
 
     def clone(self):
         self._raise_if_used()

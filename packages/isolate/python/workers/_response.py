@@ -2,7 +2,7 @@ import json as _json
 from http import HTTPStatus
 
 from . import _headers
-from ._request import _is_js, _none_if_null, to_js_body
+from ._request import _is_js, _js_call, _none_if_null, to_js_body
 
 # Statuses whose responses carry no body (the Fetch standard's "null body status").
 NULL_BODY_STATUSES = frozenset({101, 103, 204, 205, 304})
@@ -124,11 +124,44 @@ class FetchResponse:
     async def _parse_json(self, **kwargs):
         return _json.loads(await self.bytes(), **kwargs)
 
+    async def form_data(self):
+        """The body parsed as a form: a ``FormData`` (uploads are ``File`` objects)."""
+        from ._formdata import FormData
+
+        return FormData(await _js_call(self._take_js().formData, "form_data"))
+
+    formData = form_data
+
+    async def blob(self):
+        """The body as a ``Blob`` carrying the response's content type."""
+        from ._blob import Blob
+
+        return Blob._wrap(await self._take_js().blob())
+
+    def _take_js(self):
+        if self._used:
+            raise OSError("Body already used")
+        self._used = True
+        return self.js_object
+
     def _encode(self):
         """What the runtime sends to the host: a JS Response, or (status, pairs, bytes)."""
         if self._body is None and self._js is not None:
             return self._js
         return (self._status, self._header_pairs(), self._body or b"")
+
+
+def _wrapped_js_body(body):
+    from ._blob import Blob
+    from ._formdata import FormData
+
+    if isinstance(body, (FormData, Blob)):
+        # JS sets the content type: multipart/form-data with a boundary, or the Blob's type.
+        return body.js_object
+    raise TypeError(
+        f"Unsupported type in Response: {type(body).__name__} "
+        "(use str, bytes, FormData, Blob or a JS body such as a ReadableStream)"
+    )
 
 
 class Response(FetchResponse):
@@ -163,7 +196,7 @@ class Response(FetchResponse):
             body = bytes(body)
         elif body is not None:
             if not hasattr(body, "constructor"):
-                raise TypeError(f"Unsupported type in Response: {type(body).__name__}")
+                body = _wrapped_js_body(body)
             # A JS body (ReadableStream, Blob, typed array, ...): let a JS Response own it.
             # _build_js reads status and pairs from self; headers are then read back from JS.
             self._set(code, status_text, pairs, None, None)
