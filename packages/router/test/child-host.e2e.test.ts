@@ -51,7 +51,10 @@ describe('isolate hosts in child processes', () => {
     expect(hosts.length).toBe(2);
     for (const { pid } of hosts) {
       const environ = readFileSync(`/proc/${pid}/environ`, 'utf8');
-      const names = environ.split('\0').filter(Boolean).map((kv) => kv.split('=')[0]);
+      const names = environ
+        .split('\0')
+        .filter(Boolean)
+        .map((kv) => kv.split('=')[0]);
       // fork() adds its own two for the IPC channel.
       expect(names.sort()).toEqual([
         'NODE_CHANNEL_FD',
