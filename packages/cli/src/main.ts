@@ -17,7 +17,7 @@ import { snapshotInspectCommand } from './commands/snapshot-inspect.js';
 import { syncCommand } from './commands/sync.js';
 import { CliError } from './errors.js';
 import { createProgress } from './internal/progress.js';
-import { createCliLogger } from './logger.js';
+import { createCliLogger, defaultLogFormat } from './logger.js';
 
 /** Every command, in the order `--help` lists them. */
 export const commands: Command[] = [
@@ -207,7 +207,8 @@ export async function main(argv: string[]): Promise<number> {
   const level = verbose ? 'debug' : (process.env.PYWORKERS_LOG ?? 'info');
   const makeLogger = (rewrite?: (text: string, worker?: string) => string) =>
     createCliLogger(level, {
-      format: json ? 'json' : 'pretty',
+      // Human lines on a terminal, JSON when piped (or PYWORKERS_LOG_FORMAT); --json forces JSON.
+      format: json ? 'json' : defaultLogFormat(),
       color: tty && !process.env.NO_COLOR,
       ...(rewrite ? { rewrite } : {}),
     });

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from enum import StrEnum
 from typing import Any
 
@@ -37,11 +36,12 @@ def _part(value: Any) -> Any:
 
 
 def _parts(blob_parts: Any) -> list[Any]:
-    single = isinstance(blob_parts, (str, bytes, bytearray, memoryview, Blob)) or (
-        hasattr(blob_parts, "constructor") and not _is_js(blob_parts, "Array")
-    )
-    items: Iterable[Any] = [blob_parts] if single else blob_parts
-    return [_part(p) for p in items]
+    # A single part (a str, bytes, a Blob or one JS object) or an iterable of them.
+    if isinstance(blob_parts, (str, bytes, bytearray, memoryview, Blob)):
+        return [_part(blob_parts)]
+    if hasattr(blob_parts, "constructor") and not _is_js(blob_parts, "Array"):
+        return [_part(blob_parts)]
+    return [_part(p) for p in blob_parts]
 
 
 def _options(**values: Any) -> Any:
@@ -60,6 +60,7 @@ class Blob:
     """
 
     __slots__ = ("_js",)
+    _js: Any
 
     def __init__(
         self,

@@ -7,12 +7,12 @@ As in Cloudflare's SDK it is a mutable mapping whose ``[key]`` is the first valu
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, MutableMapping
-from typing import Any, Union
+from typing import Any
 
 from ._blob import Blob, from_js
 from ._request import _is_js
 
-FormDataValue = Union[str, Blob]
+FormDataValue = str | Blob
 
 
 def _to_js(value: Any) -> Any:
@@ -28,6 +28,7 @@ class FormData(MutableMapping[str, FormDataValue]):
     ``form.append("file", File([b"..."], "a.txt"))``; ``await request.form_data()`` gives one."""
 
     __slots__ = ("_js",)
+    _js: Any
 
     def __init__(self, form_data: Mapping[str, FormDataValue] | Any = None) -> None:
         from js import FormData as JsFormData

@@ -153,10 +153,8 @@ async def fetch(app, request, env, ctx=None):
         done.set()
     if status is None:
         raise RuntimeError("The application did not generate a response")
-    out = Response.__new__(Response)
     payload = None if status in NULL_BODY_STATUSES else b"".join(chunks)
-    out._set(status, "", headers, payload, None)
-    return out
+    return Response._from_parts(status, headers, payload)
 
 
 def __getattr__(name):

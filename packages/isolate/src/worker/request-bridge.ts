@@ -62,13 +62,32 @@ export function installHost(): void {
 
 const NO_BODY = new Set(['GET', 'HEAD']);
 
+/**
+ * Repeated `Cookie` headers as one, joined with `; ` (RFC 9113 8.2.3, what browsers send): a
+ * JS `Headers` would join them with `, `, which cookie parsers read as part of a value.
+ */
+export function joinCookieHeaders(headers: [string, string][]): [string, string][] {
+  let first = -1;
+  let repeated = false;
+  for (let i = 0; i < headers.length; i++) {
+    if (headers[i]![0].toLowerCase() !== 'cookie') continue;
+    if (first < 0) first = i;
+    else repeated = true;
+  }
+  if (!repeated) return headers;
+  const crumbs = headers.filter(([k]) => k.toLowerCase() === 'cookie').map(([, v]) => v);
+  const out = headers.filter(([k], i) => i === first || k.toLowerCase() !== 'cookie');
+  out[out.findIndex(([k]) => k.toLowerCase() === 'cookie')] = ['cookie', crumbs.join('; ')];
+  return out;
+}
+
 /** The JS `Request` Python sees as `request.js_object`. */
 export function toJsRequest(msg: RequestMessage): Request {
   const method = msg.method.toUpperCase();
   const withBody = !NO_BODY.has(method) && msg.body.byteLength > 0;
   return new Request(msg.url, {
     method,
-    headers: msg.headers,
+    headers: joinCookieHeaders(msg.headers),
     ...(withBody ? { body: msg.body } : {}),
   });
 }
