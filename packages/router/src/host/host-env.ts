@@ -1,5 +1,5 @@
 import { tmpdir } from 'node:os';
-import { cacheDir } from '@pyworkers/isolate';
+import { cacheDir } from '@pyworkers/common';
 
 /**
  * The whole environment of an isolate host process: what it needs, computed here, and none of
