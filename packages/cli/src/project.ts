@@ -1,6 +1,7 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { basename, join, relative, resolve, sep } from 'node:path';
 import type { WorkerBindings } from '@pyworkers/isolate';
+import type { Route } from '@pyworkers/router';
 import { parse as parseToml } from 'smol-toml';
 import type { z } from 'zod';
 import { declaredNames } from './config/binding-refs.js';
@@ -17,7 +18,6 @@ import { checkCompatibility } from './config/compatibility.js';
 import {
   limitsOverrideSchema,
   limitsSchema,
-  type Route,
   routesFromWrangler,
   toolSchema,
   WRANGLER_IGNORED_SILENTLY,

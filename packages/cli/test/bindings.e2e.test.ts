@@ -1,12 +1,13 @@
 // Cloudflare Python Workers that use bindings, each under `pyworkers dev --port 0` as a user
-// runs it: KV, static assets and a cron trigger, with the assertions Cloudflare's own examples
+// runs it: KV, D1 (filled by `pyworkers d1 execute --local --file`), static assets and a cron
+// trigger, with the assertions Cloudflare's own examples
 // are tested with. The projects are written here in the same shape (wrangler.jsonc, src/, no
 // [tool.pyworkers]).
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { type CliProcess, startCli } from './helpers/run-cli.js';
+import { type CliProcess, runCli, startCli } from './helpers/run-cli.js';
 
 const T = 240_000;
 const root = mkdtempSync(join(tmpdir(), 'pyw-cli-bindings-'));
@@ -61,6 +62,53 @@ describe('Cloudflare workers with bindings under pyworkers dev', () => {
       expect(await res.text()).toBe('baz');
       expect(res.headers.get('content-type')).toBe('text/plain;charset=UTF-8');
       expect(proc.stderr()).not.toContain('warning');
+      await proc.stop();
+    },
+    T,
+  );
+
+  it(
+    'D1: a database filled with `pyworkers d1 execute --local --file` (04-query-d1)',
+    async () => {
+      const dir = project('d1', {
+        'wrangler.jsonc': wrangler(
+          'd1-example',
+          'src/entry.py',
+          `"d1_databases": [
+    {
+      "binding": "DB", // env.DB
+      "database_name": "quotes",
+      "database_id": "00000000-0000-0000-0000-000000000000"
+    }
+  ]`,
+        ),
+        // As Cloudflare's example writes it: string values in double quotes.
+        'db_init.sql': `CREATE TABLE IF NOT EXISTS qtable (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    quote TEXT,
+    author Text
+);
+
+INSERT INTO qtable (quote, author)
+SELECT * FROM (
+    VALUES
+        ("A quote", "Ada Lovelace"),
+        ("Another quote", "Grace Hopper")
+) WHERE NOT EXISTS (SELECT 1 FROM qtable);
+`,
+        'src/entry.py':
+          'from workers import Response, WorkerEntrypoint\n\n\nclass Default(WorkerEntrypoint):\n    async def fetch(self, request):\n        query = """\n        SELECT quote, author\n        FROM qtable\n        ORDER BY RANDOM()\n        LIMIT 1;\n        """\n        results = await self.env.DB.prepare(query).all()\n        data = results.results[0]\n        return Response.json(data)\n',
+      });
+      const init = await runCli(['d1', 'execute', 'quotes', '--local', '--file', 'db_init.sql'], {
+        cwd: dir,
+      });
+      expect(init.code, init.stderr).toBe(0);
+      const { url, proc } = await dev(dir);
+      const res = await fetch(url);
+      expect(res.status).toBe(200);
+      const body = (await res.json()) as { quote: string; author: string };
+      expect(['Ada Lovelace', 'Grace Hopper']).toContain(body.author);
+      expect(Object.keys(body)).toEqual(['quote', 'author']);
       await proc.stop();
     },
     T,

@@ -1,12 +1,13 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { availableParallelism, totalmem } from 'node:os';
+import { formatIssues } from '@pyworkers/common';
 import {
   type AssetsConfig,
   type Bundle,
   type EventResultFor,
-  IsolateError,
   isBodyStream,
+  isIsolateError,
   type Logger,
   type QueueConsumer,
   silentLogger,
@@ -15,7 +16,7 @@ import {
 import { type AssetsFront, assetsFront } from './assets/static-assets.js';
 import type { WorkerState } from './bindings/wiring.js';
 import { type RouterConfig, routerConfigSchema } from './config.js';
-import { RouterError } from './errors.js';
+import { isRouterError, RouterError } from './errors.js';
 import { answerScheduledPath, isScheduledPath } from './events/event-sources.js';
 import { routerEvents } from './events/router-events.js';
 import { HostFleet } from './fleet.js';
@@ -109,11 +110,12 @@ const STATUS_PATH = '/__pyworkers/status';
 const METRICS_PATH = '/__pyworkers/metrics';
 
 function statusFor(err: unknown): number {
-  if (err instanceof RouterError) {
+  // By marker, not instanceof: an error from a child host process is revived from plain data.
+  if (isRouterError(err)) {
     if (err.code === 'ERR_ROUTER_BODY_TOO_LARGE') return 413;
     if (err.code === 'ERR_ROUTER_HOST_CRASHED' || err.code === 'ERR_ROUTER_CLOSED') return 503;
   }
-  if (err instanceof IsolateError) {
+  if (isIsolateError(err)) {
     if (err.code === 'ERR_ISOLATE_HANDLER') return 500;
     if (err.code === 'ERR_ISOLATE_CLOSED') return 503;
   }
@@ -130,10 +132,9 @@ export function createRouter(options: RouterOptions): Router {
   const logger = options.logger ?? silentLogger;
   const parsed = routerConfigSchema.safeParse(options);
   if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
     throw new RouterError(
       'ERR_ROUTER_CONFIG',
-      `router option ${issue.path.join('.')}: ${issue.message}`,
+      `router option ${formatIssues(parsed.error.issues, { max: 1 })}`,
     );
   }
   const config: RouterConfig = {

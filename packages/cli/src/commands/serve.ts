@@ -5,7 +5,7 @@ import { basename, dirname, join, resolve } from 'node:path';
 import {
   type Bundle,
   decodeBundle,
-  IsolateError,
+  isIsolateError,
   type Logger,
   silentLogger,
   type WorkerBindings,
@@ -18,11 +18,6 @@ import {
 } from '@pyworkers/router';
 import { DEV_VARS_FILE, readDevVars } from '../config/dev-vars.js';
 import { CliError } from '../errors.js';
-import { parkedLauncherModule } from '../internal/parked-launcher-module.js';
-import type { Progress } from '../internal/progress.js';
-import { mapIsolatePaths, type SourceMap } from '../internal/tracebacks.js';
-import type { ProjectOverrides } from '../project.js';
-import { buildProject } from './build.js';
 import {
   type Command,
   type CommandOption,
@@ -31,7 +26,12 @@ import {
   pick,
   pickNumber,
   pickString,
-} from './command.js';
+} from '../internal/command.js';
+import { parkedLauncherModule } from '../internal/parked-launcher-module.js';
+import type { Progress } from '../internal/progress.js';
+import { mapIsolatePaths, type SourceMap } from '../internal/tracebacks.js';
+import type { ProjectOverrides } from '../project.js';
+import { buildProject } from './build.js';
 import { type SyncFlags, syncFlags, syncOptions } from './sync.js';
 
 /** Options of {@link serveProjects}. */
@@ -88,7 +88,7 @@ async function readBundle(path: string): Promise<Bundle> {
   try {
     return decodeBundle(bytes, path);
   } catch (err) {
-    if (!(err instanceof IsolateError) || !err.userError) throw err;
+    if (!isIsolateError(err) || !err.userError) throw err;
     throw new CliError('ERR_PROJECT', err.message, {
       where: path,
       hint: 'pass a project directory or a .pwb made by `pyworkers build` with this pyworkers',

@@ -181,7 +181,7 @@ describe('a binding the code calls but the config does not declare', () => {
 
 describe('binding keys from flags and env vars', () => {
   it('replace the files lists and merge assets keys, flag over env over file', async () => {
-    const { bindingOverrides } = await import('../commands/binding-flags.js');
+    const { bindingOverrides } = await import('../internal/binding-flags.js');
     const dir = project({
       'wrangler.toml': `name = "t"\n[[kv_namespaces]]\nbinding = "OLD"\n[[d1_databases]]\nbinding = "DB"\n[assets]\ndirectory = "public"\nbinding = "ASSETS"\n[triggers]\ncrons = ["0 * * * *"]\n`,
       'src/entry.py': '',
@@ -205,7 +205,7 @@ describe('binding keys from flags and env vars', () => {
   });
 
   it('refuse a bad value, saying which flag', async () => {
-    const { bindingOverrides } = await import('../commands/binding-flags.js');
+    const { bindingOverrides } = await import('../internal/binding-flags.js');
     expect(() => bindingOverrides({ r2: ['NOBUCKET'] })).toThrow(
       /--r2 "NOBUCKET" is not BINDING=BUCKET/,
     );

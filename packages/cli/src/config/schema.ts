@@ -1,11 +1,6 @@
+import type { Route } from '@pyworkers/router';
 import { z } from 'zod';
 import { BINDING_KEYS, toolBindingsShape, wranglerBindingsShape } from './bindings.js';
-
-/** A route: a host, a path prefix, or both. */
-export interface Route {
-  host?: string;
-  pathPrefix?: string;
-}
 
 const ROUTE_HINT =
   'a path prefix like "/api", a host like "api.example.com", or { host = "...", path = "/..." }';

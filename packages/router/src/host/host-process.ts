@@ -1,6 +1,7 @@
 // The entry of a child-process isolate host: a LocalHost driven over IPC by a ChildHost.
+import { toErrorData } from '@pyworkers/common';
 import type { Bundle, Logger } from '@pyworkers/isolate';
-import { BodyStreams, IsolateError, isBodyMessage, type WorkerEvent } from '@pyworkers/isolate';
+import { BodyStreams, isBodyMessage, type WorkerEvent } from '@pyworkers/isolate';
 import { hostBindings } from '../bindings/open-store.js';
 import type { WorkerState } from '../bindings/wiring.js';
 import { createEvictionPolicy } from '../eviction.js';
@@ -109,15 +110,7 @@ async function onMessage(msg: ToHost): Promise<void> {
     }
     send({ type: 'result', id: msg.id, result });
   } catch (err) {
-    const e = err as { name?: string; code?: string; message?: string };
-    send({
-      type: 'failed',
-      id: msg.id,
-      name: String(e?.name ?? 'Error'),
-      code: String(e?.code ?? ''),
-      message: String(e?.message ?? err),
-      userError: err instanceof IsolateError && err.userError,
-    });
+    send({ type: 'failed', id: msg.id, error: toErrorData(err) });
   } finally {
     // A body nobody read (a refused request, a handler that ignored it): stop its sender.
     bodies.discard(msg.id);

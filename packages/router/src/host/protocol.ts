@@ -1,5 +1,6 @@
 // Messages between a ChildHost (router side) and its host process. IPC uses Node's
 // 'advanced' serialization (structured clone), so bundles and bodies travel as Uint8Arrays.
+import type { ErrorData } from '@pyworkers/common';
 import type { BodyMessage, Bundle, IsolateRequest, WorkerEvent } from '@pyworkers/isolate';
 import type { WorkerState } from '../bindings/wiring.js';
 import type { EvictionPolicyName } from '../eviction.js';
@@ -49,7 +50,7 @@ export type FromHost =
       coldStart: boolean;
     }
   | BodyMessage
-  | { type: 'failed'; id: number; name: string; code: string; message: string; userError: boolean }
+  | { type: 'failed'; id: number; error: ErrorData }
   | { type: 'stats'; id: number; stats: HostStats }
   | { type: 'event'; event: 'coldStart' | 'eviction' | 'lost'; worker: string }
   | {
