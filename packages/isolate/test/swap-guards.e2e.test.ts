@@ -35,6 +35,8 @@ async function parked(): Promise<Runtime> {
     image: baseline.image,
     makeSnapshot: false,
     env: {},
+    // This test's Python calls a function it puts on the real global (js.trySwap).
+    jsglobals: globalThis,
     memoryLimitBytes: 256 * 1024 * 1024,
     trackProxies: true,
     stdout: () => {},
