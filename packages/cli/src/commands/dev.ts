@@ -14,7 +14,13 @@ import {
   pickNumber,
   projectDir,
 } from './command.js';
-import { describeServing, listenOptions, type ServeOptions, workerDefinitions } from './serve.js';
+import {
+  adminTokenOption,
+  describeServing,
+  listenOptions,
+  type ServeOptions,
+  workerDefinitions,
+} from './serve.js';
 import { syncFlags, syncOptions } from './sync.js';
 
 /** Options of {@link startDev}. */
@@ -92,7 +98,11 @@ export async function startDev(dirArg: string, options: DevOptions = {}): Promis
     try {
       project = loadProject(dir, options.overrides);
       const defs = await workerDefinitions([dir], options);
-      const router = createRouter({ workers: defs.workers, logger });
+      const router = createRouter({
+        workers: defs.workers,
+        logger,
+        ...(options.adminToken ? { adminToken: options.adminToken } : {}),
+      });
       const previous = current;
       current = { id: ++generation, router, inflight: 0, retired: false };
       live.add(current);
@@ -227,6 +237,7 @@ export const devCommand = {
       logger,
       progress: ctx.progress,
       watch: !pick(values['no-watch'], ['PYWORKERS_NO_WATCH'], false),
+      ...adminTokenOption(values),
     });
     ctx.print(
       { url: dev.url, workers: dev.workers },
