@@ -61,16 +61,23 @@ async function until<V>(what: string, fn: () => Promise<V | undefined>, ms = 60_
 
 type Shown = Record<string, Record<string, string>>;
 
+/** What the page-side callbacks use of a DOM element (this package has no DOM types). */
+interface El {
+  getAttribute(name: string): string | null;
+  querySelectorAll(selector: string): ArrayLike<El>;
+  querySelector(selector: string): { toDataURL(): string } | null;
+}
+
 /** The workers table as the page shows it: each row's raw `data-value`s by field. */
 function shownWorkers(page: Page): Promise<Shown> {
   return page.$$eval('#workers tbody tr', (rows) =>
     Object.fromEntries(
-      rows.map((tr) => [
-        (tr as HTMLElement).dataset.worker ?? '',
+      (rows as unknown as El[]).map((tr) => [
+        tr.getAttribute('data-worker') ?? '',
         Object.fromEntries(
-          [...tr.querySelectorAll('td[data-value]')].map((td) => [
-            (td as HTMLElement).dataset.field ?? '',
-            (td as HTMLElement).dataset.value ?? '',
+          Array.from(tr.querySelectorAll('td[data-value]')).map((td) => [
+            td.getAttribute('data-field') ?? '',
+            td.getAttribute('data-value') ?? '',
           ]),
         ),
       ]),
@@ -80,10 +87,13 @@ function shownWorkers(page: Page): Promise<Shown> {
 
 /** Sum of what the requests/s plot was given for each worker, and its canvas as an image. */
 async function rpsPlot(page: Page): Promise<{ sums: Record<string, number>; image: string }> {
-  return page.$eval('#plot-rps', (div) => ({
-    sums: JSON.parse((div as HTMLElement).dataset.sums ?? '{}') as Record<string, number>,
-    image: div.querySelector('canvas')?.toDataURL() ?? '',
-  }));
+  return page.$eval('#plot-rps', (div) => {
+    const d = div as unknown as El;
+    return {
+      sums: JSON.parse(d.getAttribute('data-sums') ?? '{}') as Record<string, number>,
+      image: d.querySelector('canvas')?.toDataURL() ?? '',
+    };
+  });
 }
 
 describe.skipIf(!haveBrowser)('the status page in headless Chromium', () => {

@@ -56,7 +56,7 @@
         const isolates = h.workers.reduce((n, w) => n + w.isolates, 0);
         tr.append(
           el('td', {}, String(h.id)),
-          el('td', {}, h.kind),
+          el('td', {}, h.stale ? `${h.kind} (not answering)` : h.kind),
           cell('pid', h.pid, num),
           cell('inflight', h.inflight, num),
           cell('cpuPercent', h.cpuPercent, (v) => (v == null ? '-' : `${v}%`)),

@@ -46,6 +46,8 @@ export interface RouterOptions extends Partial<RouterConfig> {
    * the status.
    */
   adminToken?: string;
+  /** Rewrites error text for the status page (the CLI maps isolate paths to the user's files). */
+  rewriteError?: (text: string, worker?: string) => string;
 }
 
 /** Per-worker counters for the status page. */
@@ -157,7 +159,10 @@ export function createRouter(options: RouterOptions): Router {
     return c;
   };
   for (const w of options.workers) counter(w.name);
-  const history = new StatusHistory(options.workers.map((w) => w.name));
+  const history = new StatusHistory(
+    options.workers.map((w) => w.name),
+    options.rewriteError,
+  );
   const errorCounts = new Map<string, number>();
   const startedAt = Date.now();
 

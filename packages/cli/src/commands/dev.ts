@@ -102,6 +102,10 @@ export async function startDev(dirArg: string, options: DevOptions = {}): Promis
         workers: defs.workers,
         logger,
         ...(options.adminToken ? { adminToken: options.adminToken } : {}),
+        rewriteError: (text, worker) => {
+          const map = worker ? defs.sourceMaps.get(worker) : undefined;
+          return map ? mapIsolatePaths(text, map) : text;
+        },
       });
       const previous = current;
       current = { id: ++generation, router, inflight: 0, retired: false };

@@ -163,6 +163,11 @@ export async function serveProjects(
     launcherModule: parkedLauncherModule(),
     ...(options.maxIsolates !== undefined ? { maxIsolates: options.maxIsolates } : {}),
     ...(options.adminToken ? { adminToken: options.adminToken } : {}),
+    // Tracebacks on the status page name the user's files, as the log does.
+    rewriteError: (text, worker) => {
+      const map = worker ? sourceMaps.get(worker) : undefined;
+      return map ? mapIsolatePaths(text, map) : text;
+    },
     ...(options.memoryBudget !== undefined ? { memoryBudgetBytes: options.memoryBudget } : {}),
   });
   const address = await router.listen({

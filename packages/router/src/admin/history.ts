@@ -89,7 +89,11 @@ export class StatusHistory {
   /** Tracebacks the isolates logged lately, per worker, to attach to the failed request. */
   private readonly tracebacks = new Map<string, { text: string; at: number }[]>();
 
-  constructor(workers: string[]) {
+  constructor(
+    workers: string[],
+    /** Applied to each error's text, e.g. to map isolate paths in a traceback to the user's. */
+    private readonly rewrite: (text: string, worker?: string) => string = (t) => t,
+  ) {
     for (const w of workers) this.track(w);
   }
 
@@ -164,7 +168,7 @@ export class StatusHistory {
       e = { ...e, message: list[k]!.text.trimEnd() };
       list.splice(k, 1);
     }
-    this.errors.unshift(e);
+    this.errors.unshift({ ...e, message: this.rewrite(e.message, e.worker) });
     this.errors.length = Math.min(this.errors.length, ERRORS_KEPT);
   }
 
