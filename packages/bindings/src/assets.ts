@@ -152,10 +152,8 @@ export function createAssetsResponder(options: AssetsOptions): AssetsResponder {
     if (header(request.headers, 'authorization') === null)
       headers.push(['Cache-Control', CACHE_CONTROL]);
     const ifNoneMatch = header(request.headers, 'if-none-match');
-    if (
-      ifNoneMatch !== null &&
-      ifNoneMatch.split(',').some((t) => [etag, `W/${etag}`, '*'].includes(t.trim()))
-    ) {
+    const tags = ifNoneMatch?.split(',').map((t) => t.trim()) ?? [];
+    if (tags.some((t) => t === etag || t === `W/${etag}` || t === '*')) {
       return { status: 304, headers, body: null };
     }
     const head = request.method.toUpperCase() === 'HEAD';

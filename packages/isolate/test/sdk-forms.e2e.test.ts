@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Isolate } from '../src/index.js';
 import { send, startWorker } from './sdk-helpers.js';
 
-const entry = String.raw`
+const entry = `
 import json
 from urllib.parse import urlsplit, parse_qs
 

@@ -2,7 +2,7 @@ import {
   type Bundle,
   Isolate,
   type IsolateRequest,
-  type IsolateResponse,
+  type IsolateStreamingResponse,
   type Logger,
   type WorkerEvent,
   type WorkerEventResult,
@@ -10,7 +10,8 @@ import {
 
 /** A running isolate as the router uses it. `Isolate` from `@pyworkers/isolate` is one. */
 export interface IsolateHandle {
-  fetch(request: IsolateRequest): Promise<IsolateResponse>;
+  /** Runs a request; the response body may be a stream (pulled at the client's pace). */
+  fetch(request: IsolateRequest, options?: { stream: true }): Promise<IsolateStreamingResponse>;
   /** Runs a `scheduled` or `queue` event (`Isolate.dispatch`); without it the worker gets none. */
   dispatch?(event: WorkerEvent): Promise<WorkerEventResult>;
   close(): Promise<void>;

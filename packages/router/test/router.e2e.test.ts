@@ -205,7 +205,7 @@ describe('an injected launcher', () => {
         launched.push(bundle.manifest.name);
         const handle = await defaultLauncher.launch(bundle, options);
         return {
-          fetch: (r) => handle.fetch(r),
+          fetch: (r, o) => handle.fetch(r, o),
           close: () => handle.close(),
           memoryBytes: () => 123_456_789,
         };

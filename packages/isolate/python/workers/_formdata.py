@@ -7,12 +7,12 @@ As in Cloudflare's SDK it is a mutable mapping whose ``[key]`` is the first valu
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, MutableMapping
-from typing import Any, Union
+from typing import Any
 
 from ._blob import Blob, from_js
 from ._request import _is_js
 
-FormDataValue = Union[str, Blob]
+FormDataValue = str | Blob
 
 
 def _to_js(value: Any) -> Any:

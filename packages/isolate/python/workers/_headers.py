@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
-from typing import Any, Union
 
 # Imported here, at build time, so the import lives in the snapshot instead of costing the
 # first request that reads headers.
 from http.client import HTTPMessage
+from typing import Any
 
 # RFC 9110 token characters: what a JS Headers object accepts as a name.
 _TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+\Z")
@@ -20,7 +20,7 @@ _BAD_VALUE = re.compile(r"[\r\n\0]")
 _STRIP = " \t\r\n"
 
 #: What ``headers=`` takes: a dict, (name, value) pairs, an ``HTTPMessage`` or a JS ``Headers``.
-HeadersInit = Union[Mapping[str, Any], Iterable[tuple[str, Any]], Any, None]
+HeadersInit = Mapping[str, Any] | Iterable[tuple[str, Any]] | Any | None
 Pairs = list[tuple[str, str]]
 
 

@@ -40,7 +40,8 @@ def to_js_body(body: Any) -> Any:
     if isinstance(body, (Blob, FormData)):
         return body.js_object
     raise TypeError(
-        f"unsupported body type {type(body).__name__}: use str, bytes, FormData, Blob or a JS object"
+        f"unsupported body type {type(body).__name__}: "
+        "use str, bytes, FormData, Blob or a JS object"
     )
 
 
@@ -177,6 +178,23 @@ class Request:
     def _raise_if_used(self):
         if self._js.bodyUsed:
             raise OSError("Body already used")
+
+    async def stream(self):
+        """The body in chunks (``bytes``) as the client sends them, without buffering it whole:
+        ``async for chunk in request.stream(): ...``. Reading slowly slows the client down."""
+        body = self.body
+        if body is None:
+            return
+        self._raise_if_used()
+        reader = body.getReader()
+        try:
+            while True:
+                result = await reader.read()
+                if result.done:
+                    return
+                yield result.value.to_bytes()
+        finally:
+            reader.releaseLock()
 
     async def buffer(self) -> Any:
         self._raise_if_used()

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 from . import _headers
 from ._request import _is_js, _js_call, _none_if_null, to_js_body
+from ._streams import StreamedResponse, is_stream_body, iter_bytes, to_readable_stream
 
 if TYPE_CHECKING:
     from http.client import HTTPMessage
@@ -31,9 +32,12 @@ class FetchResponse:
     (what ``fetch`` returned); ``js_object`` gives the JS one either way.
     """
 
-    __slots__ = ("_status", "_status_text", "_pairs", "_body", "_js", "_message", "_used")
+    __slots__ = (
+        "_status", "_status_text", "_pairs", "_body", "_js", "_message", "_used", "_stream"
+    )
 
-    def _set(self, status, status_text, pairs, body, js_response):
+    def _set(self, status, status_text, pairs, body, js_response, stream=None):
+        self._stream = stream
         self._status = status
         self._status_text = status_text
         self._pairs = pairs
@@ -93,7 +97,11 @@ class FetchResponse:
     def js_object(self) -> Any:
         """The JS ``Response``; built on first use for a response made in Python."""
         if self._js is None:
-            self._js = self._build_js(to_js_body(self._body))
+            if self._stream is not None:
+                stream, self._stream = self._stream, None
+                self._js = self._build_js(to_readable_stream(stream))
+            else:
+                self._js = self._build_js(to_js_body(self._body))
         return self._js
 
     def _build_js(self, js_body):
@@ -111,7 +119,10 @@ class FetchResponse:
         if self._used:
             raise OSError("Body already used")
         self._used = True
-        if self._js is not None and self._body is None:
+        if self._stream is not None:
+            stream, self._stream = self._stream, None
+            self._body = b"".join([chunk async for chunk in iter_bytes(stream)])
+        elif self._js is not None and self._body is None:
             self._body = (await self._js.arrayBuffer()).to_bytes()
         return self._body or b""
 
@@ -132,6 +143,32 @@ class FetchResponse:
 
     async def _parse_json(self, **kwargs):
         return _json.loads(await self.bytes(), **kwargs)
+
+    async def iter_bytes(self):
+        """The body in chunks as they arrive: ``async for chunk in response.iter_bytes()``."""
+        if self._used:
+            raise OSError("Body already used")
+        self._used = True
+        if self._stream is not None:
+            stream, self._stream = self._stream, None
+            async for chunk in iter_bytes(stream):
+                yield chunk
+            return
+        if self._js is not None and self._body is None:
+            body = _none_if_null(self._js.body)
+            if body is None:
+                return
+            reader = body.getReader()
+            try:
+                while True:
+                    result = await reader.read()
+                    if result.done:
+                        return
+                    yield result.value.to_bytes()
+            finally:
+                reader.releaseLock()
+        if self._body:
+            yield self._body
 
     async def form_data(self) -> FormData:
         """The body parsed as a form: a ``FormData`` (uploads are ``File`` objects)."""
@@ -154,7 +191,10 @@ class FetchResponse:
         return self.js_object
 
     def _encode(self):
-        """What the runtime sends to the host: a JS Response, or (status, pairs, bytes)."""
+        """What the runtime sends to the host: a JS Response, (status, pairs, bytes), or a
+        StreamedResponse the worker thread pulls from."""
+        if self._stream is not None:
+            return StreamedResponse(self._status, self._header_pairs(), self._stream)
         if self._body is None and self._js is not None:
             return self._js
         return (self._status, self._header_pairs(), self._body or b"")
@@ -180,7 +220,8 @@ class Response(FetchResponse):
     typed array, ...) or a JS ``Response`` to wrap.
 
     ``Response("hi")`` is ``text/plain;charset=UTF-8`` like a JS Response; ``bytes`` bodies get
-    no content type; ``headers`` is a dict or a list of pairs (repeats such as ``set-cookie``
+    no content type; an async iterator (or generator) of bytes/str, or a JS ``ReadableStream``,
+    is streamed to the client as it yields; ``headers`` is a dict or a list of pairs (repeats such as ``set-cookie``
     are kept). ``Response.json(obj)`` and ``Response.redirect(url)`` build the usual ones.
     """
 
@@ -213,6 +254,9 @@ class Response(FetchResponse):
             body = body.encode("utf-8")
         elif isinstance(body, (bytes, bytearray, memoryview)):
             body = bytes(body)
+        elif body is not None and is_stream_body(body):
+            self._set(code, status_text, pairs, None, None, stream=body)
+            return
         elif body is not None:
             if not hasattr(body, "constructor"):
                 body = _wrapped_js_body(body)

@@ -17,7 +17,8 @@ class FakeRequest:
 
 class Environ(unittest.TestCase):
     def test_repeated_cookie_headers_join_with_semicolons(self):
-        req = FakeRequest("http://h/", headers=[("cookie", "a=1"), ("cookie", "b=2"), ("x-m", "1"), ("x-m", "2")])
+        headers = [("cookie", "a=1"), ("cookie", "b=2"), ("x-m", "1"), ("x-m", "2")]
+        req = FakeRequest("http://h/", headers=headers)
         environ = build_environ(req, {}, b"")
         self.assertEqual(environ["HTTP_COOKIE"], "a=1; b=2")
         self.assertEqual(environ["HTTP_X_M"], "1,2")
