@@ -1,17 +1,18 @@
 import type { MessagePort, Worker } from 'node:worker_threads';
-import type { Bundle } from './bundle.js';
-import { IsolateError } from './errors.js';
-import type { EventResultFor, WorkerEvent } from './events.js';
-import type { HostCallHandler } from './host-call.js';
-import { bootAssets } from './internal/assets.js';
 import {
   type Body,
   type BodyStream,
   BodyStreams,
   isBodyMessage,
   readWhole,
-} from './internal/body-stream.js';
+} from './body-stream.js';
+import type { Bundle } from './bundle.js';
+import { IsolateError } from './errors.js';
+import type { EventResultFor, WorkerEvent } from './events.js';
+import type { HostCallHandler } from './host-call.js';
+import { bootAssets } from './internal/assets.js';
 import { answerHostCall } from './internal/host-calls.js';
+import { OUTBOUND_HTTP_BINDING, performOutbound } from './internal/outbound-http.js';
 import { type PreparedBundle, prepareBundle } from './internal/prepared.js';
 import type { FromWorker, MemoryReport, ToWorker } from './internal/protocol.js';
 import { spawnWorker } from './internal/spawn.js';
@@ -270,7 +271,9 @@ export class Isolate {
       this.bodies.onMessage(msg);
     } else if (msg.type === 'host-call') {
       const targets = { worker: this.worker, syncPort: this.syncPort };
-      void answerHostCall(this.hostCalls, msg, targets, this.bundle.name);
+      // Blocking HTTP clients (requests, httpx.Client, ...) are answered here, not by bindings.
+      const handler = msg.binding === OUTBOUND_HTTP_BINDING ? performOutbound : this.hostCalls;
+      void answerHostCall(handler, msg, targets, this.bundle.name);
     } else if (msg.type === 'host-port') {
       this.syncPort = msg.port;
     } else if (msg.type === 'response') {

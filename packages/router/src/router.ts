@@ -1,11 +1,12 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { availableParallelism, totalmem } from 'node:os';
+import { formatIssues } from '@pyworkers/common';
 import {
   type Bundle,
   type EventResultFor,
-  IsolateError,
   isBodyStream,
+  isIsolateError,
   type Logger,
   silentLogger,
   type WorkerEvent,
@@ -15,7 +16,7 @@ import { handleAdmin } from './admin/admin.js';
 import { StatusHistory } from './admin/history.js';
 import { type StatusExtras, statusExtras } from './admin/status.js';
 import { type RouterConfig, routerConfigSchema } from './config.js';
-import { RouterError } from './errors.js';
+import { isRouterError, RouterError } from './errors.js';
 import { HostFleet } from './fleet.js';
 import type { HostWorker } from './host/types.js';
 import { closeIfUnread, requestBody, sendText, toIsolateRequest, writeResponse } from './http.js';
@@ -95,11 +96,12 @@ export interface Router {
 }
 
 function statusFor(err: unknown): number {
-  if (err instanceof RouterError) {
+  // By marker, not instanceof: an error from a child host process is revived from plain data.
+  if (isRouterError(err)) {
     if (err.code === 'ERR_ROUTER_BODY_TOO_LARGE') return 413;
     if (err.code === 'ERR_ROUTER_HOST_CRASHED' || err.code === 'ERR_ROUTER_CLOSED') return 503;
   }
-  if (err instanceof IsolateError) {
+  if (isIsolateError(err)) {
     if (err.code === 'ERR_ISOLATE_HANDLER') return 500;
     if (err.code === 'ERR_ISOLATE_CLOSED') return 503;
   }
@@ -116,10 +118,9 @@ export function createRouter(options: RouterOptions): Router {
   const logger = options.logger ?? silentLogger;
   const parsed = routerConfigSchema.safeParse(options);
   if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
     throw new RouterError(
       'ERR_ROUTER_CONFIG',
-      `router option ${issue.path.join('.')}: ${issue.message}`,
+      `router option ${formatIssues(parsed.error.issues, { max: 1 })}`,
     );
   }
   const config: RouterConfig = {

@@ -85,6 +85,13 @@ describe('isolate hosts in child processes', () => {
     expect(await router.metrics()).toContain('pyworkers_cold_starts_total{worker="gamma"} 1');
   });
 
+  it('answers 500 when the handler raises: the error keeps its code across the process boundary', async () => {
+    // The router tells a handler fault (500) from a host fault (503) by the revived error's code.
+    const res = await fetch(`${base}/boom`);
+    expect(res.status).toBe(500);
+    expect((await status()).workers[0]).toMatchObject({ worker: 'gamma', coldStarts: 1 });
+  });
+
   it('answers 503 to in-flight requests of a host process that dies, then replaces it', async () => {
     const before = await status();
     const host = before.hosts.find((h) => h.workers.some((w) => w.worker === 'gamma'))!;

@@ -4,8 +4,6 @@ import type { AddressInfo } from 'node:net';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { type Logger, silentLogger } from '@pyworkers/isolate';
 import { createRouter, type Router } from '@pyworkers/router';
-import { mapIsolatePaths } from '../internal/tracebacks.js';
-import { loadProject, projectFiles } from '../project.js';
 import {
   type Command,
   configOptions,
@@ -13,7 +11,9 @@ import {
   pick,
   pickNumber,
   projectDir,
-} from './command.js';
+} from '../internal/command.js';
+import { mapIsolatePaths } from '../internal/tracebacks.js';
+import { loadProject, projectFiles } from '../project.js';
 import {
   adminTokenOption,
   describeServing,

@@ -5,18 +5,13 @@ import { dirname, join, resolve } from 'node:path';
 import {
   type Bundle,
   decodeBundle,
-  IsolateError,
+  isIsolateError,
   type Logger,
   silentLogger,
 } from '@pyworkers/isolate';
 import { createRouter, type Router, type WorkerDefinition } from '@pyworkers/router';
 import { DEV_VARS_FILE, readDevVars } from '../config/dev-vars.js';
 import { CliError } from '../errors.js';
-import { parkedLauncherModule } from '../internal/parked-launcher-module.js';
-import type { Progress } from '../internal/progress.js';
-import { mapIsolatePaths, type SourceMap } from '../internal/tracebacks.js';
-import type { ProjectOverrides } from '../project.js';
-import { buildProject } from './build.js';
 import {
   type Command,
   type CommandOption,
@@ -25,7 +20,12 @@ import {
   pick,
   pickNumber,
   pickString,
-} from './command.js';
+} from '../internal/command.js';
+import { parkedLauncherModule } from '../internal/parked-launcher-module.js';
+import type { Progress } from '../internal/progress.js';
+import { mapIsolatePaths, type SourceMap } from '../internal/tracebacks.js';
+import type { ProjectOverrides } from '../project.js';
+import { buildProject } from './build.js';
 import { type SyncFlags, syncFlags, syncOptions } from './sync.js';
 
 /** Options of {@link serveProjects}. */
@@ -66,7 +66,7 @@ async function readBundle(path: string): Promise<Bundle> {
   try {
     return decodeBundle(bytes, path);
   } catch (err) {
-    if (!(err instanceof IsolateError) || !err.userError) throw err;
+    if (!isIsolateError(err) || !err.userError) throw err;
     throw new CliError('ERR_PROJECT', err.message, {
       where: path,
       hint: 'pass a project directory or a .pwb made by `pyworkers build` with this pyworkers',

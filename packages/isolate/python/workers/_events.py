@@ -73,6 +73,9 @@ class Message:
 
 
 def _delay(value: Any) -> int | None:
+    if isinstance(value, Mapping):
+        # The JS shape, ``msg.retry({"delaySeconds": 30})``, as Cloudflare's SDK passes it on.
+        value = value.get("delaySeconds", value.get("delay_seconds"))
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:

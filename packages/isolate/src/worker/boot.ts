@@ -7,6 +7,7 @@ import type {
   InitMessage,
   MountSet,
 } from '../internal/protocol.js';
+import { SDK_DIR, WORKER_DIR } from '../mount-paths.js';
 import { type EmscriptenFS, mountReadOnly } from './bundle-fs.js';
 import {
   bootRuntime,
@@ -19,10 +20,6 @@ import {
   setClockFloor,
   swapHeap,
 } from './pyodide-internals.js';
-
-/** Where the SDK and the worker's files are mounted (same paths at build time and after restore). */
-export const SDK_DIR = '/lib/pyworkers';
-export const WORKER_DIR = '/session/worker';
 
 interface PyProxyLike {
   toJs(opts?: object): unknown;

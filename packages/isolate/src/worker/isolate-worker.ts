@@ -1,7 +1,7 @@
 // Runs inside a worker_thread: one V8 isolate with one Pyodide interpreter.
 import { parentPort } from 'node:worker_threads';
 import type { PyodideAPI } from 'pyodide';
-import { BodyStreams, isBodyMessage } from '../internal/body-stream.js';
+import { BodyStreams, isBodyMessage } from '../body-stream.js';
 import type {
   EnvMessage,
   EventMessage,

@@ -80,6 +80,13 @@ class Queue(unittest.TestCase):
             result["messages"], [{"id": "0", "action": "ack"}, {"id": "1", "action": "retry"}]
         )
 
+    def test_delay_in_every_spelling(self):
+        b = batch(1, 2, 3)
+        b.messages[0].retry({"delaySeconds": 7})
+        b.messages[1].retry(delaySeconds=8)
+        b.messages[2].retry(9)
+        self.assertEqual([o["delaySeconds"] for o in b._outcomes(False)], [7, 8, 9])
+
     def test_bad_delay_is_refused(self):
         with self.assertRaisesRegex(ValueError, "delay_seconds must be a number of seconds >= 0"):
             batch(1).messages[0].retry(delay_seconds=-1)

@@ -1,14 +1,13 @@
 import { type ChildProcess, fork } from 'node:child_process';
+import { fromErrorData } from '@pyworkers/common';
 import {
   BodyStreams,
-  IsolateError,
-  type IsolateErrorCode,
   type IsolateRequest,
   isBodyMessage,
   type Logger,
   type WorkerEvent,
 } from '@pyworkers/isolate';
-import { RouterError, type RouterErrorCode } from '../errors.js';
+import { RouterError } from '../errors.js';
 import { hostEntry } from '../internal/paths.js';
 import type { FromHost, HostProcessConfig, ToHost } from './protocol.js';
 import type {
@@ -137,17 +136,18 @@ export class ChildHost implements IsolateHost {
         const p = this.pending.get(msg.id);
         this.pending.delete(msg.id);
         bodies.cancel(msg.id);
-        const err =
-          msg.name === 'IsolateError'
-            ? new IsolateError(msg.code as IsolateErrorCode, msg.message, {
-                userError: msg.userError,
-              })
-            : msg.name === 'RouterError'
-              ? new RouterError(msg.code as RouterErrorCode, msg.message)
-              : new RouterError(
-                  'ERR_ROUTER_HOST_CRASHED',
-                  `isolate host ${this.id}: ${msg.message}`,
-                );
+        // A package error keeps its name, code, userError and hint across the process boundary;
+        // anything else is the host process breaking.
+        const revived = fromErrorData(msg.error);
+        const err = msg.error.pyworkers
+          ? revived
+          : new RouterError(
+              'ERR_ROUTER_HOST_CRASHED',
+              `isolate host ${this.id}: ${revived.message}`,
+              {
+                cause: revived,
+              },
+            );
         p?.reject(err);
         return;
       }
