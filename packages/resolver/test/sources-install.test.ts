@@ -23,15 +23,7 @@ import {
   PYODIDE_TAG,
   startIndexServer,
 } from './fixtures/index.js';
-
-function hasPython(): boolean {
-  try {
-    execFileSync('python3', ['-c', 'pass'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
+import { referencePython } from './reference-python.js';
 
 const info = {
   abi_version: '2026_0',
@@ -187,7 +179,7 @@ describe('sources + downloads + vendoring against the fixture index', () => {
       expect.arrayContaining(['httpx', 'pyodide_http', 'regex', 'h2']),
     );
 
-    if (hasPython()) {
+    if (referencePython()) {
       const out = execFileSync(
         'python3',
         [

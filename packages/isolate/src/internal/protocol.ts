@@ -215,7 +215,7 @@ export type FromWorker =
   | { type: 'limit'; id?: number; limit: 'memory'; message: string }
   | {
       type: 'log';
-      stream: 'stdout' | 'stderr' | 'logging';
+      stream: 'stdout' | 'stderr' | 'logging' | 'console';
       line: string;
       level?: LogLevel;
       /** Name of the Python logger, for `logging` records. */

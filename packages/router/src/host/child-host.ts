@@ -9,6 +9,7 @@ import {
 } from '@pyworkers/isolate';
 import { RouterError } from '../errors.js';
 import { hostEntry } from '../internal/paths.js';
+import { hostProcessEnv } from './host-env.js';
 import type { FromHost, HostProcessConfig, ToHost } from './protocol.js';
 import type {
   HostEventResult,
@@ -67,6 +68,7 @@ export class ChildHost implements IsolateHost {
     const entry = hostEntry();
     const proc = fork(entry.path, [], {
       execArgv: entry.execArgv,
+      env: hostProcessEnv(),
       serialization: 'advanced',
       stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
     });

@@ -22,9 +22,9 @@
 //        .    -  data section: literal pages in heap order
 //      end-32 32 SHA-256 of everything before it
 import { createHash } from 'node:crypto';
+import { crc32 } from 'node:zlib';
 import { FORMAT_VERSION, MAX_HEAP_BYTES, PAGE_SIZE } from '../constants.js';
 import { SnapshotError } from '../errors.js';
-import { crc32 } from './crc32.js';
 
 export { FORMAT_VERSION, MAX_HEAP_BYTES, PAGE_SIZE };
 
