@@ -47,6 +47,7 @@ export class ChildHost implements IsolateHost {
   private bodies: BodyStreams;
   private nextId = 1;
   private closed = false;
+  private lastStats: HostStats | undefined;
 
   constructor(
     private readonly config: HostProcessConfig,
@@ -238,24 +239,31 @@ export class ChildHost implements IsolateHost {
 
   async stats(): Promise<HostStats> {
     // A host busy with a cold start still answers quickly; one that does not answer within a
-    // second is reported empty rather than hanging the status page or a metrics scrape.
+    // second is reported as it last answered (marked stale; empty before any answer) rather
+    // than hanging the status page or a metrics scrape, or showing its isolates gone.
     let timer: NodeJS.Timeout | undefined;
     try {
-      return await Promise.race([
+      this.lastStats = await Promise.race([
         this.call<HostStats>(this.child, (id) => ({ type: 'stats', id })),
         new Promise<never>((_, reject) => {
           timer = setTimeout(() => reject(new Error('stats timeout')), 1_000);
         }),
       ]);
+      return this.lastStats;
     } catch {
       return {
-        id: this.id,
-        kind: 'process',
-        pid: this.pid,
-        inflight: 0,
-        usedBytes: 0,
-        budgetBytes: this.config.budgetBytes,
-        workers: [],
+        ...(this.lastStats?.pid === this.pid
+          ? this.lastStats
+          : {
+              id: this.id,
+              kind: 'process',
+              pid: this.pid,
+              inflight: 0,
+              usedBytes: 0,
+              budgetBytes: this.config.budgetBytes,
+              workers: [],
+            }),
+        stale: true,
       };
     } finally {
       clearTimeout(timer);
