@@ -1,4 +1,8 @@
-import { type ChildProcess, fork } from 'node:child_process';
+import { type ChildProcess, fork, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { fromErrorData } from '@pyworkers/common';
 import {
   BodyStreams,
@@ -11,6 +15,7 @@ import { RouterError } from '../errors.js';
 import { hostEntry } from '../internal/paths.js';
 import { hostProcessEnv } from './host-env.js';
 import type { FromHost, HostProcessConfig, ToHost } from './protocol.js';
+import { bwrapArgs } from './sandbox.js';
 import type {
   HostEventResult,
   HostEvents,
@@ -20,6 +25,20 @@ import type {
   HostWorker,
   IsolateHost,
 } from './types.js';
+
+const uid = (): number => process.getuid?.() ?? 0;
+
+/** The top-most directory above this package with a node_modules: the installed code. */
+function codeRoot(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  let found = dir;
+  for (;;) {
+    if (existsSync(join(dir, 'node_modules'))) found = dir;
+    const up = dirname(dir);
+    if (up === dir) return found;
+    dir = up;
+  }
+}
 
 interface Pending {
   resolve: (value: never) => void;
@@ -66,12 +85,29 @@ export class ChildHost implements IsolateHost {
 
   private spawn(): Child {
     const entry = hostEntry();
-    const proc = fork(entry.path, [], {
-      execArgv: entry.execArgv,
-      env: hostProcessEnv(),
-      serialization: 'advanced',
-      stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
-    });
+    const env = hostProcessEnv();
+    const options = {
+      env,
+      serialization: 'advanced' as const,
+      stdio: ['ignore', 'ignore', 'inherit', 'ipc'] as ('ignore' | 'inherit' | 'ipc')[],
+    };
+    const proc = this.config.sandbox
+      ? spawn(
+          this.config.sandbox.bwrap,
+          [
+            ...bwrapArgs({
+              // tsx's transform cache (source-first runs), read-only: a host may not plant
+              // code the router would run on its next start.
+              readOnly: [codeRoot(), dirname(process.execPath), join(tmpdir(), `tsx-${uid()}`)],
+              readWrite: [env.PYWORKERS_CACHE_DIR!, ...this.config.sandbox.writable],
+            }),
+            process.execPath,
+            ...entry.execArgv,
+            entry.path,
+          ],
+          options,
+        )
+      : fork(entry.path, [], { ...options, execArgv: entry.execArgv });
     // Host processes must not keep the router's process alive by themselves: open HTTP
     // connections and pending requests already do while there is work.
     proc.unref();
@@ -244,7 +280,11 @@ export class ChildHost implements IsolateHost {
     let timer: NodeJS.Timeout | undefined;
     try {
       this.lastStats = await Promise.race([
-        this.call<HostStats>(this.child, (id) => ({ type: 'stats', id })),
+        // The pid the router can signal: inside a sandbox the host sees its own PID namespace.
+        this.call<HostStats>(this.child, (id) => ({ type: 'stats', id })).then((stats) => ({
+          ...stats,
+          pid: this.pid,
+        })),
         new Promise<never>((_, reject) => {
           timer = setTimeout(() => reject(new Error('stats timeout')), 1_000);
         }),
