@@ -7,6 +7,12 @@ export {
   type WorkerBindingsHandle,
   type WorkerState,
 } from './bindings/wiring.js';
+// Status page and admin paths
+
+export { ADMIN_PREFIX, isAdminPath } from './admin/access.js';
+export type { HostLoad, RecentError, WorkerSeries } from './admin/history.js';
+export type { HostStatus, SystemStatus, WorkerStatus } from './admin/status.js';
+
 // HTTP front and routes
 
 export { type RouterConfig, routerConfigSchema } from './config.js';

@@ -15,7 +15,13 @@ import {
 } from '../internal/command.js';
 import { mapIsolatePaths } from '../internal/tracebacks.js';
 import { loadProject, projectFiles } from '../project.js';
-import { describeServing, listenOptions, type ServeOptions, workerDefinitions } from './serve.js';
+import {
+  adminTokenOption,
+  describeServing,
+  listenOptions,
+  type ServeOptions,
+  workerDefinitions,
+} from './serve.js';
 import { syncFlags, syncOptions } from './sync.js';
 
 /** Options of {@link startDev}. */
@@ -95,7 +101,16 @@ export async function startDev(dirArg: string, options: DevOptions = {}): Promis
       const defs = await workerDefinitions([dir], options);
       // As `wrangler dev --test-scheduled`: /__scheduled and /cdn-cgi/handler/scheduled run
       // the worker's scheduled handler.
-      const router = createRouter({ workers: defs.workers, logger, testScheduled: true });
+      const router = createRouter({
+        workers: defs.workers,
+        logger,
+        testScheduled: true,
+        ...(options.adminToken ? { adminToken: options.adminToken } : {}),
+        rewriteError: (text, worker) => {
+          const map = worker ? defs.sourceMaps.get(worker) : undefined;
+          return map ? mapIsolatePaths(text, map) : text;
+        },
+      });
       const previous = current;
       current = { id: ++generation, router, inflight: 0, retired: false };
       live.add(current);
@@ -240,6 +255,7 @@ export const devCommand = {
       logger,
       progress: ctx.progress,
       watch: !pick(values['no-watch'], ['PYWORKERS_NO_WATCH'], false),
+      ...adminTokenOption(values),
     });
     ctx.print(
       { url: dev.url, workers: dev.workers },

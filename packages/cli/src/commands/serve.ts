@@ -42,6 +42,8 @@ export interface ServeOptions {
   maxIsolates?: number;
   /** Memory budget for warm isolates, in bytes. */
   memoryBudget?: number;
+  /** Required on `/__pyworkers/*` when set; without it those paths answer loopback only. */
+  adminToken?: string;
   /** Settings that win over each project's config files. */
   overrides?: ProjectOverrides;
   sync?: SyncFlags;
@@ -214,6 +216,12 @@ export async function serveProjects(
     // Cold starts swap into parked isolates (see parked-launcher.ts) in each host process.
     launcherModule: parkedLauncherModule(),
     ...(options.maxIsolates !== undefined ? { maxIsolates: options.maxIsolates } : {}),
+    ...(options.adminToken ? { adminToken: options.adminToken } : {}),
+    // Tracebacks on the status page name the user's files, as the log does.
+    rewriteError: (text, worker) => {
+      const map = worker ? sourceMaps.get(worker) : undefined;
+      return map ? mapIsolatePaths(text, map) : text;
+    },
     ...(options.memoryBudget !== undefined ? { memoryBudgetBytes: options.memoryBudget } : {}),
   });
   const address = await router.listen({
@@ -264,7 +272,21 @@ export const listenOptions = {
     env: ['PYWORKERS_HOST', 'HOST'],
     valueName: 'ADDR',
   },
+  'admin-token': {
+    type: 'string',
+    default: 'none: /__pyworkers/ answers this machine only',
+    description:
+      'require this token on the status page and /__pyworkers/* (then open to any address)',
+    env: ['PYWORKERS_ADMIN_TOKEN'],
+    valueName: 'TOKEN',
+  },
 } satisfies Record<string, CommandOption>;
+
+/** `{ adminToken }` from `--admin-token` / `PYWORKERS_ADMIN_TOKEN`, when given. */
+export function adminTokenOption(values: Record<string, unknown>): { adminToken?: string } {
+  const token = pickString(values['admin-token'], ['PYWORKERS_ADMIN_TOKEN']);
+  return token ? { adminToken: token } : {};
+}
 
 /** Describes where each worker is served. */
 export function describeServing(serving: Pick<Serving, 'url' | 'workers'>): string {
@@ -275,6 +297,7 @@ export function describeServing(serving: Pick<Serving, 'url' | 'workers'>): stri
       .join(', ');
     lines.push(`  ${w.name.padEnd(16)} ${routes}`);
   }
+  lines.push(`status page: ${serving.url}/__pyworkers/`);
   return lines.join('\n');
 }
 
@@ -353,6 +376,7 @@ export const serveCommand = {
       host,
       ...(maxIsolates !== undefined ? { maxIsolates } : {}),
       ...(memoryBudget !== undefined ? { memoryBudget } : {}),
+      ...adminTokenOption(values),
       overrides,
       sync: syncFlags(values, ctx),
       logger,

@@ -75,7 +75,8 @@ class D1Database:
         for s in statements:
             if not isinstance(s, D1PreparedStatement):
                 raise TypeError(
-                    f"{self._name}.batch(): expected statements from prepare(), got {type(s).__name__}"
+                    f"{self._name}.batch(): expected statements from prepare(), "
+                    f"got {type(s).__name__}"
                 )
         return await call(self._name, "batch", [s._statement() for s in statements])
 

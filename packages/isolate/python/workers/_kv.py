@@ -50,7 +50,8 @@ class KVNamespace:
         """
         opts = _get_options(self._name, type, opts)
         # No options: the key alone crosses without conversion (the common, fastest call).
-        value = await (call(self._name, "get", _key(key), opts) if opts else call(self._name, "get", _key(key)))
+        args = (_key(key), opts) if opts else (_key(key),)
+        value = await call(self._name, "get", *args)
         return await _as_stream(value) if opts.get("type") == "stream" else value
 
     async def get_with_metadata(self, key, type=None, **opts):

@@ -30,7 +30,8 @@ class Queue:
                 raise TypeError(
                     f"{self._name}.send_batch(): each message is a dict with a 'body', got {m!r}"
                 )
-            batch.append({"body": m["body"], **options({k: v for k, v in m.items() if k != "body"})})
+            rest = {k: v for k, v in m.items() if k != "body"}
+            batch.append({"body": m["body"], **options(rest)})
         await call(self._name, "sendBatch", batch, options(given, **opts))
 
     sendBatch = send_batch

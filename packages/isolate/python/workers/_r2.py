@@ -27,7 +27,8 @@ class R2Object:
         raise AttributeError(f"R2 object has no field {name!r}")
 
     def __repr__(self):
-        return f"{type(self).__name__}(key={self._fields.get('key')!r}, size={self._fields.get('size')!r})"
+        key, size = self._fields.get("key"), self._fields.get("size")
+        return f"{type(self).__name__}(key={key!r}, size={size!r})"
 
     def write_http_metadata(self, headers):
         """Sets the object's HTTP metadata (content type, ...) on a dict of headers."""
@@ -130,7 +131,8 @@ class R2MultipartUpload:
 def _value(binding, method, value):
     if not isinstance(value, _VALUE_TYPES):
         raise TypeError(
-            f"{binding}.{method}(): the value must be str, bytes or None, got {type(value).__name__}"
+            f"{binding}.{method}(): the value must be str, bytes or None, "
+            f"got {type(value).__name__}"
         )
     return bytes(value) if isinstance(value, (bytearray, memoryview)) else value
 

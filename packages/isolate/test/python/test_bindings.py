@@ -16,12 +16,14 @@ class PythonValues(unittest.TestCase):
         self.assertIsInstance(row, dict)
         self.assertEqual(row.title, "a")
         self.assertEqual(row.nested.n[1].x, None)
-        self.assertEqual(json.loads(json.dumps(row)), {"title": "a", "nested": {"n": [1, {"x": None}]}})
+        plain = {"title": "a", "nested": {"n": [1, {"x": None}]}}
+        self.assertEqual(json.loads(json.dumps(row)), plain)
         self.assertEqual(copy.deepcopy(row), row)
 
     def test_missing_attribute_names_the_keys(self):
-        with self.assertRaisesRegex(AttributeError, r"'nope' is not in this result \(keys: title\)"):
-            python_value({"title": "a"}).nope
+        message = r"'nope' is not in this result \(keys: title\)"
+        with self.assertRaisesRegex(AttributeError, message):
+            _ = python_value({"title": "a"}).nope
 
     def test_buffers_become_bytes(self):
         self.assertEqual(python_value([memoryview(b"ab"), bytearray(b"c")]), [b"ab", b"c"])

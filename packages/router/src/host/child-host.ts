@@ -1,4 +1,8 @@
-import { type ChildProcess, fork } from 'node:child_process';
+import { type ChildProcess, fork, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { fromErrorData } from '@pyworkers/common';
 import {
   BodyStreams,
@@ -11,6 +15,7 @@ import { RouterError } from '../errors.js';
 import { hostEntry } from '../internal/paths.js';
 import { hostProcessEnv } from './host-env.js';
 import type { FromHost, HostProcessConfig, ToHost } from './protocol.js';
+import { bwrapArgs } from './sandbox.js';
 import type {
   HostEventResult,
   HostEvents,
@@ -20,6 +25,20 @@ import type {
   HostWorker,
   IsolateHost,
 } from './types.js';
+
+const uid = (): number => process.getuid?.() ?? 0;
+
+/** The top-most directory above this package with a node_modules: the installed code. */
+function codeRoot(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  let found = dir;
+  for (;;) {
+    if (existsSync(join(dir, 'node_modules'))) found = dir;
+    const up = dirname(dir);
+    if (up === dir) return found;
+    dir = up;
+  }
+}
 
 interface Pending {
   resolve: (value: never) => void;
@@ -47,6 +66,7 @@ export class ChildHost implements IsolateHost {
   private bodies: BodyStreams;
   private nextId = 1;
   private closed = false;
+  private lastStats: HostStats | undefined;
 
   constructor(
     private readonly config: HostProcessConfig,
@@ -65,12 +85,29 @@ export class ChildHost implements IsolateHost {
 
   private spawn(): Child {
     const entry = hostEntry();
-    const proc = fork(entry.path, [], {
-      execArgv: entry.execArgv,
-      env: hostProcessEnv(),
-      serialization: 'advanced',
-      stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
-    });
+    const env = hostProcessEnv();
+    const options = {
+      env,
+      serialization: 'advanced' as const,
+      stdio: ['ignore', 'ignore', 'inherit', 'ipc'] as ('ignore' | 'inherit' | 'ipc')[],
+    };
+    const proc = this.config.sandbox
+      ? spawn(
+          this.config.sandbox.bwrap,
+          [
+            ...bwrapArgs({
+              // tsx's transform cache (source-first runs), read-only: a host may not plant
+              // code the router would run on its next start.
+              readOnly: [codeRoot(), dirname(process.execPath), join(tmpdir(), `tsx-${uid()}`)],
+              readWrite: [env.PYWORKERS_CACHE_DIR!, ...this.config.sandbox.writable],
+            }),
+            process.execPath,
+            ...entry.execArgv,
+            entry.path,
+          ],
+          options,
+        )
+      : fork(entry.path, [], { ...options, execArgv: entry.execArgv });
     // Host processes must not keep the router's process alive by themselves: open HTTP
     // connections and pending requests already do while there is work.
     proc.unref();
@@ -239,24 +276,35 @@ export class ChildHost implements IsolateHost {
 
   async stats(): Promise<HostStats> {
     // A host busy with a cold start still answers quickly; one that does not answer within a
-    // second is reported empty rather than hanging the status page or a metrics scrape.
+    // second is reported as it last answered (marked stale; empty before any answer) rather
+    // than hanging the status page or a metrics scrape, or showing its isolates gone.
     let timer: NodeJS.Timeout | undefined;
     try {
-      return await Promise.race([
-        this.call<HostStats>(this.child, (id) => ({ type: 'stats', id })),
+      this.lastStats = await Promise.race([
+        // The pid the router can signal: inside a sandbox the host sees its own PID namespace.
+        this.call<HostStats>(this.child, (id) => ({ type: 'stats', id })).then((stats) => ({
+          ...stats,
+          pid: this.pid,
+        })),
         new Promise<never>((_, reject) => {
           timer = setTimeout(() => reject(new Error('stats timeout')), 1_000);
         }),
       ]);
+      return this.lastStats;
     } catch {
       return {
-        id: this.id,
-        kind: 'process',
-        pid: this.pid,
-        inflight: 0,
-        usedBytes: 0,
-        budgetBytes: this.config.budgetBytes,
-        workers: [],
+        ...(this.lastStats?.pid === this.pid
+          ? this.lastStats
+          : {
+              id: this.id,
+              kind: 'process',
+              pid: this.pid,
+              inflight: 0,
+              usedBytes: 0,
+              budgetBytes: this.config.budgetBytes,
+              workers: [],
+            }),
+        stale: true,
       };
     } finally {
       clearTimeout(timer);

@@ -15,6 +15,8 @@ export interface HostProcessConfig {
   eviction: EvictionPolicyName;
   /** A module whose default export is an IsolateLauncher; the default launcher otherwise. */
   launcherModule?: string;
+  /** Run the process under bubblewrap (src/host/sandbox.ts); extra writable paths. */
+  sandbox?: { bwrap: string; writable: string[] };
 }
 
 export type ToHost =

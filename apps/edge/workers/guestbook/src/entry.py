@@ -42,7 +42,8 @@ class Default(WorkerEntrypoint):
         except (ValueError, KeyError, TypeError):
             return Response.json({"error": 'send {"name": ..., "message": ...}'}, status=400)
         if not name or not message or len(message) > 500:
-            return Response.json({"error": "name and message (at most 500 characters) are required"}, status=400)
+            error = "name and message (at most 500 characters) are required"
+            return Response.json({"error": error}, status=400)
         run = await self.env.DB.prepare(
             "INSERT INTO entries (name, message) VALUES (?, ?)"
         ).bind(name, message).run()
