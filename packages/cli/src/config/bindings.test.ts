@@ -83,7 +83,8 @@ describe('binding config', () => {
         runWorkerFirst: false,
       },
     });
-    expect(p.bindingSources.get('DB')).toBe(`${join(dir, 'wrangler.jsonc')}:5`);
+    // The element itself (its opening brace), under "d1_databases".
+    expect(p.bindingSources.get('DB')).toBe(`${join(dir, 'wrangler.jsonc')}:6`);
   });
 
   it('reads the same keys under [tool.pyworkers] and wrangler.toml, [tool.pyworkers] winning key by key', () => {
