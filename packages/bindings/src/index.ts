@@ -61,6 +61,7 @@ export {
   DurableObjectStorage,
   DurableObjectTransaction,
 } from './objects/storage.js';
+export { callStorage, STORAGE_METHODS } from './objects/storage-calls.js';
 export {
   QUEUE_LIMITS,
   type QueueConsumerSettings,

@@ -278,6 +278,22 @@ export class Store {
         });
         break;
       }
+      case 'durable_object_namespace': {
+        // Ids only: a stub's fetch/RPC goes to the object's isolate (the router places it),
+        // and ctx.storage is the object's own channel (`DurableObjectNamespaceStore.callStorage`).
+        const ns = () => this.durableObjects(decl.scriptName, decl.className);
+        const name = (v: unknown): string => {
+          if (typeof v === 'string') return v;
+          throw new BindingError(
+            'ERR_DO_ID',
+            `Durable Object binding '${decl.name}': idFromName() takes a string, got ${typeof v}`,
+          );
+        };
+        methods.set('idFromName', async ([n]) => ns().idFromName(name(n)));
+        methods.set('newUniqueId', async () => ns().newUniqueId());
+        methods.set('idFromString', async ([id]) => ns().idFromString(id, decl.name));
+        break;
+      }
     }
     return methods;
   }
@@ -303,6 +319,8 @@ function label(decl: BindingDeclaration): string {
       return 'Queue binding';
     case 'assets':
       return 'Assets binding';
+    case 'durable_object_namespace':
+      return 'Durable Object binding';
   }
 }
 
