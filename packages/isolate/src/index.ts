@@ -50,6 +50,12 @@ export {
 export { cacheDir } from './internal/cache-dir.js';
 export type { MemoryReport } from './internal/protocol.js';
 export {
+  isWebSocketMessage,
+  type WebSocketMessage,
+  type WebSocketPeer,
+  WebSockets,
+} from './internal/websocket.js';
+export {
   Isolate,
   type IsolateBoot,
   type IsolateFetchOptions,
