@@ -1,9 +1,10 @@
 // A 100 MiB streamed response through the router (a Python worker yielding 64 KiB chunks,
 // in-process and child-process hosts) against bare node:http streaming the same bytes, in one
 // run. The client is curl (its own process), reading to /dev/null; median of 3 runs each.
-import { execFileSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { promisify } from 'node:util';
 import { buildBundle, decodeBundle } from '@pyworkers/isolate';
 import { createRouter } from '../src/index.js';
 
@@ -63,12 +64,18 @@ const targets = {
   'router, process host': (await processHosts.listen({ port: 0, host: '127.0.0.1' })).port,
 };
 
-function curl(port: number): { mbps: number; bytes: number } {
-  const out = execFileSync(
-    'curl',
-    ['-s', '-o', '/dev/null', '-w', '%{size_download} %{time_total}', `http://127.0.0.1:${port}/`],
-    { encoding: 'utf8' },
-  );
+// Async: the servers share this process's event loop with the client launcher.
+const run = promisify(execFile);
+
+async function curl(port: number): Promise<{ mbps: number; bytes: number }> {
+  const { stdout: out } = await run('curl', [
+    '-s',
+    '-o',
+    '/dev/null',
+    '-w',
+    '%{size_download} %{time_total}',
+    `http://127.0.0.1:${port}/`,
+  ]);
   const [bytes, seconds] = out.trim().split(' ').map(Number) as [number, number];
   return { mbps: bytes / 1024 / 1024 / seconds, bytes };
 }
@@ -76,10 +83,10 @@ function curl(port: number): { mbps: number; bytes: number } {
 const rows: { server: string; mibPerS: number; ofBare: string }[] = [];
 let bareRate = 0;
 for (const [server, port] of Object.entries(targets)) {
-  curl(port); // warm: cold start, JIT
+  await curl(port); // warm: cold start, JIT
   const rates: number[] = [];
   for (let i = 0; i < RUNS; i++) {
-    const { mbps, bytes } = curl(port);
+    const { mbps, bytes } = await curl(port);
     if (bytes !== TOTAL) throw new Error(`${server}: got ${bytes} bytes, expected ${TOTAL}`);
     rates.push(mbps);
   }
