@@ -1,24 +1,24 @@
 import type { MessagePort, Worker } from 'node:worker_threads';
-import type { Bundle } from './bundle.js';
-import { IsolateError } from './errors.js';
-import type { EventResultFor, WorkerEvent } from './events.js';
-import type { HostCallHandler } from './host-call.js';
-import { bootAssets } from './internal/assets.js';
 import {
   type Body,
   type BodyStream,
   BodyStreams,
   isBodyMessage,
   readWhole,
-} from './internal/body-stream.js';
+} from './body-stream.js';
+import type { Bundle } from './bundle.js';
+import { IsolateError } from './errors.js';
+import type { EventResultFor, WorkerEvent } from './events.js';
+import type { HostCallHandler } from './host-call.js';
+import { bootAssets } from './internal/assets.js';
 import { answerHostCall } from './internal/host-calls.js';
 import { OUTBOUND_HTTP_BINDING, performOutbound } from './internal/outbound-http.js';
 import { type PreparedBundle, prepareBundle } from './internal/prepared.js';
 import type { FromWorker, MemoryReport, ToWorker } from './internal/protocol.js';
 import { spawnWorker } from './internal/spawn.js';
-import { isWebSocketMessage, type WebSocketPeer, WebSockets } from './internal/websocket.js';
 import { type IsolateLimits, resolveLimits } from './limits.js';
 import { type Logger, silentLogger } from './logger.js';
+import { isWebSocketMessage, type WebSocketPeer, WebSockets } from './websocket.js';
 
 /** A request handed to an isolate. */
 export interface IsolateRequest {

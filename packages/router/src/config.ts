@@ -27,6 +27,14 @@ export const routerConfigSchema = z.object({
   eviction: z.enum(['lru', 'frequency']).default('frequency'),
   /** A module (URL or path) whose default export is an IsolateLauncher, for host processes. */
   launcherModule: z.string().optional(),
+  /**
+   * `bwrap`: run each host process under bubblewrap (own PID namespace and /proc, read-only
+   * file system, home directories hidden, no capabilities; src/host/sandbox.ts). Process hosts
+   * only; needs `bwrap` on PATH.
+   */
+  sandbox: z.enum(['none', 'bwrap']).default('none'),
+  /** Extra directories a sandboxed host may write (e.g. the bindings' state directory). */
+  sandboxWritable: z.array(z.string()).default([]),
   /** Largest request body accepted, in bytes (default 100 MiB). */
   maxBodyBytes: z
     .number()

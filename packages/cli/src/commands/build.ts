@@ -1,21 +1,19 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { writeFileAtomicSync as writeFileAtomic } from '@pyworkers/common';
 import {
   BUNDLE_FORMAT_VERSION,
   buildBundle,
   decodeBundle,
   IsolateError,
+  isIsolateError,
   type Logger,
   PYODIDE_VERSION,
   SDK_VERSION,
   silentLogger,
 } from '@pyworkers/isolate';
 import { inspectSnapshot, SNAPSHOT_FORMAT_VERSION } from '@pyworkers/snapshot';
-import { writeFileAtomic } from '../internal/atomic-write.js';
-import type { Progress } from '../internal/progress.js';
-import { mapIsolatePaths } from '../internal/tracebacks.js';
-import { loadProject, type Project, type ProjectOverrides, projectFiles } from '../project.js';
 import {
   type Command,
   type CommandContext,
@@ -24,7 +22,10 @@ import {
   pick,
   pickString,
   projectDir,
-} from './command.js';
+} from '../internal/command.js';
+import type { Progress } from '../internal/progress.js';
+import { mapIsolatePaths } from '../internal/tracebacks.js';
+import { loadProject, type Project, type ProjectOverrides, projectFiles } from '../project.js';
 import {
   describeSync,
   needsSync,
@@ -176,9 +177,13 @@ export async function buildProject(
     );
   } catch (err) {
     // Point the traceback of a failing top level at the user's files, not the isolate's.
-    if (err instanceof IsolateError) {
+    if (isIsolateError(err)) {
       const message = mapIsolatePaths(err.message, { sourceRoot, projectDir: project.dir });
-      throw new IsolateError(err.code, message, { cause: err, userError: err.userError });
+      throw new IsolateError(err.code, message, {
+        cause: err,
+        userError: err.userError,
+        ...(err.hint ? { hint: err.hint } : {}),
+      });
     }
     throw err;
   } finally {

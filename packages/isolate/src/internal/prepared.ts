@@ -32,7 +32,7 @@ export function prepareBundle(bundle: Bundle): PreparedBundle {
   if (manifest.pyodideVersion !== PYODIDE_VERSION) {
     throw new IsolateError(
       'ERR_BUNDLE_VERSION',
-      `bundle ${manifest.name} was built for Pyodide ${manifest.pyodideVersion}, this runtime runs ${PYODIDE_VERSION}; rebuild it with \`pyworkers build\``,
+      `bundle ${manifest.name} was built for Pyodide ${manifest.pyodideVersion}, this runtime runs ${PYODIDE_VERSION}`,
       { userError: true },
     );
   }

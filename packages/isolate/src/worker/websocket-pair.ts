@@ -2,7 +2,7 @@
 // Object.values(new WebSocketPair())`. The worker keeps `server` (accept, send, close, message
 // and close events) and returns `client` in a 101 response; the runtime then connects `client`
 // to the real connection through the host (see isolate-worker.ts).
-import type { WebSocketPeer } from '../internal/websocket.js';
+import type { WebSocketPeer } from '../websocket.js';
 
 interface PyProxyLike {
   toJs(): unknown;

@@ -1,8 +1,11 @@
-import { type ChildProcess, fork } from 'node:child_process';
+import { type ChildProcess, fork, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { fromErrorData } from '@pyworkers/common';
 import {
   BodyStreams,
-  IsolateError,
-  type IsolateErrorCode,
   type IsolateRequest,
   isBodyMessage,
   isWebSocketMessage,
@@ -10,9 +13,11 @@ import {
   WebSockets,
   type WorkerEvent,
 } from '@pyworkers/isolate';
-import { RouterError, type RouterErrorCode } from '../errors.js';
+import { RouterError } from '../errors.js';
 import { hostEntry } from '../internal/paths.js';
+import { hostProcessEnv } from './host-env.js';
 import type { FromHost, HostProcessConfig, ToHost } from './protocol.js';
+import { bwrapArgs } from './sandbox.js';
 import type {
   HostEventResult,
   HostEvents,
@@ -22,6 +27,20 @@ import type {
   HostWorker,
   IsolateHost,
 } from './types.js';
+
+const uid = (): number => process.getuid?.() ?? 0;
+
+/** The top-most directory above this package with a node_modules: the installed code. */
+function codeRoot(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  let found = dir;
+  for (;;) {
+    if (existsSync(join(dir, 'node_modules'))) found = dir;
+    const up = dirname(dir);
+    if (up === dir) return found;
+    dir = up;
+  }
+}
 
 interface Pending {
   resolve: (value: never) => void;
@@ -49,6 +68,7 @@ export class ChildHost implements IsolateHost {
   private bodies: BodyStreams;
   private nextId = 1;
   private closed = false;
+  private lastStats: HostStats | undefined;
 
   constructor(
     private readonly config: HostProcessConfig,
@@ -67,11 +87,29 @@ export class ChildHost implements IsolateHost {
 
   private spawn(): Child {
     const entry = hostEntry();
-    const proc = fork(entry.path, [], {
-      execArgv: entry.execArgv,
-      serialization: 'advanced',
-      stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
-    });
+    const env = hostProcessEnv();
+    const options = {
+      env,
+      serialization: 'advanced' as const,
+      stdio: ['ignore', 'ignore', 'inherit', 'ipc'] as ('ignore' | 'inherit' | 'ipc')[],
+    };
+    const proc = this.config.sandbox
+      ? spawn(
+          this.config.sandbox.bwrap,
+          [
+            ...bwrapArgs({
+              // tsx's transform cache (source-first runs), read-only: a host may not plant
+              // code the router would run on its next start.
+              readOnly: [codeRoot(), dirname(process.execPath), join(tmpdir(), `tsx-${uid()}`)],
+              readWrite: [env.PYWORKERS_CACHE_DIR!, ...this.config.sandbox.writable],
+            }),
+            process.execPath,
+            ...entry.execArgv,
+            entry.path,
+          ],
+          options,
+        )
+      : fork(entry.path, [], { ...options, execArgv: entry.execArgv });
     // Host processes must not keep the router's process alive by themselves: open HTTP
     // connections and pending requests already do while there is work.
     proc.unref();
@@ -159,17 +197,18 @@ export class ChildHost implements IsolateHost {
         const p = this.pending.get(msg.id);
         this.pending.delete(msg.id);
         bodies.cancel(msg.id);
-        const err =
-          msg.name === 'IsolateError'
-            ? new IsolateError(msg.code as IsolateErrorCode, msg.message, {
-                userError: msg.userError,
-              })
-            : msg.name === 'RouterError'
-              ? new RouterError(msg.code as RouterErrorCode, msg.message)
-              : new RouterError(
-                  'ERR_ROUTER_HOST_CRASHED',
-                  `isolate host ${this.id}: ${msg.message}`,
-                );
+        // A package error keeps its name, code, userError and hint across the process boundary;
+        // anything else is the host process breaking.
+        const revived = fromErrorData(msg.error);
+        const err = msg.error.pyworkers
+          ? revived
+          : new RouterError(
+              'ERR_ROUTER_HOST_CRASHED',
+              `isolate host ${this.id}: ${revived.message}`,
+              {
+                cause: revived,
+              },
+            );
         p?.reject(err);
         return;
       }
@@ -259,24 +298,35 @@ export class ChildHost implements IsolateHost {
 
   async stats(): Promise<HostStats> {
     // A host busy with a cold start still answers quickly; one that does not answer within a
-    // second is reported empty rather than hanging the status page or a metrics scrape.
+    // second is reported as it last answered (marked stale; empty before any answer) rather
+    // than hanging the status page or a metrics scrape, or showing its isolates gone.
     let timer: NodeJS.Timeout | undefined;
     try {
-      return await Promise.race([
-        this.call<HostStats>(this.child, (id) => ({ type: 'stats', id })),
+      this.lastStats = await Promise.race([
+        // The pid the router can signal: inside a sandbox the host sees its own PID namespace.
+        this.call<HostStats>(this.child, (id) => ({ type: 'stats', id })).then((stats) => ({
+          ...stats,
+          pid: this.pid,
+        })),
         new Promise<never>((_, reject) => {
           timer = setTimeout(() => reject(new Error('stats timeout')), 1_000);
         }),
       ]);
+      return this.lastStats;
     } catch {
       return {
-        id: this.id,
-        kind: 'process',
-        pid: this.pid,
-        inflight: 0,
-        usedBytes: 0,
-        budgetBytes: this.config.budgetBytes,
-        workers: [],
+        ...(this.lastStats?.pid === this.pid
+          ? this.lastStats
+          : {
+              id: this.id,
+              kind: 'process',
+              pid: this.pid,
+              inflight: 0,
+              usedBytes: 0,
+              budgetBytes: this.config.budgetBytes,
+              workers: [],
+            }),
+        stale: true,
       };
     } finally {
       clearTimeout(timer);

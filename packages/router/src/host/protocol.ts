@@ -1,5 +1,6 @@
 // Messages between a ChildHost (router side) and its host process. IPC uses Node's
 // 'advanced' serialization (structured clone), so bundles and bodies travel as Uint8Arrays.
+import type { ErrorData } from '@pyworkers/common';
 import type {
   BodyMessage,
   Bundle,
@@ -7,6 +8,7 @@ import type {
   WebSocketMessage,
   WorkerEvent,
 } from '@pyworkers/isolate';
+
 import type { EvictionPolicyName } from '../eviction.js';
 import type { HostEventResult, HostResult, HostStats } from './types.js';
 
@@ -19,6 +21,8 @@ export interface HostProcessConfig {
   eviction: EvictionPolicyName;
   /** A module whose default export is an IsolateLauncher; the default launcher otherwise. */
   launcherModule?: string;
+  /** Run the process under bubblewrap (src/host/sandbox.ts); extra writable paths. */
+  sandbox?: { bwrap: string; writable: string[] };
 }
 
 export type ToHost =
@@ -52,7 +56,7 @@ export type FromHost =
   /** The worker accepted a WebSocket: the session follows as `ws-*` messages. */
   | { type: 'ws-accept'; id: number; headers: [string, string][]; coldStart: boolean }
   | WebSocketMessage
-  | { type: 'failed'; id: number; name: string; code: string; message: string; userError: boolean }
+  | { type: 'failed'; id: number; error: ErrorData }
   | { type: 'stats'; id: number; stats: HostStats }
   | { type: 'event'; event: 'coldStart' | 'eviction' | 'lost'; worker: string }
   | {
