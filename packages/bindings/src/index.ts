@@ -48,6 +48,11 @@ export { type Logger, silentLogger } from './logger.js';
 // Durable Objects storage
 export { idFromName, idFromString, isIdOf, newUniqueId } from './objects/ids.js';
 export {
+  applyDurableObjectMigrations,
+  type DurableObjectMigration,
+  durableObjectMigrationSchema,
+} from './objects/migrations.js';
+export {
   type DurableObjectNamespaceOptions,
   DurableObjectNamespaceStore,
   durableObjectNamespace,
@@ -61,6 +66,7 @@ export {
   DurableObjectStorage,
   DurableObjectTransaction,
 } from './objects/storage.js';
+export { callStorage, STORAGE_METHODS } from './objects/storage-calls.js';
 export {
   QUEUE_LIMITS,
   type QueueConsumerSettings,

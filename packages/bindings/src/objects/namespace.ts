@@ -5,7 +5,9 @@ import { BindingError } from '../errors.js';
 import { safeFileName } from '../internal/names.js';
 import { type Logger, silentLogger } from '../logger.js';
 import { idFromName, idFromString, isIdOf, newUniqueId } from './ids.js';
+import { namespaceKey } from './migrations.js';
 import { type AlarmState, DurableObjectStorage } from './storage.js';
+import { callStorage } from './storage-calls.js';
 
 /** Options of {@link DurableObjectNamespaceStore}. */
 export interface DurableObjectNamespaceOptions {
@@ -31,7 +33,7 @@ export class DurableObjectNamespaceStore {
   readonly #logger: Logger;
 
   constructor(readonly options: DurableObjectNamespaceOptions) {
-    this.key = `${options.scriptName}/${options.className}`;
+    this.key = namespaceKey(options.dir, `${options.scriptName}/${options.className}`);
     this.#logger = options.logger ?? silentLogger;
   }
 
@@ -66,6 +68,15 @@ export class DurableObjectNamespaceStore {
     this.#open.set(id, storage);
     this.#logger.debug({ file }, 'opened durable object storage');
     return storage;
+  }
+
+  /** One `ctx.storage` host call of object `id` (`get`, `put`, `sqlExec`, `setAlarm`, ...). */
+  callStorage(id: string, method: string, args: unknown[]): Promise<unknown> {
+    try {
+      return callStorage(this.storage(id), method, args);
+    } catch (error) {
+      return Promise.reject(error);
+    }
   }
 
   /** Ids of objects whose storage is open in this process. */
