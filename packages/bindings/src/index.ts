@@ -48,6 +48,11 @@ export { type Logger, silentLogger } from './logger.js';
 // Durable Objects storage
 export { idFromName, idFromString, isIdOf, newUniqueId } from './objects/ids.js';
 export {
+  applyDurableObjectMigrations,
+  type DurableObjectMigration,
+  durableObjectMigrationSchema,
+} from './objects/migrations.js';
+export {
   type DurableObjectNamespaceOptions,
   DurableObjectNamespaceStore,
   durableObjectNamespace,

@@ -7,6 +7,7 @@ import type { StorageEngine } from './engine/types.js';
 import { BindingError, isBindingError } from './errors.js';
 import { KvNamespace } from './kv.js';
 import { type Logger, silentLogger } from './logger.js';
+import { applyDurableObjectMigrations } from './objects/migrations.js';
 import {
   type DurableObjectNamespaceOptions,
   type DurableObjectNamespaceStore,
@@ -137,6 +138,20 @@ export class Store {
       this.#objects.set(key, ns);
     }
     return ns;
+  }
+
+  /**
+   * Applies worker `scriptName`'s Durable Object `migrations` (wrangler's `[[migrations]]`) to
+   * the state, each tag once; renames and deletes close that worker's open objects first.
+   */
+  applyDurableObjectMigrations(scriptName: string, migrations: unknown): string[] {
+    for (const [key, ns] of this.#objects) {
+      if (key.startsWith(`${scriptName}/`)) {
+        ns.close();
+        this.#objects.delete(key);
+      }
+    }
+    return applyDurableObjectMigrations(this.engine.root, scriptName, migrations);
   }
 
   /** The bindings of one worker. Declarations are validated here. */

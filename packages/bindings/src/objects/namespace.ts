@@ -5,6 +5,7 @@ import { BindingError } from '../errors.js';
 import { safeFileName } from '../internal/names.js';
 import { type Logger, silentLogger } from '../logger.js';
 import { idFromName, idFromString, isIdOf, newUniqueId } from './ids.js';
+import { namespaceKey } from './migrations.js';
 import { type AlarmState, DurableObjectStorage } from './storage.js';
 import { callStorage } from './storage-calls.js';
 
@@ -32,7 +33,7 @@ export class DurableObjectNamespaceStore {
   readonly #logger: Logger;
 
   constructor(readonly options: DurableObjectNamespaceOptions) {
-    this.key = `${options.scriptName}/${options.className}`;
+    this.key = namespaceKey(options.dir, `${options.scriptName}/${options.className}`);
     this.#logger = options.logger ?? silentLogger;
   }
 

@@ -8,7 +8,9 @@ import {
   BodyStreams,
   type IsolateRequest,
   isBodyMessage,
+  isWebSocketMessage,
   type Logger,
+  WebSockets,
   type WorkerEvent,
 } from '@pyworkers/isolate';
 import { RouterError } from '../errors.js';
@@ -114,8 +116,9 @@ export class ChildHost implements IsolateHost {
     (proc.channel as { unref?: () => void } | undefined)?.unref?.();
     const child: Child = { proc, bundles: new Map(), exited: false };
     const bodies = new BodyStreams((msg) => this.post(child, msg));
+    const sockets = new WebSockets((msg) => this.post(child, msg));
     this.bodies = bodies;
-    proc.on('message', (msg: FromHost) => this.onMessage(msg, bodies));
+    proc.on('message', (msg: FromHost) => this.onMessage(msg, bodies, sockets));
     proc.on('error', (err) => this.logger.error({ host: this.id, err }, 'isolate host error'));
     proc.on('exit', (code, signal) => {
       child.exited = true;
@@ -126,6 +129,7 @@ export class ChildHost implements IsolateHost {
       for (const p of this.pending.values()) p.reject(err);
       this.pending.clear();
       bodies.failAll(err);
+      sockets.failAll(err.message);
       if (this.closed) return;
       this.logger.error({ host: this.id, pid: proc.pid, code, signal }, 'isolate host crashed');
       this.child = this.spawn();
@@ -139,12 +143,31 @@ export class ChildHost implements IsolateHost {
     if (!child.exited && child.proc.connected) child.proc.send(msg);
   }
 
-  private onMessage(msg: FromHost, bodies: BodyStreams): void {
+  private onMessage(msg: FromHost, bodies: BodyStreams, sockets: WebSockets): void {
     if (isBodyMessage(msg)) {
       bodies.onMessage(msg);
       return;
     }
+    if (isWebSocketMessage(msg)) {
+      sockets.onMessage(msg);
+      return;
+    }
     switch (msg.type) {
+      case 'ws-accept': {
+        const p = this.pending.get(msg.id);
+        this.pending.delete(msg.id);
+        p?.resolve({
+          kind: 'response',
+          response: {
+            status: 101,
+            headers: msg.headers,
+            body: new Uint8Array(0),
+            webSocket: sockets.peer(msg.id),
+          },
+          coldStart: msg.coldStart,
+        } as never);
+        return;
+      }
       case 'response-head': {
         const p = this.pending.get(msg.id);
         this.pending.delete(msg.id);
