@@ -162,7 +162,7 @@ export class IsolateLauncher {
    * the first `start` of that bundle would. Call it when a bundle is loaded, so the worker's
    * first cold start does not pay for it (~0.1 s for a 30 MiB snapshot). Throws on a bad bundle.
    */
-  prepare(bundle: Bundle): void {
+  async prepare(bundle: Bundle): Promise<void> {
     prepareBundle(bundle);
   }
 

@@ -5,6 +5,7 @@ import {
   type Bundle,
   type EventResultFor,
   IsolateError,
+  IsolateLauncher,
   type Logger,
   silentLogger,
   type WorkerEvent,
@@ -14,7 +15,7 @@ import { RouterError } from './errors.js';
 import { HostFleet } from './fleet.js';
 import type { HostStats, HostWorker } from './host/types.js';
 import { readBody, sendText, toIsolateRequest, writeResponse } from './http.js';
-import { defaultLauncher, type IsolateLauncher } from './launcher.js';
+import type { Launcher } from './launcher.js';
 import { RouterMetrics } from './metrics.js';
 import { type Route, RouteTable } from './routes.js';
 
@@ -34,8 +35,11 @@ export interface WorkerDefinition {
 export interface RouterOptions extends Partial<RouterConfig> {
   workers: WorkerDefinition[];
   logger?: Logger;
-  /** Starts isolates in in-process hosts (default: `Isolate.start`). */
-  launcher?: IsolateLauncher;
+  /**
+   * Starts the isolates of in-process hosts (`hostKind: 'local'`); default: an
+   * `IsolateLauncher` with `poolSize` parked isolates. Host processes make their own.
+   */
+  launcher?: Launcher;
 }
 
 /** Per-worker counters for the status page. */
@@ -61,7 +65,12 @@ export interface RouterStatus {
 /** A running router. */
 export interface Router {
   server: Server;
-  /** Starts listening; resolves with the bound address. */
+  /**
+   * Loads every worker's bundle into every host (decoded once per host) and waits until the
+   * hosts' parked isolates are booted; `listen` does this first.
+   */
+  ready(): Promise<void>;
+  /** Gets {@link Router.ready}, then listens; resolves with the bound address. */
   listen(options: { port: number; host: string }): Promise<AddressInfo>;
   /**
    * Stops accepting, lets in-flight requests finish (at most `drainTimeoutMs`), then closes
@@ -114,6 +123,18 @@ export function createRouter(options: RouterOptions): Router {
       `router option ${issue.path.join('.')}: ${issue.message}`,
     );
   }
+  if (options.launcher && parsed.data.hostKind === 'process') {
+    throw new RouterError(
+      'ERR_ROUTER_CONFIG',
+      "router option launcher: applies to in-process hosts only, but hostKind is 'process' (each host process makes its own pooled launcher); pass hostKind: 'local' with it, or drop it and set poolSize",
+    );
+  }
+  if (options.launcher && parsed.data.poolSize !== undefined) {
+    throw new RouterError(
+      'ERR_ROUTER_CONFIG',
+      'router options launcher and poolSize: poolSize sizes the default launcher, which the given launcher replaces; size the pool of the launcher you pass instead',
+    );
+  }
   const config: RouterConfig = {
     ...parsed.data,
     hosts: parsed.data.hosts ?? availableParallelism(),
@@ -146,7 +167,16 @@ export function createRouter(options: RouterOptions): Router {
   };
   for (const w of options.workers) counter(w.name);
 
-  const launcher = options.launcher ?? defaultLauncher;
+  // In-process hosts share one launcher (one pool per Pyodide version in this process).
+  // A launcher passed in belongs to the caller, who closes it (dev shares one across routers).
+  const ownLauncher =
+    !options.launcher && config.hostKind === 'local'
+      ? new IsolateLauncher({ poolSize: config.poolSize ?? 1, logger })
+      : undefined;
+  const launcher: Launcher = options.launcher ??
+    ownLauncher ?? {
+      launch: () => Promise.reject(new Error('process hosts start their own isolates')),
+    };
   // The metrics read the hosts lazily, at scrape time, so they can exist before the fleet.
   const metrics = new RouterMetrics(() => hosts.stats());
   const hosts: HostFleet = new HostFleet(config, launcher, logger, {
@@ -257,9 +287,18 @@ export function createRouter(options: RouterOptions): Router {
   );
 
   let closing: Promise<void> | undefined;
+  let readying: Promise<void> | undefined;
   const router: Router = {
     server,
-    listen({ port, host }) {
+    ready() {
+      readying ??= hosts.ready([...workers.values()]).catch((err: unknown) => {
+        readying = undefined;
+        throw err;
+      });
+      return readying;
+    },
+    async listen({ port, host }) {
+      await router.ready();
       return new Promise((resolve, reject) => {
         server.once('error', (err) =>
           reject(
@@ -293,7 +332,7 @@ export function createRouter(options: RouterOptions): Router {
         server.closeAllConnections();
         await stopped;
         await hosts.close();
-        await launcher.close?.();
+        await ownLauncher?.close();
       })();
       return closing;
     },

@@ -2,7 +2,7 @@ import { type FSWatcher, watch } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { dirname, join, relative, resolve, sep } from 'node:path';
-import { type Logger, silentLogger } from '@pyworkers/isolate';
+import { IsolateLauncher, type Logger, silentLogger } from '@pyworkers/isolate';
 import { createRouter, type Router } from '@pyworkers/router';
 import { mapIsolatePaths } from '../internal/tracebacks.js';
 import { loadProject, projectFiles } from '../project.js';
@@ -77,6 +77,8 @@ export async function startDev(dirArg: string, options: DevOptions = {}): Promis
   let generation = 0;
   let workers: DevServer['workers'] = [];
 
+  const launcher = new IsolateLauncher({ poolSize: 1, logger });
+  void launcher.warm();
   const live = new Set<Generation>();
   const closeGeneration = (gen: Generation): Promise<void> => {
     live.delete(gen);
@@ -92,7 +94,16 @@ export async function startDev(dirArg: string, options: DevOptions = {}): Promis
     try {
       project = loadProject(dir, options.overrides);
       const defs = await workerDefinitions([dir], options);
-      const router = createRouter({ workers: defs.workers, logger });
+      // One in-process host on the session's pool: a new build's first request swaps into a
+      // parked isolate instead of waiting for a host process and a boot.
+      const router = createRouter({
+        workers: defs.workers,
+        logger,
+        hostKind: 'local',
+        hosts: 1,
+        launcher,
+      });
+      await router.ready();
       const previous = current;
       current = { id: ++generation, router, inflight: 0, retired: false };
       live.add(current);
@@ -192,6 +203,7 @@ export async function startDev(dirArg: string, options: DevOptions = {}): Promis
       await new Promise<void>((r) => server.close(() => r()));
       server.closeAllConnections();
       await Promise.all([...live].map(closeGeneration));
+      await launcher.close();
     },
   };
 }

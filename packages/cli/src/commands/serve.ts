@@ -12,7 +12,6 @@ import {
 import { createRouter, type Router, type WorkerDefinition } from '@pyworkers/router';
 import { DEV_VARS_FILE, readDevVars } from '../config/dev-vars.js';
 import { CliError } from '../errors.js';
-import { parkedLauncherModule } from '../internal/parked-launcher-module.js';
 import type { Progress } from '../internal/progress.js';
 import { mapIsolatePaths, type SourceMap } from '../internal/tracebacks.js';
 import type { ProjectOverrides } from '../project.js';
@@ -36,6 +35,8 @@ export interface ServeOptions {
   maxIsolates?: number;
   /** Memory budget for warm isolates, in bytes. */
   memoryBudget?: number;
+  /** Parked isolates per host, ready for a cold start to swap into (default 1). */
+  poolSize?: number;
   /** Settings that win over each project's config files. */
   overrides?: ProjectOverrides;
   sync?: SyncFlags;
@@ -157,8 +158,8 @@ export async function serveProjects(
   const router = createRouter({
     workers,
     logger,
-    // Cold starts swap into parked isolates (see parked-launcher.ts) in each host process.
-    launcherModule: parkedLauncherModule(),
+    // Cold starts swap into parked isolates, which each host process keeps booted.
+    ...(options.poolSize !== undefined ? { poolSize: options.poolSize } : {}),
     ...(options.maxIsolates !== undefined ? { maxIsolates: options.maxIsolates } : {}),
     ...(options.memoryBudget !== undefined ? { memoryBudgetBytes: options.memoryBudget } : {}),
   });
@@ -240,6 +241,13 @@ export const serveCommand = {
       env: ['PYWORKERS_MAX_ISOLATES'],
       valueName: 'N',
     },
+    'pool-size': {
+      type: 'string',
+      default: '1',
+      description: 'isolates each host keeps parked for cold starts to swap into (0: none)',
+      env: ['PYWORKERS_POOL_SIZE'],
+      valueName: 'N',
+    },
     'memory-budget': {
       type: 'string',
       default: 'half the memory',
@@ -262,6 +270,17 @@ export const serveCommand = {
       pickString(values['memory-budget'], ['PYWORKERS_MEMORY_BUDGET']),
       values['memory-budget'] !== undefined ? '--memory-budget' : 'PYWORKERS_MEMORY_BUDGET',
     );
+    const poolSize = pickNumber(values['pool-size'], ['PYWORKERS_POOL_SIZE'], 'pool-size');
+    if (
+      poolSize !== undefined &&
+      !(Number.isInteger(poolSize) && poolSize >= 0 && poolSize <= 64)
+    ) {
+      throw new CliError(
+        'ERR_USAGE',
+        `--pool-size must be a whole number from 0 to 64, got ${poolSize}`,
+        { where: '--pool-size / PYWORKERS_POOL_SIZE', hint: 'e.g. --pool-size 2' },
+      );
+    }
     if (maxIsolates !== undefined && !(Number.isInteger(maxIsolates) && maxIsolates > 0)) {
       throw new CliError(
         'ERR_USAGE',
@@ -291,6 +310,7 @@ export const serveCommand = {
       host,
       ...(maxIsolates !== undefined ? { maxIsolates } : {}),
       ...(memoryBudget !== undefined ? { memoryBudget } : {}),
+      ...(poolSize !== undefined ? { poolSize } : {}),
       overrides,
       sync: syncFlags(values, ctx),
       logger,

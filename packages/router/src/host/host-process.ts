@@ -1,8 +1,7 @@
 // The entry of a child-process isolate host: a LocalHost driven over IPC by a ChildHost.
 import type { Bundle, Logger } from '@pyworkers/isolate';
-import { IsolateError } from '@pyworkers/isolate';
+import { IsolateError, IsolateLauncher } from '@pyworkers/isolate';
 import { createEvictionPolicy } from '../eviction.js';
-import { defaultLauncher, type IsolateLauncher } from '../launcher.js';
 import { LocalHost } from './local-host.js';
 import type { FromHost, HostProcessConfig, ToHost } from './protocol.js';
 
@@ -23,15 +22,16 @@ const logger: Logger = {
 
 const bundles = new Map<string, Bundle>();
 const secrets = new Map<string, Record<string, string>>();
+// Bundles being decoded (prepared) by the launcher, so that `warm` can wait for them.
+const preparing = new Map<string, Promise<void>>();
 let host: LocalHost | undefined;
+let launcher: IsolateLauncher | undefined;
 let ready: Promise<LocalHost> | undefined;
 
 async function init(config: HostProcessConfig): Promise<LocalHost> {
-  let launcher: IsolateLauncher = defaultLauncher;
-  if (config.launcherModule) {
-    const mod = (await import(config.launcherModule)) as { default: IsolateLauncher };
-    launcher = mod.default;
-  }
+  // This host's parked pool: it starts booting now, while the router sends the bundles.
+  launcher = new IsolateLauncher({ poolSize: config.poolSize ?? 1, logger });
+  void launcher.warm();
   host = new LocalHost({
     id: config.id,
     kind: 'process',
@@ -60,11 +60,22 @@ async function onMessage(msg: ToHost): Promise<void> {
     bundles.set(msg.worker, msg.bundle);
     if (msg.secrets) secrets.set(msg.worker, msg.secrets);
     else secrets.delete(msg.worker);
+    // Decoded once here, at load; a bad bundle fails its requests with the same error.
+    const prepared = launcher!.prepare(msg.bundle).catch((err: Error) => {
+      logger.warn({ worker: msg.worker, err: err.message }, 'bundle cannot be prepared');
+    });
+    preparing.set(msg.worker, prepared);
     return;
   }
   const h = await ready!;
   if (msg.type === 'stats') {
     send({ type: 'stats', id: msg.id, stats: await h.stats() });
+    return;
+  }
+  if (msg.type === 'warm') {
+    await Promise.all(preparing.values());
+    await launcher!.warm();
+    send({ type: 'warm', id: msg.id });
     return;
   }
   const bundle = bundles.get(msg.worker);

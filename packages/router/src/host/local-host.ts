@@ -6,7 +6,7 @@ import {
 } from '@pyworkers/isolate';
 import { RouterError } from '../errors.js';
 import type { EvictionPolicy } from '../eviction.js';
-import { estimateIsolateBytes, type IsolateHandle, type IsolateLauncher } from '../launcher.js';
+import { estimateIsolateBytes, type IsolateHandle, type Launcher } from '../launcher.js';
 import { type WarmIsolate, WarmSet } from '../warm-set.js';
 import type {
   HostEventResult,
@@ -21,7 +21,7 @@ import type {
 /** Options of {@link LocalHost}. */
 export interface LocalHostOptions {
   id: number;
-  launcher: IsolateLauncher;
+  launcher: Launcher;
   logger: Logger;
   events: HostEvents;
   policy: EvictionPolicy;
@@ -211,6 +211,15 @@ export class LocalHost implements IsolateHost {
       this.options.logger.debug({ worker: iso.worker, host: this.id }, 'isolate evicted');
       void iso.handle?.close().catch(() => {});
     }
+  }
+
+  async prepare(worker: HostWorker): Promise<void> {
+    const { launcher } = this.options;
+    if (launcher.prepare) await launcher.prepare(await worker.bundle());
+  }
+
+  async ready(): Promise<void> {
+    await this.options.launcher.warm?.();
   }
 
   async stats(): Promise<HostStats> {

@@ -11,8 +11,8 @@ export interface HostProcessConfig {
   concurrency: number;
   maxInflight: number;
   eviction: EvictionPolicyName;
-  /** A module whose default export is an IsolateLauncher; the default launcher otherwise. */
-  launcherModule?: string;
+  /** Parked isolates of the host's launcher (default 1). */
+  poolSize?: number;
 }
 
 export type ToHost =
@@ -20,12 +20,15 @@ export type ToHost =
   | { type: 'bundle'; worker: string; bundle: Bundle; secrets?: Record<string, string> }
   | { type: 'fetch'; id: number; worker: string; request: IsolateRequest; force: boolean }
   | { type: 'dispatch'; id: number; worker: string; event: WorkerEvent; force: boolean }
-  | { type: 'stats'; id: number };
+  | { type: 'stats'; id: number }
+  /** Answered with `warm` once every bundle sent so far is prepared and the pool is parked. */
+  | { type: 'warm'; id: number };
 
 export type FromHost =
   | { type: 'result'; id: number; result: HostResult | HostEventResult }
   | { type: 'failed'; id: number; name: string; code: string; message: string; userError: boolean }
   | { type: 'stats'; id: number; stats: HostStats }
+  | { type: 'warm'; id: number }
   | { type: 'event'; event: 'coldStart' | 'eviction' | 'lost'; worker: string }
   | {
       type: 'log';
