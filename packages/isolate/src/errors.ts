@@ -11,7 +11,8 @@ export type IsolateErrorCode =
   | 'ERR_ISOLATE_MEMORY_LIMIT'
   | 'ERR_ISOLATE_PYODIDE_VERSION'
   | 'ERR_BUNDLE_INVALID'
-  | 'ERR_BUNDLE_VERSION';
+  | 'ERR_BUNDLE_VERSION'
+  | 'ERR_BUNDLE_BASELINE';
 
 /** The one error class of `@pyworkers/isolate`. `userError` marks faults in the user's worker or input. */
 export class IsolateError extends Error {

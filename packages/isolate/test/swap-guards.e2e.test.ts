@@ -52,7 +52,7 @@ beforeAll(async () => {
       vars: {},
     }),
   );
-  dedicated = prepareBundle(bundle).image!;
+  dedicated = (await prepareBundle(bundle)).image!;
 });
 
 describe('the in-place heap swap', () => {

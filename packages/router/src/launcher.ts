@@ -31,6 +31,11 @@ export interface Launcher {
   prepare?(bundle: Bundle): Promise<void>;
   /** Resolves once cold starts are fast (e.g. a pool is parked); the router listens after it. */
   warm?(): Promise<void>;
+  /**
+   * Takes back an isolate the router evicted: the launcher may keep it for the same worker's
+   * next `launch` (cheaper than any restore) or close it. Without it, the router closes it.
+   */
+  retire?(handle: IsolateHandle): Promise<void>;
   /** Stops anything the launcher keeps around (parked isolates). */
   close?(): Promise<void>;
 }

@@ -68,6 +68,26 @@ describe.each(availableCodecs())('a container with codec %s', (codec) => {
   });
 });
 
+describe('the page table a decode returns', () => {
+  it('lists exactly the zero, literal and reference bytes of the heap, in order', () => {
+    const base = new Uint8Array(4096 * 8).fill(1);
+    const next = base.slice();
+    next.fill(0, 4096, 4096 * 3); // pages 1-2 zero
+    next[4096 * 5 + 7] = 9; // page 5 differs from the reference
+    const bytes = encodeSnapshot(next, metaFor(next), { reference: base });
+    expect(decodeSnapshot(bytes, { reference: base }).pages).toEqual([
+      { kind: 'reference', start: 0, end: 4096 },
+      { kind: 'zero', start: 4096, end: 4096 * 3 },
+      { kind: 'reference', start: 4096 * 3, end: 4096 * 5 },
+      { kind: 'literal', start: 4096 * 5, end: 4096 * 6 },
+      { kind: 'reference', start: 4096 * 6, end: 4096 * 8 },
+    ]);
+    const odd = heap.subarray(0, 4096 * 2 + 100);
+    const spans = decodeSnapshot(encodeSnapshot(odd, metaFor(odd))).pages;
+    expect(spans[spans.length - 1]!.end).toBe(odd.length);
+  });
+});
+
 describe('decoding into caller memory', () => {
   const bytes = encodeSnapshot(heap, meta);
 

@@ -54,10 +54,42 @@ export interface DecodeOptions {
   maxHeapBytes?: number;
 }
 
+/** Consecutive heap bytes whose pages the page table gives one kind. */
+export interface PageSpan {
+  /** `zero`: all zero; `literal`: stored in the file; `reference`: equal to the reference's. */
+  kind: 'zero' | 'literal' | 'reference';
+  /** Byte offsets [start, end) into the heap. */
+  start: number;
+  end: number;
+}
+
 /** A decoded snapshot. `heap` is a view of the target when `into` was given. */
 export interface DecodedSnapshot {
   meta: SnapshotMeta;
   heap: Uint8Array;
+  /**
+   * The page table as byte spans, in heap order: which parts are zero, and (for a delta)
+   * which differ from the reference. A restore can copy only what it needs from it, without
+   * scanning the heap.
+   */
+  pages: PageSpan[];
+}
+
+const KIND_NAMES = ['zero', 'literal', 'reference'] as const;
+
+function spansOf(runs: PageRun[], heapLength: number): PageSpan[] {
+  const spans: PageSpan[] = [];
+  let page = 0;
+  for (const r of runs) {
+    const start = page * PAGE_SIZE;
+    page += r.pages;
+    const kind = KIND_NAMES[r.kind]!;
+    const last = spans[spans.length - 1];
+    const end = Math.min(page * PAGE_SIZE, heapLength);
+    if (last && last.kind === kind) last.end = end;
+    else spans.push({ kind, start, end });
+  }
+  return spans;
 }
 
 const WASM_PAGE = 65536;
@@ -204,5 +236,5 @@ export function decodeSnapshot(bytes: Uint8Array, options: DecodeOptions = {}): 
         )
       : new SnapshotError('ERR_SNAPSHOT_CORRUPT', 'decoded heap does not match its checksum');
   }
-  return { meta, heap };
+  return { meta, heap, pages: spansOf(runs, header.heapLength) };
 }

@@ -93,7 +93,8 @@ export async function startDev(dirArg: string, options: DevOptions = {}): Promis
     const t0 = performance.now();
     try {
       project = loadProject(dir, options.overrides);
-      const defs = await workerDefinitions([dir], options);
+      // Served where it is built: skip compressing the snapshot (~1-2 s per rebuild).
+      const defs = await workerDefinitions([dir], { ...options, encoding: 'fast' });
       // One in-process host on the session's pool: a new build's first request swaps into a
       // parked isolate instead of waiting for a host process and a boot.
       const router = createRouter({

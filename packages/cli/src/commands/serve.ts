@@ -42,6 +42,8 @@ export interface ServeOptions {
   sync?: SyncFlags;
   logger?: Logger;
   progress?: Progress;
+  /** Snapshot encoding of the bundles built (dev: `fast`). */
+  encoding?: 'compact' | 'fast';
 }
 
 /** A running server. */
@@ -102,6 +104,7 @@ export async function workerDefinitions(
         ...(options.sync ? { sync: options.sync } : {}),
         logger,
         ...(options.progress ? { progress: options.progress } : {}),
+        ...(options.encoding ? { encoding: options.encoding } : {}),
       });
       logger.info(
         {

@@ -209,7 +209,9 @@ export class LocalHost implements IsolateHost {
       iso.dropped = true;
       this.options.events.eviction(iso.worker, this.id);
       this.options.logger.debug({ worker: iso.worker, host: this.id }, 'isolate evicted');
-      void iso.handle?.close().catch(() => {});
+      const { launcher } = this.options;
+      const handle = iso.handle;
+      if (handle) void (launcher.retire ? launcher.retire(handle) : handle.close()).catch(() => {});
     }
   }
 
