@@ -1,6 +1,17 @@
 // Store and per-worker bindings
 
 // Bindings
+export {
+  type AssetRequest,
+  type AssetResponse,
+  type AssetsOptions,
+  type AssetsResponder,
+  assetContentType,
+  createAssetsResponder,
+  type HtmlHandling,
+  type NotFoundHandling,
+} from './assets.js';
+export { type CronSchedule, parseCron } from './cron.js';
 export { D1Database, type D1Meta, type D1Result } from './d1.js';
 export {
   applyMigrations,

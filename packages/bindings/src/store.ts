@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import { type AssetRequest, type AssetsResponder, createAssetsResponder } from './assets.js';
 import { D1Database } from './d1.js';
 import { type BindingDeclaration, parseDeclarations } from './declarations.js';
 import { type Durability, SqliteEngine } from './engine/sqlite-engine.js';
@@ -115,6 +116,15 @@ export class Store {
     const byName = new Map<string, { decl: BindingDeclaration; methods: Map<string, Method> }>();
     for (const decl of decls) byName.set(decl.name, { decl, methods: this.#methods(decl) });
     const call = async (binding: string, method: string, args: unknown[]): Promise<unknown> => {
+      if (this.#closed) {
+        throw new BindingError(
+          'ERR_BINDING_CLOSED',
+          `binding '${String(binding)}': the store is closed (the server is shutting down)`,
+          {
+            userError: false,
+          },
+        );
+      }
       const entry = typeof binding === 'string' ? byName.get(binding) : undefined;
       if (!entry) {
         throw new BindingError(
@@ -215,19 +225,38 @@ export class Store {
         );
         break;
       }
-      default:
-        throw new BindingError(
-          'ERR_BINDING_CONFIG',
-          `${label(decl)} '${decl.name}': this binding type is not served yet`,
-          {
-            userError: false,
-          },
-        );
+      case 'assets': {
+        let responder: AssetsResponder | undefined;
+        methods.set('fetch', async ([request]) => {
+          responder ??= createAssetsResponder({
+            directory: decl.directory,
+            ...(decl.htmlHandling ? { htmlHandling: decl.htmlHandling } : {}),
+            ...(decl.notFoundHandling ? { notFoundHandling: decl.notFoundHandling } : {}),
+            logger: this.logger,
+          });
+          const r = request as Partial<AssetRequest> | null;
+          if (!r || typeof r.url !== 'string') {
+            throw new BindingError(
+              'ERR_BINDING_ARGS',
+              `Assets binding '${decl.name}' fetch(): takes a request with a url`,
+            );
+          }
+          return responder.fetch({
+            method: r.method ?? 'GET',
+            url: r.url,
+            headers: r.headers ?? {},
+          });
+        });
+        break;
+      }
     }
     return methods;
   }
 
+  #closed = false;
+
   async close(): Promise<void> {
+    this.#closed = true;
     await this.engine.close();
   }
 }

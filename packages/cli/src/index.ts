@@ -27,7 +27,13 @@ export {
   type DependencyEdit,
   removeDependencies,
 } from './internal/dependency-edit.js';
-export { type CliLoggerOptions, createCliLogger } from './logger.js';
+export {
+  type CliLoggerOptions,
+  createCliLogger,
+  defaultLogFormat,
+  formatPretty,
+  type LogFormat,
+} from './logger.js';
 export { main } from './main.js';
 // Projects
 export { loadProject, type Project, type ProjectOverrides, projectFiles } from './project.js';

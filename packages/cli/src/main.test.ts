@@ -1,30 +1,74 @@
 import { describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { configOptions } from './commands/command.js';
+import { toolSchema, WRANGLER_KEYS } from './config/schema.js';
 import { CliError } from './errors.js';
-import { commands, help, isUserError } from './main.js';
+import { commands, isUserError } from './main.js';
 
-describe('help', () => {
-  it('lists every command', () => {
-    const text = help();
-    for (const c of commands) expect(text).toContain(`  ${c.name}`);
-    expect(text).toMatch(/exit codes: 0 ok, 1 user error, 2 internal error/);
+/** Leaf keys of a zod object schema, dotted: `limits.memory_mb`. */
+function leafKeys(schema: z.ZodType, prefix = ''): string[] {
+  let inner: z.ZodType = schema;
+  // Unwrap optional/default to reach an object's shape.
+  while (inner instanceof z.ZodOptional || inner instanceof z.ZodDefault)
+    inner = inner.unwrap() as z.ZodType;
+  if (!(inner instanceof z.ZodObject)) return [prefix];
+  return Object.entries(inner.shape).flatMap(([k, v]) =>
+    leafKeys(v as z.ZodType, prefix ? `${prefix}.${k}` : k),
+  );
+}
+
+/** wrangler keys and the [tool.pyworkers] key whose flag sets them. */
+const WRANGLER_TO_TOOL: Record<string, string> = {
+  name: 'name',
+  main: 'main',
+  vars: 'vars',
+  routes: 'routes',
+  route: 'routes',
+};
+/** wrangler keys read only to warn about (no runtime effect), so nothing to override. */
+const WRANGLER_CHECKED_ONLY = ['compatibility_flags', 'compatibility_date'];
+
+describe('every config key has a flag and an env var', () => {
+  const byKey = new Map(
+    Object.entries(configOptions).map(([flag, o]) => [o.configKey, { flag, ...o }]),
+  );
+
+  it.each(leafKeys(toolSchema))('[tool.pyworkers] %s', (key) => {
+    const option = byKey.get(key);
+    expect(option, `no flag sets [tool.pyworkers].${key}: add one to configOptions`).toBeDefined();
+    expect(option!.env?.length, `--${option!.flag} has no env var`).toBeGreaterThan(0);
+    for (const name of option!.env!) expect(name).toMatch(/^PYWORKERS_[A-Z_]+$/);
+  });
+
+  it.each(WRANGLER_KEYS.filter((k) => !WRANGLER_CHECKED_ONLY.includes(k)))('wrangler %s', (key) => {
+    const tool = WRANGLER_TO_TOOL[key];
+    expect(
+      tool,
+      `wrangler key ${key} is read, but no [tool.pyworkers] key maps to it`,
+    ).toBeDefined();
+    expect(byKey.get(tool!), `no flag sets wrangler ${key}`).toBeDefined();
+  });
+
+  it('no flag claims a key the schema does not have', () => {
+    const keys = leafKeys(toolSchema);
+    for (const o of Object.values(configOptions)) expect(keys).toContain(o.configKey);
+  });
+
+  it.each(['build', 'serve', 'dev'])('`%s` takes every config flag', (name) => {
+    const command = commands.find((c) => c.name === name)!;
+    for (const flag of Object.keys(configOptions)) expect(command.options).toHaveProperty(flag);
   });
 
   it.each(commands.map((c) => [c.name, c] as const))(
-    '`%s --help` lists every flag with its default',
+    'every flag of `%s` has an env var, and no env var means two things',
     (_name, command) => {
-      const lines = help(command).split('\n');
-      for (const [flag, option] of Object.entries({
-        ...command.options,
-        help: {},
-        verbose: {},
-        json: {},
-        cwd: {},
-      })) {
-        const line = lines.find((l) => new RegExp(`^ {2}(-\\w, | {4})--${flag}( |$)`).test(l));
-        expect(line, `--${flag}`).toBeDefined();
-        expect(line).toMatch(/\[default: [^\]]+/);
-        const env = (option as { env?: string[] }).env;
-        if (env) expect(line).toContain(`env: ${env.join(', ')}`);
+      const meaning = new Map<string, string>();
+      for (const [flag, o] of Object.entries(command.options)) {
+        expect(o.env?.length, `--${flag} of ${command.name} has no env var`).toBeGreaterThan(0);
+        for (const env of o.env ?? []) {
+          expect(meaning.get(env) ?? flag, `${env} is read by two flags`).toBe(flag);
+          meaning.set(env, flag);
+        }
       }
     },
   );

@@ -9,15 +9,28 @@ import pc from 'picocolors';
 import { addCommand } from './commands/add.js';
 import { buildCommand } from './commands/build.js';
 import type { Command, CommandContext, CommandOption } from './commands/command.js';
+import { d1ExecuteCommand } from './commands/d1-execute.js';
+import { d1MigrationsApplyCommand, d1MigrationsListCommand } from './commands/d1-migrations.js';
 import { devCommand } from './commands/dev.js';
 import { initCommand } from './commands/init.js';
+import {
+  kvKeyDeleteCommand,
+  kvKeyGetCommand,
+  kvKeyListCommand,
+  kvKeyPutCommand,
+} from './commands/kv-key.js';
+import {
+  r2ObjectDeleteCommand,
+  r2ObjectGetCommand,
+  r2ObjectPutCommand,
+} from './commands/r2-object.js';
 import { removeCommand } from './commands/remove.js';
 import { serveCommand } from './commands/serve.js';
 import { snapshotInspectCommand } from './commands/snapshot-inspect.js';
 import { syncCommand } from './commands/sync.js';
 import { CliError } from './errors.js';
 import { createProgress } from './internal/progress.js';
-import { createCliLogger } from './logger.js';
+import { createCliLogger, defaultLogFormat } from './logger.js';
 
 /** Every command, in the order `--help` lists them. */
 export const commands: Command[] = [
@@ -29,6 +42,16 @@ export const commands: Command[] = [
   devCommand,
   serveCommand,
   snapshotInspectCommand,
+  d1ExecuteCommand,
+  d1MigrationsListCommand,
+  d1MigrationsApplyCommand,
+  kvKeyPutCommand,
+  kvKeyGetCommand,
+  kvKeyListCommand,
+  kvKeyDeleteCommand,
+  r2ObjectPutCommand,
+  r2ObjectGetCommand,
+  r2ObjectDeleteCommand,
 ];
 
 const globalOptions: Record<string, CommandOption> = {
@@ -103,7 +126,7 @@ export function help(command?: Command): string {
 function findCommand(argv: string[]): { command: Command | undefined; rest: string[] } {
   // Global flags may come before the command: `pyworkers --cwd x build`.
   const words: number[] = [];
-  for (let k = 0; k < argv.length && words.length < 2; k++) {
+  for (let k = 0; k < argv.length && words.length < 3; k++) {
     const a = argv[k]!;
     if (a === '--cwd') {
       k++;
@@ -112,7 +135,7 @@ function findCommand(argv: string[]): { command: Command | undefined; rest: stri
     if (a.startsWith('-')) continue;
     words.push(k);
   }
-  for (const n of [2, 1]) {
+  for (const n of [3, 2, 1]) {
     const idx = words.slice(0, n);
     if (idx.length < n) continue;
     const name = idx.map((k) => argv[k]).join(' ');
@@ -207,7 +230,8 @@ export async function main(argv: string[]): Promise<number> {
   const level = verbose ? 'debug' : (process.env.PYWORKERS_LOG ?? 'info');
   const makeLogger = (rewrite?: (text: string, worker?: string) => string) =>
     createCliLogger(level, {
-      format: json ? 'json' : 'pretty',
+      // Human lines on a terminal, JSON when piped (or PYWORKERS_LOG_FORMAT); --json forces JSON.
+      format: json ? 'json' : defaultLogFormat(),
       color: tty && !process.env.NO_COLOR,
       ...(rewrite ? { rewrite } : {}),
     });

@@ -207,17 +207,23 @@ describe('pyworkers (the real binary)', () => {
 }
 `,
       );
+      // Cloudflare's projects depend on their SDK package, which the runtime provides here.
       writeFileSync(
         join(cf, 'pyproject.toml'),
-        '[project]\nname = "cf-worker"\nversion = "0.1.0"\nrequires-python = ">=3.12"\ndependencies = []\n',
+        '[project]\nname = "cf-worker"\nversion = "0.1.0"\nrequires-python = ">=3.12"\ndependencies = ["workers-runtime-sdk>=1.1.1"]\n\n[dependency-groups]\ndev = ["workers-py", "workers-runtime-sdk"]\n',
       );
+      // Handlers are called by their signature, as on Cloudflare: this fetch takes no request.
       writeFileSync(
         join(cf, 'src', 'entry.py'),
-        'from workers import Response, WorkerEntrypoint\n\n\nclass Default(WorkerEntrypoint):\n    async def fetch(self, request):\n        return Response(self.env.GREETING)\n',
+        'from workers import Response, WorkerEntrypoint\n\n\nclass Default(WorkerEntrypoint):\n    async def fetch(self):\n        return Response(self.env.GREETING)\n',
       );
-      // Served next to the .pwb built above (each at /<name>/), with human output this time:
-      // warnings are lines a person reads.
-      const server = startCli(['serve', '--port', '0', bundlePath, 'cf'], { cwd: root });
+      // Served next to the .pwb built above (each at /<name>/), with human output this time
+      // (the terminal's format, asked for since a test's pipe would get JSON): warnings are
+      // lines a person reads.
+      const server = startCli(['serve', '--port', '0', bundlePath, 'cf'], {
+        cwd: root,
+        env: { PYWORKERS_LOG_FORMAT: 'pretty' },
+      });
       running.push(server);
       const { url } = await server.ready;
       expect(server.stdout()).toMatch(/^ {2}app +\/app\n {2}cf-worker +\/cf-worker$/m);
@@ -226,6 +232,9 @@ describe('pyworkers (the real binary)', () => {
       expect((await fetch(`${url}/elsewhere`)).status).toBe(404);
       expect(server.stderr()).toContain(
         `warning [cf-worker] ${join(cf, 'wrangler.jsonc')}:8: wrangler.jsonc key "kv_namespaces" is not supported by pyworkers and is ignored`,
+      );
+      expect(server.stdout() + server.stderr()).toContain(
+        'workers-runtime-sdk>=1.1.1: provided by the pyworkers runtime (not installed)',
       );
       await server.stop();
     },
@@ -279,7 +288,10 @@ describe('pyworkers (the real binary)', () => {
     'dev swaps a rebuilt worker in without dropping an in-flight request, and maps tracebacks to the user file',
     async () => {
       // Starts on the hello build made above (up to date: no build), then swaps in v2.
-      const dev = startCli(['dev', '--port', '0'], { cwd: app });
+      const dev = startCli(['dev', '--port', '0'], {
+        cwd: app,
+        env: { PYWORKERS_LOG_FORMAT: 'pretty' },
+      });
       running.push(dev);
       const { url } = await dev.ready;
       const hello = 'Hello from Python on pyworkers!\n';

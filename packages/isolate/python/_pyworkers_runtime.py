@@ -9,7 +9,7 @@ import importlib
 import inspect
 import traceback
 
-from workers import _bindings, _logging
+from workers import _bindings, _logging, _sync_http
 from workers._calls import missing_handler, resolve_handlers
 from workers._entrypoint import Context
 from workers._env import env as _env
@@ -18,6 +18,8 @@ from workers._request import Request, _is_js
 from workers._response import FetchResponse, Response
 
 _logging.install()
+# Blocking HTTP clients (requests, urllib3, httpx.Client, urllib) go through the host.
+_sync_http.install()
 
 _handlers = {}
 _fetch = None

@@ -35,14 +35,28 @@ export {
   type HostCallHandler,
   hostCallError,
 } from './host-call.js';
+// Streamed bodies: the types and the credit-window helpers the router's IPC hop reuses.
+export {
+  type Body,
+  type BodyMessage,
+  type BodyStream,
+  BodyStreams,
+  INLINE_BODY_BYTES,
+  isBodyMessage,
+  isBodyStream,
+  readWhole,
+  STREAM_WINDOW_BYTES,
+} from './internal/body-stream.js';
 export { cacheDir } from './internal/cache-dir.js';
 export type { MemoryReport } from './internal/protocol.js';
 export {
   Isolate,
   type IsolateBoot,
+  type IsolateFetchOptions,
   type IsolateOptions,
   type IsolateRequest,
   type IsolateResponse,
+  type IsolateStreamingResponse,
 } from './isolate.js';
 export { IsolateLauncher, type LauncherOptions, type LauncherStats } from './launcher.js';
 export { DEFAULT_LIMITS, type IsolateLimits, type WorkerLimitOverrides } from './limits.js';

@@ -4,7 +4,15 @@ import { IsolateError } from './errors.js';
 import type { EventResultFor, WorkerEvent } from './events.js';
 import type { HostCallHandler } from './host-call.js';
 import { bootAssets } from './internal/assets.js';
+import {
+  type Body,
+  type BodyStream,
+  BodyStreams,
+  isBodyMessage,
+  readWhole,
+} from './internal/body-stream.js';
 import { answerHostCall } from './internal/host-calls.js';
+import { OUTBOUND_HTTP_BINDING, performOutbound } from './internal/outbound-http.js';
 import { type PreparedBundle, prepareBundle } from './internal/prepared.js';
 import type { FromWorker, MemoryReport, ToWorker } from './internal/protocol.js';
 import { spawnWorker } from './internal/spawn.js';
@@ -16,14 +24,37 @@ export interface IsolateRequest {
   method: string;
   url: string;
   headers: [string, string][];
-  body: Uint8Array;
+  /**
+   * The whole body, or a stream the isolate pulls from as the handler reads it. A streamed
+   * chunk that spans its whole ArrayBuffer is transferred to the isolate (detached here):
+   * yield fresh chunks, not one buffer over and over.
+   */
+  body: Body;
 }
 
-/** What the worker answered. */
+/** What the worker answered, its body read whole. */
 export interface IsolateResponse {
   status: number;
   headers: [string, string][];
   body: Uint8Array;
+}
+
+/** What the worker answered, from `fetch(request, { stream: true })`. */
+export interface IsolateStreamingResponse {
+  status: number;
+  headers: [string, string][];
+  /**
+   * The whole body (small or complete ones), or a stream of it as the worker produces it:
+   * iterate it at the pace the client reads (the worker is held back beyond a small window);
+   * leaving the loop early cancels it.
+   */
+  body: Body;
+}
+
+/** Options of {@link Isolate.fetch}. */
+export interface IsolateFetchOptions {
+  /** Give the body as the worker streams it (default: read it whole first). */
+  stream?: boolean;
 }
 
 /** Options of {@link Isolate.start}. */
@@ -71,6 +102,7 @@ export interface IsolateBoot {
 export class Isolate {
   private nextId = 1;
   private readonly pending = new Map<number, Pending>();
+  private readonly bodies: BodyStreams;
   private closedBy: IsolateError | undefined;
   private lastMemory: MemoryReport;
   private syncPort: MessagePort | undefined;
@@ -95,6 +127,8 @@ export class Isolate {
     this.swapped = boot.swapped;
     this.bootPhases = boot.phases;
     this.lastMemory = boot.memory;
+    // Request chunks that own their whole buffer are transferred to the thread, not copied.
+    this.bodies = new BodyStreams((msg, transfer) => worker.postMessage(msg, transfer ?? []), true);
     worker.on('error', (err: Error & { code?: string }) => {
       const oom = err.code === 'ERR_WORKER_OUT_OF_MEMORY';
       this.kill(
@@ -143,9 +177,38 @@ export class Isolate {
     return this.lastMemory.wasmBytes + this.lastMemory.jsHeapBytes;
   }
 
-  /** Runs one request through the worker's handler. */
-  fetch(request: IsolateRequest): Promise<IsolateResponse> {
-    return this.send((id) => ({ type: 'request', id, ...request }), 'request');
+  /**
+   * Runs one request through the worker's handler. With `{ stream: true }` the body comes as
+   * the worker produces it (server-sent events, large downloads); otherwise it is read whole.
+   */
+  fetch(request: IsolateRequest, options?: { stream?: false }): Promise<IsolateResponse>;
+  fetch(request: IsolateRequest, options: { stream: true }): Promise<IsolateStreamingResponse>;
+  fetch(
+    request: IsolateRequest,
+    options?: IsolateFetchOptions,
+  ): Promise<IsolateResponse | IsolateStreamingResponse>;
+  async fetch(
+    request: IsolateRequest,
+    options: IsolateFetchOptions = {},
+  ): Promise<IsolateResponse | IsolateStreamingResponse> {
+    const { body, ...head } = request;
+    const streamed = !(body instanceof Uint8Array);
+    const res = await this.send<IsolateStreamingResponse>(
+      (id) =>
+        streamed
+          ? { type: 'request', id, ...head, body: new Uint8Array(0), streamed: true }
+          : { type: 'request', id, ...head, body },
+      'request',
+      streamed
+        ? (id, rearm) => {
+            // Time spent waiting for a slow client's body is not the handler's: each chunk
+            // the handler pulls starts the timeout again.
+            void this.bodies.send(id, rearmEach(body, rearm), true);
+          }
+        : undefined,
+    );
+    if (options.stream || res.body instanceof Uint8Array) return res;
+    return { ...res, body: await readWhole(res.body) };
   }
 
   /**
@@ -158,7 +221,12 @@ export class Isolate {
     return this.send((id) => ({ type: 'event', id, event }), `${event.type} event`);
   }
 
-  private send<T>(build: (id: number) => ToWorker, what: string): Promise<T> {
+  /** Posts a request or event; `after` runs once it is posted, with a way to restart its timeout. */
+  private send<T>(
+    build: (id: number) => ToWorker,
+    what: string,
+    after?: (id: number, rearm: () => void) => void,
+  ): Promise<T> {
     if (this.closedBy) {
       return Promise.reject(
         new IsolateError('ERR_ISOLATE_CLOSED', `isolate for ${this.bundle.name} is closed`, {
@@ -168,16 +236,26 @@ export class Isolate {
     }
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
+      const expire = (): void => {
         const err = new IsolateError(
           'ERR_ISOLATE_TIMEOUT',
           `${this.bundle.name}: the ${what} ran longer than ${this.limits.requestTimeoutMs} ms; the isolate was terminated`,
         );
         this.settle(id)?.reject(err);
         this.kill(err);
-      }, this.limits.requestTimeoutMs);
-      this.pending.set(id, { resolve: resolve as (r: never) => void, reject, timer });
+      };
+      const pending: Pending = {
+        resolve: resolve as (r: never) => void,
+        reject,
+        timer: setTimeout(expire, this.limits.requestTimeoutMs),
+      };
+      this.pending.set(id, pending);
       this.worker.postMessage(build(id));
+      after?.(id, () => {
+        if (this.pending.get(id) !== pending) return;
+        clearTimeout(pending.timer);
+        pending.timer = setTimeout(expire, this.limits.requestTimeoutMs);
+      });
     });
   }
 
@@ -194,9 +272,13 @@ export class Isolate {
 
   /** @internal Messages from the worker after it became ready. */
   onMessage(msg: FromWorker): void {
-    if (msg.type === 'host-call') {
+    if (isBodyMessage(msg)) {
+      this.bodies.onMessage(msg);
+    } else if (msg.type === 'host-call') {
       const targets = { worker: this.worker, syncPort: this.syncPort };
-      void answerHostCall(this.hostCalls, msg, targets, this.bundle.name);
+      // Blocking HTTP clients (requests, httpx.Client, ...) are answered here, not by bindings.
+      const handler = msg.binding === OUTBOUND_HTTP_BINDING ? performOutbound : this.hostCalls;
+      void answerHostCall(handler, msg, targets, this.bundle.name);
     } else if (msg.type === 'host-port') {
       this.syncPort = msg.port;
     } else if (msg.type === 'response') {
@@ -206,11 +288,21 @@ export class Isolate {
         body: msg.body,
       };
       this.settle(msg.id)?.resolve(response as never);
+    } else if (msg.type === 'response-head') {
+      // The request timeout ends here: a stream runs as long as its client reads it.
+      const response: IsolateStreamingResponse = {
+        status: msg.status,
+        headers: msg.headers,
+        body: this.bodies.receive(msg.id),
+      };
+      this.settle(msg.id)?.resolve(response as never);
     } else if (msg.type === 'event-result') {
       if (msg.traceback) this.logger.error({ worker: this.bundle.name }, msg.traceback);
       this.settle(msg.id)?.resolve(msg.result as never);
     } else if (msg.type === 'error' && msg.id !== undefined) {
       this.logger.error({ worker: this.bundle.name }, msg.traceback ?? msg.message);
+      this.bodies.cancel(msg.id);
+      this.bodies.fail(msg.id, msg.message);
       this.settle(msg.id)?.reject(
         new IsolateError('ERR_ISOLATE_HANDLER', msg.message, { userError: msg.userError }),
       );
@@ -244,11 +336,19 @@ export class Isolate {
 
   private fail(err: IsolateError): void {
     this.closedBy ??= err;
+    this.bodies.failAll(err);
     for (const p of this.pending.values()) {
       clearTimeout(p.timer);
       p.reject(err);
     }
     this.pending.clear();
+  }
+}
+
+async function* rearmEach(body: BodyStream, rearm: () => void): BodyStream {
+  for await (const chunk of body) {
+    rearm();
+    yield chunk;
   }
 }
 

@@ -296,7 +296,8 @@ describe('workers.Response', () => {
       status_700: 'ValueError: Response status must be in the range 200 to 599, got 700',
       redirect_200: 'ValueError: redirect status must be one of 301, 302, 303, 307, 308, got 200',
       redirect_relative: "TypeError: redirect URL '/relative' is not an absolute URL",
-      dict_body: 'TypeError: Unsupported type in Response: dict',
+      dict_body:
+        'TypeError: Unsupported type in Response: dict (use str, bytes, FormData, Blob or a JS body such as a ReadableStream)',
       header_injection: "TypeError: the value of header 'x-a' contains CR, LF or NUL",
       bad_header_name: "TypeError: 'bad name' is an invalid header name",
       int_header: "'5'",

@@ -5,7 +5,7 @@ import type { Isolate, QueueMessage } from '../src/index.js';
 import { memoryLogger, send, startWorker } from './sdk-helpers.js';
 
 // Cloudflare's example 08-cron has exactly this shape: `fetch(self)` takes no request.
-const cron = String.raw`
+const cron = `
 import asyncio
 import json
 from workers import Response, WorkerEntrypoint

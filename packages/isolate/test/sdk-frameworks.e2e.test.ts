@@ -121,6 +121,13 @@ def app(environ, start_response):
     if path == "/wsgi/unicode-é":
         start_response("200 OK", [])
         return [repr(environ["PATH_INFO"]).encode()]
+    if path == "/wsgi/cookies":
+        from http.cookies import SimpleCookie
+
+        jar = SimpleCookie(environ.get("HTTP_COOKIE", ""))
+        data = {"raw": environ.get("HTTP_COOKIE"), "parsed": {k: m.value for k, m in jar.items()}}
+        start_response("200 OK", [("Content-Type", "application/json")])
+        return [json.dumps(data).encode()]
     if path == "/wsgi/error":
         raise LookupError("wsgi app failed")
     start_response("404 Not Found", [])
@@ -278,6 +285,19 @@ describe('wsgi.fetch', () => {
     expect(res.text).toBe('written,iterable');
     expect(res.all('set-cookie')).toEqual(['a=1', 'b=2']);
     expect((await send(isolate, 'http://127.0.0.1/wsgi/closed')).text).toBe('1');
+  });
+
+  it('joins repeated Cookie headers with "; " so every cookie parses', async () => {
+    const res = await send(isolate, 'http://127.0.0.1/wsgi/cookies', {
+      headers: [
+        ['cookie', 'session=abc; theme=dark'],
+        ['cookie', 'lang=en'],
+      ],
+    });
+    expect(JSON.parse(res.text)).toEqual({
+      raw: 'session=abc; theme=dark; lang=en',
+      parsed: { session: 'abc', theme: 'dark', lang: 'en' },
+    });
   });
 
   it('gives PATH_INFO as a WSGI native string', async () => {

@@ -1,6 +1,61 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { IsolateRequest, IsolateResponse } from '@pyworkers/isolate';
+import {
+  type Body,
+  type BodyStream,
+  INLINE_BODY_BYTES,
+  type IsolateRequest,
+  type IsolateStreamingResponse,
+} from '@pyworkers/isolate';
 import { RouterError } from './errors.js';
+
+const tooLarge = (limit: number): RouterError =>
+  new RouterError('ERR_ROUTER_BODY_TOO_LARGE', `request body is over ${limit} bytes`);
+
+/**
+ * The request body as the isolate takes it: none or a small declared one (<= 64 KiB) read
+ * whole, anything else a stream read from the socket only as the worker pulls it, so an upload
+ * of any size holds a window of memory, not the body. Past `limit` bytes the stream fails.
+ */
+export async function requestBody(
+  req: IncomingMessage,
+  limit: number,
+  onError: (err: RouterError) => void = () => {},
+): Promise<Body> {
+  const declared = Number(req.headers['content-length']);
+  if (Number.isFinite(declared) && declared > limit) throw tooLarge(limit);
+  const chunked = req.headers['transfer-encoding'] !== undefined;
+  if (!chunked && (!Number.isFinite(declared) || declared <= INLINE_BODY_BYTES)) {
+    return readBody(req, limit);
+  }
+  return streamBody(req, limit, onError);
+}
+
+async function* streamBody(
+  req: IncomingMessage,
+  limit: number,
+  onError: (err: RouterError) => void,
+): BodyStream {
+  let size = 0;
+  try {
+    // Leaving early must not destroy the request: that would destroy the socket the response
+    // is still being written to.
+    for await (const chunk of req.iterator({ destroyOnReturn: false }) as AsyncIterable<Buffer>) {
+      size += chunk.byteLength;
+      if (size > limit) throw tooLarge(limit);
+      yield new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+    }
+  } catch (err) {
+    const failure =
+      err instanceof RouterError
+        ? err
+        : new RouterError('ERR_ROUTER_CLOSED', 'client went away while sending its body', {
+            cause: err,
+          });
+    // The worker sees the read fail; the router answers for the real reason (413, ...).
+    onError(failure);
+    throw failure;
+  }
+}
 
 /**
  * Reads a request body up to `limit` bytes. The isolate interface takes the body as one
@@ -35,7 +90,7 @@ export function readBody(req: IncomingMessage, limit: number): Promise<Uint8Arra
 }
 
 /** The request as the isolate wants it: lower-case header names, absolute URL. */
-export function toIsolateRequest(req: IncomingMessage, body: Uint8Array): IsolateRequest {
+export function toIsolateRequest(req: IncomingMessage, body: Body): IsolateRequest {
   const headers: [string, string][] = [];
   const raw = req.rawHeaders;
   for (let i = 0; i < raw.length; i += 2) headers.push([raw[i]!.toLowerCase(), raw[i + 1]!]);
@@ -49,10 +104,15 @@ export function toIsolateRequest(req: IncomingMessage, body: Uint8Array): Isolat
 
 /**
  * Writes the worker's answer as it is: status, every header in order (repeated ones such as
- * set-cookie stay separate) and the body. Only Content-Length is added when the worker gave
- * neither it nor Transfer-Encoding, so that keep-alive works without chunking.
+ * set-cookie stay separate) and the body. A whole body gets Content-Length when the worker gave
+ * neither it nor Transfer-Encoding, so that keep-alive works without chunking; a streamed body
+ * goes out chunk by chunk as the worker produces it, and no faster than the client reads.
  */
-export function writeResponse(res: ServerResponse, out: IsolateResponse, close: boolean): void {
+export async function writeResponse(
+  res: ServerResponse,
+  out: IsolateStreamingResponse,
+  close: boolean,
+): Promise<void> {
   const flat: string[] = [];
   let hasLength = false;
   for (const [k, v] of out.headers) {
@@ -60,10 +120,51 @@ export function writeResponse(res: ServerResponse, out: IsolateResponse, close: 
     if (lower === 'content-length' || lower === 'transfer-encoding') hasLength = true;
     flat.push(k, v);
   }
-  if (!hasLength) flat.push('content-length', String(out.body.byteLength));
+  const body = out.body;
+  if (body instanceof Uint8Array) {
+    if (!hasLength) flat.push('content-length', String(body.byteLength));
+    if (close) flat.push('connection', 'close');
+    res.writeHead(out.status, flat);
+    res.end(body);
+    return;
+  }
   if (close) flat.push('connection', 'close');
   res.writeHead(out.status, flat);
-  res.end(out.body);
+  // Headers go out now, before the first chunk exists (an SSE client sees the stream open).
+  res.flushHeaders();
+  await pipeBody(res, body);
+}
+
+/** Writes a streamed body, waiting for `drain` when the socket is full; the client leaving stops the worker. */
+async function pipeBody(res: ServerResponse, body: BodyStream): Promise<void> {
+  let gone = false;
+  let wake: (() => void) | undefined;
+  const onGone = (): void => {
+    gone = true;
+    wake?.();
+  };
+  res.on('close', onGone);
+  res.on('drain', () => wake?.());
+  try {
+    for await (const chunk of body) {
+      if (gone) break;
+      if (!res.write(chunk)) {
+        await new Promise<void>((resolve) => {
+          wake = resolve;
+        });
+        wake = undefined;
+        if (gone) break;
+      }
+    }
+  } catch (err) {
+    // The worker failed mid-body: the status is sent, so cut the connection (the client sees
+    // a truncated response rather than a complete-looking one).
+    res.destroy();
+    throw err;
+  } finally {
+    res.off('close', onGone);
+  }
+  if (!gone) res.end();
 }
 
 /** A small text answer of the router itself (404, 413, 502, ...). */
@@ -73,4 +174,17 @@ export function sendText(res: ServerResponse, status: number, text: string): voi
     'content-length': Buffer.byteLength(text),
   });
   res.end(text);
+}
+
+/**
+ * After the response: a request body the worker did not read to its end is not drained (it
+ * may be huge); the connection closes once the response is out.
+ */
+export function closeIfUnread(req: IncomingMessage, res: ServerResponse): void {
+  if (req.complete) return;
+  const close = (): void => {
+    req.socket?.destroy();
+  };
+  if (res.writableFinished) close();
+  else res.once('finish', close);
 }

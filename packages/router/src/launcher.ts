@@ -1,7 +1,7 @@
 import type {
   Bundle,
   IsolateRequest,
-  IsolateResponse,
+  IsolateStreamingResponse,
   Logger,
   WorkerEvent,
   WorkerEventResult,
@@ -9,7 +9,8 @@ import type {
 
 /** A running isolate as the router uses it. `Isolate` from `@pyworkers/isolate` is one. */
 export interface IsolateHandle {
-  fetch(request: IsolateRequest): Promise<IsolateResponse>;
+  /** Runs a request; the response body may be a stream (pulled at the client's pace). */
+  fetch(request: IsolateRequest, options?: { stream: true }): Promise<IsolateStreamingResponse>;
   /** Runs a `scheduled` or `queue` event (`Isolate.dispatch`); without it the worker gets none. */
   dispatch?(event: WorkerEvent): Promise<WorkerEventResult>;
   close(): Promise<void>;

@@ -6,6 +6,7 @@ import {
   type EventResultFor,
   IsolateError,
   IsolateLauncher,
+  isBodyStream,
   type Logger,
   silentLogger,
   type WorkerEvent,
@@ -14,7 +15,7 @@ import { type RouterConfig, routerConfigSchema } from './config.js';
 import { RouterError } from './errors.js';
 import { HostFleet } from './fleet.js';
 import type { HostStats, HostWorker } from './host/types.js';
-import { readBody, sendText, toIsolateRequest, writeResponse } from './http.js';
+import { closeIfUnread, requestBody, sendText, toIsolateRequest, writeResponse } from './http.js';
 import type { Launcher } from './launcher.js';
 import { RouterMetrics } from './metrics.js';
 import { type Route, RouteTable } from './routes.js';
@@ -218,9 +219,18 @@ export function createRouter(options: RouterOptions): Router {
       return undefined;
     }
     counter(worker.name).requests++;
-    const body = await readBody(req, config.maxBodyBytes);
-    const result = await hosts.dispatch(worker, toIsolateRequest(req, body));
-    writeResponse(res, result.response, draining);
+    let bodyError: RouterError | undefined;
+    const body = await requestBody(req, config.maxBodyBytes, (err) => {
+      bodyError = err;
+    });
+    let result: Awaited<ReturnType<HostFleet['dispatch']>>;
+    try {
+      result = await hosts.dispatch(worker, toIsolateRequest(req, body));
+    } catch (err) {
+      throw bodyError ?? err;
+    }
+    await writeResponse(res, result.response, draining);
+    if (isBodyStream(body)) closeIfUnread(req, res);
     return worker.name;
   }
 

@@ -200,7 +200,7 @@ describe('an injected launcher', () => {
         launched.push(bundle.manifest.name);
         const handle = await inner.launch(bundle, options);
         return {
-          fetch: (r) => handle.fetch(r),
+          fetch: (r, o) => handle.fetch(r, o),
           close: () => handle.close(),
           memoryBytes: () => 123_456_789,
         };

@@ -42,6 +42,8 @@ export interface CommandOption {
   /** Placeholder in help, e.g. `URL`. */
   valueName?: string;
   short?: string;
+  /** The config-file key this flag overrides, e.g. `limits.request_timeout_ms`. */
+  configKey?: string;
 }
 
 /** A CLI command: its flags, its help and what it runs. */
@@ -115,6 +117,7 @@ export function pickNumber(
 /** The flags that override `[tool.pyworkers]` keys (build, serve, dev). */
 export const configOptions = {
   name: {
+    configKey: 'name',
     type: 'string',
     default: undefined,
     description: 'worker name ([tool.pyworkers].name; else [project].name)',
@@ -122,13 +125,15 @@ export const configOptions = {
     valueName: 'NAME',
   },
   main: {
+    configKey: 'main',
     type: 'string',
-    default: 'src/entry.py',
+    default: 'the file, else src/entry.py',
     description: 'entry module ([tool.pyworkers].main)',
     env: ['PYWORKERS_MAIN'],
     valueName: 'PATH',
   },
   var: {
+    configKey: 'vars',
     type: 'string',
     multiple: true,
     default: undefined,
@@ -138,6 +143,7 @@ export const configOptions = {
     valueName: 'KEY=VALUE',
   },
   route: {
+    configKey: 'routes',
     type: 'string',
     multiple: true,
     default: undefined,
@@ -147,20 +153,23 @@ export const configOptions = {
     valueName: 'ROUTE',
   },
   'request-timeout-ms': {
+    configKey: 'limits.request_timeout_ms',
     type: 'string',
-    default: '30000',
+    default: 'the file, else 30000',
     description: 'per-request time limit ([tool.pyworkers.limits].request_timeout_ms)',
     env: ['PYWORKERS_REQUEST_TIMEOUT_MS'],
     valueName: 'MS',
   },
   'memory-mb': {
+    configKey: 'limits.memory_mb',
     type: 'string',
-    default: '256',
+    default: 'the file, else 256',
     description: 'memory limit of one isolate ([tool.pyworkers.limits].memory_mb)',
     env: ['PYWORKERS_MEMORY_MB'],
     valueName: 'MB',
   },
   compatibility: {
+    configKey: 'compatibility',
     type: 'string',
     default: undefined,
     description: 'required runtime, "pyodide-<v>" or "python-<v>" ([tool.pyworkers].compatibility)',

@@ -5,15 +5,23 @@ are the submodules ``workers.asgi`` and ``workers.wsgi``.
 """
 
 from ._bindings import BindingError
+from ._blob import Blob, BlobEnding, File
 from ._convert import JsDict
 from ._entrypoint import Context, WorkerEntrypoint, handler, wait_until
 from ._env import Env, env
 from ._fetch import fetch
+from ._formdata import FormData, FormDataValue
+from ._imports import import_from_javascript
 from ._request import Request
 from ._response import FetchResponse, Response
 
 __all__ = [
     "BindingError",
+    "Blob",
+    "BlobEnding",
+    "File",
+    "FormData",
+    "FormDataValue",
     "JsDict",
     "Context",
     "Env",
@@ -24,6 +32,7 @@ __all__ = [
     "fetch",
     "env",
     "handler",
+    "import_from_javascript",
     "waitUntil",
     "wait_until",
 ]

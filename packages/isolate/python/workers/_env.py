@@ -1,22 +1,29 @@
-class Env:
+from __future__ import annotations
+
+from collections.abc import Iterator, KeysView, Mapping
+from typing import Any
+
+
+class Env(Mapping[str, Any]):
     """The worker's bindings: ``vars`` from its config and secrets given when it is started.
 
-    Read them as attributes (``self.env.API_KEY``) like on Cloudflare, or by key
-    (``self.env["API_KEY"]``, ``"API_KEY" in self.env``, ``self.env.get("API_KEY")``).
+    Read them as attributes (``self.env.API_KEY``) like on Cloudflare, or as the read-only
+    mapping it is (``self.env["API_KEY"]``, ``"API_KEY" in self.env``, ``self.env.get(...)``,
+    ``dict(self.env)``, ``isinstance(self.env, collections.abc.Mapping)``).
     Secrets are handed over after the isolate is restored, so they are never in a snapshot.
     """
 
     __slots__ = ("_values",)
 
-    def __init__(self, values=None):
+    def __init__(self, values: Mapping[str, Any] | None = None) -> None:
         object.__setattr__(self, "_values", dict(values or {}))
 
-    def _replace(self, values):
+    def _replace(self, values: Mapping[str, Any]) -> None:
         # The runtime fills the one shared env in place, so references taken at build time
         # (``from workers import env`` at top level) see the values given after the restore.
         object.__setattr__(self, "_values", dict(values))
 
-    def __getattr__(self, name):
+    def __getattr__(self, name: str) -> Any:
         try:
             return self._values[name]
         except KeyError:
@@ -25,28 +32,28 @@ class Env:
                 "or pass it as a secret when starting the isolate"
             ) from None
 
-    def __setattr__(self, name, value):
+    def __setattr__(self, name: str, value: Any) -> None:
         raise AttributeError("env is read-only")
 
-    def __getitem__(self, name):
+    def __getitem__(self, name: str) -> Any:
         return self._values[name]
 
-    def __contains__(self, name):
+    def __contains__(self, name: object) -> bool:
         return name in self._values
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[str]:
         return iter(self._values)
 
-    def __len__(self):
+    def __len__(self) -> int:
         return len(self._values)
 
-    def get(self, name, default=None):
+    def get(self, name: str, default: Any = None) -> Any:
         return self._values.get(name, default)
 
-    def keys(self):
+    def keys(self) -> KeysView[str]:
         return self._values.keys()
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         # Names only: values may be secrets and reprs end up in logs.
         return f"Env({', '.join(sorted(self._values))})"
 

@@ -56,7 +56,9 @@ class Message:
         """Mark the message delivered: it is not redelivered, whatever happens next."""
         self._decide("ack", None)
 
-    def retry(self, delay_seconds: int | None = None, *, delaySeconds: int | None = None) -> None:  # noqa: N803
+    def retry(
+        self, delay_seconds: int | None = None, *, delaySeconds: int | None = None  # noqa: N803
+    ) -> None:
         """Redeliver the message later (after ``delay_seconds``, if given)."""
         self._decide("retry", _delay(delay_seconds if delay_seconds is not None else delaySeconds))
 
@@ -71,6 +73,9 @@ class Message:
 
 
 def _delay(value: Any) -> int | None:
+    if isinstance(value, Mapping):
+        # The JS shape, ``msg.retry({"delaySeconds": 30})``, as Cloudflare's SDK passes it on.
+        value = value.get("delaySeconds", value.get("delay_seconds"))
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
@@ -96,7 +101,9 @@ class MessageBatch:
         if self._all is None:
             self._all = "ack"
 
-    def retry_all(self, delay_seconds: int | None = None, *, delaySeconds: int | None = None) -> None:  # noqa: N803
+    def retry_all(
+        self, delay_seconds: int | None = None, *, delaySeconds: int | None = None  # noqa: N803
+    ) -> None:
         """Retry every message not already acked or retried on its own."""
         if self._all is None:
             self._all = "retry"
@@ -132,7 +139,7 @@ def _body(value: Any) -> Any:
 
 
 def _timestamp(ms: Any) -> datetime.datetime:
-    return datetime.datetime.fromtimestamp(float(ms) / 1000, tz=datetime.timezone.utc)
+    return datetime.datetime.fromtimestamp(float(ms) / 1000, tz=datetime.UTC)
 
 
 def event_from_data(data: Mapping[str, Any]) -> ScheduledController | MessageBatch:
@@ -142,7 +149,9 @@ def event_from_data(data: Mapping[str, Any]) -> ScheduledController | MessageBat
         return ScheduledController(str(data["cron"]), float(data["scheduledTime"]))
     if kind == "queue":
         messages = [
-            Message(str(m["id"]), _timestamp(m["timestamp"]), _body(m.get("body")), int(m["attempts"]))
+            Message(
+                str(m["id"]), _timestamp(m["timestamp"]), _body(m.get("body")), int(m["attempts"])
+            )
             for m in data["messages"]
         ]
         return MessageBatch(str(data["queue"]), messages)

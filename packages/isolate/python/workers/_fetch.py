@@ -1,8 +1,12 @@
-from ._request import Request, js_init
+from __future__ import annotations
+
+from typing import Any
+
+from ._request import Request, _refuse_get_body, js_init
 from ._response import Response
 
 
-async def fetch(resource, **options):
+async def fetch(resource: str | Request | Any, **options: Any) -> Response:
     """Outbound HTTP through the isolate's JS ``fetch``.
 
     ``resource`` is a URL string, a ``workers.Request`` or a JS ``Request``; keyword options are
@@ -12,6 +16,7 @@ async def fetch(resource, **options):
     from js import fetch as js_fetch
     from pyodide.ffi import JsException
 
+    _refuse_get_body(resource, options)
     if isinstance(resource, Request):
         resource = resource.js_object
     target = resource if isinstance(resource, str) else getattr(resource, "url", resource)

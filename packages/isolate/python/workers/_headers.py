@@ -4,19 +4,27 @@ Headers travel as a list of ``(name, value)`` pairs so repeated headers (``set-c
 every value; names are lower-cased like a JS ``Headers`` object does.
 """
 
+from __future__ import annotations
+
 import re
+from collections.abc import Iterable, Mapping
 
 # Imported here, at build time, so the import lives in the snapshot instead of costing the
 # first request that reads headers.
 from http.client import HTTPMessage
+from typing import Any
 
 # RFC 9110 token characters: what a JS Headers object accepts as a name.
 _TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+\Z")
 _BAD_VALUE = re.compile(r"[\r\n\0]")
 _STRIP = " \t\r\n"
 
+#: What ``headers=`` takes: a dict, (name, value) pairs, an ``HTTPMessage`` or a JS ``Headers``.
+HeadersInit = Mapping[str, Any] | Iterable[tuple[str, Any]] | Any | None
+Pairs = list[tuple[str, str]]
 
-def _value(value):
+
+def _value(value: Any) -> str:
     if isinstance(value, str):
         return value
     if isinstance(value, (bytes, bytearray)):
@@ -26,11 +34,12 @@ def _value(value):
     raise TypeError(f"header values must be str, got {type(value).__name__}")
 
 
-def to_pairs(headers):
+def to_pairs(headers: HeadersInit) -> Pairs:
     """Normalise a dict, a list of pairs, an ``HTTPMessage`` or a JS ``Headers`` into pairs."""
     if headers is None:
         return []
-    items = headers.items() if hasattr(headers, "items") else headers
+    source: Any = headers
+    items = source.items() if hasattr(source, "items") else source
     pairs = []
     for item in items:
         try:
@@ -50,11 +59,11 @@ def to_pairs(headers):
     return pairs
 
 
-def has(pairs, name):
+def has(pairs: Pairs, name: str) -> bool:
     return any(k == name for k, _ in pairs)
 
 
-def to_message(pairs):
+def to_message(pairs: Pairs) -> HTTPMessage:
     """An ``http.client.HTTPMessage``, which is what Cloudflare's SDK returns as ``headers``."""
     message = HTTPMessage()
     for name, value in pairs:
@@ -62,12 +71,12 @@ def to_message(pairs):
     return message
 
 
-def js_pairs(js_headers):
+def js_pairs(js_headers: Any) -> Pairs:
     """Pairs read from a JS ``Headers`` (its iterator keeps each ``set-cookie`` apart)."""
     return [(str(name), str(value)) for name, value in js_headers]
 
 
-def to_js_headers(pairs):
+def to_js_headers(pairs: Pairs) -> Any:
     from js import Headers
 
     js_headers = Headers.new()

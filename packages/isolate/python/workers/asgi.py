@@ -1,9 +1,9 @@
 """Serve an ASGI application (FastAPI, Starlette, ...) from a worker.
 
 ``await asgi.fetch(app, request, self.env)`` runs one HTTP request through ``app`` and returns a
-``workers.Response``. The app's ``scope["env"]`` is the worker's env. The request body is read
-in full first and the response is buffered until the app sends its last body chunk, so
-endless streams (server-sent events) are not supported. The lifespan protocol runs its startup
+``workers.Response``. The app's ``scope["env"]`` is the worker's env. Request and response
+bodies stream in both directions (``more_body``), so server-sent events and large uploads work
+without buffering whole bodies. The lifespan protocol runs its startup
 once per isolate, before the first request; apps without lifespan support are served anyway.
 """
 
@@ -13,12 +13,15 @@ from urllib.parse import unquote, urlsplit
 
 from ._request import Request
 from ._response import NULL_BODY_STATUSES, Response
+from ._streams import BoundedChunks
 
 ASGI = {"version": "3.0", "spec_version": "2.3"}
 logger = logging.getLogger("asgi")
 # id(app) -> (app, task giving the lifespan state or None); the app is kept so ids stay unique.
 _started = {}
 _lifespan_tasks = set()
+# Apps still running (streaming, or finishing after their response): kept from the GC.
+_app_tasks = set()
 
 
 def _latin1(value):
@@ -96,8 +99,29 @@ async def _lifespan_startup(app):
     return state if supported else None
 
 
+async def _request_events(request):
+    """``http.request`` events from the body as it arrives, one chunk read ahead so that the
+    last chunk carries ``more_body: False`` (a small body is one event, as from uvicorn)."""
+    if request.body is None:
+        yield {"type": "http.request", "body": b"", "more_body": False}
+        return
+    chunks = request.stream()
+    current = b""
+    async for chunk in chunks:
+        if current:
+            yield {"type": "http.request", "body": current, "more_body": True}
+        current = chunk
+    yield {"type": "http.request", "body": current, "more_body": False}
+
+
 async def fetch(app, request, env, ctx=None):
-    """Runs ``request`` through the ASGI ``app``; returns a ``workers.Response``."""
+    """Runs ``request`` through the ASGI ``app``; returns a ``workers.Response``.
+
+    The response is returned as soon as the app sent its head and first body chunk: a body
+    sent in one message arrives whole, one sent with ``more_body`` streams to the client chunk
+    by chunk while the app keeps running (held back when the client reads slowly). The request
+    body reaches ``receive()`` in chunks as the client sends it.
+    """
     if not isinstance(request, Request):
         request = Request(request)
     entry = _started.get(id(app))
@@ -107,19 +131,27 @@ async def fetch(app, request, env, ctx=None):
         _started[id(app)] = entry
     state = await entry[1]
 
-    body = await request.bytes() if request.body is not None else b""
-    received = False
-    done = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    events = _request_events(request)
+    request_done = False
+    finished = asyncio.Event()  # the response is complete, or its client went away
+    answer = loop.create_future()  # ("whole", body) or ("stream", None)
+    chunks = BoundedChunks()
     status = None
     headers = []
-    chunks = []
 
     async def receive():
-        nonlocal received
-        if not received:
-            received = True
-            return {"type": "http.request", "body": body, "more_body": False}
-        await done.wait()
+        nonlocal request_done
+        if not request_done:
+            try:
+                event = await events.__anext__()
+            except StopAsyncIteration:
+                event = None
+            if event is not None:
+                request_done = not event["more_body"]
+                return event
+            request_done = True
+        await finished.wait()
         return {"type": "http.disconnect"}
 
     async def send(message):
@@ -136,27 +168,68 @@ async def fetch(app, request, env, ctx=None):
         elif kind == "http.response.body":
             if status is None:
                 raise RuntimeError("ASGI app sent a body before http.response.start")
-            if done.is_set():
+            if finished.is_set():
                 return
-            chunks.append(bytes(message.get("body", b"")))
-            if not message.get("more_body", False):
-                done.set()
+            body = bytes(message.get("body", b""))
+            more = bool(message.get("more_body", False))
+            if not answer.done():
+                if not more:
+                    finished.set()
+                    answer.set_result(("whole", body))
+                    return
+                answer.set_result(("stream", None))
+            if body:
+                await chunks.put(body)
+            if not more:
+                finished.set()
+                chunks.end()
 
-    try:
-        await app(request_to_scope(request, env, state), receive, send)
-    except Exception:
-        if not done.is_set():
-            raise
-        # The response was complete: the client gets it, the error goes to the log.
-        logger.exception("ASGI app raised after sending its response")
-    finally:
-        done.set()
-    if status is None:
-        raise RuntimeError("The application did not generate a response")
+    def app_done(task):
+        if task.cancelled():
+            error = RuntimeError("the ASGI app was cancelled")
+        else:
+            error = task.exception()
+        if not answer.done():
+            if error is not None:
+                answer.set_exception(error)
+            elif status is None:
+                answer.set_exception(RuntimeError("The application did not generate a response"))
+            else:
+                # Returned after http.response.start without a final body: an empty body.
+                answer.set_result(("whole", b""))
+        elif not finished.is_set():
+            # Streaming, and the app stopped before its last chunk: end (or fail) the stream.
+            if error is not None:
+                logger.error("ASGI app raised while streaming its response", exc_info=error)
+            chunks.end(error)
+        elif error is not None:
+            # The response was complete: the client got it, the error goes to the log.
+            logger.error("ASGI app raised after sending its response", exc_info=error)
+        finished.set()
+
+    task = asyncio.ensure_future(app(request_to_scope(request, env, state), receive, send))
+    _app_tasks.add(task)
+    task.add_done_callback(_app_tasks.discard)
+    task.add_done_callback(app_done)
+    kind, body = await answer
     out = Response.__new__(Response)
-    payload = None if status in NULL_BODY_STATUSES else b"".join(chunks)
-    out._set(status, "", headers, payload, None)
+    if status in NULL_BODY_STATUSES:
+        out._set(status, "", headers, None, None)
+    elif kind == "whole":
+        out._set(status, "", headers, body, None)
+    else:
+        out._set(status, "", headers, None, None, stream=_until_finished(chunks, finished))
     return out
+
+
+async def _until_finished(chunks, finished):
+    # The stream's reader is gone (done, or the client went away): the app sees http.disconnect.
+    try:
+        async for chunk in chunks:
+            yield chunk
+    finally:
+        finished.set()
+        chunks.close()
 
 
 def __getattr__(name):

@@ -6,9 +6,13 @@ is read in full before the app runs (``wsgi.input`` is a ``BytesIO``) and the re
 collected before it is returned.
 """
 
+from __future__ import annotations
+
 import io
 import logging
 import sys
+from collections.abc import Callable, Iterable
+from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from ._request import Request
@@ -16,13 +20,16 @@ from ._response import NULL_BODY_STATUSES, Response
 
 logger = logging.getLogger("wsgi")
 
+#: A PEP 3333 application: ``app(environ, start_response)`` returning an iterable of bytes.
+WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
-def _native(value):
+
+def _native(value: str) -> str:
     # PEP 3333 "native strings": the URL's UTF-8 bytes carried in a latin-1 str.
     return value.encode("utf-8").decode("latin-1")
 
 
-def build_environ(request, env, body):
+def build_environ(request: Any, env: Any, body: bytes) -> dict[str, Any]:
     url = urlsplit(request.url)
     if not url.scheme:
         raise ValueError(f"Request URL is not absolute: {request.url!r}")
@@ -47,17 +54,23 @@ def build_environ(request, env, body):
         key = name.upper().replace("-", "_")
         if key not in ("CONTENT_TYPE", "CONTENT_LENGTH"):
             key = "HTTP_" + key
-        # Repeated request headers are folded into one comma-separated value.
-        environ[key] = f"{environ[key]},{value}" if key in environ else value
+        if key not in environ:
+            environ[key] = value
+        elif key == "HTTP_COOKIE":
+            # Cookie crumbs join with "; " (RFC 9113); a comma would end up inside a value.
+            environ[key] = f"{environ[key]}; {value}"
+        else:
+            # Other repeated request headers fold into one comma-separated value (RFC 9110).
+            environ[key] = f"{environ[key]},{value}"
     if body and "CONTENT_LENGTH" not in environ:
         environ["CONTENT_LENGTH"] = str(len(body))
     return environ
 
 
-def run_app(app, environ):
+def run_app(app: WSGIApp, environ: dict[str, Any]) -> tuple[int, str, list[tuple[str, str]], bytes]:
     """Calls the WSGI app; returns (status code, reason, header pairs, body bytes)."""
-    state = {}
-    written = []
+    state: dict[str, Any] = {}
+    written: list[bytes] = []
 
     def write(data):
         if "status" not in state:
@@ -94,12 +107,11 @@ def run_app(app, environ):
     return int(code), reason, pairs, b"".join(written)
 
 
-async def fetch(app, request, env, ctx=None):
+async def fetch(app: WSGIApp, request: Any, env: Any, ctx: Any = None) -> Response:
     """Runs ``request`` through the WSGI ``app``; returns a ``workers.Response``."""
     if not isinstance(request, Request):
         request = Request(request)
     body = await request.bytes() if request.body is not None else b""
     status, reason, pairs, payload = run_app(app, build_environ(request, env, body))
-    out = Response.__new__(Response)
-    out._set(status, reason, pairs, None if status in NULL_BODY_STATUSES else payload, None)
-    return out
+    body = None if status in NULL_BODY_STATUSES else payload
+    return Response._from_parts(status, pairs, body, status_text=reason)

@@ -1,8 +1,10 @@
 /// <reference path="./webassembly.d.ts" />
 // Messages between an Isolate (parent side) and its worker thread.
+
 import type { MessagePort } from 'node:worker_threads';
 import type { WorkerEvent, WorkerEventResult } from '../events.js';
 import type { HostCallError } from '../host-call.js';
+import type { BodyMessage } from './body-stream.js';
 
 export interface WorkerFile {
   /** Path inside the isolate's file system, relative to the worker's root. */
@@ -92,6 +94,8 @@ export interface RequestMessage {
   headers: [string, string][];
   /** Ignored for GET and HEAD, which cannot carry a body in a JS `Request`. */
   body: Uint8Array;
+  /** The body follows as `body-chunk` messages (`body` is then empty). */
+  streamed?: boolean;
 }
 
 /**
@@ -142,7 +146,8 @@ export type ToWorker =
   | RequestMessage
   | EnvMessage
   | EventMessage
-  | HostResultMessage;
+  | HostResultMessage
+  | BodyMessage;
 
 /** What the worker answered to a {@link RequestMessage}. */
 export interface ResponseMessage {
@@ -151,6 +156,14 @@ export interface ResponseMessage {
   status: number;
   headers: [string, string][];
   body: Uint8Array;
+}
+
+/** The head of a response whose body follows as `body-chunk` messages. */
+export interface ResponseHeadMessage {
+  type: 'response-head';
+  id: number;
+  status: number;
+  headers: [string, string][];
 }
 
 /** What the worker's handler made of an {@link EventMessage}. */
@@ -208,6 +221,8 @@ export type FromWorker =
       logger?: string;
     }
   | ResponseMessage
+  | ResponseHeadMessage
+  | BodyMessage
   | EventResultMessage
   | HostCallMessage
   | HostPortMessage

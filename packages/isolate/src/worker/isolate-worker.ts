@@ -1,6 +1,7 @@
 // Runs inside a worker_thread: one V8 isolate with one Pyodide interpreter.
 import { parentPort } from 'node:worker_threads';
 import type { PyodideAPI } from 'pyodide';
+import { BodyStreams, isBodyMessage } from '../internal/body-stream.js';
 import type {
   EnvMessage,
   EventMessage,
@@ -13,7 +14,13 @@ import { adopt, type Booted, boot } from './boot.js';
 import { type PyDispatch, runEvent } from './event-bridge.js';
 import { onHostResult } from './host-channel.js';
 import { memoryLimitHit, memoryReport } from './pyodide-internals.js';
-import { installHost, type PyHandle, runRequest, setEnv } from './request-bridge.js';
+import {
+  installHost,
+  type PyHandle,
+  runRequest,
+  setEnv,
+  toReadableStream,
+} from './request-bridge.js';
 
 const port = parentPort;
 if (!port) throw new TypeError('isolate-worker must run inside a worker_thread');
@@ -22,6 +29,9 @@ installHost();
 function post(msg: FromWorker, transfer: ArrayBuffer[] = []): void {
   port!.postMessage(msg, transfer);
 }
+
+// Request bodies arriving from the host and response bodies going to it, by request id.
+const bodies = new BodyStreams(post, true);
 
 let booted: Booted | undefined;
 let pyodide: PyodideAPI | undefined;
@@ -72,9 +82,16 @@ async function request(msg: RequestMessage | EnvMessage): Promise<void> {
     await setEnv(pyodide, msg);
     return;
   }
-  const { message, transfer } = await runRequest(pyodide, handle, msg);
-  reportLimits(); // before the answer, so the request fails with the limit's error
-  post(message, transfer);
+  const requestBody = msg.streamed ? toReadableStream(bodies.receive(msg.id, true)) : undefined;
+  try {
+    const { message, transfer, stream } = await runRequest(pyodide, handle, msg, requestBody);
+    reportLimits(); // before the answer, so the request fails with the limit's error
+    post(message, transfer);
+    if (stream) await bodies.send(msg.id, stream);
+  } finally {
+    // A handler may stream its request body into its response: stop it only at the end.
+    if (requestBody) bodies.discard(msg.id);
+  }
 }
 
 // A scheduled or queue event: answered like a request (limits first, then the result).
@@ -86,6 +103,10 @@ async function event(msg: EventMessage): Promise<void> {
 }
 
 port.on('message', (msg: ToWorker) => {
+  if (isBodyMessage(msg)) {
+    bodies.onMessage(msg);
+    return;
+  }
   if (msg.type === 'host-result') {
     onHostResult(msg);
     return;

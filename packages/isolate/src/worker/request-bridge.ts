@@ -2,27 +2,40 @@
 // Python SDK, and whatever the handler returned into a response message for the host.
 import { parentPort } from 'node:worker_threads';
 import type { PyodideAPI } from 'pyodide';
+import type { BodyStream } from '../internal/body-stream.js';
 import type {
   EnvMessage,
   LogLevel,
   RequestErrorMessage,
   RequestMessage,
+  ResponseHeadMessage,
   ResponseMessage,
 } from '../internal/protocol.js';
 import { hostCall, hostCallSync } from './host-channel.js';
 
 interface PyProxyLike {
+  type: string;
   toJs(opts?: object): unknown;
   destroy(): void;
+}
+
+/** `_pyworkers_runtime.StreamedResponse` as JS sees it. */
+interface StreamedProxy extends PyProxyLike {
+  head(): PyProxyLike;
+  chunks: PyProxyLike & AsyncIterable<Uint8Array>;
 }
 
 /** `_pyworkers_runtime.handle`: resolves to a JS Response or a PyProxy of a result tuple. */
 export type PyHandle = (request: Request) => Promise<unknown>;
 
-/** What {@link runRequest} produced: a message for the host and the buffers to transfer. */
+/**
+ * What {@link runRequest} produced: a message for the host and the buffers to transfer, and
+ * for a streamed response (`message` is its head) the body to send after it.
+ */
 export interface BridgeOutcome {
-  message: ResponseMessage | RequestErrorMessage;
+  message: ResponseMessage | ResponseHeadMessage | RequestErrorMessage;
   transfer: ArrayBuffer[];
+  stream?: BodyStream;
 }
 
 /**
@@ -62,13 +75,58 @@ export function installHost(): void {
 
 const NO_BODY = new Set(['GET', 'HEAD']);
 
-/** The JS `Request` Python sees as `request.js_object`. */
-export function toJsRequest(msg: RequestMessage): Request {
+/**
+ * Repeated `Cookie` headers as one, joined with `; ` (RFC 9113 8.2.3, what browsers send): a
+ * JS `Headers` would join them with `, `, which cookie parsers read as part of a value.
+ */
+export function joinCookieHeaders(headers: [string, string][]): [string, string][] {
+  let first = -1;
+  let repeated = false;
+  for (let i = 0; i < headers.length; i++) {
+    if (headers[i]![0].toLowerCase() !== 'cookie') continue;
+    if (first < 0) first = i;
+    else repeated = true;
+  }
+  if (!repeated) return headers;
+  const crumbs = headers.filter(([k]) => k.toLowerCase() === 'cookie').map(([, v]) => v);
+  const out = headers.filter(([k], i) => i === first || k.toLowerCase() !== 'cookie');
+  out[out.findIndex(([k]) => k.toLowerCase() === 'cookie')] = ['cookie', crumbs.join('; ')];
+  return out;
+}
+
+/**
+ * A pull-only ReadableStream over a body stream: nothing is read from the host before the
+ * handler reads (highWaterMark 0), so a handler that reads slowly slows the client down.
+ */
+export function toReadableStream(body: BodyStream): ReadableStream<Uint8Array> {
+  let it: AsyncIterator<Uint8Array> | undefined;
+  return new ReadableStream<Uint8Array>(
+    {
+      async pull(controller) {
+        it ??= body[Symbol.asyncIterator]();
+        const r = await it.next();
+        if (r.done) controller.close();
+        else controller.enqueue(r.value);
+      },
+      async cancel() {
+        await (it ?? body[Symbol.asyncIterator]()).return?.();
+      },
+    },
+    { highWaterMark: 0 },
+  );
+}
+
+/** The JS `Request` Python sees as `request.js_object`; `stream` is a streamed body. */
+export function toJsRequest(msg: RequestMessage, stream?: ReadableStream<Uint8Array>): Request {
   const method = msg.method.toUpperCase();
+  if (stream && !NO_BODY.has(method)) {
+    const headers = joinCookieHeaders(msg.headers);
+    return new Request(msg.url, { method, headers, body: stream, duplex: 'half' });
+  }
   const withBody = !NO_BODY.has(method) && msg.body.byteLength > 0;
   return new Request(msg.url, {
     method,
-    headers: msg.headers,
+    headers: joinCookieHeaders(msg.headers),
     ...(withBody ? { body: msg.body } : {}),
   });
 }
@@ -101,14 +159,78 @@ export async function setEnv(py: PyodideAPI, msg: EnvMessage): Promise<void> {
   }
 }
 
+async function* rest(
+  first: Uint8Array,
+  pending: Promise<{ done: boolean; value?: Uint8Array }>,
+  reader: ReadableStreamDefaultReader<Uint8Array>,
+): BodyStream {
+  let done = false;
+  try {
+    yield first;
+    let r = await pending;
+    while (!r.done) {
+      if (r.value) yield r.value;
+      r = await reader.read();
+    }
+    done = true;
+  } finally {
+    // Leaving early (the client went away) cancels the body's source.
+    if (!done) void reader.cancel().catch(() => {});
+    reader.releaseLock();
+  }
+}
+
+/**
+ * A JS Response: a body that is complete after its first read (a buffer, a string) goes
+ * inline; any other body streams, its first chunk sent as soon as it exists.
+ */
 async function fromJsResponse(id: number, res: Response): Promise<BridgeOutcome> {
   // The Headers iterator yields each set-cookie separately and joins other repeats.
   const headers = [...res.headers] as [string, string][];
-  const body = new Uint8Array(await res.arrayBuffer());
-  return {
-    message: { type: 'response', id, status: res.status, headers, body },
-    transfer: [body.buffer],
+  const inline = (body: Uint8Array): BridgeOutcome => {
+    const owns = body.byteOffset === 0 && body.byteLength === body.buffer.byteLength;
+    return {
+      message: { type: 'response', id, status: res.status, headers, body },
+      transfer: owns && body.buffer instanceof ArrayBuffer ? [body.buffer] : [],
+    };
   };
+  if (!res.body) return inline(new Uint8Array(0));
+  const reader = res.body.getReader();
+  const first = await reader.read();
+  if (first.done) return inline(new Uint8Array(0));
+  const next = reader.read();
+  // A buffered body reports its end at once; a macrotask is the most we wait to find out.
+  const settled = await Promise.race([
+    next.then((r) => (r.done ? 'done' : 'more')),
+    new Promise<'later'>((resolve) => setImmediate(() => resolve('later'))),
+  ]);
+  if (settled === 'done') {
+    reader.releaseLock();
+    return inline(first.value);
+  }
+  return {
+    message: { type: 'response-head', id, status: res.status, headers },
+    transfer: [],
+    stream: rest(first.value, next, reader),
+  };
+}
+
+/** Chunks of a Python async iterator (already JS Uint8Arrays); the proxies are freed at the end. */
+async function* pythonChunks(proxy: StreamedProxy): BodyStream {
+  const chunks = proxy.chunks;
+  const it = chunks[Symbol.asyncIterator]();
+  try {
+    for (;;) {
+      const r = await it.next();
+      if (r.done) break;
+      yield r.value;
+    }
+  } finally {
+    // Leaving early closes the Python generator (its `finally` blocks run).
+    await it.return?.().catch(() => undefined);
+    chunks.destroy();
+    proxy.destroy();
+  }
 }
 
 /** Runs one request through Python's `handle` and builds the message for the host. */
@@ -116,13 +238,30 @@ export async function runRequest(
   py: PyodideAPI,
   handle: PyHandle,
   msg: RequestMessage,
+  body?: ReadableStream<Uint8Array>,
 ): Promise<BridgeOutcome> {
-  const result = await handle(toJsRequest(msg));
+  const result = await handle(toJsRequest(msg, body));
   if (result instanceof Response) return fromJsResponse(msg.id, result);
   if (!(result instanceof py.ffi.PyProxy)) {
     throw new TypeError(`the Python runtime returned ${typeof result} for a request`);
   }
   const proxy = result as unknown as PyProxyLike;
+  if (proxy.type.endsWith('StreamedResponse')) {
+    const streamed = proxy as StreamedProxy;
+    const head = streamed.head();
+    let status: number;
+    let headers: [string, string][];
+    try {
+      [status, headers] = head.toJs({ create_pyproxies: false }) as [number, [string, string][]];
+    } finally {
+      head.destroy();
+    }
+    return {
+      message: { type: 'response-head', id: msg.id, status, headers },
+      transfer: [],
+      stream: pythonChunks(streamed),
+    };
+  }
   let tuple: unknown[];
   try {
     tuple = proxy.toJs({ create_pyproxies: false }) as unknown[];

@@ -41,9 +41,11 @@ class MethodCalls(unittest.TestCase):
     def test_each_method_gets_what_it_declares(self):
         self.assertEqual(MethodCaller(Default, "fetch")("req", "env", "ctx"), ("fetch", "env"))
         self.assertEqual(
-            MethodCaller(Default, "scheduled")("ctl", "env", "ctx"), ("scheduled", "ctl", "env", "ctx")
+            MethodCaller(Default, "scheduled")("ctl", "env", "ctx"),
+            ("scheduled", "ctl", "env", "ctx"),
         )
-        self.assertEqual(MethodCaller(Default, "queue")("b", "env", "ctx"), ("queue", "b", ("env", "ctx")))
+        queue = MethodCaller(Default, "queue")
+        self.assertEqual(queue("b", "env", "ctx"), ("queue", "b", ("env", "ctx")))
 
     def test_functions_get_what_they_declare(self):
         self.assertEqual(FunctionCaller(lambda r: r)("req", "env", "ctx"), "req")
@@ -67,7 +69,7 @@ class Resolve(unittest.TestCase):
         class Empty(WorkerEntrypoint):
             pass
 
-        with self.assertRaisesRegex(TypeError, r"entry.Default has no fetch\(self, request\) method"):
+        with self.assertRaisesRegex(TypeError, r"entry.Default has no fetch\(self, request\)"):
             resolve_handlers(module(Default=Empty))
 
 

@@ -23,8 +23,11 @@ class Scheduled(unittest.TestCase):
     def test_controller_carries_cron_and_time(self):
         ctl = event_from_data({"type": "scheduled", "cron": "*/5 * * * *", "scheduledTime": 1000})
         self.assertIsInstance(ctl, ScheduledController)
-        self.assertEqual((ctl.cron, ctl.scheduled_time, ctl.scheduledTime), ("*/5 * * * *", 1000.0, 1000.0))
-        self.assertEqual(event_result(ctl, None), {"type": "scheduled", "outcome": "ok", "noRetry": False})
+        self.assertEqual(
+            (ctl.cron, ctl.scheduled_time, ctl.scheduledTime), ("*/5 * * * *", 1000.0, 1000.0)
+        )
+        ok = {"type": "scheduled", "outcome": "ok", "noRetry": False}
+        self.assertEqual(event_result(ctl, None), ok)
         ctl.no_retry()
         self.assertEqual(
             event_result(ctl, "E: x"),
@@ -40,7 +43,8 @@ class Queue(unittest.TestCase):
         first, second = b.messages
         self.assertEqual(first.body, {"a": 1})
         self.assertEqual(second.body, b"\x00\xff")
-        self.assertEqual(first.timestamp, datetime.datetime(2023, 11, 14, 22, 13, 20, tzinfo=datetime.timezone.utc))
+        sent = datetime.datetime(2023, 11, 14, 22, 13, 20, tzinfo=datetime.UTC)
+        self.assertEqual(first.timestamp, sent)
 
     def test_first_explicit_call_wins(self):
         b = batch(1, 2, 3)
@@ -72,7 +76,16 @@ class Queue(unittest.TestCase):
         b.messages[0].ack()
         result = event_result(b, "ValueError: boom")
         self.assertEqual(result["outcome"], "exception")
-        self.assertEqual(result["messages"], [{"id": "0", "action": "ack"}, {"id": "1", "action": "retry"}])
+        self.assertEqual(
+            result["messages"], [{"id": "0", "action": "ack"}, {"id": "1", "action": "retry"}]
+        )
+
+    def test_delay_in_every_spelling(self):
+        b = batch(1, 2, 3)
+        b.messages[0].retry({"delaySeconds": 7})
+        b.messages[1].retry(delaySeconds=8)
+        b.messages[2].retry(9)
+        self.assertEqual([o["delaySeconds"] for o in b._outcomes(False)], [7, 8, 9])
 
     def test_bad_delay_is_refused(self):
         with self.assertRaisesRegex(ValueError, "delay_seconds must be a number of seconds >= 0"):

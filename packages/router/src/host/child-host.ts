@@ -1,8 +1,10 @@
 import { type ChildProcess, fork } from 'node:child_process';
 import {
+  BodyStreams,
   IsolateError,
   type IsolateErrorCode,
   type IsolateRequest,
+  isBodyMessage,
   type Logger,
   type WorkerEvent,
 } from '@pyworkers/isolate';
@@ -41,6 +43,8 @@ export class ChildHost implements IsolateHost {
   readonly id: number;
   private child: Child;
   private readonly pending = new Map<number, Pending>();
+  /** Request bodies to the host process and response bodies from it (one set per process). */
+  private bodies: BodyStreams;
   private nextId = 1;
   private closed = false;
 
@@ -50,6 +54,7 @@ export class ChildHost implements IsolateHost {
     private readonly events: HostEvents,
   ) {
     this.id = config.id;
+    this.bodies = new BodyStreams(() => {});
     this.child = this.spawn();
   }
 
@@ -70,7 +75,9 @@ export class ChildHost implements IsolateHost {
     proc.unref();
     (proc.channel as { unref?: () => void } | undefined)?.unref?.();
     const child: Child = { proc, bundles: new Map(), exited: false };
-    proc.on('message', (msg: FromHost) => this.onMessage(msg));
+    const bodies = new BodyStreams((msg) => this.post(child, msg));
+    this.bodies = bodies;
+    proc.on('message', (msg: FromHost) => this.onMessage(msg, bodies));
     proc.on('error', (err) => this.logger.error({ host: this.id, err }, 'isolate host error'));
     proc.on('exit', (code, signal) => {
       child.exited = true;
@@ -80,6 +87,7 @@ export class ChildHost implements IsolateHost {
       );
       for (const p of this.pending.values()) p.reject(err);
       this.pending.clear();
+      bodies.failAll(err);
       if (this.closed) return;
       this.logger.error({ host: this.id, pid: proc.pid, code, signal }, 'isolate host crashed');
       this.child = this.spawn();
@@ -93,8 +101,22 @@ export class ChildHost implements IsolateHost {
     if (!child.exited && child.proc.connected) child.proc.send(msg);
   }
 
-  private onMessage(msg: FromHost): void {
+  private onMessage(msg: FromHost, bodies: BodyStreams): void {
+    if (isBodyMessage(msg)) {
+      bodies.onMessage(msg);
+      return;
+    }
     switch (msg.type) {
+      case 'response-head': {
+        const p = this.pending.get(msg.id);
+        this.pending.delete(msg.id);
+        p?.resolve({
+          kind: 'response',
+          response: { status: msg.status, headers: msg.headers, body: bodies.receive(msg.id) },
+          coldStart: msg.coldStart,
+        } as never);
+        return;
+      }
       case 'log':
         this.logger[msg.level]({ ...msg.obj, host: this.id }, msg.msg);
         return;
@@ -106,6 +128,8 @@ export class ChildHost implements IsolateHost {
       case 'warm': {
         const p = this.pending.get(msg.id);
         this.pending.delete(msg.id);
+        // A refused request's body was never read: it goes to the next host untouched.
+        if (msg.type === 'result') bodies.forget(msg.id);
         const value = msg.type === 'result' ? msg.result : msg.type === 'stats' ? msg.stats : null;
         p?.resolve(value as never);
         return;
@@ -113,6 +137,7 @@ export class ChildHost implements IsolateHost {
       case 'failed': {
         const p = this.pending.get(msg.id);
         this.pending.delete(msg.id);
+        bodies.cancel(msg.id);
         const err =
           msg.name === 'IsolateError'
             ? new IsolateError(msg.code as IsolateErrorCode, msg.message, {
@@ -148,13 +173,29 @@ export class ChildHost implements IsolateHost {
     { force }: HostFetchOptions,
   ): Promise<HostResult> {
     const child = await this.withBundle(worker);
-    return this.call<HostResult>(child, (id) => ({
-      type: 'fetch',
-      id,
-      worker: worker.name,
-      request,
-      force,
-    }));
+    const { body, ...head } = request;
+    if (body instanceof Uint8Array) {
+      return this.call<HostResult>(child, (id) => ({
+        type: 'fetch',
+        id,
+        worker: worker.name,
+        request,
+        force,
+      }));
+    }
+    const bodies = this.bodies;
+    return this.call<HostResult>(child, (id) => {
+      // Pull-started: nothing is read from `body` before the host process starts reading it.
+      void bodies.send(id, body, true);
+      return {
+        type: 'fetch',
+        id,
+        worker: worker.name,
+        request: { ...head, body: new Uint8Array(0) },
+        force,
+        streamed: true,
+      };
+    });
   }
 
   async dispatch(

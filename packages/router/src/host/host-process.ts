@@ -1,6 +1,12 @@
 // The entry of a child-process isolate host: a LocalHost driven over IPC by a ChildHost.
 import type { Bundle, Logger } from '@pyworkers/isolate';
-import { IsolateError, IsolateLauncher } from '@pyworkers/isolate';
+import {
+  BodyStreams,
+  IsolateError,
+  IsolateLauncher,
+  isBodyMessage,
+  type WorkerEvent,
+} from '@pyworkers/isolate';
 import { createEvictionPolicy } from '../eviction.js';
 import { LocalHost } from './local-host.js';
 import type { FromHost, HostProcessConfig, ToHost } from './protocol.js';
@@ -20,6 +26,8 @@ const logger: Logger = {
   error: log('error'),
 };
 
+// Request bodies from the router and response bodies to it, by fetch id.
+const bodies = new BodyStreams((msg) => send(msg));
 const bundles = new Map<string, Bundle>();
 const secrets = new Map<string, Record<string, string>>();
 // Bundles being decoded (prepared) by the launcher, so that `warm` can wait for them.
@@ -52,6 +60,10 @@ async function init(config: HostProcessConfig): Promise<LocalHost> {
 }
 
 async function onMessage(msg: ToHost): Promise<void> {
+  if (isBodyMessage(msg)) {
+    bodies.onMessage(msg);
+    return;
+  }
   if (msg.type === 'init') {
     ready = init(msg.config);
     return;
@@ -87,11 +99,23 @@ async function onMessage(msg: ToHost): Promise<void> {
     },
     ...(secrets.has(msg.worker) ? { secrets: secrets.get(msg.worker)! } : {}),
   };
+  // Registered before any await, so that no chunk arrives for a stream not yet known.
+  const request =
+    msg.type === 'fetch' && msg.streamed
+      ? { ...msg.request, body: bodies.receive(msg.id, true) }
+      : msg.type === 'fetch'
+        ? msg.request
+        : undefined;
   try {
-    const result =
-      msg.type === 'fetch'
-        ? await h.fetch(worker, msg.request, { force: msg.force })
-        : await h.dispatch(worker, msg.event, { force: msg.force });
+    const result = request
+      ? await h.fetch(worker, request, { force: msg.force })
+      : await h.dispatch(worker, (msg as { event: WorkerEvent }).event, { force: msg.force });
+    if (result.kind === 'response' && !(result.response.body instanceof Uint8Array)) {
+      const { status, headers, body } = result.response;
+      send({ type: 'response-head', id: msg.id, status, headers, coldStart: result.coldStart });
+      await bodies.send(msg.id, body);
+      return;
+    }
     send({ type: 'result', id: msg.id, result });
   } catch (err) {
     const e = err as { name?: string; code?: string; message?: string };
@@ -103,6 +127,9 @@ async function onMessage(msg: ToHost): Promise<void> {
       message: String(e?.message ?? err),
       userError: err instanceof IsolateError && err.userError,
     });
+  } finally {
+    // A body nobody read (a refused request, a handler that ignored it): stop its sender.
+    bodies.discard(msg.id);
   }
 }
 

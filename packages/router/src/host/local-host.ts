@@ -1,4 +1,5 @@
 import {
+  type BodyStream,
   IsolateError,
   type IsolateRequest,
   type Logger,
@@ -54,6 +55,23 @@ function isCrash(err: unknown): boolean {
   return !(err instanceof IsolateError && err.code === 'ERR_ISOLATE_HANDLER');
 }
 
+/** `body`, calling `release` once it ended, failed or its reader left. */
+async function* untilDone(
+  body: BodyStream,
+  release: () => void,
+  drop: (err: unknown) => void,
+): BodyStream {
+  try {
+    yield* body;
+  } catch (err) {
+    // The isolate was terminated while streaming (a limit, a crash): forget it.
+    if (isCrash(err) && err instanceof IsolateError) drop(err);
+    throw err;
+  } finally {
+    release();
+  }
+}
+
 /**
  * Isolates in this process (worker_threads): keeps them warm within a memory budget, starts
  * one more when a worker's isolates are all at the concurrency limit, shares a cold start
@@ -81,7 +99,12 @@ export class LocalHost implements IsolateHost {
     request: IsolateRequest,
     options: HostFetchOptions,
   ): Promise<HostResult> {
-    const ran = await this.run(worker, options, (handle) => handle.fetch(request));
+    const ran = await this.run(worker, options, async (handle, keep, drop) => {
+      const response = await handle.fetch(request, { stream: true });
+      if (response.body instanceof Uint8Array) return response;
+      // A streaming isolate is busy until its body ends: it is neither evicted nor counted idle.
+      return { ...response, body: untilDone(response.body, keep(), drop) };
+    });
     return ran.kind === 'refused'
       ? ran
       : { kind: 'response', response: ran.value, coldStart: ran.coldStart };
@@ -109,7 +132,11 @@ export class LocalHost implements IsolateHost {
   private async run<T>(
     worker: HostWorker,
     { force }: HostFetchOptions,
-    work: (handle: IsolateHandle) => Promise<T>,
+    work: (
+      handle: IsolateHandle,
+      keep: () => () => void,
+      drop: (err: unknown) => void,
+    ) => Promise<T>,
   ): Promise<Ran<T>> {
     if (this.closed)
       throw new RouterError('ERR_ROUTER_CLOSED', `isolate host ${this.id} is shutting down`);
@@ -138,16 +165,31 @@ export class LocalHost implements IsolateHost {
     }
     iso.inflight++;
     this.inflight++;
+    const release = (): void => {
+      iso.inflight--;
+      this.inflight--;
+      if (!this.warm.fits(0, 0)) this.evict(this.warm.evictFor(0, 0));
+    };
+    // `keep()`: the work goes on after it returns (a streamed body); release when it ends.
+    let kept = false;
+    const keep = (): (() => void) => {
+      kept = true;
+      let done = false;
+      return () => {
+        if (done) return;
+        done = true;
+        release();
+      };
+    };
     try {
       const handle = await iso.started;
-      return { kind: 'done', value: await work(handle), coldStart };
+      const drop = (err: unknown): void => this.drop(iso!, err);
+      return { kind: 'done', value: await work(handle, keep, drop), coldStart };
     } catch (err) {
       if (isCrash(err)) this.drop(iso, err);
       throw err;
     } finally {
-      iso.inflight--;
-      this.inflight--;
-      if (!this.warm.fits(0, 0)) this.evict(this.warm.evictFor(0, 0));
+      if (!kept) release();
     }
   }
 

@@ -1,6 +1,6 @@
 // Messages between a ChildHost (router side) and its host process. IPC uses Node's
 // 'advanced' serialization (structured clone), so bundles and bodies travel as Uint8Arrays.
-import type { Bundle, IsolateRequest, WorkerEvent } from '@pyworkers/isolate';
+import type { BodyMessage, Bundle, IsolateRequest, WorkerEvent } from '@pyworkers/isolate';
 import type { EvictionPolicyName } from '../eviction.js';
 import type { HostEventResult, HostResult, HostStats } from './types.js';
 
@@ -18,14 +18,32 @@ export interface HostProcessConfig {
 export type ToHost =
   | { type: 'init'; config: HostProcessConfig }
   | { type: 'bundle'; worker: string; bundle: Bundle; secrets?: Record<string, string> }
-  | { type: 'fetch'; id: number; worker: string; request: IsolateRequest; force: boolean }
+  | {
+      type: 'fetch';
+      id: number;
+      worker: string;
+      /** `body` is a Uint8Array here; with `streamed` it is empty and follows as chunks. */
+      request: IsolateRequest;
+      force: boolean;
+      streamed?: boolean;
+    }
   | { type: 'dispatch'; id: number; worker: string; event: WorkerEvent; force: boolean }
   | { type: 'stats'; id: number }
   /** Answered with `warm` once every bundle sent so far is prepared and the pool is parked. */
-  | { type: 'warm'; id: number };
+  | { type: 'warm'; id: number }
+  | BodyMessage;
 
 export type FromHost =
   | { type: 'result'; id: number; result: HostResult | HostEventResult }
+  /** A response whose body follows as `body-chunk` messages. */
+  | {
+      type: 'response-head';
+      id: number;
+      status: number;
+      headers: [string, string][];
+      coldStart: boolean;
+    }
+  | BodyMessage
   | { type: 'failed'; id: number; name: string; code: string; message: string; userError: boolean }
   | { type: 'stats'; id: number; stats: HostStats }
   | { type: 'warm'; id: number }

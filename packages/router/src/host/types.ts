@@ -1,7 +1,7 @@
 import type {
   Bundle,
   IsolateRequest,
-  IsolateResponse,
+  IsolateStreamingResponse,
   WorkerEvent,
   WorkerEventResult,
 } from '@pyworkers/isolate';
@@ -16,7 +16,7 @@ export interface HostWorker {
 
 /** What a host answers for one request. */
 export type HostResult =
-  | { kind: 'response'; response: IsolateResponse; coldStart: boolean }
+  | { kind: 'response'; response: IsolateStreamingResponse; coldStart: boolean }
   /** The host is overloaded and did not run the request: try the next host. */
   | { kind: 'refused'; reason: 'inflight' | 'memory' };
 
