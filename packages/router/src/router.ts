@@ -301,11 +301,14 @@ export function createRouter(options: RouterOptions): Router {
   const router: Router = {
     server,
     ready() {
+      // Host processes and their channels are unref'ed (they must not keep this process alive
+      // on their own); a caller awaiting this at top level must not see the loop run dry.
+      const hold = setInterval(() => {}, 60_000);
       readying ??= hosts.ready([...workers.values()]).catch((err: unknown) => {
         readying = undefined;
         throw err;
       });
-      return readying;
+      return readying.finally(() => clearInterval(hold));
     },
     async listen({ port, host }) {
       await router.ready();
