@@ -7,10 +7,16 @@ const logger = createCliLogger();
 
 const port = Number(process.env.PORT ?? 8787);
 const host = process.env.HOST ?? '127.0.0.1';
-const serving = await startEdge(workersDir, { port, host, logger });
+const adminToken = process.env.PYWORKERS_ADMIN_TOKEN;
+const serving = await startEdge(workersDir, {
+  port,
+  host,
+  logger,
+  ...(adminToken ? { adminToken } : {}),
+});
 logger.info(
   { url: serving.url, workers: workerDirs(workersDir).length },
-  `pyworkers edge serving on ${serving.url} (status: ${serving.url}/__pyworkers/status)`,
+  `pyworkers edge serving on ${serving.url} (status page: ${serving.url}/__pyworkers/)`,
 );
 
 const stop = (): void => {

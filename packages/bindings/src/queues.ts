@@ -57,6 +57,7 @@ const SCHEMA = [
 ];
 
 interface Row {
+  seq: number;
   id: string;
   body: Uint8Array;
   content_type: QueueContentType;
@@ -238,11 +239,11 @@ export class QueueStore {
       sql: `UPDATE _messages SET lease_until = ?, attempts = attempts + 1
             WHERE seq IN (SELECT seq FROM _messages WHERE queue = ? AND visible_at <= ? AND (lease_until IS NULL OR lease_until <= ?)
                           ORDER BY visible_at, seq LIMIT ?)
-            RETURNING id, body, content_type, timestamp, attempts`,
+            RETURNING seq, id, body, content_type, timestamp, attempts`,
       params: [now + (options.visibilityMs ?? 30_000), queue, now, now, max],
     });
     return rows
-      .sort((a, b) => a.timestamp - b.timestamp)
+      .sort((a, b) => a.seq - b.seq)
       .map((r) => ({
         id: r.id,
         timestamp: new Date(r.timestamp),

@@ -32,6 +32,15 @@ const SCHEMA = `CREATE TABLE IF NOT EXISTS _r2_objects (
   storage_class TEXT NOT NULL
 ) WITHOUT ROWID`;
 
+/** What a commit writes besides the body. */
+interface CommitMeta {
+  etag: string;
+  checksums: { md5?: string };
+  httpMetadata: R2HttpMetadata;
+  customMetadata: Record<string, string>;
+  storageClass: string;
+}
+
 /** A row of the objects table. */
 export interface R2Row {
   key: string;
@@ -272,25 +281,41 @@ export class R2Bucket {
   }
 
   /** Writes the body blob, then the row in one statement, then drops the old body. */
-  async commit(
-    key: string,
-    parts: readonly Uint8Array[],
-    meta: {
-      etag: string;
-      checksums: { md5?: string };
-      httpMetadata: R2HttpMetadata;
-      customMetadata: Record<string, string>;
-      storageClass: string;
-    },
-  ): Promise<R2ObjectData> {
+  async commit(key: string, parts: readonly Uint8Array[], meta: CommitMeta): Promise<R2ObjectData> {
     const blobId = newId();
     await this.blobs.put(blobId, parts);
+    return this.#commitBlob(
+      key,
+      blobId,
+      parts.reduce((n, p) => n + p.byteLength, 0),
+      meta,
+    );
+  }
+
+  /** As {@link commit}, with the body made on disk from existing blobs (multipart parts). */
+  async commitJoined(
+    key: string,
+    sources: readonly string[],
+    size: number,
+    meta: CommitMeta,
+  ): Promise<R2ObjectData> {
+    const blobId = newId();
+    await this.blobs.concat(blobId, sources);
+    return this.#commitBlob(key, blobId, size, meta);
+  }
+
+  async #commitBlob(
+    key: string,
+    blobId: string,
+    size: number,
+    meta: CommitMeta,
+  ): Promise<R2ObjectData> {
     const old = await this.row(key);
     const row: R2Row = {
       key,
       blob_id: blobId,
       version: newId(),
-      size: parts.reduce((n, p) => n + p.byteLength, 0),
+      size,
       etag: meta.etag,
       uploaded: this.now(),
       http_metadata: JSON.stringify(meta.httpMetadata),

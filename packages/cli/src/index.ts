@@ -1,4 +1,5 @@
 // Commands as functions
+
 export { addRequirements } from './commands/add.js';
 export {
   type BuildProjectOptions,
@@ -6,10 +7,8 @@ export {
   buildProject,
   type SnapshotStats,
 } from './commands/build.js';
-export type { DependencyChange } from './commands/deps-edit.js';
 export { type DevOptions, type DevServer, startDev } from './commands/dev.js';
 export { type InitOptions, type InitResult, initProject } from './commands/init.js';
-export { TEMPLATES, type Template } from './commands/init-templates.js';
 export { removeRequirements } from './commands/remove.js';
 export { type ServeOptions, type Serving, serveProjects } from './commands/serve.js';
 export { inspectFile, type SnapshotReport } from './commands/snapshot-inspect.js';
@@ -19,14 +18,21 @@ export {
   type SyncResult,
   syncDependencies,
 } from './commands/sync.js';
-// Errors and logging
-export { CliError, type CliErrorCode } from './errors.js';
+export { main } from './main.js';
+
+// Projects and their templates
+
+export { loadProject, type Project, type ProjectOverrides, projectFiles } from './project.js';
+export { TEMPLATES, type Template } from './templates.js';
+
 // Editing pyproject.toml
-export {
-  addDependencies,
-  type DependencyEdit,
-  removeDependencies,
-} from './internal/dependency-edit.js';
+
+export { addDependencies, type DependencyEdit, removeDependencies } from './dependency-edit.js';
+export type { DependencyChange } from './edit-and-sync.js';
+
+// Errors and logging
+
+export { CliError, type CliErrorCode, isCliError } from './errors.js';
 export {
   type CliLoggerOptions,
   createCliLogger,
@@ -34,6 +40,3 @@ export {
   formatPretty,
   type LogFormat,
 } from './logger.js';
-export { main } from './main.js';
-// Projects
-export { loadProject, type Project, type ProjectOverrides, projectFiles } from './project.js';

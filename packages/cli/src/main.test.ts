@@ -1,8 +1,13 @@
+import { fromErrorData, toErrorData } from '@pyworkers/common';
+import { IsolateError } from '@pyworkers/isolate';
+import { ResolverError } from '@pyworkers/resolver';
+import { RouterError } from '@pyworkers/router';
+import { SnapshotError } from '@pyworkers/snapshot';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { configOptions } from './commands/command.js';
 import { toolSchema, WRANGLER_KEYS } from './config/schema.js';
 import { CliError } from './errors.js';
+import { configOptions } from './internal/command.js';
 import { commands, isUserError } from './main.js';
 
 /** Leaf keys of a zod object schema, dotted: `limits.memory_mb`. */
@@ -79,5 +84,17 @@ describe('exit codes', () => {
     expect(isUserError(new CliError('ERR_CONFIG', 'x'))).toBe(true);
     expect(isUserError(new CliError('ERR_INTERNAL', 'x'))).toBe(false);
     expect(isUserError(new TypeError('x'))).toBe(false);
+  });
+
+  it('asks each package whose fault its code is, also for an error revived from a host process', () => {
+    expect(isUserError(new SnapshotError('ERR_SNAPSHOT_CORRUPT', 'x'))).toBe(true);
+    expect(isUserError(new SnapshotError('ERR_SNAPSHOT_REFERENCE', 'x'))).toBe(false);
+    expect(isUserError(new RouterError('ERR_ROUTER_LISTEN', 'x'))).toBe(true);
+    const revived = fromErrorData(toErrorData(new ResolverError('ERR_NO_SOLUTION', 'x')));
+    expect(revived).not.toBeInstanceOf(ResolverError);
+    expect(isUserError(revived)).toBe(true);
+    expect(isUserError(fromErrorData(toErrorData(new IsolateError('ERR_ISOLATE_BOOT', 'x'))))).toBe(
+      false,
+    );
   });
 });

@@ -1,14 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { IsolateError } from '@pyworkers/isolate';
-import { ResolverError } from '@pyworkers/resolver';
-import { RouterError } from '@pyworkers/router';
-import { SnapshotError } from '@pyworkers/snapshot';
+import { isPyworkersError } from '@pyworkers/common';
 import pc from 'picocolors';
 import { addCommand } from './commands/add.js';
 import { buildCommand } from './commands/build.js';
-import type { Command, CommandContext, CommandOption } from './commands/command.js';
 import { d1ExecuteCommand } from './commands/d1-execute.js';
 import { d1MigrationsApplyCommand, d1MigrationsListCommand } from './commands/d1-migrations.js';
 import { devCommand } from './commands/dev.js';
@@ -28,7 +24,7 @@ import { removeCommand } from './commands/remove.js';
 import { serveCommand } from './commands/serve.js';
 import { snapshotInspectCommand } from './commands/snapshot-inspect.js';
 import { syncCommand } from './commands/sync.js';
-import { CliError } from './errors.js';
+import type { Command, CommandContext, CommandOption } from './internal/command.js';
 import { createProgress } from './internal/progress.js';
 import { createCliLogger, defaultLogFormat } from './logger.js';
 
@@ -264,12 +260,7 @@ export async function main(argv: string[]): Promise<number> {
 
 /** Whether an error is the user's to fix (exit 1) rather than a bug (exit 2). */
 export function isUserError(err: unknown): boolean {
-  if (err instanceof CliError) return err.code !== 'ERR_INTERNAL';
-  if (err instanceof IsolateError || err instanceof ResolverError) return err.userError;
-  if (err instanceof SnapshotError) return true;
-  if (err instanceof RouterError)
-    return err.code === 'ERR_ROUTER_LISTEN' || err.code === 'ERR_ROUTER_CONFIG';
-  return false;
+  return isPyworkersError(err) && err.userError;
 }
 
 function report(
@@ -278,13 +269,8 @@ function report(
 ): number {
   const user = isUserError(err);
   const e = err instanceof Error ? err : new Error(String(err));
-  const where = err instanceof CliError ? err.where : undefined;
-  const hint =
-    err instanceof CliError
-      ? err.hint
-      : err instanceof RouterError && err.code === 'ERR_ROUTER_LISTEN'
-        ? 'pick another --port (or --port 0 for any free one), or stop what is using it'
-        : undefined;
+  // Every package supplies where and how to fix its own errors.
+  const { where, hint } = isPyworkersError(err) ? err : { where: undefined, hint: undefined };
   const code = (err as { code?: unknown }).code;
   if (opts.json) {
     process.stderr.write(

@@ -1,12 +1,12 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { basename, join, relative, resolve, sep } from 'node:path';
+import type { Route } from '@pyworkers/router';
 import { parse as parseToml } from 'smol-toml';
 import type { z } from 'zod';
 import { checkCompatibility } from './config/compatibility.js';
 import {
   limitsOverrideSchema,
   limitsSchema,
-  type Route,
   routesFromWrangler,
   toolSchema,
   WRANGLER_IGNORED_SILENTLY,

@@ -167,7 +167,7 @@ describe('pyworkers (the real binary)', () => {
       expect(bad.stderr).toMatch(/^error: no set of versions satisfies/);
       expect(bad.stderr).toMatch(/needs tinylib>=9, but no usable version of tinylib matches/);
       expect(bad.stderr).toContain(
-        `\n  where: ${join(dir, 'pyproject.toml')}:6 ([project].dependencies)\n  fix:   loosen or change the requirement`,
+        `\n  where: ${join(dir, 'pyproject.toml')}:6 ([project].dependencies)\n  fix:   loosen or change the conflicting requirements`,
       );
       expect(readFileSync(join(dir, 'pyproject.toml'), 'utf8')).toBe(before);
 

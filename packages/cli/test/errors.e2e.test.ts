@@ -246,7 +246,7 @@ describe('error paths of the real binary', () => {
       writeFileSync(bundle, 'not a bundle');
       expectUserError(
         await runCli(['serve', bundle, '--port', '0']),
-        `${bundle}: not a pyworkers bundle; rebuild it with \`pyworkers build\``,
+        `${bundle}: not a pyworkers bundle`,
         bundle,
         /pass a project directory or a \.pwb made by `pyworkers build`/,
       );

@@ -27,7 +27,8 @@ afterAll(async () => {
 describe.skipIf(!haveScript)('pyworkers serve on a terminal', () => {
   it('writes human lines, no JSON, the worker name on every Python line', async () => {
     root = mkdtempSync(join(tmpdir(), 'pyw-tty-e2e-'));
-    expect((await runCli(['init', 'talker'], { cwd: root })).code).toBe(0);
+    const init = await runCli(['init', 'talker'], { cwd: root });
+    expect(init.code, init.stderr).toBe(0);
     writeFileSync(
       join(root, 'talker', 'src', 'entry.py'),
       [

@@ -27,7 +27,8 @@ _module_name = "the worker"
 
 
 def load(main_module):
-    """Imports the worker's main module: its top level runs here (at build time when snapshotting)."""
+    """Imports the worker's main module: its top level runs here (at build time, when
+    snapshotting)."""
     global _handlers, _fetch, _module_name
     module = importlib.import_module(main_module)
     _handlers = resolve_handlers(module)

@@ -1,10 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, rename, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { cacheDir } from '@pyworkers/common';
 import { encodeSnapshot, fromPyodideSnapshot } from '@pyworkers/snapshot';
 import { IsolateError } from './errors.js';
 import { bootAssets } from './internal/assets.js';
-import { cacheDir } from './internal/cache-dir.js';
 import { type LoadedImage, loadImage } from './internal/images.js';
 import { packMountSet, sdkDigest, sdkMountSet } from './internal/mounts.js';
 import { spawnWorker } from './internal/spawn.js';

@@ -1,8 +1,17 @@
 import { createHash } from 'node:crypto';
+import { formatIssues } from '@pyworkers/common';
 import { z } from 'zod';
 import { IsolateError } from './errors.js';
 
 const MAGIC = new TextEncoder().encode('PYWBNDL\0');
+
+/**
+ * Whether `bytes` start like a bundle (its magic bytes), to tell a `.pwb` from a bare snapshot
+ * before decoding either.
+ */
+export function isBundle(bytes: Uint8Array): boolean {
+  return bytes.length >= MAGIC.length && MAGIC.every((b, i) => bytes[i] === b);
+}
 /** Version of the bundle file format. */
 export const BUNDLE_FORMAT_VERSION = 1;
 
@@ -77,11 +86,7 @@ export function encodeBundle(
 /** Reads and verifies a bundle; every file is checked against its hash. Views, no copies. */
 export function decodeBundle(bytes: Uint8Array, source = 'bundle'): Bundle {
   const bad = (msg: string): IsolateError =>
-    new IsolateError(
-      'ERR_BUNDLE_INVALID',
-      `${source}: ${msg}; rebuild it with \`pyworkers build\``,
-      { userError: true },
-    );
+    new IsolateError('ERR_BUNDLE_INVALID', `${source}: ${msg}`, { userError: true });
   if (bytes.length < MAGIC.length + 8 || !MAGIC.every((b, i) => bytes[i] === b))
     throw bad('not a pyworkers bundle');
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
@@ -107,9 +112,7 @@ export function decodeBundle(bytes: Uint8Array, source = 'bundle'): Bundle {
   }
   const parsed = bundleManifestSchema.safeParse(raw);
   if (!parsed.success)
-    throw bad(
-      `manifest is invalid (${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')})`,
-    );
+    throw bad(`manifest is invalid (${formatIssues(parsed.error.issues, { root: 'manifest' })})`);
   const manifest = parsed.data;
   const slice = (offset: number, size: number): Uint8Array => {
     if (base + offset + size > bytes.length) throw bad('truncated data');

@@ -1,4 +1,41 @@
-// Public API: isolates and their launcher, events, builds and baselines, bundles, errors, logging.
+// Isolates and their launcher
+
+export {
+  Isolate,
+  type IsolateBoot,
+  type IsolateFetchOptions,
+  type IsolateOptions,
+  type IsolateRequest,
+  type IsolateResponse,
+  type IsolateStreamingResponse,
+} from './isolate.js';
+export { IsolateLauncher, type LauncherOptions, type LauncherStats } from './launcher.js';
+
+// Events other than fetch (cron triggers, queue batches)
+
+export type {
+  EventOutcome,
+  EventResultFor,
+  QueueEvent,
+  QueueMessage,
+  QueueMessageOutcome,
+  QueueResult,
+  ScheduledEvent,
+  ScheduledResult,
+  WorkerEvent,
+  WorkerEventResult,
+} from './events.js';
+
+// Limits and what an isolate holds
+
+export {
+  DEFAULT_LIMITS,
+  type IsolateLimits,
+  type MemoryReport,
+  type WorkerLimitOverrides,
+} from './limits.js';
+
+// Builds, baselines and bundles
 
 export {
   type BaselineOptions,
@@ -14,20 +51,15 @@ export {
   bundleManifestSchema,
   decodeBundle,
   encodeBundle,
+  isBundle,
 } from './bundle.js';
-export { IsolateError, type IsolateErrorCode } from './errors.js';
-export type {
-  EventOutcome,
-  EventResultFor,
-  QueueEvent,
-  QueueMessage,
-  QueueMessageOutcome,
-  QueueResult,
-  ScheduledEvent,
-  ScheduledResult,
-  WorkerEvent,
-  WorkerEventResult,
-} from './events.js';
+
+// Where files appear inside an isolate
+
+export { SDK_DIR, WORKER_DIR } from './mount-paths.js';
+
+// The host-call channel (bindings reach the host through it)
+
 export {
   HOST_CALL_FAILED,
   type HostCall,
@@ -35,7 +67,9 @@ export {
   type HostCallHandler,
   hostCallError,
 } from './host-call.js';
-// Streamed bodies: the types and the credit-window helpers the router's IPC hop reuses.
+
+// Streamed bodies: the types and the credit-window helpers the router's IPC hop reuses
+
 export {
   type Body,
   type BodyMessage,
@@ -46,19 +80,13 @@ export {
   isBodyStream,
   readWhole,
   STREAM_WINDOW_BYTES,
-} from './internal/body-stream.js';
-export { cacheDir } from './internal/cache-dir.js';
-export type { MemoryReport } from './internal/protocol.js';
-export {
-  Isolate,
-  type IsolateBoot,
-  type IsolateFetchOptions,
-  type IsolateOptions,
-  type IsolateRequest,
-  type IsolateResponse,
-  type IsolateStreamingResponse,
-} from './isolate.js';
-export { IsolateLauncher, type LauncherOptions, type LauncherStats } from './launcher.js';
-export { DEFAULT_LIMITS, type IsolateLimits, type WorkerLimitOverrides } from './limits.js';
+} from './body-stream.js';
+
+// Errors
+
+export { IsolateError, type IsolateErrorCode, isIsolateError } from './errors.js';
+
+// Logging and versions
+
 export { type Logger, silentLogger } from './logger.js';
 export { PYODIDE_LOCK_FILE, PYODIDE_VERSION, SDK_VERSION } from './version.js';

@@ -1,16 +1,16 @@
 import type { MessagePort, Worker } from 'node:worker_threads';
-import type { Bundle } from './bundle.js';
-import { IsolateError } from './errors.js';
-import type { EventResultFor, WorkerEvent } from './events.js';
-import type { HostCallHandler } from './host-call.js';
-import { bootAssets } from './internal/assets.js';
 import {
   type Body,
   type BodyStream,
   BodyStreams,
   isBodyMessage,
   readWhole,
-} from './internal/body-stream.js';
+} from './body-stream.js';
+import type { Bundle } from './bundle.js';
+import { IsolateError } from './errors.js';
+import type { EventResultFor, WorkerEvent } from './events.js';
+import type { HostCallHandler } from './host-call.js';
+import { bootAssets } from './internal/assets.js';
 import { answerHostCall } from './internal/host-calls.js';
 import { OUTBOUND_HTTP_BINDING, performOutbound } from './internal/outbound-http.js';
 import { type PreparedBundle, prepareBundle } from './internal/prepared.js';

@@ -31,3 +31,9 @@ export function withWorkerLimits(base: IsolateLimits, worker: WorkerLimitOverrid
     ...(worker.memoryBytes !== undefined ? { memoryBytes: worker.memoryBytes } : {}),
   };
 }
+
+/** Memory an isolate holds: its WebAssembly heap and its V8 heap. */
+export interface MemoryReport {
+  wasmBytes: number;
+  jsHeapBytes: number;
+}

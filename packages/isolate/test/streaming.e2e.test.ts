@@ -82,10 +82,21 @@ class Default(WorkerEntrypoint):
         if path == "/state":
             return Response.json(state)
         if path == "/js-stream":
-            stream = js.ReadableStream.new(js.Object.fromEntries([["start", js.eval(
-                "(c) => { c.enqueue(new TextEncoder().encode('js;')); setTimeout(() => { c.enqueue(new TextEncoder().encode('stream')); c.close(); }, 50); }"
-            )]]))
-            return Response(stream)
+            # A JS stream (js.eval is out of Python's reach, so its source is a proxy).
+            from pyodide.ffi import create_once_callable, create_proxy
+
+            def start(c):
+                enc = js.TextEncoder.new()
+                c.enqueue(enc.encode("js;"))
+
+                def later():
+                    c.enqueue(enc.encode("stream"))
+                    c.close()
+
+                js.setTimeout(create_once_callable(later), 50)
+
+            source = js.Object.fromEntries([["start", create_proxy(start)]])
+            return Response(js.ReadableStream.new(source))
         if path == "/count":
             chunks, size = 0, 0
             async for chunk in request.stream():

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { buildWheel, type IndexServer, startIndexServer } from '../test/fixtures/index.js';
-import { Downloader, type DownloadItem, defaultCacheDir } from './download.js';
+import { Downloader, type DownloadItem } from './download.js';
 import { ResolverError } from './errors.js';
 import type { SyncProgressEvent } from './progress.js';
 
@@ -96,7 +96,8 @@ describe('Downloader', () => {
     const offline = new Downloader({ cacheDir, offline: true });
     const err = await error(offline.download(item(0)));
     expect(err.code).toBe('ERR_OFFLINE');
-    expect(err.message).toContain('without --offline');
+    expect(err.message).toContain('offline mode forbids');
+    expect(err.hint).toContain('run once online');
     await new Downloader({ cacheDir }).download(item(0));
     expect((await offline.download(item(0))).cached).toBe(true);
   });
@@ -140,7 +141,7 @@ describe('Downloader', () => {
     );
   });
 
-  it('names the URL and suggests --offline or an index flag on network failures', async () => {
+  it('names the URL and hints at offline mode or another index on network failures', async () => {
     const d = new Downloader({ cacheDir });
     const missing = {
       ...item(0),
@@ -160,8 +161,8 @@ describe('Downloader', () => {
     );
     expect(refused.code).toBe('ERR_NETWORK');
     expect(refused.message).toContain(url);
-    expect(refused.message).toContain('--offline');
-    expect(refused.message).toContain('--index-url');
+    expect(refused.hint).toContain('offline mode');
+    expect(refused.hint).toContain('UV_INDEX_URL');
   });
 });
 
@@ -220,14 +221,5 @@ describe('Downloader.cachePath', () => {
     expect(d.cachePath('a'.repeat(64), 'x-1.0-py3-none-any.whl')).toBe(
       join('/c', 'wheels', 'aa', 'a'.repeat(64), 'x-1.0-py3-none-any.whl'),
     );
-  });
-});
-
-describe('defaultCacheDir', () => {
-  it('prefers PYWORKERS_CACHE_DIR, then the platform cache dir', () => {
-    expect(defaultCacheDir({ PYWORKERS_CACHE_DIR: '/c' }, 'linux')).toBe('/c');
-    expect(defaultCacheDir({ XDG_CACHE_HOME: '/x' }, 'linux')).toBe(join('/x', 'pyworkers'));
-    expect(defaultCacheDir({}, 'linux')).toMatch(/\.cache[/\\]pyworkers$/);
-    expect(defaultCacheDir({}, 'darwin')).toMatch(/Library[/\\]Caches[/\\]pyworkers$/);
   });
 });

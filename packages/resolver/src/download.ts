@@ -4,37 +4,20 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
-import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { fileURLToPath } from 'node:url';
+import { cacheDir } from '@pyworkers/common';
 import { ResolverError } from './errors.js';
 import { httpGet, redactUrl } from './internal/http.js';
 import { createLimiter } from './internal/limit.js';
-import { type Logger, silentLogger } from './internal/logger.js';
+import { type Logger, silentLogger } from './logger.js';
 import type { SyncProgressEvent } from './progress.js';
 import type { DistFile } from './source.js';
 
-/**
- * The download cache: `PYWORKERS_CACHE_DIR`, else the platform's user cache dir
- * (`$XDG_CACHE_HOME/pyworkers`, `~/.cache/pyworkers`, `~/Library/Caches/pyworkers`,
- * `%LOCALAPPDATA%\pyworkers\cache`).
- */
-export function defaultCacheDir(
-  env: Record<string, string | undefined> = process.env,
-  platform: NodeJS.Platform = process.platform,
-): string {
-  if (env.PYWORKERS_CACHE_DIR) return env.PYWORKERS_CACHE_DIR;
-  if (platform === 'win32') {
-    return join(env.LOCALAPPDATA ?? join(homedir(), 'AppData', 'Local'), 'pyworkers', 'cache');
-  }
-  if (platform === 'darwin') return join(homedir(), 'Library', 'Caches', 'pyworkers');
-  return join(env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'pyworkers');
-}
-
 export interface DownloaderOptions {
-  /** Default: {@link defaultCacheDir}. */
+  /** Default: the pyworkers cache directory (`cacheDir()` of @pyworkers/common). */
   cacheDir?: string;
   env?: Record<string, string | undefined>;
   /** No network: only cached files and file:// URLs. */
@@ -106,7 +89,7 @@ async function checkFallback(item: DownloadItem, path: string): Promise<void> {
 function mismatch(item: DownloadItem, got: string, want: string): ResolverError {
   return new ResolverError(
     'ERR_HASH_MISMATCH',
-    `${item.file.filename} (${item.name} ${item.version}) from ${redactUrl(item.file.url)} has sha256 ${got}, but ${want} was expected: the file changed on the server or the download was corrupted. If the index really republished it, re-resolve with --upgrade.`,
+    `${item.file.filename} (${item.name} ${item.version}) from ${redactUrl(item.file.url)} has sha256 ${got}, but ${want} was expected: the file changed on the server or the download was corrupted.`,
     { userError: false },
   );
 }
@@ -122,7 +105,7 @@ export class Downloader {
 
   constructor(options: DownloaderOptions = {}) {
     this.#opts = options;
-    this.cacheDir = options.cacheDir ?? defaultCacheDir(options.env);
+    this.cacheDir = options.cacheDir ?? cacheDir(options.env);
     this.offline = options.offline ?? false;
     this.#limit = createLimiter(Math.max(1, options.concurrency ?? 8));
     this.#logger = options.logger ?? silentLogger;
@@ -171,7 +154,7 @@ export class Downloader {
       if (this.offline) {
         throw new ResolverError(
           'ERR_OFFLINE',
-          `${label} is needed from ${redactUrl(url)}, but --offline forbids network access; run once without --offline to fill the cache`,
+          `${label} is needed from ${redactUrl(url)}, but offline mode forbids network access`,
         );
       }
       const res = await httpGet(url, this.#http());
@@ -247,7 +230,7 @@ export class Downloader {
     if (this.offline) {
       throw new ResolverError(
         'ERR_OFFLINE',
-        `${item.name} ${item.version} (${file.filename}) is not in the cache at ${this.cacheDir}, and --offline forbids downloading it from ${redactUrl(file.url)}; run once without --offline`,
+        `${item.name} ${item.version} (${file.filename}) is not in the cache at ${this.cacheDir}, and offline mode forbids downloading it from ${redactUrl(file.url)}`,
       );
     }
 
@@ -295,7 +278,7 @@ export class Downloader {
       await rm(tmp, { force: true });
       throw new ResolverError(
         'ERR_NETWORK',
-        `download of ${redactUrl(file.url)} broke off after ${bytes} bytes: ${(cause as Error).message}; retry, or use --offline if the cache holds it`,
+        `download of ${redactUrl(file.url)} broke off after ${bytes} bytes: ${(cause as Error).message}`,
         { cause },
       );
     }

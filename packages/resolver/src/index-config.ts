@@ -3,10 +3,10 @@
 import { existsSync } from 'node:fs';
 import { dirname, resolve as resolvePath } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { issuePath } from '@pyworkers/common';
 import { parse as parseToml } from 'smol-toml';
 import { z } from 'zod';
 import { ResolverError } from './errors.js';
-import { issuePath } from './internal/issue-path.js';
 import { normalizeName } from './requirement.js';
 import type { IndexStrategy } from './resolve/types.js';
 

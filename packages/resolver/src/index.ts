@@ -1,20 +1,23 @@
-// Requirements (PEP 508)
+// Sync (the one call a CLI needs)
 
-// Sources, downloads and install (index clients, Pyodide's lock, markers, tags, vendoring)
+export type { SyncProgressEvent } from './progress.js';
+export { isRuntimeProvided, RUNTIME_PROVIDED } from './provided.js';
+export { type SyncOptions, type SyncResult, syncProject } from './sync.js';
+
+// pyproject.toml and requirements (PEP 508)
+
 export {
-  type DownloadedFile,
-  Downloader,
-  type DownloaderOptions,
-  type DownloadItem,
-  defaultCacheDir,
-} from './download.js';
-// Errors
-export { ResolverError, type ResolverErrorCode } from './errors.js';
-export { type CreateSourceOptions, createSource } from './index/create-source.js';
-export { parseHtmlPage, parseJsonPage } from './index/project-page.js';
-export { SIMPLE_ACCEPT, type SimpleIndexOptions, SimpleIndexSource } from './index/simple-index.js';
-export { type WheelDirOptions, WheelDirSource } from './index/wheel-dir.js';
-// Resolving and locking
+  evaluateMarker,
+  type MarkerEnvironment,
+  type PyodideLockInfo,
+  parseMarker,
+  pyodideMarkerEnvironment,
+} from './markers.js';
+export { type PyprojectDependencies, readPyprojectDependencies } from './pyproject.js';
+export { normalizeName, parseRequirement, type Requirement } from './requirement.js';
+
+// Indexes and package sources (PEP 503/691 clients, wheel directories, Pyodide's lock)
+
 export {
   type IndexConfig,
   type IndexConfigInput,
@@ -22,7 +25,54 @@ export {
   PYPI_URL,
   resolveIndexConfig,
 } from './index-config.js';
-export type { Logger } from './internal/logger.js';
+export { type CreateSourceOptions, createSource } from './package-index/create-source.js';
+export { parseHtmlPage, parseJsonPage } from './package-index/project-page.js';
+export {
+  SIMPLE_ACCEPT,
+  type SimpleIndexOptions,
+  SimpleIndexSource,
+} from './package-index/simple-index.js';
+export { type WheelDirOptions, WheelDirSource } from './package-index/wheel-dir.js';
+export {
+  type PyodideLock,
+  PyodideLockSource,
+  type PyodideLockSourceOptions,
+  type PyodidePackage,
+  parsePyodideLock,
+  pyodideCdnUrl,
+  readPyodideLock,
+} from './pyodide-lock.js';
+export type { CoreMetadata, DistFile, PackageSource, ProjectPage } from './source.js';
+
+// Resolving
+
+export { type MemoryProject, type MemoryRelease, MemorySource } from './resolve/memory-source.js';
+export { pyodidePlatform } from './resolve/platform.js';
+export {
+  type Resolution,
+  type ResolvedPackage,
+  type ResolveOptions,
+  resolve,
+} from './resolve/resolver.js';
+export type {
+  Candidate,
+  IndexStrategy,
+  ProjectCandidates,
+  ResolverPlatform,
+  SourceSet,
+  VersionRejection,
+} from './resolve/types.js';
+export {
+  createTagPolicy,
+  parseWheelFilename,
+  pyodideTags,
+  type TagCheck,
+  type TagPolicy,
+  type WheelFilename,
+} from './tags.js';
+
+// Locking (pylock.toml written, uv.lock honoured)
+
 export {
   formatPylock,
   type LockedPackage,
@@ -41,54 +91,15 @@ export {
   uvLockMatches,
   uvLockPreferences,
 } from './lock/uv-lock.js';
+
+// Downloads, wheels and vendoring into python_modules/
+
 export {
-  evaluateMarker,
-  type MarkerEnvironment,
-  type PyodideLockInfo,
-  parseMarker,
-  pyodideMarkerEnvironment,
-} from './markers.js';
-export type { SyncProgressEvent } from './progress.js';
-// Sync (the one call a CLI needs)
-export { isRuntimeProvided, RUNTIME_PROVIDED } from './provided.js';
-export {
-  type PyodideLock,
-  PyodideLockSource,
-  type PyodideLockSourceOptions,
-  type PyodidePackage,
-  parsePyodideLock,
-  pyodideCdnUrl,
-  readPyodideLock,
-} from './pyodide-lock.js';
-// pyproject.toml
-export { type PyprojectDependencies, readPyprojectDependencies } from './pyproject.js';
-export { normalizeName, parseRequirement, type Requirement } from './requirement.js';
-export { type MemoryProject, type MemoryRelease, MemorySource } from './resolve/memory-source.js';
-export { pyodidePlatform } from './resolve/platform.js';
-export {
-  type Resolution,
-  type ResolvedPackage,
-  type ResolveOptions,
-  resolve,
-} from './resolve/resolver.js';
-export type {
-  Candidate,
-  IndexStrategy,
-  ProjectCandidates,
-  ResolverPlatform,
-  SourceSet,
-  VersionRejection,
-} from './resolve/types.js';
-export type { CoreMetadata, DistFile, PackageSource, ProjectPage } from './source.js';
-export { type SyncOptions, type SyncResult, syncProject } from './sync.js';
-export {
-  createTagPolicy,
-  parseWheelFilename,
-  pyodideTags,
-  type TagCheck,
-  type TagPolicy,
-  type WheelFilename,
-} from './tags.js';
+  type DownloadedFile,
+  Downloader,
+  type DownloaderOptions,
+  type DownloadItem,
+} from './download.js';
 export {
   INSTALL_MARKER,
   type InstallOptions,
@@ -99,3 +110,8 @@ export {
 } from './vendor.js';
 export { openWheel, verifiedFiles, type Wheel } from './wheel/wheel.js';
 export { openZip, type ZipArchive, type ZipEntry, type ZipLimits } from './wheel/zip.js';
+
+// Errors and logging
+
+export { isResolverError, ResolverError, type ResolverErrorCode } from './errors.js';
+export type { Logger } from './logger.js';

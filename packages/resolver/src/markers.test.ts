@@ -1,5 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
+import { referencePython } from '../test/reference-python.js';
 import { ResolverError } from './errors.js';
 import { evaluateMarker, type MarkerEnvironment, pyodideMarkerEnvironment } from './markers.js';
 
@@ -50,35 +51,29 @@ const CASES: [string, boolean][] = [
   ['', true],
 ];
 
-function pipPackaging(): boolean {
-  try {
-    execFileSync('python3', ['-c', 'import pip._vendor.packaging.markers'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 describe('evaluateMarker', () => {
   it.each(CASES)('%s -> %s', (marker, expected) => {
     expect(evaluateMarker(marker, env)).toBe(expected);
   });
 
-  it.skipIf(!pipPackaging())("agrees with packaging (pip's vendored copy) on every case", () => {
-    const script = `import json,sys
+  it.skipIf(!referencePython('import pip._vendor.packaging.markers'))(
+    "agrees with packaging (pip's vendored copy) on every case",
+    () => {
+      const script = `import json,sys
 from pip._vendor.packaging.markers import Marker
 env=json.loads(sys.argv[1]); env['extra']=''
 print(json.dumps([Marker(m).evaluate(env) if m else True for m in json.loads(sys.argv[2])]))`;
-    const markers = CASES.map(([m]) => m);
-    const out = execFileSync('python3', [
-      '-c',
-      script,
-      JSON.stringify(env),
-      JSON.stringify(markers),
-    ]);
-    const theirs = JSON.parse(out.toString()) as boolean[];
-    expect(markers.map((m) => evaluateMarker(m, env))).toEqual(theirs);
-  });
+      const markers = CASES.map(([m]) => m);
+      const out = execFileSync('python3', [
+        '-c',
+        script,
+        JSON.stringify(env),
+        JSON.stringify(markers),
+      ]);
+      const theirs = JSON.parse(out.toString()) as boolean[];
+      expect(markers.map((m) => evaluateMarker(m, env))).toEqual(theirs);
+    },
+  );
 
   it('matches extras after name normalisation, for any requested extra', () => {
     expect(evaluateMarker('extra == "socks"', env)).toBe(false);

@@ -3,9 +3,9 @@
 // the wheels download from a base URL (default: the official CDN for that Pyodide version).
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { issuePath } from '@pyworkers/common';
 import { z } from 'zod';
 import { ResolverError } from './errors.js';
-import { issuePath } from './internal/issue-path.js';
 import type { PyodideLockInfo } from './markers.js';
 import { normalizeName } from './requirement.js';
 import type { CoreMetadata, DistFile, PackageSource, ProjectPage } from './source.js';

@@ -1,7 +1,7 @@
+import { issuePath } from '@pyworkers/common';
 import { parse as parseToml } from 'smol-toml';
 import { z } from 'zod';
 import { ResolverError } from './errors.js';
-import { issuePath } from './internal/issue-path.js';
 import { parseRequirement, type Requirement } from './requirement.js';
 
 const projectSchema = z.object({

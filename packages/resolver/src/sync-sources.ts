@@ -3,9 +3,9 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { Downloader } from './download.js';
-import { createSource } from './index/create-source.js';
 import type { IndexConfig } from './index-config.js';
-import type { Logger } from './internal/logger.js';
+import type { Logger } from './logger.js';
+import { createSource } from './package-index/create-source.js';
 import { type PyodideLock, PyodideLockSource, readPyodideLock } from './pyodide-lock.js';
 import type { PackageSource } from './source.js';
 

@@ -164,7 +164,8 @@ describe('syncProject', () => {
       syncProject({ ...fresh, projectDir: missing, indexUrl: server.url }),
     ).rejects.toMatchObject({
       code: 'ERR_OFFLINE',
-      message: expect.stringContaining('without --offline'),
+      message: expect.stringContaining('offline mode forbids'),
+      hint: expect.stringContaining('run once online'),
     });
   });
 

@@ -5,7 +5,6 @@ import { join } from 'node:path';
 import { Downloader } from './download.js';
 import { ResolverError } from './errors.js';
 import { resolveIndexConfig } from './index-config.js';
-import { type Logger, silentLogger } from './internal/logger.js';
 import {
   type LockedPackage,
   type LockInputs,
@@ -14,6 +13,7 @@ import {
   writePylock,
 } from './lock/pylock.js';
 import { parseUvLock, uvLockInstallSet, uvLockMatches, uvLockPreferences } from './lock/uv-lock.js';
+import { type Logger, silentLogger } from './logger.js';
 import type { SyncProgressEvent } from './progress.js';
 import { RUNTIME_PROVIDED } from './provided.js';
 import { readPyprojectDependencies } from './pyproject.js';
@@ -103,7 +103,7 @@ function pickWheel(pkg: LockedPackage, platform: ResolverPlatform, lockPath: str
   if (!best) {
     throw new ResolverError(
       'ERR_LOCK',
-      `${lockPath}: ${pkg.name} ${pkg.version} has no wheel Pyodide can install; re-resolve with --upgrade`,
+      `${lockPath}: ${pkg.name} ${pkg.version} has no wheel Pyodide can install`,
     );
   }
   return best.w;

@@ -2,6 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
+import { referencePython } from '../test/reference-python.js';
 import { createTagPolicy, parseWheelFilename, pyodideTags } from './tags.js';
 
 const info = {
@@ -72,23 +73,26 @@ describe('createTagPolicy', () => {
     expect(!c.ok && c.reason).toContain(why);
   });
 
-  it.skipIf(!pipPackaging())('lists the tags packaging.tags would, in the same order', () => {
-    const script = `import json, sys
+  it.skipIf(!referencePython('import pip._vendor.packaging.tags'))(
+    'lists the tags packaging.tags would, in the same order',
+    () => {
+      const script = `import json, sys
 from pip._vendor.packaging import tags
 plats = json.loads(sys.argv[1])
 out = list(tags.cpython_tags((3, 14), abis=["cp314"], platforms=plats))
 out += list(tags.compatible_tags((3, 14), interpreter="cp314", platforms=plats))
 print(json.dumps([str(t) for t in out]))`;
-    const plats = [
-      'pyemscripten_2026_0_wasm32',
-      'pyodide_2026_0_wasm32',
-      'emscripten_5_0_3_wasm32',
-    ];
-    const theirs = JSON.parse(
-      execFileSync('python3', ['-c', script, JSON.stringify(plats)]).toString(),
-    );
-    expect(pyodideTags(info)).toEqual(theirs);
-  });
+      const plats = [
+        'pyemscripten_2026_0_wasm32',
+        'pyodide_2026_0_wasm32',
+        'emscripten_5_0_3_wasm32',
+      ];
+      const theirs = JSON.parse(
+        execFileSync('python3', ['-c', script, JSON.stringify(plats)]).toString(),
+      );
+      expect(pyodideTags(info)).toEqual(theirs);
+    },
+  );
 
   it('accepts every wheel in the pinned pyodide-lock.json', () => {
     const require = createRequire(import.meta.url);
@@ -104,12 +108,3 @@ print(json.dumps([str(t) for t in out]))`;
     expect(wheels.filter((f) => real.rank(f) === null)).toEqual([]);
   });
 });
-
-function pipPackaging(): boolean {
-  try {
-    execFileSync('python3', ['-c', 'import pip._vendor.packaging.tags'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}

@@ -19,6 +19,7 @@ import {
   wheelFilename,
 } from '../test/fixtures/wheel.js';
 import { writeZip, type ZipEntryInput } from '../test/fixtures/zip-write.js';
+import { referencePython } from '../test/reference-python.js';
 import { ResolverError } from './errors.js';
 import { INSTALL_MARKER, type InstallWheel, installWheels } from './vendor.js';
 
@@ -61,15 +62,6 @@ async function error(p: Promise<unknown>): Promise<ResolverError> {
 
 const siblings = () => readdirSync(join(dir, 'project')).sort();
 
-function hasPython(): boolean {
-  try {
-    execFileSync('python3', ['-c', 'pass'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 describe('installWheels', () => {
   const flask = { name: 'Flask', version: '3.1.0', requiresDist: ['Werkzeug>=3.1'] };
   const werkzeug = {
@@ -96,7 +88,7 @@ describe('installWheels', () => {
     expect(siblings()).toEqual(['python_modules']);
   });
 
-  it.skipIf(!hasPython())('produces a tree Python imports from', async () => {
+  it.skipIf(!referencePython())('produces a tree Python imports from', async () => {
     await installWheels({ target, wheels: [wheel(flask), wheel(werkzeug)] });
     const out = execFileSync(
       'python3',

@@ -7,7 +7,7 @@ import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/p
 import { basename, dirname, join } from 'node:path';
 import { ResolverError } from './errors.js';
 import { createLimiter } from './internal/limit.js';
-import { type Logger, silentLogger } from './internal/logger.js';
+import { type Logger, silentLogger } from './logger.js';
 import { normalizeName } from './requirement.js';
 import { openWheel, verifiedFiles } from './wheel/wheel.js';
 

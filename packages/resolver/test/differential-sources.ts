@@ -3,8 +3,8 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { Downloader } from '../src/download.js';
-import { SimpleIndexSource } from '../src/index/simple-index.js';
 import type { PyodideLockInfo } from '../src/markers.js';
+import { SimpleIndexSource } from '../src/package-index/simple-index.js';
 import type { PackageSource } from '../src/source.js';
 
 export const PYODIDE_LOCK_FILE = createRequire(import.meta.url).resolve(

@@ -10,7 +10,7 @@
 // --only-binary and our wheel policy agree there in spirit but word the failure differently).
 // Also excluded by construction: "only pre-releases satisfy the specifier" when final releases
 // exist, where pip takes the pre-release and uv (and we) do not.
-import { execFile, spawnSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -28,8 +28,9 @@ import {
   type IndexServer,
   startIndexServer,
 } from './fixtures/index.js';
+import { referencePython } from './reference-python.js';
 
-const hasPip = spawnSync('python3', ['-m', 'pip', '--version']).status === 0;
+const hasPip = referencePython('import pip');
 
 // Extra projects that make a resolver backtrack, follow extras into a dead end, or read PEP 440
 // corners (post-releases, ~=, ==X.*). Markers-free and pure-Python, so fair to compare.

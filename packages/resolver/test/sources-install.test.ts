@@ -8,8 +8,8 @@ import { join } from 'node:path';
 import { satisfies } from '@renovatebot/pep440';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Downloader } from '../src/download.js';
-import { createSource } from '../src/index/create-source.js';
 import { evaluateMarker, pyodideMarkerEnvironment } from '../src/markers.js';
+import { createSource } from '../src/package-index/create-source.js';
 import type { SyncProgressEvent } from '../src/progress.js';
 import { PyodideLockSource, readPyodideLock } from '../src/pyodide-lock.js';
 import { parseRequirement } from '../src/requirement.js';
@@ -23,15 +23,7 @@ import {
   PYODIDE_TAG,
   startIndexServer,
 } from './fixtures/index.js';
-
-function hasPython(): boolean {
-  try {
-    execFileSync('python3', ['-c', 'pass'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
+import { referencePython } from './reference-python.js';
 
 const info = {
   abi_version: '2026_0',
@@ -187,7 +179,7 @@ describe('sources + downloads + vendoring against the fixture index', () => {
       expect.arrayContaining(['httpx', 'pyodide_http', 'regex', 'h2']),
     );
 
-    if (hasPython()) {
+    if (referencePython()) {
       const out = execFileSync(
         'python3',
         [

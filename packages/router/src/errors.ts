@@ -1,3 +1,10 @@
+import {
+  type ErrorCodeTable,
+  isPyworkersError,
+  PyworkersError,
+  type PyworkersErrorOptions,
+} from '@pyworkers/common';
+
 /** Codes a {@link RouterError} can carry. */
 export type RouterErrorCode =
   | 'ERR_ROUTER_CONFIG'
@@ -8,14 +15,31 @@ export type RouterErrorCode =
   | 'ERR_ROUTER_NO_WORKER'
   | 'ERR_ROUTER_NO_EVENTS';
 
+const CODES: ErrorCodeTable<RouterErrorCode> = {
+  ERR_ROUTER_CONFIG: { user: true, hint: 'fix the router option named' },
+  ERR_ROUTER_LISTEN: {
+    user: true,
+    hint: 'pick another port (0 picks any free one), or stop what is using it',
+  },
+  ERR_ROUTER_BODY_TOO_LARGE: { user: true, hint: 'send a smaller body, or raise the body limit' },
+  ERR_ROUTER_NO_WORKER: { user: true, hint: 'name one of the workers the router serves' },
+  ERR_ROUTER_NO_EVENTS: {
+    user: false,
+    hint: 'give the router a launcher whose isolates implement dispatch()',
+  },
+  ERR_ROUTER_CLOSED: { user: false },
+  ERR_ROUTER_HOST_CRASHED: { user: false },
+};
+
 /** The one error class of `@pyworkers/router`. */
-export class RouterError extends Error {
+export class RouterError extends PyworkersError<RouterErrorCode> {
   override readonly name = 'RouterError';
-  constructor(
-    readonly code: RouterErrorCode,
-    message: string,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
+  constructor(code: RouterErrorCode, message: string, options?: PyworkersErrorOptions) {
+    super(CODES, code, message, options);
   }
+}
+
+/** Whether `err` is a {@link RouterError}, from any copy of this package or across IPC. */
+export function isRouterError(err: unknown): err is RouterError {
+  return isPyworkersError(err, 'RouterError');
 }

@@ -1,17 +1,25 @@
-// HTTP front
+// Status page and admin paths
+
+export { ADMIN_PREFIX, isAdminPath } from './admin/access.js';
+export type { HostLoad, RecentError, WorkerSeries } from './admin/history.js';
+export type { HostStatus, SystemStatus, WorkerStatus } from './admin/status.js';
+
+// HTTP front and routes
+
 export { type RouterConfig, routerConfigSchema } from './config.js';
-// Errors
-export { RouterError, type RouterErrorCode } from './errors.js';
-// Warm / evict
 export {
-  createEvictionPolicy,
-  type EvictionPolicy,
-  type EvictionPolicyName,
-  FrequencyPolicy,
-  type FrequencyPolicyOptions,
-  LruPolicy,
-} from './eviction.js';
-// Isolate hosts
+  type BundleSource,
+  createRouter,
+  type Router,
+  type RouterOptions,
+  type RouterStatus,
+  type WorkerDefinition,
+  type WorkerStats,
+} from './router.js';
+export { type Route, type RouteEntry, RouteTable } from './routes.js';
+
+// Isolate hosts (in-process and child processes) and launchers
+
 export { ChildHost } from './host/child-host.js';
 export { LocalHost, type LocalHostOptions } from './host/local-host.js';
 export type {
@@ -24,8 +32,10 @@ export type {
   IsolateHost,
 } from './host/types.js';
 export { estimateIsolateBytes, type IsolateHandle, type Launcher } from './launcher.js';
+
+// Placement and load
+
 export { LoadTracker, type LoadTrackerOptions } from './load.js';
-// Placement
 export {
   type BoundedLoadOptions,
   BoundedLoadPlacement,
@@ -34,14 +44,19 @@ export {
   RandomPlacement,
 } from './placement.js';
 export { HashRing, hash32 } from './ring.js';
+
+// Warm / evict
+
 export {
-  type BundleSource,
-  createRouter,
-  type Router,
-  type RouterOptions,
-  type RouterStatus,
-  type WorkerDefinition,
-  type WorkerStats,
-} from './router.js';
-export { type Route, type RouteEntry, RouteTable } from './routes.js';
+  createEvictionPolicy,
+  type EvictionPolicy,
+  type EvictionPolicyName,
+  FrequencyPolicy,
+  type FrequencyPolicyOptions,
+  LruPolicy,
+} from './eviction.js';
 export { type WarmIsolate, WarmSet } from './warm-set.js';
+
+// Errors
+
+export { isRouterError, RouterError, type RouterErrorCode } from './errors.js';

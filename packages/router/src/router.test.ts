@@ -72,6 +72,21 @@ describe('createRouter', () => {
     expect(stats).toMatchObject({ worker: 'broken', coldStarts: 2, isolates: 0 });
   });
 
+  it('refuses events for a worker it does not serve, naming the ones it does', async () => {
+    await expect(
+      router.dispatch('nobody', { type: 'scheduled', cron: '* * * * *', scheduledTime: 0 }),
+    ).rejects.toMatchObject({
+      code: 'ERR_ROUTER_NO_WORKER',
+      message: 'no worker named "nobody" (known: broken)',
+    });
+  });
+
+  it('fails an event for a worker that cannot start, like its requests', async () => {
+    await expect(
+      router.dispatch('broken', { type: 'queue', queue: 'q', messages: [] }),
+    ).rejects.toMatchObject({ code: 'ERR_BUNDLE_INVALID' });
+  });
+
   it('serves Prometheus metrics and a JSON status', async () => {
     const metrics = await fetch(`${base}/__pyworkers/metrics`);
     expect(metrics.headers.get('content-type')).toContain('text/plain');

@@ -1,20 +1,25 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { availableParallelism, totalmem } from 'node:os';
+import { formatIssues } from '@pyworkers/common';
 import {
   type Bundle,
   type EventResultFor,
-  IsolateError,
   IsolateLauncher,
   isBodyStream,
+  isIsolateError,
   type Logger,
   silentLogger,
   type WorkerEvent,
 } from '@pyworkers/isolate';
+import { isAdminPath } from './admin/access.js';
+import { handleAdmin } from './admin/admin.js';
+import { StatusHistory } from './admin/history.js';
+import { type StatusExtras, statusExtras } from './admin/status.js';
 import { type RouterConfig, routerConfigSchema } from './config.js';
-import { RouterError } from './errors.js';
+import { isRouterError, RouterError } from './errors.js';
 import { HostFleet } from './fleet.js';
-import type { HostStats, HostWorker } from './host/types.js';
+import type { HostWorker } from './host/types.js';
 import { closeIfUnread, requestBody, sendText, toIsolateRequest, writeResponse } from './http.js';
 import type { Launcher } from './launcher.js';
 import { RouterMetrics } from './metrics.js';
@@ -41,6 +46,14 @@ export interface RouterOptions extends Partial<RouterConfig> {
    * `IsolateLauncher` with `poolSize` parked isolates. Host processes make their own.
    */
   launcher?: Launcher;
+  /**
+   * When set, every `/__pyworkers/*` request must carry it (bearer header, or `?token=` once in
+   * a browser); when not, those paths answer only requests from this machine. Never shown in
+   * the status.
+   */
+  adminToken?: string;
+  /** Rewrites error text for the status page (the CLI maps isolate paths to the user's files). */
+  rewriteError?: (text: string, worker?: string) => string;
 }
 
 /** Per-worker counters for the status page. */
@@ -54,13 +67,11 @@ export interface WorkerStats {
   requests: number;
 }
 
-/** The router's state as `/__pyworkers/status` shows it. */
-export interface RouterStatus {
+/** The router's state as `/__pyworkers/status` shows it (and the status page plots). */
+export interface RouterStatus extends StatusExtras {
   draining: boolean;
   inflight: number;
   config: RouterConfig;
-  workers: WorkerStats[];
-  hosts: HostStats[];
 }
 
 /** A running router. */
@@ -93,15 +104,13 @@ export interface Router {
   dispatch<E extends WorkerEvent>(name: string, event: E): Promise<EventResultFor<E>>;
 }
 
-const STATUS_PATH = '/__pyworkers/status';
-const METRICS_PATH = '/__pyworkers/metrics';
-
 function statusFor(err: unknown): number {
-  if (err instanceof RouterError) {
+  // By marker, not instanceof: an error from a child host process is revived from plain data.
+  if (isRouterError(err)) {
     if (err.code === 'ERR_ROUTER_BODY_TOO_LARGE') return 413;
     if (err.code === 'ERR_ROUTER_HOST_CRASHED' || err.code === 'ERR_ROUTER_CLOSED') return 503;
   }
-  if (err instanceof IsolateError) {
+  if (isIsolateError(err)) {
     if (err.code === 'ERR_ISOLATE_HANDLER') return 500;
     if (err.code === 'ERR_ISOLATE_CLOSED') return 503;
   }
@@ -118,10 +127,9 @@ export function createRouter(options: RouterOptions): Router {
   const logger = options.logger ?? silentLogger;
   const parsed = routerConfigSchema.safeParse(options);
   if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
     throw new RouterError(
       'ERR_ROUTER_CONFIG',
-      `router option ${issue.path.join('.')}: ${issue.message}`,
+      `router option ${formatIssues(parsed.error.issues, { max: 1 })}`,
     );
   }
   if (options.launcher && parsed.data.hostKind === 'process') {
@@ -141,6 +149,13 @@ export function createRouter(options: RouterOptions): Router {
     hosts: parsed.data.hosts ?? availableParallelism(),
     memoryBudgetBytes: parsed.data.memoryBudgetBytes ?? Math.floor(totalmem() * 0.5),
   };
+  for (const w of options.workers)
+    for (const r of w.routes)
+      if (r.pathPrefix && isAdminPath(r.pathPrefix))
+        throw new RouterError(
+          'ERR_ROUTER_CONFIG',
+          `worker ${w.name}: route ${r.pathPrefix} is inside /__pyworkers/, which the router keeps for its status page; pick another path`,
+        );
   const table = new RouteTable(
     options.workers.flatMap((w) => w.routes.map((route) => ({ worker: w.name, route }))),
   );
@@ -167,6 +182,12 @@ export function createRouter(options: RouterOptions): Router {
     return c;
   };
   for (const w of options.workers) counter(w.name);
+  const history = new StatusHistory(
+    options.workers.map((w) => w.name),
+    options.rewriteError,
+  );
+  const errorCounts = new Map<string, number>();
+  const startedAt = Date.now();
 
   // In-process hosts share one launcher (one pool per Pyodide version in this process).
   // A launcher passed in belongs to the caller, who closes it (dev shares one across routers).
@@ -180,9 +201,10 @@ export function createRouter(options: RouterOptions): Router {
     };
   // The metrics read the hosts lazily, at scrape time, so they can exist before the fleet.
   const metrics = new RouterMetrics(() => hosts.stats());
-  const hosts: HostFleet = new HostFleet(config, launcher, logger, {
+  const hosts: HostFleet = new HostFleet(config, launcher, history.tap(logger), {
     coldStart(worker) {
       counter(worker).coldStarts++;
+      history.coldStart(worker);
       metrics.coldStarts.inc({ worker });
     },
     eviction(worker) {
@@ -194,22 +216,36 @@ export function createRouter(options: RouterOptions): Router {
       metrics.sheds.inc({ worker, reason });
     },
   });
+  // One sample a second for the status page's plots, from creation (dev serves through
+  // routers it never lets listen) until close.
+  let sampling = false;
+  const sampler = setInterval(() => {
+    if (sampling) return;
+    sampling = true;
+    hosts
+      .stats()
+      .then((stats) => history.sample(Date.now(), stats))
+      .catch(() => {})
+      .finally(() => {
+        sampling = false;
+      });
+  }, 1_000).unref();
   let inflight = 0;
   let draining = false;
   let drained: (() => void) | undefined;
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<string | undefined> {
     const path = req.url ?? '/';
-    if (path === STATUS_PATH) {
-      const body = JSON.stringify(await router.status());
-      res.writeHead(200, { 'content-type': 'application/json' });
-      res.end(body);
-      return undefined;
-    }
-    if (path === METRICS_PATH) {
-      const body = await metrics.registry.metrics();
-      res.writeHead(200, { 'content-type': metrics.registry.contentType });
-      res.end(body);
+    // Before any route: no worker, whatever its routes, is given an admin path.
+    if (isAdminPath(path)) {
+      await handleAdmin(req, res, {
+        token: options.adminToken,
+        status: () => router.status(),
+        metrics: async () => ({
+          body: await metrics.registry.metrics(),
+          contentType: metrics.registry.contentType,
+        }),
+      });
       return undefined;
     }
     const name = table.match(req.headers.host, path);
@@ -253,7 +289,17 @@ export function createRouter(options: RouterOptions): Router {
         })
         .catch((err: unknown) => {
           const status = statusFor(err);
-          worker = table.match(req.headers.host, req.url ?? '/');
+          const url = req.url ?? '/';
+          worker = isAdminPath(url) ? undefined : table.match(req.headers.host, url);
+          history.error({
+            time: Date.now(),
+            worker,
+            method: req.method,
+            url,
+            status,
+            message: String((err as Error)?.message ?? err),
+          });
+          if (worker) errorCounts.set(worker, (errorCounts.get(worker) ?? 0) + 1);
           (status >= 500 && status !== 500 ? logger.error : logger.warn).call(
             logger,
             { err: (err as Error)?.message, url: req.url, worker },
@@ -279,8 +325,11 @@ export function createRouter(options: RouterOptions): Router {
           if (worker) {
             metrics.requests.inc({ worker, status: String(res.statusCode) });
             metrics.duration.observe({ worker }, seconds);
+            history.request(worker, seconds * 1000);
           }
-          logger.info(
+          // The status page polls once a second: its requests are not news at info level.
+          (isAdminPath(req.url ?? '/') ? logger.debug : logger.info).call(
+            logger,
             {
               method: req.method,
               url: req.url,
@@ -328,6 +377,7 @@ export function createRouter(options: RouterOptions): Router {
     close() {
       closing ??= (async () => {
         draining = true;
+        clearInterval(sampler);
         const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
         server.closeIdleConnections();
         if (inflight > 0) {
@@ -365,12 +415,12 @@ export function createRouter(options: RouterOptions): Router {
       }));
     },
     async status() {
+      const [counts, hostStats] = await Promise.all([router.stats(), hosts.stats()]);
       return {
         draining,
         inflight,
         config,
-        workers: await router.stats(),
-        hosts: await hosts.stats(),
+        ...statusExtras(history, counts, hostStats, errorCounts, startedAt),
       };
     },
     metrics: () => metrics.registry.metrics(),

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import type { Bundle } from '@pyworkers/isolate';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRouter, type Router, type RouterStatus } from '../src/index.js';
@@ -20,6 +21,8 @@ const alive = (pid: number): boolean => {
 };
 
 beforeAll(async () => {
+  // An operator's variable: it must not reach host processes (nor their isolates).
+  process.env.PYWORKERS_TEST_OPERATOR_TOKEN = 'operator-token-hunter2';
   bundle = await bundleFor('gamma');
   router = createRouter({
     hostKind: 'process',
@@ -38,10 +41,35 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
+  delete process.env.PYWORKERS_TEST_OPERATOR_TOKEN;
   await router?.close();
 });
 
 describe('isolate hosts in child processes', () => {
+  it("start with an environment holding none of the operator's variables", async () => {
+    const { hosts } = await status();
+    expect(hosts.length).toBe(2);
+    for (const { pid } of hosts) {
+      const environ = readFileSync(`/proc/${pid}/environ`, 'utf8');
+      const names = environ
+        .split('\0')
+        .filter(Boolean)
+        .map((kv) => kv.split('=')[0]);
+      // fork() adds its own two for the IPC channel.
+      expect(names.sort()).toEqual([
+        'NODE_CHANNEL_FD',
+        'NODE_CHANNEL_SERIALIZATION_MODE',
+        'PYWORKERS_CACHE_DIR',
+        'TMPDIR',
+        'TZ',
+      ]);
+      expect(environ).not.toContain('operator-token-hunter2');
+      for (const name of ['PATH', 'HOME', 'USER']) {
+        if (process.env[name]) expect(names).not.toContain(name);
+      }
+    }
+  });
+
   it('runs scheduled and queue events in a host process, results coming back', async () => {
     expect(
       await router.dispatch('gamma', { type: 'scheduled', cron: 'no-retry', scheduledTime: 0 }),
@@ -83,6 +111,13 @@ describe('isolate hosts in child processes', () => {
     expect(s.hosts.every((h) => h.pid !== process.pid && alive(h.pid))).toBe(true);
     expect(s.workers[0]).toMatchObject({ worker: 'gamma', coldStarts: 1, isolates: 1 });
     expect(await router.metrics()).toContain('pyworkers_cold_starts_total{worker="gamma"} 1');
+  });
+
+  it('answers 500 when the handler raises: the error keeps its code across the process boundary', async () => {
+    // The router tells a handler fault (500) from a host fault (503) by the revived error's code.
+    const res = await fetch(`${base}/boom`);
+    expect(res.status).toBe(500);
+    expect((await status()).workers[0]).toMatchObject({ worker: 'gamma', coldStarts: 1 });
   });
 
   it('answers 503 to in-flight requests of a host process that dies, then replaces it', async () => {

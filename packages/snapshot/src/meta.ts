@@ -1,3 +1,4 @@
+import { formatIssues } from '@pyworkers/common';
 import { z } from 'zod';
 import { SnapshotError } from './errors.js';
 
@@ -37,9 +38,7 @@ export type SnapshotMeta = z.infer<typeof snapshotMetaSchema>;
 export function parseSnapshotMeta(value: unknown): SnapshotMeta {
   const result = snapshotMetaSchema.safeParse(value);
   if (!result.success) {
-    const issues = result.error.issues
-      .map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`)
-      .join('; ');
+    const issues = formatIssues(result.error.issues);
     throw new SnapshotError('ERR_SNAPSHOT_META', `snapshot metadata is invalid: ${issues}`);
   }
   return result.data;

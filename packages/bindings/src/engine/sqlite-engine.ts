@@ -198,6 +198,16 @@ class SqliteDatabase implements SqlDatabase {
   }
 }
 
+/** fsync of a directory, so a rename in it survives a power cut. */
+function syncDir(dir: string): void {
+  const fd = openSync(dir, 'r');
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
+
 class FileBlobStore implements BlobStore {
   constructor(
     readonly dir: string,
@@ -235,6 +245,41 @@ class FileBlobStore implements BlobStore {
     }
     closeSync(fd);
     renameSync(tmp, file);
+    if (this.durability === 'fsync') syncDir(join(this.dir, id.slice(0, 2)));
+  }
+
+  async concat(id: string, sources: readonly string[]): Promise<void> {
+    const file = this.#path(id);
+    const paths = sources.map((s) => this.#path(s));
+    mkdirSync(join(this.dir, id.slice(0, 2)), { recursive: true });
+    const tmp = `${file}.${randomBytes(6).toString('hex')}.tmp`;
+    const out = openSync(tmp, 'wx');
+    const chunk = Buffer.allocUnsafe(1 << 20);
+    try {
+      for (const path of paths) {
+        const inp = openSync(path, 'r');
+        try {
+          for (
+            let n = readSync(inp, chunk, 0, chunk.length, null);
+            n > 0;
+            n = readSync(inp, chunk, 0, chunk.length, null)
+          ) {
+            let off = 0;
+            while (off < n) off += writeSync(out, chunk, off, n - off);
+          }
+        } finally {
+          closeSync(inp);
+        }
+      }
+      if (this.durability === 'fsync') fsyncSync(out);
+    } catch (error) {
+      closeSync(out);
+      rmSync(tmp, { force: true });
+      throw error;
+    }
+    closeSync(out);
+    renameSync(tmp, file);
+    if (this.durability === 'fsync') syncDir(join(this.dir, id.slice(0, 2)));
   }
 
   async get(id: string, range?: { offset: number; length: number }): Promise<Uint8Array | null> {

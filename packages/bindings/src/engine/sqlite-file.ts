@@ -36,7 +36,11 @@ export function checkSqliteFile(file: string): void {
   const pageSize = rawPageSize === 1 ? 65536 : rawPageSize;
   const pageCount = header.readUInt32BE(28);
   const counterValid = header.readUInt32BE(24) === header.readUInt32BE(92);
-  if (counterValid && pageCount > 0 && size < pageCount * pageSize) {
+  // A checkpoint cut short (a full disk, a kill) can leave the main file shorter than its new
+  // header says while the WAL still holds every page: SQLite redoes the checkpoint on open.
+  const wal = `${file}-wal`;
+  const walHolds = existsSync(wal) && statSync(wal).size > 0;
+  if (counterValid && pageCount > 0 && size < pageCount * pageSize && !walHolds) {
     throw corruptState(
       file,
       `is truncated (${size} bytes, its header says ${pageCount * pageSize})`,

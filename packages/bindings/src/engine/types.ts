@@ -52,6 +52,8 @@ export interface BlobStore {
   /** Bytes [offset, offset + length) of the blob; null when it does not exist. */
   get(id: string, range?: { offset: number; length: number }): Promise<Uint8Array | null>;
   delete(id: string): Promise<void>;
+  /** A new blob `id` whose bytes are the `sources` blobs one after another (multipart completion). */
+  concat(id: string, sources: readonly string[]): Promise<void>;
 }
 
 /** A storage engine: named databases and blob stores under one state root. */

@@ -7,6 +7,7 @@ import {
   buildBundle,
   decodeBundle,
   IsolateError,
+  isIsolateError,
   type Logger,
   PYODIDE_VERSION,
   SDK_VERSION,
@@ -14,9 +15,6 @@ import {
 } from '@pyworkers/isolate';
 import { inspectSnapshot, SNAPSHOT_FORMAT_VERSION } from '@pyworkers/snapshot';
 import { writeFileAtomic } from '../internal/atomic-write.js';
-import type { Progress } from '../internal/progress.js';
-import { mapIsolatePaths } from '../internal/tracebacks.js';
-import { loadProject, type Project, type ProjectOverrides, projectFiles } from '../project.js';
 import {
   type Command,
   type CommandContext,
@@ -25,7 +23,10 @@ import {
   pick,
   pickString,
   projectDir,
-} from './command.js';
+} from '../internal/command.js';
+import type { Progress } from '../internal/progress.js';
+import { mapIsolatePaths } from '../internal/tracebacks.js';
+import { loadProject, type Project, type ProjectOverrides, projectFiles } from '../project.js';
 import {
   describeSync,
   needsSync,
@@ -193,9 +194,13 @@ export async function buildProject(
     );
   } catch (err) {
     // Point the traceback of a failing top level at the user's files, not the isolate's.
-    if (err instanceof IsolateError) {
+    if (isIsolateError(err)) {
       const message = mapIsolatePaths(err.message, { sourceRoot, projectDir: project.dir });
-      throw new IsolateError(err.code, message, { cause: err, userError: err.userError });
+      throw new IsolateError(err.code, message, {
+        cause: err,
+        userError: err.userError,
+        ...(err.hint ? { hint: err.hint } : {}),
+      });
     }
     throw err;
   } finally {

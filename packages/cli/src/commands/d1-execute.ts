@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { D1Result } from '@pyworkers/bindings';
 import { CliError } from '../errors.js';
+import type { Command, CommandContext } from '../internal/command.js';
 import {
   envValues,
   positional,
@@ -9,7 +10,6 @@ import {
   stateOptions,
   withStore,
 } from '../internal/local-state.js';
-import type { Command, CommandContext } from './command.js';
 
 /** The D1 database a name refers to: a binding name or a database_name of the config, else the name itself. */
 export function resolveD1(

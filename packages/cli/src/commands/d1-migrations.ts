@@ -1,6 +1,6 @@
 import { applyMigrations, listMigrations } from '@pyworkers/bindings';
+import type { Command, CommandOption } from '../internal/command.js';
 import { envValues, positional, stateOptions, withStore } from '../internal/local-state.js';
-import type { Command, CommandOption } from './command.js';
 import { resolveD1 } from './d1-execute.js';
 
 const migrationOptions = {

@@ -4,8 +4,6 @@ import type { AddressInfo } from 'node:net';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { IsolateLauncher, type Logger, silentLogger } from '@pyworkers/isolate';
 import { createRouter, type Router } from '@pyworkers/router';
-import { mapIsolatePaths } from '../internal/tracebacks.js';
-import { loadProject, projectFiles } from '../project.js';
 import {
   type Command,
   configOptions,
@@ -13,8 +11,16 @@ import {
   pick,
   pickNumber,
   projectDir,
-} from './command.js';
-import { describeServing, listenOptions, type ServeOptions, workerDefinitions } from './serve.js';
+} from '../internal/command.js';
+import { mapIsolatePaths } from '../internal/tracebacks.js';
+import { loadProject, projectFiles } from '../project.js';
+import {
+  adminTokenOption,
+  describeServing,
+  listenOptions,
+  type ServeOptions,
+  workerDefinitions,
+} from './serve.js';
 import { syncFlags, syncOptions } from './sync.js';
 
 /** Options of {@link startDev}. */
@@ -103,6 +109,11 @@ export async function startDev(dirArg: string, options: DevOptions = {}): Promis
         hostKind: 'local',
         hosts: 1,
         launcher,
+        ...(options.adminToken ? { adminToken: options.adminToken } : {}),
+        rewriteError: (text, worker) => {
+          const map = worker ? defs.sourceMaps.get(worker) : undefined;
+          return map ? mapIsolatePaths(text, map) : text;
+        },
       });
       await router.ready();
       const previous = current;
@@ -240,6 +251,7 @@ export const devCommand = {
       logger,
       progress: ctx.progress,
       watch: !pick(values['no-watch'], ['PYWORKERS_NO_WATCH'], false),
+      ...adminTokenOption(values),
     });
     ctx.print(
       { url: dev.url, workers: dev.workers },

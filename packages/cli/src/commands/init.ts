@@ -3,8 +3,8 @@ import { basename, join, relative, resolve } from 'node:path';
 import { pinnedPythonVersion } from '../config/compatibility.js';
 import { CliError } from '../errors.js';
 import { writeFileAtomic } from '../internal/atomic-write.js';
-import { type Command, pickString } from './command.js';
-import { TEMPLATES, type Template, templateFiles } from './init-templates.js';
+import { type Command, pickString } from '../internal/command.js';
+import { TEMPLATES, type Template, templateFiles } from '../templates.js';
 
 /** Options of {@link initProject}. */
 export interface InitOptions {

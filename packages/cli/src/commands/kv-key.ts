@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { CliError } from '../errors.js';
+import type { Command, CommandContext, CommandOption } from '../internal/command.js';
 import {
   envValues,
   positional,
@@ -8,7 +9,6 @@ import {
   stateOptions,
   withStore,
 } from '../internal/local-state.js';
-import type { Command, CommandContext, CommandOption } from './command.js';
 
 const nsOptions = {
   ...stateOptions,

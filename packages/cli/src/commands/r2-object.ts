@@ -1,8 +1,8 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { CliError } from '../errors.js';
+import type { Command } from '../internal/command.js';
 import { envValues, positional, stateOptions, withStore } from '../internal/local-state.js';
-import type { Command } from './command.js';
 
 /** `BUCKET/KEY` split at the first slash. */
 export function splitObjectPath(command: string, arg: string): { bucket: string; key: string } {

@@ -1,7 +1,7 @@
+import { removeDependencies } from '../dependency-edit.js';
+import { type DependencyChange, editAndSync } from '../edit-and-sync.js';
 import { CliError } from '../errors.js';
-import { removeDependencies } from '../internal/dependency-edit.js';
-import { type Command, pick, projectDir } from './command.js';
-import { type DependencyChange, editAndSync } from './deps-edit.js';
+import { type Command, pick, projectDir } from '../internal/command.js';
 import { describeSync, type SyncFlags, syncFlags, syncOptions } from './sync.js';
 
 /**

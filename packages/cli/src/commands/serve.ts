@@ -5,17 +5,13 @@ import { dirname, join, resolve } from 'node:path';
 import {
   type Bundle,
   decodeBundle,
-  IsolateError,
+  isIsolateError,
   type Logger,
   silentLogger,
 } from '@pyworkers/isolate';
 import { createRouter, type Router, type WorkerDefinition } from '@pyworkers/router';
 import { DEV_VARS_FILE, readDevVars } from '../config/dev-vars.js';
 import { CliError } from '../errors.js';
-import type { Progress } from '../internal/progress.js';
-import { mapIsolatePaths, type SourceMap } from '../internal/tracebacks.js';
-import type { ProjectOverrides } from '../project.js';
-import { buildProject } from './build.js';
 import {
   type Command,
   type CommandOption,
@@ -24,7 +20,11 @@ import {
   pick,
   pickNumber,
   pickString,
-} from './command.js';
+} from '../internal/command.js';
+import type { Progress } from '../internal/progress.js';
+import { mapIsolatePaths, type SourceMap } from '../internal/tracebacks.js';
+import type { ProjectOverrides } from '../project.js';
+import { buildProject } from './build.js';
 import { type SyncFlags, syncFlags, syncOptions } from './sync.js';
 
 /** Options of {@link serveProjects}. */
@@ -37,6 +37,8 @@ export interface ServeOptions {
   memoryBudget?: number;
   /** Parked isolates per host, ready for a cold start to swap into (default 1). */
   poolSize?: number;
+  /** Required on `/__pyworkers/*` when set; without it those paths answer loopback only. */
+  adminToken?: string;
   /** Settings that win over each project's config files. */
   overrides?: ProjectOverrides;
   sync?: SyncFlags;
@@ -67,7 +69,7 @@ async function readBundle(path: string): Promise<Bundle> {
   try {
     return decodeBundle(bytes, path);
   } catch (err) {
-    if (!(err instanceof IsolateError) || !err.userError) throw err;
+    if (!isIsolateError(err) || !err.userError) throw err;
     throw new CliError('ERR_PROJECT', err.message, {
       where: path,
       hint: 'pass a project directory or a .pwb made by `pyworkers build` with this pyworkers',
@@ -164,6 +166,12 @@ export async function serveProjects(
     // Cold starts swap into parked isolates, which each host process keeps booted.
     ...(options.poolSize !== undefined ? { poolSize: options.poolSize } : {}),
     ...(options.maxIsolates !== undefined ? { maxIsolates: options.maxIsolates } : {}),
+    ...(options.adminToken ? { adminToken: options.adminToken } : {}),
+    // Tracebacks on the status page name the user's files, as the log does.
+    rewriteError: (text, worker) => {
+      const map = worker ? sourceMaps.get(worker) : undefined;
+      return map ? mapIsolatePaths(text, map) : text;
+    },
     ...(options.memoryBudget !== undefined ? { memoryBudgetBytes: options.memoryBudget } : {}),
   });
   const address = await router.listen({
@@ -214,7 +222,21 @@ export const listenOptions = {
     env: ['PYWORKERS_HOST', 'HOST'],
     valueName: 'ADDR',
   },
+  'admin-token': {
+    type: 'string',
+    default: 'none: /__pyworkers/ answers this machine only',
+    description:
+      'require this token on the status page and /__pyworkers/* (then open to any address)',
+    env: ['PYWORKERS_ADMIN_TOKEN'],
+    valueName: 'TOKEN',
+  },
 } satisfies Record<string, CommandOption>;
+
+/** `{ adminToken }` from `--admin-token` / `PYWORKERS_ADMIN_TOKEN`, when given. */
+export function adminTokenOption(values: Record<string, unknown>): { adminToken?: string } {
+  const token = pickString(values['admin-token'], ['PYWORKERS_ADMIN_TOKEN']);
+  return token ? { adminToken: token } : {};
+}
 
 /** Describes where each worker is served. */
 export function describeServing(serving: Pick<Serving, 'url' | 'workers'>): string {
@@ -225,6 +247,7 @@ export function describeServing(serving: Pick<Serving, 'url' | 'workers'>): stri
       .join(', ');
     lines.push(`  ${w.name.padEnd(16)} ${routes}`);
   }
+  lines.push(`status page: ${serving.url}/__pyworkers/`);
   return lines.join('\n');
 }
 
@@ -314,6 +337,7 @@ export const serveCommand = {
       ...(maxIsolates !== undefined ? { maxIsolates } : {}),
       ...(memoryBudget !== undefined ? { memoryBudget } : {}),
       ...(poolSize !== undefined ? { poolSize } : {}),
+      ...adminTokenOption(values),
       overrides,
       sync: syncFlags(values, ctx),
       logger,

@@ -1,11 +1,9 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { type BundleManifest, decodeBundle } from '@pyworkers/isolate';
+import { type BundleManifest, decodeBundle, isBundle } from '@pyworkers/isolate';
 import { inspectSnapshot, type SnapshotInfo } from '@pyworkers/snapshot';
 import { CliError } from '../errors.js';
-import type { Command } from './command.js';
-
-const BUNDLE_MAGIC = 'PYWBNDL\0';
+import type { Command } from '../internal/command.js';
 
 /** What `snapshot inspect` reports. */
 export interface SnapshotReport {
@@ -29,8 +27,7 @@ export function inspectFile(path: string): SnapshotReport {
     });
   }
   const bytes = new Uint8Array(readFileSync(path));
-  const magic = new TextDecoder().decode(bytes.subarray(0, BUNDLE_MAGIC.length));
-  if (magic === BUNDLE_MAGIC) {
+  if (isBundle(bytes)) {
     const bundle = decodeBundle(bytes, path);
     const { files, ...manifest } = bundle.manifest;
     return {

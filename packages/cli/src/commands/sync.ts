@@ -3,14 +3,12 @@ import { join, resolve } from 'node:path';
 import { type Logger, PYODIDE_LOCK_FILE, silentLogger } from '@pyworkers/isolate';
 import {
   type IndexStrategy,
-  ResolverError,
+  isResolverError,
   type SyncOptions,
   type SyncResult,
   syncProject,
 } from '@pyworkers/resolver';
 import { CliError } from '../errors.js';
-import type { Progress, ProgressTask } from '../internal/progress.js';
-import { lineOf } from '../internal/toml-scan.js';
 import {
   type Command,
   type CommandContext,
@@ -19,7 +17,9 @@ import {
   pickList,
   pickString,
   projectDir,
-} from './command.js';
+} from '../internal/command.js';
+import type { Progress, ProgressTask } from '../internal/progress.js';
+import { lineOf } from '../internal/toml-scan.js';
 
 /** How several indexes are consulted (uv's `--index-strategy`). */
 export type { IndexStrategy, SyncResult };
@@ -79,14 +79,14 @@ export async function syncDependencies(dir: string, flags: SyncFlags = {}): Prom
       },
     });
   } catch (err) {
-    if (err instanceof ResolverError && err.userError) {
+    if (isResolverError(err) && err.userError) {
       const file = join(resolve(dir), 'pyproject.toml');
       const line = existsSync(file)
         ? lineOf(readFileSync(file, 'utf8'), ['project', 'dependencies'])
         : undefined;
       throw new CliError('ERR_PROJECT', err.message, {
         where: line ? `${file}:${line} ([project].dependencies)` : file,
-        hint: SYNC_HINTS[err.code] ?? SYNC_HINTS.default!,
+        ...(err.hint ? { hint: err.hint } : {}),
         cause: err,
       });
     }
@@ -114,21 +114,6 @@ export function needsSync(dir: string, dependencies: string[]): boolean {
     return existsSync(p) && statSync(p).mtimeMs > stamp;
   });
 }
-
-const INDEX_HINT = 'check --index-url / --extra-index-url (or [[tool.uv.index]], UV_INDEX_URL)';
-const SYNC_HINTS: Record<string, string> = {
-  ERR_NO_SOLUTION:
-    'loosen or change the requirement (`pyworkers add "name>=x"`, `pyworkers remove name`)',
-  ERR_NO_WHEEL:
-    'only pure-Python wheels and packages built for Pyodide can run; pick another version or package',
-  ERR_NOT_FOUND: `check the name's spelling, or ${INDEX_HINT}`,
-  ERR_NETWORK: `${INDEX_HINT}, or run with --offline to use the cache only`,
-  ERR_INDEX_RESPONSE: INDEX_HINT,
-  ERR_OFFLINE: 'run once without --offline so the packages reach the cache',
-  ERR_HASH_MISMATCH:
-    'the download does not match its lock hash: re-run with --upgrade, or check the index',
-  default: `check [project].dependencies and the index (${INDEX_HINT}; --offline)`,
-};
 
 /** The sync flags (sync, add, remove, build, dev). */
 export const syncOptions = {

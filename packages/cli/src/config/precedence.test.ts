@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
-import { configOptions, configOverrides } from '../commands/command.js';
+import { configOptions, configOverrides } from '../internal/command.js';
 import { loadProject, type Project } from '../project.js';
 
 const dirs: string[] = [];

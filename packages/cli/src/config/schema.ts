@@ -1,10 +1,5 @@
+import type { Route } from '@pyworkers/router';
 import { z } from 'zod';
-
-/** A route: a host, a path prefix, or both. */
-export interface Route {
-  host?: string;
-  pathPrefix?: string;
-}
 
 const ROUTE_HINT =
   'a path prefix like "/api", a host like "api.example.com", or { host = "...", path = "/..." }';

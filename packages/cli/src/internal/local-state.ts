@@ -8,9 +8,9 @@ import {
   openStore,
   type Store,
 } from '@pyworkers/bindings';
-import type { CommandContext, CommandOption } from '../commands/command.js';
 import { CliError } from '../errors.js';
 import { loadProject } from '../project.js';
+import type { CommandContext, CommandOption } from './command.js';
 
 /** Flags every local-state command takes. */
 export const stateOptions: Record<string, CommandOption> = {

@@ -1,9 +1,9 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { WORKER_DIR } from '@pyworkers/isolate';
 
-/** Where a worker's files sit inside its isolate (see @pyworkers/isolate's worker). */
-const ISOLATE_ROOT = '/session/worker/';
-const PATH_IN_ISOLATE = /\/session\/worker\/([^\s"',:)]+)/g;
+const ISOLATE_ROOT = `${WORKER_DIR}/`;
+const PATH_IN_ISOLATE = new RegExp(`${ISOLATE_ROOT.replaceAll('/', '\\/')}([^\\s"',:)]+)`, 'g');
 
 /** A worker's files on disk: its source root and its vendored packages. */
 export interface SourceMap {

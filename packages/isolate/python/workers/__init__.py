@@ -8,7 +8,7 @@ from ._bindings import BindingError
 from ._blob import Blob, BlobEnding, File
 from ._convert import JsDict
 from ._entrypoint import Context, WorkerEntrypoint, handler, wait_until
-from ._env import Env, env
+from ._env import Env, env, patch_env
 from ._fetch import fetch
 from ._formdata import FormData, FormDataValue
 from ._imports import import_from_javascript
@@ -33,6 +33,7 @@ __all__ = [
     "env",
     "handler",
     "import_from_javascript",
+    "patch_env",
     "waitUntil",
     "wait_until",
 ]

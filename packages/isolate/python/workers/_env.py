@@ -1,6 +1,7 @@
 from __future__ import annotations
 
-from collections.abc import Iterator, KeysView, Mapping
+from collections.abc import Iterable, Iterator, KeysView, Mapping
+from contextlib import contextmanager
 from typing import Any
 
 
@@ -60,3 +61,18 @@ class Env(Mapping[str, Any]):
 
 # The worker's env, shared by every request (empty at build time).
 env = Env()
+
+
+@contextmanager
+def patch_env(
+    values: Mapping[str, Any] | Iterable[tuple[str, Any]] | None = None, **kwargs: Any
+) -> Iterator[None]:
+    """Adds or overrides env entries inside a ``with`` block, then restores them (Cloudflare's
+    ``workers.patch_env``, mostly for tests): ``with patch_env(API_URL="http://127.0.0.1:9"):``.
+    """
+    saved = env._values
+    env._replace({**saved, **dict(values or {}), **kwargs})
+    try:
+        yield
+    finally:
+        env._replace(saved)

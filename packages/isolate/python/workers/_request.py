@@ -25,7 +25,8 @@ def _none_if_null(value: Any) -> Any:
 
 
 def to_js_body(body: Any) -> Any:
-    """A body as JS ``fetch``/``Request``/``Response`` take it (bytes are copied out of the heap)."""
+    """A body as JS ``fetch``/``Request``/``Response`` take it (bytes are copied out of the
+    heap)."""
     if body is None or isinstance(body, str):
         return body
     if isinstance(body, (bytes, bytearray, memoryview)):
@@ -135,7 +136,8 @@ class Request:
 
     @property
     def method(self) -> HTTPMethod | str:
-        """The method as an ``http.HTTPMethod`` (a ``str``); an extension method stays a plain ``str``."""
+        """The method as an ``http.HTTPMethod`` (a ``str``); an extension method stays a plain
+        ``str``."""
         if self._method is None:
             name = self._js.method
             try:

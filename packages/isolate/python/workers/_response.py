@@ -221,8 +221,9 @@ class Response(FetchResponse):
 
     ``Response("hi")`` is ``text/plain;charset=UTF-8`` like a JS Response; ``bytes`` bodies get
     no content type; an async iterator (or generator) of bytes/str, or a JS ``ReadableStream``,
-    is streamed to the client as it yields; ``headers`` is a dict or a list of pairs (repeats such as ``set-cookie``
-    are kept). ``Response.json(obj)`` and ``Response.redirect(url)`` build the usual ones.
+    is streamed to the client as it yields; ``headers`` is a dict or a list of pairs (repeats
+    such as ``set-cookie`` are kept). ``Response.json(obj)`` and ``Response.redirect(url)``
+    build the usual ones.
     """
 
     __slots__ = ()
@@ -239,7 +240,9 @@ class Response(FetchResponse):
             raise NotImplementedError("WebSocket responses are not supported by pyworkers")
         if _is_js(body, "Response"):
             if status is not None or status_text or headers is not None:
-                raise ValueError("Expected no options when constructing Response from a js.Response")
+                raise ValueError(
+                    "Expected no options when constructing Response from a js.Response"
+                )
             self._set(int(body.status), body.statusText, None, None, body)
             return
         code = 200 if status is None else _status_code(status)

@@ -1,7 +1,7 @@
 /// <reference path="./webassembly.d.ts" />
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
-import { cacheDir } from './cache-dir.js';
+import { cacheDir } from '@pyworkers/common';
 import type { BootAssets } from './protocol.js';
 
 const resolvePyodide = (file: string): string =>

@@ -10,7 +10,9 @@ const devWorker = new URL('../worker/dev-bootstrap.mjs', import.meta.url);
 /** Where the worker_thread entry is, and the execArgv it needs. */
 export function workerEntry(): { url: URL; execArgv: string[] } {
   if (existsSync(fileURLToPath(jsWorker))) return { url: jsWorker, execArgv: [] };
-  return { url: devWorker, execArgv: [] };
+  // A worker does not inherit the parent's --conditions: without `source` it would load sibling
+  // packages (@pyworkers/common) from a dist/ that a source-first run never built.
+  return { url: devWorker, execArgv: ['--conditions=source'] };
 }
 
 function pythonRoot(): string {

@@ -44,7 +44,7 @@ async function decodeImage(
   if (have !== wanted) {
     throw new IsolateError(
       'ERR_BUNDLE_BASELINE',
-      `${source}: its snapshot is a delta against baseline ${wanted.slice(0, 12)}, but this host's baseline is ${have.slice(0, 12)}; rebuild the bundle on this host (\`pyworkers build\`), or serve it where it was built`,
+      `${source}: its snapshot is a delta against baseline ${wanted.slice(0, 12)}, but this host's baseline is ${have.slice(0, 12)}`,
       { userError: true },
     );
   }
@@ -67,7 +67,7 @@ export function prepareBundle(
     if (manifest.pyodideVersion !== PYODIDE_VERSION) {
       throw new IsolateError(
         'ERR_BUNDLE_VERSION',
-        `bundle ${manifest.name} was built for Pyodide ${manifest.pyodideVersion}, this runtime runs ${PYODIDE_VERSION}; rebuild it with \`pyworkers build\``,
+        `bundle ${manifest.name} was built for Pyodide ${manifest.pyodideVersion}, this runtime runs ${PYODIDE_VERSION}`,
         { userError: true },
       );
     }

@@ -2,9 +2,10 @@
 // Messages between an Isolate (parent side) and its worker thread.
 
 import type { MessagePort } from 'node:worker_threads';
+import type { BodyMessage } from '../body-stream.js';
 import type { WorkerEvent, WorkerEventResult } from '../events.js';
 import type { HostCallError } from '../host-call.js';
-import type { BodyMessage } from './body-stream.js';
+import type { MemoryReport } from '../limits.js';
 
 export interface WorkerFile {
   /** Path inside the isolate's file system, relative to the worker's root. */
@@ -214,7 +215,7 @@ export type FromWorker =
   | { type: 'limit'; id?: number; limit: 'memory'; message: string }
   | {
       type: 'log';
-      stream: 'stdout' | 'stderr' | 'logging';
+      stream: 'stdout' | 'stderr' | 'logging' | 'console';
       line: string;
       level?: LogLevel;
       /** Name of the Python logger, for `logging` records. */
@@ -229,8 +230,4 @@ export type FromWorker =
   | { type: 'error'; id?: number; message: string; traceback?: string; userError: boolean }
   | { type: 'memory'; memory: MemoryReport };
 
-/** Memory an isolate holds: its WebAssembly heap and its V8 heap. */
-export interface MemoryReport {
-  wasmBytes: number;
-  jsHeapBytes: number;
-}
+export type { MemoryReport };

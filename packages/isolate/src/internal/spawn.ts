@@ -23,6 +23,8 @@ export function spawnWorker(
   const entry = workerEntry();
   const worker = new Worker(entry.url, {
     execArgv: entry.execArgv,
+    // A thread's process.env is a copy of the host's unless given: the isolate needs none of it.
+    env: {},
     ...(jsHeapMb ? { resourceLimits: { maxOldGenerationSizeMb: jsHeapMb } } : {}),
   });
   const first = new Promise<FromWorker>((resolve, reject) => {

@@ -7,7 +7,9 @@ import type {
   InitMessage,
   MountSet,
 } from '../internal/protocol.js';
+import { SDK_DIR, WORKER_DIR } from '../mount-paths.js';
 import { type EmscriptenFS, mountReadOnly } from './bundle-fs.js';
+import { jsScope } from './js-scope.js';
 import {
   bootRuntime,
   emscriptenFS,
@@ -19,10 +21,6 @@ import {
   setClockFloor,
   swapHeap,
 } from './pyodide-internals.js';
-
-/** Where the SDK and the worker's files are mounted (same paths at build time and after restore). */
-export const SDK_DIR = '/lib/pyworkers';
-export const WORKER_DIR = '/session/worker';
 
 interface PyProxyLike {
   toJs(opts?: object): unknown;
@@ -41,6 +39,13 @@ function mountFiles(rt: Runtime, sdk: MountSet, files: MountSet): void {
   const FS = emscriptenFS(rt) as unknown as EmscriptenFS;
   mountReadOnly(FS, SDK_DIR, sdk);
   mountReadOnly(FS, WORKER_DIR, files);
+}
+
+/** Python's `js` module: one curated scope per thread, kept across the swap. */
+let scope: Record<string, unknown> | undefined;
+function pythonScope(): Record<string, unknown> {
+  scope ??= jsScope();
+  return scope;
 }
 
 /** Fresh entropy and clocks after a restore (or swap), before any request runs. */
@@ -147,6 +152,7 @@ export async function boot(msg: InitMessage, post: Post): Promise<Booted | undef
     ...(msg.image ? { image: msg.image } : {}),
     makeSnapshot: msg.mode === 'baseline' || msg.mode === 'snapshot',
     env: msg.env ?? {},
+    jsglobals: pythonScope(),
     memoryLimitBytes: msg.limits.memoryBytes,
     trackProxies: msg.mode === 'park',
     stdout: log('stdout'),

@@ -1,7 +1,7 @@
 // Runs inside a worker_thread: one V8 isolate with one Pyodide interpreter.
 import { parentPort } from 'node:worker_threads';
 import type { PyodideAPI } from 'pyodide';
-import { BodyStreams, isBodyMessage } from '../internal/body-stream.js';
+import { BodyStreams, isBodyMessage } from '../body-stream.js';
 import type {
   EnvMessage,
   EventMessage,
@@ -13,6 +13,7 @@ import type {
 import { adopt, type Booted, boot } from './boot.js';
 import { type PyDispatch, runEvent } from './event-bridge.js';
 import { onHostResult } from './host-channel.js';
+import { lockRealm } from './js-scope.js';
 import { memoryLimitHit, memoryReport } from './pyodide-internals.js';
 import {
   installHost,
@@ -25,6 +26,7 @@ import {
 const port = parentPort;
 if (!port) throw new TypeError('isolate-worker must run inside a worker_thread');
 installHost();
+lockRealm();
 
 function post(msg: FromWorker, transfer: ArrayBuffer[] = []): void {
   port!.postMessage(msg, transfer);

@@ -7,7 +7,10 @@
 import { getHeapStatistics } from 'node:v8';
 import { loadPyodide, type PyodideAPI, version as pyodideVersion } from 'pyodide';
 import { IsolateError } from '../errors.js';
-import type { BootAssets, HeapImage, MemoryReport } from '../internal/protocol.js';
+import type { BootAssets, HeapImage, MemoryReport, MountSet } from '../internal/protocol.js';
+import { type EmscriptenFS, mountReadOnly } from './bundle-fs.js';
+import { type ApiForCuration, curateExpectedKeys, occupyExpectedSlots } from './curated-api.js';
+import { jsScope, refuseHostImports } from './js-scope.js';
 
 /** The Pyodide release these internals were written for. */
 export const INTERNALS_PYODIDE_VERSION = '314.0.7';
@@ -19,6 +22,9 @@ if (pyodideVersion !== INTERNALS_PYODIDE_VERSION) {
       `Pyodide ${pyodideVersion} is installed; review every internal it uses before bumping the pin`,
   );
 }
+
+/** Where the stdlib zip is mounted read-only (`/lib/pythonXY.zip` links to it). */
+const STDLIB_DIR = '/lib/.pyworkers-stdlib';
 
 /** hiwire's immortal slot of the `js_no_value` marker; interned strings follow it. */
 const IMMORTAL_NO_VALUE = 6;
@@ -109,6 +115,8 @@ export interface BootOptions {
   image?: HeapImage;
   makeSnapshot: boolean;
   env: Record<string, string>;
+  /** What Python's `js` module is (default: a fresh {@link jsScope}); same keys in every isolate. */
+  jsglobals?: object;
   memoryLimitBytes: number;
   /** Track PyProxies so a later swap can poison them (parked instances). */
   trackProxies: boolean;
@@ -164,6 +172,7 @@ function wrapImports(
   for (const ns of [imports.env, imports.wasi_snapshot_preview1]) {
     if (!ns || seen.has(ns)) continue;
     seen.add(ns);
+    refuseHostImports(ns);
     const wrap = <F extends (...a: never[]) => unknown>(name: string, make: (orig: F) => F) => {
       const orig = ns[name] as F | undefined;
       if (typeof orig !== 'function') return;
@@ -348,17 +357,23 @@ export async function bootRuntime(opts: BootOptions): Promise<Runtime> {
       const [maj, min] = [(v >>> 24) & 0xff, (v >>> 16) & 0xff];
       const fs = mod.FS as unknown as {
         mkdirTree(p: string): void;
-        writeFile(p: string, d: Uint8Array, o: object): void;
+        symlink(target: string, path: string): void;
       };
       mod.API.pyVersionTuple = [maj, min, (v >>> 8) & 0xff];
       fs.mkdirTree('/lib');
       mod.API.sitePackages = `/lib/python${maj}.${min}/site-packages`;
       fs.mkdirTree(mod.API.sitePackages as string);
       fs.mkdirTree(`/lib/python${maj}.${min}/lib-dynload`);
-      fs.writeFile(`/lib/python${maj}${min}.zip`, opts.assets.stdlib, { canOwn: true });
+      // The zip is one buffer shared by every isolate of the process: a writable MEMFS file
+      // owning it would let one worker plant code in every other worker's imports.
+      const zip = `python${maj}${min}.zip`;
+      const stdlib = { data: opts.assets.stdlib, entries: [[zip, 0, opts.assets.stdlib.length]] };
+      mountReadOnly(mod.FS as unknown as EmscriptenFS, STDLIB_DIR, stdlib as MountSet);
+      fs.symlink(`${STDLIB_DIR}/${zip}`, `/lib/${zip}`);
     };
     const mod = await asm.default(settings);
     M = mod;
+    curateExpectedKeys(mod.API as unknown as ApiForCuration);
     installFinalizerGuard(mod, st);
     installTimerGuard(mod, st);
     const image = opts.image;
@@ -375,6 +390,7 @@ export async function bootRuntime(opts: BootOptions): Promise<Runtime> {
     lockFileContents: opts.assets.lockFileContents,
     packageBaseUrl: opts.assets.indexURL,
     env: opts.env,
+    jsglobals: opts.jsglobals ?? jsScope(),
     stdout: opts.stdout,
     stderr: opts.stderr,
     createPyodideModule: createPyodideModule as never,
@@ -385,6 +401,7 @@ export async function bootRuntime(opts: BootOptions): Promise<Runtime> {
   });
   if (!M) throw new IsolateError('ERR_ISOLATE_BOOT', 'Pyodide did not create its module');
   const module: EmModule = M;
+  if (!opts.image) occupyExpectedSlots(module.API as unknown as ApiForCuration, module);
   // Drop the reference Pyodide keeps to the snapshot bytes.
   module.API.restoreSnapshot = () => {
     throw new IsolateError('ERR_ISOLATE_BOOT', 'restoreSnapshot called twice');

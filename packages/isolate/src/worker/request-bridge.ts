@@ -2,7 +2,7 @@
 // Python SDK, and whatever the handler returned into a response message for the host.
 import { parentPort } from 'node:worker_threads';
 import type { PyodideAPI } from 'pyodide';
-import type { BodyStream } from '../internal/body-stream.js';
+import type { BodyStream } from '../body-stream.js';
 import type {
   EnvMessage,
   LogLevel,

@@ -2,7 +2,7 @@
 
 import unittest
 
-from workers._env import Env
+from workers._env import Env, env, patch_env
 from workers._headers import has, to_message, to_pairs
 
 
@@ -33,6 +33,14 @@ class EnvMapping(unittest.TestCase):
             env.NOPE  # noqa: B018
         with self.assertRaises(AttributeError):
             env.WHO = "x"
+
+
+    def test_patch_env_overrides_inside_the_block_only(self):
+        env._replace({"A": "1"})
+        with patch_env({"B": "2"}, A="x"):
+            self.assertEqual(dict(env), {"A": "x", "B": "2"})
+        self.assertEqual(dict(env), {"A": "1"})
+        env._replace({})
 
 
 if __name__ == "__main__":

@@ -1,5 +1,5 @@
-// GET with a timeout, retries for transient failures, and errors that name the URL and say what
-// to try (an index flag, or --offline).
+// GET with a timeout, retries for transient failures, and errors that name the URL (the
+// hint for ERR_NETWORK says what to try).
 import { ResolverError } from '../errors.js';
 
 export interface HttpOptions {
@@ -31,10 +31,6 @@ export function redactUrl(url: string): string {
     return url;
   }
 }
-
-/** The hint every network failure carries. */
-export const NETWORK_HINT =
-  'check the URL and your connection, point at another index (--index-url / UV_INDEX_URL), or use --offline to work from the cache';
 
 /** GETs `url`; throws `ERR_NETWORK` with the URL and a hint on failure. */
 export async function httpGet(url: string, options: HttpOptions = {}): Promise<Response> {
@@ -73,7 +69,7 @@ export async function httpGet(url: string, options: HttpOptions = {}): Promise<R
     }
     throw new ResolverError(
       'ERR_NETWORK',
-      `GET ${redactUrl(url)} answered ${res.status} ${res.statusText}; ${NETWORK_HINT}`,
+      `GET ${redactUrl(url)} answered ${res.status} ${res.statusText}`,
       { userError: true },
     );
   }
@@ -81,7 +77,7 @@ export async function httpGet(url: string, options: HttpOptions = {}): Promise<R
     lastError instanceof Error
       ? ((lastError.cause as Error | undefined)?.message ?? lastError.message)
       : String(lastError);
-  throw new ResolverError('ERR_NETWORK', `GET ${redactUrl(url)} failed: ${why}; ${NETWORK_HINT}`, {
+  throw new ResolverError('ERR_NETWORK', `GET ${redactUrl(url)} failed: ${why}`, {
     cause: lastError,
     userError: true,
   });

@@ -1,10 +1,10 @@
 // PEP 751 `pylock.toml`: written after every resolve, read back to install without resolving.
 // Only the keys this tool needs are modelled; the rest of a foreign lock is checked loosely.
 import { readFile } from 'node:fs/promises';
+import { issuePath } from '@pyworkers/common';
 import { parse as parseToml } from 'smol-toml';
 import { z } from 'zod';
 import { ResolverError } from '../errors.js';
-import { issuePath } from '../internal/issue-path.js';
 import { normalizeName } from '../requirement.js';
 import { writeFileAtomic } from './atomic-write.js';
 import { type TomlValue, tomlLines } from './toml-write.js';
@@ -143,7 +143,7 @@ export function parsePylock(text: string, file = 'pylock.toml'): Pylock {
   } catch (cause) {
     throw new ResolverError(
       'ERR_LOCK',
-      `${file} is not valid TOML: ${(cause as Error).message.split('\n')[0]}; delete it (or run with --upgrade) to write a new one`,
+      `${file} is not valid TOML: ${(cause as Error).message.split('\n')[0]}`,
       { cause },
     );
   }
@@ -151,10 +151,7 @@ export function parsePylock(text: string, file = 'pylock.toml'): Pylock {
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
     const where = issuePath(issue.path).replace(/^\./, '');
-    throw new ResolverError(
-      'ERR_LOCK',
-      `${file}: ${where || '(top level)'}: ${issue.message}; delete it (or run with --upgrade) to write a new one`,
-    );
+    throw new ResolverError('ERR_LOCK', `${file}: ${where || '(top level)'}: ${issue.message}`);
   }
   const d = parsed.data;
   const packages = d.packages.map((p, i): LockedPackage => {

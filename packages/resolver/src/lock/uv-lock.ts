@@ -95,7 +95,7 @@ export function parseUvLock(text: string, path = 'uv.lock'): UvLock {
   if (parsed.data.version !== 1) {
     throw new ResolverError(
       'ERR_LOCK',
-      `${path}: lock format version ${parsed.data.version} is not supported (only version 1); pass --upgrade to resolve without it`,
+      `${path}: lock format version ${parsed.data.version} is not supported (only version 1)`,
     );
   }
   return { ...parsed.data, path };

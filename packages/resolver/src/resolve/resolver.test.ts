@@ -12,8 +12,8 @@ import {
 } from '../../test/fixtures/index.js';
 import { Downloader } from '../download.js';
 import type { ResolverError } from '../errors.js';
-import { SimpleIndexSource } from '../index/simple-index.js';
 import type { PyodideLockInfo } from '../markers.js';
+import { SimpleIndexSource } from '../package-index/simple-index.js';
 import { PyodideLockSource, readPyodideLock } from '../pyodide-lock.js';
 import { parseRequirement } from '../requirement.js';
 import type { PackageSource } from '../source.js';

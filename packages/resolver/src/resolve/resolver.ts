@@ -85,7 +85,7 @@ function depsOfRequirement(r: Requirement): Dep[] {
   if (r.url) {
     throw new ResolverError(
       'ERR_REQUIREMENT',
-      `"${r.name} @ ${r.url}": direct URL requirements are not supported yet; publish the wheel to an index (a local directory works: --extra-index-url file:///path) and require it by name`,
+      `"${r.name} @ ${r.url}": direct URL requirements are not supported yet; publish the wheel to an index (a local directory of wheels works as an index: file:///path) and require it by name`,
     );
   }
   return [
@@ -430,13 +430,13 @@ class Search {
       const p = unusable[0]!.project;
       return new ResolverError(
         p.found ? 'ERR_NO_WHEEL' : 'ERR_NOT_FOUND',
-        `${explainUnusable(p)}\n${p.found ? 'Pick a version that ships a pure-Python (py3-none-any) or Pyodide wheel, or add an index that has one (--extra-index-url).' : 'Check the name, or add the index that has it (--index-url / --extra-index-url / [[tool.uv.index]]).'}`,
+        `${explainUnusable(p)}\n${p.found ? 'Pick a version that ships a pure-Python (py3-none-any) or Pyodide wheel, or add an index that has one.' : 'Check the name, or add the index that has it ([[tool.uv.index]]).'}`,
       );
     }
     if (this.conflicts.every((c) => unusableMatches(c).length > 0)) {
       return new ResolverError(
         'ERR_NO_WHEEL',
-        `${lines.join('\n')}\nPick a version that ships a pure-Python (py3-none-any) or Pyodide wheel, or add an index that has one (--extra-index-url).`,
+        `${lines.join('\n')}\nPick a version that ships a pure-Python (py3-none-any) or Pyodide wheel, or add an index that has one.`,
       );
     }
     const shown = lines.slice(0, 6).map((l) => `  - ${l}`);

@@ -1,9 +1,8 @@
 // A zip reader for wheels: reads the central directory (zip64 included), inflates with node:zlib,
 // checks sizes and CRC-32, and refuses archives that could write outside their target (`..`,
 // absolute paths, drive letters, backslashes) or that hold symlinks or encrypted entries.
-import { inflateRawSync } from 'node:zlib';
+import { crc32, inflateRawSync } from 'node:zlib';
 import { ResolverError } from '../errors.js';
-import { crc32 } from '../internal/crc32.js';
 
 /** One file of a zip archive. */
 export interface ZipEntry {

@@ -1,15 +1,15 @@
 import { type ChildProcess, fork } from 'node:child_process';
+import { fromErrorData } from '@pyworkers/common';
 import {
   BodyStreams,
-  IsolateError,
-  type IsolateErrorCode,
   type IsolateRequest,
   isBodyMessage,
   type Logger,
   type WorkerEvent,
 } from '@pyworkers/isolate';
-import { RouterError, type RouterErrorCode } from '../errors.js';
+import { RouterError } from '../errors.js';
 import { hostEntry } from '../internal/paths.js';
+import { hostProcessEnv } from './host-env.js';
 import type { FromHost, HostProcessConfig, ToHost } from './protocol.js';
 import type {
   HostEventResult,
@@ -47,6 +47,7 @@ export class ChildHost implements IsolateHost {
   private bodies: BodyStreams;
   private nextId = 1;
   private closed = false;
+  private lastStats: HostStats | undefined;
 
   constructor(
     private readonly config: HostProcessConfig,
@@ -67,6 +68,7 @@ export class ChildHost implements IsolateHost {
     const entry = hostEntry();
     const proc = fork(entry.path, [], {
       execArgv: entry.execArgv,
+      env: hostProcessEnv(),
       serialization: 'advanced',
       stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
     });
@@ -138,17 +140,18 @@ export class ChildHost implements IsolateHost {
         const p = this.pending.get(msg.id);
         this.pending.delete(msg.id);
         bodies.cancel(msg.id);
-        const err =
-          msg.name === 'IsolateError'
-            ? new IsolateError(msg.code as IsolateErrorCode, msg.message, {
-                userError: msg.userError,
-              })
-            : msg.name === 'RouterError'
-              ? new RouterError(msg.code as RouterErrorCode, msg.message)
-              : new RouterError(
-                  'ERR_ROUTER_HOST_CRASHED',
-                  `isolate host ${this.id}: ${msg.message}`,
-                );
+        // A package error keeps its name, code, userError and hint across the process boundary;
+        // anything else is the host process breaking.
+        const revived = fromErrorData(msg.error);
+        const err = msg.error.pyworkers
+          ? revived
+          : new RouterError(
+              'ERR_ROUTER_HOST_CRASHED',
+              `isolate host ${this.id}: ${revived.message}`,
+              {
+                cause: revived,
+              },
+            );
         p?.reject(err);
         return;
       }
@@ -246,24 +249,31 @@ export class ChildHost implements IsolateHost {
 
   async stats(): Promise<HostStats> {
     // A host busy with a cold start still answers quickly; one that does not answer within a
-    // second is reported empty rather than hanging the status page or a metrics scrape.
+    // second is reported as it last answered (marked stale; empty before any answer) rather
+    // than hanging the status page or a metrics scrape, or showing its isolates gone.
     let timer: NodeJS.Timeout | undefined;
     try {
-      return await Promise.race([
+      this.lastStats = await Promise.race([
         this.call<HostStats>(this.child, (id) => ({ type: 'stats', id })),
         new Promise<never>((_, reject) => {
           timer = setTimeout(() => reject(new Error('stats timeout')), 1_000);
         }),
       ]);
+      return this.lastStats;
     } catch {
       return {
-        id: this.id,
-        kind: 'process',
-        pid: this.pid,
-        inflight: 0,
-        usedBytes: 0,
-        budgetBytes: this.config.budgetBytes,
-        workers: [],
+        ...(this.lastStats?.pid === this.pid
+          ? this.lastStats
+          : {
+              id: this.id,
+              kind: 'process',
+              pid: this.pid,
+              inflight: 0,
+              usedBytes: 0,
+              budgetBytes: this.config.budgetBytes,
+              workers: [],
+            }),
+        stale: true,
       };
     } finally {
       clearTimeout(timer);

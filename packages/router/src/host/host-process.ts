@@ -1,12 +1,7 @@
 // The entry of a child-process isolate host: a LocalHost driven over IPC by a ChildHost.
+import { toErrorData } from '@pyworkers/common';
 import type { Bundle, Logger } from '@pyworkers/isolate';
-import {
-  BodyStreams,
-  IsolateError,
-  IsolateLauncher,
-  isBodyMessage,
-  type WorkerEvent,
-} from '@pyworkers/isolate';
+import { BodyStreams, IsolateLauncher, isBodyMessage, type WorkerEvent } from '@pyworkers/isolate';
 import { createEvictionPolicy } from '../eviction.js';
 import { LocalHost } from './local-host.js';
 import type { FromHost, HostProcessConfig, ToHost } from './protocol.js';
@@ -118,15 +113,7 @@ async function onMessage(msg: ToHost): Promise<void> {
     }
     send({ type: 'result', id: msg.id, result });
   } catch (err) {
-    const e = err as { name?: string; code?: string; message?: string };
-    send({
-      type: 'failed',
-      id: msg.id,
-      name: String(e?.name ?? 'Error'),
-      code: String(e?.code ?? ''),
-      message: String(e?.message ?? err),
-      userError: err instanceof IsolateError && err.userError,
-    });
+    send({ type: 'failed', id: msg.id, error: toErrorData(err) });
   } finally {
     // A body nobody read (a refused request, a handler that ignored it): stop its sender.
     bodies.discard(msg.id);

@@ -1,7 +1,7 @@
 import {
   type BodyStream,
-  IsolateError,
   type IsolateRequest,
+  isIsolateError,
   type Logger,
   type WorkerEvent,
 } from '@pyworkers/isolate';
@@ -52,7 +52,7 @@ interface HostedIsolate extends WarmIsolate {
 const DEFAULT_ISOLATE_BYTES = 72 * 1024 * 1024;
 
 function isCrash(err: unknown): boolean {
-  return !(err instanceof IsolateError && err.code === 'ERR_ISOLATE_HANDLER');
+  return !(isIsolateError(err) && err.code === 'ERR_ISOLATE_HANDLER');
 }
 
 /** `body`, calling `release` once it ended, failed or its reader left. */
@@ -65,7 +65,7 @@ async function* untilDone(
     yield* body;
   } catch (err) {
     // The isolate was terminated while streaming (a limit, a crash): forget it.
-    if (isCrash(err) && err instanceof IsolateError) drop(err);
+    if (isCrash(err) && isIsolateError(err)) drop(err);
     throw err;
   } finally {
     release();

@@ -1,5 +1,6 @@
 // Messages between a ChildHost (router side) and its host process. IPC uses Node's
 // 'advanced' serialization (structured clone), so bundles and bodies travel as Uint8Arrays.
+import type { ErrorData } from '@pyworkers/common';
 import type { BodyMessage, Bundle, IsolateRequest, WorkerEvent } from '@pyworkers/isolate';
 import type { EvictionPolicyName } from '../eviction.js';
 import type { HostEventResult, HostResult, HostStats } from './types.js';
@@ -44,7 +45,7 @@ export type FromHost =
       coldStart: boolean;
     }
   | BodyMessage
-  | { type: 'failed'; id: number; name: string; code: string; message: string; userError: boolean }
+  | { type: 'failed'; id: number; error: ErrorData }
   | { type: 'stats'; id: number; stats: HostStats }
   | { type: 'warm'; id: number }
   | { type: 'event'; event: 'coldStart' | 'eviction' | 'lost'; worker: string }

@@ -42,6 +42,8 @@ export interface HostStats {
   usedBytes: number;
   budgetBytes: number;
   workers: HostWorkerStats[];
+  /** The host did not answer in time: these are its last answer. */
+  stale?: boolean;
 }
 
 /** What hosts report as it happens (to metrics). */

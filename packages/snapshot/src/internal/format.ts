@@ -22,16 +22,15 @@
 //        .    -  data section: literal pages in heap order
 //      end-32 32 SHA-256 of everything before it
 import { createHash } from 'node:crypto';
+import { crc32 } from 'node:zlib';
+import { FORMAT_VERSION, MAX_HEAP_BYTES, PAGE_SIZE } from '../constants.js';
 import { SnapshotError } from '../errors.js';
-import { crc32 } from './crc32.js';
+
+export { FORMAT_VERSION, MAX_HEAP_BYTES, PAGE_SIZE };
 
 export const MAGIC = new Uint8Array([0x50, 0x59, 0x57, 0x53, 0x4e, 0x41, 0x50, 0x00]);
-export const FORMAT_VERSION = 2;
-export const PAGE_SIZE = 4096;
 export const HEADER_BYTES = 160;
 export const TRAILER_BYTES = 32;
-/** wasm32 cannot address more. */
-export const MAX_HEAP_BYTES = 4 * 1024 ** 3;
 export const MAX_META_BYTES = 16 * 1024 ** 2;
 const DIRECTORY_HASH_AT = 128;
 const FLAG_DELTA = 1;

@@ -24,7 +24,8 @@ async def app(scope, receive, send):
         status, payload = 200, {"title": scope["app_title"], "notes": NOTES}
     elif path.endswith("/config"):
         # Secrets (from .dev.vars locally) sit in env beside vars; never echo their values.
-        status, payload = 200, {"title": scope["app_title"], "has_api_token": scope["has_api_token"]}
+        payload = {"title": scope["app_title"], "has_api_token": scope["has_api_token"]}
+        status = 200
     else:
         status, payload = 404, {"error": f"no route for {scope['path']}"}
     await send(

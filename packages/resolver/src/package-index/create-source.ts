@@ -4,7 +4,7 @@ import { isAbsolute, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { Downloader } from '../download.js';
 import { ResolverError } from '../errors.js';
-import type { Logger } from '../internal/logger.js';
+import type { Logger } from '../logger.js';
 import type { PackageSource } from '../source.js';
 import { SimpleIndexSource } from './simple-index.js';
 import { WheelDirSource } from './wheel-dir.js';

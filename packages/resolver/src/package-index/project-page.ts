@@ -1,8 +1,9 @@
 // Parsing PEP 503 HTML and PEP 691 JSON project pages into the source seam's ProjectPage.
+
+import { issuePath } from '@pyworkers/common';
 import { z } from 'zod';
 import { ResolverError } from '../errors.js';
 import { redactUrl } from '../internal/http.js';
-import { issuePath } from '../internal/issue-path.js';
 import { normalizeName } from '../requirement.js';
 import type { DistFile, ProjectPage } from '../source.js';
 import { parseWheelFilename } from '../tags.js';

@@ -9,7 +9,7 @@ import type { Downloader } from '../download.js';
 import { ResolverError } from '../errors.js';
 import { httpGet, redactUrl } from '../internal/http.js';
 import { createLimiter } from '../internal/limit.js';
-import { type Logger, silentLogger } from '../internal/logger.js';
+import { type Logger, silentLogger } from '../logger.js';
 import { normalizeName } from '../requirement.js';
 import type { CoreMetadata, DistFile, PackageSource, ProjectPage } from '../source.js';
 import { localDistFile } from './local-dist-file.js';
@@ -110,7 +110,7 @@ export class SimpleIndexSource implements PackageSource {
       if (cached) return cached.page;
       throw new ResolverError(
         'ERR_OFFLINE',
-        `${key} is not in the cached pages of ${this.name}, and --offline forbids fetching ${redactUrl(pageUrl)}; run once without --offline`,
+        `${key} is not in the cached pages of ${this.name}, and offline mode forbids fetching ${redactUrl(pageUrl)}`,
       );
     }
     // Revalidate what the cache holds: an unchanged page costs a 304 instead of a transfer.

@@ -1,7 +1,7 @@
 import { normalizeName, parseRequirement } from '@pyworkers/resolver';
 import { parse as parseToml } from 'smol-toml';
-import { CliError } from '../errors.js';
-import { findNode, scanToml, type TomlNode } from './toml-scan.js';
+import { CliError } from './errors.js';
+import { findNode, scanToml, type TomlNode } from './internal/toml-scan.js';
 
 const DEPS = ['project', 'dependencies'];
 

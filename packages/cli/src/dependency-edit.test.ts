@@ -1,7 +1,7 @@
 import { parse } from 'smol-toml';
 import { describe, expect, it } from 'vitest';
-import { CliError } from '../errors.js';
 import { addDependencies, removeDependencies } from './dependency-edit.js';
+import { CliError } from './errors.js';
 
 const F = 'pyproject.toml';
 const deps = (text: string): unknown =>

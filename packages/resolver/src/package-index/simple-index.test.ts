@@ -152,7 +152,8 @@ describe('SimpleIndexSource metadata and failures', () => {
     expect((await offline.getMetadata(file)).version).toBe('3.10');
     const err = await error(offline.getProject('six'));
     expect(err.code).toBe('ERR_OFFLINE');
-    expect(err.message).toContain('without --offline');
+    expect(err.message).toContain('offline mode forbids');
+    expect(err.hint).toContain('run once online');
   });
 
   it('revalidates cached pages with If-None-Match and reuses them on 304', async () => {
@@ -191,7 +192,7 @@ describe('SimpleIndexSource metadata and failures', () => {
       const err = await error(src.getProject('broken'));
       expect(err.code).toBe('ERR_NETWORK');
       expect(err.message).toContain(`${server.url}broken/ answered 500`);
-      expect(err.message).toContain('--offline');
+      expect(err.hint).toContain('offline mode');
     } finally {
       await server.close();
     }

@@ -1,0 +1,15 @@
+// The error contract
+
+// Where pyworkers keeps its caches
+export { cacheDir } from './cache-dir.js';
+// Errors across process and thread boundaries
+export { type ErrorData, fromErrorData, toErrorData } from './ipc.js';
+export {
+  type ErrorCodeTable,
+  isPyworkersError,
+  PyworkersError,
+  type PyworkersErrorLike,
+  type PyworkersErrorOptions,
+} from './pyworkers-error.js';
+// zod failures as readable messages
+export { formatIssues, type IssueLike, issuePath } from './zod-issue.js';

@@ -1,0 +1,3 @@
+import { vitestConfig } from '@pyworkers/vitest-config';
+
+export default vitestConfig();
