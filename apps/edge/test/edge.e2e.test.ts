@@ -59,6 +59,18 @@ describe('the reference edge app', () => {
     const status = (await (await fetch(`${serving.url}/__pyworkers/status`)).json()) as {
       workers: { worker: string }[];
     };
-    expect(status.workers.map((w) => w.worker).sort()).toEqual(['cf-notes', 'hello']);
+    expect(status.workers.map((w) => w.worker).sort()).toEqual(['cf-notes', 'hello', 'sse-clock']);
+  });
+
+  it('streams server-sent events as the worker makes them', async () => {
+    const res = await fetch(`${serving.url}/sse-clock/?count=2&interval=10`);
+    expect(res.headers.get('content-type')).toBe('text/event-stream');
+    const reader = res.body!.getReader();
+    const t0 = performance.now();
+    const first = new TextDecoder().decode((await reader.read()).value);
+    // The first event is out before the handler's 10 s sleep ends.
+    expect(first).toMatch(/^id: 0\nevent: tick\ndata: \{"n": 0/);
+    expect(performance.now() - t0).toBeLessThan(8_000);
+    await reader.cancel();
   });
 });

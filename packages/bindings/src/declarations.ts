@@ -40,6 +40,13 @@ export const bindingDeclarationSchema = z.discriminatedUnion('type', [
     htmlHandling: htmlHandlingSchema.optional(),
     notFoundHandling: notFoundHandlingSchema.optional(),
   }),
+  z.object({
+    type: z.literal('durable_object_namespace'),
+    name,
+    className: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'a class name is a Python identifier'),
+    /** The worker that defines the class; the config parser fills in the declaring worker's own name. */
+    scriptName: z.string().min(1),
+  }),
 ]);
 
 /** One binding a worker declares. */

@@ -24,6 +24,12 @@ export type BindingErrorCode =
   | 'ERR_QUEUE_BATCH'
   | 'ERR_ASSETS_CONFIG'
   | 'ERR_CRON_EXPRESSION'
+  | 'ERR_DO_ID'
+  | 'ERR_DO_KEY'
+  | 'ERR_DO_VALUE'
+  | 'ERR_DO_SQL'
+  | 'ERR_DO_ALARM'
+  | 'ERR_DO_TRANSACTION'
   | 'ERR_STATE_CORRUPT'
   | 'ERR_STATE_IO';
 

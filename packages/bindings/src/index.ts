@@ -45,6 +45,28 @@ export { BindingError, type BindingErrorCode, isBindingError } from './errors.js
 export { KV_LIMITS, type KvListKey, type KvListResult, KvNamespace } from './kv.js';
 // Logging
 export { type Logger, silentLogger } from './logger.js';
+// Durable Objects storage
+export { idFromName, idFromString, isIdOf, newUniqueId } from './objects/ids.js';
+export {
+  applyDurableObjectMigrations,
+  type DurableObjectMigration,
+  durableObjectMigrationSchema,
+} from './objects/migrations.js';
+export {
+  type DurableObjectNamespaceOptions,
+  DurableObjectNamespaceStore,
+  durableObjectNamespace,
+} from './objects/namespace.js';
+export type { SqlCursorData } from './objects/sql.js';
+export {
+  ALARM_RETRY,
+  type AlarmState,
+  DO_STORAGE_LIMITS,
+  type DurableObjectListOptions,
+  DurableObjectStorage,
+  DurableObjectTransaction,
+} from './objects/storage.js';
+export { callStorage, STORAGE_METHODS } from './objects/storage-calls.js';
 export {
   QUEUE_LIMITS,
   type QueueConsumerSettings,

@@ -7,6 +7,12 @@ import type { StorageEngine } from './engine/types.js';
 import { BindingError, isBindingError } from './errors.js';
 import { KvNamespace } from './kv.js';
 import { type Logger, silentLogger } from './logger.js';
+import { applyDurableObjectMigrations } from './objects/migrations.js';
+import {
+  type DurableObjectNamespaceOptions,
+  type DurableObjectNamespaceStore,
+  durableObjectNamespace,
+} from './objects/namespace.js';
 import { QueueStore } from './queues.js';
 import { R2Bucket } from './r2.js';
 
@@ -108,6 +114,44 @@ export class Store {
   async r2(bucketName: string, binding = bucketName): Promise<R2Bucket> {
     const db = await this.engine.database(['r2', bucketName]);
     return R2Bucket.open(binding, db, this.engine.blobs(['r2', bucketName, 'blobs']), this.now);
+  }
+
+  readonly #objects = new Map<string, DurableObjectNamespaceStore>();
+
+  /**
+   * The storage of Durable Object class `className` defined by worker `scriptName`: one SQLite
+   * file per object under `<state>/v1/do/<script>/<class>/`. One store per pair and process.
+   */
+  durableObjects(
+    scriptName: string,
+    className: string,
+    options: Pick<DurableObjectNamespaceOptions, 'onAlarmChange'> = {},
+  ): DurableObjectNamespaceStore {
+    const key = `${scriptName}/${className}`;
+    let ns = this.#objects.get(key);
+    if (!ns) {
+      ns = durableObjectNamespace(this.engine.root, scriptName, className, {
+        durability: this.engine.durability,
+        logger: this.logger,
+        ...options,
+      });
+      this.#objects.set(key, ns);
+    }
+    return ns;
+  }
+
+  /**
+   * Applies worker `scriptName`'s Durable Object `migrations` (wrangler's `[[migrations]]`) to
+   * the state, each tag once; renames and deletes close that worker's open objects first.
+   */
+  applyDurableObjectMigrations(scriptName: string, migrations: unknown): string[] {
+    for (const [key, ns] of this.#objects) {
+      if (key.startsWith(`${scriptName}/`)) {
+        ns.close();
+        this.#objects.delete(key);
+      }
+    }
+    return applyDurableObjectMigrations(this.engine.root, scriptName, migrations);
   }
 
   /** The bindings of one worker. Declarations are validated here. */
@@ -249,6 +293,22 @@ export class Store {
         });
         break;
       }
+      case 'durable_object_namespace': {
+        // Ids only: a stub's fetch/RPC goes to the object's isolate (the router places it),
+        // and ctx.storage is the object's own channel (`DurableObjectNamespaceStore.callStorage`).
+        const ns = () => this.durableObjects(decl.scriptName, decl.className);
+        const name = (v: unknown): string => {
+          if (typeof v === 'string') return v;
+          throw new BindingError(
+            'ERR_DO_ID',
+            `Durable Object binding '${decl.name}': idFromName() takes a string, got ${typeof v}`,
+          );
+        };
+        methods.set('idFromName', async ([n]) => ns().idFromName(name(n)));
+        methods.set('newUniqueId', async () => ns().newUniqueId());
+        methods.set('idFromString', async ([id]) => ns().idFromString(id, decl.name));
+        break;
+      }
     }
     return methods;
   }
@@ -257,6 +317,7 @@ export class Store {
 
   async close(): Promise<void> {
     this.#closed = true;
+    for (const ns of this.#objects.values()) ns.close();
     await this.engine.close();
   }
 }
@@ -273,6 +334,8 @@ function label(decl: BindingDeclaration): string {
       return 'Queue binding';
     case 'assets':
       return 'Assets binding';
+    case 'durable_object_namespace':
+      return 'Durable Object binding';
   }
 }
 

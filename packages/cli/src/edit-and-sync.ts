@@ -1,9 +1,9 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { writeFileAtomicSync as writeFileAtomic } from '@pyworkers/common';
 import { type SyncFlags, type SyncResult, syncDependencies } from './commands/sync.js';
 import type { DependencyEdit } from './dependency-edit.js';
 import { CliError } from './errors.js';
-import { writeFileAtomic } from './internal/atomic-write.js';
 
 /** What `add` or `remove` did. */
 export interface DependencyChange {

@@ -14,7 +14,7 @@ import {
   wranglerSchema,
 } from './config/schema.js';
 import { CliError } from './errors.js';
-import { jsonErrorOffset, jsonKeyLine, lineAtOffset, stripJsonc } from './internal/jsonc.js';
+import { jsonKeyLine, parseJsonc } from './internal/jsonc.js';
 import { lineOf, type PathSegment } from './internal/toml-scan.js';
 
 /** A worker project as read from its directory (after flags and env overrides). */
@@ -80,15 +80,11 @@ function where(file: ConfigFile, path: PathSegment[]): string {
 
 function parseFile(file: ConfigFile): Record<string, unknown> {
   try {
-    if (file.kind === 'json') return JSON.parse(stripJsonc(file.text)) as Record<string, unknown>;
+    if (file.kind === 'json') return parseJsonc(file.text) as Record<string, unknown>;
     return parseToml(file.text) as Record<string, unknown>;
   } catch (cause) {
     const e = cause as { line?: number; message?: string };
-    let line = e.line;
-    if (!line && file.kind === 'json') {
-      const offset = jsonErrorOffset(stripJsonc(file.text));
-      if (offset !== undefined) line = lineAtOffset(file.text, offset);
-    }
+    const line = e.line;
     const what = file.kind === 'json' ? 'JSON' : 'TOML';
     throw new CliError(
       'ERR_CONFIG',

@@ -1,5 +1,7 @@
 // The error contract
 
+// Files readers never see half-written
+export { writeFileAtomic, writeFileAtomicSync } from './atomic-write.js';
 // Where pyworkers keeps its caches
 export { cacheDir } from './cache-dir.js';
 // Errors across process and thread boundaries

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, readFile, rename, unlink, writeFile } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { cacheDir } from '@pyworkers/common';
+import { cacheDir, writeFileAtomic } from '@pyworkers/common';
 import { encodeSnapshot, fromPyodideSnapshot } from '@pyworkers/snapshot';
 import { IsolateError } from './errors.js';
 import { bootAssets } from './internal/assets.js';
@@ -76,18 +76,6 @@ export async function makeBaselineSnapshot(
   }
 }
 
-/** Writes a file atomically: a temp file in the same directory, then a rename. */
-async function writeAtomic(path: string, bytes: Uint8Array): Promise<void> {
-  const tmp = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
-  try {
-    await writeFile(tmp, bytes);
-    await rename(tmp, path);
-  } catch (err) {
-    await unlink(tmp).catch(() => {});
-    throw err;
-  }
-}
-
 const loaded = new Map<string, Promise<LoadedImage>>();
 
 /**
@@ -120,7 +108,7 @@ export function loadBaseline(options: BaselineOptions = {}): Promise<LoadedImage
       logger.info({ path }, 'making the baseline snapshot (once per Pyodide version)');
       const bytes = await makeBaselineSnapshot(randomHashSeed(), logger);
       await mkdir(join(path, '..'), { recursive: true });
-      await writeAtomic(path, bytes);
+      await writeFileAtomic(path, bytes);
       return loadImage(bytes, path);
     })();
     loaded.set(path, p);

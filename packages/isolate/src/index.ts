@@ -68,6 +68,15 @@ export {
   hostCallError,
 } from './host-call.js';
 
+// WebSocket sessions (accepted upgrades) across a hop
+
+export {
+  isWebSocketMessage,
+  type WebSocketMessage,
+  type WebSocketPeer,
+  WebSockets,
+} from './websocket.js';
+
 // Streamed bodies: the types and the credit-window helpers the router's IPC hop reuses
 
 export {

@@ -18,6 +18,7 @@ import type { FromWorker, MemoryReport, ToWorker } from './internal/protocol.js'
 import { spawnWorker } from './internal/spawn.js';
 import { type IsolateLimits, resolveLimits } from './limits.js';
 import { type Logger, silentLogger } from './logger.js';
+import { isWebSocketMessage, type WebSocketPeer, WebSockets } from './websocket.js';
 
 /** A request handed to an isolate. */
 export interface IsolateRequest {
@@ -49,6 +50,8 @@ export interface IsolateStreamingResponse {
    * leaving the loop early cancels it.
    */
   body: Body;
+  /** Status 101: the worker accepted a WebSocket upgrade; relay the client to this peer. */
+  webSocket?: WebSocketPeer;
 }
 
 /** Options of {@link Isolate.fetch}. */
@@ -103,6 +106,7 @@ export class Isolate {
   private nextId = 1;
   private readonly pending = new Map<number, Pending>();
   private readonly bodies: BodyStreams;
+  private readonly sockets: WebSockets;
   private closedBy: IsolateError | undefined;
   private lastMemory: MemoryReport;
   private syncPort: MessagePort | undefined;
@@ -129,6 +133,7 @@ export class Isolate {
     this.lastMemory = boot.memory;
     // Request chunks that own their whole buffer are transferred to the thread, not copied.
     this.bodies = new BodyStreams((msg, transfer) => worker.postMessage(msg, transfer ?? []), true);
+    this.sockets = new WebSockets((msg) => worker.postMessage(msg));
     worker.on('error', (err: Error & { code?: string }) => {
       const oom = err.code === 'ERR_WORKER_OUT_OF_MEMORY';
       this.kill(
@@ -274,6 +279,16 @@ export class Isolate {
   onMessage(msg: FromWorker): void {
     if (isBodyMessage(msg)) {
       this.bodies.onMessage(msg);
+    } else if (isWebSocketMessage(msg)) {
+      this.sockets.onMessage(msg);
+    } else if (msg.type === 'ws-accept') {
+      const response: IsolateStreamingResponse = {
+        status: 101,
+        headers: msg.headers,
+        body: new Uint8Array(0),
+        webSocket: this.sockets.peer(msg.id),
+      };
+      this.settle(msg.id)?.resolve(response as never);
     } else if (msg.type === 'host-call') {
       const targets = { worker: this.worker, syncPort: this.syncPort };
       // Blocking HTTP clients (requests, httpx.Client, ...) are answered here, not by bindings.
@@ -337,6 +352,7 @@ export class Isolate {
   private fail(err: IsolateError): void {
     this.closedBy ??= err;
     this.bodies.failAll(err);
+    this.sockets.failAll(err.message);
     for (const p of this.pending.values()) {
       clearTimeout(p.timer);
       p.reject(err);

@@ -24,13 +24,16 @@ function rssMiB(pid: number): number {
   const kb = Number(/^VmRSS:\s+(\d+)/m.exec(status)?.[1] ?? 0);
   return kb / 1024;
 }
-/** The router process and its host processes (its children that are node). */
+/** The router process and its host processes (not tsx's esbuild service, also a child). */
 function processes(): { router: number; hosts: number[] } {
   const router = child.pid!;
   const hosts: number[] = [];
   for (const task of readdirSync(`/proc/${router}/task`)) {
     const kids = readFileSync(`/proc/${router}/task/${task}/children`, 'utf8').trim();
-    for (const k of kids.split(/\s+/).filter(Boolean)) hosts.push(Number(k));
+    for (const k of kids.split(/\s+/).filter(Boolean)) {
+      const cmdline = readFileSync(`/proc/${k}/cmdline`, 'utf8');
+      if (/host-process|dev-bootstrap/.test(cmdline)) hosts.push(Number(k));
+    }
   }
   return { router, hosts: hosts.sort((a, b) => a - b) };
 }

@@ -31,6 +31,14 @@ export const routerConfigSchema = z.object({
    * Each parked isolate holds ~45-85 MB. Not with `createRouter({ launcher })`.
    */
   poolSize: z.number().int().min(0).max(64).optional(),
+  /**
+   * `bwrap`: run each host process under bubblewrap (own PID namespace and /proc, read-only
+   * file system, home directories hidden, no capabilities; src/host/sandbox.ts). Process hosts
+   * only; needs `bwrap` on PATH.
+   */
+  sandbox: z.enum(['none', 'bwrap']).default('none'),
+  /** Extra directories a sandboxed host may write (e.g. the bindings' state directory). */
+  sandboxWritable: z.array(z.string()).default([]),
   /** Largest request body accepted, in bytes (default 100 MiB). */
   maxBodyBytes: z
     .number()

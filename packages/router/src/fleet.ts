@@ -1,8 +1,11 @@
 import type { EventResultFor, IsolateRequest, Logger, WorkerEvent } from '@pyworkers/isolate';
 import type { RouterConfig } from './config.js';
+import { RouterError } from './errors.js';
 import { createEvictionPolicy } from './eviction.js';
 import { ChildHost } from './host/child-host.js';
 import { LocalHost } from './host/local-host.js';
+import type { HostProcessConfig } from './host/protocol.js';
+import { findBwrap } from './host/sandbox.js';
 import type { HostEvents, HostResult, HostStats, HostWorker, IsolateHost } from './host/types.js';
 import type { Launcher } from './launcher.js';
 import { LoadTracker } from './load.js';
@@ -24,6 +27,25 @@ type Refused = Extract<HostResult, { kind: 'refused' }>;
  * the hosts' in-flight counts, preferring hosts where the worker is warm, and walking the ring
  * when a host refuses.
  */
+/** The sandbox of host processes, checked once: a missing `bwrap` is a config error. */
+function sandboxFor(config: RouterConfig): HostProcessConfig['sandbox'] {
+  if (config.sandbox === 'none') return undefined;
+  if (config.hostKind !== 'process') {
+    throw new RouterError(
+      'ERR_ROUTER_CONFIG',
+      "sandbox 'bwrap' applies to host processes: set hostKind 'process' (the default)",
+    );
+  }
+  const bwrap = findBwrap();
+  if (!bwrap) {
+    throw new RouterError(
+      'ERR_ROUTER_CONFIG',
+      "sandbox 'bwrap' needs bubblewrap on PATH: install it (apt-get install bubblewrap) or set sandbox 'none'",
+    );
+  }
+  return { bwrap, writable: config.sandboxWritable };
+}
+
 export class HostFleet {
   private readonly hosts: IsolateHost[] = [];
   private readonly placement: BoundedLoadPlacement;
@@ -59,6 +81,7 @@ export class HostFleet {
       concurrency: config.concurrency,
       maxInflight: config.maxInflightPerHost,
     };
+    const sandbox = sandboxFor(config);
     for (let id = 0; id < config.hosts; id++) {
       // The isolate cap is split exactly: a host whose share is 0 refuses cold starts, and
       // they go to the next host on the ring.
@@ -76,6 +99,7 @@ export class HostFleet {
                 ...share,
                 eviction: config.eviction,
                 ...(config.poolSize !== undefined ? { poolSize: config.poolSize } : {}),
+                ...(sandbox ? { sandbox } : {}),
               },
               logger,
               events,

@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { availableParallelism, totalmem } from 'node:os';
+import type { Duplex } from 'node:stream';
 import { formatIssues } from '@pyworkers/common';
 import {
   type Bundle,
@@ -24,6 +25,7 @@ import { closeIfUnread, requestBody, sendText, toIsolateRequest, writeResponse }
 import type { Launcher } from './launcher.js';
 import { RouterMetrics } from './metrics.js';
 import { type Route, RouteTable } from './routes.js';
+import { createUpgrader, refuseUpgrade } from './websocket.js';
 
 /** Where the router gets a worker's bundle from (read lazily, on its first cold start). */
 export type BundleSource = () => Promise<Bundle>;
@@ -344,6 +346,36 @@ export function createRouter(options: RouterOptions): Router {
         });
     },
   );
+
+  // `Upgrade: websocket`: the worker decides (101 via a WebSocketPair, or any other answer).
+  const upgrade = createUpgrader();
+  server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    socket.on('error', () => socket.destroy());
+    const path = req.url ?? '/';
+    const name = table.match(req.headers.host, path);
+    const worker = name ? workers.get(name) : undefined;
+    if (!worker || draining) {
+      refuseUpgrade(
+        socket,
+        worker ? 503 : 404,
+        worker
+          ? 'the router is shutting down\n'
+          : `no worker is routed at ${req.headers.host ?? ''}${path}\n`,
+      );
+      return;
+    }
+    counter(worker.name).requests++;
+    hosts
+      .dispatch(worker, toIsolateRequest(req, new Uint8Array(0)))
+      .then((result) => upgrade(req, socket, head, result.response))
+      .catch((err: unknown) => {
+        logger.warn(
+          { err: (err as Error)?.message, url: req.url, worker: worker.name },
+          'upgrade failed',
+        );
+        refuseUpgrade(socket, statusFor(err), 'the worker failed to handle this request\n');
+      });
+  });
 
   let closing: Promise<void> | undefined;
   let readying: Promise<void> | undefined;

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { writeFileAtomicSync as writeFileAtomic } from '@pyworkers/common';
 import {
   BUNDLE_FORMAT_VERSION,
   baselinePath,
@@ -14,7 +15,6 @@ import {
   silentLogger,
 } from '@pyworkers/isolate';
 import { inspectSnapshot, SNAPSHOT_FORMAT_VERSION } from '@pyworkers/snapshot';
-import { writeFileAtomic } from '../internal/atomic-write.js';
 import {
   type Command,
   type CommandContext,

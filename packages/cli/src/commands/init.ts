@@ -1,8 +1,8 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { basename, join, relative, resolve } from 'node:path';
+import { writeFileAtomicSync as writeFileAtomic } from '@pyworkers/common';
 import { pinnedPythonVersion } from '../config/compatibility.js';
 import { CliError } from '../errors.js';
-import { writeFileAtomic } from '../internal/atomic-write.js';
 import { type Command, pickString } from '../internal/command.js';
 import { TEMPLATES, type Template, templateFiles } from '../templates.js';
 

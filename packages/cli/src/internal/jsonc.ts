@@ -1,42 +1,12 @@
-/**
- * Turns JSON with comments and trailing commas (wrangler.jsonc) into plain JSON of the same
- * length, line for line, so positions in errors still point into the user's file.
- */
-export function stripJsonc(text: string): string {
-  const out = text.split('');
-  let i = 0;
-  const blank = (from: number, to: number): void => {
-    for (let k = from; k < to; k++) if (out[k] !== '\n' && out[k] !== '\r') out[k] = ' ';
-  };
-  let lastSignificant = -1;
-  while (i < text.length) {
-    const c = text[i];
-    if (c === '"') {
-      i++;
-      while (i < text.length && text[i] !== '"') i += text[i] === '\\' ? 2 : 1;
-      lastSignificant = i;
-      i++;
-    } else if (c === '/' && text[i + 1] === '/') {
-      const end = text.indexOf('\n', i);
-      const to = end < 0 ? text.length : end;
-      blank(i, to);
-      i = to;
-    } else if (c === '/' && text[i + 1] === '*') {
-      const end = text.indexOf('*/', i + 2);
-      const to = end < 0 ? text.length : end + 2;
-      blank(i, to);
-      i = to;
-    } else if (c === '}' || c === ']') {
-      if (lastSignificant >= 0 && out[lastSignificant] === ',') out[lastSignificant] = ' ';
-      lastSignificant = i;
-      i++;
-    } else {
-      if (c !== undefined && !/\s/.test(c)) lastSignificant = i;
-      i++;
-    }
-  }
-  return out.join('');
-}
+import {
+  findNodeAtLocation,
+  type ParseError,
+  parse,
+  parseTree,
+  printParseErrorCode,
+} from 'jsonc-parser';
+
+const OPTIONS = { allowTrailingComma: true, disallowComments: false };
 
 /** 1-based line of an offset. */
 export function lineAtOffset(text: string, offset: number): number {
@@ -46,86 +16,37 @@ export function lineAtOffset(text: string, offset: number): number {
 }
 
 /**
- * The line of a key path in JSON text, found by looking for each key in turn after the
- * previous one (good enough for error messages about a config file).
+ * Parses JSON with comments and trailing commas (wrangler.jsonc). On a syntax error throws an
+ * Error with the 1-based `line` of the first one, since that is what a user needs to find it.
  */
-export function jsonKeyLine(text: string, path: PropertyKey[]): number | undefined {
-  let from = 0;
-  let found: number | undefined;
-  for (const seg of path) {
-    if (typeof seg !== 'string') continue;
-    const re = new RegExp(`"${seg.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}"\\s*:`, 'g');
-    re.lastIndex = from;
-    const m = re.exec(text);
-    if (!m) break;
-    found = m.index;
-    from = m.index + m[0].length;
+export function parseJsonc(text: string): unknown {
+  const errors: ParseError[] = [];
+  const value = parse(text, errors, OPTIONS);
+  const first = errors[0];
+  if (first) {
+    const line = lineAtOffset(text, first.offset);
+    throw Object.assign(new Error(`${printParseErrorCode(first.error)} at line ${line}`), {
+      line,
+    });
   }
-  return found === undefined ? undefined : lineAtOffset(text, found);
+  return value;
 }
 
 /**
- * Offset of the first syntax error in JSON text (Node 20's JSON.parse does not say where).
- * Returns undefined for valid JSON.
+ * The 1-based line of the key at `path` (`['vars', 'X']`, `['routes', 2]`), or of the deepest
+ * part of it that exists; undefined when not even the first key is there. Keys inside strings
+ * or under another object never match.
  */
-export function jsonErrorOffset(text: string): number | undefined {
-  let i = 0;
-  const ws = (): void => {
-    while (i < text.length && /\s/.test(text[i]!)) i++;
-  };
-  const fail = (): never => {
-    throw i;
-  };
-  const value = (): void => {
-    ws();
-    const c = text[i];
-    if (c === '{' || c === '[') {
-      const close = c === '{' ? '}' : ']';
-      i++;
-      ws();
-      if (text[i] === close) {
-        i++;
-        return;
-      }
-      for (;;) {
-        if (c === '{') {
-          ws();
-          if (text[i] !== '"') fail();
-          value();
-          ws();
-          if (text[i] !== ':') fail();
-          i++;
-        }
-        value();
-        ws();
-        if (text[i] === ',') {
-          i++;
-          continue;
-        }
-        if (text[i] === close) {
-          i++;
-          return;
-        }
-        fail();
-      }
-    }
-    if (c === '"') {
-      i++;
-      while (i < text.length && text[i] !== '"' && text[i] !== '\n') i += text[i] === '\\' ? 2 : 1;
-      if (text[i] !== '"') fail();
-      i++;
-      return;
-    }
-    const m = /^(?:true|false|null|-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?)/.exec(text.slice(i));
-    if (!m) fail();
-    i += m![0].length;
-  };
-  try {
-    value();
-    ws();
-    if (i < text.length) fail();
-    return undefined;
-  } catch (pos) {
-    return typeof pos === 'number' ? pos : undefined;
+export function jsonKeyLine(text: string, path: readonly PropertyKey[]): number | undefined {
+  const root = parseTree(text, [], OPTIONS);
+  if (!root) return undefined;
+  for (let n = path.length; n > 0; n--) {
+    const segments = path.slice(0, n).map((p) => (typeof p === 'number' ? p : String(p)));
+    const node = findNodeAtLocation(root, segments);
+    if (!node) continue;
+    // A property's value node: point at its key, where the user reads the name.
+    const at = node.parent?.type === 'property' ? node.parent.offset : node.offset;
+    return lineAtOffset(text, at);
   }
+  return undefined;
 }

@@ -6,7 +6,13 @@ from typing import TYPE_CHECKING, Any
 
 from . import _headers
 from ._request import _is_js, _js_call, _none_if_null, to_js_body
-from ._streams import StreamedResponse, is_stream_body, iter_bytes, to_readable_stream
+from ._streams import (
+    StreamedResponse,
+    WebSocketUpgrade,
+    is_stream_body,
+    iter_bytes,
+    to_readable_stream,
+)
 
 if TYPE_CHECKING:
     from http.client import HTTPMessage
@@ -33,11 +39,13 @@ class FetchResponse:
     """
 
     __slots__ = (
-        "_status", "_status_text", "_pairs", "_body", "_js", "_message", "_used", "_stream"
+        "_status", "_status_text", "_pairs", "_body", "_js", "_message", "_used", "_stream",
+        "_web_socket",
     )
 
     def _set(self, status, status_text, pairs, body, js_response, stream=None):
         self._stream = stream
+        self._web_socket = None
         self._status = status
         self._status_text = status_text
         self._pairs = pairs
@@ -192,7 +200,9 @@ class FetchResponse:
 
     def _encode(self):
         """What the runtime sends to the host: a JS Response, (status, pairs, bytes), or a
-        StreamedResponse the worker thread pulls from."""
+        StreamedResponse the worker thread pulls from, or a WebSocketUpgrade (status 101)."""
+        if self._web_socket is not None:
+            return WebSocketUpgrade(self._header_pairs(), self._web_socket)
         if self._stream is not None:
             return StreamedResponse(self._status, self._header_pairs(), self._stream)
         if self._body is None and self._js is not None:
@@ -237,7 +247,16 @@ class Response(FetchResponse):
         web_socket: Any = None,
     ) -> None:
         if web_socket is not None:
-            raise NotImplementedError("WebSocket responses are not supported by pyworkers")
+            # Cloudflare's upgrade answer: Response(None, status=101, web_socket=client).
+            code = 101 if status is None else _status_code(status)
+            if code != 101 or body is not None:
+                raise ValueError(
+                    "a Response with web_socket= has status 101 and no body "
+                    "(Response(None, status=101, web_socket=client))"
+                )
+            self._set(101, status_text, _headers.to_pairs(headers), None, None)
+            self._web_socket = web_socket
+            return
         if _is_js(body, "Response"):
             if status is not None or status_text or headers is not None:
                 raise ValueError(

@@ -73,6 +73,20 @@ class StreamedResponse:
         return (self.status, [tuple(pair) for pair in self.headers])
 
 
+class WebSocketUpgrade:
+    """A 101 answer: the worker thread connects ``socket`` (a WebSocketPair's client end) to
+    the real client through the host (see ``websocket-pair.ts``)."""
+
+    __slots__ = ("headers", "socket")
+
+    def __init__(self, headers, socket):
+        self.headers = headers
+        self.socket = socket
+
+    def head(self):
+        return [tuple(pair) for pair in self.headers]
+
+
 def to_readable_stream(source):
     """A JS ``ReadableStream`` pulling from a Python async iterable (for JS APIs that want one)."""
     from js import Object, ReadableStream

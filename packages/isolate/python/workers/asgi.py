@@ -130,6 +130,8 @@ async def fetch(app, request, env, ctx=None):
         entry = (app, asyncio.ensure_future(_lifespan_startup(app)))
         _started[id(app)] = entry
     state = await entry[1]
+    if request.headers.get("upgrade", "").lower() == "websocket":
+        return await _websocket(app, request, env, state)
 
     loop = asyncio.get_running_loop()
     events = _request_events(request)
@@ -220,6 +222,102 @@ async def fetch(app, request, env, ctx=None):
     else:
         out._set(status, "", headers, None, None, stream=_until_finished(chunks, finished))
     return out
+
+
+async def _websocket(app, request, env, state):
+    """An ASGI ``websocket`` scope over a WebSocketPair: ``websocket.accept`` answers 101 with
+    the pair's client end; text and binary frames and the close code travel both ways."""
+    from js import WebSocketPair
+    from pyodide.ffi import create_proxy, to_js
+
+    loop = asyncio.get_running_loop()
+    scope = request_to_scope(request, env, state)
+    scope["type"] = "websocket"
+    scope["scheme"] = "wss" if scope["scheme"] == "https" else "ws"
+    scope.pop("method", None)
+    offered = request.headers.get("sec-websocket-protocol", "")
+    scope["subprotocols"] = [p.strip() for p in offered.split(",") if p.strip()]
+    client, server = WebSocketPair.new().object_values()
+    incoming = asyncio.Queue()
+    incoming.put_nowait({"type": "websocket.connect"})
+    answer = loop.create_future()
+    closed = False
+    proxies = []
+
+    def on_message(event):
+        data = event.data
+        if isinstance(data, str):
+            incoming.put_nowait({"type": "websocket.receive", "text": data})
+        else:
+            incoming.put_nowait({"type": "websocket.receive", "bytes": data.to_bytes()})
+
+    def on_close(event):
+        nonlocal closed
+        closed = True
+        incoming.put_nowait(
+            {"type": "websocket.disconnect", "code": int(event.code), "reason": str(event.reason)}
+        )
+        for proxy in proxies:
+            proxy.destroy()
+        proxies.clear()
+
+    proxies.extend([create_proxy(on_message), create_proxy(on_close)])
+    server.addEventListener("message", proxies[0])
+    server.addEventListener("close", proxies[1])
+
+    async def receive():
+        return await incoming.get()
+
+    async def send(message):
+        nonlocal closed
+        kind = message["type"]
+        if kind == "websocket.accept":
+            if answer.done():
+                raise RuntimeError("ASGI app sent websocket.accept twice")
+            pairs = [
+                (bytes(k).decode("latin-1").lower(), bytes(v).decode("latin-1"))
+                for k, v in message.get("headers", [])
+            ]
+            if message.get("subprotocol"):
+                pairs.append(("sec-websocket-protocol", message["subprotocol"]))
+            server.accept()
+            answer.set_result(("accept", pairs))
+        elif kind == "websocket.send":
+            if not answer.done():
+                raise RuntimeError("ASGI app sent websocket.send before websocket.accept")
+            if closed:
+                return
+            if message.get("bytes") is not None:
+                server.send(to_js(bytes(message["bytes"])))
+            else:
+                server.send(message.get("text") or "")
+        elif kind == "websocket.close":
+            if not answer.done():
+                answer.set_result(("deny", 403))
+            elif not closed:
+                closed = True
+                server.close(int(message.get("code", 1000)), message.get("reason") or "")
+
+    def app_done(task):
+        nonlocal closed
+        error = None if task.cancelled() else task.exception()
+        if error is not None:
+            logger.error("ASGI websocket app raised", exc_info=error)
+        if not answer.done():
+            answer.set_result(("deny", 500 if error is not None else 403))
+        elif not closed:
+            # The app returned without closing: close for it (1011 when it failed).
+            closed = True
+            server.close(1011 if error is not None else 1000, "")
+
+    task = asyncio.ensure_future(app(scope, receive, send))
+    _app_tasks.add(task)
+    task.add_done_callback(_app_tasks.discard)
+    task.add_done_callback(app_done)
+    kind, value = await answer
+    if kind == "accept":
+        return Response(None, status=101, web_socket=client, headers=value)
+    return Response._from_parts(value, [], b"")
 
 
 async def _until_finished(chunks, finished):

@@ -6,6 +6,7 @@ import type { BodyMessage } from '../body-stream.js';
 import type { WorkerEvent, WorkerEventResult } from '../events.js';
 import type { HostCallError } from '../host-call.js';
 import type { MemoryReport } from '../limits.js';
+import type { WebSocketMessage } from '../websocket.js';
 
 export interface WorkerFile {
   /** Path inside the isolate's file system, relative to the worker's root. */
@@ -148,7 +149,8 @@ export type ToWorker =
   | EnvMessage
   | EventMessage
   | HostResultMessage
-  | BodyMessage;
+  | BodyMessage
+  | WebSocketMessage;
 
 /** What the worker answered to a {@link RequestMessage}. */
 export interface ResponseMessage {
@@ -164,6 +166,13 @@ export interface ResponseHeadMessage {
   type: 'response-head';
   id: number;
   status: number;
+  headers: [string, string][];
+}
+
+/** The worker accepted a WebSocket upgrade: the session follows as `ws-*` messages. */
+export interface WebSocketAcceptMessage {
+  type: 'ws-accept';
+  id: number;
   headers: [string, string][];
 }
 
@@ -224,6 +233,8 @@ export type FromWorker =
   | ResponseMessage
   | ResponseHeadMessage
   | BodyMessage
+  | WebSocketAcceptMessage
+  | WebSocketMessage
   | EventResultMessage
   | HostCallMessage
   | HostPortMessage

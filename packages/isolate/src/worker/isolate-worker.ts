@@ -10,6 +10,7 @@ import type {
   RequestMessage,
   ToWorker,
 } from '../internal/protocol.js';
+import { isWebSocketMessage, WebSockets } from '../websocket.js';
 import { adopt, type Booted, boot } from './boot.js';
 import { type PyDispatch, runEvent } from './event-bridge.js';
 import { onHostResult } from './host-channel.js';
@@ -22,6 +23,7 @@ import {
   setEnv,
   toReadableStream,
 } from './request-bridge.js';
+import { connectClient } from './websocket-pair.js';
 
 const port = parentPort;
 if (!port) throw new TypeError('isolate-worker must run inside a worker_thread');
@@ -34,6 +36,8 @@ function post(msg: FromWorker, transfer: ArrayBuffer[] = []): void {
 
 // Request bodies arriving from the host and response bodies going to it, by request id.
 const bodies = new BodyStreams(post, true);
+// Accepted WebSockets, by request id.
+const sockets = new WebSockets(post);
 
 let booted: Booted | undefined;
 let pyodide: PyodideAPI | undefined;
@@ -86,10 +90,16 @@ async function request(msg: RequestMessage | EnvMessage): Promise<void> {
   }
   const requestBody = msg.streamed ? toReadableStream(bodies.receive(msg.id, true)) : undefined;
   try {
-    const { message, transfer, stream } = await runRequest(pyodide, handle, msg, requestBody);
+    const { message, transfer, stream, webSocket } = await runRequest(
+      pyodide,
+      handle,
+      msg,
+      requestBody,
+    );
     reportLimits(); // before the answer, so the request fails with the limit's error
     post(message, transfer);
     if (stream) await bodies.send(msg.id, stream);
+    if (webSocket) await connectClient(webSocket, sockets.peer(msg.id));
   } finally {
     // A handler may stream its request body into its response: stop it only at the end.
     if (requestBody) bodies.discard(msg.id);
@@ -107,6 +117,10 @@ async function event(msg: EventMessage): Promise<void> {
 port.on('message', (msg: ToWorker) => {
   if (isBodyMessage(msg)) {
     bodies.onMessage(msg);
+    return;
+  }
+  if (isWebSocketMessage(msg)) {
+    sockets.onMessage(msg);
     return;
   }
   if (msg.type === 'host-result') {

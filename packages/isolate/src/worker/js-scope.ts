@@ -105,6 +105,8 @@ const WEB = [
   'URL',
   'URLSearchParams',
   'WebSocket',
+  // Cloudflare's WebSocketPair (set by request-bridge's installHost): the JS-style WebSocket API.
+  'WebSocketPair',
   'WritableStream',
   'WritableStreamDefaultController',
   'WritableStreamDefaultWriter',

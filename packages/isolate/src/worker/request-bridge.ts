@@ -10,13 +10,21 @@ import type {
   RequestMessage,
   ResponseHeadMessage,
   ResponseMessage,
+  WebSocketAcceptMessage,
 } from '../internal/protocol.js';
 import { hostCall, hostCallSync } from './host-channel.js';
+import { PairedWebSocket, WebSocketPair } from './websocket-pair.js';
 
 interface PyProxyLike {
   type: string;
   toJs(opts?: object): unknown;
   destroy(): void;
+}
+
+/** `workers._streams.WebSocketUpgrade` as JS sees it. */
+interface UpgradeProxy extends PyProxyLike {
+  head(): PyProxyLike;
+  socket: unknown;
 }
 
 /** `_pyworkers_runtime.StreamedResponse` as JS sees it. */
@@ -33,9 +41,11 @@ export type PyHandle = (request: Request) => Promise<unknown>;
  * for a streamed response (`message` is its head) the body to send after it.
  */
 export interface BridgeOutcome {
-  message: ResponseMessage | ResponseHeadMessage | RequestErrorMessage;
+  message: ResponseMessage | ResponseHeadMessage | WebSocketAcceptMessage | RequestErrorMessage;
   transfer: ArrayBuffer[];
   stream?: BodyStream;
+  /** A 101 answer: the `client` end of the worker's WebSocketPair, to connect to the host. */
+  webSocket?: PairedWebSocket;
 }
 
 /**
@@ -63,6 +73,8 @@ function loadFetchClasses(): void {
 export function installHost(): void {
   loadFetchClasses();
   const port = parentPort;
+  // Cloudflare's `from js import WebSocketPair`.
+  (globalThis as { WebSocketPair?: unknown }).WebSocketPair = WebSocketPair;
   (globalThis as { pyworkersHost?: unknown }).pyworkersHost = {
     log(level: LogLevel, logger: string, line: string): void {
       port?.postMessage({ type: 'log', stream: 'logging', level, logger, line });
@@ -246,6 +258,28 @@ export async function runRequest(
     throw new TypeError(`the Python runtime returned ${typeof result} for a request`);
   }
   const proxy = result as unknown as PyProxyLike;
+  if (proxy.type.endsWith('WebSocketUpgrade')) {
+    const upgrade = proxy as UpgradeProxy;
+    const head = upgrade.head();
+    const socket = upgrade.socket;
+    let headers: [string, string][];
+    try {
+      headers = head.toJs({ create_pyproxies: false }) as [string, string][];
+    } finally {
+      head.destroy();
+      upgrade.destroy();
+    }
+    if (!(socket instanceof PairedWebSocket)) {
+      throw new TypeError(
+        'Response(status=101, web_socket=...) needs the client end of a WebSocketPair',
+      );
+    }
+    return {
+      message: { type: 'ws-accept', id: msg.id, headers },
+      transfer: [],
+      webSocket: socket,
+    };
+  }
   if (proxy.type.endsWith('StreamedResponse')) {
     const streamed = proxy as StreamedProxy;
     const head = streamed.head();

@@ -1,12 +1,11 @@
 // PEP 751 `pylock.toml`: written after every resolve, read back to install without resolving.
 // Only the keys this tool needs are modelled; the rest of a foreign lock is checked loosely.
 import { readFile } from 'node:fs/promises';
-import { issuePath } from '@pyworkers/common';
+import { issuePath, writeFileAtomic } from '@pyworkers/common';
 import { parse as parseToml } from 'smol-toml';
 import { z } from 'zod';
 import { ResolverError } from '../errors.js';
 import { normalizeName } from '../requirement.js';
-import { writeFileAtomic } from './atomic-write.js';
 import { type TomlValue, tomlLines } from './toml-write.js';
 
 /** One wheel of a locked package. */

@@ -1,8 +1,6 @@
-// Core metadata of a file, from its PEP 658 file or the wheel itself, cached on disk by the
-// file's sha256 (a hash names immutable bytes, so the entry never goes stale).
-import { randomBytes } from 'node:crypto';
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { writeFileAtomic } from '@pyworkers/common';
 import { z } from 'zod';
 import type { Downloader } from '../download.js';
 import { ResolverError } from '../errors.js';
@@ -29,10 +27,7 @@ async function readCache(path: string): Promise<CoreMetadata | undefined> {
 }
 
 async function writeCache(path: string, meta: CoreMetadata): Promise<void> {
-  await mkdir(join(path, '..'), { recursive: true });
-  const tmp = `${path}.${randomBytes(4).toString('hex')}.tmp`;
-  await writeFile(tmp, JSON.stringify(meta));
-  await rename(tmp, path);
+  await writeFileAtomic(path, JSON.stringify(meta));
 }
 
 /**

@@ -1,9 +1,11 @@
 // A PEP 503/691 simple index over http(s) or file://: JSON by Accept header with HTML fallback.
 // Pages fetched online are kept in the cache so --offline can resolve against them later.
-import { createHash, randomBytes } from 'node:crypto';
-import { mkdir, readdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
+
+import { createHash } from 'node:crypto';
+import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { writeFileAtomic } from '@pyworkers/common';
 import { z } from 'zod';
 import type { Downloader } from '../download.js';
 import { ResolverError } from '../errors.js';
@@ -192,8 +194,5 @@ async function readPageCache(path: string, source: string): Promise<CachedPage |
 }
 
 async function writePageCache(path: string, entry: CachedPage): Promise<void> {
-  await mkdir(join(path, '..'), { recursive: true });
-  const tmp = `${path}.${randomBytes(4).toString('hex')}.tmp`;
-  await writeFile(tmp, JSON.stringify({ format: 2, ...entry }));
-  await rename(tmp, path);
+  await writeFileAtomic(path, JSON.stringify({ format: 2, ...entry }));
 }

@@ -115,6 +115,8 @@ export function openZip(bytes: Uint8Array, label: string, limits: ZipLimits = {}
     const commentLen = buf.readUInt16LE(p + 32);
     const external = buf.readUInt32LE(p + 38);
     let offset = buf.readUInt32LE(p + 42);
+    if (p + 46 + nameLen + extraLen + commentLen > buf.length)
+      fail(`central directory entry ${n} runs past the end of the file`);
     const name = buf.toString(flags & 0x800 ? 'utf8' : 'latin1', p + 46, p + 46 + nameLen);
     // zip64 extra field: the 64-bit values appear only for fields that were saturated.
     let e = p + 46 + nameLen;
@@ -122,16 +124,18 @@ export function openZip(bytes: Uint8Array, label: string, limits: ZipLimits = {}
     while (e + 4 <= extraEnd) {
       const id = buf.readUInt16LE(e);
       const len = buf.readUInt16LE(e + 2);
+      if (e + 4 + len > extraEnd) fail(`entry "${name}" has an extra field past its end`);
       if (id === 0x0001) {
         let q = e + 4;
         const next = () => {
+          if (q + 8 > e + 4 + len) fail(`entry "${name}" has a zip64 field too short`);
           const v = Number(buf.readBigUInt64LE(q));
           q += 8;
           return v;
         };
         if (size === 0xffffffff) size = next();
         if (compressedSize === 0xffffffff) compressedSize = next();
-        if (offset === 0xffffffff) offset = Number(buf.readBigUInt64LE(q));
+        if (offset === 0xffffffff) offset = next();
       }
       e += 4 + len;
     }

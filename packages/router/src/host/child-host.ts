@@ -1,16 +1,23 @@
-import { type ChildProcess, fork } from 'node:child_process';
+import { type ChildProcess, fork, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { fromErrorData } from '@pyworkers/common';
 import {
   BodyStreams,
   type IsolateRequest,
   isBodyMessage,
+  isWebSocketMessage,
   type Logger,
+  WebSockets,
   type WorkerEvent,
 } from '@pyworkers/isolate';
 import { RouterError } from '../errors.js';
 import { hostEntry } from '../internal/paths.js';
 import { hostProcessEnv } from './host-env.js';
 import type { FromHost, HostProcessConfig, ToHost } from './protocol.js';
+import { bwrapArgs } from './sandbox.js';
 import type {
   HostEventResult,
   HostEvents,
@@ -20,6 +27,20 @@ import type {
   HostWorker,
   IsolateHost,
 } from './types.js';
+
+const uid = (): number => process.getuid?.() ?? 0;
+
+/** The top-most directory above this package with a node_modules: the installed code. */
+function codeRoot(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  let found = dir;
+  for (;;) {
+    if (existsSync(join(dir, 'node_modules'))) found = dir;
+    const up = dirname(dir);
+    if (up === dir) return found;
+    dir = up;
+  }
+}
 
 interface Pending {
   resolve: (value: never) => void;
@@ -66,20 +87,38 @@ export class ChildHost implements IsolateHost {
 
   private spawn(): Child {
     const entry = hostEntry();
-    const proc = fork(entry.path, [], {
-      execArgv: entry.execArgv,
-      env: hostProcessEnv(),
-      serialization: 'advanced',
-      stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
-    });
+    const env = hostProcessEnv();
+    const options = {
+      env,
+      serialization: 'advanced' as const,
+      stdio: ['ignore', 'ignore', 'inherit', 'ipc'] as ('ignore' | 'inherit' | 'ipc')[],
+    };
+    const proc = this.config.sandbox
+      ? spawn(
+          this.config.sandbox.bwrap,
+          [
+            ...bwrapArgs({
+              // tsx's transform cache (source-first runs), read-only: a host may not plant
+              // code the router would run on its next start.
+              readOnly: [codeRoot(), dirname(process.execPath), join(tmpdir(), `tsx-${uid()}`)],
+              readWrite: [env.PYWORKERS_CACHE_DIR!, ...this.config.sandbox.writable],
+            }),
+            process.execPath,
+            ...entry.execArgv,
+            entry.path,
+          ],
+          options,
+        )
+      : fork(entry.path, [], { ...options, execArgv: entry.execArgv });
     // Host processes must not keep the router's process alive by themselves: open HTTP
     // connections and pending requests already do while there is work.
     proc.unref();
     (proc.channel as { unref?: () => void } | undefined)?.unref?.();
     const child: Child = { proc, bundles: new Map(), exited: false };
     const bodies = new BodyStreams((msg) => this.post(child, msg));
+    const sockets = new WebSockets((msg) => this.post(child, msg));
     this.bodies = bodies;
-    proc.on('message', (msg: FromHost) => this.onMessage(msg, bodies));
+    proc.on('message', (msg: FromHost) => this.onMessage(msg, bodies, sockets));
     proc.on('error', (err) => this.logger.error({ host: this.id, err }, 'isolate host error'));
     proc.on('exit', (code, signal) => {
       child.exited = true;
@@ -90,6 +129,7 @@ export class ChildHost implements IsolateHost {
       for (const p of this.pending.values()) p.reject(err);
       this.pending.clear();
       bodies.failAll(err);
+      sockets.failAll(err.message);
       if (this.closed) return;
       this.logger.error({ host: this.id, pid: proc.pid, code, signal }, 'isolate host crashed');
       this.child = this.spawn();
@@ -103,12 +143,31 @@ export class ChildHost implements IsolateHost {
     if (!child.exited && child.proc.connected) child.proc.send(msg);
   }
 
-  private onMessage(msg: FromHost, bodies: BodyStreams): void {
+  private onMessage(msg: FromHost, bodies: BodyStreams, sockets: WebSockets): void {
     if (isBodyMessage(msg)) {
       bodies.onMessage(msg);
       return;
     }
+    if (isWebSocketMessage(msg)) {
+      sockets.onMessage(msg);
+      return;
+    }
     switch (msg.type) {
+      case 'ws-accept': {
+        const p = this.pending.get(msg.id);
+        this.pending.delete(msg.id);
+        p?.resolve({
+          kind: 'response',
+          response: {
+            status: 101,
+            headers: msg.headers,
+            body: new Uint8Array(0),
+            webSocket: sockets.peer(msg.id),
+          },
+          coldStart: msg.coldStart,
+        } as never);
+        return;
+      }
       case 'response-head': {
         const p = this.pending.get(msg.id);
         this.pending.delete(msg.id);
@@ -254,7 +313,11 @@ export class ChildHost implements IsolateHost {
     let timer: NodeJS.Timeout | undefined;
     try {
       this.lastStats = await Promise.race([
-        this.call<HostStats>(this.child, (id) => ({ type: 'stats', id })),
+        // The pid the router can signal: inside a sandbox the host sees its own PID namespace.
+        this.call<HostStats>(this.child, (id) => ({ type: 'stats', id })).then((stats) => ({
+          ...stats,
+          pid: this.pid,
+        })),
         new Promise<never>((_, reject) => {
           timer = setTimeout(() => reject(new Error('stats timeout')), 1_000);
         }),

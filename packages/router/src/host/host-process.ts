@@ -1,7 +1,16 @@
 // The entry of a child-process isolate host: a LocalHost driven over IPC by a ChildHost.
 import { toErrorData } from '@pyworkers/common';
 import type { Bundle, Logger } from '@pyworkers/isolate';
-import { BodyStreams, IsolateLauncher, isBodyMessage, type WorkerEvent } from '@pyworkers/isolate';
+
+import {
+  BodyStreams,
+  IsolateLauncher,
+  isBodyMessage,
+  isWebSocketMessage,
+  WebSockets,
+  type WorkerEvent,
+} from '@pyworkers/isolate';
+
 import { createEvictionPolicy } from '../eviction.js';
 import { LocalHost } from './local-host.js';
 import type { FromHost, HostProcessConfig, ToHost } from './protocol.js';
@@ -23,6 +32,8 @@ const logger: Logger = {
 
 // Request bodies from the router and response bodies to it, by fetch id.
 const bodies = new BodyStreams((msg) => send(msg));
+// Accepted WebSockets, relayed between the router and the isolate, by fetch id.
+const sockets = new WebSockets((msg) => send(msg));
 const bundles = new Map<string, Bundle>();
 const secrets = new Map<string, Record<string, string>>();
 // Bundles being decoded (prepared) by the launcher, so that `warm` can wait for them.
@@ -57,6 +68,10 @@ async function init(config: HostProcessConfig): Promise<LocalHost> {
 async function onMessage(msg: ToHost): Promise<void> {
   if (isBodyMessage(msg)) {
     bodies.onMessage(msg);
+    return;
+  }
+  if (isWebSocketMessage(msg)) {
+    sockets.onMessage(msg);
     return;
   }
   if (msg.type === 'init') {
@@ -105,6 +120,12 @@ async function onMessage(msg: ToHost): Promise<void> {
     const result = request
       ? await h.fetch(worker, request, { force: msg.force })
       : await h.dispatch(worker, (msg as { event: WorkerEvent }).event, { force: msg.force });
+    if (result.kind === 'response' && result.response.webSocket) {
+      const { headers, webSocket } = result.response;
+      send({ type: 'ws-accept', id: msg.id, headers, coldStart: result.coldStart });
+      WebSockets.join(webSocket, sockets.peer(msg.id));
+      return;
+    }
     if (result.kind === 'response' && !(result.response.body instanceof Uint8Array)) {
       const { status, headers, body } = result.response;
       send({ type: 'response-head', id: msg.id, status, headers, coldStart: result.coldStart });

@@ -3,6 +3,7 @@ import {
   type IsolateRequest,
   isIsolateError,
   type Logger,
+  type WebSocketPeer,
   type WorkerEvent,
 } from '@pyworkers/isolate';
 import { RouterError } from '../errors.js';
@@ -55,6 +56,32 @@ function isCrash(err: unknown): boolean {
   return !(isIsolateError(err) && err.code === 'ERR_ISOLATE_HANDLER');
 }
 
+/** `peer`, calling `release` once either side closed it. */
+function untilClosed(peer: WebSocketPeer, release: () => void): WebSocketPeer {
+  return {
+    send: (data) => peer.send(data),
+    close: (code, reason) => {
+      peer.close(code, reason);
+      release();
+    },
+    get onmessage() {
+      return peer.onmessage;
+    },
+    set onmessage(fn) {
+      peer.onmessage = fn;
+    },
+    get onclose() {
+      return peer.onclose;
+    },
+    set onclose(fn) {
+      peer.onclose = (code, reason) => {
+        release();
+        fn?.(code, reason);
+      };
+    },
+  };
+}
+
 /** `body`, calling `release` once it ended, failed or its reader left. */
 async function* untilDone(
   body: BodyStream,
@@ -101,6 +128,9 @@ export class LocalHost implements IsolateHost {
   ): Promise<HostResult> {
     const ran = await this.run(worker, options, async (handle, keep, drop) => {
       const response = await handle.fetch(request, { stream: true });
+      // An accepted WebSocket keeps its isolate busy until it closes.
+      if (response.webSocket)
+        return { ...response, webSocket: untilClosed(response.webSocket, keep()) };
       if (response.body instanceof Uint8Array) return response;
       // A streaming isolate is busy until its body ends: it is neither evicted nor counted idle.
       return { ...response, body: untilDone(response.body, keep(), drop) };

@@ -1,7 +1,14 @@
 // Messages between a ChildHost (router side) and its host process. IPC uses Node's
 // 'advanced' serialization (structured clone), so bundles and bodies travel as Uint8Arrays.
 import type { ErrorData } from '@pyworkers/common';
-import type { BodyMessage, Bundle, IsolateRequest, WorkerEvent } from '@pyworkers/isolate';
+import type {
+  BodyMessage,
+  Bundle,
+  IsolateRequest,
+  WebSocketMessage,
+  WorkerEvent,
+} from '@pyworkers/isolate';
+
 import type { EvictionPolicyName } from '../eviction.js';
 import type { HostEventResult, HostResult, HostStats } from './types.js';
 
@@ -14,6 +21,8 @@ export interface HostProcessConfig {
   eviction: EvictionPolicyName;
   /** Parked isolates of the host's launcher (default 1). */
   poolSize?: number;
+  /** Run the process under bubblewrap (src/host/sandbox.ts); extra writable paths. */
+  sandbox?: { bwrap: string; writable: string[] };
 }
 
 export type ToHost =
@@ -32,7 +41,8 @@ export type ToHost =
   | { type: 'stats'; id: number }
   /** Answered with `warm` once every bundle sent so far is prepared and the pool is parked. */
   | { type: 'warm'; id: number }
-  | BodyMessage;
+  | BodyMessage
+  | WebSocketMessage;
 
 export type FromHost =
   | { type: 'result'; id: number; result: HostResult | HostEventResult }
@@ -45,6 +55,9 @@ export type FromHost =
       coldStart: boolean;
     }
   | BodyMessage
+  /** The worker accepted a WebSocket: the session follows as `ws-*` messages. */
+  | { type: 'ws-accept'; id: number; headers: [string, string][]; coldStart: boolean }
+  | WebSocketMessage
   | { type: 'failed'; id: number; error: ErrorData }
   | { type: 'stats'; id: number; stats: HostStats }
   | { type: 'warm'; id: number }

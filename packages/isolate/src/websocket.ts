@@ -1,0 +1,128 @@
+// WebSocket sessions across a message hop (router <-> host process <-> isolate thread): once a
+// worker accepted an upgrade (`ws-accept`), text and binary messages and the close travel as
+// `ws-message` / `ws-close` with the request's id, in both directions.
+
+/** The messages of one WebSocket session; `id` is that hop's request id. */
+export type WebSocketMessage =
+  | { type: 'ws-message'; id: number; data: string | Uint8Array }
+  | { type: 'ws-close'; id: number; code: number; reason: string };
+
+/** Whether a message belongs to a WebSocket session (and should go to {@link WebSockets}). */
+export function isWebSocketMessage(msg: { type: string }): msg is WebSocketMessage {
+  return msg.type === 'ws-message' || msg.type === 'ws-close';
+}
+
+/**
+ * One end of an accepted WebSocket: what the router relays to and from the real client.
+ * Messages that arrive before `onmessage` is set are kept and delivered when it is.
+ */
+export interface WebSocketPeer {
+  send(data: string | Uint8Array): void;
+  close(code?: number, reason?: string): void;
+  /** Called with each message from the other side (text as string, binary as Uint8Array). */
+  onmessage: ((data: string | Uint8Array) => void) | undefined;
+  /** Called once when the other side closed (or went away: code 1006). */
+  onclose: ((code: number, reason: string) => void) | undefined;
+}
+
+type Post = (msg: WebSocketMessage) => void;
+
+class PeerEnd implements WebSocketPeer {
+  private pending: (string | Uint8Array)[] = [];
+  private closedWith: [number, string] | undefined;
+  private message: WebSocketPeer['onmessage'];
+  private closeHandler: WebSocketPeer['onclose'];
+  closed = false;
+
+  constructor(
+    private readonly id: number,
+    private readonly post: Post,
+    private readonly done: () => void,
+  ) {}
+
+  get onmessage(): WebSocketPeer['onmessage'] {
+    return this.message;
+  }
+
+  set onmessage(fn: WebSocketPeer['onmessage']) {
+    this.message = fn;
+    if (!fn) return;
+    const queued = this.pending;
+    this.pending = [];
+    for (const data of queued) fn(data);
+  }
+
+  get onclose(): WebSocketPeer['onclose'] {
+    return this.closeHandler;
+  }
+
+  set onclose(fn: WebSocketPeer['onclose']) {
+    this.closeHandler = fn;
+    if (fn && this.closedWith) fn(...this.closedWith);
+  }
+
+  send(data: string | Uint8Array): void {
+    if (this.closed) return;
+    this.post({ type: 'ws-message', id: this.id, data });
+  }
+
+  close(code = 1000, reason = ''): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.post({ type: 'ws-close', id: this.id, code, reason });
+    this.done();
+  }
+
+  deliver(data: string | Uint8Array): void {
+    if (this.closed) return;
+    if (this.message) this.message(data);
+    else this.pending.push(data);
+  }
+
+  remoteClose(code: number, reason: string): void {
+    if (this.closedWith) return;
+    this.closedWith = [code, reason];
+    this.closed = true;
+    this.done();
+    this.closeHandler?.(code, reason);
+  }
+}
+
+/** Every WebSocket session of one hop, by request id. */
+export class WebSockets {
+  private readonly open = new Map<number, PeerEnd>();
+
+  constructor(private readonly post: Post) {}
+
+  /** The local end of session `id`, whose other end is across the hop. */
+  peer(id: number): WebSocketPeer {
+    const end = new PeerEnd(id, this.post, () => this.open.delete(id));
+    this.open.set(id, end);
+    return end;
+  }
+
+  /** Routes one session message; false when no session of that id is open here. */
+  onMessage(msg: WebSocketMessage): boolean {
+    const end = this.open.get(msg.id);
+    if (!end) return false;
+    if (msg.type === 'ws-message') end.deliver(msg.data);
+    else end.remoteClose(msg.code, msg.reason);
+    return true;
+  }
+
+  /** The other side went away: every open session ends with 1006 (abnormal closure). */
+  failAll(reason: string): void {
+    for (const end of [...this.open.values()]) end.remoteClose(1006, reason);
+  }
+
+  /**
+   * Relays two peers to each other (a host process between the router and an isolate): what
+   * one receives the other sends, and a close on either side closes the other.
+   */
+  static join(a: WebSocketPeer, b: WebSocketPeer): void {
+    a.onmessage = (data) => b.send(data);
+    b.onmessage = (data) => a.send(data);
+    a.onclose = (code, reason) => b.close(code, reason);
+    b.onclose = (code, reason) => a.close(code, reason);
+  }
+}

@@ -1,0 +1,153 @@
+// Cloudflare's `WebSocketPair` inside the isolate: `const [client, server] =
+// Object.values(new WebSocketPair())`. The worker keeps `server` (accept, send, close, message
+// and close events) and returns `client` in a 101 response; the runtime then connects `client`
+// to the real connection through the host (see isolate-worker.ts).
+import type { WebSocketPeer } from '../websocket.js';
+
+interface PyProxyLike {
+  toJs(): unknown;
+  destroy(): void;
+}
+
+function toData(data: unknown): string | Uint8Array {
+  if (typeof data === 'string') return data;
+  if (data instanceof Uint8Array) return data;
+  if (data instanceof ArrayBuffer) return new Uint8Array(data);
+  if (ArrayBuffer.isView(data))
+    return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+  const proxy = data as PyProxyLike | null;
+  if (proxy && typeof proxy.toJs === 'function') {
+    // Python bytes handed straight to send(): take a copy out of the Python heap.
+    const value = proxy.toJs();
+    proxy.destroy();
+    if (value instanceof Uint8Array) return value;
+    if (typeof value === 'string') return value;
+  }
+  throw new TypeError('WebSocket.send() takes a str, bytes or an ArrayBuffer / typed array');
+}
+
+/** `readyState` values, as on a browser WebSocket. */
+const CONNECTING = 0;
+const OPEN = 1;
+const CLOSING = 2;
+const CLOSED = 3;
+
+/** One end of a {@link WebSocketPair}. */
+export class PairedWebSocket extends EventTarget {
+  static readonly CONNECTING = CONNECTING;
+  static readonly OPEN = OPEN;
+  static readonly CLOSING = CLOSING;
+  static readonly CLOSED = CLOSED;
+  readyState = OPEN;
+  /** @internal */ peer: PairedWebSocket | undefined;
+  /** @internal The host connection, once this end was handed out in a 101 response. */
+  remote: WebSocketPeer | undefined;
+  private accepted = false;
+  private backlog: Event[] = [];
+
+  /** Starts delivering events (Cloudflare queues them until the worker accepts). */
+  accept(): void {
+    if (this.accepted) return;
+    this.accepted = true;
+    const events = this.backlog;
+    this.backlog = [];
+    for (const event of events) this.dispatchEvent(event);
+  }
+
+  send(data: unknown): void {
+    if (this.readyState !== OPEN) throw new TypeError('WebSocket is not open: cannot send');
+    const payload = toData(data);
+    this.peer?.receive(payload);
+  }
+
+  close(code = 1000, reason = ''): void {
+    if (this.readyState >= CLOSING) return;
+    this.readyState = CLOSED;
+    this.peer?.receiveClose(code, String(reason));
+  }
+
+  /** @internal A message from the other end. */
+  receive(data: string | Uint8Array): void {
+    if (this.remote) {
+      this.remote.send(data);
+      return;
+    }
+    const body =
+      typeof data === 'string'
+        ? data
+        : data.buffer.slice(data.byteOffset, data.byteOffset + data.byteLength);
+    this.emit(new MessageEvent('message', { data: body }));
+  }
+
+  /** @internal The other end closed. */
+  receiveClose(code: number, reason: string): void {
+    if (this.remote) {
+      this.remote.close(code, reason);
+      return;
+    }
+    this.readyState = CLOSED;
+    const event = new Event('close') as Event & { code: number; reason: string; wasClean: boolean };
+    Object.assign(event, { code, reason, wasClean: code !== 1006 });
+    this.emit(event);
+  }
+
+  /** @internal Events queued before accept(), taken once. */
+  takeBacklog(): Event[] {
+    const events = this.backlog;
+    this.backlog = [];
+    return events;
+  }
+
+  private emit(event: Event): void {
+    if (this.accepted) this.dispatchEvent(event);
+    else this.backlog.push(event);
+  }
+}
+
+/** `new WebSocketPair()`: `{ 0: client, 1: server }`, linked to each other. */
+export class WebSocketPair {
+  0: PairedWebSocket;
+  1: PairedWebSocket;
+
+  constructor() {
+    const client = new PairedWebSocket();
+    const server = new PairedWebSocket();
+    client.peer = server;
+    server.peer = client;
+    this[0] = client;
+    this[1] = server;
+  }
+}
+
+/**
+ * Connects the `client` end a worker returned to the host's session: what the worker sends on
+ * `server` goes to the real client, and the real client's messages arrive on `server`.
+ */
+export function connectClient(client: PairedWebSocket, remote: WebSocketPeer): Promise<void> {
+  const server = client.peer;
+  if (!server)
+    throw new TypeError('the web_socket of a 101 response must come from a WebSocketPair');
+  client.remote = remote;
+  client.readyState = OPEN;
+  // What the worker sent before it returned the response goes out first, in order.
+  for (const event of client.takeBacklog()) {
+    if (event.type === 'message') remote.send(toData((event as MessageEvent).data));
+    else if (event.type === 'close') {
+      const { code, reason } = event as Event & { code: number; reason: string };
+      remote.close(code, reason);
+    }
+  }
+  return new Promise((resolve) => {
+    remote.onmessage = (data) => server.receive(data);
+    remote.onclose = (code, reason) => {
+      server.receiveClose(code, reason);
+      resolve();
+    };
+    // The worker closing its end ends the session too.
+    const close = remote.close.bind(remote);
+    remote.close = (code, reason) => {
+      close(code, reason);
+      resolve();
+    };
+  });
+}

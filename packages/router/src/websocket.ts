@@ -1,0 +1,112 @@
+// WebSocket upgrades: an `Upgrade: websocket` request goes to the worker like any request; a
+// worker that accepts (101 with a WebSocketPair's client end, or ASGI `websocket.accept`)
+// gets the connection, relayed frame by frame (text, binary, close codes; `ws` answers pings).
+// Any other answer is written to the socket as a plain HTTP response.
+import { type IncomingMessage, STATUS_CODES } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { type IsolateStreamingResponse, readWhole, type WebSocketPeer } from '@pyworkers/isolate';
+import { type WebSocket, WebSocketServer } from 'ws';
+
+/** Largest WebSocket message accepted from a client (Cloudflare's limit is 1 MiB). */
+export const MAX_WEBSOCKET_MESSAGE_BYTES = 1024 * 1024;
+
+// Written by the handshake itself, never copied from the worker's answer.
+const HANDSHAKE_HEADERS = new Set([
+  'sec-websocket-protocol',
+  'sec-websocket-accept',
+  'sec-websocket-extensions',
+  'upgrade',
+  'connection',
+]);
+
+// Close codes that may not be sent in a close frame (RFC 6455 7.4.1).
+const UNSENDABLE = new Set([1005, 1006, 1015]);
+
+/** Handshakes for accepted upgrades; one per router. */
+export function createUpgrader(): (
+  req: IncomingMessage,
+  socket: Duplex,
+  head: Buffer,
+  response: IsolateStreamingResponse,
+) => Promise<void> {
+  const chosen = new WeakMap<IncomingMessage, string>();
+  const wss = new WebSocketServer({
+    noServer: true,
+    maxPayload: MAX_WEBSOCKET_MESSAGE_BYTES,
+    clientTracking: false,
+    handleProtocols: (_protocols, req) => chosen.get(req) ?? false,
+  });
+  return async (req, socket, head, response) => {
+    const peer = response.webSocket;
+    if (response.status !== 101 || !peer) {
+      await writeRaw(socket, response);
+      return;
+    }
+    const protocol = response.headers.find(([k]) => k.toLowerCase() === 'sec-websocket-protocol');
+    if (protocol) chosen.set(req, protocol[1]);
+    const extra = response.headers.filter(([k]) => !HANDSHAKE_HEADERS.has(k.toLowerCase()));
+    const addHeaders = (headers: string[], r: IncomingMessage): void => {
+      if (r !== req) return;
+      for (const [k, v] of extra) headers.push(`${k}: ${v}`);
+    };
+    wss.on('headers', addHeaders);
+    await new Promise<void>((resolve) => {
+      wss.handleUpgrade(req, socket, head, (ws) => {
+        wss.off('headers', addHeaders);
+        relay(ws, peer);
+        resolve();
+      });
+    });
+  };
+}
+
+/** Frames both ways; a close on either side closes the other with the same code. */
+function relay(ws: WebSocket, peer: WebSocketPeer): void {
+  peer.onmessage = (data) => {
+    if (ws.readyState === ws.OPEN) ws.send(data, { binary: typeof data !== 'string' });
+  };
+  peer.onclose = (code, reason) => {
+    if (ws.readyState !== ws.OPEN) return;
+    if (code === 1006) ws.terminate();
+    else if (UNSENDABLE.has(code)) ws.close();
+    else {
+      try {
+        ws.close(code, reason);
+      } catch {
+        // A code a client may not receive (out of range): close as an internal error.
+        ws.close(1011);
+      }
+    }
+  };
+  ws.on('message', (data: Buffer, isBinary: boolean) => {
+    peer.send(isBinary ? new Uint8Array(data) : data.toString('utf8'));
+  });
+  ws.on('close', (code: number, reason: Buffer) => peer.close(code, reason.toString('utf8')));
+  ws.on('error', () => ws.terminate());
+}
+
+/** A non-101 answer to an upgrade request, written straight to the socket. */
+async function writeRaw(socket: Duplex, response: IsolateStreamingResponse): Promise<void> {
+  const body = await readWhole(response.body);
+  const lines = [`HTTP/1.1 ${response.status} ${STATUS_CODES[response.status] ?? ''}`];
+  for (const [k, v] of response.headers) {
+    const lower = k.toLowerCase();
+    if (lower !== 'content-length' && lower !== 'transfer-encoding' && lower !== 'connection')
+      lines.push(`${k}: ${v}`);
+  }
+  lines.push(`content-length: ${body.byteLength}`, 'connection: close', '', '');
+  socket.end(Buffer.concat([Buffer.from(lines.join('\r\n')), body]));
+}
+
+/** A small answer of the router itself to an upgrade request (404, 502, ...). */
+export function refuseUpgrade(socket: Duplex, status: number, text: string): void {
+  const body = Buffer.from(text);
+  socket.end(
+    Buffer.concat([
+      Buffer.from(
+        `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}\r\ncontent-type: text/plain;charset=UTF-8\r\ncontent-length: ${body.byteLength}\r\nconnection: close\r\n\r\n`,
+      ),
+      body,
+    ]),
+  );
+}

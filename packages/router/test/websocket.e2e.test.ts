@@ -1,0 +1,191 @@
+// WebSockets through the router (child-process and in-process hosts) to a real isolate: an
+// ASGI echo (`asgi.fetch` with a websocket scope) and Cloudflare's JS-style API (WebSocketPair,
+// Response(status=101, web_socket=client)), with text and binary frames, close codes both
+// ways, a worker that refuses the upgrade, and the message size limit.
+import { type Bundle, buildBundle, decodeBundle } from '@pyworkers/isolate';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
+import { createRouter, type Router } from '../src/index.js';
+import { waitFor } from './fixtures.js';
+
+const entry = String.raw`
+from urllib.parse import urlsplit
+
+from js import WebSocketPair
+from pyodide.ffi import create_proxy, to_js
+from workers import Response, WorkerEntrypoint
+import asgi
+
+closes = []
+
+
+async def app(scope, receive, send):
+    if scope["type"] != "websocket":
+        return
+    assert (await receive())["type"] == "websocket.connect"
+    await send({"type": "websocket.accept"})
+    while True:
+        message = await receive()
+        if message["type"] == "websocket.disconnect":
+            closes.append(["asgi", message["code"]])
+            return
+        if message.get("text") == "close":
+            await send({"type": "websocket.close", "code": 4001, "reason": "asgi bye"})
+            return
+        if message.get("bytes") is not None:
+            await send({"type": "websocket.send", "bytes": message["bytes"][::-1]})
+        else:
+            await send({"type": "websocket.send", "text": "asgi:" + message["text"]})
+
+
+def js_echo():
+    client, server = WebSocketPair.new().object_values()
+    server.accept()
+
+    def on_message(event):
+        data = event.data
+        if isinstance(data, str):
+            if data == "close":
+                server.close(4002, "js bye")
+            else:
+                server.send("js:" + data)
+        else:
+            server.send(to_js(data.to_bytes()[::-1]))
+
+    def on_close(event):
+        closes.append(["js", event.code])
+
+    server.addEventListener("message", create_proxy(on_message))
+    server.addEventListener("close", create_proxy(on_close))
+    server.send("hello")
+    return Response(None, status=101, web_socket=client)
+
+
+class Default(WorkerEntrypoint):
+    async def fetch(self, request):
+        path = urlsplit(request.url).path
+        if path == "/asgi":
+            return await asgi.fetch(app, request, self.env)
+        if path == "/js":
+            return js_echo()
+        if path == "/closes":
+            return Response.json(closes)
+        return Response("not a websocket here", status=403)
+`;
+
+let bundle: Bundle;
+const routers: Router[] = [];
+
+beforeAll(async () => {
+  bundle = decodeBundle(
+    await buildBundle({
+      name: 'sockets',
+      mainModule: 'entry',
+      files: new Map([['entry.py', new TextEncoder().encode(entry)]]),
+      vars: {},
+    }),
+  );
+});
+
+afterAll(async () => {
+  await Promise.all(routers.map((r) => r.close()));
+});
+
+/** Messages as they arrive, and the close, for assertions. */
+function open(url: string): Promise<{
+  ws: WebSocket;
+  next(): Promise<string | Buffer>;
+  closed: Promise<{ code: number; reason: string }>;
+}> {
+  const ws = new WebSocket(url);
+  const queue: (string | Buffer)[] = [];
+  const waiting: ((m: string | Buffer) => void)[] = [];
+  ws.on('message', (data: Buffer, binary: boolean) => {
+    const m = binary ? data : data.toString();
+    const w = waiting.shift();
+    if (w) w(m);
+    else queue.push(m);
+  });
+  const closed = new Promise<{ code: number; reason: string }>((resolve) =>
+    ws.on('close', (code, reason) => resolve({ code, reason: reason.toString() })),
+  );
+  return new Promise((resolve, reject) => {
+    ws.on('open', () =>
+      resolve({
+        ws,
+        closed,
+        next: () =>
+          queue.length > 0
+            ? Promise.resolve(queue.shift()!)
+            : new Promise((r) => {
+                waiting.push(r);
+              }),
+      }),
+    );
+    ws.on('unexpected-response', (_req, res) => reject(new Error(`status ${res.statusCode}`)));
+    ws.on('error', reject);
+  });
+}
+
+for (const hostKind of ['process', 'local'] as const) {
+  describe(`WebSockets through the router (${hostKind} hosts)`, () => {
+    let base: string;
+    beforeAll(async () => {
+      const router = createRouter({
+        hostKind,
+        hosts: 1,
+        workers: [{ name: 'sockets', routes: [{ pathPrefix: '/' }], bundle: async () => bundle }],
+      });
+      routers.push(router);
+      const { port } = await router.listen({ port: 0, host: '127.0.0.1' });
+      base = `127.0.0.1:${port}`;
+    });
+
+    it('echoes text and binary frames through ASGI, and the app closes with its code', async () => {
+      const s = await open(`ws://${base}/asgi`);
+      s.ws.send('hi');
+      expect(await s.next()).toBe('asgi:hi');
+      s.ws.send(Buffer.from([1, 2, 3]));
+      expect([...((await s.next()) as Buffer)]).toEqual([3, 2, 1]);
+      s.ws.send('close');
+      expect(await s.closed).toEqual({ code: 4001, reason: 'asgi bye' });
+    });
+
+    it('echoes through the JS-style API (WebSocketPair), including what it sent before returning', async () => {
+      const s = await open(`ws://${base}/js`);
+      expect(await s.next()).toBe('hello');
+      s.ws.send('hi');
+      expect(await s.next()).toBe('js:hi');
+      s.ws.send(Buffer.from([9, 8, 7]));
+      expect([...((await s.next()) as Buffer)]).toEqual([7, 8, 9]);
+      s.ws.send('close');
+      expect(await s.closed).toEqual({ code: 4002, reason: 'js bye' });
+    });
+
+    it("hands the client's close code to the worker", async () => {
+      for (const path of ['asgi', 'js']) {
+        const s = await open(`ws://${base}/${path}`);
+        if (path === 'js') await s.next();
+        s.ws.close(4100 + (path === 'js' ? 1 : 0), 'client bye');
+        await s.closed;
+      }
+      await waitFor(async () => {
+        const closes = (await (await fetch(`http://${base}/closes`)).json()) as [string, number][];
+        return (
+          closes.some(([k, c]) => k === 'asgi' && c === 4100) &&
+          closes.some(([k, c]) => k === 'js' && c === 4101)
+        );
+      });
+    });
+
+    it('answers a refused upgrade with the worker status', async () => {
+      await expect(open(`ws://${base}/nowhere`)).rejects.toThrow('status 403');
+    });
+
+    it('closes with 1009 on a message over the size limit', async () => {
+      const s = await open(`ws://${base}/asgi`);
+      s.ws.send(Buffer.alloc(2 * 1024 * 1024));
+      expect((await s.closed).code).toBe(1009);
+    });
+  });
+}
