@@ -1,3 +1,5 @@
+import { isPyworkersError, PyworkersError, type PyworkersErrorOptions } from '@pyworkers/common';
+
 /** Codes a {@link BindingError} can carry. */
 export type BindingErrorCode =
   | 'ERR_BINDING_UNDECLARED'
@@ -33,34 +35,19 @@ export type BindingErrorCode =
   | 'ERR_STATE_CORRUPT'
   | 'ERR_STATE_IO';
 
-const MARKER = Symbol.for('pyworkers.bindings.error');
-
-/** Options every {@link BindingError} takes. */
-export interface BindingErrorOptions {
-  cause?: unknown;
-  /** How to fix it, in one sentence. */
-  hint?: string;
-  /** True when the worker or the operator did something wrong (bad key, bad SQL, bad config). */
-  userError?: boolean;
-}
+/** Options every {@link BindingError} takes (the contract of `@pyworkers/common`). */
+export type BindingErrorOptions = PyworkersErrorOptions;
 
 /**
  * The one error class of `@pyworkers/bindings`. The message always names the binding
  * (`KV binding 'MY_KV': ...`) so the Python exception a worker sees says where it came from.
+ * Faults are the worker's or the operator's (a bad key, bad SQL, bad config) unless a throw
+ * passes `userError: false`; each throw writes its own hint.
  */
-export class BindingError extends Error {
+export class BindingError extends PyworkersError<BindingErrorCode> {
   override readonly name = 'BindingError';
-  readonly hint: string | undefined;
-  readonly userError: boolean;
-  readonly [MARKER] = true;
-  constructor(
-    readonly code: BindingErrorCode,
-    message: string,
-    options: BindingErrorOptions = {},
-  ) {
-    super(message, options.cause === undefined ? undefined : { cause: options.cause });
-    this.hint = options.hint;
-    this.userError = options.userError ?? true;
+  constructor(code: BindingErrorCode, message: string, options: BindingErrorOptions = {}) {
+    super({}, code, message, { ...options, userError: options.userError ?? true });
   }
 
   /** Plain data for a trip across IPC or postMessage. */
@@ -76,9 +63,5 @@ export class BindingError extends Error {
 
 /** Recognises a {@link BindingError} by its marker, so a second copy of the package still counts. */
 export function isBindingError(value: unknown): value is BindingError {
-  return (
-    typeof value === 'object' &&
-    value !== null &&
-    (value as Record<symbol, unknown>)[MARKER] === true
-  );
+  return isPyworkersError(value, 'BindingError');
 }

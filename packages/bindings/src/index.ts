@@ -46,6 +46,11 @@ export { KV_LIMITS, type KvListKey, type KvListResult, KvNamespace } from './kv.
 // Logging
 export { type Logger, silentLogger } from './logger.js';
 // Durable Objects storage
+export {
+  type AlarmRun,
+  AlarmScheduler,
+  type AlarmSchedulerOptions,
+} from './objects/alarm-scheduler.js';
 export { idFromName, idFromString, isIdOf, newUniqueId } from './objects/ids.js';
 export {
   applyDurableObjectMigrations,

@@ -1,5 +1,6 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { basename, join, relative, resolve, sep } from 'node:path';
+import { issuePath } from '@pyworkers/common';
 import type { Route } from '@pyworkers/router';
 import { parse as parseToml } from 'smol-toml';
 import type { z } from 'zod';
@@ -62,13 +63,6 @@ interface ConfigFile {
   kind: 'toml' | 'json';
 }
 
-function formatPath(prefix: string, path: readonly PropertyKey[]): string {
-  return path.reduce<string>(
-    (acc, p) => (typeof p === 'number' ? `${acc}[${p}]` : `${acc}.${String(p)}`),
-    prefix,
-  );
-}
-
 function lineIn(file: ConfigFile, path: PathSegment[]): number | undefined {
   return file.kind === 'toml' ? lineOf(file.text, path) : jsonKeyLine(file.text, path);
 }
@@ -115,7 +109,7 @@ function parseWith<T extends z.ZodType>(
     path = [...path, issue.keys[0]!];
     message = `unknown key "${issue.keys[0]}"`;
   }
-  const shown = formatPath(label, path);
+  const shown = `${label}${issuePath(path)}`;
   const known =
     issue.code === 'unrecognized_keys'
       ? `remove it or fix its spelling (known keys: ${knownKeys(schema, issue.path as PathSegment[])})`

@@ -3,6 +3,7 @@
 // what a uv user expects. Only registry packages with a wheel for Pyodide can be taken over.
 import { dirname, resolve as resolvePath } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { issuePath } from '@pyworkers/common';
 import { parse as parseToml } from 'smol-toml';
 import { z } from 'zod';
 import { ResolverError } from '../errors.js';
@@ -89,7 +90,7 @@ export function parseUvLock(text: string, path = 'uv.lock'): UvLock {
     const issue = parsed.error.issues[0]!;
     throw new ResolverError(
       'ERR_LOCK',
-      `${path}: ${issue.path.join('.') || '(top level)'}: ${issue.message}; run \`uv lock\` again or delete it`,
+      `${path}: ${issuePath(issue.path).replace(/^\./, '') || '(top level)'}: ${issue.message}; run \`uv lock\` again or delete it`,
     );
   }
   if (parsed.data.version !== 1) {

@@ -48,8 +48,8 @@ function open(i) {
 }
 
 // Opened in batches so that the listen backlog is not what the test measures.
-for (let i = 0; i < count; i += 500) {
-  await Promise.all(Array.from({ length: Math.min(500, count - i) }, (_, j) => open(i + j)));
+for (let i = 0; i < count; i += 250) {
+  await Promise.all(Array.from({ length: Math.min(250, count - i) }, (_, j) => open(i + j)));
 }
 report('ready');
 const stop = () => {
