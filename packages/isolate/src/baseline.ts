@@ -6,7 +6,7 @@ import { encodeSnapshot, fromPyodideSnapshot } from '@pyworkers/snapshot';
 import { IsolateError } from './errors.js';
 import { bootAssets } from './internal/assets.js';
 import { type LoadedImage, loadImage } from './internal/images.js';
-import { packMountSet, sdkMountSet } from './internal/mounts.js';
+import { packMountSet, sdkDigest, sdkMountSet } from './internal/mounts.js';
 import { spawnWorker } from './internal/spawn.js';
 import { DEFAULT_LIMITS } from './limits.js';
 import { type Logger, silentLogger } from './logger.js';
@@ -25,8 +25,9 @@ export function randomHashSeed(): number {
 }
 
 /**
- * Boots a bare interpreter with `hashSeed` and returns its encoded snapshot: the baseline every
- * build and every parked isolate starts from. Takes one plain Pyodide boot (3-4 s).
+ * Boots an interpreter with `hashSeed`, imports the SDK, freezes every object (`gc.freeze()`)
+ * and returns its encoded snapshot: the baseline every build and every parked isolate starts
+ * from. Takes one plain Pyodide boot (3-4 s).
  */
 export async function makeBaselineSnapshot(
   hashSeed: number,
@@ -77,9 +78,12 @@ export async function makeBaselineSnapshot(
 
 const loaded = new Map<string, Promise<LoadedImage>>();
 
-/** Path of the cached baseline snapshot of this Pyodide version. */
+/**
+ * Path of the cached baseline snapshot of this Pyodide version and SDK (the baseline has the
+ * SDK imported, so a new SDK makes a new baseline).
+ */
 export function baselinePath(dir: string = cacheDir()): string {
-  return join(dir, `baseline-pyodide-${PYODIDE_VERSION}.pwsnap`);
+  return join(dir, `baseline-pyodide-${PYODIDE_VERSION}-sdk-${sdkDigest()}.pwsnap`);
 }
 
 /**

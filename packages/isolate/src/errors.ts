@@ -18,7 +18,8 @@ export type IsolateErrorCode =
   | 'ERR_ISOLATE_MEMORY_LIMIT'
   | 'ERR_ISOLATE_PYODIDE_VERSION'
   | 'ERR_BUNDLE_INVALID'
-  | 'ERR_BUNDLE_VERSION';
+  | 'ERR_BUNDLE_VERSION'
+  | 'ERR_BUNDLE_BASELINE';
 
 // A fault in the worker's own Python (an exception at top level or in a handler) is passed as
 // `userError: true` by the throw that sees it; the codes alone default to "we broke".
@@ -47,6 +48,10 @@ const CODES: ErrorCodeTable<IsolateErrorCode> = {
   },
   ERR_BUNDLE_INVALID: { user: true, hint: 'build the bundle again from its project' },
   ERR_BUNDLE_VERSION: { user: true, hint: 'build the bundle again with this version' },
+  ERR_BUNDLE_BASELINE: {
+    user: true,
+    hint: 'build the bundle again on the host that serves it (its snapshot is a delta against that baseline)',
+  },
 };
 
 /** The one error class of `@pyworkers/isolate`. `userError` marks faults in the user's worker or input. */

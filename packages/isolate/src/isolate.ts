@@ -163,7 +163,7 @@ export class Isolate {
    * {@link IsolateLauncher}, which swaps the snapshot into a parked isolate.
    */
   static async start(bundle: Bundle, options: IsolateOptions = {}): Promise<Isolate> {
-    return startFresh(prepareBundle(bundle), options);
+    return startFresh(await prepareBundle(bundle), options);
   }
 
   /** Name of the worker this isolate runs. */
@@ -269,6 +269,11 @@ export class Isolate {
   }
 
   /** Stops the isolate; requests still running get `ERR_ISOLATE_CLOSED`. */
+  /** Whether the isolate is alive and runs no request now (so it may be kept for later). */
+  get idle(): boolean {
+    return this.closedBy === undefined && this.pending.size === 0;
+  }
+
   async close(): Promise<void> {
     this.fail(new IsolateError('ERR_ISOLATE_CLOSED', `isolate for ${this.bundle.name} was closed`));
     await this.worker.terminate();

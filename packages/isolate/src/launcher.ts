@@ -29,6 +29,12 @@ export interface LauncherOptions {
    * isolate takes ~0.4 s of CPU, which would otherwise compete with the first request.
    */
   refillDelayMs?: number;
+  /**
+   * Isolates handed back with {@link IsolateLauncher.retire} that are kept, at most, for their
+   * worker's next cold start (default 4; 0 closes every retired isolate). Each holds what a warm
+   * isolate holds (~45-85 MB); the oldest goes first.
+   */
+  maxStandby?: number;
   /** @internal Python each parked isolate runs before parking (tests provoke swap conflicts with it). */
   parkedWarmup?: string;
 }
@@ -43,6 +49,10 @@ export interface LauncherStats {
   freshStarts: number;
   /** Swaps refused (interned-string conflict, busy) that fell back to a fresh thread. */
   fallbacks: number;
+  /** Cold starts served by an isolate of the same worker that was retired earlier. */
+  reuses: number;
+  /** Retired isolates kept for their worker's next cold start. */
+  standby: number;
 }
 
 interface Parked {
@@ -87,7 +97,12 @@ export class IsolateLauncher {
   private readonly refillDelayMs: number;
   private refillTimer: NodeJS.Timeout | undefined;
   private readonly pool: Parked[] = [];
-  private readonly counters = { swaps: 0, freshStarts: 0, fallbacks: 0 };
+  private readonly counters = { swaps: 0, freshStarts: 0, fallbacks: 0, reuses: 0 };
+  private readonly maxStandby: number;
+  /** Retired isolates by the bundle they run, oldest first. */
+  private readonly standby = new Map<PreparedBundle, Isolate[]>();
+  /** The bundle each isolate this launcher started runs (retire finds its standby list). */
+  private readonly owned = new WeakMap<Isolate, PreparedBundle>();
   private closed = false;
 
   constructor(options: LauncherOptions = {}) {
@@ -96,6 +111,7 @@ export class IsolateLauncher {
     this.limits = resolveLimits(options.limits);
     this.warmup = options.parkedWarmup;
     this.refillDelayMs = options.refillDelayMs ?? 250;
+    this.maxStandby = Math.max(0, options.maxStandby ?? 4);
     this.baseline = {
       logger: this.logger,
       ...(options.cacheDir ? { cacheDir: options.cacheDir } : {}),
@@ -114,6 +130,7 @@ export class IsolateLauncher {
       parked: this.pool.filter((p) => p.parked).length,
       booting: this.pool.filter((p) => !p.parked).length,
       ...this.counters,
+      standby: [...this.standby.values()].reduce((n, l) => n + l.length, 0),
     };
   }
 
@@ -128,7 +145,73 @@ export class IsolateLauncher {
     if (this.closed) {
       throw new IsolateError('ERR_ISOLATE_CLOSED', 'the isolate launcher is closed');
     }
-    const prepared = prepareBundle(bundle);
+    const prepared = await prepareBundle(bundle, this.baseline);
+    const kept = this.takeStandby(prepared);
+    if (kept) {
+      this.counters.reuses++;
+      return kept;
+    }
+    const started = await this.startNew(prepared, options);
+    this.owned.set(started, prepared);
+    return started;
+  }
+
+  /**
+   * Hands back an isolate the caller no longer needs (e.g. evicted for memory): kept, idle, for
+   * the same worker's next {@link IsolateLauncher.start} when there is room (a swapped isolate
+   * can never serve another worker), else closed. Cheaper than any restore for a worker that
+   * comes back, and never seen by another worker.
+   */
+  async retire(isolate: { close(): Promise<void> }): Promise<void> {
+    const prepared = isolate instanceof Isolate ? this.owned.get(isolate) : undefined;
+    if (!prepared || this.closed || this.maxStandby === 0 || !(isolate as Isolate).idle) {
+      await isolate.close();
+      return;
+    }
+    const list = this.standby.get(prepared) ?? [];
+    list.push(isolate as Isolate);
+    this.standby.set(prepared, list);
+    const extra: Isolate[] = [];
+    for (;;) {
+      const total = [...this.standby.values()].reduce((n, l) => n + l.length, 0);
+      if (total <= this.maxStandby) break;
+      // Oldest first: the list that was filled first holds the isolate retired longest ago.
+      const [key, oldest] = this.standby.entries().next().value as [PreparedBundle, Isolate[]];
+      extra.push(oldest.shift()!);
+      if (oldest.length === 0) this.standby.delete(key);
+    }
+    await Promise.all(extra.map((i) => i.close()));
+  }
+
+  private takeStandby(prepared: PreparedBundle): Isolate | undefined {
+    // A new build of a worker makes its older builds' isolates useless: close them now.
+    for (const [key, list] of this.standby) {
+      if (key !== prepared && key.name === prepared.name) {
+        this.standby.delete(key);
+        for (const i of list) void i.close();
+      }
+    }
+    const list = this.standby.get(prepared);
+    if (!list) return undefined;
+    let found: Isolate | undefined;
+    while (!found && list.length > 0) {
+      const i = list.pop()!;
+      if (i.idle) found = i;
+      else void i.close();
+    }
+    if (list.length === 0) this.standby.delete(prepared);
+    else {
+      // Re-insert at the end: this worker was used most recently.
+      this.standby.delete(prepared);
+      this.standby.set(prepared, list);
+    }
+    return found;
+  }
+
+  private async startNew(
+    prepared: PreparedBundle,
+    options: Pick<IsolateOptions, 'logger' | 'secrets' | 'hostCalls'>,
+  ): Promise<Isolate> {
     const logger = options.logger ?? this.logger;
     const fresh = (): Promise<Isolate> => {
       this.counters.freshStarts++;
@@ -160,10 +243,10 @@ export class IsolateLauncher {
   /**
    * Decodes a bundle's snapshot (checksum verified) into shared memory and packs its files, as
    * the first `start` of that bundle would. Call it when a bundle is loaded, so the worker's
-   * first cold start does not pay for it (~0.1 s for a 30 MiB snapshot). Throws on a bad bundle.
+   * first cold start does not pay for it (~0.1 s for a 30 MiB snapshot). Rejects on a bad bundle.
    */
-  prepare(bundle: Bundle): void {
-    prepareBundle(bundle);
+  async prepare(bundle: Bundle): Promise<void> {
+    await prepareBundle(bundle, this.baseline);
   }
 
   /** Same as {@link IsolateLauncher.start}: the shape `createRouter({ launcher })` expects. */
@@ -179,7 +262,9 @@ export class IsolateLauncher {
     this.closed = true;
     clearTimeout(this.refillTimer);
     const all = this.pool.splice(0);
-    await Promise.all(all.map((p) => p.worker?.terminate()));
+    const kept = [...this.standby.values()].flat();
+    this.standby.clear();
+    await Promise.all([...all.map((p) => p.worker?.terminate()), ...kept.map((i) => i.close())]);
   }
 
   /** Takes a parked isolate out of the pool, waiting for one still booting if that is all there is. */

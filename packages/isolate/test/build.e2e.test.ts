@@ -58,8 +58,13 @@ async def on_fetch(request, env):
       vars: {},
     });
     const bundle = decodeBundle(bytes);
-    const meta = inspectSnapshot(bundle.snapshot!).meta;
+    const info = inspectSnapshot(bundle.snapshot!);
+    const meta = info.meta;
     const baseline = await loadBaseline();
+    // Shipped as a compressed delta against the baseline: a small file, not a 30 MiB heap.
+    expect(info.delta).toBe(true);
+    expect(info.referenceSha256).toBe(Buffer.from(baseline.reference().sha256).toString('hex'));
+    expect(bytes.length).toBeLessThan(2 * 1024 * 1024);
     expect(meta.kind).toBe('dedicated');
     expect(meta.hashSeed).toBe(baseline.meta.hashSeed);
     expect(typeof meta.hashSeed).toBe('number');

@@ -7,6 +7,7 @@ import {
   encodeBundle,
   Isolate,
   IsolateLauncher,
+  loadBaseline,
 } from '../src/index.js';
 
 const enc = new TextEncoder();
@@ -111,6 +112,35 @@ describe('IsolateLauncher', () => {
   });
 });
 
+describe('IsolateLauncher standby', () => {
+  it("gives a retired isolate back to its own worker's next cold start, never to another", async () => {
+    const other = decodeBundle(
+      await buildBundle({ name: 'other', mainModule: 'entry', files, vars: {} }),
+    );
+    const pool = new IsolateLauncher({ poolSize: 1, maxStandby: 1 });
+    try {
+      const first = await pool.start(bundle);
+      const seen = await get(first);
+      await pool.retire(first);
+      expect(pool.stats()).toMatchObject({ standby: 1, reuses: 0 });
+      const notMine = await pool.start(other);
+      expect(notMine).not.toBe(first);
+      isolates.push(notMine);
+      const again = await pool.start(bundle);
+      expect(again).toBe(first);
+      expect((await get(again)).mono).toBeGreaterThan(seen.mono);
+      expect(pool.stats()).toMatchObject({ standby: 0, reuses: 1 });
+      // Past maxStandby the oldest retired isolate is closed, not kept.
+      await pool.retire(again);
+      await pool.retire(notMine);
+      expect(pool.stats().standby).toBe(1);
+      await expect(get(again)).rejects.toThrow(/closed/);
+    } finally {
+      await pool.close();
+    }
+  });
+});
+
 describe('IsolateLauncher fallback', () => {
   it('boots a fresh isolate when the parked one cannot take the snapshot', async () => {
     // The parked isolate interns a JS string; the snapshot claims another one in that slot.
@@ -120,7 +150,9 @@ describe('IsolateLauncher fallback', () => {
     });
     try {
       await conflicted.warm();
-      const { meta, heap } = decodeSnapshot(bundle.snapshot!);
+      // Bundles ship a delta against the baseline; re-encoded whole, as older bundles were.
+      const reference = (await loadBaseline()).reference();
+      const { meta, heap } = decodeSnapshot(bundle.snapshot!, { reference });
       const snapshot = encodeSnapshot(heap, {
         ...meta,
         jsRefs: { ...meta.jsRefs, immortalKeys: ['pyworkers-test-conflict'] },

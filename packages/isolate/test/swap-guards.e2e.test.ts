@@ -54,7 +54,7 @@ beforeAll(async () => {
       vars: {},
     }),
   );
-  dedicated = prepareBundle(bundle).image!;
+  dedicated = (await prepareBundle(bundle)).image!;
 });
 
 describe('the in-place heap swap', () => {

@@ -9,7 +9,7 @@ import { LocalHost } from './host/local-host.js';
 import type { HostProcessConfig } from './host/protocol.js';
 import { findBwrap } from './host/sandbox.js';
 import type { HostEvents, HostResult, HostStats, HostWorker, IsolateHost } from './host/types.js';
-import type { IsolateLauncher } from './launcher.js';
+import type { Launcher } from './launcher.js';
 import { LoadTracker } from './load.js';
 import { BoundedLoadPlacement } from './placement.js';
 
@@ -59,7 +59,8 @@ export class HostFleet {
 
   constructor(
     config: RouterConfig,
-    launcher: IsolateLauncher,
+    /** Starts the isolates of in-process hosts (process hosts make their own). */
+    launcher: Launcher,
     private readonly logger: Logger,
     private readonly listener: FleetListener,
   ) {
@@ -102,7 +103,7 @@ export class HostFleet {
                 ...perHost,
                 ...share,
                 eviction: config.eviction,
-                ...(config.launcherModule ? { launcherModule: config.launcherModule } : {}),
+                ...(config.poolSize !== undefined ? { poolSize: config.poolSize } : {}),
                 ...(sandbox ? { sandbox } : {}),
               },
               logger,
@@ -176,6 +177,30 @@ export class HostFleet {
       this.listener.shed(worker.name, host, reason);
       this.logger.debug({ worker: worker.name, host, reason }, 'host refused request');
     }
+  }
+
+  /**
+   * Gives every host every worker's bundle (each host decodes it once, now) and waits until
+   * each host's launcher is warm (its parked isolates booted): after this, no request waits for
+   * a decode or a boot that could have happened earlier.
+   */
+  async ready(workers: HostWorker[]): Promise<void> {
+    await Promise.all(
+      this.hosts.map(async (host) => {
+        await Promise.all(
+          workers.map((w) =>
+            // A bundle that cannot be loaded fails its own worker's requests, not the router.
+            host.prepare(w).catch((err: unknown) => {
+              this.logger.error(
+                { worker: w.name, host: host.id, err: (err as Error)?.message },
+                'bundle cannot be loaded',
+              );
+            }),
+          ),
+        );
+        await host.ready();
+      }),
+    );
   }
 
   stats(): Promise<HostStats[]> {

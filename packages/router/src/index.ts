@@ -40,12 +40,7 @@ export type {
   HostWorkerStats,
   IsolateHost,
 } from './host/types.js';
-export {
-  defaultLauncher,
-  estimateIsolateBytes,
-  type IsolateHandle,
-  type IsolateLauncher,
-} from './launcher.js';
+export { estimateIsolateBytes, type IsolateHandle, type Launcher } from './launcher.js';
 
 // Placement and load
 

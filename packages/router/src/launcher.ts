@@ -1,12 +1,11 @@
-import {
-  type Bundle,
-  type HostCallHandler,
-  Isolate,
-  type IsolateRequest,
-  type IsolateStreamingResponse,
-  type Logger,
-  type WorkerEvent,
-  type WorkerEventResult,
+import type {
+  Bundle,
+  HostCallHandler,
+  IsolateRequest,
+  IsolateStreamingResponse,
+  Logger,
+  WorkerEvent,
+  WorkerEventResult,
 } from '@pyworkers/isolate';
 
 /** A running isolate as the router uses it. `Isolate` from `@pyworkers/isolate` is one. */
@@ -21,23 +20,27 @@ export interface IsolateHandle {
 }
 
 /**
- * Starts isolates for bundles. The default restores each one with `Isolate.start`; a faster
- * launcher (a parked pool with an in-place snapshot swap) slots in through
- * `createRouter({ launcher })`.
+ * What starts isolates for the router's in-process hosts: `IsolateLauncher` from
+ * `@pyworkers/isolate` (a pool of parked isolates with an in-place snapshot swap) is one, and the
+ * one every host uses unless `createRouter({ launcher })` gives another.
  */
-export interface IsolateLauncher {
+export interface Launcher {
   launch(
     bundle: Bundle,
     options: { logger: Logger; secrets?: Record<string, string>; hostCalls?: HostCallHandler },
   ): Promise<IsolateHandle>;
+  /** Decodes a bundle when it is loaded, so that its first cold start does not (optional). */
+  prepare?(bundle: Bundle): Promise<void>;
+  /** Resolves once cold starts are fast (e.g. a pool is parked); the router listens after it. */
+  warm?(): Promise<void>;
+  /**
+   * Takes back an isolate the router evicted: the launcher may keep it for the same worker's
+   * next `launch` (cheaper than any restore) or close it. Without it, the router closes it.
+   */
+  retire?(handle: IsolateHandle): Promise<void>;
   /** Stops anything the launcher keeps around (parked isolates). */
   close?(): Promise<void>;
 }
-
-/** The launcher used when none is given: one `Isolate.start` per cold start. */
-export const defaultLauncher: IsolateLauncher = {
-  launch: (bundle, options) => Isolate.start(bundle, options),
-};
 
 // A restored Pyodide holds its whole wasm heap (about the snapshot's size, ~30 MiB for a bare
 // interpreter) plus a V8 isolate and Pyodide's JS (~40 MiB measured with worker_threads).

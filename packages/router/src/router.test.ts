@@ -12,6 +12,7 @@ beforeAll(async () => {
   router = createRouter({
     hostKind: 'local',
     hosts: 2,
+    poolSize: 0,
     maxBodyBytes: 16,
     workers: [
       {
@@ -39,6 +40,16 @@ describe('createRouter', () => {
     expect(() => createRouter({ workers: [], eps: -1 })).toThrow(/router option eps/);
     expect(() => createRouter({ workers: [], hosts: 0, hostKind: 'local' })).toThrow(
       /router option hosts/,
+    );
+  });
+
+  it('refuses a launcher it could not use, instead of ignoring it', () => {
+    const launcher = { launch: () => Promise.reject(new Error('unused')) };
+    expect(() => createRouter({ workers: [], launcher })).toThrow(
+      /launcher: applies to in-process hosts only/,
+    );
+    expect(() => createRouter({ workers: [], hostKind: 'local', launcher, poolSize: 2 })).toThrow(
+      /launcher and poolSize/,
     );
   });
 

@@ -7,6 +7,7 @@ import {
   type AssetsConfig,
   type Bundle,
   type EventResultFor,
+  IsolateLauncher,
   isBodyStream,
   isIsolateError,
   type Logger,
@@ -27,7 +28,7 @@ import { routerEvents } from './events/router-events.js';
 import { HostFleet } from './fleet.js';
 import type { HostWorker } from './host/types.js';
 import { closeIfUnread, requestBody, sendText, toIsolateRequest, writeResponse } from './http.js';
-import { defaultLauncher, type IsolateLauncher } from './launcher.js';
+import type { Launcher } from './launcher.js';
 import { RouterMetrics } from './metrics.js';
 import { type Route, RouteTable } from './routes.js';
 import { createUpgrader, refuseUpgrade } from './websocket.js';
@@ -56,8 +57,11 @@ export interface WorkerDefinition {
 export interface RouterOptions extends Partial<RouterConfig> {
   workers: WorkerDefinition[];
   logger?: Logger;
-  /** Starts isolates in in-process hosts (default: `Isolate.start`). */
-  launcher?: IsolateLauncher;
+  /**
+   * Starts the isolates of in-process hosts (`hostKind: 'local'`); default: an
+   * `IsolateLauncher` with `poolSize` parked isolates. Host processes make their own.
+   */
+  launcher?: Launcher;
   /**
    * Answer `/__scheduled?cron=...` and `/cdn-cgi/handler/scheduled?cron=...` by running the
    * worker's `scheduled` handler, as `wrangler dev --test-scheduled` does (dev only).
@@ -96,7 +100,12 @@ export interface RouterStatus extends StatusExtras {
 /** A running router. */
 export interface Router {
   server: Server;
-  /** Starts listening; resolves with the bound address. */
+  /**
+   * Loads every worker's bundle into every host (decoded once per host) and waits until the
+   * hosts' parked isolates are booted; `listen` does this first.
+   */
+  ready(): Promise<void>;
+  /** Gets {@link Router.ready}, then listens; resolves with the bound address. */
   listen(options: { port: number; host: string }): Promise<AddressInfo>;
   /**
    * Stops accepting, lets in-flight requests finish (at most `drainTimeoutMs`), then closes
@@ -144,6 +153,18 @@ export function createRouter(options: RouterOptions): Router {
     throw new RouterError(
       'ERR_ROUTER_CONFIG',
       `router option ${formatIssues(parsed.error.issues, { max: 1 })}`,
+    );
+  }
+  if (options.launcher && parsed.data.hostKind === 'process') {
+    throw new RouterError(
+      'ERR_ROUTER_CONFIG',
+      "router option launcher: applies to in-process hosts only, but hostKind is 'process' (each host process makes its own pooled launcher); pass hostKind: 'local' with it, or drop it and set poolSize",
+    );
+  }
+  if (options.launcher && parsed.data.poolSize !== undefined) {
+    throw new RouterError(
+      'ERR_ROUTER_CONFIG',
+      'router options launcher and poolSize: poolSize sizes the default launcher, which the given launcher replaces; size the pool of the launcher you pass instead',
     );
   }
   const config: RouterConfig = {
@@ -199,7 +220,16 @@ export function createRouter(options: RouterOptions): Router {
   const errorCounts = new Map<string, number>();
   const startedAt = Date.now();
 
-  const launcher = options.launcher ?? defaultLauncher;
+  // In-process hosts share one launcher (one pool per Pyodide version in this process).
+  // A launcher passed in belongs to the caller, who closes it (dev shares one across routers).
+  const ownLauncher =
+    !options.launcher && config.hostKind === 'local'
+      ? new IsolateLauncher({ poolSize: config.poolSize ?? 1, logger })
+      : undefined;
+  const launcher: Launcher = options.launcher ??
+    ownLauncher ?? {
+      launch: () => Promise.reject(new Error('process hosts start their own isolates')),
+    };
   // The metrics read the hosts lazily, at scrape time, so they can exist before the fleet.
   const metrics = new RouterMetrics(() => hosts.stats());
   const hosts: HostFleet = new HostFleet(config, launcher, history.tap(logger), {
@@ -395,9 +425,21 @@ export function createRouter(options: RouterOptions): Router {
   });
 
   let closing: Promise<void> | undefined;
+  let readying: Promise<void> | undefined;
   const router: Router = {
     server,
-    listen({ port, host }) {
+    ready() {
+      // Host processes and their channels are unref'ed (they must not keep this process alive
+      // on their own); a caller awaiting this at top level must not see the loop run dry.
+      const hold = setInterval(() => {}, 60_000);
+      readying ??= hosts.ready([...workers.values()]).catch((err: unknown) => {
+        readying = undefined;
+        throw err;
+      });
+      return readying.finally(() => clearInterval(hold));
+    },
+    async listen({ port, host }) {
+      await router.ready();
       return new Promise((resolve, reject) => {
         server.once('error', (err) =>
           reject(
@@ -434,7 +476,7 @@ export function createRouter(options: RouterOptions): Router {
         server.closeAllConnections();
         await stopped;
         await hosts.close();
-        await launcher.close?.();
+        await ownLauncher?.close();
       })();
       return closing;
     },

@@ -1,13 +1,7 @@
 import { connect } from 'node:net';
-import type { Bundle } from '@pyworkers/isolate';
+import { type Bundle, IsolateLauncher } from '@pyworkers/isolate';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  createRouter,
-  defaultLauncher,
-  estimateIsolateBytes,
-  type IsolateLauncher,
-  type Router,
-} from '../src/index.js';
+import { createRouter, estimateIsolateBytes, type Launcher, type Router } from '../src/index.js';
 import { bundleFor, memoryLogger, waitFor } from './fixtures.js';
 
 let alpha: Bundle;
@@ -200,10 +194,11 @@ describe('a cap on the number of isolates', () => {
 describe('an injected launcher', () => {
   it('starts the isolates, and the memory it reports is what the budget counts', async () => {
     const launched: string[] = [];
-    const launcher: IsolateLauncher = {
+    const inner = new IsolateLauncher({ poolSize: 0 });
+    const launcher: Launcher = {
       async launch(bundle, options) {
         launched.push(bundle.manifest.name);
-        const handle = await defaultLauncher.launch(bundle, options);
+        const handle = await inner.launch(bundle, options);
         return {
           fetch: (r, o) => handle.fetch(r, o),
           close: () => handle.close(),
@@ -218,6 +213,27 @@ describe('an injected launcher', () => {
     expect(await router.metrics()).toContain(
       'pyworkers_isolate_memory_bytes{worker="beta"} 123456789',
     );
+  });
+});
+
+describe('a router getting ready', () => {
+  it('prepares every bundle and parks its pool before it listens, so the first request swaps', async () => {
+    const pool = new IsolateLauncher({ poolSize: 1 });
+    const prepared: string[] = [];
+    const launcher: Launcher = {
+      launch: (bundle, options) => pool.launch(bundle, options),
+      prepare: async (bundle) => {
+        prepared.push(bundle.manifest.name);
+        await pool.prepare(bundle);
+      },
+      warm: () => pool.warm(),
+      close: () => pool.close(),
+    };
+    const { base } = await start({ hosts: 1, launcher });
+    expect(prepared.sort()).toEqual(['alpha', 'beta']);
+    expect(pool.stats()).toMatchObject({ parked: 1, swaps: 0 });
+    expect(await (await fetch(`${base}/alpha`)).text()).toBe('alpha says GET');
+    expect(pool.stats()).toMatchObject({ swaps: 1, freshStarts: 0 });
   });
 });
 

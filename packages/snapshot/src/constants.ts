@@ -1,5 +1,5 @@
-/** The container format version this package writes (and the only one it reads). */
-export const FORMAT_VERSION = 2;
+/** The newest container format version, written when a page is stored as a XOR (2 is read too). */
+export const FORMAT_VERSION = 3;
 
 /** Page size of the page table: zero and reference-equal runs are counted in these pages. */
 export const PAGE_SIZE = 4096;

@@ -54,10 +54,43 @@ export interface DecodeOptions {
   maxHeapBytes?: number;
 }
 
+/** Consecutive heap bytes whose pages the page table gives one kind. */
+export interface PageSpan {
+  /** `zero`: all zero; `literal`: stored in the file; `reference`: equal to the reference's. */
+  kind: 'zero' | 'literal' | 'reference';
+  /** Byte offsets [start, end) into the heap. */
+  start: number;
+  end: number;
+}
+
 /** A decoded snapshot. `heap` is a view of the target when `into` was given. */
 export interface DecodedSnapshot {
   meta: SnapshotMeta;
   heap: Uint8Array;
+  /**
+   * The page table as byte spans, in heap order: which parts are zero, and (for a delta)
+   * which differ from the reference. A restore can copy only what it needs from it, without
+   * scanning the heap.
+   */
+  pages: PageSpan[];
+}
+
+// A XOR page differs from the reference and is stored in the file: a literal page to readers.
+const KIND_NAMES = ['zero', 'literal', 'reference', 'literal'] as const;
+
+function spansOf(runs: PageRun[], heapLength: number): PageSpan[] {
+  const spans: PageSpan[] = [];
+  let page = 0;
+  for (const r of runs) {
+    const start = page * PAGE_SIZE;
+    page += r.pages;
+    const kind = KIND_NAMES[r.kind]!;
+    const last = spans[spans.length - 1];
+    const end = Math.min(page * PAGE_SIZE, heapLength);
+    if (last && last.kind === kind) last.end = end;
+    else spans.push({ kind, start, end });
+  }
+  return spans;
 }
 
 const WASM_PAGE = 65536;
@@ -123,7 +156,32 @@ function checkReference(
   return ref;
 }
 
-/** Writes every page run into `target`. `data` holds the literal pages back to back. */
+/** target[start, end) = reference[start, end) ^ data[o, ...), 4 bytes at a time where aligned. */
+function xorInto(
+  target: Uint8Array,
+  start: number,
+  end: number,
+  reference: Uint8Array,
+  data: Uint8Array,
+  o: number,
+): void {
+  let i = start;
+  const aligned =
+    (target.byteOffset + start) % 4 === 0 &&
+    (reference.byteOffset + start) % 4 === 0 &&
+    (data.byteOffset + o) % 4 === 0;
+  if (aligned) {
+    const words = (end - start) >>> 2;
+    const t = new Uint32Array(target.buffer, target.byteOffset + start, words);
+    const r = new Uint32Array(reference.buffer, reference.byteOffset + start, words);
+    const d = new Uint32Array(data.buffer, data.byteOffset + o, words);
+    for (let w = 0; w < words; w++) t[w] = r[w]! ^ d[w]!;
+    i = start + words * 4;
+  }
+  for (; i < end; i++) target[i] = reference[i]! ^ data[o + i - start]!;
+}
+
+/** Writes every page run into `target`. `data` holds the stored pages back to back. */
 function scatter(
   runs: PageRun[],
   target: Uint8Array,
@@ -140,6 +198,9 @@ function scatter(
     page += r.pages;
     if (r.kind === PageKind.literal) {
       target.set(data.subarray(o, o + end - start), start);
+      o += end - start;
+    } else if (r.kind === PageKind.xor) {
+      xorInto(target, start, end, reference!, data, o);
       o += end - start;
     } else if (r.kind === PageKind.reference) {
       // Decoding in place over the reference itself: those pages are already right.
@@ -204,5 +265,5 @@ export function decodeSnapshot(bytes: Uint8Array, options: DecodeOptions = {}): 
         )
       : new SnapshotError('ERR_SNAPSHOT_CORRUPT', 'decoded heap does not match its checksum');
   }
-  return { meta, heap };
+  return { meta, heap, pages: spansOf(runs, header.heapLength) };
 }

@@ -2,9 +2,11 @@ import { CODEC_IDS, compress, type SnapshotCodec } from './codecs.js';
 import { SnapshotError } from './errors.js';
 import {
   encodeRuns,
+  FORMAT_VERSION,
   HEADER_BYTES,
   MAX_HEAP_BYTES,
   MAX_META_BYTES,
+  OLDEST_FORMAT_VERSION,
   PAGE_SIZE,
   PageKind,
   type PageRun,
@@ -37,37 +39,70 @@ function isZero(page: Uint8Array): boolean {
   return Buffer.compare(page, ZERO_PAGE.subarray(0, page.length)) === 0;
 }
 
-/** Splits the heap into runs of zero, reference and literal 4 KiB pages. */
+/** Whether most 4-byte words of two pages are equal: then their XOR is mostly zeros. */
+function mostlySame(a: Uint8Array, b: Uint8Array): boolean {
+  let same = 0;
+  for (let i = 0; i + 3 < a.length; i += 4) {
+    if (a[i] === b[i] && a[i + 1] === b[i + 1] && a[i + 2] === b[i + 2] && a[i + 3] === b[i + 3])
+      same++;
+  }
+  return same * 4 * 2 >= a.length;
+}
+
+/**
+ * Splits the heap into runs of zero, reference, XOR and literal 4 KiB pages. A page of a delta
+ * that differs from the reference in a few words (refcounts, list links: most changed pages of
+ * a worker's heap on top of its baseline) is stored as its XOR with the reference, which
+ * compresses to almost nothing; a page of new content stays literal.
+ */
 function classify(heap: Uint8Array, reference: Uint8Array | undefined): PageRun[] {
   const runs: PageRun[] = [];
   for (let start = 0; start < heap.length; start += PAGE_SIZE) {
     const end = Math.min(start + PAGE_SIZE, heap.length);
     const page = heap.subarray(start, end);
     if (isZero(page)) pushRun(runs, PageKind.zero);
-    else if (
-      reference &&
-      end <= reference.length &&
-      Buffer.compare(page, reference.subarray(start, end)) === 0
-    ) {
-      pushRun(runs, PageKind.reference);
+    else if (reference && end <= reference.length) {
+      const ref = reference.subarray(start, end);
+      if (Buffer.compare(page, ref) === 0) pushRun(runs, PageKind.reference);
+      else pushRun(runs, mostlySame(page, ref) ? PageKind.xor : PageKind.literal);
     } else pushRun(runs, PageKind.literal);
   }
   return runs;
 }
 
-/** Calls `fn(heapStart, heapEnd)` for each run of literal pages. */
-function forEachLiteral(
+/** Calls `fn(heapStart, heapEnd, xor)` for each run of stored (literal or XOR) pages. */
+function forEachStored(
   runs: PageRun[],
   heapLength: number,
-  fn: (start: number, end: number) => void,
+  fn: (start: number, end: number, xor: boolean) => void,
 ): void {
   let page = 0;
   for (const r of runs) {
-    if (r.kind === PageKind.literal) {
-      fn(page * PAGE_SIZE, Math.min((page + r.pages) * PAGE_SIZE, heapLength));
+    if (r.kind === PageKind.literal || r.kind === PageKind.xor) {
+      fn(
+        page * PAGE_SIZE,
+        Math.min((page + r.pages) * PAGE_SIZE, heapLength),
+        r.kind === PageKind.xor,
+      );
     }
     page += r.pages;
   }
+}
+
+/** Writes the stored pages of `heap` (XOR pages as heap ^ reference) into `out` from `offset`. */
+function writeStored(
+  runs: PageRun[],
+  heap: Uint8Array,
+  reference: Uint8Array | undefined,
+  out: Uint8Array,
+  offset: number,
+): void {
+  let o = offset;
+  forEachStored(runs, heap.length, (s, e, xor) => {
+    if (!xor) out.set(heap.subarray(s, e), o);
+    else for (let i = s; i < e; i++) out[o + i - s] = heap[i]! ^ reference![i]!;
+    o += e - s;
+  });
 }
 
 /**
@@ -109,17 +144,13 @@ export function encodeSnapshot(
   const runs = classify(heap, reference?.heap);
 
   let decodedLength = 0;
-  forEachLiteral(runs, heap.length, (s, e) => {
+  forEachStored(runs, heap.length, (s, e) => {
     decodedLength += e - s;
   });
   let stored: Uint8Array | undefined;
   if (codec !== 'none') {
     const literal = new Uint8Array(decodedLength);
-    let o = 0;
-    forEachLiteral(runs, heap.length, (s, e) => {
-      literal.set(heap.subarray(s, e), o);
-      o += e - s;
-    });
+    writeStored(runs, heap, reference?.heap, literal, 0);
     stored = compress(codec, literal, options.level);
   } else if (options.level !== undefined) {
     throw new SnapshotError('ERR_SNAPSHOT_CODEC', 'codec "none" takes no level');
@@ -147,17 +178,12 @@ export function encodeSnapshot(
     delta: reference !== undefined,
     heapHash: sha256(heap),
     referenceHash: reference?.sha256,
+    version: runs.some((r) => r.kind === PageKind.xor) ? FORMAT_VERSION : OLDEST_FORMAT_VERSION,
   });
   out.set(metaBytes, HEADER_BYTES);
   encodeRuns(runs, out, tableOffset);
   if (stored) out.set(stored, dataOffset);
-  else {
-    let o = dataOffset;
-    forEachLiteral(runs, heap.length, (s, e) => {
-      out.set(heap.subarray(s, e), o);
-      o += e - s;
-    });
-  }
+  else writeStored(runs, heap, reference?.heap, out, dataOffset);
   sealDirectory(out, { dataOffset, storedLength });
   const end = out.length - TRAILER_BYTES;
   out.set(sha256(out.subarray(0, end)), end);

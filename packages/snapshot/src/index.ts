@@ -5,6 +5,7 @@ export {
   type DecodeOptions,
   type DecodeTarget,
   decodeSnapshot,
+  type PageSpan,
   type WasmMemoryLike,
 } from './decode.js';
 export { type EncodeOptions, encodeSnapshot } from './encode.js';

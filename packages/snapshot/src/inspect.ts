@@ -1,13 +1,6 @@
 import { codecFromId, isCodecAvailable, type SnapshotCodec } from './codecs.js';
 import { SnapshotError } from './errors.js';
-import {
-  FORMAT_VERSION,
-  PAGE_SIZE,
-  PageKind,
-  readHeader,
-  readRuns,
-  verifyDirectory,
-} from './internal/format.js';
+import { PAGE_SIZE, PageKind, readHeader, readRuns, verifyDirectory } from './internal/format.js';
 import { readMetaJson } from './internal/read-meta.js';
 import { parseSnapshotMeta, type SnapshotMeta } from './meta.js';
 
@@ -22,7 +15,8 @@ export interface SnapshotInfo {
   delta: boolean;
   /** Size of the page-table pages in bytes (4096). */
   pageSize: number;
-  pages: { total: number; zero: number; literal: number; reference: number };
+  /** `xor`: pages stored as their XOR with the reference (changed in a few words). */
+  pages: { total: number; zero: number; literal: number; reference: number; xor: number };
   fileBytes: number;
   heapBytes: number;
   /** Bytes of the literal pages, before and after compression. */
@@ -64,16 +58,17 @@ export function inspectSnapshot(bytes: Uint8Array): SnapshotInfo {
   }
   const meta = parseSnapshotMeta(readMetaJson(bytes, header));
   const runs = readRuns(bytes, header);
-  const pages = { total: 0, zero: 0, literal: 0, reference: 0 };
+  const pages = { total: 0, zero: 0, literal: 0, reference: 0, xor: 0 };
   for (const r of runs) {
     pages.total += r.pages;
     if (r.kind === PageKind.zero) pages.zero += r.pages;
     else if (r.kind === PageKind.literal) pages.literal += r.pages;
+    else if (r.kind === PageKind.xor) pages.xor += r.pages;
     else pages.reference += r.pages;
   }
   return {
     meta,
-    formatVersion: FORMAT_VERSION,
+    formatVersion: header.version,
     codec,
     codecAvailable: isCodecAvailable(codec),
     delta: header.delta,

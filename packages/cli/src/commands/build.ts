@@ -1,9 +1,10 @@
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { writeFileAtomicSync as writeFileAtomic } from '@pyworkers/common';
 import {
   BUNDLE_FORMAT_VERSION,
+  baselinePath,
   buildBundle,
   decodeBundle,
   IsolateError,
@@ -49,6 +50,8 @@ export interface BuildProjectOptions {
   sync?: SyncFlags;
   logger?: Logger;
   progress?: Progress;
+  /** Snapshot encoding (`fast` for bundles served where they are built, e.g. by dev). */
+  encoding?: 'compact' | 'fast';
 }
 
 /** Statistics of a bundle's dedicated snapshot. */
@@ -94,6 +97,16 @@ function snapshotStats(bundleBytes: Uint8Array, source: string): SnapshotStats |
   };
 }
 
+/** Identifies the cached baseline cheaply (size and mtime), or `none` before it is made. */
+function baselineStamp(): string {
+  try {
+    const st = statSync(baselinePath());
+    return `${st.size}-${st.mtimeMs}`;
+  } catch {
+    return 'none';
+  }
+}
+
 /**
  * Builds a project's bundle (with its dedicated snapshot) unless an up-to-date one exists,
  * syncing dependencies first when they are not vendored yet.
@@ -132,6 +145,10 @@ export async function buildProject(
       vars: project.vars,
       limits: project.limits,
       bindings: project.bindings,
+      // The snapshot ships as a delta against this cache's baseline: a new baseline (cache
+      // cleared, another machine) means a rebuild.
+      baseline: baselineStamp(),
+      encoding: options.encoding ?? 'compact',
     }),
   );
   for (const [path, bytes] of [...files].sort(([a], [b]) => a.localeCompare(b)))
@@ -182,7 +199,7 @@ export async function buildProject(
         },
         bindings: project.bindings,
       },
-      { logger },
+      { logger, ...(options.encoding ? { encoding: options.encoding } : {}) },
     );
   } catch (err) {
     // Point the traceback of a failing top level at the user's files, not the isolate's.

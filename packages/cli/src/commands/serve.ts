@@ -27,7 +27,6 @@ import {
   pickNumber,
   pickString,
 } from '../internal/command.js';
-import { parkedLauncherModule } from '../internal/parked-launcher-module.js';
 import type { Progress } from '../internal/progress.js';
 import { mapIsolatePaths, type SourceMap } from '../internal/tracebacks.js';
 import type { ProjectOverrides } from '../project.js';
@@ -42,6 +41,8 @@ export interface ServeOptions {
   maxIsolates?: number;
   /** Memory budget for warm isolates, in bytes. */
   memoryBudget?: number;
+  /** Parked isolates per host, ready for a cold start to swap into (default 1). */
+  poolSize?: number;
   /** Required on `/__pyworkers/*` when set; without it those paths answer loopback only. */
   adminToken?: string;
   /** Settings that win over each project's config files. */
@@ -54,6 +55,8 @@ export interface ServeOptions {
    * DIR`. Default: `<project>/.pyworkers/state` per project (next to a `.pwb`: `state/` beside it).
    */
   stateDir?: string;
+  /** Snapshot encoding of the bundles built (dev: `fast`). */
+  encoding?: 'compact' | 'fast';
 }
 
 /** The default state directory of a project: `<project>/.pyworkers/state` (wrangler: `.wrangler/state`). */
@@ -136,6 +139,7 @@ export async function workerDefinitions(
         ...(options.sync ? { sync: options.sync } : {}),
         logger,
         ...(options.progress ? { progress: options.progress } : {}),
+        ...(options.encoding ? { encoding: options.encoding } : {}),
       });
       logger.info(
         {
@@ -213,8 +217,8 @@ export async function serveProjects(
   const router = createRouter({
     workers,
     logger,
-    // Cold starts swap into parked isolates (see parked-launcher.ts) in each host process.
-    launcherModule: parkedLauncherModule(),
+    // Cold starts swap into parked isolates, which each host process keeps booted.
+    ...(options.poolSize !== undefined ? { poolSize: options.poolSize } : {}),
     ...(options.maxIsolates !== undefined ? { maxIsolates: options.maxIsolates } : {}),
     ...(options.adminToken ? { adminToken: options.adminToken } : {}),
     // Tracebacks on the status page name the user's files, as the log does.
@@ -324,6 +328,13 @@ export const serveCommand = {
       env: ['PYWORKERS_STATE'],
       valueName: 'DIR',
     },
+    'pool-size': {
+      type: 'string',
+      default: '1',
+      description: 'isolates each host keeps parked for cold starts to swap into (0: none)',
+      env: ['PYWORKERS_POOL_SIZE'],
+      valueName: 'N',
+    },
     'memory-budget': {
       type: 'string',
       default: 'half the memory',
@@ -346,6 +357,17 @@ export const serveCommand = {
       pickString(values['memory-budget'], ['PYWORKERS_MEMORY_BUDGET']),
       values['memory-budget'] !== undefined ? '--memory-budget' : 'PYWORKERS_MEMORY_BUDGET',
     );
+    const poolSize = pickNumber(values['pool-size'], ['PYWORKERS_POOL_SIZE'], 'pool-size');
+    if (
+      poolSize !== undefined &&
+      !(Number.isInteger(poolSize) && poolSize >= 0 && poolSize <= 64)
+    ) {
+      throw new CliError(
+        'ERR_USAGE',
+        `--pool-size must be a whole number from 0 to 64, got ${poolSize}`,
+        { where: '--pool-size / PYWORKERS_POOL_SIZE', hint: 'e.g. --pool-size 2' },
+      );
+    }
     if (maxIsolates !== undefined && !(Number.isInteger(maxIsolates) && maxIsolates > 0)) {
       throw new CliError(
         'ERR_USAGE',
@@ -376,6 +398,7 @@ export const serveCommand = {
       host,
       ...(maxIsolates !== undefined ? { maxIsolates } : {}),
       ...(memoryBudget !== undefined ? { memoryBudget } : {}),
+      ...(poolSize !== undefined ? { poolSize } : {}),
       ...adminTokenOption(values),
       overrides,
       sync: syncFlags(values, ctx),

@@ -1,28 +1,57 @@
-import { decodeSnapshot, inspectSnapshot, type SnapshotMeta } from '@pyworkers/snapshot';
+import {
+  decodeSnapshot,
+  inspectSnapshot,
+  type PageSpan,
+  type SnapshotMeta,
+  type SnapshotReference,
+  snapshotReference,
+} from '@pyworkers/snapshot';
 import { IsolateError } from '../errors.js';
-import { PYODIDE_VERSION } from '../version.js';
-import { pyodideBuildId } from '../worker/pyodide-internals.js';
-import { nonZeroRuns } from './heap-runs.js';
+import { PYODIDE_VERSION, pyodideBuildId } from '../version.js';
 import type { HeapImage } from './protocol.js';
 
 /** A decoded snapshot ready to restore in any isolate of this process. */
 export interface LoadedImage {
   image: HeapImage;
   meta: SnapshotMeta;
+  /** The heap as a delta reference (its SHA-256 computed on first use, then kept). */
+  reference(): SnapshotReference;
+}
+
+/** Byte ranges [start, end, ...] of the spans that are not zero, adjacent ones merged. */
+export function nonZeroRuns(pages: PageSpan[]): number[] {
+  const runs: number[] = [];
+  for (const p of pages) {
+    if (p.kind === 'zero') continue;
+    if (runs.length > 0 && runs[runs.length - 1] === p.start) runs[runs.length - 1] = p.end;
+    else runs.push(p.start, p.end);
+  }
+  return runs;
 }
 
 /**
  * Decodes an encoded snapshot straight into shared memory (verifying its checksums once), checks
- * it was made by this Pyodide build, and finds its non-zero page runs.
+ * it was made by this Pyodide build, and takes its non-zero runs from the page table. A delta
+ * needs the `reference` it was encoded against.
  */
-export function loadImage(bytes: Uint8Array, source: string): LoadedImage {
+export function loadImage(
+  bytes: Uint8Array,
+  source: string,
+  reference?: SnapshotReference,
+): LoadedImage {
   let decoded: ReturnType<typeof decodeSnapshot>;
   try {
     const { heapBytes } = inspectSnapshot(bytes);
     const into = new Uint8Array(new SharedArrayBuffer(heapBytes));
     // A fresh SharedArrayBuffer is zeroed: zero pages are skipped. The file checksum already
-    // proves every stored byte, so the decoded heap is not hashed a second time.
-    decoded = decodeSnapshot(bytes, { into, intoIsZeroed: true, verify: 'file' });
+    // proves every stored byte, and a reference is checked by its SHA-256, so the decoded heap
+    // is not hashed a second time.
+    decoded = decodeSnapshot(bytes, {
+      into,
+      intoIsZeroed: true,
+      verify: 'file',
+      ...(reference ? { reference } : {}),
+    });
   } catch (cause) {
     throw new IsolateError(
       'ERR_BUNDLE_INVALID',
@@ -30,7 +59,7 @@ export function loadImage(bytes: Uint8Array, source: string): LoadedImage {
       { cause, userError: true },
     );
   }
-  const { meta, heap } = decoded;
+  const { meta, heap, pages } = decoded;
   if (meta.pyodideVersion !== PYODIDE_VERSION || meta.pyodideBuildId !== pyodideBuildId()) {
     throw new IsolateError(
       'ERR_BUNDLE_VERSION',
@@ -40,8 +69,13 @@ export function loadImage(bytes: Uint8Array, source: string): LoadedImage {
     );
   }
   const monotonicMs = typeof meta.app.monotonicMs === 'number' ? meta.app.monotonicMs : 0;
+  let ref: SnapshotReference | undefined;
   return {
-    image: { heap, jsRefs: meta.jsRefs, runs: nonZeroRuns(heap), monotonicMs },
+    image: { heap, jsRefs: meta.jsRefs, runs: nonZeroRuns(pages), monotonicMs },
     meta,
+    reference: () => {
+      ref ??= snapshotReference(heap);
+      return ref;
+    },
   };
 }

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { sdkFiles } from './paths.js';
 import type { MountSet } from './protocol.js';
 
@@ -14,6 +15,17 @@ export function packMountSet(files: Iterable<[string, Uint8Array]>): MountSet {
     offset += bytes.length;
   }
   return { data, entries };
+}
+
+let sdkHash: string | undefined;
+/** SHA-256 (hex, 12 digits) of the SDK's files: baselines import the SDK, so they depend on it. */
+export function sdkDigest(): string {
+  if (!sdkHash) {
+    const h = createHash('sha256');
+    for (const f of sdkFiles()) h.update(f.path).update('\0').update(f.bytes);
+    sdkHash = h.digest('hex').slice(0, 12);
+  }
+  return sdkHash;
 }
 
 let sdk: MountSet | undefined;

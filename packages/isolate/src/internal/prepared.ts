@@ -1,3 +1,5 @@
+import { inspectSnapshot } from '@pyworkers/snapshot';
+import { type BaselineOptions, loadBaseline } from '../baseline.js';
 import type { Bundle } from '../bundle.js';
 import { IsolateError } from '../errors.js';
 import type { WorkerLimitOverrides } from '../limits.js';
@@ -21,35 +23,69 @@ export interface PreparedBundle {
   image: HeapImage | undefined;
 }
 
-const prepared = new WeakMap<Bundle, PreparedBundle>();
+const prepared = new WeakMap<Bundle, Promise<PreparedBundle>>();
 
-/**
- * Decodes a bundle's snapshot (checksums verified once) and packs its files into shared memory,
- * once per bundle object: every cold start after that copies nothing but the heap itself.
- */
-export function prepareBundle(bundle: Bundle): PreparedBundle {
-  const hit = prepared.get(bundle);
-  if (hit) return hit;
-  const { manifest } = bundle;
-  if (manifest.pyodideVersion !== PYODIDE_VERSION) {
+async function decodeImage(
+  bundle: Bundle,
+  baseline: BaselineOptions,
+): Promise<HeapImage | undefined> {
+  const bytes = bundle.snapshot;
+  if (!bytes) return undefined;
+  const source = `bundle ${bundle.manifest.name}`;
+  let wanted: string | null = null;
+  try {
+    wanted = inspectSnapshot(bytes).referenceSha256;
+  } catch {
+    // loadImage reports the unreadable snapshot.
+  }
+  if (wanted === null) return loadImage(bytes, source).image;
+  // A delta against the baseline this host's parked isolates boot from (the build's baseline).
+  const base = await loadBaseline(baseline);
+  const reference = base.reference();
+  const have = Buffer.from(reference.sha256).toString('hex');
+  if (have !== wanted) {
     throw new IsolateError(
-      'ERR_BUNDLE_VERSION',
-      `bundle ${manifest.name} was built for Pyodide ${manifest.pyodideVersion}, this runtime runs ${PYODIDE_VERSION}`,
+      'ERR_BUNDLE_BASELINE',
+      `${source}: its snapshot is a delta against baseline ${wanted.slice(0, 12)}, but this host's baseline is ${have.slice(0, 12)}`,
       { userError: true },
     );
   }
-  const out: PreparedBundle = {
-    name: manifest.name,
-    mainModule: manifest.mainModule,
-    vars: manifest.vars,
-    bindings: (manifest.bindings ?? []).map((b) => [b.name, b.type]),
-    limits: manifest.limits ?? {},
-    files: packMountSet(bundle.files),
-    sdkFiles: sdkMountSet(),
-    image: bundle.snapshot
-      ? loadImage(bundle.snapshot, `bundle ${manifest.name}`).image
-      : undefined,
-  };
+  return loadImage(bytes, source, reference).image;
+}
+
+/**
+ * Decodes a bundle's snapshot (checksums verified once, a delta against this host's baseline)
+ * and packs its files into shared memory, once per bundle object: every cold start after that
+ * copies nothing but the heap itself.
+ */
+export function prepareBundle(
+  bundle: Bundle,
+  baseline: BaselineOptions = {},
+): Promise<PreparedBundle> {
+  const hit = prepared.get(bundle);
+  if (hit) return hit;
+  const { manifest } = bundle;
+  const out = (async (): Promise<PreparedBundle> => {
+    if (manifest.pyodideVersion !== PYODIDE_VERSION) {
+      throw new IsolateError(
+        'ERR_BUNDLE_VERSION',
+        `bundle ${manifest.name} was built for Pyodide ${manifest.pyodideVersion}, this runtime runs ${PYODIDE_VERSION}`,
+        { userError: true },
+      );
+    }
+    return {
+      name: manifest.name,
+      mainModule: manifest.mainModule,
+      vars: manifest.vars,
+      bindings: (manifest.bindings ?? []).map((b) => [b.name, b.type]),
+      limits: manifest.limits ?? {},
+      files: packMountSet(bundle.files),
+      sdkFiles: sdkMountSet(),
+      image: await decodeImage(bundle, baseline),
+    };
+  })();
   prepared.set(bundle, out);
+  // A failure is not kept: the next start tries again (and reports the same error).
+  out.catch(() => prepared.delete(bundle));
   return out;
 }

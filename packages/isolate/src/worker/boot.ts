@@ -59,7 +59,7 @@ async function buildSnapshot(rt: Runtime, msg: InitMessage, post: Post): Promise
   const py = rt.py;
   mountFiles(rt, msg.sdkFiles, msg.files);
   py.runPython(
-    `import sys\nsys.dont_write_bytecode = True\nsys.path[:0] = [${JSON.stringify(SDK_DIR)}, ${JSON.stringify(WORKER_DIR)}]`,
+    `import sys\nsys.dont_write_bytecode = True\nsys.path[:] = [${JSON.stringify(SDK_DIR)}, ${JSON.stringify(WORKER_DIR)}] + [p for p in sys.path if p != ${JSON.stringify(SDK_DIR)}]`,
   );
   const hygiene = py.pyimport('_pyworkers_snapshot');
   hygiene.begin_top_level();
@@ -159,6 +159,18 @@ export async function boot(msg: InitMessage, post: Post): Promise<Booted | undef
     stderr: log('stderr'),
   });
   if (msg.mode === 'baseline') {
+    // Every object of the bare interpreter goes to the permanent generation: Python 3.14's
+    // incremental collector flips a mark in each object it visits, so without this every
+    // collection during a worker's top level would rewrite the header of every baseline object,
+    // and the dedicated snapshot would share almost no page with the baseline.
+    // The SDK is the same for every worker: imported here, it is in the baseline (and in every
+    // parked isolate) instead of in each worker's snapshot delta.
+    mountFiles(rt, msg.sdkFiles, msg.files);
+    rt.py.runPython(
+      `import sys\nsys.dont_write_bytecode = True\nsys.path[:0] = [${JSON.stringify(SDK_DIR)}]\nimport _pyworkers_snapshot, _pyworkers_runtime, workers, asgi, wsgi`,
+    );
+    await warmUp(rt);
+    rt.py.runPython('import gc\ngc.collect()\ngc.freeze()');
     const monotonicMs = monotonicNow(rt);
     const bytes = makeSnapshot(rt, []);
     post(

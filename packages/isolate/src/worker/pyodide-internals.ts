@@ -4,8 +4,6 @@
 // object, hiwire's JS reference tables, `API.restoreSnapshot`/`finalizeBootstrap`, the PyProxy
 // finalization registry and the asyncio callback imports. Any other version is refused at import
 // time, loudly, because these internals change between releases without notice.
-import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { getHeapStatistics } from 'node:v8';
 import { loadPyodide, type PyodideAPI, version as pyodideVersion } from 'pyodide';
 import { IsolateError } from '../errors.js';
@@ -613,23 +611,4 @@ export function makeSnapshot(rt: Runtime, unrestorable: unknown[]): Uint8Array {
 /** The Emscripten FS of a runtime (for the read-only bundle mount). */
 export function emscriptenFS(rt: Runtime): EmFS {
   return rt.module.FS;
-}
-
-let buildId: string | undefined;
-/**
- * The build id Pyodide stamps into its snapshots (`BUILD_ID` in pyodide.mjs). Our restore path
- * writes heaps itself, bypassing Pyodide's own check, so callers compare it themselves.
- */
-export function pyodideBuildId(): string {
-  if (buildId) return buildId;
-  const source = readFileSync(fileURLToPath(import.meta.resolve('pyodide/pyodide.mjs')), 'utf8');
-  const found = /BUILD_ID:"([0-9a-f]{64})"/.exec(source)?.[1];
-  if (!found) {
-    throw new IsolateError(
-      'ERR_ISOLATE_PYODIDE_VERSION',
-      `no BUILD_ID in pyodide.mjs of Pyodide ${pyodideVersion}`,
-    );
-  }
-  buildId = found;
-  return found;
 }

@@ -185,12 +185,14 @@ export class ChildHost implements IsolateHost {
         this.events[msg.event](msg.worker, this.id);
         return;
       case 'result':
-      case 'stats': {
+      case 'stats':
+      case 'warm': {
         const p = this.pending.get(msg.id);
         this.pending.delete(msg.id);
         // A refused request's body was never read: it goes to the next host untouched.
         if (msg.type === 'result') bodies.forget(msg.id);
-        p?.resolve((msg.type === 'result' ? msg.result : msg.stats) as never);
+        const value = msg.type === 'result' ? msg.result : msg.type === 'stats' ? msg.stats : null;
+        p?.resolve(value as never);
         return;
       }
       case 'failed': {
@@ -295,6 +297,14 @@ export class ChildHost implements IsolateHost {
     }
     await sent;
     return child;
+  }
+
+  async prepare(worker: HostWorker): Promise<void> {
+    await this.withBundle(worker);
+  }
+
+  async ready(): Promise<void> {
+    await this.call<null>(this.child, (id) => ({ type: 'warm', id }));
   }
 
   async stats(): Promise<HostStats> {

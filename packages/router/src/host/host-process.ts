@@ -4,6 +4,7 @@ import type { Bundle, Logger } from '@pyworkers/isolate';
 
 import {
   BodyStreams,
+  IsolateLauncher,
   isBodyMessage,
   isWebSocketMessage,
   WebSockets,
@@ -12,7 +13,6 @@ import {
 import { hostBindings } from '../bindings/open-store.js';
 import type { WorkerState } from '../bindings/wiring.js';
 import { createEvictionPolicy } from '../eviction.js';
-import { defaultLauncher, type IsolateLauncher } from '../launcher.js';
 import { LocalHost } from './local-host.js';
 import type { FromHost, HostProcessConfig, ToHost } from './protocol.js';
 
@@ -38,16 +38,17 @@ const sockets = new WebSockets((msg) => send(msg));
 const bundles = new Map<string, Bundle>();
 const secrets = new Map<string, Record<string, string>>();
 const states = new Map<string, WorkerState>();
-let host: LocalHost | undefined;
 const bindings = hostBindings(logger);
+// Bundles being decoded (prepared) by the launcher, so that `warm` can wait for them.
+const preparing = new Map<string, Promise<void>>();
+let host: LocalHost | undefined;
+let launcher: IsolateLauncher | undefined;
 let ready: Promise<LocalHost> | undefined;
 
 async function init(config: HostProcessConfig): Promise<LocalHost> {
-  let launcher: IsolateLauncher = defaultLauncher;
-  if (config.launcherModule) {
-    const mod = (await import(config.launcherModule)) as { default: IsolateLauncher };
-    launcher = mod.default;
-  }
+  // This host's parked pool: it starts booting now, while the router sends the bundles.
+  launcher = new IsolateLauncher({ poolSize: config.poolSize ?? 1, logger });
+  void launcher.warm();
   host = new LocalHost({
     id: config.id,
     kind: 'process',
@@ -87,11 +88,22 @@ async function onMessage(msg: ToHost): Promise<void> {
     else secrets.delete(msg.worker);
     if (msg.state) states.set(msg.worker, msg.state);
     else states.delete(msg.worker);
+    // Decoded once here, at load; a bad bundle fails its requests with the same error.
+    const prepared = launcher!.prepare(msg.bundle).catch((err: Error) => {
+      logger.warn({ worker: msg.worker, err: err.message }, 'bundle cannot be prepared');
+    });
+    preparing.set(msg.worker, prepared);
     return;
   }
   const h = await ready!;
   if (msg.type === 'stats') {
     send({ type: 'stats', id: msg.id, stats: await h.stats() });
+    return;
+  }
+  if (msg.type === 'warm') {
+    await Promise.all(preparing.values());
+    await launcher!.warm();
+    send({ type: 'warm', id: msg.id });
     return;
   }
   const bundle = bundles.get(msg.worker);

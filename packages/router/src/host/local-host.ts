@@ -9,7 +9,7 @@ import {
 import type { BindingsWiring } from '../bindings/wiring.js';
 import { RouterError } from '../errors.js';
 import type { EvictionPolicy } from '../eviction.js';
-import { estimateIsolateBytes, type IsolateHandle, type IsolateLauncher } from '../launcher.js';
+import { estimateIsolateBytes, type IsolateHandle, type Launcher } from '../launcher.js';
 import { type WarmIsolate, WarmSet } from '../warm-set.js';
 import type {
   HostEventResult,
@@ -24,7 +24,7 @@ import type {
 /** Options of {@link LocalHost}. */
 export interface LocalHostOptions {
   id: number;
-  launcher: IsolateLauncher;
+  launcher: Launcher;
   logger: Logger;
   events: HostEvents;
   policy: EvictionPolicy;
@@ -286,8 +286,19 @@ export class LocalHost implements IsolateHost {
       iso.dropped = true;
       this.options.events.eviction(iso.worker, this.id);
       this.options.logger.debug({ worker: iso.worker, host: this.id }, 'isolate evicted');
-      void iso.handle?.close().catch(() => {});
+      const { launcher } = this.options;
+      const handle = iso.handle;
+      if (handle) void (launcher.retire ? launcher.retire(handle) : handle.close()).catch(() => {});
     }
+  }
+
+  async prepare(worker: HostWorker): Promise<void> {
+    const { launcher } = this.options;
+    if (launcher.prepare) await launcher.prepare(await worker.bundle());
+  }
+
+  async ready(): Promise<void> {
+    await this.options.launcher.warm?.();
   }
 
   async stats(): Promise<HostStats> {

@@ -19,8 +19,8 @@ export interface HostProcessConfig {
   concurrency: number;
   maxInflight: number;
   eviction: EvictionPolicyName;
-  /** A module whose default export is an IsolateLauncher; the default launcher otherwise. */
-  launcherModule?: string;
+  /** Parked isolates of the host's launcher (default 1). */
+  poolSize?: number;
   /** Run the process under bubblewrap (src/host/sandbox.ts); extra writable paths. */
   sandbox?: { bwrap: string; writable: string[] };
 }
@@ -45,6 +45,8 @@ export type ToHost =
     }
   | { type: 'dispatch'; id: number; worker: string; event: WorkerEvent; force: boolean }
   | { type: 'stats'; id: number }
+  /** Answered with `warm` once every bundle sent so far is prepared and the pool is parked. */
+  | { type: 'warm'; id: number }
   | BodyMessage
   | WebSocketMessage;
 
@@ -64,6 +66,7 @@ export type FromHost =
   | WebSocketMessage
   | { type: 'failed'; id: number; error: ErrorData }
   | { type: 'stats'; id: number; stats: HostStats }
+  | { type: 'warm'; id: number }
   | { type: 'event'; event: 'coldStart' | 'eviction' | 'lost'; worker: string }
   | {
       type: 'log';

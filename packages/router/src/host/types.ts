@@ -84,6 +84,10 @@ export interface IsolateHost {
     event: WorkerEvent,
     options: HostFetchOptions,
   ): Promise<HostEventResult>;
+  /** Loads and decodes the worker's bundle now, so its first cold start here does not. */
+  prepare(worker: HostWorker): Promise<void>;
+  /** Resolves once this host's cold starts are fast (its launcher's parked isolates booted). */
+  ready(): Promise<void>;
   stats(): Promise<HostStats>;
   close(): Promise<void>;
 }

@@ -1,8 +1,8 @@
-// The byte layout of a container (format version 2). All integers little-endian.
+// The byte layout of a container (format version 3; 2 is read too). All integers little-endian.
 //
 //   offset size  field
 //        0    8  magic "PYWSNAP\0"
-//        8    4  format version (2)
+//        8    4  format version (3, or 2 when no page is stored as a XOR)
 //       12    4  page size of the page table (4096)
 //       16    8  heap length in bytes
 //       24    8  reference heap length in bytes (0 when not a delta)
@@ -19,7 +19,8 @@
 //      128   32  SHA-256 of bytes [0, 128) + metadata + page table ("directory")
 //      160    -  metadata JSON
 //        .    -  page table: run count x u32, kind in the top 2 bits, page count below
-//        .    -  data section: literal pages in heap order
+//                  (0 zero, 1 literal, 2 same as reference, 3 XOR with the reference: v3)
+//        .    -  data section: literal and XOR pages in heap order
 //      end-32 32 SHA-256 of everything before it
 import { createHash } from 'node:crypto';
 import { crc32 } from 'node:zlib';
@@ -29,13 +30,15 @@ import { SnapshotError } from '../errors.js';
 export { FORMAT_VERSION, MAX_HEAP_BYTES, PAGE_SIZE };
 
 export const MAGIC = new Uint8Array([0x50, 0x59, 0x57, 0x53, 0x4e, 0x41, 0x50, 0x00]);
+/** The oldest format version this build still reads (it has no XOR pages). */
+export const OLDEST_FORMAT_VERSION = 2;
 export const HEADER_BYTES = 160;
 export const TRAILER_BYTES = 32;
 export const MAX_META_BYTES = 16 * 1024 ** 2;
 const DIRECTORY_HASH_AT = 128;
 const FLAG_DELTA = 1;
 
-export const PageKind = { zero: 0, literal: 1, reference: 2 } as const;
+export const PageKind = { zero: 0, literal: 1, reference: 2, xor: 3 } as const;
 export type PageKindValue = (typeof PageKind)[keyof typeof PageKind];
 const MAX_RUN_PAGES = 2 ** 30 - 1;
 
@@ -91,13 +94,15 @@ export interface HeaderFields {
   delta: boolean;
   heapHash: Uint8Array;
   referenceHash: Uint8Array | undefined;
+  /** 3 when a page is stored as a XOR with the reference, else 2 (readable by older builds). */
+  version: number;
 }
 
 /** Writes the header into `out[0, HEADER_BYTES)`; the directory hash is filled in later. */
 export function writeHeader(out: Uint8Array, f: HeaderFields): void {
   const v = new DataView(out.buffer, out.byteOffset, HEADER_BYTES);
   out.set(MAGIC, 0);
-  v.setUint32(8, FORMAT_VERSION, true);
+  v.setUint32(8, f.version, true);
   v.setUint32(12, PAGE_SIZE, true);
   v.setBigUint64(16, BigInt(f.heapLength), true);
   v.setBigUint64(24, BigInt(f.referenceLength), true);
@@ -164,7 +169,7 @@ export function readHeader(bytes: Uint8Array, maxHeapBytes = MAX_HEAP_BYTES): He
   }
   const v = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const version = v.getUint32(8, true);
-  if (version !== FORMAT_VERSION) {
+  if (version !== FORMAT_VERSION && version !== OLDEST_FORMAT_VERSION) {
     throw new SnapshotError(
       'ERR_SNAPSHOT_VERSION',
       `snapshot format version ${version} is not supported (this build reads ${FORMAT_VERSION}); rebuild the worker with this version of pyworkers`,
@@ -287,16 +292,18 @@ export function readRuns(bytes: Uint8Array, header: Header): PageRun[] {
     const word = v.getUint32(i * 4, true);
     const kind = word >>> 30;
     const n = word & MAX_RUN_PAGES;
-    if (kind > 2 || n === 0) throw corrupt(`page-table entry ${i} is invalid`);
-    if (kind === PageKind.reference && !header.delta) {
+    if (n === 0 || (kind === PageKind.xor && header.version < 3)) {
+      throw corrupt(`page-table entry ${i} is invalid`);
+    }
+    if ((kind === PageKind.reference || kind === PageKind.xor) && !header.delta) {
       throw corrupt(`page-table entry ${i} refers to a reference, but the snapshot is no delta`);
     }
     const start = seen * PAGE_SIZE;
     seen += n;
     if (seen > pages) throw corrupt(`page table covers more than the ${pages} pages of the heap`);
     const end = Math.min(seen * PAGE_SIZE, header.heapLength);
-    if (kind === PageKind.literal) literalBytes += end - start;
-    if (kind === PageKind.reference && end > header.referenceLength) {
+    if (kind === PageKind.literal || kind === PageKind.xor) literalBytes += end - start;
+    if ((kind === PageKind.reference || kind === PageKind.xor) && end > header.referenceLength) {
       throw corrupt(`page-table entry ${i} reaches past the end of the reference heap`);
     }
     runs.push({ kind: kind as PageKindValue, pages: n });

@@ -1,0 +1,156 @@
+// Cold starts measured from outside, over HTTP, the way a user meets them: two hello workers
+// served by the real `pyworkers serve a b --max-isolates 1` (so every request that alternates
+// between them is a cold start), and `pyworkers dev` timed from an edit to the first response
+// that shows it. Prints medians and p90s; run it on a quiet box and say the load.
+//
+//   npx tsx packages/cli/bench/cold-http.bench.ts [--spaced 20] [--burst 30] [--port 18300]
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { connect } from 'node:net';
+import { loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+
+const BIN = fileURLToPath(new URL('../bin/pyworkers.js', import.meta.url));
+const { values } = parseArgs({
+  options: {
+    spaced: { type: 'string', default: '20' },
+    burst: { type: 'string', default: '30' },
+    port: { type: 'string', default: '18300' },
+    'skip-dev': { type: 'boolean', default: false },
+  },
+});
+const PORT = Number(values.port);
+
+function run(args: string[], cwd: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [BIN, ...args], { cwd, stdio: 'ignore' });
+    child.on('exit', (code) =>
+      code === 0 ? resolve() : reject(new Error(`pyworkers ${args.join(' ')}: exit ${code}`)),
+    );
+  });
+}
+
+function start(args: string[], cwd: string): ChildProcess {
+  return spawn(process.execPath, [BIN, ...args], {
+    cwd,
+    stdio: ['ignore', 'ignore', 'inherit'],
+    env: { ...process.env, PYWORKERS_LOG: 'warn' },
+  });
+}
+
+/** Resolves at the first moment a TCP connect to the port succeeds (polled every 2 ms). */
+async function portOpen(port: number, timeoutMs = 300_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const ok = await new Promise<boolean>((resolve) => {
+      const s = connect(port, '127.0.0.1');
+      s.once('connect', () => {
+        s.destroy();
+        resolve(true);
+      });
+      s.once('error', () => resolve(false));
+    });
+    if (ok) return;
+    if (Date.now() > deadline) throw new Error(`port ${port} never opened`);
+    await new Promise((r) => setTimeout(r, 2));
+  }
+}
+
+async function timed(url: string): Promise<{ ms: number; text: string }> {
+  const t0 = performance.now();
+  const res = await fetch(url);
+  const text = await res.text();
+  if (res.status !== 200) throw new Error(`${url}: ${res.status} ${text}`);
+  return { ms: performance.now() - t0, text };
+}
+
+function pct(xs: number[], p: number): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]!;
+}
+const fmt = (xs: number[]): string =>
+  `p50 ${pct(xs, 50).toFixed(1)} ms, p90 ${pct(xs, 90).toFixed(1)} ms, min ${Math.min(...xs).toFixed(1)} ms (n=${xs.length})`;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function stop(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null) return;
+  const exited = new Promise((r) => child.once('exit', r));
+  child.kill('SIGTERM');
+  await exited;
+}
+
+async function main(): Promise<void> {
+  const root = mkdtempSync(join(tmpdir(), 'pyw-cold-http-'));
+  console.log(
+    `load average at start: ${loadavg()
+      .map((l) => l.toFixed(1))
+      .join(' ')}`,
+  );
+  try {
+    for (const name of ['a', 'b']) await run(['init', name], root);
+    // Build once outside the timings (serve would build too, before it listens).
+    for (const name of ['a', 'b']) await run(['build'], join(root, name));
+
+    const serve = start(['serve', 'a', 'b', '--max-isolates', '1', '--port', String(PORT)], root);
+    try {
+      await portOpen(PORT);
+      const first = await timed(`http://127.0.0.1:${PORT}/a/`);
+      console.log(`serve: first request after the port opened: ${first.ms.toFixed(1)} ms`);
+      const spaced: number[] = [];
+      for (let i = 0; i < Number(values.spaced); i++) {
+        await sleep(300);
+        spaced.push((await timed(`http://127.0.0.1:${PORT}/${i % 2 ? 'a' : 'b'}/`)).ms);
+      }
+      console.log(`serve: cold starts 300 ms apart: ${fmt(spaced)}`);
+      await sleep(1000);
+      const burst: number[] = [];
+      for (let i = 0; i < Number(values.burst); i++) {
+        burst.push((await timed(`http://127.0.0.1:${PORT}/${i % 2 ? 'a' : 'b'}/`)).ms);
+      }
+      console.log(`serve: back-to-back alternating cold starts: ${fmt(burst)}`);
+    } finally {
+      await stop(serve);
+    }
+
+    if (values['skip-dev']) return;
+    const devPort = PORT + 1;
+    const dev = start(['dev', '--port', String(devPort)], join(root, 'a'));
+    try {
+      await portOpen(devPort);
+      const first = await timed(`http://127.0.0.1:${devPort}/`);
+      console.log(`dev: first request after the port opened: ${first.ms.toFixed(1)} ms`);
+      const entry = join(root, 'a', 'src', 'entry.py');
+      const edits: number[] = [];
+      for (let i = 0; i < 5; i++) {
+        await sleep(500);
+        const source = readFileSync(entry, 'utf8');
+        const marker = `edit-${i}`;
+        const t0 = performance.now();
+        writeFileSync(
+          entry,
+          source.replace(/GREETING_SUFFIX = ".*"/, `GREETING_SUFFIX = "${marker}"`),
+        );
+        for (;;) {
+          const { text } = await timed(`http://127.0.0.1:${devPort}/`);
+          if (text.includes(marker)) break;
+          await sleep(5);
+        }
+        edits.push(performance.now() - t0);
+      }
+      console.log(`dev: edit to first response showing it: ${fmt(edits)}`);
+    } finally {
+      await stop(dev);
+    }
+  } finally {
+    console.log(
+      `load average at end: ${loadavg()
+        .map((l) => l.toFixed(1))
+        .join(' ')}`,
+    );
+    rmSync(root, { recursive: true, force: true });
+  }
+}
+
+await main();
