@@ -42,9 +42,13 @@ function files(dir: string, rel = ''): string[] {
 
 beforeAll(async () => {
   const writer = fileURLToPath(new URL('./fixtures/crash-writer.ts', import.meta.url));
-  const proc = spawn(process.execPath, ['--import', 'tsx', writer, stateDir], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
+  const proc = spawn(
+    process.execPath,
+    ['--conditions=source', '--import', 'tsx', writer, stateDir],
+    {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
   let buffer = '';
   await new Promise<void>((resolve, reject) => {
     proc.on('error', reject);

@@ -14,7 +14,7 @@ afterAll(() => rmSync(root, { recursive: true, force: true }));
 
 it('loses no acknowledged Durable Object write to kill -9', async () => {
   const writer = fileURLToPath(new URL('./fixtures/do-writer.ts', import.meta.url));
-  const proc = spawn(process.execPath, ['--import', 'tsx', writer, root], {
+  const proc = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', writer, root], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   let last = -1;

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, readFile } from 'node:fs/promises';
+import { link, mkdir, readFile, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { cacheDir, writeFileAtomic } from '@pyworkers/common';
 import { encodeSnapshot, fromPyodideSnapshot } from '@pyworkers/snapshot';
@@ -78,6 +78,20 @@ export async function makeBaselineSnapshot(
 
 const loaded = new Map<string, Promise<LoadedImage>>();
 
+/** The cached baseline at `path`, or undefined when there is none; an unusable one is removed. */
+async function readCached(path: string, logger: Logger): Promise<LoadedImage | undefined> {
+  const cached = await readFile(path).catch(() => undefined);
+  if (!cached) return undefined;
+  try {
+    const img = loadImage(new Uint8Array(cached), path);
+    if (img.meta.kind === 'baseline') return img;
+  } catch (err) {
+    logger.warn({ path, err: (err as Error).message }, 'cached baseline unusable; remaking');
+  }
+  await unlink(path).catch(() => {});
+  return undefined;
+}
+
 /**
  * Path of the cached baseline snapshot of this Pyodide version and SDK (the baseline has the
  * SDK imported, so a new SDK makes a new baseline).
@@ -96,19 +110,26 @@ export function loadBaseline(options: BaselineOptions = {}): Promise<LoadedImage
   let p = loaded.get(path);
   if (!p) {
     p = (async () => {
-      const cached = await readFile(path).catch(() => undefined);
-      if (cached) {
-        try {
-          const img = loadImage(new Uint8Array(cached), path);
-          if (img.meta.kind === 'baseline') return img;
-        } catch (err) {
-          logger.warn({ path, err: (err as Error).message }, 'cached baseline unusable; remaking');
-        }
-      }
+      const cached = await readCached(path, logger);
+      if (cached) return cached;
       logger.info({ path }, 'making the baseline snapshot (once per Pyodide version)');
       const bytes = await makeBaselineSnapshot(randomHashSeed(), logger);
       await mkdir(join(path, '..'), { recursive: true });
-      await writeFileAtomic(path, bytes);
+      // First writer wins: processes that boot at once (test runners, host processes) each make a
+      // baseline with their own random hash seed, and a bundle built on one is refused on another.
+      // `link` fails when the file exists, so every process ends up on the one that landed first.
+      const tmp = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+      await writeFileAtomic(tmp, bytes);
+      try {
+        await link(tmp, path);
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+        const winner = await readCached(path, logger);
+        if (winner) return winner;
+        throw err;
+      } finally {
+        await unlink(tmp).catch(() => {});
+      }
       return loadImage(bytes, path);
     })();
     loaded.set(path, p);

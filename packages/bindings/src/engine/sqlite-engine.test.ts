@@ -75,9 +75,13 @@ describe('SQLite engine files', () => {
 describe('durability', () => {
   it('every put answered before kill -9 of the process is there after a restart', async () => {
     const child = fileURLToPath(new URL('../../test/fixtures/kv-writer.ts', import.meta.url));
-    const proc = spawn(process.execPath, ['--import', 'tsx', child, tmp.dir], {
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
+    const proc = spawn(
+      process.execPath,
+      ['--conditions=source', '--import', 'tsx', child, tmp.dir],
+      {
+        stdio: ['ignore', 'pipe', 'inherit'],
+      },
+    );
     let acked = -1;
     let buffer = '';
     await new Promise<void>((resolve, reject) => {
