@@ -1,15 +1,2 @@
-/** The logger interface the bindings write to (pino-compatible). Default: silent. */
-export interface Logger {
-  debug(obj: object, msg?: string): void;
-  info(obj: object, msg?: string): void;
-  warn(obj: object, msg?: string): void;
-  error(obj: object, msg?: string): void;
-}
-
-/** A logger that drops everything. */
-export const silentLogger: Logger = {
-  debug() {},
-  info() {},
-  warn() {},
-  error() {},
-};
+// One logger shape for every package: it lives in @pyworkers/common.
+export { type Logger, silentLogger } from '@pyworkers/common';

@@ -1,11 +1,12 @@
-// The error contract
-
 // Files readers never see half-written
 export { writeFileAtomic, writeFileAtomicSync } from './atomic-write.js';
 // Where pyworkers keeps its caches
 export { cacheDir } from './cache-dir.js';
 // Errors across process and thread boundaries
 export { type ErrorData, fromErrorData, toErrorData } from './ipc.js';
+// The logger libraries take (silent by default)
+export { type Logger, silentLogger } from './logger.js';
+// The error contract
 export {
   type ErrorCodeTable,
   isPyworkersError,
