@@ -110,6 +110,9 @@ const text = async (path: string): Promise<string> => (await fetch(`${base}${pat
 
 describe('static assets', () => {
   it('are answered by the router with Cloudflare content types, without a cold start', async () => {
+    // The worker's `* * * * *` cron may cold-start it at a minute boundary while the suite starts
+    // on a slow box: count only what the asset requests themselves cause.
+    const before = (await router.stats())[0]!.coldStarts;
     const res = await fetch(`${base}/`);
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toBe('text/html; charset=utf-8');
@@ -121,7 +124,7 @@ describe('static assets', () => {
       304,
     );
     const stats = await router.stats();
-    expect(stats[0]!.coldStarts).toBe(0);
+    expect(stats[0]!.coldStarts - before).toBe(0);
   });
 
   it('never answer a path outside the directory', async () => {
