@@ -24,15 +24,28 @@ _sync_http.install()
 
 _handlers = {}
 _fetch = None
+_objects_module = None
 _module_name = "the worker"
 
 
-def load(main_module):
+def load(main_module, durable_object_classes=()):
     """Imports the worker's main module: its top level runs here (at build time, when
-    snapshotting)."""
-    global _handlers, _fetch, _module_name
+    snapshotting). ``durable_object_classes``: the classes its config names, checked here."""
+    global _handlers, _fetch, _module_name, _objects_module
     module = importlib.import_module(main_module)
-    _handlers = resolve_handlers(module)
+    classes = list(durable_object_classes or ())
+    if hasattr(durable_object_classes, "to_py"):
+        classes = durable_object_classes.to_py()
+    from workers._durable_object import check_classes
+
+    check_classes(module, classes)
+    _objects_module = module
+    try:
+        _handlers = resolve_handlers(module)
+    except TypeError:
+        if not classes or hasattr(module, "Default"):
+            raise
+        _handlers = {}  # a worker of Durable Objects only: its objects get the events
     _fetch = _handlers.get("fetch")
     _module_name = main_module
 
@@ -98,6 +111,10 @@ async def dispatch(js_event):
     handler for it, or ``("ok", result, traceback)`` when the handler raised."""
     data = js_event.to_py() if hasattr(js_event, "to_py") else js_event
     kind = data.get("type")
+    if kind == "rpc" and data.get("object") is not None:
+        from workers import _durable_object
+
+        return await _durable_object.dispatch(_objects_module, data, _env)
     handler = _handlers.get(kind)
     if handler is None:
         return ("missing", missing_handler(_module_name, str(kind)))

@@ -1,7 +1,12 @@
 import { createHash } from 'node:crypto';
 import { formatIssues } from '@pyworkers/common';
 import { z } from 'zod';
-import { assetsConfigSchema, bindingDeclarationSchema, queueConsumerSchema } from './bindings.js';
+import {
+  assetsConfigSchema,
+  bindingDeclarationSchema,
+  durableObjectsConfigSchema,
+  queueConsumerSchema,
+} from './bindings.js';
 import { IsolateError } from './errors.js';
 
 const MAGIC = new TextEncoder().encode('PYWBNDL\0');
@@ -47,6 +52,8 @@ export const bundleManifestSchema = z.object({
   queueConsumers: z.array(queueConsumerSchema).optional(),
   /** Static assets the router serves for the worker. */
   assets: assetsConfigSchema.optional(),
+  /** Durable Object classes the worker defines and their migrations. */
+  durableObjects: durableObjectsConfigSchema.optional(),
   files: z.array(fileEntrySchema),
   snapshot: z
     .object({ offset: z.number().int().nonnegative(), size: z.number().int().nonnegative() })

@@ -8,11 +8,19 @@ from typing import Any
 def _proxy_classes():
     from ._assets import Fetcher
     from ._d1 import D1Database
+    from ._do_namespace import DurableObjectNamespace
     from ._kv import KVNamespace
     from ._queue import Queue
     from ._r2 import R2Bucket
 
-    return {"kv": KVNamespace, "d1": D1Database, "r2": R2Bucket, "queue": Queue, "assets": Fetcher}
+    return {
+        "kv": KVNamespace,
+        "d1": D1Database,
+        "r2": R2Bucket,
+        "queue": Queue,
+        "assets": Fetcher,
+        "durable_object_namespace": DurableObjectNamespace,
+    }
 
 
 def make_bindings(declared):
@@ -53,7 +61,7 @@ class Env(Mapping[str, Any]):
         except KeyError:
             raise AttributeError(
                 f"env has no binding {name!r}; declare it in wrangler.toml / wrangler.jsonc "
-                "(vars, kv_namespaces, d1_databases, r2_buckets, queues, assets) or "
+                "(vars, kv_namespaces, d1_databases, r2_buckets, queues, durable_objects, assets) or "
                 "[tool.pyworkers], or pass it as a secret"
             ) from None
 
