@@ -9,7 +9,7 @@ import importlib
 import inspect
 import traceback
 
-from workers import _bindings, _logging, _sync_http
+from workers import _bindings, _logging, _rpc, _sync_http
 from workers._calls import missing_handler, resolve_handlers
 from workers._entrypoint import Context
 from workers._env import env as _env
@@ -24,14 +24,14 @@ _sync_http.install()
 
 _handlers = {}
 _fetch = None
-_objects_module = None
+_module = None
 _module_name = "the worker"
 
 
 def load(main_module, durable_object_classes=()):
     """Imports the worker's main module: its top level runs here (at build time, when
     snapshotting). ``durable_object_classes``: the classes its config names, checked here."""
-    global _handlers, _fetch, _module_name, _objects_module
+    global _handlers, _fetch, _module, _module_name
     module = importlib.import_module(main_module)
     classes = list(durable_object_classes or ())
     if hasattr(durable_object_classes, "to_py"):
@@ -39,7 +39,7 @@ def load(main_module, durable_object_classes=()):
     from workers._durable_object import check_classes
 
     check_classes(module, classes)
-    _objects_module = module
+    _module = module
     try:
         _handlers = resolve_handlers(module)
     except TypeError:
@@ -106,15 +106,17 @@ async def handle(js_request):
 
 
 async def dispatch(js_event):
-    """Runs one ``scheduled`` or ``queue`` event. Returns ``("ok", result)`` with the result
-    data (outcome, per-message actions), ``("missing", message)`` when the worker has no
-    handler for it, or ``("ok", result, traceback)`` when the handler raised."""
+    """Runs one ``scheduled``, ``queue`` or ``rpc`` event. Returns ``("ok", result)`` with the
+    result data (outcome, per-message actions, an RPC value), ``("missing", message)`` when the
+    worker has no handler for it, or ``("ok", result, traceback)`` when the handler raised."""
     data = js_event.to_py() if hasattr(js_event, "to_py") else js_event
     kind = data.get("type")
-    if kind == "rpc" and data.get("object") is not None:
-        from workers import _durable_object
+    if kind == "rpc":
+        if data.get("object") is not None:
+            from workers import _durable_object
 
-        return await _durable_object.dispatch(_objects_module, data, _env)
+            return await _durable_object.dispatch(_module, data, _env)
+        return await _rpc.serve(_module, data, _env, Context)
     handler = _handlers.get(kind)
     if handler is None:
         return ("missing", missing_handler(_module_name, str(kind)))

@@ -11,7 +11,7 @@ export {
 } from './isolate.js';
 export { IsolateLauncher, type LauncherOptions, type LauncherStats } from './launcher.js';
 
-// Events other than fetch (cron triggers, queue batches)
+// Events other than fetch (cron triggers, queue batches, RPC calls)
 
 export type {
   EventOutcome,
@@ -20,6 +20,9 @@ export type {
   QueueMessage,
   QueueMessageOutcome,
   QueueResult,
+  RpcError,
+  RpcEvent,
+  RpcResult,
   ScheduledEvent,
   ScheduledResult,
   WorkerEvent,
@@ -60,9 +63,11 @@ export { type BuildInput, type BuildOptions, buildBundle } from './build.js';
 export {
   BUNDLE_FORMAT_VERSION,
   type Bundle,
+  type BundleFilesCodec,
   type BundleManifest,
   bundleManifestSchema,
   decodeBundle,
+  type EncodeBundleOptions,
   encodeBundle,
   isBundle,
 } from './bundle.js';

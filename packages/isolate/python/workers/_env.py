@@ -12,6 +12,7 @@ def _proxy_classes():
     from ._kv import KVNamespace
     from ._queue import Queue
     from ._r2 import R2Bucket
+    from ._service import ServiceBinding
 
     return {
         "kv": KVNamespace,
@@ -19,6 +20,7 @@ def _proxy_classes():
         "r2": R2Bucket,
         "queue": Queue,
         "assets": Fetcher,
+        "service": ServiceBinding,
         "durable_object_namespace": DurableObjectNamespace,
     }
 
@@ -61,7 +63,8 @@ class Env(Mapping[str, Any]):
         except KeyError:
             raise AttributeError(
                 f"env has no binding {name!r}; declare it in wrangler.toml / wrangler.jsonc "
-                "(vars, kv_namespaces, d1_databases, r2_buckets, queues, durable_objects, assets) or "
+                "(vars, kv_namespaces, d1_databases, r2_buckets, queues, services, "
+                "durable_objects, assets) or "
                 "[tool.pyworkers], or pass it as a secret"
             ) from None
 

@@ -10,17 +10,16 @@ import type {
 import { SDK_DIR, WORKER_DIR } from '../mount-paths.js';
 import { type EmscriptenFS, mountReadOnly } from './bundle-fs.js';
 import { jsScope } from './js-scope.js';
+import { makeSnapshot } from './pyodide-heap.js';
 import {
   bootRuntime,
   emscriptenFS,
-  makeSnapshot,
   memoryReport,
   monotonicNow,
   type Runtime,
-  SwapRefused,
   setClockFloor,
-  swapHeap,
-} from './pyodide-internals.js';
+} from './pyodide-runtime.js';
+import { SwapRefused, swapHeap } from './pyodide-swap.js';
 
 interface PyProxyLike {
   toJs(opts?: object): unknown;

@@ -68,7 +68,9 @@ export function hostDeclarations(
   state: WorkerState,
   worker = bundle.manifest.name,
 ): BindingDeclaration[] {
-  return (bundle.manifest.bindings ?? []).map((decl) => {
+  // Service bindings are answered by the router (services/), not by a store.
+  const stored = (bundle.manifest.bindings ?? []).filter((decl) => decl.type !== 'service');
+  return stored.map((decl) => {
     if (decl.type === 'durable_object_namespace')
       return { ...decl, scriptName: decl.scriptName ?? worker };
     if (decl.type === 'assets')
@@ -92,7 +94,7 @@ export class BindingsWiring {
 
   /** The handler for isolates of `worker` running `bundle`; none when it declares no bindings. */
   handlerFor(worker: HostWorker, bundle: Bundle): HostCallHandler | undefined {
-    if (!bundle.manifest.bindings?.length) return undefined;
+    if (!bundle.manifest.bindings?.some((decl) => decl.type !== 'service')) return undefined;
     const state = worker.state;
     if (!state) {
       return async ({ binding }) => {

@@ -11,6 +11,8 @@ import { type AlarmListener, type ObjectTarget, ObjectsHost } from '../objects/o
 import { RouterError } from '../errors.js';
 import type { EvictionPolicy } from '../eviction.js';
 import { estimateIsolateBytes, type IsolateHandle, type Launcher } from '../launcher.js';
+import { serviceHostCalls } from '../services/host-calls.js';
+import type { ForwardCall } from '../services/types.js';
 import { type WarmIsolate, WarmSet } from '../warm-set.js';
 import type {
   HostEventResult,
@@ -41,6 +43,8 @@ export interface LocalHostOptions {
   kind?: 'local' | 'process';
   /** Answers the isolates' binding calls (none: binding calls raise in Python). Its owner closes it. */
   bindings?: BindingsWiring;
+  /** Delivers the isolates' calls on service bindings (the router's `deliver`). */
+  forward?: ForwardCall;
   /** Told when a Durable Object's alarm is set, moved or cleared (the router schedules it). */
   onAlarm?: AlarmListener;
 }
@@ -345,7 +349,12 @@ export class LocalHost implements IsolateHost {
         this.sizes.set(worker.name, estimateIsolateBytes(bundle));
         this.warm.resize(iso, estimateIsolateBytes(bundle));
       }
-      const bindingCalls = this.options.bindings?.handlerFor(worker, bundle);
+      const bindingCalls = serviceHostCalls(
+        worker.name,
+        bundle,
+        this.options.forward,
+        this.options.bindings?.handlerFor(worker, bundle),
+      );
       const hostCalls = this.objects
         ? this.objects.hostCalls(worker, bindingCalls)
         : bindingCalls;
