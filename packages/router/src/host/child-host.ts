@@ -16,6 +16,7 @@ import {
 } from '@pyworkers/isolate';
 import { RouterError } from '../errors.js';
 import { hostEntry } from '../internal/paths.js';
+import type { ObjectEventInput, ObjectTarget } from '../objects/object-host.js';
 import type { ForwardCall, ForwardedCall } from '../services/types.js';
 import { hostProcessEnv } from './host-env.js';
 import type { FromHost, HostProcessConfig, ToHost } from './protocol.js';
@@ -212,6 +213,9 @@ export class ChildHost implements IsolateHost {
       case 'event':
         this.events[msg.event](msg.worker, this.id);
         return;
+      case 'alarm':
+        this.events.alarm?.(msg.worker, msg.className, msg.id, msg.scheduledTime);
+        return;
       case 'forward':
         this.deliver(child, msg.id, msg.call);
         return;
@@ -303,6 +307,21 @@ export class ChildHost implements IsolateHost {
       worker: worker.name,
       event,
       force,
+    }));
+  }
+
+  async dispatchObject(
+    worker: HostWorker,
+    target: ObjectTarget,
+    input: ObjectEventInput,
+  ): Promise<HostEventResult> {
+    const child = await this.withBundle(worker);
+    return this.call<HostEventResult>(child, (id) => ({
+      type: 'object',
+      id,
+      worker: worker.name,
+      target,
+      input,
     }));
   }
 

@@ -7,7 +7,12 @@ import {
   type WorkerEvent,
 } from '@pyworkers/isolate';
 import type { BindingsWiring } from '../bindings/wiring.js';
-import { type AlarmListener, type ObjectTarget, ObjectsHost } from '../objects/object-host.js';
+import {
+  type AlarmListener,
+  type ObjectEventInput,
+  type ObjectTarget,
+  ObjectsHost,
+} from '../objects/object-host.js';
 import { RouterError } from '../errors.js';
 import type { EvictionPolicy } from '../eviction.js';
 import { estimateIsolateBytes, type IsolateHandle, type Launcher } from '../launcher.js';
@@ -49,13 +54,6 @@ export interface LocalHostOptions {
   onAlarm?: AlarmListener;
 }
 
-/** A Durable Object event as a host runs it: fetch/RPC (`method`, `args`) or its alarm. */
-export interface ObjectEventInput {
-  method: string;
-  args: unknown[];
-  /** `alarm`: run the object's `alarm()` if its alarm is due, then settle it here. */
-  op?: 'alarm';
-}
 
 type Ran<T> =
   | { kind: 'done'; value: T; coldStart: boolean }

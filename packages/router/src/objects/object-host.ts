@@ -20,6 +20,14 @@ export interface ObjectTarget {
   name?: string;
 }
 
+/** A Durable Object event as a host runs it: fetch/RPC (`method`, `args`) or its alarm. */
+export interface ObjectEventInput {
+  method: string;
+  args: unknown[];
+  /** `alarm`: run the object's `alarm()` if its alarm is due, then settle it here. */
+  op?: 'alarm';
+}
+
 /** Told when an object's alarm is set, moved or cleared (the router's alarm schedule listens). */
 export type AlarmListener = (
   worker: string,
