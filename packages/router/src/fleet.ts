@@ -183,7 +183,10 @@ export class HostFleet {
     try {
       const done = await this.hosts[host]!.dispatchObject(worker, target, input);
       if (done.kind !== 'event')
-        throw new RouterError('ERR_ROUTER_HOST_CRASHED', `host ${host} refused a Durable Object event`);
+        throw new RouterError(
+          'ERR_ROUTER_HOST_CRASHED',
+          `host ${host} refused a Durable Object event`,
+        );
       return done.result as RpcResult;
     } finally {
       this.loads.add(host, -1);

@@ -60,7 +60,7 @@ it('ctx.storage host calls reach only the calling object, by method name', async
   await ns.callStorage(a, 'setAlarm', [Date.now() + 60_000]);
   expect(typeof (await ns.callStorage(a, 'getAlarm', []))).toBe('number');
   expect(await ns.callStorage(a, 'databaseSize', [])).toBeGreaterThan(0);
-  await expect(ns.callStorage(a, "transaction", [])).rejects.toThrow(/no method "transaction"/);
+  await expect(ns.callStorage(a, 'transaction', [])).rejects.toThrow(/no method "transaction"/);
   await expect(ns.callStorage('nope', 'get', ['k'])).rejects.toThrow(/64 hex digits/);
 });
 

@@ -338,8 +338,7 @@ export class DurableObjectStorage {
     }
   }
 
-  readonly #explicit: { token: object; end: (commit: boolean) => void; done: Promise<void> }[] =
-    [];
+  readonly #explicit: { token: object; end: (commit: boolean) => void; done: Promise<void> }[] = [];
 
   /**
    * Opens a transaction whose body is whatever calls come until {@link endTransaction}: the

@@ -280,7 +280,8 @@ new_classes = ["Room"]
 
   it('refuses a class name that is not a Python identifier, saying where', () => {
     const dir = project({
-      'wrangler.toml': 'name = "t"\n[[durable_objects.bindings]]\nname = "R"\nclass_name = "my-room"\n',
+      'wrangler.toml':
+        'name = "t"\n[[durable_objects.bindings]]\nname = "R"\nclass_name = "my-room"\n',
       'src/entry.py': '',
     });
     const e = thrown(() => loadProject(dir));

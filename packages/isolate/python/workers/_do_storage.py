@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from . import _bindings
-from ._convert import camel, from_js, python_value
+from ._convert import camel, python_value
 
 try:  # Inside Pyodide; under CPython only the pure helpers below are usable.
     from pyodide.ffi import JsProxy, to_js
@@ -445,8 +445,9 @@ class SqlCursor:
         """The only row; raises when the query gave none or more than one."""
         rows = self._take()
         if len(rows) != 1:
+            got = len(rows) if rows else "no"
             raise ValueError(
-                f"Expected exactly one result from SQL query, but got {'no' if not rows else len(rows)} results."
+                f"Expected exactly one result from SQL query, but got {got} results."
             )
         return self._dict(rows[0])
 
@@ -479,6 +480,3 @@ class RawCursor:
     toArray = to_array
 
 
-def result_value(value: Any) -> Any:
-    """A host result as Python values (exported for tests under CPython)."""
-    return from_js(value)

@@ -114,7 +114,7 @@ class DurableObject:
 
 
 class _Live:
-    __slots__ = ("instance", "state", "lock", "last")
+    __slots__ = ("instance", "state", "lock")
 
     def __init__(self) -> None:
         self.instance: Any = None

@@ -7,15 +7,15 @@ import {
   type WorkerEvent,
 } from '@pyworkers/isolate';
 import type { BindingsWiring } from '../bindings/wiring.js';
-import {
-  type AlarmListener,
-  type ObjectEventInput,
-  type ObjectTarget,
-  ObjectsHost,
-} from '../objects/object-host.js';
 import { RouterError } from '../errors.js';
 import type { EvictionPolicy } from '../eviction.js';
 import { estimateIsolateBytes, type IsolateHandle, type Launcher } from '../launcher.js';
+import {
+  type AlarmListener,
+  type ObjectEventInput,
+  ObjectsHost,
+  type ObjectTarget,
+} from '../objects/object-host.js';
 import { serviceHostCalls } from '../services/host-calls.js';
 import type { ForwardCall } from '../services/types.js';
 import { type WarmIsolate, WarmSet } from '../warm-set.js';
@@ -53,7 +53,6 @@ export interface LocalHostOptions {
   /** Told when a Durable Object's alarm is set, moved or cleared (the router schedules it). */
   onAlarm?: AlarmListener;
 }
-
 
 type Ran<T> =
   | { kind: 'done'; value: T; coldStart: boolean }
@@ -353,9 +352,7 @@ export class LocalHost implements IsolateHost {
         this.options.forward,
         this.options.bindings?.handlerFor(worker, bundle),
       );
-      const hostCalls = this.objects
-        ? this.objects.hostCalls(worker, bindingCalls)
-        : bindingCalls;
+      const hostCalls = this.objects ? this.objects.hostCalls(worker, bindingCalls) : bindingCalls;
       const handle = await launcher.launch(bundle, {
         logger,
         ...(worker.secrets ? { secrets: worker.secrets } : {}),

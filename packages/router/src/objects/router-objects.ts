@@ -69,7 +69,10 @@ export class RouterObjects {
       const store = this.#store(worker.state.stateDir);
       const applied = store.applyDurableObjectMigrations(worker.name, config.migrations);
       if (applied.length)
-        this.logger.info({ worker: worker.name, tags: applied }, 'durable object migrations applied');
+        this.logger.info(
+          { worker: worker.name, tags: applied },
+          'durable object migrations applied',
+        );
       for (const className of config.classes) {
         const ns = store.durableObjects(worker.name, className);
         for (const { id, alarm } of await ns.alarms())
@@ -123,7 +126,12 @@ export class RouterObjects {
       );
       if (result.outcome === 'exception')
         this.logger.warn(
-          { worker: due.worker, className: due.className, id: due.id.slice(0, 12), error: result.error.message },
+          {
+            worker: due.worker,
+            className: due.className,
+            id: due.id.slice(0, 12),
+            error: result.error.message,
+          },
           'durable object alarm raised (retried with backoff)',
         );
     } catch (err) {
