@@ -101,6 +101,9 @@ export class HostFleet {
       maxInflight: config.maxInflightPerHost,
     };
     const sandbox = sandboxFor(config);
+    // How long a Durable Object stays live with nothing to do (tests set it short).
+    const idle = Number(process.env.PYWORKERS_DO_IDLE_MS);
+    const objectIdleMs = idle > 0 ? { objectIdleMs: idle } : {};
     for (let id = 0; id < config.hosts; id++) {
       // The isolate cap is split exactly: a host whose share is 0 refuses cold starts, and
       // they go to the next host on the ring.
@@ -119,6 +122,7 @@ export class HostFleet {
                 eviction: config.eviction,
                 ...(config.poolSize !== undefined ? { poolSize: config.poolSize } : {}),
                 ...(sandbox ? { sandbox } : {}),
+                ...objectIdleMs,
               },
               logger,
               events,
@@ -134,6 +138,7 @@ export class HostFleet {
               policy: createEvictionPolicy(config.eviction),
               bindings: this.bindings,
               ...(forward ? { forward } : {}),
+              ...objectIdleMs,
               onAlarm: (worker, className, objectId, time) =>
                 listener.alarm?.(worker, className, objectId, time),
             }),

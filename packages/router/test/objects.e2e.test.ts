@@ -358,3 +358,51 @@ it('fails the build when the config names a class the module does not define', a
     /names Durable Object class 'Room'.*entry\.py defines no class Room/,
   );
 }, 120_000);
+
+describe('Durable Objects (in-process host, short idle time)', () => {
+  let router: Router;
+  let base: string;
+  beforeAll(async () => {
+    process.env.PYWORKERS_DO_IDLE_MS = '300';
+    try {
+      router = createRouter({
+        hostKind: 'local',
+        hosts: 1,
+        logger: memoryLogger(),
+        eventSources: false,
+        workers: [
+          {
+            name: 'app',
+            routes: [{ pathPrefix: '/' }],
+            bundle: async () => appBundle,
+            state: { stateDir, projectDir: stateDir },
+          },
+        ],
+      });
+    } finally {
+      delete process.env.PYWORKERS_DO_IDLE_MS;
+    }
+    const { port } = await router.listen({ port: 0, host: '127.0.0.1' });
+    base = `http://127.0.0.1:${port}`;
+  }, 300_000);
+  afterAll(async () => {
+    await router?.close();
+  });
+
+  it('evicts an idle object; its next event makes a new instance with the same storage', async () => {
+    const who = async () => (await (await fetch(`${base}/who/idle`)).json()) as number[];
+    const [first, , , boots] = await who();
+    await (await fetch(`${base}/inc/idle`)).text();
+    let wait = 500;
+    let again = await who();
+    // Each call makes it busy again: wait longer each time until it was idle long enough.
+    while (again[0] === first && wait < 30_000) {
+      await new Promise((r) => setTimeout(r, wait));
+      wait *= 2;
+      again = await who();
+    }
+    expect(again[0]).not.toBe(first);
+    expect(again[3]).toBe(boots! + 1);
+    expect(await (await fetch(`${base}/peek/idle/n`)).json()).toBe(1);
+  }, 120_000);
+});

@@ -82,6 +82,7 @@ async function init(config: HostProcessConfig): Promise<LocalHost> {
       eviction: (worker) => send({ type: 'event', event: 'eviction', worker }),
       lost: (worker) => send({ type: 'event', event: 'lost', worker }),
     },
+    ...(config.objectIdleMs ? { objectIdleMs: config.objectIdleMs } : {}),
     onAlarm: (worker, className, id, scheduledTime) =>
       send({ type: 'alarm', worker, className, id, scheduledTime }),
   });

@@ -52,6 +52,8 @@ export interface LocalHostOptions {
   forward?: ForwardCall;
   /** Told when a Durable Object's alarm is set, moved or cleared (the router schedules it). */
   onAlarm?: AlarmListener;
+  /** Idle time after which a Durable Object is evicted (default 60 s). */
+  objectIdleMs?: number;
 }
 
 type Ran<T> =
@@ -136,6 +138,7 @@ export class LocalHost implements IsolateHost {
           wiring: options.bindings,
           logger: options.logger,
           ...(options.onAlarm ? { onAlarm: options.onAlarm } : {}),
+          ...(options.objectIdleMs ? { idleMs: options.objectIdleMs } : {}),
           evict: (iso, worker, target) => {
             void iso.handle
               ?.dispatch?.({

@@ -24,6 +24,8 @@ export interface HostProcessConfig {
   eviction: EvictionPolicyName;
   /** Parked isolates of the host's launcher (default 1). */
   poolSize?: number;
+  /** Idle time after which a Durable Object is evicted (default 60 s). */
+  objectIdleMs?: number;
   /** Run the process under bubblewrap (src/host/sandbox.ts); extra writable paths. */
   sandbox?: { bwrap: string; writable: string[] };
 }

@@ -77,8 +77,7 @@ export class ObjectsHost<I extends object> {
   #timer: NodeJS.Timeout | undefined;
 
   constructor(private readonly options: ObjectsHostOptions<I>) {
-    const env = Number(process.env.PYWORKERS_DO_IDLE_MS);
-    this.#idleMs = options.idleMs ?? (env > 0 ? env : DEFAULT_OBJECT_IDLE_MS);
+    this.#idleMs = options.idleMs ?? DEFAULT_OBJECT_IDLE_MS;
   }
 
   /** The namespace store of `worker`'s class `className` (ids checked there, alarms hooked). */
