@@ -127,15 +127,46 @@ class AlarmInfo:
         return f"AlarmInfo(retry_count={self.retry_count}, is_retry={self.is_retry})"
 
 
+_ABSENT = object()
+_IMMUTABLE = (str, int, float, bool, bytes, type(None), datetime.datetime)
+# Single-key puts waiting to go out are sent as one put({...}) of at most this many keys.
+_MAX_KEYS = 128
+
+
+class _Ready:
+    """An awaitable that is already resolved (a cache hit, a write that went into the queue)."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: Any) -> None:
+        self._value = value
+
+    def __await__(self) -> Any:
+        return self._value
+        yield  # pragma: no cover - makes this a generator
+
+
+def _cached(value: Any) -> Any:
+    """A copy of a cached value, as a new read from storage gives (structured clone)."""
+    if value is _ABSENT:
+        return None
+    return value if isinstance(value, _IMMUTABLE) else python_value(value)
+
+
+def _cacheable(value: Any) -> bool:
+    return isinstance(value, (*_IMMUTABLE, dict, list, tuple)) and value is not None
+
+
 class _Call:
     """One storage call: awaitable, and started in call order even if never awaited."""
 
-    __slots__ = ("_storage", "_method", "_args", "_state", "_value", "_error", "_waiters")
+    __slots__ = ("_storage", "_method", "_args", "_state", "_value", "_error", "_waiters", "_put")
 
     def __init__(self, storage: Storage, method: str, args: tuple[Any, ...]) -> None:
         self._storage = storage
         self._method = method
         self._args = args
+        self._put = False  # a single-key put nobody waits for: may go out with its neighbours
         self._state = 0  # 0 queued, 1 running, 2 done
         self._value: Any = None
         self._error: BaseException | None = None
@@ -158,7 +189,17 @@ class _Call:
 class Storage:
     """An object's storage (``DurableObjectStorage``), snake_case and camelCase names."""
 
-    __slots__ = ("_token", "_label", "_queue", "_running", "_failed", "sql", "_txn_depth")
+    __slots__ = (
+        "_token",
+        "_label",
+        "_queue",
+        "_running",
+        "_failed",
+        "sql",
+        "_txn_depth",
+        "_cache",
+        "_kicked",
+    )
 
     def __init__(self, token: str, label: str) -> None:
         self._token = token
@@ -167,6 +208,10 @@ class Storage:
         self._running: set[_Call] = set()
         self._failed: BaseException | None = None
         self._txn_depth = 0
+        # What this (the one live) instance knows its keys hold: it alone writes them, so a
+        # read it has seen or a write it made is what storage holds (Cloudflare caches too).
+        self._cache: dict[str, Any] = {}
+        self._kicked = False
         self.sql = SqlStorage(self)
 
     def __repr__(self) -> str:
@@ -204,23 +249,56 @@ class Storage:
             return call._result()
         # Calls made before this one go first, in order (they may not have been awaited).
         while self._queue:
-            first = self._queue.popleft()
-            if first is call:
+            if self._queue[0] is call:
+                self._queue.popleft()
                 break
-            await self._background(first)
+            await self._background(self._take())
         await self._run(call)
         return call._result()
 
+    def _take(self) -> _Call:
+        """The next queued call; a run of single-key puts becomes one ``put({...})``."""
+        first = self._queue.popleft()
+        if not first._put:
+            return first
+        if not self._queue or not self._queue[0]._put:
+            first._args = (first._args[0], _value(first._args[1]))
+            first._put = False
+            return first
+        entries = {first._args[0]: first._args[1]}
+        while self._queue and self._queue[0]._put and len(entries) < _MAX_KEYS:
+            key, value = self._queue.popleft()._args
+            entries.pop(key, None)  # the later write wins, in its own place in key order
+            entries[key] = value
+        return _Call(self, "put", (_value(entries),))
+
     async def _background(self, call: _Call) -> None:
-        # A call nobody awaited (yet): its failure breaks the event at the output gate.
+        # A call nobody awaited (yet): its failure breaks the event at the output gate, and
+        # what the cache holds can no longer be trusted.
         await self._run(call)
-        if call._error is not None and self._failed is None:
-            self._failed = call._error
+        if call._error is not None:
+            self._cache.clear()
+            if self._failed is None:
+                self._failed = call._error
+
+    def _kick(self) -> None:
+        """Sends queued writes soon (after the code that made them yields), coalesced."""
+        if self._kicked:
+            return
+        self._kicked = True
+        import asyncio
+
+        async def drain() -> None:
+            self._kicked = False
+            while self._queue:
+                await self._background(self._take())
+
+        asyncio.get_event_loop().call_soon(lambda: asyncio.ensure_future(drain()))
 
     async def _settle(self) -> None:
         """The output gate: every call made so far has finished (queued ones run now)."""
         while self._queue:
-            await self._background(self._queue.popleft())
+            await self._background(self._take())
         if self._running:
             import asyncio
 
@@ -231,50 +309,102 @@ class Storage:
             raise failed
 
     def _sync(self, method: str, *args: Any) -> Any:
-        # Calls made before this one and not yet started go first, blocking too.
+        self._drain_sync()
+        return _bindings.call_sync(BINDING, method, self._token, *args)
+
+    def _drain_sync(self) -> None:
+        # Calls made before a blocking one and not yet started go first, blocking too.
         while self._queue:
-            call = self._queue.popleft()
+            call = self._take()
             call._state = 2
             try:
                 call._value = _bindings.call_sync(BINDING, call._method, self._token, *call._args)
             except Exception as exc:
                 call._error = exc
+                self._cache.clear()
                 if self._failed is None:
                     self._failed = exc
-        return _bindings.call_sync(BINDING, method, self._token, *args)
 
     # Key-value
 
-    def get(self, keys: Any, options: Any = None) -> _Call:
+    def get(self, keys: Any, options: Any = None) -> Any:
         """``await get(key)`` -> value or None; ``await get([keys])`` -> dict of those found."""
+        cache = self._cache
         if isinstance(keys, (list, tuple)):
-            return self._call("get", [str(k) for k in keys])
-        return self._call("get", keys)
+            names = [str(k) for k in keys]
+            if all(k in cache for k in names):
+                return _Ready(
+                    {k: _cached(cache[k]) for k in sorted(set(names)) if cache[k] is not _ABSENT}
+                )
+            return _Filled(self, self._call("get", names), names)
+        if type(keys) is str and keys in cache:
+            return _Ready(_cached(cache[keys]))
+        return _Filled(self, self._call("get", keys), keys)
 
-    def put(self, key: Any, value: Any = None, options: Any = None) -> _Call:
-        """``await put(key, value)`` or ``await put({key: value, ...})`` (one commit)."""
+    def put(self, key: Any, value: Any = None, options: Any = None) -> Any:
+        """``put(key, value)`` or ``put({key: value, ...})``. As on Cloudflare, awaiting it does
+        not wait for the disk: the write is queued (coalesced with its neighbours) and the
+        object's answer waits until it is committed (``await sync()`` waits for it now)."""
         if isinstance(key, dict) or (JsProxy is not None and isinstance(key, JsProxy)):
-            return self._call("put", _entries(key))
+            if isinstance(key, dict):
+                for k, v in key.items():
+                    self._remember(str(k), v)
+            else:
+                self._cache.clear()
+            self._call("put", _entries(key))
+            self._kick()
+            return _Ready(None)
         if value is None:
             raise TypeError(
                 f"put({key!r}, None): None cannot be stored as a value; use delete() to remove "
                 "a key"
             )
-        return self._call("put", key, _value(value))
+        if type(key) is not str:
+            return self._call("put", key, _value(value))  # the host says what is wrong
+        kept = self._remember(key, value)
+        # The copy the cache keeps is what is written (converted when it goes out): later
+        # changes to `value` are not, as with structured clone.
+        self._call("put", key, _value(value) if kept is _ABSENT else kept)._put = True
+        self._kick()
+        return _Ready(None)
 
-    def delete(self, keys: Any, options: Any = None) -> _Call:
+    def _remember(self, key: str, value: Any) -> Any:
+        if _cacheable(value):
+            kept = value if isinstance(value, _IMMUTABLE) else python_value(value)
+            self._cache[key] = kept
+            return kept
+        self._cache.pop(key, None)
+        return _ABSENT
+
+    def delete(self, keys: Any, options: Any = None) -> Any:
         """``await delete(key)`` -> whether it existed; ``delete([keys])`` -> how many did."""
+        cache = self._cache
         if isinstance(keys, (list, tuple)):
-            return self._call("delete", [str(k) for k in keys])
-        return self._call("delete", keys)
+            names = list(dict.fromkeys(str(k) for k in keys))
+            known = all(k in cache for k in names)
+            existed = sum(1 for k in names if cache.get(k, _ABSENT) is not _ABSENT)
+            for k in names:
+                cache[k] = _ABSENT
+            call = self._call("delete", names)
+        else:
+            known = type(keys) is str and keys in cache
+            existed = known and cache[keys] is not _ABSENT
+            if type(keys) is str:
+                cache[keys] = _ABSENT
+            call = self._call("delete", keys)
+        if known:
+            self._kick()
+            return _Ready(existed)
+        return call
 
-    def list(self, options: Any = None, **kwargs: Any) -> _Call:
+    def list(self, options: Any = None, **kwargs: Any) -> Any:
         """Keys in order with their values, as a dict: ``start``, ``start_after``, ``end``,
         ``prefix``, ``reverse``, ``limit`` (keyword arguments or one dict)."""
-        return self._call("list", _list_options(options, kwargs))
+        return _Filled(self, self._call("list", _list_options(options, kwargs)), None)
 
     def delete_all(self, options: Any = None) -> _Call:
         """Deletes every key, every SQL table and the alarm."""
+        self._cache.clear()
         return self._call("deleteAll")
 
     deleteAll = delete_all
@@ -314,9 +444,12 @@ class Storage:
             self._txn_depth -= 1
             self._queue.clear()
             self._failed = None
+            self._cache.clear()  # the closure's writes are undone: forget what they wrote
             await self._call("transactionEnd", False)
             raise
         self._txn_depth -= 1
+        if txn._rolled_back:
+            self._cache.clear()
         await self._call("transactionEnd", not txn._rolled_back)
         return result
 
@@ -325,7 +458,10 @@ class Storage:
         self._sync("transactionBegin")
         try:
             result = closure()
+            self._drain_sync()  # the closure's queued writes go in the transaction
         except BaseException:
+            self._queue.clear()
+            self._cache.clear()
             self._sync("transactionEnd", False)
             raise
         self._sync("transactionEnd", True)
@@ -336,6 +472,38 @@ class Storage:
     async def sync(self) -> None:
         """Resolves once every write made so far is durable (they are when awaited)."""
         await self._settle()
+
+
+class _Filled:
+    """A read that goes to the host; what it returns is remembered in the cache."""
+
+    __slots__ = ("_storage", "_call_", "_keys")
+
+    def __init__(self, storage: Storage, call: _Call, keys: Any) -> None:
+        self._storage = storage
+        self._call_ = call
+        self._keys = keys
+
+    def __await__(self) -> Any:
+        return self._fill().__await__()
+
+    async def _fill(self) -> Any:
+        value = await self._call_
+        cache = self._storage._cache
+        keys = self._keys
+        if isinstance(keys, str):
+            if value is None:
+                cache[keys] = _ABSENT
+            elif _cacheable(value):
+                cache[keys] = python_value(value)
+        elif isinstance(value, dict):
+            for k in keys if isinstance(keys, list) else ():
+                if k not in value:
+                    cache[k] = _ABSENT
+            for k, v in value.items():
+                if _cacheable(v):
+                    cache[k] = python_value(v)
+        return value
 
 
 class Transaction:

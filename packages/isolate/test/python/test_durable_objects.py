@@ -106,16 +106,35 @@ class CallQueue(unittest.TestCase):
         async def run():
             s = Storage("tok", "Counter 1")
             s.set_alarm(1000)  # never awaited, as JS code does
-            s.put("k", 1)
-            got = await s.get("k")
+            await s.put("k", {"n": [1]})
+            got = await s.get("k")  # what this instance wrote: no host call
+            got["n"].append(2)  # a copy, as a read from storage is
+            again = await s.get("k")
             s.delete("k")
             await s._settle()
-            return got
+            return got, again, await s.get("k")
 
-        got = asyncio.run(run())
-        self.assertEqual([m for m, _ in self.sent], ["setAlarm", "put", "get", "delete"])
+        got, again, gone = asyncio.run(run())
+        self.assertEqual([m for m, _ in self.sent], ["setAlarm", "put", "delete"])
         self.assertEqual(self.sent[0][1], ("tok", 1000.0))
-        self.assertEqual(got, 3)
+        self.assertEqual((got, again, gone), ({"n": [1, 2]}, {"n": [1]}, None))
+
+    def test_puts_go_out_coalesced_and_reads_fill_the_cache(self):
+        async def run():
+            s = Storage("tok", "Counter 1")
+            for i in range(5):
+                await s.put(f"k{i}", i)
+            await s.put("k0", "last")
+            await s.sync()
+            first = await s.get("other")  # a miss: asks the host, then remembers
+            second = await s.get("other")
+            many = await s.get(["k0", "k3"])
+            return first, second, many
+
+        first, second, many = asyncio.run(run())
+        self.assertEqual([m for m, _ in self.sent], ["put", "get"])
+        self.assertEqual(self.sent[0][1][1], {"k1": 1, "k2": 2, "k3": 3, "k4": 4, "k0": "last"})
+        self.assertEqual((first, second, many), (2, 2, {"k0": "last", "k3": 3}))
 
     def test_a_failed_unawaited_write_fails_the_event(self):
         async def run():
