@@ -49,7 +49,7 @@ export interface BuildOptions {
    */
   entropyBudget?: number;
   /**
-   * `compact` (default): the snapshot ships brotli-5 compressed, for bundles that are copied
+   * `compact` (default): the snapshot and the files ship brotli-5 compressed, for bundles that are copied
    * around. `fast`: uncompressed (still a delta), for bundles served where they were built
    * (`pyworkers dev`): compressing ~4 MiB of changed pages costs ~1-2 s on a loaded 2-core box.
    */
@@ -84,6 +84,8 @@ export async function buildBundle(
   options: BuildOptions = {},
 ): Promise<Uint8Array> {
   const logger = options.logger ?? silentLogger;
+  // `fast` bundles are served where they were built: nothing to gain from compressing them.
+  const filesCodec = options.encoding === 'fast' ? ('none' as const) : ('brotli' as const);
   const manifest = {
     name: input.name,
     mainModule: input.mainModule,
@@ -94,7 +96,7 @@ export async function buildBundle(
     ...manifestBindings(input.bindings),
   };
   if (options.snapshot === false)
-    return encodeBundle({ manifest, files: input.files, snapshot: null });
+    return encodeBundle({ manifest, files: input.files, snapshot: null }, { filesCodec });
   const [baseline, assets] = await Promise.all([baselineFor(options, logger), bootAssets()]);
   const { worker, first } = spawnWorker(
     {
@@ -171,7 +173,7 @@ export async function buildBundle(
   } finally {
     await worker.terminate();
   }
-  return encodeBundle({ manifest, files: input.files, snapshot });
+  return encodeBundle({ manifest, files: input.files, snapshot }, { filesCodec });
 }
 
 export { decodeBundle };

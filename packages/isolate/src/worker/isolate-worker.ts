@@ -15,7 +15,7 @@ import { adopt, type Booted, boot } from './boot.js';
 import { type PyDispatch, runEvent } from './event-bridge.js';
 import { onHostResult } from './host-channel.js';
 import { lockRealm } from './js-scope.js';
-import { memoryLimitHit, memoryReport } from './pyodide-internals.js';
+import { memoryLimitHit, memoryReport } from './pyodide-runtime.js';
 import {
   installHost,
   type PyHandle,
