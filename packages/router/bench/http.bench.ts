@@ -267,7 +267,13 @@ try {
   const results = new Map(
     Object.keys(targets).map((t) => [
       t,
-      { rps: [] as number[], p50: [] as number[], p99: [] as number[], seq: [] as number[], errors: 0 },
+      {
+        rps: [] as number[],
+        p50: [] as number[],
+        p99: [] as number[],
+        seq: [] as number[],
+        errors: 0,
+      },
     ]),
   );
   for (let round = 0; round < ROUNDS; round++) {
