@@ -12,7 +12,13 @@ import type {
   ResponseMessage,
   WebSocketAcceptMessage,
 } from '../internal/protocol.js';
-import { hostCall, hostCallFlat, hostCallSync } from './host-channel.js';
+import {
+  hostCall,
+  hostCallFlat,
+  hostCallStore,
+  hostCallStoreFlat,
+  hostCallSync,
+} from './host-channel.js';
 import { PairedWebSocket, WebSocketPair } from './websocket-pair.js';
 
 interface PyProxyLike {
@@ -83,6 +89,9 @@ export function installHost(): void {
     call: (binding: string, method: string, args: unknown[]) => hostCall(binding, method, args),
     callFlat: hostCallFlat,
     callSync: hostCallSync,
+    // Store calls (KV, D1, Durable Object storage): answered before the coroutine resumes.
+    callStore: hostCallStore,
+    callStoreFlat: hostCallStoreFlat,
   };
 }
 
