@@ -10,7 +10,7 @@ import inspect
 import traceback
 
 from workers import _bindings, _logging, _sync_http
-from workers._calls import missing_handler, resolve_handlers
+from workers._calls import missing_handler, missing_handler_parts, resolve_handlers
 from workers._entrypoint import Context
 from workers._env import env as _env
 from workers._env import make_bindings
@@ -95,13 +95,13 @@ async def handle(js_request):
 
 async def dispatch(js_event):
     """Runs one ``scheduled`` or ``queue`` event. Returns ``("ok", result)`` with the result
-    data (outcome, per-message actions), ``("missing", message)`` when the worker has no
+    data (outcome, per-message actions), ``("missing", message, hint)`` when the worker has no
     handler for it, or ``("ok", result, traceback)`` when the handler raised."""
     data = js_event.to_py() if hasattr(js_event, "to_py") else js_event
     kind = data.get("type")
     handler = _handlers.get(kind)
     if handler is None:
-        return ("missing", missing_handler(_module_name, str(kind)))
+        return ("missing", *missing_handler_parts(_module_name, str(kind)))
     event = event_from_data(data)
     ctx = Context()
     try:

@@ -7,6 +7,7 @@ import { bootAssets } from './internal/assets.js';
 import { type LoadedImage, loadImage } from './internal/images.js';
 import { packMountSet, sdkMountSet } from './internal/mounts.js';
 import { spawnWorker } from './internal/spawn.js';
+import { threadFailure } from './internal/thread-error.js';
 import type { WorkerLimitOverrides } from './limits.js';
 import { DEFAULT_LIMITS } from './limits.js';
 import { type Logger, silentLogger } from './logger.js';
@@ -49,7 +50,7 @@ export interface BuildOptions {
    */
   entropyBudget?: number;
   /**
-   * `compact` (default): the snapshot ships brotli-5 compressed, for bundles that are copied
+   * `compact` (default): the snapshot and the files ship brotli-5 compressed, for bundles that are copied
    * around. `fast`: uncompressed (still a delta), for bundles served where they were built
    * (`pyworkers dev`): compressing ~4 MiB of changed pages costs ~1-2 s on a loaded 2-core box.
    */
@@ -84,6 +85,8 @@ export async function buildBundle(
   options: BuildOptions = {},
 ): Promise<Uint8Array> {
   const logger = options.logger ?? silentLogger;
+  // `fast` bundles are served where they were built: nothing to gain from compressing them.
+  const filesCodec = options.encoding === 'fast' ? ('none' as const) : ('brotli' as const);
   const manifest = {
     name: input.name,
     mainModule: input.mainModule,
@@ -94,7 +97,7 @@ export async function buildBundle(
     ...manifestBindings(input.bindings),
   };
   if (options.snapshot === false)
-    return encodeBundle({ manifest, files: input.files, snapshot: null });
+    return encodeBundle({ manifest, files: input.files, snapshot: null }, { filesCodec });
   const [baseline, assets] = await Promise.all([baselineFor(options, logger), bootAssets()]);
   const { worker, first } = spawnWorker(
     {
@@ -118,11 +121,10 @@ export async function buildBundle(
       throw new IsolateError(msg.code, msg.message, { userError: true });
     }
     if (msg.type !== 'snapshot') {
-      const detail = msg.type === 'error' ? (msg.traceback ?? msg.message) : msg.type;
-      throw new IsolateError(
+      throw threadFailure(
+        msg,
         'ERR_ISOLATE_SNAPSHOT',
-        `running the top level of ${input.name} failed:\n${detail}`,
-        { userError: msg.type === 'error' && msg.userError },
+        `running the top level of ${input.name} failed:\n`,
       );
     }
     const budget = options.entropyBudget ?? 0;
@@ -171,7 +173,7 @@ export async function buildBundle(
   } finally {
     await worker.terminate();
   }
-  return encodeBundle({ manifest, files: input.files, snapshot });
+  return encodeBundle({ manifest, files: input.files, snapshot }, { filesCodec });
 }
 
 export { decodeBundle };

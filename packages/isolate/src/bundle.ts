@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { brotliCompressSync, brotliDecompressSync, constants as zlibConstants } from 'node:zlib';
 import { formatIssues } from '@pyworkers/common';
 import { z } from 'zod';
 import { assetsConfigSchema, bindingDeclarationSchema, queueConsumerSchema } from './bindings.js';
@@ -13,8 +14,17 @@ const MAGIC = new TextEncoder().encode('PYWBNDL\0');
 export function isBundle(bytes: Uint8Array): boolean {
   return bytes.length >= MAGIC.length && MAGIC.every((b, i) => bytes[i] === b);
 }
-/** Version of the bundle file format. */
-export const BUNDLE_FORMAT_VERSION = 1;
+/**
+ * Version of the bundle file format. 2: the files region may be one brotli stream (the sources
+ * of a Flask + requests app shrink from 3.5 to 0.8 MiB). Format 1 bundles still load.
+ */
+export const BUNDLE_FORMAT_VERSION = 2;
+const READABLE_FORMATS = new Set([1, 2]);
+
+/** How a bundle's files region is stored: `brotli` for bundles that are copied around. */
+export type BundleFilesCodec = 'none' | 'brotli';
+/** Largest files region a bundle may declare (decompression stops there). */
+const MAX_FILES_BYTES = 1 << 30;
 
 const fileEntrySchema = z.object({
   path: z.string().min(1),
@@ -48,6 +58,17 @@ export const bundleManifestSchema = z.object({
   /** Static assets the router serves for the worker. */
   assets: assetsConfigSchema.optional(),
   files: z.array(fileEntrySchema),
+  /**
+   * Format 2: how the files region is stored. File offsets are into the decoded region; `size`
+   * is the stored length, `rawSize` the decoded one. Absent: stored as is (format 1).
+   */
+  filesRegion: z
+    .object({
+      codec: z.enum(['none', 'brotli']),
+      size: z.number().int().nonnegative(),
+      rawSize: z.number().int().nonnegative().max(MAX_FILES_BYTES),
+    })
+    .optional(),
   snapshot: z
     .object({ offset: z.number().int().nonnegative(), size: z.number().int().nonnegative() })
     .nullable(),
@@ -66,20 +87,62 @@ export interface Bundle {
 
 const sha256 = (b: Uint8Array): string => createHash('sha256').update(b).digest('hex');
 
-/** Serialises a bundle into one file's bytes. */
-export function encodeBundle(
-  bundle: Omit<Bundle, 'manifest'> & { manifest: Omit<BundleManifest, 'files' | 'snapshot'> },
-): Uint8Array {
+/** How {@link encodeBundle} stores the files. */
+export interface EncodeBundleOptions {
+  /**
+   * `brotli` (default): the files region is one brotli-5 stream, decoded once when the bundle
+   * is loaded (~20 ms for 3.5 MiB of sources). `none`: stored as is (bundles served where they
+   * are built, and tests that look for bytes in the file).
+   */
+  filesCodec?: BundleFilesCodec;
+}
+
+/** The files' bytes one after another, with their entries (offsets into that region). */
+function filesRegionOf(files: Map<string, Uint8Array>): {
+  entries: BundleManifest['files'];
+  raw: Uint8Array;
+} {
   let offset = 0;
-  const files = [...bundle.files].map(([path, bytes]) => {
+  const entries = [...files].map(([path, bytes]) => {
     const entry = { path, offset, size: bytes.length, sha256: sha256(bytes) };
     offset += bytes.length;
     return entry;
   });
-  const snapshot = bundle.snapshot ? { offset, size: bundle.snapshot.length } : null;
-  const manifest: BundleManifest = { ...bundle.manifest, files, snapshot };
+  const raw = new Uint8Array(offset);
+  for (const f of entries) raw.set(files.get(f.path)!, f.offset);
+  return { entries, raw };
+}
+
+/** Serialises a bundle into one file's bytes. */
+export function encodeBundle(
+  bundle: Omit<Bundle, 'manifest'> & {
+    manifest: Omit<BundleManifest, 'files' | 'snapshot' | 'filesRegion'>;
+  },
+  options: EncodeBundleOptions = {},
+): Uint8Array {
+  const { entries, raw } = filesRegionOf(bundle.files);
+  const codec = options.filesCodec ?? 'brotli';
+  const stored =
+    codec === 'brotli' && raw.length > 0
+      ? brotliCompressSync(raw, {
+          params: {
+            // Level 5: 3.5 MiB of Flask + requests sources to 0.82 MiB, against 0.78 MiB at
+            // level 9 for 7x the time (measured on this box; builds stay quick).
+            [zlibConstants.BROTLI_PARAM_QUALITY]: 5,
+            [zlibConstants.BROTLI_PARAM_SIZE_HINT]: raw.length,
+            [zlibConstants.BROTLI_PARAM_MODE]: zlibConstants.BROTLI_MODE_TEXT,
+          },
+        })
+      : raw;
+  const filesRegion = {
+    codec: stored === raw ? ('none' as const) : ('brotli' as const),
+    size: stored.length,
+    rawSize: raw.length,
+  };
+  const snapshot = bundle.snapshot ? { offset: stored.length, size: bundle.snapshot.length } : null;
+  const manifest: BundleManifest = { ...bundle.manifest, files: entries, filesRegion, snapshot };
   const json = new TextEncoder().encode(JSON.stringify(manifest));
-  const dataBytes = offset + (bundle.snapshot?.length ?? 0);
+  const dataBytes = stored.length + (bundle.snapshot?.length ?? 0);
   const out = new Uint8Array(MAGIC.length + 8 + json.length + dataBytes);
   const view = new DataView(out.buffer);
   out.set(MAGIC, 0);
@@ -87,7 +150,7 @@ export function encodeBundle(
   view.setUint32(MAGIC.length + 4, json.length, true);
   out.set(json, MAGIC.length + 8);
   const base = MAGIC.length + 8 + json.length;
-  for (const f of files) out.set(bundle.files.get(f.path)!, base + f.offset);
+  out.set(stored, base);
   if (bundle.snapshot && snapshot) out.set(bundle.snapshot, base + snapshot.offset);
   return out;
 }
@@ -100,10 +163,10 @@ export function decodeBundle(bytes: Uint8Array, source = 'bundle'): Bundle {
     throw bad('not a pyworkers bundle');
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const version = view.getUint32(MAGIC.length, true);
-  if (version !== BUNDLE_FORMAT_VERSION) {
+  if (!READABLE_FORMATS.has(version)) {
     throw new IsolateError(
       'ERR_BUNDLE_VERSION',
-      `${source}: bundle format ${version} is not supported (expected ${BUNDLE_FORMAT_VERSION}); rebuild it`,
+      `${source}: bundle format ${version} is not supported (this runtime reads ${[...READABLE_FORMATS].join(' and ')}); rebuild it`,
       { userError: true },
     );
   }
@@ -127,9 +190,11 @@ export function decodeBundle(bytes: Uint8Array, source = 'bundle'): Bundle {
     if (base + offset + size > bytes.length) throw bad('truncated data');
     return bytes.subarray(base + offset, base + offset + size);
   };
+  const region = filesRegion(manifest, slice, bad, source);
   const files = new Map<string, Uint8Array>();
   for (const f of manifest.files) {
-    const data = slice(f.offset, f.size);
+    if (f.offset + f.size > region.length) throw bad(`file ${f.path} lies past the files region`);
+    const data = region.subarray(f.offset, f.offset + f.size);
     if (sha256(data) !== f.sha256) throw bad(`file ${f.path} does not match its hash`);
     files.set(f.path, data);
   }
@@ -137,4 +202,35 @@ export function decodeBundle(bytes: Uint8Array, source = 'bundle'): Bundle {
     ? slice(manifest.snapshot.offset, manifest.snapshot.size)
     : null;
   return { manifest, files, snapshot };
+}
+
+/** The decoded files region of a bundle (format 1: the stored bytes up to the last file's end). */
+function filesRegion(
+  manifest: BundleManifest,
+  slice: (offset: number, size: number) => Uint8Array,
+  bad: (msg: string) => IsolateError,
+  source: string,
+): Uint8Array {
+  const spec = manifest.filesRegion;
+  if (!spec) {
+    const end = manifest.files.reduce((m, f) => Math.max(m, f.offset + f.size), 0);
+    return slice(0, end);
+  }
+  const stored = slice(0, spec.size);
+  if (spec.codec === 'none') return stored;
+  let raw: Uint8Array;
+  try {
+    // A region that decodes to more than it declares is refused, not inflated.
+    raw = brotliDecompressSync(stored, { maxOutputLength: Math.max(1, spec.rawSize) });
+  } catch (cause) {
+    throw new IsolateError(
+      'ERR_BUNDLE_INVALID',
+      `${source}: the files region does not decode (${(cause as Error).message}); rebuild the bundle`,
+      { cause, userError: true },
+    );
+  }
+  if (raw.length !== spec.rawSize) {
+    throw bad(`the files region decodes to ${raw.length} bytes, the manifest says ${spec.rawSize}`);
+  }
+  return raw;
 }

@@ -57,9 +57,11 @@ export { type BuildInput, type BuildOptions, buildBundle } from './build.js';
 export {
   BUNDLE_FORMAT_VERSION,
   type Bundle,
+  type BundleFilesCodec,
   type BundleManifest,
   bundleManifestSchema,
   decodeBundle,
+  type EncodeBundleOptions,
   encodeBundle,
   isBundle,
 } from './bundle.js';

@@ -7,13 +7,9 @@ import { bootAssets } from '../src/internal/assets.js';
 import type { LoadedImage } from '../src/internal/images.js';
 import { prepareBundle } from '../src/internal/prepared.js';
 import type { HeapImage } from '../src/internal/protocol.js';
-import {
-  bootRuntime,
-  guardStats,
-  type Runtime,
-  SwapRefused,
-  swapHeap,
-} from '../src/worker/pyodide-internals.js';
+import { guardStats } from '../src/worker/pyodide-guards.js';
+import { bootRuntime, type Runtime } from '../src/worker/pyodide-runtime.js';
+import { SwapRefused, swapHeap } from '../src/worker/pyodide-swap.js';
 
 const entry = `
 def handler(x):

@@ -54,13 +54,15 @@ export function inspectFile(path: string): SnapshotReport {
 }
 
 const mib = (n: number): string => `${(n / 1048576).toFixed(2)} MiB`;
+const storedAs = (region: BundleManifest['filesRegion']): string =>
+  region?.codec === 'brotli' ? `, ${mib(region.size)} on disk, brotli` : '';
 
 function describe(r: SnapshotReport): string {
   const lines = [`${r.path}: ${r.kind}, ${mib(r.bytes)}`];
   if (r.bundle) {
     lines.push(
       `  worker       ${r.bundle.name} (main module ${r.bundle.mainModule})`,
-      `  files        ${r.bundle.files} (${mib(r.bundle.filesBytes)})`,
+      `  files        ${r.bundle.files} (${mib(r.bundle.filesBytes)}${storedAs(r.bundle.filesRegion)})`,
       `  vars         ${Object.keys(r.bundle.vars).join(', ') || '(none)'}`,
       `  built for    Pyodide ${r.bundle.pyodideVersion}, SDK ${r.bundle.sdkVersion}`,
     );

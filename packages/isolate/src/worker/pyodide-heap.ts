@@ -1,0 +1,120 @@
+// Heap images in and out of the interpreter's linear memory.
+import type { PyodideAPI } from 'pyodide';
+import { IsolateError } from '../errors.js';
+import type { HeapImage } from '../internal/protocol.js';
+import type { EmModule } from './pyodide-pin.js';
+
+/** Writes an image into linear memory: only non-zero runs are copied, the rest is zeroed. */
+export function writeHeap(M: EmModule, image: HeapImage): void {
+  if (M.HEAPU8.length < image.heap.length) M.growMemory(image.heap.length);
+  const mem = M.HEAPU8;
+  if (mem.length < image.heap.length) {
+    throw new IsolateError(
+      'ERR_ISOLATE_MEMORY_LIMIT',
+      `cannot grow the heap to the snapshot's ${image.heap.length} bytes`,
+    );
+  }
+  let pos = 0;
+  const r = image.runs;
+  for (let i = 0; i + 1 < r.length; i += 2) {
+    const start = r[i]!;
+    const end = r[i + 1]!;
+    zeroDirtyPages(mem, pos, start);
+    mem.set(image.heap.subarray(start, end), start);
+    pos = end;
+  }
+  zeroDirtyPages(mem, pos, mem.length);
+}
+
+/**
+ * Zeroes [from, to) page by page, skipping pages that already read as zero: most are pages
+ * this instance never touched, and writing zeros would fault them in (slower, and more RSS).
+ */
+function zeroDirtyPages(mem: Uint8Array, from: number, to: number): void {
+  for (let page = from; page < to; page += ZERO_PAGE.length) {
+    const end = Math.min(page + ZERO_PAGE.length, to);
+    // Buffer.compare is a native memcmp: ~10x faster than a JS loop over the words.
+    if (Buffer.compare(mem.subarray(page, end), ZERO_PAGE.subarray(0, end - page)) !== 0) {
+      mem.fill(0, page, end);
+    }
+  }
+}
+const ZERO_PAGE = new Uint8Array(65536);
+/**
+ * Snapshots the interpreter; JS objects Python still references that are not reachable from
+ * `globalThis` by a path (so cannot be restored) are collected into `unrestorable`.
+ */
+export function makeSnapshot(rt: { py: PyodideAPI }, unrestorable: unknown[]): Uint8Array {
+  const api = rt.py as unknown as {
+    makeMemorySnapshot(o: { serializer: (o: unknown) => unknown }): Uint8Array;
+  };
+  return api.makeMemorySnapshot({
+    serializer: (obj) => {
+      unrestorable.push(obj);
+      return null;
+    },
+  });
+}
+
+interface MallocExports {
+  HEAPU32: Uint32Array;
+  _malloc(bytes: number): number;
+  _free(ptr: number): void;
+  _emscripten_get_sbrk_ptr(): number;
+  _PyObject_Malloc(bytes: number): number;
+  _PyObject_Free(ptr: number): void;
+}
+
+/**
+ * Zeroes the heap's free memory before a snapshot: Python's free small-object blocks and pools,
+ * then malloc's free chunks and its unused top, all below the current break. Freed data left
+ * there would otherwise travel in the snapshot (as literal pages of the delta) and be written
+ * into every restored isolate. Measured on a Flask + requests worker: 2.9 MB zeroed, snapshot
+ * 3.84 -> 3.50 MiB. Each block is taken with malloc, zeroed, and freed again, so the allocators'
+ * own bookkeeping stays theirs. Returns the bytes zeroed.
+ */
+export function zeroFreeMemory(M: EmModule): number {
+  const m = M as unknown as MallocExports;
+  const brk = (): number => m.HEAPU32[m._emscripten_get_sbrk_ptr() >>> 2]!;
+  const limit = brk();
+  /** Takes blocks of each size until one would come from beyond the break; zeroes, frees them. */
+  const sweep = (
+    sizes: number[],
+    alloc: (n: number) => number,
+    free: (p: number) => void,
+  ): number => {
+    const taken: number[] = [];
+    let zeroed = 0;
+    for (const size of sizes) {
+      for (;;) {
+        const before = brk();
+        const p = alloc(size);
+        if (p === 0) break;
+        if (brk() !== before || p + size > limit) {
+          free(p);
+          break;
+        }
+        M.HEAPU8.fill(0, p, p + size);
+        taken.push(p);
+        zeroed += size;
+      }
+    }
+    for (const p of taken) free(p);
+    return zeroed;
+  };
+  // Python's small-object classes first (its empty pools then go back to malloc), then malloc.
+  const smallClasses = Array.from({ length: 32 }, (_, i) => 512 - 16 * i);
+  const mallocSizes = Array.from({ length: 15 }, (_, i) => 1 << (20 - i));
+  return (
+    sweep(
+      smallClasses,
+      (n) => m._PyObject_Malloc(n),
+      (p) => m._PyObject_Free(p),
+    ) +
+    sweep(
+      mallocSizes,
+      (n) => m._malloc(n),
+      (p) => m._free(p),
+    )
+  );
+}
