@@ -79,8 +79,8 @@ try {
   const body = res.body instanceof Uint8Array ? res.body : new Uint8Array();
   const out = JSON.parse(new TextDecoder().decode(body)) as Record<string, Record<string, number>>;
   console.log(
-  `host-call channel, ${N} calls each (ms, timed in Python), load ${os.loadavg()[0]?.toFixed(1)}`,
-);
+    `host-call channel, ${N} calls each (ms, timed in Python), load ${os.loadavg()[0]?.toFixed(1)}`,
+  );
   console.log('| call | p50 | p99 | mean |\n|---|---|---|---|');
   for (const [k, v] of Object.entries(out))
     console.log(`| ${k} | ${v.p50!.toFixed(4)} | ${v.p99!.toFixed(4)} | ${v.mean!.toFixed(4)} |`);
