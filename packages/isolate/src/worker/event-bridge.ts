@@ -36,10 +36,8 @@ export async function runEvent(
   }
   if (tuple[0] === 'missing') {
     // The user's fault, with how to fix it: the host reports both.
-    throw new IsolateError('ERR_ISOLATE_HANDLER', String(tuple[1]), {
-      userError: true,
-      hint: String(tuple[2]),
-    });
+    const hint = typeof tuple[2] === 'string' ? { hint: tuple[2] } : {};
+    throw new IsolateError('ERR_ISOLATE_HANDLER', String(tuple[1]), { userError: true, ...hint });
   }
   const [, value, traceback] = tuple as [string, WorkerEventResult, string | undefined];
   return {
