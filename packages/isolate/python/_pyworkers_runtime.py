@@ -47,6 +47,7 @@ def set_env(values, bindings=None):
         declared = bindings.to_py() if hasattr(bindings, "to_py") else bindings
         values.update(make_bindings(declared))
     _env._replace(values)
+    _bindings._reset()
     _bindings._serving = True
 
 
