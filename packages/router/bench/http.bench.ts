@@ -6,9 +6,18 @@
 //
 //   npm run bench:http -w @pyworkers/router
 //   BENCH_SECONDS=8 BENCH_ROUNDS=3 BENCH_CONNECTIONS=10 BENCH_WORKERS=20 BENCH_PORT=18400
-//   BENCH_SKIP_DENSITY=1 (no 20-worker run)
+//   BENCH_SKIP_DENSITY=1 (no 20-worker run), BENCH_ONLY=density (only the RSS part),
+//   BENCH_DIR=/some/dir (keep the projects there and reuse them on the next run)
 import { type ChildProcess, execFileSync, fork, spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { Agent, request } from 'node:http';
 import { connect } from 'node:net';
 import { loadavg, tmpdir } from 'node:os';
@@ -30,7 +39,10 @@ const log = (line: string): void => {
   process.stderr.write(`[bench] ${line}\n`);
 };
 const loadAtStart = load();
-const root = mkdtempSync(join(tmpdir(), 'pyw-http-bench-'));
+const keep = process.env.BENCH_DIR;
+const root = keep ?? mkdtempSync(join(tmpdir(), 'pyw-http-bench-'));
+mkdirSync(root, { recursive: true });
+const only = process.env.BENCH_ONLY;
 const children: ChildProcess[] = [];
 
 // --- the servers --------------------------------------------------------------------------
@@ -237,7 +249,7 @@ const median = (xs: number[]): number => {
 try {
   // One hello project, as `pyworkers init` makes it, served with the defaults.
   log('pyworkers init + build (1 worker)');
-  pyworkers(['init', 'hello'], root);
+  if (!existsSync(join(root, 'hello'))) pyworkers(['init', 'hello'], root);
   pyworkers(['build'], join(root, 'hello'));
   const servePort = BASE_PORT + 1;
   const served = serve(['hello'], servePort);
@@ -262,7 +274,8 @@ try {
   await get(servePort);
   const afterOne = treeRss(served.pid!);
   log('warming');
-  for (const { port } of Object.values(targets)) for (let i = 0; i < 300; i++) await get(port);
+  if (only !== 'density')
+    for (const { port } of Object.values(targets)) for (let i = 0; i < 300; i++) await get(port);
 
   const results = new Map(
     Object.keys(targets).map((t) => [
@@ -276,7 +289,7 @@ try {
       },
     ]),
   );
-  for (let round = 0; round < ROUNDS; round++) {
+  for (let round = 0; round < (only === 'density' ? 0 : ROUNDS); round++) {
     // Interleaved, so that noise from the shared machine hits every target alike.
     for (const [t, { port }] of Object.entries(targets)) {
       log(`round ${round + 1}/${ROUNDS}: ${t}`);
@@ -293,24 +306,26 @@ try {
   await stop(served);
 
   const rps = (t: string): number => median(results.get(t)!.rps);
-  console.log(
-    `## Warm HTTP on 127.0.0.1: autocannon ${CONNECTIONS} connections x ${DURATION} s, ` +
-      `${ROUNDS} interleaved rounds (medians); load average ${loadAtStart} at start\n`,
-  );
-  console.log(
-    '| server | req/s | vs bare | vs uvicorn | p50 (ms) | p99 (ms) | p50 one at a time (ms) | errors |',
-  );
-  console.log('|---|---|---|---|---|---|---|---|');
-  for (const [t, { label }] of Object.entries(targets)) {
-    const x = results.get(t)!;
-    const r = rps(t);
-    const vsUvicorn = uvicornPort ? `${(r / rps('uvicorn')).toFixed(2)}x` : 'n/a';
+  if (only !== 'density')
     console.log(
-      `| ${label} | ${Math.round(r)} | ${((r / rps('bare')) * 100).toFixed(0)}% | ${vsUvicorn} | ` +
-        `${median(x.p50)} | ${median(x.p99)} | ${median(x.seq).toFixed(3)} | ${x.errors} |`,
+      `## Warm HTTP on 127.0.0.1: autocannon ${CONNECTIONS} connections x ${DURATION} s, ` +
+        `${ROUNDS} interleaved rounds (medians); load average ${loadAtStart} at start\n`,
     );
+  if (only !== 'density') {
+    console.log(
+      '| server | req/s | vs bare | vs uvicorn | p50 (ms) | p99 (ms) | p50 one at a time (ms) | errors |',
+    );
+    console.log('|---|---|---|---|---|---|---|---|');
+    for (const [t, { label }] of Object.entries(targets)) {
+      const x = results.get(t)!;
+      const r = rps(t);
+      const vsUvicorn = uvicornPort ? `${(r / rps('uvicorn')).toFixed(2)}x` : 'n/a';
+      console.log(
+        `| ${label} | ${Math.round(r)} | ${((r / rps('bare')) * 100).toFixed(0)}% | ${vsUvicorn} | ` +
+          `${median(x.p50)} | ${median(x.p99)} | ${median(x.seq).toFixed(3)} | ${x.errors} |`,
+      );
+    }
   }
-
   console.log('\n## RSS of `pyworkers serve`, whole process tree (sum of VmRSS over /proc)\n');
   console.log('| workers | when | RSS (MiB) | processes | per extra warm worker (MiB) |');
   console.log('|---|---|---|---|---|');
@@ -326,7 +341,7 @@ try {
       const name = `w${String(i).padStart(2, '0')}`;
       names.push(name);
       mkdirSync(join(root, 'many'), { recursive: true });
-      pyworkers(['init', name], join(root, 'many'));
+      if (!existsSync(join(root, 'many', name))) pyworkers(['init', name], join(root, 'many'));
       pyworkers(['build'], join(root, 'many', name));
     }
     const port = BASE_PORT + 3;
@@ -357,5 +372,5 @@ try {
   agent.destroy();
   servers.disconnect();
   await Promise.all(children.map(stop));
-  rmSync(root, { recursive: true, force: true });
+  if (!keep) rmSync(root, { recursive: true, force: true });
 }
