@@ -58,6 +58,60 @@ main = "src/entry.py"
     );
   });
 
+  it('finds [project] however its header is spelled (a quoted key with a \\U escape)', () => {
+    // `["\U00000070roject"]` is `[project]`: the hand-written scanner read the escape as text,
+    // found no [project] table and refused the file.
+    const text = '["\\U00000070roject"]\nname = "x"\ndependencies = ["a"]\n';
+    expect(addDependencies(text, F, ['b']).text).toBe(
+      '["\\U00000070roject"]\nname = "x"\ndependencies = ["a", "b"]\n',
+    );
+  });
+
+  it('edits only [project].dependencies, not look-alikes in strings and other tables', () => {
+    const text = `[project]
+name = "x"
+description = '''
+dependencies = ["in-a-string"]
+'''
+urls = { dependencies = "in an inline table" }
+dependencies = [
+  "a",  # a comment with ] and " in it
+  # "commented-out",
+  "b"   # last, no comma
+]
+
+[[project.authors]]
+dependencies = ["in-an-array-table"]
+
+[tool.other]
+dependencies = ["in-another-table"]
+`;
+    const added = addDependencies(text, F, ['c']).text;
+    expect(added).toBe(
+      text.replace('  "b"   # last, no comma\n', '  "b",   # last, no comma\n  "c"\n'),
+    );
+    expect(removeDependencies(added, F, ['a']).text).toBe(
+      added.replace('  "a",  # a comment with ] and " in it\n', ''),
+    );
+  });
+
+  it("keeps a Windows file's CRLF line breaks in the lines it adds and removes", () => {
+    const text = '[project]\r\nname = "x"\r\ndependencies = [\r\n  "a",\r\n  "b"\r\n]\r\n';
+    const added = addDependencies(text, F, ['c']).text;
+    expect(added).toBe(
+      '[project]\r\nname = "x"\r\ndependencies = [\r\n  "a",\r\n  "b",\r\n  "c"\r\n]\r\n',
+    );
+    expect(removeDependencies(added, F, ['a']).text).toBe(
+      '[project]\r\nname = "x"\r\ndependencies = [\r\n  "b",\r\n  "c"\r\n]\r\n',
+    );
+    expect(addDependencies('[project]\r\nname = "x"\r\n', F, ['c']).text).toBe(
+      '[project]\r\nname = "x"\r\ndependencies = [\r\n    "c",\r\n]\r\n',
+    );
+    expect(addDependencies('[project]\r\ndependencies = []\r\n', F, ['c']).text).toBe(
+      '[project]\r\ndependencies = [\r\n    "c",\r\n]\r\n',
+    );
+  });
+
   it('says how to fix a file without [project]', () => {
     expect(() => addDependencies('[tool.x]\n', F, ['a'])).toThrow(/has no \[project\] table/);
   });

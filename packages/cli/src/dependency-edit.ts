@@ -30,10 +30,19 @@ function readDeps(text: string, file: string): DepsArray | undefined {
 }
 
 const lineStart = (text: string, pos: number): number => text.lastIndexOf('\n', pos - 1) + 1;
+/** End of the line's content: before its `\n` or `\r\n`. */
 const lineEnd = (text: string, pos: number): number => {
   const end = text.indexOf('\n', pos);
-  return end < 0 ? text.length : end;
+  if (end < 0) return text.length;
+  return text[end - 1] === '\r' ? end - 1 : end;
 };
+/** Start of the next line (past the line break). */
+const nextLine = (text: string, pos: number): number => {
+  const end = text.indexOf('\n', pos);
+  return end < 0 ? text.length : end + 1;
+};
+/** The file's line break, so added lines match it (Windows editors write `\r\n`). */
+const eolOf = (text: string): string => (text.includes('\r\n') ? '\r\n' : '\n');
 
 function quoteLike(text: string, sample: TomlNode | undefined, value: string): string {
   if (sample && text[sample.valueStart] === "'" && !value.includes("'")) return `'${value}'`;
@@ -48,7 +57,7 @@ function removeElement(text: string, deps: DepsArray, index: number): string {
   if (ownLine && restOfLineIsComma && text.slice(el.valueStart, el.valueEnd).indexOf('\n') < 0) {
     // One element per line: drop the whole line, its comma and its comment with it.
     const from = lineStart(text, el.valueStart);
-    const to = Math.min(lineEnd(text, el.valueEnd) + 1, text.length);
+    const to = nextLine(text, el.valueEnd);
     let out = text.slice(0, from) + text.slice(to);
     const isLast = index === deps.elements.length - 1;
     if (isLast && !/^\s*,/.test(after) && index > 0) {
@@ -75,12 +84,13 @@ function appendElement(text: string, deps: DepsArray, value: string): string {
   const last = deps.elements.at(-1);
   const quoted = quoteLike(text, last?.node, value);
   const arrayText = text.slice(node.valueStart, node.valueEnd);
+  const nl = eolOf(text);
   if (!last) {
     if (!arrayText.includes('\n')) {
-      return `${text.slice(0, node.valueStart)}[\n    ${quoted},\n]${text.slice(node.valueEnd)}`;
+      return `${text.slice(0, node.valueStart)}[${nl}    ${quoted},${nl}]${text.slice(node.valueEnd)}`;
     }
     const close = node.valueEnd - 1;
-    return `${text.slice(0, close)}    ${quoted},\n${text.slice(close)}`;
+    return `${text.slice(0, close)}    ${quoted},${nl}${text.slice(close)}`;
   }
   if (!arrayText.includes('\n')) {
     const comma = /^\s*,/.exec(text.slice(last.node.valueEnd));
@@ -97,10 +107,10 @@ function appendElement(text: string, deps: DepsArray, value: string): string {
       ? text
       : `${text.slice(0, last.node.valueEnd)},${text.slice(last.node.valueEnd)}`;
     const at = comma ? eol : eol + 1;
-    return `${head.slice(0, at)}\n${indent}${quoted}${comma ? ',' : ''}${head.slice(at)}`;
+    return `${head.slice(0, at)}${nl}${indent}${quoted}${comma ? ',' : ''}${head.slice(at)}`;
   }
   const at = last.node.valueEnd + (comma?.[0].length ?? 0);
-  return `${text.slice(0, at)}${comma ? '' : ','}\n${indent}${quoted}${text.slice(at)}`;
+  return `${text.slice(0, at)}${comma ? '' : ','}${nl}${indent}${quoted}${text.slice(at)}`;
 }
 
 function insertDependencies(text: string, file: string, values: string[]): string {
@@ -117,8 +127,9 @@ function insertDependencies(text: string, file: string, values: string[]): strin
   );
   const end = Math.max(table.valueEnd, ...direct.map((n) => n.valueEnd));
   const at = lineEnd(text, end);
-  const body = values.map((v) => `    ${JSON.stringify(v)},\n`).join('');
-  return `${text.slice(0, at)}\ndependencies = [\n${body}]${text.slice(at)}`;
+  const nl = eolOf(text);
+  const body = values.map((v) => `    ${JSON.stringify(v)},${nl}`).join('');
+  return `${text.slice(0, at)}${nl}dependencies = [${nl}${body}]${text.slice(at)}`;
 }
 
 /** What an edit of `[project].dependencies` did. */

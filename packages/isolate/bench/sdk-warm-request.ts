@@ -152,7 +152,9 @@ for (let i = 0; i < WARMUP + ROUNDS; i++) {
   const { message } = await runRequest(py, handle, { type: 'request', id: i, ...request });
   const dt = performance.now() - t0;
   if (message.type !== 'response')
-    throw new Error(message.type === 'error' ? message.message : 'streamed: expected a whole body');
+    throw new Error(
+      message.type === 'error' ? message.error.message : 'streamed: expected a whole body',
+    );
   if (i >= WARMUP) inside.push(dt);
 }
 process.stdout.write('in-isolate request path (hello, Default.fetch)\n');

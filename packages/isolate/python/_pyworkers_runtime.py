@@ -10,7 +10,7 @@ import inspect
 import traceback
 
 from workers import _bindings, _logging, _rpc, _sync_http
-from workers._calls import missing_handler, resolve_handlers
+from workers._calls import missing_handler, missing_handler_parts, resolve_handlers
 from workers._entrypoint import Context
 from workers._env import env as _env
 from workers._env import make_bindings
@@ -58,6 +58,7 @@ def set_env(values, bindings=None):
         declared = bindings.to_py() if hasattr(bindings, "to_py") else bindings
         values.update(make_bindings(declared))
     _env._replace(values)
+    _bindings._reset()
     _bindings._serving = True
 
 
@@ -107,8 +108,9 @@ async def handle(js_request):
 
 async def dispatch(js_event):
     """Runs one ``scheduled``, ``queue`` or ``rpc`` event. Returns ``("ok", result)`` with the
-    result data (outcome, per-message actions, an RPC value), ``("missing", message)`` when the
-    worker has no handler for it, or ``("ok", result, traceback)`` when the handler raised."""
+    result data (outcome, per-message actions, an RPC value), ``("missing", message, hint)``
+    when the worker has no handler for it, or ``("ok", result, traceback)`` when the handler
+    raised."""
     data = js_event.to_py() if hasattr(js_event, "to_py") else js_event
     kind = data.get("type")
     if kind == "rpc":
@@ -119,7 +121,7 @@ async def dispatch(js_event):
         return await _rpc.serve(_module, data, _env, Context)
     handler = _handlers.get(kind)
     if handler is None:
-        return ("missing", missing_handler(_module_name, str(kind)))
+        return ("missing", *missing_handler_parts(_module_name, str(kind)))
     event = event_from_data(data)
     ctx = Context()
     try:

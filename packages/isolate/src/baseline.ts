@@ -3,11 +3,11 @@ import { link, mkdir, readFile, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { cacheDir, writeFileAtomic } from '@pyworkers/common';
 import { encodeSnapshot, fromPyodideSnapshot } from '@pyworkers/snapshot';
-import { IsolateError } from './errors.js';
 import { bootAssets } from './internal/assets.js';
 import { type LoadedImage, loadImage } from './internal/images.js';
 import { packMountSet, sdkDigest, sdkMountSet } from './internal/mounts.js';
 import { spawnWorker } from './internal/spawn.js';
+import { threadFailure } from './internal/thread-error.js';
 import { DEFAULT_LIMITS } from './limits.js';
 import { type Logger, silentLogger } from './logger.js';
 import { PYODIDE_VERSION } from './version.js';
@@ -52,10 +52,7 @@ export async function makeBaselineSnapshot(
   try {
     const msg = await first;
     if (msg.type !== 'snapshot') {
-      throw new IsolateError(
-        'ERR_ISOLATE_SNAPSHOT',
-        `making the baseline snapshot failed: ${msg.type === 'error' ? msg.message : msg.type}`,
-      );
+      throw threadFailure(msg, 'ERR_ISOLATE_SNAPSHOT', `making the baseline snapshot failed: `);
     }
     const parts = fromPyodideSnapshot(msg.bytes);
     return encodeSnapshot(parts.heap, {

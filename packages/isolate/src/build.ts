@@ -7,6 +7,7 @@ import { bootAssets } from './internal/assets.js';
 import { type LoadedImage, loadImage } from './internal/images.js';
 import { packMountSet, sdkMountSet } from './internal/mounts.js';
 import { spawnWorker } from './internal/spawn.js';
+import { threadFailure } from './internal/thread-error.js';
 import type { WorkerLimitOverrides } from './limits.js';
 import { DEFAULT_LIMITS } from './limits.js';
 import { type Logger, silentLogger } from './logger.js';
@@ -126,11 +127,10 @@ export async function buildBundle(
       throw new IsolateError(msg.code, msg.message, { userError: true });
     }
     if (msg.type !== 'snapshot') {
-      const detail = msg.type === 'error' ? (msg.traceback ?? msg.message) : msg.type;
-      throw new IsolateError(
+      throw threadFailure(
+        msg,
         'ERR_ISOLATE_SNAPSHOT',
-        `running the top level of ${input.name} failed:\n${detail}`,
-        { userError: msg.type === 'error' && msg.userError },
+        `running the top level of ${input.name} failed:\n`,
       );
     }
     const budget = options.entropyBudget ?? 0;

@@ -16,6 +16,7 @@ import { OUTBOUND_HTTP_BINDING, performOutbound } from './internal/outbound-http
 import { type PreparedBundle, prepareBundle } from './internal/prepared.js';
 import type { FromWorker, MemoryReport, ToWorker } from './internal/protocol.js';
 import { spawnWorker } from './internal/spawn.js';
+import { errorFromThread, threadFailure } from './internal/thread-error.js';
 import { type IsolateLimits, resolveLimits } from './limits.js';
 import { type Logger, silentLogger } from './logger.js';
 import { isWebSocketMessage, type WebSocketPeer, WebSockets } from './websocket.js';
@@ -319,12 +320,10 @@ export class Isolate {
       if (msg.traceback) this.logger.error({ worker: this.bundle.name }, msg.traceback);
       this.settle(msg.id)?.resolve(msg.result as never);
     } else if (msg.type === 'error' && msg.id !== undefined) {
-      this.logger.error({ worker: this.bundle.name }, msg.traceback ?? msg.message);
+      this.logger.error({ worker: this.bundle.name }, msg.traceback ?? msg.error.message);
       this.bodies.cancel(msg.id);
-      this.bodies.fail(msg.id, msg.message);
-      this.settle(msg.id)?.reject(
-        new IsolateError('ERR_ISOLATE_HANDLER', msg.message, { userError: msg.userError }),
-      );
+      this.bodies.fail(msg.id, msg.error.message);
+      this.settle(msg.id)?.reject(errorFromThread(msg.error, 'ERR_ISOLATE_HANDLER'));
     } else if (msg.type === 'memory') {
       this.lastMemory = msg.memory;
     } else if (msg.type === 'limit') {
@@ -402,12 +401,7 @@ export async function startFresh(
   const ready = await first;
   if (ready.type !== 'ready') {
     await worker.terminate();
-    const detail = ready.type === 'error' ? (ready.traceback ?? ready.message) : ready.type;
-    throw new IsolateError(
-      'ERR_ISOLATE_BOOT',
-      `isolate for ${bundle.name} failed to boot: ${detail}`,
-      { userError: ready.type === 'error' && ready.userError },
-    );
+    throw threadFailure(ready, 'ERR_ISOLATE_BOOT', `isolate for ${bundle.name} failed to boot: `);
   }
   isolate = new Isolate(
     worker,

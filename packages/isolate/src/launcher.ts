@@ -7,6 +7,7 @@ import { packMountSet, sdkMountSet } from './internal/mounts.js';
 import { type PreparedBundle, prepareBundle } from './internal/prepared.js';
 import type { FromWorker, ToWorker } from './internal/protocol.js';
 import { spawnWorker } from './internal/spawn.js';
+import { exitedMessage, threadFailure } from './internal/thread-error.js';
 import { Isolate, type IsolateOptions, startFresh } from './isolate.js';
 import { type IsolateLimits, resolveLimits, withWorkerLimits } from './limits.js';
 import { type Logger, silentLogger } from './logger.js';
@@ -316,9 +317,10 @@ export class IsolateLauncher {
       return undefined;
     }
     if (msg.type !== 'ready') {
-      throw new IsolateError(
+      throw threadFailure(
+        msg,
         'ERR_ISOLATE_BOOT',
-        `swapping ${bundle.name} into a parked isolate failed: ${msg.type === 'error' ? msg.message : msg.type}`,
+        `swapping ${bundle.name} into a parked isolate failed: `,
       );
     }
     const isolate = new Isolate(
@@ -381,10 +383,7 @@ export class IsolateLauncher {
       entry.worker = worker;
       const first = await spawned.first;
       if (first.type !== 'parked') {
-        throw new IsolateError(
-          'ERR_ISOLATE_BOOT',
-          `parked isolate failed to boot: ${first.type === 'error' ? first.message : first.type}`,
-        );
+        throw threadFailure(first, 'ERR_ISOLATE_BOOT', `parked isolate failed to boot: `);
       }
       entry.parked = true;
       worker.once('exit', () => this.drop(entry));
@@ -406,8 +405,6 @@ export class IsolateLauncher {
 
 function exited(worker: Worker): Promise<FromWorker> {
   return new Promise((resolve) => {
-    worker.once('exit', (code) =>
-      resolve({ type: 'error', message: `exited with code ${code}`, userError: false }),
-    );
+    worker.once('exit', (code) => resolve(exitedMessage(code)));
   });
 }

@@ -1,4 +1,4 @@
-import { inspectSnapshot } from '@pyworkers/snapshot';
+import { decodeSnapshot, inspectSnapshot } from '@pyworkers/snapshot';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
   buildBundle,
@@ -81,6 +81,34 @@ async def on_fetch(request, env):
     } finally {
       await iso.close();
     }
+  });
+
+  it('leaves no freed data in the snapshot: free memory is zero, live data is kept', async () => {
+    const bytes = await buildBundle({
+      name: 'freed',
+      mainModule: 'entry',
+      files: files(`
+_junk = bytes([0x5A]) * 4_000_000
+del _junk
+_small = [bytes([0x5C]) * 200 for _ in range(2000)]
+del _small
+KEEP = bytes([0x5B]) * 100_000
+
+def on_fetch(request, env):
+    pass
+`),
+      vars: {},
+    });
+    const bundle = decodeBundle(bytes);
+    const reference = (await loadBaseline()).reference();
+    const { heap } = decodeSnapshot(bundle.snapshot!, { reference });
+    const run = (byte: number, n: number) => Buffer.alloc(n, byte);
+    const mem = Buffer.from(heap.buffer, heap.byteOffset, heap.length);
+    // The search works: the live buffer is there.
+    expect(mem.includes(run(0x5b, 100_000))).toBe(true);
+    // The freed 4 MB buffer and the freed small objects are not.
+    expect(mem.includes(run(0x5a, 4096))).toBe(false);
+    expect(mem.includes(run(0x5c, 200))).toBe(false);
   });
 
   it('refuses OS entropy drawn at top level unless it is within the budget', async () => {

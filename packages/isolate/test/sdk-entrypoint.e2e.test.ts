@@ -483,6 +483,9 @@ describe('a handler that raises', () => {
       code: 'ERR_ISOLATE_HANDLER',
       userError: true,
       message: expect.stringContaining('ValueError: boom in handler'),
+      // Found in the thread, from the traceback: the worker's own line that raised.
+      where: expect.stringMatching(/^entry\.py:\d+$/),
+      hint: "fix the exception in the worker's handler",
     });
     const logged = logger.entries.slice(before).find((e) => e.level === 'error');
     expect(logged?.fields).toMatchObject({ worker: 'sdk-entry' });

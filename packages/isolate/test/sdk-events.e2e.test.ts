@@ -1,7 +1,7 @@
 // Handlers called by their signature (as Cloudflare's SDK calls them) and the non-fetch
 // events: cron `scheduled` and `queue` batches with per-message ack/retry coming back.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Isolate, QueueMessage } from '../src/index.js';
+import { type Isolate, isIsolateError, type QueueMessage } from '../src/index.js';
 import { memoryLogger, send, startWorker } from './sdk-helpers.js';
 
 // Cloudflare's example 08-cron has exactly this shape: `fetch(self)` takes no request.
@@ -211,15 +211,21 @@ describe('queue batches', () => {
   });
 
   it('refuses a batch for a worker without a queue handler, saying what to define', async () => {
-    await expect(
-      legacyIso.dispatch({ type: 'queue', queue: 'q', messages: [message('1', 'x')] }),
-    ).rejects.toMatchObject({
+    const refused = legacyIso.dispatch({
+      type: 'queue',
+      queue: 'q',
+      messages: [message('1', 'x')],
+    });
+    // Code, userError and the hint are the thread's own (the parent's default hint for the code
+    // is another): they crossed the thread boundary as error data.
+    await expect(refused).rejects.toMatchObject({
+      name: 'IsolateError',
       code: 'ERR_ISOLATE_HANDLER',
       userError: true,
-      message: expect.stringContaining(
-        'entry has no queue handler: define async def queue(self, batch, env, ctx)',
-      ),
+      message: 'entry has no queue handler',
+      hint: 'define async def queue(self, batch, env, ctx) on class Default (or a module-level on_queue)',
     });
+    expect(isIsolateError(await refused.catch((e: unknown) => e))).toBe(true);
     // The isolate keeps serving.
     expect((await send(legacyIso, 'http://127.0.0.1/')).status).toBe(200);
   });

@@ -1,6 +1,7 @@
 // The servers the HTTP benchmark measures, in their own process so that autocannon (in the
 // parent) does not share an event loop with them: a bare node:http hello world, and the
-// router serving apps/edge's hello worker from in-process and from child-process hosts.
+// router serving apps/edge's hello worker from one in-process host (the child-process hosts are
+// measured through the real `pyworkers serve`, which http.bench.ts starts itself).
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -31,16 +32,13 @@ await new Promise<void>((resolve) => bare.listen(0, '127.0.0.1', resolve));
 
 const workers = [{ name: 'hello', routes: [{ pathPrefix: '/' }], bundle: async () => bundle }];
 const local = createRouter({ workers, hostKind: 'local', hosts: 1 });
-const processHosts = createRouter({ workers, hostKind: 'process' });
 const localAddr = await local.listen({ port: 0, host: '127.0.0.1' });
-const processAddr = await processHosts.listen({ port: 0, host: '127.0.0.1' });
 
 process.send?.({
   bare: (bare.address() as AddressInfo).port,
   local: localAddr.port,
-  process: processAddr.port,
 });
 process.on('disconnect', () => {
   bare.close();
-  void Promise.all([local.close(), processHosts.close()]).then(() => process.exit(0));
+  void local.close().then(() => process.exit(0));
 });

@@ -1,29 +1,217 @@
-// Warm HTTP throughput and latency of the router against a bare node:http server, in one run.
-// Run: npm run bench:http -w @pyworkers/router
-import { fork } from 'node:child_process';
+// Warm HTTP throughput, latency and memory, in one run, side by side: a bare node:http hello
+// world, uvicorn (one process, a raw ASGI hello app, h11) when `python3 -m uvicorn` can run,
+// the real `pyworkers serve` with its defaults (started as a user starts it, as a child process)
+// and the router with one in-process host; then the RSS of serve's whole process tree with 1
+// and with 20 warm hello workers. Absolute figures on a shared box are noise: read the ratios.
+//
+//   npm run bench:http -w @pyworkers/router
+//   BENCH_SECONDS=8 BENCH_ROUNDS=3 BENCH_CONNECTIONS=10 BENCH_WORKERS=20 BENCH_PORT=18400
+//   BENCH_SKIP_DENSITY=1 (no 20-worker run), BENCH_ONLY=density (only the RSS part),
+//   BENCH_DIR=/some/dir (keep the projects there and reuse them on the next run)
+import { type ChildProcess, execFileSync, fork, spawn } from 'node:child_process';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { Agent, request } from 'node:http';
+import { connect } from 'node:net';
+import { loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 
 const DURATION = Number(process.env.BENCH_SECONDS ?? 8);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 10);
+const WORKERS = Number(process.env.BENCH_WORKERS ?? 20);
+const BASE_PORT = Number(process.env.BENCH_PORT ?? 18400);
+const BIN = fileURLToPath(new URL('../../cli/bin/pyworkers.js', import.meta.url));
+const load = (): string =>
+  loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ');
+const log = (line: string): void => {
+  process.stderr.write(`[bench] ${line}\n`);
+};
+const loadAtStart = load();
+const keep = process.env.BENCH_DIR;
+const root = keep ?? mkdtempSync(join(tmpdir(), 'pyw-http-bench-'));
+mkdirSync(root, { recursive: true });
+const only = process.env.BENCH_ONLY;
+const children: ChildProcess[] = [];
 
-const child = fork(fileURLToPath(new URL('./http-servers.ts', import.meta.url)), [], {
+// --- the servers --------------------------------------------------------------------------
+
+const servers = fork(fileURLToPath(new URL('./http-servers.ts', import.meta.url)), [], {
   execArgv: ['--import', 'tsx', '--conditions=source'],
 });
-const ports = await new Promise<{ bare: number; local: number; process: number }>((resolve) =>
-  child.once('message', (m) => resolve(m as { bare: number; local: number; process: number })),
+children.push(servers);
+const ports = await new Promise<{ bare: number; local: number }>((resolve) =>
+  servers.once('message', (m) => resolve(m as { bare: number; local: number })),
 );
 
+const UVICORN_APP = `
+BODY = b"Hello from uvicorn!\\n"
+HEADERS = [(b"content-type", b"text/plain;charset=UTF-8"), (b"content-length", str(len(BODY)).encode())]
+
+
+async def app(scope, receive, send):
+    await send({"type": "http.response.start", "status": 200, "headers": HEADERS})
+    await send({"type": "http.response.body", "body": BODY})
+`;
+function uvicornVersion(): string | undefined {
+  try {
+    return execFileSync('python3', ['-c', 'import uvicorn, h11; print(uvicorn.__version__)'], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore'],
+    }).trim();
+  } catch {
+    return undefined;
+  }
+}
+const uvicorn = uvicornVersion();
+let uvicornPort: number | undefined;
+if (uvicorn) {
+  writeFileSync(join(root, 'hello_asgi.py'), UVICORN_APP);
+  uvicornPort = BASE_PORT + 2;
+  children.push(
+    spawn(
+      'python3',
+      [
+        '-m',
+        'uvicorn',
+        'hello_asgi:app',
+        '--http',
+        'h11',
+        '--lifespan',
+        'off',
+        '--no-access-log',
+        '--log-level',
+        'warning',
+        '--host',
+        '127.0.0.1',
+        '--port',
+        String(uvicornPort),
+      ],
+      { cwd: root, stdio: ['ignore', 'ignore', 'inherit'] },
+    ),
+  );
+} else {
+  console.log(
+    'uvicorn: SKIPPED (python3 -c "import uvicorn, h11" failed; `pip install uvicorn` to compare)\n',
+  );
+}
+
+function pyworkers(args: string[], cwd: string): void {
+  execFileSync(process.execPath, [BIN, ...args], { cwd, stdio: ['ignore', 'ignore', 'inherit'] });
+}
+/** `pyworkers serve` as a user runs it: defaults, a child process, logs at warn. */
+function serve(targets: string[], port: number): ChildProcess {
+  const child = spawn(process.execPath, [BIN, 'serve', ...targets, '--port', String(port)], {
+    cwd: root,
+    stdio: ['ignore', 'ignore', 'inherit'],
+    env: { ...process.env, PYWORKERS_LOG: 'warn' },
+  });
+  children.push(child);
+  return child;
+}
+async function stop(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((r) => child.once('exit', r));
+  child.kill('SIGTERM');
+  await exited;
+}
+async function portOpen(port: number, timeoutMs = 600_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const ok = await new Promise<boolean>((resolve) => {
+      const s = connect(port, '127.0.0.1');
+      s.once('connect', () => {
+        s.destroy();
+        resolve(true);
+      });
+      s.once('error', () => resolve(false));
+    });
+    if (ok) return;
+    if (Date.now() > deadline) throw new Error(`port ${port} never opened`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+// --- process tree RSS, as the OS counts it ---------------------------------------------------
+
+function ppids(): Map<number, number[]> {
+  const kids = new Map<number, number[]>();
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      // pid (comm) state ppid ...: comm may contain spaces and parentheses.
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      const list = kids.get(ppid) ?? [];
+      list.push(Number(entry));
+      kids.set(ppid, list);
+    } catch {
+      // gone
+    }
+  }
+  return kids;
+}
+function rssKiB(pid: number): number {
+  try {
+    return Number(/^VmRSS:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0);
+  } catch {
+    return 0;
+  }
+}
+const cmdline = (pid: number): string => {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').replaceAll('\0', ' ');
+  } catch {
+    return '';
+  }
+};
+/**
+ * RSS of the server's whole process tree in MiB. In this checkout `bin/pyworkers.js` is a shim
+ * that runs the sources in a child node (tsx); an installed package has no such shim, so the
+ * shim's own RSS is left out (and printed) and the tree is summed from the server process down
+ * (router, host processes, tsx's esbuild service).
+ */
+function treeRss(pid: number): { mib: number; shimMib: number; processes: number } {
+  const kids = ppids();
+  let top = pid;
+  let shim = 0;
+  const first = kids.get(pid) ?? [];
+  if (cmdline(pid).includes('bin/pyworkers.js') && first.length === 1) {
+    shim = rssKiB(pid);
+    top = first[0]!;
+  }
+  let sum = 0;
+  let n = 0;
+  const walk = (p: number): void => {
+    sum += rssKiB(p);
+    n++;
+    for (const k of kids.get(p) ?? []) walk(k);
+  };
+  walk(top);
+  return { mib: sum / 1024, shimMib: shim / 1024, processes: n };
+}
+
+// --- clients ----------------------------------------------------------------------------
+
 const agent = new Agent({ keepAlive: true, maxSockets: 1 });
-function get(port: number): Promise<number> {
+function get(port: number, path = '/'): Promise<number> {
   return new Promise((resolve, reject) => {
     const t0 = performance.now();
-    request({ host: '127.0.0.1', port, path: '/', agent }, (res) => {
+    request({ host: '127.0.0.1', port, path, agent }, (res) => {
       res.resume();
       res.on('end', () => {
-        if (res.statusCode !== 200) reject(new Error(`status ${res.statusCode}`));
+        if (res.statusCode !== 200) reject(new Error(`${port}${path}: status ${res.statusCode}`));
         else resolve(performance.now() - t0);
       });
     })
@@ -31,16 +219,14 @@ function get(port: number): Promise<number> {
       .end();
   });
 }
-
 /** p50 of one request at a time over a warm keep-alive connection, in ms. */
-async function sequentialP50(port: number, n = 2_000): Promise<number> {
+async function sequentialP50(port: number, n = 1_000): Promise<number> {
   const times: number[] = [];
   for (let i = 0; i < n; i++) times.push(await get(port));
   times.sort((a, b) => a - b);
   return times[Math.floor(n / 2)]!;
 }
-
-async function load(
+async function cannon(
   port: number,
 ): Promise<{ rps: number; p50: number; p99: number; errors: number }> {
   const r = await autocannon({
@@ -52,64 +238,139 @@ async function load(
     rps: r.requests.average,
     p50: r.latency.p50,
     p99: r.latency.p99,
-    errors: r.errors + r.non2xx,
+    errors: r.errors + r.non2xx + r.timeouts,
   };
 }
-
 const median = (xs: number[]): number => {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.floor(s.length / 2)]!;
 };
 
-// Warm every target (cold start on the routers) before measuring anything.
-for (const port of Object.values(ports)) for (let i = 0; i < 200; i++) await get(port);
+try {
+  // One hello project, as `pyworkers init` makes it, served with the defaults.
+  log('pyworkers init + build (1 worker)');
+  if (!existsSync(join(root, 'hello'))) pyworkers(['init', 'hello'], root);
+  pyworkers(['build'], join(root, 'hello'));
+  const servePort = BASE_PORT + 1;
+  const served = serve(['hello'], servePort);
+  await portOpen(servePort);
+  if (uvicornPort) await portOpen(uvicornPort, 30_000);
 
-const targets = ['bare', 'local', 'process'] as const;
-const results = Object.fromEntries(
-  targets.map((t) => [
-    t,
-    {
-      rps: [] as number[],
-      p50: [] as number[],
-      p99: [] as number[],
-      seq: [] as number[],
-      errors: 0,
-    },
-  ]),
-);
-for (let round = 0; round < ROUNDS; round++) {
-  // Interleaved, so that noise from the shared machine hits every target alike.
-  for (const t of targets) {
-    const r = await load(ports[t]);
-    const x = results[t]!;
-    x.rps.push(r.rps);
-    x.p50.push(r.p50);
-    x.p99.push(r.p99);
-    x.errors += r.errors;
-    x.seq.push(await sequentialP50(ports[t]));
-  }
-}
+  const targets = {
+    bare: { label: 'bare node:http hello world', port: ports.bare },
+    ...(uvicornPort
+      ? {
+          uvicorn: {
+            label: `uvicorn ${uvicorn} (1 process, raw ASGI, h11)`,
+            port: uvicornPort,
+          },
+        }
+      : {}),
+    serve: { label: '`pyworkers serve` (defaults)', port: servePort },
+    local: { label: 'router, 1 in-process host', port: ports.local },
+  } as Record<string, { label: string; port: number }>;
 
-const bareRps = median(results.bare!.rps);
-const label = {
-  bare: 'bare node:http hello world',
-  local: 'router, 1 in-process host',
-  process: 'router, child-process hosts (1 per core)',
-};
-console.log(
-  `## Warm HTTP on 127.0.0.1: autocannon ${CONNECTIONS} connections x ${DURATION} s, ${ROUNDS} interleaved rounds (medians)\n`,
-);
-console.log(
-  '| server | req/s | vs bare | p50 (autocannon, ms) | p99 (ms) | p50 one at a time (ms) | errors |',
-);
-console.log('|---|---|---|---|---|---|---|');
-for (const t of targets) {
-  const x = results[t]!;
-  const rps = median(x.rps);
-  console.log(
-    `| ${label[t]} | ${Math.round(rps)} | ${((rps / bareRps) * 100).toFixed(0)}% | ${median(x.p50)} | ` +
-      `${median(x.p99)} | ${median(x.seq).toFixed(3)} | ${x.errors} |`,
+  // One request (the cold start on the routers), RSS as the issue counts it, then warm-up.
+  await get(servePort);
+  const afterOne = treeRss(served.pid!);
+  log('warming');
+  if (only !== 'density')
+    for (const { port } of Object.values(targets)) for (let i = 0; i < 300; i++) await get(port);
+
+  const results = new Map(
+    Object.keys(targets).map((t) => [
+      t,
+      {
+        rps: [] as number[],
+        p50: [] as number[],
+        p99: [] as number[],
+        seq: [] as number[],
+        errors: 0,
+      },
+    ]),
   );
+  for (let round = 0; round < (only === 'density' ? 0 : ROUNDS); round++) {
+    // Interleaved, so that noise from the shared machine hits every target alike.
+    for (const [t, { port }] of Object.entries(targets)) {
+      log(`round ${round + 1}/${ROUNDS}: ${t}`);
+      const r = await cannon(port);
+      const x = results.get(t)!;
+      x.rps.push(r.rps);
+      x.p50.push(r.p50);
+      x.p99.push(r.p99);
+      x.errors += r.errors;
+      x.seq.push(await sequentialP50(port));
+    }
+  }
+  const afterLoad = treeRss(served.pid!);
+  await stop(served);
+
+  const rps = (t: string): number => median(results.get(t)!.rps);
+  if (only !== 'density')
+    console.log(
+      `## Warm HTTP on 127.0.0.1: autocannon ${CONNECTIONS} connections x ${DURATION} s, ` +
+        `${ROUNDS} interleaved rounds (medians); load average ${loadAtStart} at start\n`,
+    );
+  if (only !== 'density') {
+    console.log(
+      '| server | req/s | vs bare | vs uvicorn | p50 (ms) | p99 (ms) | p50 one at a time (ms) | errors |',
+    );
+    console.log('|---|---|---|---|---|---|---|---|');
+    for (const [t, { label }] of Object.entries(targets)) {
+      const x = results.get(t)!;
+      const r = rps(t);
+      const vsUvicorn = uvicornPort ? `${(r / rps('uvicorn')).toFixed(2)}x` : 'n/a';
+      console.log(
+        `| ${label} | ${Math.round(r)} | ${((r / rps('bare')) * 100).toFixed(0)}% | ${vsUvicorn} | ` +
+          `${median(x.p50)} | ${median(x.p99)} | ${median(x.seq).toFixed(3)} | ${x.errors} |`,
+      );
+    }
+  }
+  console.log('\n## RSS of `pyworkers serve`, whole process tree (sum of VmRSS over /proc)\n');
+  console.log('| workers | when | RSS (MiB) | processes | per extra warm worker (MiB) |');
+  console.log('|---|---|---|---|---|');
+  console.log(`| 1 | after one request | ${afterOne.mib.toFixed(0)} | ${afterOne.processes} | |`);
+  console.log(
+    `| 1 | after the load above | ${afterLoad.mib.toFixed(0)} | ${afterLoad.processes} | |`,
+  );
+
+  if (!process.env.BENCH_SKIP_DENSITY && WORKERS > 1) {
+    log(`pyworkers init + build (${WORKERS} workers)`);
+    const names: string[] = [];
+    for (let i = 1; i <= WORKERS; i++) {
+      const name = `w${String(i).padStart(2, '0')}`;
+      names.push(name);
+      mkdirSync(join(root, 'many'), { recursive: true });
+      if (!existsSync(join(root, 'many', name))) pyworkers(['init', name], join(root, 'many'));
+      pyworkers(['build'], join(root, 'many', name));
+    }
+    const port = BASE_PORT + 3;
+    const many = serve(
+      names.map((n) => join('many', n)),
+      port,
+    );
+    await portOpen(port);
+    // One request each (a cold start), then a few more, so every worker is warm.
+    for (const n of names) await get(port, `/${n}/`);
+    const oneEach = treeRss(many.pid!);
+    for (let i = 0; i < 5; i++) for (const n of names) await get(port, `/${n}/`);
+    const warm = treeRss(many.pid!);
+    await stop(many);
+    const per = (x: number): string => ((x - afterOne.mib) / (WORKERS - 1)).toFixed(1);
+    console.log(
+      `| ${WORKERS} | one request each | ${oneEach.mib.toFixed(0)} | ${oneEach.processes} | ${per(oneEach.mib)} |`,
+    );
+    console.log(
+      `| ${WORKERS} | six requests each | ${warm.mib.toFixed(0)} | ${warm.processes} | ${per(warm.mib)} |`,
+    );
+  }
+  console.log(
+    `\nThe bin shim of this checkout (bin/pyworkers.js running the sources through tsx; ${afterOne.shimMib.toFixed(0)} MiB) is not counted: an installed package has none.`,
+  );
+  console.log(`load average at start ${loadAtStart}, at end ${load()}`);
+} finally {
+  agent.destroy();
+  servers.disconnect();
+  await Promise.all(children.map(stop));
+  if (!keep) rmSync(root, { recursive: true, force: true });
 }
-agent.destroy();
-child.disconnect();

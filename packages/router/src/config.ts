@@ -1,4 +1,9 @@
+import { availableParallelism, totalmem } from 'node:os';
+import { formatIssues } from '@pyworkers/common';
 import { z } from 'zod';
+import { isAdminPath } from './admin/access.js';
+import { RouterError } from './errors.js';
+import type { RouterOptions } from './router.js';
 
 /** The router's knobs, checked with zod (they come from flags, env vars and config files). */
 export const routerConfigSchema = z.object({
@@ -66,3 +71,41 @@ export type RouterConfig = Omit<
   z.infer<typeof routerConfigSchema>,
   'hosts' | 'memoryBudgetBytes'
 > & { hosts: number; memoryBudgetBytes: number };
+
+/**
+ * The router's config from its options: checked (the zod schema, options that exclude each
+ * other, routes inside the router's own /__pyworkers/ paths) with the machine's defaults filled.
+ */
+export function resolveConfig(options: RouterOptions): RouterConfig {
+  const parsed = routerConfigSchema.safeParse(options);
+  if (!parsed.success) {
+    throw new RouterError(
+      'ERR_ROUTER_CONFIG',
+      `router option ${formatIssues(parsed.error.issues, { max: 1 })}`,
+    );
+  }
+  if (options.launcher && parsed.data.hostKind === 'process') {
+    throw new RouterError(
+      'ERR_ROUTER_CONFIG',
+      "router option launcher: applies to in-process hosts only, but hostKind is 'process' (each host process makes its own pooled launcher); pass hostKind: 'local' with it, or drop it and set poolSize",
+    );
+  }
+  if (options.launcher && parsed.data.poolSize !== undefined) {
+    throw new RouterError(
+      'ERR_ROUTER_CONFIG',
+      'router options launcher and poolSize: poolSize sizes the default launcher, which the given launcher replaces; size the pool of the launcher you pass instead',
+    );
+  }
+  for (const w of options.workers)
+    for (const r of w.routes)
+      if (r.pathPrefix && isAdminPath(r.pathPrefix))
+        throw new RouterError(
+          'ERR_ROUTER_CONFIG',
+          `worker ${w.name}: route ${r.pathPrefix} is inside /__pyworkers/, which the router keeps for its status page; pick another path`,
+        );
+  return {
+    ...parsed.data,
+    hosts: parsed.data.hosts ?? availableParallelism(),
+    memoryBudgetBytes: parsed.data.memoryBudgetBytes ?? Math.floor(totalmem() * 0.5),
+  };
+}

@@ -1,41 +1,32 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { availableParallelism, totalmem } from 'node:os';
-import type { Duplex } from 'node:stream';
-import { formatIssues } from '@pyworkers/common';
 import {
   type AssetsConfig,
   type Bundle,
   type EventResultFor,
   IsolateLauncher,
-  isBodyStream,
-  isIsolateError,
   type Logger,
   type QueueConsumer,
   type RpcResult,
   silentLogger,
   type WorkerEvent,
 } from '@pyworkers/isolate';
-import { isAdminPath } from './admin/access.js';
-import { handleAdmin } from './admin/admin.js';
 import { StatusHistory } from './admin/history.js';
 import { type StatusExtras, statusExtras } from './admin/status.js';
 import { type AssetsFront, assetsFront } from './assets/static-assets.js';
 import type { WorkerState } from './bindings/wiring.js';
-import { type RouterConfig, routerConfigSchema } from './config.js';
-import { isRouterError, RouterError } from './errors.js';
-import { answerScheduledPath, isScheduledPath } from './events/event-sources.js';
+import { type RouterConfig, resolveConfig } from './config.js';
+import { RouterError } from './errors.js';
 import { routerEvents } from './events/router-events.js';
 import { HostFleet } from './fleet.js';
 import type { HostWorker } from './host/types.js';
-import { closeIfUnread, requestBody, sendText, toIsolateRequest, writeResponse } from './http.js';
+import { createFront } from './http-front.js';
 import type { Launcher } from './launcher.js';
 import { RouterMetrics } from './metrics.js';
 import { RouterObjects, type RunObjectEvent } from './objects/router-objects.js';
 import { type Route, RouteTable } from './routes.js';
 import { deliverCall } from './services/deliver.js';
 import type { ForwardedCall } from './services/types.js';
-import { createUpgrader, refuseUpgrade } from './websocket.js';
 
 /** Where the router gets a worker's bundle from (read lazily, on its first cold start). */
 export type BundleSource = () => Promise<Bundle>;
@@ -138,19 +129,6 @@ export interface Router {
   deliver(call: ForwardedCall): Promise<RpcResult>;
 }
 
-function statusFor(err: unknown): number {
-  // By marker, not instanceof: an error from a child host process is revived from plain data.
-  if (isRouterError(err)) {
-    if (err.code === 'ERR_ROUTER_BODY_TOO_LARGE') return 413;
-    if (err.code === 'ERR_ROUTER_HOST_CRASHED' || err.code === 'ERR_ROUTER_CLOSED') return 503;
-  }
-  if (isIsolateError(err)) {
-    if (err.code === 'ERR_ISOLATE_HANDLER') return 500;
-    if (err.code === 'ERR_ISOLATE_CLOSED') return 503;
-  }
-  return 502;
-}
-
 /**
  * Creates the HTTP front: routes requests by Host and path prefix to workers, places each
  * worker's isolates on hosts by consistent hashing with bounded loads, sheds to the next host
@@ -159,37 +137,7 @@ function statusFor(err: unknown): number {
  */
 export function createRouter(options: RouterOptions): Router {
   const logger = options.logger ?? silentLogger;
-  const parsed = routerConfigSchema.safeParse(options);
-  if (!parsed.success) {
-    throw new RouterError(
-      'ERR_ROUTER_CONFIG',
-      `router option ${formatIssues(parsed.error.issues, { max: 1 })}`,
-    );
-  }
-  if (options.launcher && parsed.data.hostKind === 'process') {
-    throw new RouterError(
-      'ERR_ROUTER_CONFIG',
-      "router option launcher: applies to in-process hosts only, but hostKind is 'process' (each host process makes its own pooled launcher); pass hostKind: 'local' with it, or drop it and set poolSize",
-    );
-  }
-  if (options.launcher && parsed.data.poolSize !== undefined) {
-    throw new RouterError(
-      'ERR_ROUTER_CONFIG',
-      'router options launcher and poolSize: poolSize sizes the default launcher, which the given launcher replaces; size the pool of the launcher you pass instead',
-    );
-  }
-  const config: RouterConfig = {
-    ...parsed.data,
-    hosts: parsed.data.hosts ?? availableParallelism(),
-    memoryBudgetBytes: parsed.data.memoryBudgetBytes ?? Math.floor(totalmem() * 0.5),
-  };
-  for (const w of options.workers)
-    for (const r of w.routes)
-      if (r.pathPrefix && isAdminPath(r.pathPrefix))
-        throw new RouterError(
-          'ERR_ROUTER_CONFIG',
-          `worker ${w.name}: route ${r.pathPrefix} is inside /__pyworkers/, which the router keeps for its status page; pick another path`,
-        );
+  const config = resolveConfig(options);
   const table = new RouteTable(
     options.workers.flatMap((w) => w.routes.map((route) => ({ worker: w.name, route }))),
   );
@@ -303,163 +251,36 @@ export function createRouter(options: RouterOptions): Router {
   let draining = false;
   let drained: (() => void) | undefined;
 
-  async function handle(req: IncomingMessage, res: ServerResponse): Promise<string | undefined> {
-    const path = req.url ?? '/';
-    // Before any route: no worker, whatever its routes, is given an admin path.
-    if (isAdminPath(path)) {
-      await handleAdmin(req, res, {
-        token: options.adminToken,
-        status: () => router.status(),
-        metrics: async () => ({
-          body: await metrics.registry.metrics(),
-          contentType: metrics.registry.contentType,
-        }),
-      });
-      return undefined;
-    }
-    const name =
-      table.match(req.headers.host, path) ??
-      (options.testScheduled && isScheduledPath(path) && workers.size === 1
-        ? [...workers.keys()][0]
-        : undefined);
-    const worker = name ? workers.get(name) : undefined;
-    if (!worker) {
-      sendText(res, 404, `no worker is routed at ${req.headers.host ?? ''}${path}\n`);
-      return undefined;
-    }
-    if (options.testScheduled && isScheduledPath(path)) {
-      const answer = await answerScheduledPath(path, worker.name, router.dispatch, logger);
-      sendText(res, answer.status, answer.body);
-      return worker.name;
-    }
-    counter(worker.name).requests++;
-    const front = fronts.get(worker.name);
-    if (front && !front.workerFirst(new URL(path, 'http://localhost').pathname)) {
-      const { body: _none, ...head } = toIsolateRequest(req, new Uint8Array(0));
-      const asset = await front.respond(head);
-      if (asset) {
-        await writeResponse(res, { ...asset, body: asset.body ?? new Uint8Array(0) }, draining);
-        return worker.name;
-      }
-    }
-    let bodyError: RouterError | undefined;
-    const body = await requestBody(req, config.maxBodyBytes, (err) => {
-      bodyError = err;
-    });
-    let result: Awaited<ReturnType<HostFleet['dispatch']>>;
-    try {
-      result = await hosts.dispatch(worker, toIsolateRequest(req, body));
-    } catch (err) {
-      throw bodyError ?? err;
-    }
-    await writeResponse(res, result.response, draining);
-    if (isBodyStream(body)) closeIfUnread(req, res);
-    return worker.name;
-  }
-
-  const server = createServer(
-    {
-      maxHeaderSize: config.maxHeaderBytes,
-      headersTimeout: config.headersTimeoutMs,
-      requestTimeout: config.requestTimeoutMs,
-      keepAliveTimeout: config.keepAliveTimeoutMs,
-      // Node checks the two timeouts above on this interval (30 s by default).
-      connectionsCheckingInterval: Math.min(1_000, config.headersTimeoutMs),
+  const server = createFront({
+    config,
+    logger,
+    adminToken: options.adminToken,
+    testScheduled: options.testScheduled,
+    table,
+    workers,
+    fronts,
+    hosts,
+    metrics,
+    history,
+    errorCounts,
+    router: {
+      status: () => router.status(),
+      dispatch: (name, event) => router.dispatch(name, event),
     },
-    (req, res) => {
-      const started = performance.now();
-      inflight++;
-      let worker: string | undefined;
-      handle(req, res)
-        .then((name) => {
-          worker = name;
-        })
-        .catch((err: unknown) => {
-          const status = statusFor(err);
-          const url = req.url ?? '/';
-          worker = isAdminPath(url) ? undefined : table.match(req.headers.host, url);
-          history.error({
-            time: Date.now(),
-            worker,
-            method: req.method,
-            url,
-            status,
-            message: String((err as Error)?.message ?? err),
-          });
-          if (worker) errorCounts.set(worker, (errorCounts.get(worker) ?? 0) + 1);
-          (status >= 500 && status !== 500 ? logger.error : logger.warn).call(
-            logger,
-            { err: (err as Error)?.message, url: req.url, worker },
-            'request failed',
-          );
-          if (res.headersSent) {
-            res.destroy();
-            return;
-          }
-          if (status === 413 || draining) res.setHeader('connection', 'close');
-          sendText(
-            res,
-            status,
-            status === 413
-              ? 'request body too large\n'
-              : status === 503
-                ? 'the worker is unavailable, retry\n'
-                : 'the worker failed to handle this request\n',
-          );
-        })
-        .finally(() => {
-          const seconds = (performance.now() - started) / 1000;
-          if (worker) {
-            metrics.requests.inc({ worker, status: String(res.statusCode) });
-            metrics.duration.observe({ worker }, seconds);
-            history.request(worker, seconds * 1000);
-          }
-          // The status page polls once a second: its requests are not news at info level.
-          (isAdminPath(req.url ?? '/') ? logger.debug : logger.info).call(
-            logger,
-            {
-              method: req.method,
-              url: req.url,
-              host: req.headers.host,
-              worker,
-              status: res.statusCode,
-              ms: +(seconds * 1000).toFixed(2),
-            },
-            'request',
-          );
-          if (--inflight === 0) drained?.();
-        });
+    countRequest: (worker) => {
+      counter(worker).requests++;
     },
-  );
-
-  // `Upgrade: websocket`: the worker decides (101 via a WebSocketPair, or any other answer).
-  const upgrade = createUpgrader();
-  server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
-    socket.on('error', () => socket.destroy());
-    const path = req.url ?? '/';
-    const name = table.match(req.headers.host, path);
-    const worker = name ? workers.get(name) : undefined;
-    if (!worker || draining) {
-      refuseUpgrade(
-        socket,
-        worker ? 503 : 404,
-        worker
-          ? 'the router is shutting down\n'
-          : `no worker is routed at ${req.headers.host ?? ''}${path}\n`,
-      );
-      return;
-    }
-    counter(worker.name).requests++;
-    hosts
-      .dispatch(worker, toIsolateRequest(req, new Uint8Array(0)))
-      .then((result) => upgrade(req, socket, head, result.response))
-      .catch((err: unknown) => {
-        logger.warn(
-          { err: (err as Error)?.message, url: req.url, worker: worker.name },
-          'upgrade failed',
-        );
-        refuseUpgrade(socket, statusFor(err), 'the worker failed to handle this request\n');
-      });
+    flight: {
+      begin: () => {
+        inflight++;
+      },
+      end: () => {
+        if (--inflight === 0) drained?.();
+      },
+      get draining() {
+        return draining;
+      },
+    },
   });
 
   let closing: Promise<void> | undefined;

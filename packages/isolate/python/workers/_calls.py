@@ -115,14 +115,19 @@ def resolve_handlers(module: Any) -> dict[str, Callable[[Any, Any, Any], Any]]:
     return found
 
 
-def missing_handler(module_name: str, event: str) -> str:
-    """The message for an event the worker has no handler for."""
+def missing_handler_parts(module_name: str, event: str) -> tuple[str, str]:
+    """What is wrong and how to fix it, for an event the worker has no handler for."""
     signature = {
         "fetch": "async def fetch(self, request)",
         "scheduled": "async def scheduled(self, controller, env, ctx)",
         "queue": "async def queue(self, batch, env, ctx)",
     }[event]
     return (
-        f"{module_name} has no {event} handler: define {signature} on class Default "
-        f"(or a module-level on_{event})"
+        f"{module_name} has no {event} handler",
+        f"define {signature} on class Default (or a module-level on_{event})",
     )
+
+
+def missing_handler(module_name: str, event: str) -> str:
+    """The message for an event the worker has no handler for."""
+    return ": ".join(missing_handler_parts(module_name, event))

@@ -2,6 +2,7 @@
 // Messages between an Isolate (parent side) and its worker thread.
 
 import type { MessagePort } from 'node:worker_threads';
+import type { ErrorData } from '@pyworkers/common';
 import type { BodyMessage } from '../body-stream.js';
 import type { WorkerEvent, WorkerEventResult } from '../events.js';
 import type { HostCallError } from '../host-call.js';
@@ -133,6 +134,13 @@ export interface HostCallMessage {
   method: string;
   args: unknown[];
   sync?: Int32Array;
+  /**
+   * A store call (KV, D1, Durable Object storage; always with `sync`): `args` may come as JSON
+   * text instead (`argsJson`, then `args` is empty), and a JSON-safe result goes back as JSON
+   * text (`json`). A string crosses as one copy; a structured clone walks every property.
+   */
+  store?: true;
+  argsJson?: string;
 }
 
 /** Sent once, before the first blocking host call: where blocking calls are answered. */
@@ -143,7 +151,7 @@ export interface HostPortMessage {
 
 /** The answer to a {@link HostCallMessage}. */
 export type HostResultMessage =
-  | { type: 'host-result'; id: number; ok: true; value: unknown }
+  | { type: 'host-result'; id: number; ok: true; value: unknown; json?: string }
   | { type: 'host-result'; id: number; ok: false; error: HostCallError };
 
 export type ToWorker =
@@ -189,15 +197,17 @@ export interface EventResultMessage {
   traceback?: string;
 }
 
-/** A request whose handler raised (`userError`) or that the runtime failed to run. */
-export interface RequestErrorMessage {
+/**
+ * A request or event whose handler raised, or a boot the thread failed (no `id`). The error is
+ * data (toErrorData), so an IsolateError raised in the thread keeps its code, hint and where.
+ */
+export interface ErrorMessage {
   type: 'error';
-  id: number;
-  /** One line, e.g. `ValueError: boom`. */
-  message: string;
+  id?: number;
+  /** `message` is one line, e.g. `ValueError: boom`. */
+  error: ErrorData;
   /** The Python traceback, starting at the worker's handler. */
   traceback?: string;
-  userError: boolean;
 }
 
 /** Levels of a `log` message; `logging` records carry theirs, stdout/stderr lines have none. */
@@ -242,7 +252,7 @@ export type FromWorker =
   | EventResultMessage
   | HostCallMessage
   | HostPortMessage
-  | { type: 'error'; id?: number; message: string; traceback?: string; userError: boolean }
+  | ErrorMessage
   | { type: 'memory'; memory: MemoryReport };
 
 export type { MemoryReport };

@@ -10,7 +10,7 @@ import type {
 import { SDK_DIR, WORKER_DIR } from '../mount-paths.js';
 import { type EmscriptenFS, mountReadOnly } from './bundle-fs.js';
 import { jsScope } from './js-scope.js';
-import { makeSnapshot } from './pyodide-heap.js';
+import { makeSnapshot, zeroFreeMemory } from './pyodide-heap.js';
 import {
   bootRuntime,
   emscriptenFS,
@@ -80,6 +80,7 @@ async function buildSnapshot(rt: Runtime, msg: InitMessage, post: Post): Promise
   // Python objects that still hold JS objects the snapshot cannot name by a path from globalThis.
   const unrestorable: unknown[] = [];
   const monotonicMs = monotonicNow(rt);
+  zeroFreeMemory(rt.module);
   const bytes = makeSnapshot(rt, unrestorable);
   if (unrestorable.length > 0) {
     post({
@@ -171,6 +172,7 @@ export async function boot(msg: InitMessage, post: Post): Promise<Booted | undef
     await warmUp(rt);
     rt.py.runPython('import gc\ngc.collect()\ngc.freeze()');
     const monotonicMs = monotonicNow(rt);
+    zeroFreeMemory(rt.module);
     const bytes = makeSnapshot(rt, []);
     post(
       {

@@ -1,6 +1,7 @@
 // Runs inside the worker thread: hands `scheduled` and `queue` events to Python's
 // `_pyworkers_runtime.dispatch` and turns what it returns into a message for the host.
 import type { PyodideAPI } from 'pyodide';
+import { IsolateError } from '../errors.js';
 import type { WorkerEventResult } from '../events.js';
 import type { EventMessage, EventResultMessage } from '../internal/protocol.js';
 
@@ -11,11 +12,6 @@ interface PyProxyLike {
 
 /** `_pyworkers_runtime.dispatch`: resolves to a PyProxy of a result tuple. */
 export type PyDispatch = (event: unknown) => Promise<unknown>;
-
-/** A worker with no handler for the event (the host reports it as the user's error). */
-export class MissingHandler extends Error {
-  readonly userError = true;
-}
 
 /** Runs one event through Python and builds the message for the host. */
 export async function runEvent(
@@ -38,7 +34,11 @@ export async function runEvent(
   } finally {
     proxy.destroy();
   }
-  if (tuple[0] === 'missing') throw new MissingHandler(String(tuple[1]));
+  if (tuple[0] === 'missing') {
+    // The user's fault, with how to fix it: the host reports both.
+    const hint = typeof tuple[2] === 'string' ? { hint: tuple[2] } : {};
+    throw new IsolateError('ERR_ISOLATE_HANDLER', String(tuple[1]), { userError: true, ...hint });
+  }
   const [, value, traceback] = tuple as [string, WorkerEventResult, string | undefined];
   return {
     type: 'event-result',

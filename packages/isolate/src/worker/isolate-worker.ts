@@ -1,5 +1,6 @@
 // Runs inside a worker_thread: one V8 isolate with one Pyodide interpreter.
 import { parentPort } from 'node:worker_threads';
+import { toErrorData } from '@pyworkers/common';
 import type { PyodideAPI } from 'pyodide';
 import { BodyStreams, isBodyMessage } from '../body-stream.js';
 import type {
@@ -139,16 +140,16 @@ port.on('message', (msg: ToWorker) => {
   else if (msg.type === 'event') run = event(msg).finally(afterRequest);
   else run = request(msg);
   run.catch((err: unknown) => {
-    const e = err as { message?: string; type?: string; userError?: boolean };
-    // Python exceptions reach JS as PythonError, whose message is the formatted traceback.
-    const isPython =
-      (err as { constructor?: { name?: string } })?.constructor?.name === 'PythonError';
-    post({
-      type: 'error',
-      ...(msg.type === 'request' || msg.type === 'event' ? { id: msg.id } : {}),
-      message: String(e?.message ?? err),
-      ...(isPython ? { traceback: String(e.message) } : {}),
-      userError: isPython || e?.userError === true,
-    });
+    const id = msg.type === 'request' || msg.type === 'event' ? { id: msg.id } : {};
+    // Python exceptions reach JS as PythonError, whose message is the formatted traceback: the
+    // worker's own code raised (at its top level), so it is the user's to fix.
+    if ((err as { constructor?: { name?: string } })?.constructor?.name === 'PythonError') {
+      const traceback = String((err as Error).message).trimEnd();
+      const line = traceback.slice(traceback.lastIndexOf('\n') + 1);
+      const error = { name: 'PythonError', message: line, pyworkers: false, userError: true };
+      post({ type: 'error', ...id, error, traceback });
+    } else {
+      post({ type: 'error', ...id, error: toErrorData(err) });
+    }
   });
 });

@@ -1,18 +1,27 @@
 // Runs inside the worker thread: turns request messages into JS `Request` objects for the
 // Python SDK, and whatever the handler returned into a response message for the host.
 import { parentPort } from 'node:worker_threads';
+import { toErrorData } from '@pyworkers/common';
 import type { PyodideAPI } from 'pyodide';
 import type { BodyStream } from '../body-stream.js';
+import { IsolateError } from '../errors.js';
 import type {
   EnvMessage,
+  ErrorMessage,
   LogLevel,
-  RequestErrorMessage,
   RequestMessage,
   ResponseHeadMessage,
   ResponseMessage,
   WebSocketAcceptMessage,
 } from '../internal/protocol.js';
-import { hostCall, hostCallFlat, hostCallSync } from './host-channel.js';
+import { WORKER_DIR } from '../mount-paths.js';
+import {
+  hostCall,
+  hostCallFlat,
+  hostCallStore,
+  hostCallStoreFlat,
+  hostCallSync,
+} from './host-channel.js';
 import { PairedWebSocket, WebSocketPair } from './websocket-pair.js';
 
 interface PyProxyLike {
@@ -41,7 +50,7 @@ export type PyHandle = (request: Request) => Promise<unknown>;
  * for a streamed response (`message` is its head) the body to send after it.
  */
 export interface BridgeOutcome {
-  message: ResponseMessage | ResponseHeadMessage | WebSocketAcceptMessage | RequestErrorMessage;
+  message: ResponseMessage | ResponseHeadMessage | WebSocketAcceptMessage | ErrorMessage;
   transfer: ArrayBuffer[];
   stream?: BodyStream;
   /** A 101 answer: the `client` end of the worker's WebSocketPair, to connect to the host. */
@@ -83,6 +92,9 @@ export function installHost(): void {
     call: (binding: string, method: string, args: unknown[]) => hostCall(binding, method, args),
     callFlat: hostCallFlat,
     callSync: hostCallSync,
+    // Store calls (KV, D1, Durable Object storage): answered before the coroutine resumes.
+    callStore: hostCallStore,
+    callStoreFlat: hostCallStoreFlat,
   };
 }
 
@@ -311,8 +323,24 @@ export async function runRequest(
     };
   }
   const [, message, traceback] = tuple as [string, string, string];
+  const where = workerFrame(traceback);
+  const error = new IsolateError('ERR_ISOLATE_HANDLER', message, {
+    userError: true,
+    ...(where ? { where } : {}),
+  });
   return {
-    message: { type: 'error', id: msg.id, message, traceback, userError: true },
+    message: { type: 'error', id: msg.id, error: toErrorData(error), traceback },
     transfer: [],
   };
+}
+
+const FRAME = /^\s*File "([^"]+)", line (\d+)/gm;
+
+/** The innermost frame of the worker's own code in a traceback, as `entry.py:12`. */
+export function workerFrame(traceback: string | undefined): string | undefined {
+  let where: string | undefined;
+  for (const m of (traceback ?? '').matchAll(FRAME)) {
+    if (m[1]!.startsWith(`${WORKER_DIR}/`)) where = `${m[1]!.slice(WORKER_DIR.length + 1)}:${m[2]}`;
+  }
+  return where;
 }
