@@ -278,6 +278,22 @@ new_classes = ["Room"]
     });
   });
 
+  it('fails the start when script_name names a worker that is not served', async () => {
+    const client = project({
+      'wrangler.toml':
+        'name = "client"\nmain = "src/entry.py"\n[[durable_objects.bindings]]\nname = "ROOMS"\nclass_name = "Room"\nscript_name = "chat"\n',
+      'src/entry.py': '',
+    });
+    const err = await workerDefinitions([client]).then(
+      () => expect.unreachable('the start did not fail'),
+      (e: unknown) => e as CliError,
+    );
+    expect(err.message).toBe(
+      'worker "client": Durable Object binding ROOMS names class Room of worker "chat" (script_name), which is not served here (serving: "client")',
+    );
+    expect(err.hint).toMatch(/script_name to a served worker's name/);
+  });
+
   it('refuses a class name that is not a Python identifier, saying where', () => {
     const dir = project({
       'wrangler.toml':
