@@ -158,6 +158,12 @@ port.on('message', (msg: ToWorker) => {
   else if (msg.type === 'event') run = event(msg).finally(afterRequest);
   else run = request(msg);
   run.catch((err: unknown) => {
+    // The interpreter exited (os._exit) or failed fatally: this thread is done. The host sees
+    // it exit, answers the request 502 and starts another isolate.
+    const fatal = err as { name?: unknown; status?: unknown; pyodide_fatal_error?: unknown };
+    if (fatal?.name === 'Exit' || fatal?.name === 'ExitStatus' || fatal?.pyodide_fatal_error) {
+      process.exit(Number(fatal.status) || 1);
+    }
     const id = msg.type === 'request' || msg.type === 'event' ? { id: msg.id } : {};
     // Python exceptions reach JS as PythonError, whose message is the formatted traceback: the
     // worker's own code raised (at its top level), so it is the user's to fix.

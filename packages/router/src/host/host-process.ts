@@ -13,12 +13,15 @@ import {
 import { hostBindings } from '../bindings/open-store.js';
 import type { WorkerState } from '../bindings/wiring.js';
 import { createEvictionPolicy } from '../eviction.js';
+import { type BatchMessage, batcher, isBatch } from './batch.js';
 import { LocalHost } from './local-host.js';
 import type { FromHost, HostProcessConfig, ToHost } from './protocol.js';
 
-const send = (msg: FromHost): void => {
+// Sent once per event-loop turn (./batch.ts).
+const out = batcher<FromHost>((msg) => {
   if (process.connected) process.send?.(msg);
-};
+});
+const send = (msg: FromHost): void => out.post(msg);
 
 const log =
   (level: 'debug' | 'info' | 'warn' | 'error') =>
@@ -148,8 +151,9 @@ async function onMessage(msg: ToHost): Promise<void> {
   }
 }
 
-process.on('message', (msg: ToHost) => {
-  void onMessage(msg);
+process.on('message', (msg: ToHost | BatchMessage<ToHost>) => {
+  if (!isBatch(msg)) void onMessage(msg);
+  else for (const m of msg.msgs) void onMessage(m);
 });
 // The router is gone (it crashed or closed us): nothing else will ever talk to this process.
 process.on('disconnect', () => {
