@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { fromErrorData } from '@pyworkers/common';
 import {
   BodyStreams,
+  hostCallError,
   type IsolateRequest,
   isBodyMessage,
   isWebSocketMessage,
@@ -15,6 +16,7 @@ import {
 } from '@pyworkers/isolate';
 import { RouterError } from '../errors.js';
 import { hostEntry } from '../internal/paths.js';
+import type { ForwardCall, ForwardedCall } from '../services/types.js';
 import { hostProcessEnv } from './host-env.js';
 import type { FromHost, HostProcessConfig, ToHost } from './protocol.js';
 import { bwrapArgs } from './sandbox.js';
@@ -74,6 +76,8 @@ export class ChildHost implements IsolateHost {
     private readonly config: HostProcessConfig,
     private readonly logger: Logger,
     private readonly events: HostEvents,
+    /** Delivers the host's calls on service bindings (the router's `deliver`). */
+    private readonly forward?: ForwardCall,
   ) {
     this.id = config.id;
     this.bodies = new BodyStreams(() => {});
@@ -118,7 +122,7 @@ export class ChildHost implements IsolateHost {
     const bodies = new BodyStreams((msg) => this.post(child, msg));
     const sockets = new WebSockets((msg) => this.post(child, msg));
     this.bodies = bodies;
-    proc.on('message', (msg: FromHost) => this.onMessage(msg, bodies, sockets));
+    proc.on('message', (msg: FromHost) => this.onMessage(msg, bodies, sockets, child));
     proc.on('error', (err) => this.logger.error({ host: this.id, err }, 'isolate host error'));
     proc.on('exit', (code, signal) => {
       child.exited = true;
@@ -143,7 +147,31 @@ export class ChildHost implements IsolateHost {
     if (!child.exited && child.proc.connected) child.proc.send(msg);
   }
 
-  private onMessage(msg: FromHost, bodies: BodyStreams, sockets: WebSockets): void {
+  /** Delivers a call from one of the process's isolates and posts the answer back. */
+  private deliver(child: Child, id: number, call: ForwardedCall): void {
+    const answer = (msg: ToHost): void => {
+      try {
+        this.post(child, msg);
+      } catch (err) {
+        // A value IPC cannot carry: the caller gets an error instead of waiting forever.
+        this.post(child, { type: 'forward-result', id, ok: false, error: hostCallError(err) });
+      }
+    };
+    const run = this.forward
+      ? this.forward(call)
+      : Promise.reject(
+          Object.assign(new Error(`isolate host ${this.id} has no router to deliver calls`), {
+            code: 'ERR_SERVICE_UNAVAILABLE',
+          }),
+        );
+    run.then(
+      (value) => answer({ type: 'forward-result', id, ok: true, value }),
+      (err: unknown) =>
+        answer({ type: 'forward-result', id, ok: false, error: hostCallError(err) }),
+    );
+  }
+
+  private onMessage(msg: FromHost, bodies: BodyStreams, sockets: WebSockets, child: Child): void {
     if (isBodyMessage(msg)) {
       bodies.onMessage(msg);
       return;
@@ -183,6 +211,9 @@ export class ChildHost implements IsolateHost {
         return;
       case 'event':
         this.events[msg.event](msg.worker, this.id);
+        return;
+      case 'forward':
+        this.deliver(child, msg.id, msg.call);
         return;
       case 'result':
       case 'stats':
