@@ -11,7 +11,7 @@ import { pythonRows } from './python-worker.js';
 
 const N = Number(process.env.BENCH_N ?? 3000);
 const KEYS = 1000;
-const PORT = 18100; // store's bench range: 18100-18199
+const PORT = 18300; // latency's bench range: 18300-18399
 
 function quantile(xs: number[], q: number): number {
   const s = [...xs].sort((a, b) => a - b);
@@ -32,7 +32,7 @@ async function timeOps(n: number, op: (i: number) => Promise<unknown>): Promise<
 const tmp = mkdtempSync(join(os.tmpdir(), 'pyworkers-bindings-bench-'));
 const value = (i: number) => `value-${i}-${'x'.repeat(100)}`;
 
-let python: { proxies: boolean; rows: Record<string, number[]> } | undefined;
+let python: Record<string, number[]> | undefined;
 
 async function ours(durability: 'process' | 'fsync'): Promise<Record<string, number[]>> {
   const store = openStore({ stateDir: join(tmp, `ours-${durability}`), durability });
@@ -135,9 +135,7 @@ try {
   say(
     'python:    the same operations from a Python worker in a real Pyodide isolate, each one timed',
   );
-  say(
-    `           around one awaited call (${python?.proxies ? 'self.env proxies' : 'the host-call channel directly; env proxies not there yet'})`,
-  );
+  say('           around one awaited call of its self.env proxy (await env.KV.get(k), ...)');
   say(
     'miniflare: the same operations in a loop in a JS worker on workerd (persisted to disk); its',
   );
@@ -148,7 +146,7 @@ try {
   );
   for (const op of ['kv-get', 'kv-put', 'd1-select', 'd1-insert']) {
     const host = mine[op] ?? [];
-    const py = python?.rows[op] ?? [];
+    const py = python?.[op] ?? [];
     const p50 = quantile(py, 0.5);
     const m = mf[op] ?? Number.NaN;
     const ratio = m / mean(py);

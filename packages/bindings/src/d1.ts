@@ -94,11 +94,13 @@ export class D1Database {
   async #result(
     raw: SqlResult<unknown>,
     started: number,
+    withMeta = true,
   ): Promise<{ columns: string[]; rows: unknown[][]; meta: D1Meta }> {
     const rows = (raw.rows as unknown[][]).map((row) =>
       row.map((v) => (v instanceof Uint8Array ? Array.from(v) : v)),
     );
-    const size = await this.db.size();
+    // first() and raw() return no meta: skip the size query (a point select's hot path).
+    const size = withMeta ? await this.db.size() : 0;
     const changes = raw.wrote ? raw.changes : 0;
     return {
       columns: raw.columns,
@@ -116,7 +118,7 @@ export class D1Database {
     };
   }
 
-  async #one(method: string, sql: unknown, params: unknown) {
+  async #one(method: string, sql: unknown, params: unknown, withMeta = true) {
     const statement = this.#statement(method, sql, params);
     const started = performance.now();
     let raw: SqlResult<unknown>;
@@ -125,7 +127,7 @@ export class D1Database {
     } catch (error) {
       throw this.#sqlError(error);
     }
-    return this.#result(raw, started);
+    return this.#result(raw, started, withMeta);
   }
 
   /** `prepare(sql).bind(...params).all()`. */
@@ -142,7 +144,7 @@ export class D1Database {
 
   /** `first(column?)`: the first row, or one column of it; null when there is no row. */
   async first(sql: unknown, params?: unknown, column?: unknown): Promise<unknown> {
-    const { columns, rows } = await this.#one('first', sql, params);
+    const { columns, rows } = await this.#one('first', sql, params, false);
     const row = rows[0];
     if (column === undefined || column === null)
       return row === undefined ? null : (toObjects(columns, [row])[0] ?? null);
@@ -157,7 +159,7 @@ export class D1Database {
   /** `raw({columnNames})`: rows as lists; with columnNames the first list is the column names. */
   async raw(sql: unknown, params?: unknown, options?: unknown): Promise<unknown[][]> {
     const opts = optionsArg(this.#where('raw'), options);
-    const { columns, rows } = await this.#one('raw', sql, params);
+    const { columns, rows } = await this.#one('raw', sql, params, false);
     return opts.columnNames === true ? [columns, ...rows] : rows;
   }
 

@@ -32,6 +32,7 @@ const WRANGLER_TO_TOOL: Record<string, string> = {
   kv_namespaces: 'kv_namespaces',
   d1_databases: 'd1_databases',
   r2_buckets: 'r2_buckets',
+  services: 'services',
   queues: 'queues.producers',
   assets: 'assets.directory',
   triggers: 'triggers.crons',

@@ -10,7 +10,7 @@ import importlib
 import inspect
 import traceback
 
-from workers import _bindings, _logging, _sync_http
+from workers import _bindings, _logging, _rpc, _sync_http
 from workers._calls import missing_handler, missing_handler_parts, resolve_handlers
 from workers._entrypoint import Context
 from workers._env import env as _env
@@ -25,14 +25,16 @@ _sync_http.install()
 
 _handlers = {}
 _fetch = None
+_module = None
 _module_name = "the worker"
 
 
 def load(main_module):
     """Imports the worker's main module: its top level runs here (at build time, when
     snapshotting)."""
-    global _handlers, _fetch, _module_name
+    global _handlers, _fetch, _module, _module_name
     module = importlib.import_module(main_module)
+    _module = module
     _handlers = resolve_handlers(module)
     _fetch = _handlers.get("fetch")
     _module_name = main_module
@@ -46,6 +48,7 @@ def set_env(values, bindings=None):
         declared = bindings.to_py() if hasattr(bindings, "to_py") else bindings
         values.update(make_bindings(declared))
     _env._replace(values)
+    _bindings._reset()
     _bindings._serving = True
 
 
@@ -115,11 +118,14 @@ def warm_up_eager(js_request):
 
 
 async def dispatch(js_event):
-    """Runs one ``scheduled`` or ``queue`` event. Returns ``("ok", result)`` with the result
-    data (outcome, per-message actions), ``("missing", message, hint)`` when the worker has no
-    handler for it, or ``("ok", result, traceback)`` when the handler raised."""
+    """Runs one ``scheduled``, ``queue`` or ``rpc`` event. Returns ``("ok", result)`` with the
+    result data (outcome, per-message actions, an RPC value), ``("missing", message, hint)``
+    when the worker has no handler for it, or ``("ok", result, traceback)`` when the handler
+    raised."""
     data = js_event.to_py() if hasattr(js_event, "to_py") else js_event
     kind = data.get("type")
+    if kind == "rpc":
+        return await _rpc.serve(_module, data, _env, Context)
     handler = _handlers.get(kind)
     if handler is None:
         return ("missing", *missing_handler_parts(_module_name, str(kind)))

@@ -32,6 +32,17 @@ export const bindingDeclarationSchema = z.discriminatedUnion('type', [
     .strict(),
   z
     .object({
+      /** Another worker served beside this one (wrangler `services[]`): fetch and RPC to it. */
+      type: z.literal('service'),
+      name,
+      /** The target worker's name, as this server serves it. */
+      service: z.string().min(1),
+      /** A class of the target's main module (default: its `Default`). */
+      entrypoint: z.string().min(1).optional(),
+    })
+    .strict(),
+  z
+    .object({
       type: z.literal('assets'),
       name,
       /** Relative to the project directory. */

@@ -1,4 +1,5 @@
-// Non-fetch events a worker handles (cron triggers and queue batches), and what comes back.
+// Non-fetch events a worker handles (cron triggers, queue batches, RPC calls from other
+// workers), and what comes back.
 
 /** A cron trigger firing: Python's `scheduled(self, controller, env, ctx)` gets it. */
 export interface ScheduledEvent {
@@ -28,8 +29,21 @@ export interface QueueEvent {
   messages: QueueMessage[];
 }
 
+/**
+ * A method call from another worker (a service binding's `await env.SVC.method(*args)`):
+ * Python runs `getattr(Entrypoint(ctx, env), method)(*args)`.
+ */
+export interface RpcEvent {
+  type: 'rpc';
+  /** A class of the worker's main module (default `Default`, a `WorkerEntrypoint`). */
+  entrypoint?: string;
+  method: string;
+  /** Encoded by `workers._rpc.to_rpc` (structured clone data; tagged Request/Response). */
+  args: unknown[];
+}
+
 /** An event for {@link Isolate.dispatch}. */
-export type WorkerEvent = ScheduledEvent | QueueEvent;
+export type WorkerEvent = ScheduledEvent | QueueEvent | RpcEvent;
 
 /** `ok`: the handler returned; `exception`: it raised (the traceback went to the log). */
 export type EventOutcome = 'ok' | 'exception';
@@ -64,9 +78,28 @@ export interface QueueResult {
   messages: QueueMessageOutcome[];
 }
 
-export type WorkerEventResult = ScheduledResult | QueueResult;
+/** A Python exception that crossed from the called worker. */
+export interface RpcError {
+  /** The exception's class name, e.g. `ValueError`. */
+  name: string;
+  message: string;
+  /** The remote traceback (also written to the called worker's log). */
+  traceback?: string;
+}
+
+/**
+ * What an RPC call returned: its value (encoded as its arguments are), or the exception it
+ * raised. A method that does not exist or is private (`_name`) is an exception (`TypeError`).
+ */
+export type RpcResult =
+  | { type: 'rpc'; outcome: 'ok'; value: unknown }
+  | { type: 'rpc'; outcome: 'exception'; error: RpcError };
+
+export type WorkerEventResult = ScheduledResult | QueueResult | RpcResult;
 
 /** The result type for an event type: `scheduled` gives a {@link ScheduledResult}. */
 export type EventResultFor<E extends WorkerEvent> = E extends ScheduledEvent
   ? ScheduledResult
-  : QueueResult;
+  : E extends QueueEvent
+    ? QueueResult
+    : RpcResult;

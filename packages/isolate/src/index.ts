@@ -11,7 +11,7 @@ export {
 } from './isolate.js';
 export { IsolateLauncher, type LauncherOptions, type LauncherStats } from './launcher.js';
 
-// Events other than fetch (cron triggers, queue batches)
+// Events other than fetch (cron triggers, queue batches, RPC calls)
 
 export type {
   EventOutcome,
@@ -20,6 +20,9 @@ export type {
   QueueMessage,
   QueueMessageOutcome,
   QueueResult,
+  RpcError,
+  RpcEvent,
+  RpcResult,
   ScheduledEvent,
   ScheduledResult,
   WorkerEvent,

@@ -14,7 +14,7 @@ import { send } from './sdk-helpers.js';
 const entry = `
 import json
 from workers import BindingError, JsDict, Response, WorkerEntrypoint
-from workers._bindings import call, call_sync
+from workers._bindings import call, call_store, call_sync
 
 def describe(v):
     if isinstance(v, dict):
@@ -23,6 +23,8 @@ def describe(v):
         return {"type": "list", "items": [describe(x) for x in v]}
     if isinstance(v, bytes):
         return {"type": "bytes", "hex": v.hex()}
+    if hasattr(v, "isoformat"):
+        return {"type": type(v).__name__, "iso": v.isoformat()}
     return {"type": type(v).__name__, "value": v}
 
 class Default(WorkerEntrypoint):
@@ -43,6 +45,29 @@ class Default(WorkerEntrypoint):
                 import asyncio
                 got = await asyncio.gather(*(call("KV", "echo", i) for i in range(20)))
                 return Response(json.dumps(got))
+            if path.startswith("store/"):
+                what = path[6:]
+                if what == "args":
+                    # flat primitives, JSON-able data, and bytes/big ints (converted by to_js)
+                    call_store("KV", "echo", "k", 1, 2.5, True)
+                    call_store("KV", "echo", "k", None, {"a": [1, None], "b": {"c": "d"}})
+                    call_store("KV", "echo", b"\\x00\\x01", 2**60)
+                    return Response("ok")
+                if what == "loop":
+                    # each answer is the call's own: none taken for another's (a late wake-up)
+                    wrong = [i for i in range(3000) if call_store("KV", "same", i) != i]
+                    return Response(json.dumps(wrong))
+                if what == "no-turn":
+                    # the proxy's coroutine completes without a turn of the event loop
+                    import asyncio
+                    ran = []
+                    task = asyncio.ensure_future(asyncio.sleep(0))
+                    task.add_done_callback(lambda t: ran.append(1))
+                    async def get():
+                        return call_store("KV", "text")
+                    v = await get()
+                    return Response(json.dumps({"value": v, "other_ran": bool(ran)}))
+                return Response(json.dumps(describe(call_store("KV", what))))
             v = await call("KV", path)
             return Response(json.dumps(describe(v)))
         except BindingError as e:
@@ -68,6 +93,11 @@ const handler: HostCallHandler = async (call) => {
     return call.args[0];
   }
   if (call.method === 'nothing') return undefined;
+  if (call.method === 'same') return call.args[0];
+  if (call.method === 'text') return 's-prefixed text, j-not json';
+  if (call.method === 'json') return { list: [1, 'two', null, { deep: true }], n: -1.5, e: '' };
+  if (call.method === 'date')
+    return { at: new Date(Date.UTC(2026, 0, 2)), bytes: new Uint8Array([7]) };
   if (call.method === 'unsendable') return { f: () => 1 };
   throw Object.assign(new Error('namespace is read-only here'), { code: 'ERR_KV_READ_ONLY' });
 };
@@ -188,6 +218,52 @@ describe('host calls from Python', () => {
     } finally {
       await launcher.close();
     }
+  });
+});
+
+describe('store calls (the isolate thread waits for the host)', () => {
+  it('send flat, JSON and converted arguments as structured-clone data', async () => {
+    calls.length = 0;
+    expect((await send(isolate, 'http://127.0.0.1/store/args')).text).toBe('ok');
+    expect(calls.map((c) => c.args)).toEqual([
+      ['k', 1, 2.5, true],
+      ['k', null, { a: [1, null], b: { c: 'd' } }],
+      [new Uint8Array([0, 1]), 2n ** 60n],
+    ]);
+  });
+
+  it('come back as Python values: str, JsDict and lists from JSON, bytes and dates converted', async () => {
+    expect((await json(isolate, 'store/text')).body).toEqual({
+      type: 'str',
+      value: 's-prefixed text, j-not json',
+    });
+    expect((await json(isolate, 'store/nothing')).body).toEqual({ type: 'NoneType', value: null });
+    const got = (await json(isolate, 'store/json')).body;
+    expect(got.type).toBe('JsDict');
+    expect(got.items.list.items[3]).toEqual({
+      type: 'JsDict',
+      items: { deep: { type: 'bool', value: true } },
+    });
+    expect(got.items.n).toEqual({ type: 'float', value: -1.5 });
+    const dated = (await json(isolate, 'store/date')).body;
+    expect(dated.items.at).toEqual({ type: 'datetime', iso: '2026-01-02T00:00:00+00:00' });
+    expect(dated.items.bytes).toEqual({ type: 'bytes', hex: '07' });
+  });
+
+  it('raise a refusal as BindingError', async () => {
+    const { body } = await json(isolate, 'store/put');
+    expect(body).toMatchObject({ binding: 'KV', method: 'put', code: 'ERR_KV_READ_ONLY' });
+  });
+
+  it('match 3000 answers in a row to their own calls', async () => {
+    expect((await json(isolate, 'store/loop')).body).toEqual([]);
+  });
+
+  it('complete without a turn of the event loop', async () => {
+    expect((await json(isolate, 'store/no-turn')).body).toEqual({
+      value: 's-prefixed text, j-not json',
+      other_ran: false,
+    });
   });
 });
 

@@ -13,7 +13,8 @@ export type RouterErrorCode =
   | 'ERR_ROUTER_CLOSED'
   | 'ERR_ROUTER_HOST_CRASHED'
   | 'ERR_ROUTER_NO_WORKER'
-  | 'ERR_ROUTER_NO_EVENTS';
+  | 'ERR_ROUTER_NO_EVENTS'
+  | 'ERR_SERVICE_NOT_SERVED';
 
 const CODES: ErrorCodeTable<RouterErrorCode> = {
   ERR_ROUTER_CONFIG: { user: true, hint: 'fix the router option named' },
@@ -26,6 +27,10 @@ const CODES: ErrorCodeTable<RouterErrorCode> = {
   ERR_ROUTER_NO_EVENTS: {
     user: false,
     hint: 'give the router a launcher whose isolates implement dispatch()',
+  },
+  ERR_SERVICE_NOT_SERVED: {
+    user: true,
+    hint: "serve the target worker in the same `pyworkers serve`/`dev`, or fix the binding's service name",
   },
   ERR_ROUTER_CLOSED: { user: false },
   ERR_ROUTER_HOST_CRASHED: { user: false },

@@ -12,6 +12,7 @@ import type { HostEvents, HostResult, HostStats, HostWorker, IsolateHost } from 
 import type { Launcher } from './launcher.js';
 import { LoadTracker } from './load.js';
 import { BoundedLoadPlacement } from './placement.js';
+import type { ForwardCall } from './services/types.js';
 
 /** What the fleet reports as it happens (the router turns it into counters and metrics). */
 export interface FleetListener {
@@ -63,6 +64,8 @@ export class HostFleet {
     launcher: Launcher,
     private readonly logger: Logger,
     private readonly listener: FleetListener,
+    /** Delivers the isolates' calls on service bindings (the router's `deliver`). */
+    forward?: ForwardCall,
   ) {
     this.bindings = hostBindings(logger);
     const events: HostEvents = {
@@ -108,6 +111,7 @@ export class HostFleet {
               },
               logger,
               events,
+              forward,
             )
           : new LocalHost({
               id,
@@ -118,6 +122,7 @@ export class HostFleet {
               events,
               policy: createEvictionPolicy(config.eviction),
               bindings: this.bindings,
+              ...(forward ? { forward } : {}),
             }),
       );
     }

@@ -27,6 +27,12 @@ export {
 } from './router.js';
 export { type Route, type RouteEntry, RouteTable } from './routes.js';
 
+// Worker-to-worker calls (service bindings)
+
+export { type DeliveryContext, deliverCall, RPC_TAG } from './services/deliver.js';
+export { serviceHostCalls } from './services/host-calls.js';
+export type { CallTarget, ForwardCall, ForwardedCall } from './services/types.js';
+
 // Isolate hosts (in-process and child processes) and launchers
 
 export { ChildHost } from './host/child-host.js';

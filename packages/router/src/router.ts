@@ -7,6 +7,7 @@ import {
   IsolateLauncher,
   type Logger,
   type QueueConsumer,
+  type RpcResult,
   silentLogger,
   type WorkerEvent,
 } from '@pyworkers/isolate';
@@ -23,6 +24,8 @@ import { createFront } from './http-front.js';
 import type { Launcher } from './launcher.js';
 import { RouterMetrics } from './metrics.js';
 import { type Route, RouteTable } from './routes.js';
+import { deliverCall } from './services/deliver.js';
+import type { ForwardedCall } from './services/types.js';
 
 /** Where the router gets a worker's bundle from (read lazily, on its first cold start). */
 export type BundleSource = () => Promise<Bundle>;
@@ -116,6 +119,13 @@ export interface Router {
    * @example await router.dispatch('cron', { type: 'scheduled', cron: '* * * * *', scheduledTime: Date.now() });
    */
   dispatch<E extends WorkerEvent>(name: string, event: E): Promise<EventResultFor<E>>;
+  /**
+   * Delivers a call on a service binding to its target worker (placed like its requests): a
+   * `fetch` to its fetch handler, anything else as an `rpc` event. Hosts call this for their
+   * isolates; it resolves with what the target answered, as an {@link RpcResult}.
+   * @example await router.deliver({ from: 'a', binding: 'B', target: { kind: 'service', service: 'b' }, method: 'add', args: [1, 2] });
+   */
+  deliver(call: ForwardedCall): Promise<RpcResult>;
 }
 
 /**
@@ -180,21 +190,27 @@ export function createRouter(options: RouterOptions): Router {
     };
   // The metrics read the hosts lazily, at scrape time, so they can exist before the fleet.
   const metrics = new RouterMetrics(() => hosts.stats());
-  const hosts: HostFleet = new HostFleet(config, launcher, history.tap(logger), {
-    coldStart(worker) {
-      counter(worker).coldStarts++;
-      history.coldStart(worker);
-      metrics.coldStarts.inc({ worker });
+  const hosts: HostFleet = new HostFleet(
+    config,
+    launcher,
+    history.tap(logger),
+    {
+      coldStart(worker) {
+        counter(worker).coldStarts++;
+        history.coldStart(worker);
+        metrics.coldStarts.inc({ worker });
+      },
+      eviction(worker) {
+        counter(worker).evictions++;
+        metrics.evictions.inc({ worker });
+      },
+      shed(worker, _host, reason) {
+        counter(worker).sheds++;
+        metrics.sheds.inc({ worker, reason });
+      },
     },
-    eviction(worker) {
-      counter(worker).evictions++;
-      metrics.evictions.inc({ worker });
-    },
-    shed(worker, _host, reason) {
-      counter(worker).sheds++;
-      metrics.sheds.inc({ worker, reason });
-    },
-  });
+    (call) => router.deliver(call),
+  );
   // One sample a second for the status page's plots, from creation (dev serves through
   // routers it never lets listen) until close.
   let sampling = false;
@@ -338,6 +354,16 @@ export function createRouter(options: RouterOptions): Router {
       inflight++;
       try {
         return await hosts.dispatchEvent(worker, event);
+      } finally {
+        inflight--;
+        if (inflight === 0) drained?.();
+      }
+    },
+    async deliver(call) {
+      // Not refused while draining: the calling request is in flight and waits for it.
+      inflight++;
+      try {
+        return await deliverCall({ workers, hosts, maxBodyBytes: config.maxBodyBytes }, call);
       } finally {
         inflight--;
         if (inflight === 0) drained?.();

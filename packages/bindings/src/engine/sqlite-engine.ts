@@ -70,6 +70,7 @@ class SqliteDatabase implements SqlDatabase {
   readonly #db: Database.Database;
   readonly #statements = new Map<string, Database.Statement>();
   readonly #changes: Database.Statement;
+  #size: Database.Statement | undefined;
 
   constructor(
     readonly location: string,
@@ -182,9 +183,11 @@ class SqliteDatabase implements SqlDatabase {
   }
 
   async size(): Promise<number> {
-    const pages = this.#db.pragma('page_count', { simple: true }) as number;
-    const pageSize = this.#db.pragma('page_size', { simple: true }) as number;
-    return pages * pageSize;
+    // Prepared once: `db.pragma()` compiles its statement on every call (D1 asks on each query).
+    this.#size ??= this.#db.prepare(
+      'SELECT page_count * page_size FROM pragma_page_count(), pragma_page_size()',
+    );
+    return this.#size.pluck().get() as number;
   }
 
   /** Runs `fn` in one write transaction (BEGIN IMMEDIATE), synchronously. */
@@ -194,6 +197,7 @@ class SqliteDatabase implements SqlDatabase {
 
   close(): void {
     this.#statements.clear();
+    this.#size = undefined;
     this.#db.close();
   }
 }

@@ -3,6 +3,7 @@ import { readFile } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import { basename, dirname, join, resolve } from 'node:path';
 import {
+  type BindingDeclaration,
   type Bundle,
   decodeBundle,
   isIsolateError,
@@ -29,7 +30,7 @@ import {
 } from '../internal/command.js';
 import type { Progress } from '../internal/progress.js';
 import { mapIsolatePaths, type SourceMap } from '../internal/tracebacks.js';
-import type { ProjectOverrides } from '../project.js';
+import { loadProject, type ProjectOverrides } from '../project.js';
 import { buildProject } from './build.js';
 import { type SyncFlags, syncFlags, syncOptions } from './sync.js';
 
@@ -102,6 +103,47 @@ async function readBundle(path: string): Promise<Bundle> {
   }
 }
 
+type ServiceDeclaration = Extract<BindingDeclaration, { type: 'service' }>;
+
+/**
+ * Every service binding of the targets names a worker served beside it; else the start fails
+ * before anything is built, naming the binding, the service and the fix. Reads only configs
+ * (and the manifests of `.pwb` files).
+ */
+async function checkServices(targets: string[], overrides?: ProjectOverrides): Promise<void> {
+  const found: { worker: string; decl: ServiceDeclaration; where: string }[] = [];
+  const served = new Set<string>();
+  for (const target of targets) {
+    if (isBundleFile(target)) {
+      const { manifest } = await readBundle(target);
+      served.add(manifest.name);
+      for (const decl of manifest.bindings ?? [])
+        if (decl.type === 'service') found.push({ worker: manifest.name, decl, where: target });
+      continue;
+    }
+    const project = loadProject(target, overrides);
+    served.add(project.name);
+    for (const decl of project.bindings.bindings)
+      if (decl.type === 'service')
+        found.push({
+          worker: project.name,
+          decl,
+          where: project.bindingSources.get(decl.name) ?? target,
+        });
+  }
+  for (const { worker, decl, where } of found) {
+    if (served.has(decl.service)) continue;
+    throw new CliError(
+      'ERR_CONFIG',
+      `worker "${worker}": service binding ${decl.name} calls worker "${decl.service}", which is not served here (serving: ${[...served].map((n) => `"${n}"`).join(', ')})`,
+      {
+        where,
+        hint: `serve it beside this one (pyworkers serve ${targets.join(' ')} <the project of "${decl.service}">), or set the binding's service to a served worker's name`,
+      },
+    );
+  }
+}
+
 /**
  * Resolves each target (a project directory, built if needed, or a `.pwb` bundle) into a
  * worker definition. One worker alone is served at `/`; several without routes at `/<name>/`.
@@ -114,6 +156,8 @@ export async function workerDefinitions(
   const workers: WorkerDefinition[] = [];
   const sources: string[] = [];
   const sourceMaps = new Map<string, SourceMap>();
+  // Before any build: a service binding to a worker not served here fails the start now.
+  await checkServices(targets, options.overrides);
   for (const target of targets) {
     let name: string;
     let routes: WorkerDefinition['routes'];
@@ -162,6 +206,7 @@ export async function workerDefinitions(
         projectDir: built.project.dir,
       };
       events = built.project.bindings;
+
       // Local secrets, as `wrangler dev` reads them: given to isolates at start, never bundled.
       secrets = readDevVars(built.project.dir);
       if (secrets) {

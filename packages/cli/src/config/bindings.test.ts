@@ -2,6 +2,7 @@ import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { workerDefinitions } from '../commands/serve.js';
 import { CliError } from '../errors.js';
 import { loadProject, projectFiles } from '../project.js';
 import { checkBindingRefs } from './binding-refs.js';
@@ -218,5 +219,62 @@ describe('binding keys from flags and env vars', () => {
     expect(() =>
       loadProject(dir, { bindings: bindingOverrides({ 'html-handling': 'none' })! }),
     ).toThrow(/assets options were given without an assets directory/);
+  });
+});
+
+describe('service bindings', () => {
+  it('read wrangler services (jsonc and toml) into service declarations', () => {
+    const jsonc = project({
+      'wrangler.jsonc':
+        '{ "name": "client", "main": "src/entry.py",\n  "services": [{ "binding": "PYTHON_RPC", "service": "py-rpc-server" },\n    { "binding": "ADMIN", "service": "py-rpc-server", "entrypoint": "Admin" }] }',
+      'src/entry.py': '',
+    });
+    expect(loadProject(jsonc).bindings.bindings).toEqual([
+      { type: 'service', name: 'PYTHON_RPC', service: 'py-rpc-server' },
+      { type: 'service', name: 'ADMIN', service: 'py-rpc-server', entrypoint: 'Admin' },
+    ]);
+    const toml = project({
+      'wrangler.toml':
+        'name = "client"\nmain = "src/entry.py"\n[[services]]\nbinding = "OTHER"\nservice = "other"\nentrypoint = "Api"\n',
+      'src/entry.py': '',
+    });
+    expect(loadProject(toml).bindings.bindings).toEqual([
+      { type: 'service', name: 'OTHER', service: 'other', entrypoint: 'Api' },
+    ]);
+  });
+
+  it('refuse an entrypoint that is not a class name, with the line', () => {
+    const dir = project({
+      'wrangler.toml':
+        'name = "c"\nmain = "src/entry.py"\n[[services]]\nbinding = "O"\nservice = "o"\nentrypoint = "not a class"\n',
+      'src/entry.py': '',
+    });
+    const e = thrown(() => loadProject(dir));
+    expect(e.message).toMatch(/entrypoint is a class name/);
+    expect(e.where).toBe(`${join(dir, 'wrangler.toml')}:6`);
+  });
+
+  it('fail the start, before any build, when the service is not served', async () => {
+    const client = project({
+      'wrangler.toml':
+        'name = "client"\nmain = "src/entry.py"\n[[services]]\nbinding = "PYTHON_RPC"\nservice = "py-rpc-server"\n',
+      'src/entry.py': '',
+    });
+    const other = project({
+      'wrangler.toml': 'name = "other"\nmain = "src/entry.py"\n',
+      'src/entry.py': '',
+    });
+    const err = await workerDefinitions([client, other]).then(
+      () => expect.unreachable('the start did not fail'),
+      (e: unknown) => e as CliError,
+    );
+    expect(err).toBeInstanceOf(CliError);
+    expect(err.message).toBe(
+      'worker "client": service binding PYTHON_RPC calls worker "py-rpc-server", which is not served here (serving: "client", "other")',
+    );
+    expect(err.where).toBe(`${join(client, 'wrangler.toml')}:3`);
+    expect(err.hint).toMatch(
+      /serve it beside this one \(pyworkers serve .* <the project of "py-rpc-server">\)/,
+    );
   });
 });

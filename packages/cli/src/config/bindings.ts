@@ -79,6 +79,22 @@ function shape(strict: boolean) {
         )
         .optional(),
     }).optional(),
+    services: z
+      .array(
+        obj({
+          binding,
+          service: text('the name of the worker to call, e.g. "py-rpc-server"'),
+          entrypoint: z
+            .string({ error: 'expected the name of a class of that worker, e.g. "Highlighter"' })
+            .regex(
+              /^[A-Za-z_][A-Za-z0-9_]*$/,
+              'an entrypoint is a class name of the target worker (a Python identifier)',
+            )
+            .optional(),
+        }),
+        { error: 'expected a list of { binding, service, entrypoint? }' },
+      )
+      .optional(),
     assets: obj({
       directory: text('the assets directory, e.g. "./public"'),
       binding: binding.optional(),
@@ -139,7 +155,13 @@ export function withOverrides<
   let assets: BindingsConfig['assets'];
   const stripped = configs.map((c) => {
     const config: BindingsConfig = { ...c.config };
-    for (const key of ['kv_namespaces', 'd1_databases', 'r2_buckets', 'triggers'] as const)
+    for (const key of [
+      'kv_namespaces',
+      'd1_databases',
+      'r2_buckets',
+      'services',
+      'triggers',
+    ] as const)
       if (over[key]) delete config[key];
     if (over.queues && config.queues) {
       config.queues = { ...config.queues };
@@ -246,6 +268,17 @@ export function resolveBindings(
     });
     config.r2_buckets?.forEach((r2, i) => {
       add({ type: 'r2', name: r2.binding, bucketName: r2.bucket_name }, at('r2_buckets', i));
+    });
+    config.services?.forEach((svc, i) => {
+      add(
+        {
+          type: 'service',
+          name: svc.binding,
+          service: svc.service,
+          ...(svc.entrypoint ? { entrypoint: svc.entrypoint } : {}),
+        },
+        at('services', i),
+      );
     });
     config.queues?.producers?.forEach((q, i) => {
       add(

@@ -155,6 +155,14 @@ const cases: Case[] = [
         '\nbucket_name = "b"',
         (v: string) => `${v}=b`,
       ],
+      [
+        'services',
+        'service',
+        'PYWORKERS_SERVICES',
+        'service',
+        '\nservice = "other"',
+        (v: string) => `${v}=other:Api`,
+      ],
     ] as const
   ).map(
     ([key, type, env, flag, extra, value]): Case => ({

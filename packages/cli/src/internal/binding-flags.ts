@@ -97,6 +97,13 @@ export const bindingOptions = {
     'true|false|GLOBS',
     'assets.run_worker_first: true, false or comma-separated globs',
   ),
+  service: opt(
+    'services',
+    'PYWORKERS_SERVICES',
+    'BINDING=SERVICE[:ENTRYPOINT]',
+    'bind another served worker, repeatable, replaces services',
+    true,
+  ),
   cron: opt(
     'triggers.crons',
     'PYWORKERS_CRONS',
@@ -191,6 +198,12 @@ export function bindingOverrides(values: Record<string, unknown>): BindingsOverr
     assets.run_worker_first =
       first === 'true' ? true : first === 'false' ? false : first.split(',').map((g) => g.trim());
   if (Object.keys(assets).length > 0) o.assets = assets;
+  const services = list(values.service, 'PYWORKERS_SERVICES', comma);
+  if (services)
+    o.services = pairs(services, 'service', true).map(([binding, target]) => {
+      const [service, entrypoint] = target!.split(':');
+      return { binding, service: service!, ...(entrypoint ? { entrypoint } : {}) };
+    });
   const crons = list(values.cron, 'PYWORKERS_CRONS', /[;\n]/);
   if (crons) o.triggers = { crons };
   return Object.keys(o).length > 0 ? o : undefined;

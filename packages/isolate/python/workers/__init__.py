@@ -14,6 +14,8 @@ from ._formdata import FormData, FormDataValue
 from ._imports import import_from_javascript
 from ._request import Request
 from ._response import FetchResponse, Response
+from ._rpc import RpcError
+from ._service import ServiceBinding
 
 __all__ = [
     "BindingError",
@@ -28,6 +30,8 @@ __all__ = [
     "FetchResponse",
     "Request",
     "Response",
+    "RpcError",
+    "ServiceBinding",
     "WorkerEntrypoint",
     "fetch",
     "env",

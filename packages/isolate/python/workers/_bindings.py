@@ -3,9 +3,17 @@
 ``await call("KV", "get", key, options)`` sends a host call (binding, method, arguments) through
 ``js.pyworkersHost`` and returns the host's answer as Python values; a refused call raises
 :class:`BindingError`, naming the binding.
+
+``call_store`` is the path of the store bindings (KV, D1, Durable Object storage): the isolate
+thread waits for the host's answer, so the proxy's coroutine completes without suspending. An
+awaited JS promise costs two turns of Pyodide's event loop (each a PyProxy and a setImmediate),
+which was most of a KV get's time; the host answers a store call in ~0.01 ms. Service and
+Durable Object stub calls never take it: they may run long (PLAN.md "Host-call latency").
 """
 
-from ._convert import from_js, to_host
+import json
+
+from ._convert import JsDict, from_js, to_host
 
 try:
     from pyodide.ffi import JsException
@@ -92,6 +100,73 @@ async def call(binding, method, *args):
             raise
         raise BindingError(binding, method, str(exc.code), str(exc.message)) from None
     return value if type(value) is str else from_js(value)
+
+
+def _plain(value, depth=0):
+    # True when JSON carries ``value`` to JS unchanged: json.dumps would write big ints that
+    # JS reads rounded, and bytes need to_js.
+    kind = type(value)
+    if kind is str or kind is bool or value is None:
+        return True
+    if kind is int:
+        return -_SAFE_INT < value < _SAFE_INT
+    if kind is float:
+        return value == value and value not in (float("inf"), float("-inf"))
+    if depth > 32:
+        return False
+    if kind is list or kind is tuple:
+        return all(_plain(x, depth + 1) for x in value)
+    if kind is dict or kind is JsDict:
+        return all(type(k) is str and _plain(x, depth + 1) for k, x in value.items())
+    return False
+
+
+# Made once: json.dumps/json.loads build a new encoder/decoder on every call given options.
+_to_json = json.JSONEncoder(separators=(",", ":"), allow_nan=False).encode
+_from_json = json.JSONDecoder(object_pairs_hook=JsDict).decode
+
+
+def _store_result(value):
+    if type(value) is str:
+        # 's' + text, or 'j' + JSON (host-channel.ts hostCallStore)
+        if value[0] == "s":
+            return value[1:]
+        return _from_json(value[1:])
+    return None if value is None else from_js(value)
+
+
+# (callStoreFlat, callStore) of js.pyworkersHost, taken on the first store call while serving
+# (never at the top level, so never in a snapshot); set_env clears it.
+_store_fns = None
+
+
+def _reset():
+    global _store_fns
+    _store_fns = None
+
+
+def call_store(binding, method, *args):
+    """A store call (KV, D1, Durable Object storage): the thread waits for the host's answer.
+
+    Called from the proxies' ``async def`` methods, so ``await env.KV.get(k)`` stays the API.
+    """
+    global _store_fns
+    fns = _store_fns
+    if fns is None:
+        host = _host(binding, method)
+        fns = _store_fns = (host.callStoreFlat, host.callStore)
+    try:
+        if _flat(args):
+            value = fns[0](binding, method, *args)
+        elif _plain(args):
+            value = fns[1](binding, method, _to_json(args))
+        else:
+            value = fns[1](binding, method, _args(binding, method, args))
+    except JsException as exc:
+        if getattr(exc, "name", None) != "HostCallError":
+            raise
+        raise BindingError(binding, method, str(exc.code), str(exc.message)) from None
+    return _store_result(value)
 
 
 def call_sync(binding, method, *args, timeout_ms=30_000):

@@ -73,6 +73,17 @@ class FunctionCaller:
 EVENTS = ("fetch", "scheduled", "queue")
 
 
+def _rpc_methods(cls: type) -> list[str]:
+    """Public methods a class defines beyond ``WorkerEntrypoint``'s: what RPC can call."""
+    return [
+        name
+        for klass in cls.__mro__
+        if klass.__module__ not in ("builtins", "workers._entrypoint")
+        for name, value in vars(klass).items()
+        if not name.startswith("_") and callable(value)
+    ]
+
+
 def resolve_handlers(module: Any) -> dict[str, Callable[[Any, Any, Any], Any]]:
     """The worker's handlers by event name: ``class Default`` methods, else ``on_<event>``.
 
@@ -84,10 +95,11 @@ def resolve_handlers(module: Any) -> dict[str, Callable[[Any, Any, Any], Any]]:
         if not isinstance(default, type):
             raise TypeError(f"{name}.Default must be a class (class Default(WorkerEntrypoint))")
         found = {e: MethodCaller(default, e) for e in EVENTS if callable(getattr(default, e, None))}
-        if not found:
+        if not found and not _rpc_methods(default):
             raise TypeError(
                 f"{name}.Default has no fetch(self, request) method; add one "
-                "(or scheduled(self, controller, env, ctx) / queue(self, batch, env, ctx))"
+                "(or scheduled(self, controller, env, ctx) / queue(self, batch, env, ctx), "
+                "or methods other workers call over RPC)"
             )
         return found
     found = {}

@@ -11,8 +11,16 @@ def _proxy_classes():
     from ._kv import KVNamespace
     from ._queue import Queue
     from ._r2 import R2Bucket
+    from ._service import ServiceBinding
 
-    return {"kv": KVNamespace, "d1": D1Database, "r2": R2Bucket, "queue": Queue, "assets": Fetcher}
+    return {
+        "kv": KVNamespace,
+        "d1": D1Database,
+        "r2": R2Bucket,
+        "queue": Queue,
+        "assets": Fetcher,
+        "service": ServiceBinding,
+    }
 
 
 def make_bindings(declared):
@@ -53,7 +61,7 @@ class Env(Mapping[str, Any]):
         except KeyError:
             raise AttributeError(
                 f"env has no binding {name!r}; declare it in wrangler.toml / wrangler.jsonc "
-                "(vars, kv_namespaces, d1_databases, r2_buckets, queues, assets) or "
+                "(vars, kv_namespaces, d1_databases, r2_buckets, queues, services, assets) or "
                 "[tool.pyworkers], or pass it as a secret"
             ) from None
 

@@ -9,6 +9,50 @@ export interface HostCallTargets {
   syncPort: MessagePort | undefined;
 }
 
+/** Arguments a store call sent as JSON text: always a list, as structured-clone ones are. */
+function parseArgs(text: string): unknown[] {
+  const args = JSON.parse(text) as unknown;
+  if (!Array.isArray(args)) throw hostCallArgsError('the arguments are not a list');
+  return args;
+}
+
+function hostCallArgsError(why: string): Error {
+  return Object.assign(new Error(`host call refused: ${why}`), { code: 'ERR_HOST_CALL_ARGS' });
+}
+
+/**
+ * True for data JSON carries without loss: strings, finite numbers (not -0), booleans, null,
+ * arrays and plain objects of them. Not: Uint8Array, Date, bigint, undefined, NaN.
+ */
+export function jsonSafe(v: unknown, depth = 0): boolean {
+  if (v === null) return true;
+  switch (typeof v) {
+    case 'string':
+    case 'boolean':
+      return true;
+    case 'number':
+      return Number.isFinite(v) && !Object.is(v, -0);
+    case 'object': {
+      if (depth > 64) return false;
+      if (Array.isArray(v)) {
+        for (let i = 0; i < v.length; i++) {
+          // A hole reads as undefined, which JSON writes as null.
+          if (!(i in v) || !jsonSafe(v[i], depth + 1)) return false;
+        }
+        return true;
+      }
+      const proto = Object.getPrototypeOf(v);
+      if (proto !== Object.prototype && proto !== null) return false;
+      for (const k of Object.keys(v)) {
+        if (!jsonSafe((v as Record<string, unknown>)[k], depth + 1)) return false;
+      }
+      return true;
+    }
+    default:
+      return false;
+  }
+}
+
 /** Answers one host call; never throws (a failed call is an answer with `ok: false`). */
 export async function answerHostCall(
   handler: HostCallHandler | undefined,
@@ -29,9 +73,13 @@ export async function answerHostCall(
     };
   } else {
     try {
-      const { binding, method, args } = msg;
+      const { binding, method } = msg;
+      const args = msg.argsJson === undefined ? msg.args : parseArgs(msg.argsJson);
       const value = await handler({ binding, method, args });
-      reply = { type: 'host-result', id: msg.id, ok: true, value };
+      reply =
+        msg.store && typeof value !== 'string' && value != null && jsonSafe(value)
+          ? { type: 'host-result', id: msg.id, ok: true, value: null, json: JSON.stringify(value) }
+          : { type: 'host-result', id: msg.id, ok: true, value };
     } catch (err) {
       reply = { type: 'host-result', id: msg.id, ok: false, error: hostCallError(err) };
     }

@@ -132,6 +132,13 @@ export interface HostCallMessage {
   method: string;
   args: unknown[];
   sync?: Int32Array;
+  /**
+   * A store call (KV, D1, Durable Object storage; always with `sync`): `args` may come as JSON
+   * text instead (`argsJson`, then `args` is empty), and a JSON-safe result goes back as JSON
+   * text (`json`). A string crosses as one copy; a structured clone walks every property.
+   */
+  store?: true;
+  argsJson?: string;
 }
 
 /** Sent once, before the first blocking host call: where blocking calls are answered. */
@@ -142,7 +149,7 @@ export interface HostPortMessage {
 
 /** The answer to a {@link HostCallMessage}. */
 export type HostResultMessage =
-  | { type: 'host-result'; id: number; ok: true; value: unknown }
+  | { type: 'host-result'; id: number; ok: true; value: unknown; json?: string }
   | { type: 'host-result'; id: number; ok: false; error: HostCallError };
 
 export type ToWorker =

@@ -90,33 +90,44 @@ export function onHostResult(msg: HostResultMessage): void {
   resolve(toReply(msg));
 }
 
-/**
- * The blocking variant (synchronous outbound HTTP and the like): the thread waits in
- * `Atomics.wait` until the parent answered on a dedicated port, then takes the answer with
- * `receiveMessageOnPort`, so nothing else the thread was sent is consumed out of order.
- */
-export function hostCallSync(
-  binding: string,
-  method: string,
-  args: unknown[],
-  timeoutMs = 30_000,
-): HostReply {
+/** The port and flag blocking calls are answered on (made on the first blocking call). */
+function blockingChannel(): { port: MessagePort; flag: Int32Array } {
   if (!syncPort || !syncFlag) {
     const channel = new MessageChannel();
     post({ type: 'host-port', port: channel.port2 }, [channel.port2]);
     syncPort = channel.port1;
     syncFlag = new Int32Array(new SharedArrayBuffer(4));
   }
+  return { port: syncPort, flag: syncFlag };
+}
+
+/**
+ * Sends a call and blocks the thread in `Atomics.wait` until the parent answered on the
+ * dedicated port, then takes the answer with `receiveMessageOnPort`, so nothing else the
+ * thread was sent is consumed out of order. The parent posts the answer, then sets the flag
+ * and notifies: its notify for one call can land while the thread already waits for the next
+ * (seen under load with thousands of store calls), so a wake-up is only a hint: the thread
+ * takes the answer whose id is its call's, drops late answers of calls that timed out, and
+ * waits again otherwise.
+ */
+function blockingCall(
+  binding: string,
+  method: string,
+  args: unknown[],
+  timeoutMs: number,
+  store?: { argsJson?: string },
+): HostReply | HostResultMessage {
+  const { port, flag } = blockingChannel();
   const id = nextId++;
-  Atomics.store(syncFlag, 0, 0);
   try {
     post({
       type: 'host-call',
       id,
       binding,
       method,
-      args: plain(args) as unknown[],
-      sync: syncFlag,
+      args,
+      sync: flag,
+      ...(store ? { store: true, ...store } : {}),
     });
   } catch (err) {
     return {
@@ -127,20 +138,71 @@ export function hostCallSync(
       },
     };
   }
-  const waited = Atomics.wait(syncFlag, 0, 0, timeoutMs);
-  const got = receiveMessageOnPort(syncPort);
-  if (waited === 'timed-out' || !got) {
-    // A late answer must not be taken for the next call's: start over with a new port and flag.
-    syncPort.close();
-    syncPort = undefined;
-    syncFlag = undefined;
-    return {
-      ok: false,
-      error: {
-        code: 'ERR_HOST_CALL_TIMEOUT',
-        message: `${binding}.${method} got no answer from the host within ${timeoutMs} ms`,
-      },
-    };
+  const deadline = performance.now() + timeoutMs;
+  for (;;) {
+    // Cleared before looking: an answer posted after this sets it again, so the wait below
+    // returns at once instead of missing it.
+    Atomics.store(flag, 0, 0);
+    const got = receiveMessageOnPort(port);
+    if (got) {
+      const reply = got.message as HostResultMessage;
+      if (reply.id === id) return store ? reply : toReply(reply);
+      continue;
+    }
+    const left = deadline - performance.now();
+    if (left <= 0) {
+      return {
+        ok: false,
+        error: {
+          code: 'ERR_HOST_CALL_TIMEOUT',
+          message: `${binding}.${method} got no answer from the host within ${timeoutMs} ms`,
+        },
+      };
+    }
+    Atomics.wait(flag, 0, 0, left);
   }
-  return toReply(got.message as HostResultMessage);
+}
+
+/**
+ * The blocking variant (synchronous outbound HTTP and the like): the thread waits until the
+ * parent answered (see {@link blockingCall}).
+ */
+export function hostCallSync(
+  binding: string,
+  method: string,
+  args: unknown[],
+  timeoutMs = 30_000,
+): HostReply {
+  return blockingCall(binding, method, plain(args) as unknown[], timeoutMs) as HostReply;
+}
+
+/**
+ * A store call (KV, D1, Durable Object storage) that blocks the isolate thread until the host
+ * answered: no JS promise and no turn of the event loop, so Python's coroutine completes
+ * without suspending. `args` is the arguments as JSON text (Python's `json.dumps`, sent to the
+ * host as it is) or an array. The answer comes back in the form Python reads fastest:
+ * `'s' + text` for a string, `'j' + JSON` for JSON-safe data (the host encodes it),
+ * `undefined` for null, else the value itself (bytes, dates). A refusal throws a
+ * `HostCallError` (Python raises `BindingError`).
+ */
+export function hostCallStore(
+  binding: string,
+  method: string,
+  args: string | unknown[],
+  timeoutMs = 30_000,
+): unknown {
+  const reply =
+    typeof args === 'string'
+      ? blockingCall(binding, method, [], timeoutMs, { argsJson: args })
+      : blockingCall(binding, method, plain(args) as unknown[], timeoutMs, {});
+  if (!reply.ok) throw refusal(reply.error);
+  if ('json' in reply && reply.json !== undefined) return `j${reply.json}`;
+  const v = reply.value;
+  if (typeof v === 'string') return `s${v}`;
+  return v === null || v === undefined ? undefined : v;
+}
+
+/** {@link hostCallStore} with the arguments spread: primitives cross from Python unconverted. */
+export function hostCallStoreFlat(binding: string, method: string, ...args: unknown[]): unknown {
+  return hostCallStore(binding, method, args);
 }

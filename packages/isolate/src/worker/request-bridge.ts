@@ -15,7 +15,13 @@ import type {
   WebSocketAcceptMessage,
 } from '../internal/protocol.js';
 import { WORKER_DIR } from '../mount-paths.js';
-import { hostCall, hostCallFlat, hostCallSync } from './host-channel.js';
+import {
+  hostCall,
+  hostCallFlat,
+  hostCallStore,
+  hostCallStoreFlat,
+  hostCallSync,
+} from './host-channel.js';
 import { PairedWebSocket, WebSocketPair } from './websocket-pair.js';
 
 interface PyProxyLike {
@@ -101,6 +107,9 @@ export function installHost(): void {
     call: (binding: string, method: string, args: unknown[]) => hostCall(binding, method, args),
     callFlat: hostCallFlat,
     callSync: hostCallSync,
+    // Store calls (KV, D1, Durable Object storage): answered before the coroutine resumes.
+    callStore: hostCallStore,
+    callStoreFlat: hostCallStoreFlat,
   };
 }
 

@@ -5,6 +5,7 @@ import json
 import unittest
 
 from workers import JsDict
+from workers._bindings import _plain, _store_result
 from workers._convert import camel, options, python_value
 from workers._kv import KVListResult
 
@@ -51,6 +52,25 @@ class KVList(unittest.TestCase):
         self.assertEqual([k["name"] for k in result.keys], ["a"])
         self.assertEqual(list(result.keys()), ["keys", "list_complete"])
         self.assertTrue(result.list_complete)
+
+
+class StoreCallValues(unittest.TestCase):
+    def test_answers_in_their_tagged_form(self):
+        self.assertEqual(_store_result("sj{not json"), "j{not json")
+        self.assertEqual(_store_result("s"), "")
+        self.assertIsNone(_store_result(None))
+        row = _store_result('j{"a":{"b":[1,{"c":null}]},"n":1.5}')
+        self.assertIsInstance(row, JsDict)
+        self.assertEqual(row.a.b[1].c, None)
+        self.assertIsInstance(row.a.b[1], JsDict)
+        self.assertEqual(row.n, 1.5)
+
+    def test_json_only_for_what_js_reads_back_unchanged(self):
+        self.assertTrue(_plain(("sql", [1, None, "x", 2.5, True], {"k": {"v": []}})))
+        self.assertFalse(_plain((b"bytes",)))
+        self.assertFalse(_plain((2**53,)))
+        self.assertFalse(_plain((float("nan"),)))
+        self.assertFalse(_plain(({1: "int key"},)))
 
 
 if __name__ == "__main__":

@@ -39,7 +39,9 @@ const inDir = (base: string, path: string): string =>
 
 /** A worker's declarations with their directories made absolute for this host. */
 export function hostDeclarations(bundle: Bundle, state: WorkerState): BindingDeclaration[] {
-  return (bundle.manifest.bindings ?? []).map((decl) => {
+  // Service bindings are answered by the router (services/), not by a store.
+  const stored = (bundle.manifest.bindings ?? []).filter((decl) => decl.type !== 'service');
+  return stored.map((decl) => {
     if (decl.type === 'assets')
       return { ...decl, directory: inDir(state.projectDir, decl.directory) };
     if (decl.type === 'd1' && decl.migrationsDir)
@@ -61,7 +63,7 @@ export class BindingsWiring {
 
   /** The handler for isolates of `worker` running `bundle`; none when it declares no bindings. */
   handlerFor(worker: HostWorker, bundle: Bundle): HostCallHandler | undefined {
-    if (!bundle.manifest.bindings?.length) return undefined;
+    if (!bundle.manifest.bindings?.some((decl) => decl.type !== 'service')) return undefined;
     const state = worker.state;
     if (!state) {
       return async ({ binding }) => {

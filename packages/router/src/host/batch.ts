@@ -15,28 +15,56 @@ export function isBatch<M>(msg: M | BatchMessage<M>): msg is BatchMessage<M> {
   return (msg as { type?: unknown }).type === 'batch';
 }
 
-/** A `post` that queues, and a `flush` that sends what is queued now (before a disconnect). */
+/**
+ * `post` queues; `postNow` sends what is queued and then `msg` at once, so that a value IPC
+ * cannot carry throws to its caller; `flush` sends what is queued (before a disconnect).
+ */
 export interface Batcher<M> {
   post(msg: M): void;
+  postNow(msg: M): void;
   flush(): void;
 }
 
-/** Batches `send`: one message alone goes as it is, several as a {@link BatchMessage}. */
-export function batcher<M>(send: (msg: M | BatchMessage<M>) => void): Batcher<M> {
+/**
+ * Batches `send`: one message alone goes as it is, several as a {@link BatchMessage}. A batch
+ * that cannot be sent (one message holds a value IPC cannot carry) is sent message by message,
+ * and each that still fails goes to `failed`.
+ */
+export function batcher<M>(
+  send: (msg: M | BatchMessage<M>) => void,
+  failed: (msg: M, err: unknown) => void,
+): Batcher<M> {
   let queue: M[] = [];
   let scheduled: NodeJS.Immediate | undefined;
+  const one = (msg: M): void => {
+    try {
+      send(msg);
+    } catch (err) {
+      failed(msg, err);
+    }
+  };
   const flush = (): void => {
     if (scheduled) clearImmediate(scheduled);
     scheduled = undefined;
     const msgs = queue;
     queue = [];
-    if (msgs.length === 1) send(msgs[0]!);
-    else if (msgs.length > 1) send({ type: 'batch', msgs });
+    if (msgs.length === 1) one(msgs[0]!);
+    else if (msgs.length > 1) {
+      try {
+        send({ type: 'batch', msgs });
+      } catch {
+        for (const msg of msgs) one(msg);
+      }
+    }
   };
   return {
     post(msg) {
       queue.push(msg);
       scheduled ??= setImmediate(flush);
+    },
+    postNow(msg) {
+      flush();
+      send(msg);
     },
     flush,
   };

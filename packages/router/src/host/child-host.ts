@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { fromErrorData } from '@pyworkers/common';
 import {
   BodyStreams,
+  hostCallError,
   type IsolateRequest,
   isBodyMessage,
   isWebSocketMessage,
@@ -15,6 +16,7 @@ import {
 } from '@pyworkers/isolate';
 import { RouterError } from '../errors.js';
 import { hostEntry } from '../internal/paths.js';
+import type { ForwardCall, ForwardedCall } from '../services/types.js';
 import { type Batcher, type BatchMessage, batcher, isBatch } from './batch.js';
 import { hostProcessEnv } from './host-env.js';
 import type { FromHost, HostProcessConfig, ToHost } from './protocol.js';
@@ -77,6 +79,8 @@ export class ChildHost implements IsolateHost {
     private readonly config: HostProcessConfig,
     private readonly logger: Logger,
     private readonly events: HostEvents,
+    /** Delivers the host's calls on service bindings (the router's `deliver`). */
+    private readonly forward?: ForwardCall,
   ) {
     this.id = config.id;
     this.bodies = new BodyStreams(() => {});
@@ -119,9 +123,16 @@ export class ChildHost implements IsolateHost {
     (proc.channel as { unref?: () => void } | undefined)?.unref?.();
     const child: Child = {
       proc,
-      out: batcher<ToHost>((msg) => {
-        if (!child.exited && proc.connected) proc.send(msg);
-      }),
+      out: batcher<ToHost>(
+        (msg) => {
+          if (!child.exited && proc.connected) proc.send(msg);
+        },
+        (msg, err) =>
+          this.logger.error(
+            { host: this.id, type: msg.type, err: (err as Error)?.message },
+            'message to the isolate host could not be sent',
+          ),
+      ),
       bundles: new Map(),
       exited: false,
     };
@@ -129,8 +140,8 @@ export class ChildHost implements IsolateHost {
     const sockets = new WebSockets((msg) => this.post(child, msg));
     this.bodies = bodies;
     proc.on('message', (msg: FromHost | BatchMessage<FromHost>) => {
-      if (!isBatch(msg)) this.onMessage(msg, bodies, sockets);
-      else for (const m of msg.msgs) this.onMessage(m, bodies, sockets);
+      if (!isBatch(msg)) this.onMessage(msg, bodies, sockets, child);
+      else for (const m of msg.msgs) this.onMessage(m, bodies, sockets, child);
     });
     proc.on('error', (err) => this.logger.error({ host: this.id, err }, 'isolate host error'));
     proc.on('exit', (code, signal) => {
@@ -153,10 +164,37 @@ export class ChildHost implements IsolateHost {
   }
 
   private post(child: Child, msg: ToHost): void {
-    if (!child.exited && child.proc.connected) child.out.post(msg);
+    if (child.exited || !child.proc.connected) return;
+    // An answer carries the caller's values: one IPC cannot carry must throw here (see deliver).
+    if (msg.type === 'forward-result') child.out.postNow(msg);
+    else child.out.post(msg);
   }
 
-  private onMessage(msg: FromHost, bodies: BodyStreams, sockets: WebSockets): void {
+  /** Delivers a call from one of the process's isolates and posts the answer back. */
+  private deliver(child: Child, id: number, call: ForwardedCall): void {
+    const answer = (msg: ToHost): void => {
+      try {
+        this.post(child, msg);
+      } catch (err) {
+        // A value IPC cannot carry: the caller gets an error instead of waiting forever.
+        this.post(child, { type: 'forward-result', id, ok: false, error: hostCallError(err) });
+      }
+    };
+    const run = this.forward
+      ? this.forward(call)
+      : Promise.reject(
+          Object.assign(new Error(`isolate host ${this.id} has no router to deliver calls`), {
+            code: 'ERR_SERVICE_UNAVAILABLE',
+          }),
+        );
+    run.then(
+      (value) => answer({ type: 'forward-result', id, ok: true, value }),
+      (err: unknown) =>
+        answer({ type: 'forward-result', id, ok: false, error: hostCallError(err) }),
+    );
+  }
+
+  private onMessage(msg: FromHost, bodies: BodyStreams, sockets: WebSockets, child: Child): void {
     if (isBodyMessage(msg)) {
       bodies.onMessage(msg);
       return;
@@ -196,6 +234,9 @@ export class ChildHost implements IsolateHost {
         return;
       case 'event':
         this.events[msg.event](msg.worker, this.id);
+        return;
+      case 'forward':
+        this.deliver(child, msg.id, msg.call);
         return;
       case 'result':
       case 'stats':

@@ -13,15 +13,25 @@ import {
 import { hostBindings } from '../bindings/open-store.js';
 import type { WorkerState } from '../bindings/wiring.js';
 import { createEvictionPolicy } from '../eviction.js';
+import type { ForwardedCall } from '../services/types.js';
 import { type BatchMessage, batcher, isBatch } from './batch.js';
 import { LocalHost } from './local-host.js';
 import type { FromHost, HostProcessConfig, ToHost } from './protocol.js';
 
 // Sent once per event-loop turn (./batch.ts).
-const out = batcher<FromHost>((msg) => {
-  if (process.connected) process.send?.(msg);
-});
-const send = (msg: FromHost): void => out.post(msg);
+const out = batcher<FromHost>(
+  (msg) => {
+    if (process.connected) process.send?.(msg);
+  },
+  (msg, err) => {
+    // The router waits for an answer to this id: give it one it can carry.
+    const id = (msg as { id?: unknown }).id;
+    if (typeof id === 'number' && msg.type !== 'log' && msg.type !== 'event')
+      out.post({ type: 'failed', id, error: toErrorData(err) });
+  },
+);
+// A forwarded call carries the worker's values: one IPC cannot carry rejects the call at once.
+const send = (msg: FromHost): void => (msg.type === 'forward' ? out.postNow(msg) : out.post(msg));
 
 const log =
   (level: 'debug' | 'info' | 'warn' | 'error') =>
@@ -48,6 +58,21 @@ let host: LocalHost | undefined;
 let launcher: IsolateLauncher | undefined;
 let ready: Promise<LocalHost> | undefined;
 
+// Calls on service bindings, waiting for the router's answer, by forward id.
+const forwarded = new Map<number, { resolve: (v: never) => void; reject: (e: Error) => void }>();
+let nextForward = 1;
+const forward = (call: ForwardedCall): Promise<never> => {
+  if (!process.connected)
+    return Promise.reject(
+      Object.assign(new Error('the router is gone'), { code: 'ERR_SERVICE_UNAVAILABLE' }),
+    );
+  const id = nextForward++;
+  return new Promise<never>((resolve, reject) => {
+    forwarded.set(id, { resolve, reject });
+    send({ type: 'forward', id, call });
+  });
+};
+
 async function init(config: HostProcessConfig): Promise<LocalHost> {
   // This host's parked pool: it starts booting now, while the router sends the bundles.
   launcher = new IsolateLauncher({ poolSize: config.poolSize ?? 1, logger });
@@ -63,6 +88,7 @@ async function init(config: HostProcessConfig): Promise<LocalHost> {
     concurrency: config.concurrency,
     maxInflight: config.maxInflight,
     bindings,
+    forward,
     events: {
       coldStart: (worker) => send({ type: 'event', event: 'coldStart', worker }),
       eviction: (worker) => send({ type: 'event', event: 'eviction', worker }),
@@ -79,6 +105,13 @@ async function onMessage(msg: ToHost): Promise<void> {
   }
   if (isWebSocketMessage(msg)) {
     sockets.onMessage(msg);
+    return;
+  }
+  if (msg.type === 'forward-result') {
+    const waiting = forwarded.get(msg.id);
+    forwarded.delete(msg.id);
+    if (msg.ok) waiting?.resolve(msg.value as never);
+    else waiting?.reject(Object.assign(new Error(msg.error.message), { code: msg.error.code }));
     return;
   }
   if (msg.type === 'init') {
@@ -157,6 +190,11 @@ process.on('message', (msg: ToHost | BatchMessage<ToHost>) => {
 });
 // The router is gone (it crashed or closed us): nothing else will ever talk to this process.
 process.on('disconnect', () => {
+  for (const waiting of forwarded.values())
+    waiting.reject(
+      Object.assign(new Error('the router is gone'), { code: 'ERR_SERVICE_UNAVAILABLE' }),
+    );
+  forwarded.clear();
   void (host?.close() ?? Promise.resolve())
     .then(() => bindings.close())
     .finally(() => process.exit(0));

@@ -10,6 +10,8 @@ import type { BindingsWiring } from '../bindings/wiring.js';
 import { RouterError } from '../errors.js';
 import type { EvictionPolicy } from '../eviction.js';
 import { estimateIsolateBytes, type IsolateHandle, type Launcher } from '../launcher.js';
+import { serviceHostCalls } from '../services/host-calls.js';
+import type { ForwardCall } from '../services/types.js';
 import { type WarmIsolate, WarmSet } from '../warm-set.js';
 import type {
   HostEventResult,
@@ -40,6 +42,8 @@ export interface LocalHostOptions {
   kind?: 'local' | 'process';
   /** Answers the isolates' binding calls (none: binding calls raise in Python). Its owner closes it. */
   bindings?: BindingsWiring;
+  /** Delivers the isolates' calls on service bindings (the router's `deliver`). */
+  forward?: ForwardCall;
 }
 
 type Ran<T> =
@@ -234,7 +238,12 @@ export class LocalHost implements IsolateHost {
         this.sizes.set(worker.name, estimateIsolateBytes(bundle));
         this.warm.resize(iso, estimateIsolateBytes(bundle));
       }
-      const hostCalls = this.options.bindings?.handlerFor(worker, bundle);
+      const hostCalls = serviceHostCalls(
+        worker.name,
+        bundle,
+        this.options.forward,
+        this.options.bindings?.handlerFor(worker, bundle),
+      );
       const handle = await launcher.launch(bundle, {
         logger,
         ...(worker.secrets ? { secrets: worker.secrets } : {}),

@@ -4,12 +4,14 @@ import type { ErrorData } from '@pyworkers/common';
 import type {
   BodyMessage,
   Bundle,
+  HostCallError,
   IsolateRequest,
   WebSocketMessage,
   WorkerEvent,
 } from '@pyworkers/isolate';
 import type { WorkerState } from '../bindings/wiring.js';
 import type { EvictionPolicyName } from '../eviction.js';
+import type { ForwardedCall } from '../services/types.js';
 import type { HostEventResult, HostResult, HostStats } from './types.js';
 
 export interface HostProcessConfig {
@@ -47,6 +49,9 @@ export type ToHost =
   | { type: 'stats'; id: number }
   /** Answered with `warm` once every bundle sent so far is prepared and the pool is parked. */
   | { type: 'warm'; id: number }
+  /** The answer to a `forward` (ids: the host process's own namespace). */
+  | { type: 'forward-result'; id: number; ok: true; value: unknown }
+  | { type: 'forward-result'; id: number; ok: false; error: HostCallError }
   | BodyMessage
   | WebSocketMessage;
 
@@ -68,6 +73,8 @@ export type FromHost =
   | { type: 'stats'; id: number; stats: HostStats }
   | { type: 'warm'; id: number }
   | { type: 'event'; event: 'coldStart' | 'eviction' | 'lost'; worker: string }
+  /** An isolate's call on a service binding, for the router to deliver. */
+  | { type: 'forward'; id: number; call: ForwardedCall }
   | {
       type: 'log';
       level: 'debug' | 'info' | 'warn' | 'error';

@@ -1,0 +1,144 @@
+// The router's side of worker-to-worker calls: a forwarded call reaches the target worker
+// as a fetch (a service binding's `fetch`) or an `rpc` event, placed like its requests.
+import {
+  type IsolateRequest,
+  isBodyStream,
+  isIsolateError,
+  type RpcResult,
+} from '@pyworkers/isolate';
+import { RouterError } from '../errors.js';
+import type { HostFleet } from '../fleet.js';
+import type { HostWorker } from '../host/types.js';
+import type { ForwardedCall } from './types.js';
+
+/** The tag of a Request or Response crossing as an RPC value (`workers._rpc.TAG`). */
+export const RPC_TAG = '__rpc__';
+
+interface TaggedRequest {
+  [RPC_TAG]: 'Request';
+  method: string;
+  url: string;
+  headers: [string, string][];
+  body: Uint8Array | null;
+}
+
+/** What {@link deliverCall} needs of the router. */
+export interface DeliveryContext {
+  workers: ReadonlyMap<string, HostWorker>;
+  hosts: Pick<HostFleet, 'dispatch' | 'dispatchEvent'>;
+  /** Largest response body a service fetch buffers. */
+  maxBodyBytes: number;
+}
+
+const notServed = (call: ForwardedCall, service: string, known: string[]): Error =>
+  new RouterError(
+    'ERR_SERVICE_NOT_SERVED',
+    `service binding '${call.binding}' of ${call.from} names worker "${service}", which this server does not serve (it serves: ${known.join(', ')})`,
+  );
+
+function isTaggedRequest(value: unknown): value is TaggedRequest {
+  const v = value as Partial<TaggedRequest> | null;
+  return (
+    typeof v === 'object' &&
+    v !== null &&
+    v[RPC_TAG] === 'Request' &&
+    typeof v.url === 'string' &&
+    typeof v.method === 'string'
+  );
+}
+
+async function readAll(body: AsyncIterable<Uint8Array>, limit: number, what: string) {
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for await (const chunk of body) {
+    size += chunk.byteLength;
+    if (size > limit)
+      throw new RouterError(
+        'ERR_ROUTER_BODY_TOO_LARGE',
+        `${what}: the response body is larger than ${limit} bytes (service fetches are buffered)`,
+      );
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks);
+}
+
+/** A Python exception in the target's fetch handler (`ValueError: boom`) as an RPC exception. */
+function handlerException(err: unknown): RpcResult | undefined {
+  if (!isIsolateError(err) || err.code !== 'ERR_ISOLATE_HANDLER') return undefined;
+  const match = /^([A-Za-z_][\w.]*): ([\s\S]*)$/.exec(err.message);
+  return {
+    type: 'rpc',
+    outcome: 'exception',
+    error: match
+      ? { name: match[1]!.split('.').pop()!, message: match[2]! }
+      : { name: 'Error', message: err.message },
+  };
+}
+
+async function serviceFetch(
+  ctx: DeliveryContext,
+  worker: HostWorker,
+  call: ForwardedCall,
+): Promise<RpcResult> {
+  const [given] = call.args;
+  if (!isTaggedRequest(given))
+    throw Object.assign(
+      new Error(`${call.binding}.fetch() takes a request (a URL or workers.Request)`),
+      { code: 'ERR_BINDING_ARGS' },
+    );
+  const request: IsolateRequest = {
+    method: given.method,
+    url: given.url,
+    headers: given.headers,
+    body: given.body ?? new Uint8Array(0),
+  };
+  let answer: Awaited<ReturnType<HostFleet['dispatch']>>;
+  try {
+    answer = await ctx.hosts.dispatch(worker, request);
+  } catch (err) {
+    const raised = handlerException(err);
+    if (raised) return raised;
+    throw err;
+  }
+  const { response } = answer;
+  if (response.webSocket) {
+    response.webSocket.close(1011, 'WebSockets over service bindings are not supported');
+    throw Object.assign(
+      new Error(
+        `${call.binding}.fetch(): ${worker.name} accepted a WebSocket, which service bindings do not carry yet`,
+      ),
+      { code: 'ERR_SERVICE_WEBSOCKET' },
+    );
+  }
+  const body = isBodyStream(response.body)
+    ? await readAll(response.body, ctx.maxBodyBytes, `${call.binding}.fetch()`)
+    : response.body;
+  return {
+    type: 'rpc',
+    outcome: 'ok',
+    value: {
+      [RPC_TAG]: 'Response',
+      status: response.status,
+      statusText: '',
+      headers: response.headers,
+      body: body.byteLength > 0 ? body : null,
+    },
+  };
+}
+
+/**
+ * Runs a forwarded call on its target worker: `fetch` on a binding without an entrypoint is
+ * a plain request to its fetch handler; anything else an `rpc` event for its entrypoint class.
+ */
+export async function deliverCall(ctx: DeliveryContext, call: ForwardedCall): Promise<RpcResult> {
+  const { target } = call;
+  const worker = ctx.workers.get(target.service);
+  if (!worker) throw notServed(call, target.service, [...ctx.workers.keys()]);
+  if (call.method === 'fetch' && !target.entrypoint) return serviceFetch(ctx, worker, call);
+  return ctx.hosts.dispatchEvent(worker, {
+    type: 'rpc',
+    ...(target.entrypoint ? { entrypoint: target.entrypoint } : {}),
+    method: call.method,
+    args: call.args,
+  });
+}
