@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Serving } from 'pyworkers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
 import { startEdge } from '../src/edge.js';
 
 let serving: Serving;
@@ -120,6 +121,7 @@ describe('the reference edge app', () => {
       'hello',
       'rates',
       'sse-clock',
+      'ws-echo',
     ]);
   });
 
@@ -133,5 +135,34 @@ describe('the reference edge app', () => {
     expect(first).toMatch(/^id: 0\nevent: tick\ndata: \{"n": 0/);
     expect(performance.now() - t0).toBeLessThan(8_000);
     await reader.cancel();
+  });
+
+  it('echoes text and binary WebSocket frames at ws-echo, and closes with its code', async () => {
+    const ws = new WebSocket(`${serving.url.replace(/^http/, 'ws')}/ws-echo/`);
+    const frames: (string | Buffer)[] = [];
+    const next = (): Promise<string | Buffer> =>
+      new Promise((resolve, reject) => {
+        ws.once('message', (data: Buffer, isBinary: boolean) =>
+          resolve(isBinary ? data : data.toString()),
+        );
+        ws.once('error', reject);
+      });
+    const closed = new Promise<{ code: number; reason: string }>((resolve) =>
+      ws.on('close', (code, reason) => resolve({ code, reason: reason.toString() })),
+    );
+    frames.push(await next());
+    ws.send('hello');
+    frames.push(await next());
+    ws.send(Buffer.from([0, 1, 2, 255]));
+    frames.push(await next());
+    ws.send('bye');
+    expect(frames).toEqual(['connected', 'hello', Buffer.from([0, 1, 2, 255])]);
+    expect(await closed).toEqual({ code: 1000, reason: 'bye' });
+  });
+
+  it('answers a plain GET at ws-echo with 426 and what to do', async () => {
+    const res = await fetch(`${serving.url}/ws-echo/`);
+    expect(res.status).toBe(426);
+    expect(await res.text()).toMatch(/Upgrade: websocket/);
   });
 });

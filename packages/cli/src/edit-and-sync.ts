@@ -1,9 +1,38 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeFileAtomicSync as writeFileAtomic } from '@pyworkers/common';
-import { type SyncFlags, type SyncResult, syncDependencies } from './commands/sync.js';
+import {
+  type SyncFlags,
+  type SyncResult,
+  syncDependencies,
+  syncFlags,
+  syncOptions,
+} from './commands/sync.js';
 import type { DependencyEdit } from './dependency-edit.js';
 import { CliError } from './errors.js';
+import { type CommandContext, type CommandOption, pick } from './internal/command.js';
+
+/** The flags `add` and `remove` share: `--no-sync`, then every flag of `sync`. */
+export const editOptions = {
+  'no-sync': {
+    type: 'boolean',
+    default: false,
+    description: 'only edit pyproject.toml',
+    env: ['PYWORKERS_NO_SYNC'],
+  },
+  ...syncOptions,
+} satisfies Record<string, CommandOption>;
+
+/** {@link editOptions} as read from flags and env vars, for {@link editAndSync}. */
+export function editFlags(
+  values: Record<string, unknown>,
+  ctx: CommandContext,
+): { noSync: boolean; sync: SyncFlags } {
+  return {
+    noSync: pick(values['no-sync'], editOptions['no-sync'].env, false),
+    sync: syncFlags(values, ctx),
+  };
+}
 
 /** What `add` or `remove` did. */
 export interface DependencyChange {

@@ -1,9 +1,9 @@
 import { parseRequirement } from '@pyworkers/resolver';
 import { addDependencies } from '../dependency-edit.js';
-import { type DependencyChange, editAndSync } from '../edit-and-sync.js';
+import { type DependencyChange, editAndSync, editFlags, editOptions } from '../edit-and-sync.js';
 import { CliError } from '../errors.js';
-import { type Command, pick, projectDir } from '../internal/command.js';
-import { describeSync, type SyncFlags, syncFlags, syncOptions } from './sync.js';
+import { type Command, projectDir } from '../internal/command.js';
+import { describeSync, type SyncFlags } from './sync.js';
 
 /**
  * Adds requirements to `[project].dependencies` (keeping the file's formatting), then syncs.
@@ -39,21 +39,13 @@ export const addCommand = {
   name: 'add',
   summary: 'add dependencies to pyproject.toml, then sync',
   usage: 'pyworkers add <requirement...> [--no-sync] [sync flags]',
-  options: {
-    'no-sync': {
-      type: 'boolean',
-      default: false,
-      description: 'only edit pyproject.toml',
-      env: ['PYWORKERS_NO_SYNC'],
-    },
-    ...syncOptions,
-  },
+  options: editOptions,
   async run(ctx, values, positionals) {
-    const noSync = pick(values['no-sync'], ['PYWORKERS_NO_SYNC'], false);
-    const change = await addRequirements(projectDir(ctx, undefined), positionals, {
-      noSync,
-      sync: syncFlags(values, ctx),
-    });
+    const change = await addRequirements(
+      projectDir(ctx, undefined),
+      positionals,
+      editFlags(values, ctx),
+    );
     const c = ctx.color;
     const lines = [
       ...change.added.map((r) => `${c.green('+')} ${r}`),

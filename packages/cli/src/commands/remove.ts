@@ -1,8 +1,8 @@
 import { removeDependencies } from '../dependency-edit.js';
-import { type DependencyChange, editAndSync } from '../edit-and-sync.js';
+import { type DependencyChange, editAndSync, editFlags, editOptions } from '../edit-and-sync.js';
 import { CliError } from '../errors.js';
-import { type Command, pick, projectDir } from '../internal/command.js';
-import { describeSync, type SyncFlags, syncFlags, syncOptions } from './sync.js';
+import { type Command, projectDir } from '../internal/command.js';
+import { describeSync, type SyncFlags } from './sync.js';
 
 /**
  * Removes dependencies by name from `[project].dependencies`, then syncs.
@@ -27,21 +27,13 @@ export const removeCommand = {
   name: 'remove',
   summary: 'remove dependencies from pyproject.toml, then sync',
   usage: 'pyworkers remove <name...> [--no-sync] [sync flags]',
-  options: {
-    'no-sync': {
-      type: 'boolean',
-      default: false,
-      description: 'only edit pyproject.toml',
-      env: ['PYWORKERS_NO_SYNC'],
-    },
-    ...syncOptions,
-  },
+  options: editOptions,
   async run(ctx, values, positionals) {
-    const noSync = pick(values['no-sync'], ['PYWORKERS_NO_SYNC'], false);
-    const change = await removeRequirements(projectDir(ctx, undefined), positionals, {
-      noSync,
-      sync: syncFlags(values, ctx),
-    });
+    const change = await removeRequirements(
+      projectDir(ctx, undefined),
+      positionals,
+      editFlags(values, ctx),
+    );
     const lines = change.removed.map((r) => `${ctx.color.red('-')} ${r}`);
     if (change.sync) lines.push(describeSync(change.sync));
     ctx.print(change, lines.join('\n'));

@@ -1,20 +1,10 @@
 import { cpus, freemem, loadavg, totalmem } from 'node:os';
 import type { HostStats } from '../host/types.js';
+import type { WorkerStats } from '../router.js';
 import type { HostLoad, RecentError, StatusHistory, WorkerSeries } from './history.js';
 
-/** Counters the router keeps per worker. */
-export interface WorkerCounters {
-  worker: string;
-  isolates: number;
-  bytes: number;
-  coldStarts: number;
-  evictions: number;
-  sheds: number;
-  requests: number;
-}
-
 /** One worker on the status page. */
-export interface WorkerStatus extends WorkerCounters {
+export interface WorkerStatus extends WorkerStats {
   /** Over the last 10 whole seconds. */
   requestsPerSecond: number;
   /** Share of requests that found a warm isolate, 0-1 (null before the first request). */
@@ -58,7 +48,7 @@ export interface StatusExtras {
 /** Adds rates, percentiles, warm ratio, series, host load and recent errors to the counters. */
 export function statusExtras(
   history: StatusHistory,
-  counters: WorkerCounters[],
+  counters: WorkerStats[],
   hosts: HostStats[],
   errorCounts: Map<string, number>,
   startedAt: number,

@@ -17,6 +17,7 @@ import {
 import { RouterError } from '../errors.js';
 import { hostEntry } from '../internal/paths.js';
 import type { ForwardCall, ForwardedCall } from '../services/types.js';
+import { type Batcher, type BatchMessage, batcher, isBatch } from './batch.js';
 import { hostProcessEnv } from './host-env.js';
 import type { FromHost, HostProcessConfig, ToHost } from './protocol.js';
 import { bwrapArgs } from './sandbox.js';
@@ -51,6 +52,8 @@ interface Pending {
 
 interface Child {
   proc: ChildProcess;
+  /** Messages to the process, sent once per event-loop turn. */
+  out: Batcher<ToHost>;
   /** Workers whose bundle this process already holds (or is being sent). */
   bundles: Map<string, Promise<void>>;
   exited: boolean;
@@ -118,11 +121,28 @@ export class ChildHost implements IsolateHost {
     // connections and pending requests already do while there is work.
     proc.unref();
     (proc.channel as { unref?: () => void } | undefined)?.unref?.();
-    const child: Child = { proc, bundles: new Map(), exited: false };
+    const child: Child = {
+      proc,
+      out: batcher<ToHost>(
+        (msg) => {
+          if (!child.exited && proc.connected) proc.send(msg);
+        },
+        (msg, err) =>
+          this.logger.error(
+            { host: this.id, type: msg.type, err: (err as Error)?.message },
+            'message to the isolate host could not be sent',
+          ),
+      ),
+      bundles: new Map(),
+      exited: false,
+    };
     const bodies = new BodyStreams((msg) => this.post(child, msg));
     const sockets = new WebSockets((msg) => this.post(child, msg));
     this.bodies = bodies;
-    proc.on('message', (msg: FromHost) => this.onMessage(msg, bodies, sockets, child));
+    proc.on('message', (msg: FromHost | BatchMessage<FromHost>) => {
+      if (!isBatch(msg)) this.onMessage(msg, bodies, sockets, child);
+      else for (const m of msg.msgs) this.onMessage(m, bodies, sockets, child);
+    });
     proc.on('error', (err) => this.logger.error({ host: this.id, err }, 'isolate host error'));
     proc.on('exit', (code, signal) => {
       child.exited = true;
@@ -144,7 +164,10 @@ export class ChildHost implements IsolateHost {
   }
 
   private post(child: Child, msg: ToHost): void {
-    if (!child.exited && child.proc.connected) child.proc.send(msg);
+    if (child.exited || !child.proc.connected) return;
+    // An answer carries the caller's values: one IPC cannot carry must throw here (see deliver).
+    if (msg.type === 'forward-result') child.out.postNow(msg);
+    else child.out.post(msg);
   }
 
   /** Delivers a call from one of the process's isolates and posts the answer back. */
@@ -380,6 +403,7 @@ export class ChildHost implements IsolateHost {
     const { proc, exited } = this.child;
     if (exited) return;
     const gone = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
+    this.child.out.flush();
     // Disconnecting lets the host close its isolates and exit by itself; kill it if it hangs.
     if (proc.connected) proc.disconnect();
     const timer = setTimeout(() => proc.kill('SIGKILL'), 5_000);
