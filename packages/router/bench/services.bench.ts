@@ -97,7 +97,8 @@ await (await fetch(`${base}/target/`)).text();
 await (await fetch(`${base}/?n=1&warm=0&http=${base}/target/`)).text();
 const where = new Map<string, number[]>();
 for (const host of (await router.status()).hosts ?? [])
-  for (const w of host.workers ?? []) where.set(w.worker, [...(where.get(w.worker) ?? []), host.pid]);
+  for (const w of host.workers ?? [])
+    where.set(w.worker, [...(where.get(w.worker) ?? []), host.pid]);
 const load = loadavg()[0]!.toFixed(2);
 const res = await fetch(`${base}/?n=${N}&warm=${WARMUP}&http=${base}/target/`);
 const figures = (await res.json()) as Record<string, [number, number]>;
@@ -138,6 +139,8 @@ const pct = (xs: number[], p: number): number =>
 console.log('\n| from the router process (no calling worker) | p50 ms | p99 ms |');
 console.log('| --- | --- | --- |');
 for (const [i, [name]] of direct.entries())
-  console.log(`| ${name} | ${pct(times[i]!, 0.5).toFixed(3)} | ${pct(times[i]!, 0.99).toFixed(3)} |`);
+  console.log(
+    `| ${name} | ${pct(times[i]!, 0.5).toFixed(3)} | ${pct(times[i]!, 0.99).toFixed(3)} |`,
+  );
 console.log(`load at end: ${loadavg()[0]!.toFixed(2)}`);
 await router.close();
