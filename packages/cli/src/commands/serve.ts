@@ -1,4 +1,4 @@
-import { existsSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, statSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import { basename, dirname, join, resolve } from 'node:path';
@@ -63,6 +63,11 @@ export interface ServeOptions {
    * and it is served at `/` (the others, there for its service bindings, at `/<name>/`).
    */
   primary?: boolean;
+  /**
+   * `bwrap`: each host process under bubblewrap + a seccomp filter (the router's `sandbox`);
+   * the state directories are its only writable places, the projects readable.
+   */
+  sandbox?: 'none' | 'bwrap';
 }
 
 /** The default state directory of a project: `<project>/.pyworkers/state` (wrangler: `.wrangler/state`). */
@@ -276,6 +281,7 @@ export async function serveProjects(
   const router = createRouter({
     workers,
     logger,
+    ...(options.sandbox === 'bwrap' ? sandboxPaths(workers) : {}),
     // Cold starts swap into parked isolates, which each host process keeps booted.
     ...(options.poolSize !== undefined ? { poolSize: options.poolSize } : {}),
     ...(options.maxIsolates !== undefined ? { maxIsolates: options.maxIsolates } : {}),
@@ -299,6 +305,21 @@ export async function serveProjects(
     workers: workers.map((w, k) => ({ name: w.name, routes: w.routes, source: sources[k]! })),
     sourceMaps,
   };
+}
+
+/**
+ * The router's sandbox options for these workers: their state directories writable (made now:
+ * bwrap binds only what exists), their project directories readable (assets, migrations).
+ */
+function sandboxPaths(workers: WorkerDefinition[]): {
+  sandbox: 'bwrap';
+  sandboxWritable: string[];
+  sandboxReadable: string[];
+} {
+  const states = [...new Set(workers.flatMap((w) => (w.state ? [w.state.stateDir] : [])))];
+  for (const dir of states) mkdirSync(dir, { recursive: true });
+  const projects = [...new Set(workers.flatMap((w) => (w.state ? [w.state.projectDir] : [])))];
+  return { sandbox: 'bwrap', sandboxWritable: states, sandboxReadable: projects };
 }
 
 /** `1073741824`, `512MiB`, `2G`, `1.5GB` as bytes (binary units). */
@@ -394,6 +415,14 @@ export const serveCommand = {
       env: ['PYWORKERS_POOL_SIZE'],
       valueName: 'N',
     },
+    sandbox: {
+      type: 'string',
+      default: 'none',
+      description:
+        'bwrap: run host processes under bubblewrap and a seccomp filter (own PID namespace, read-only file system, no capabilities; needs bwrap on PATH)',
+      env: ['PYWORKERS_SANDBOX'],
+      valueName: 'none|bwrap',
+    },
     'memory-budget': {
       type: 'string',
       default: 'half the memory',
@@ -437,6 +466,13 @@ export const serveCommand = {
         },
       );
     }
+    const sandbox = pick(values.sandbox, ['PYWORKERS_SANDBOX'], 'none');
+    if (sandbox !== 'none' && sandbox !== 'bwrap') {
+      throw new CliError('ERR_USAGE', `--sandbox must be none or bwrap, got "${sandbox}"`, {
+        where: '--sandbox / PYWORKERS_SANDBOX',
+        hint: 'e.g. --sandbox bwrap (apt-get install bubblewrap)',
+      });
+    }
     const targets = (positionals.length > 0 ? positionals : ['.']).map((p) => resolve(ctx.cwd, p));
     const stateDir = pickString(values.state, ['PYWORKERS_STATE']);
     const overrides = configOverrides(values);
@@ -464,6 +500,7 @@ export const serveCommand = {
       logger,
       progress: ctx.progress,
       ...(stateDir ? { stateDir: resolve(ctx.cwd, stateDir) } : {}),
+      sandbox,
     });
     maps = serving.sourceMaps;
     ctx.print({ url: serving.url, workers: serving.workers }, describeServing(serving));
