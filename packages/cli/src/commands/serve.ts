@@ -59,6 +59,11 @@ export interface ServeOptions {
   /** Snapshot encoding of the bundles built (dev: `fast`). */
   encoding?: 'compact' | 'fast';
   /**
+   * `dev`: the first target is the project being developed: `overrides` apply to it alone,
+   * and it is served at `/` (the others, there for its service bindings, at `/<name>/`).
+   */
+  primary?: boolean;
+  /**
    * `bwrap`: each host process under bubblewrap + a seccomp filter (the router's `sandbox`);
    * the state directories are its only writable places, the projects readable.
    */
@@ -115,10 +120,14 @@ type ServiceDeclaration = Extract<BindingDeclaration, { type: 'service' }>;
  * before anything is built, naming the binding, the service and the fix. Reads only configs
  * (and the manifests of `.pwb` files).
  */
-async function checkServices(targets: string[], overrides?: ProjectOverrides): Promise<void> {
+async function checkServices(
+  targets: string[],
+  overridesOf: (k: number) => ProjectOverrides | undefined,
+): Promise<void> {
   const found: { worker: string; decl: ServiceDeclaration; where: string }[] = [];
   const served = new Set<string>();
-  for (const target of targets) {
+  for (const [k, target] of targets.entries()) {
+    const overrides = overridesOf(k);
     if (isBundleFile(target)) {
       const { manifest } = await readBundle(target);
       served.add(manifest.name);
@@ -162,8 +171,11 @@ export async function workerDefinitions(
   const sources: string[] = [];
   const sourceMaps = new Map<string, SourceMap>();
   // Before any build: a service binding to a worker not served here fails the start now.
-  await checkServices(targets, options.overrides);
-  for (const target of targets) {
+  const overridesOf = (k: number): ProjectOverrides | undefined =>
+    options.primary && k > 0 ? undefined : options.overrides;
+  await checkServices(targets, overridesOf);
+  for (const [k, target] of targets.entries()) {
+    const overrides = overridesOf(k);
     let name: string;
     let routes: WorkerDefinition['routes'];
     let path: string;
@@ -184,7 +196,7 @@ export async function workerDefinitions(
       };
     } else {
       const built = await buildProject(target, {
-        ...(options.overrides ? { overrides: options.overrides } : {}),
+        ...(overrides ? { overrides } : {}),
         ...(options.sync ? { sync: options.sync } : {}),
         logger,
         ...(options.progress ? { progress: options.progress } : {}),
@@ -246,9 +258,11 @@ export async function workerDefinitions(
     });
     sources.push(path);
   }
-  for (const w of workers) {
+  for (const [k, w] of workers.entries()) {
     if (w.routes.length === 0)
-      w.routes = [{ pathPrefix: workers.length === 1 ? '/' : `/${w.name}` }];
+      w.routes = [
+        { pathPrefix: workers.length === 1 || (options.primary && k === 0) ? '/' : `/${w.name}` },
+      ];
   }
   return { workers, sources, sourceMaps };
 }
