@@ -27,7 +27,7 @@ export interface HostProcessConfig {
   /** Idle time after which a Durable Object is evicted (default 60 s). */
   objectIdleMs?: number;
   /** Run the process under bubblewrap (src/host/sandbox.ts); extra writable paths. */
-  sandbox?: { bwrap: string; writable: string[] };
+  sandbox?: { bwrap: string; writable: string[]; readable?: string[]; seccomp?: boolean };
 }
 
 export type ToHost =
