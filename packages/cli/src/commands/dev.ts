@@ -1,4 +1,3 @@
-import { type FSWatcher, watch } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { dirname, join, relative, resolve, sep } from 'node:path';
@@ -14,6 +13,7 @@ import {
   projectDir,
 } from '../internal/command.js';
 import { mapIsolatePaths } from '../internal/tracebacks.js';
+import { type TreeWatch, watchTree } from '../internal/watch-tree.js';
 import { loadProject, projectFiles } from '../project.js';
 import {
   adminTokenOption,
@@ -190,17 +190,20 @@ export async function startDev(dirArg: string, options: DevOptions = {}): Promis
     return running;
   };
 
-  let watcher: FSWatcher | undefined;
+  let watcher: TreeWatch | undefined;
   if (options.watch !== false) {
     let timer: NodeJS.Timeout | undefined;
-    watcher = watch(dir, { recursive: true }, (_event, file) => {
-      if (!file) return;
-      const sourceRel = relative(dir, dirname(join(dir, project.main)));
-      if (!isWatched(String(file), sourceRel)) return;
-      logger.debug({ worker: project.name, file: String(file) }, 'changed');
-      clearTimeout(timer);
-      timer = setTimeout(() => void reload(), options.debounceMs ?? 100);
-    });
+    watcher = watchTree(
+      dir,
+      (file) => {
+        const sourceRel = relative(dir, dirname(join(dir, project.main)));
+        if (!isWatched(file, sourceRel)) return;
+        logger.debug({ worker: project.name, file }, 'changed');
+        clearTimeout(timer);
+        timer = setTimeout(() => void reload(), options.debounceMs ?? 100);
+      },
+      (rel) => !rel.split(sep).some((p) => IGNORED.has(p) || p.startsWith('.')),
+    );
   }
 
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
