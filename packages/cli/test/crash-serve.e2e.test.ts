@@ -3,7 +3,7 @@
 // client connections write until `kill -9` of the whole process tree (router and host processes)
 // with writes in flight; a restart on the same state reads back, through the worker, every write
 // whose response was received. The longer soak (many cycles): bench/crash-soak.bench.ts.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { accessSync, constants, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -19,6 +19,14 @@ import {
 import { type CliProcess, runCli } from './helpers/run-cli.js';
 
 const T = 300_000;
+const bwrap = (process.env.PATH ?? '').split(':').some((dir) => {
+  try {
+    accessSync(`${dir}/bwrap`, constants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
+});
 let root: string;
 let project: string;
 let state: string;
@@ -82,6 +90,31 @@ describe('pyworkers serve killed with kill -9', () => {
       const extra = dump.kv.filter((k) => !written.has(k));
       expect(extra.length).toBeLessThanOrEqual(results.length);
       await second.proc.stop();
+    },
+    T,
+  );
+
+  it.skipIf(!bwrap)(
+    'with --sandbox bwrap: the hosts run confined and still write the state directory',
+    async () => {
+      const boxedState = join(root, 'boxed-state');
+      const { proc, url } = await serveCrash(project, boxedState, ['--sandbox', 'bwrap']);
+      running.push(proc);
+      expect((await fetch(`${url}/init`)).status).toBe(200);
+      expect(await (await fetch(`${url}/write?k=boxed-1`, { method: 'POST' })).text()).toBe('ok');
+      const dump = (await (await fetch(`${url}/dump`)).json()) as Dump;
+      expect(lostWrites(['boxed-1'], dump)).toEqual({ kv: [], d1: [], r2: [] });
+      // Every host process (node, not the bwrap that started it) runs with the seccomp filter.
+      const nodes = processTree(proc.child.pid!).filter((p) => {
+        const argv = readFileSync(`/proc/${p}/cmdline`, 'utf8').split('\0');
+        return argv[0] === process.execPath && /host-process|dev-bootstrap/.test(argv.join(' '));
+      });
+      expect(nodes.length).toBeGreaterThan(0);
+      for (const p of nodes) {
+        const status = readFileSync(`/proc/${p}/status`, 'utf8');
+        expect(/^Seccomp:\s+(\d)/m.exec(status)?.[1]).toBe(process.arch === 'x64' ? '2' : '0');
+      }
+      await proc.stop();
     },
     T,
   );

@@ -54,6 +54,13 @@ export const routerConfigSchema = z.object({
   sandbox: z.enum(['none', 'bwrap']).default('none'),
   /** Extra directories a sandboxed host may write (e.g. the bindings' state directory). */
   sandboxWritable: z.array(z.string()).default([]),
+  /** Extra directories a sandboxed host may read when they are hidden (project directories under /tmp or /home: assets). */
+  sandboxReadable: z.array(z.string()).default([]),
+  /**
+   * With `sandbox: 'bwrap'`: also a seccomp filter refusing the syscalls a host never needs
+   * (namespaces, mounts, ptrace, bpf, ...; src/host/seccomp.ts). x86-64 only; elsewhere skipped.
+   */
+  sandboxSeccomp: z.boolean().default(true),
   /** Largest request body accepted, in bytes (default 100 MiB). */
   maxBodyBytes: z
     .number()

@@ -47,7 +47,12 @@ function sandboxFor(config: RouterConfig): HostProcessConfig['sandbox'] {
       "sandbox 'bwrap' needs bubblewrap on PATH: install it (apt-get install bubblewrap) or set sandbox 'none'",
     );
   }
-  return { bwrap, writable: config.sandboxWritable };
+  return {
+    bwrap,
+    writable: config.sandboxWritable,
+    readable: config.sandboxReadable,
+    seccomp: config.sandboxSeccomp,
+  };
 }
 
 export class HostFleet {

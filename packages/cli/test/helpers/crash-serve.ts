@@ -85,10 +85,12 @@ export function writeCrashProject(dir: string): void {
 export async function serveCrash(
   projectDir: string,
   stateDir: string,
+  extra: string[] = [],
 ): Promise<{ proc: CliProcess; url: string }> {
-  const proc = startCli(['serve', '--port', '0', '--json', '--state', stateDir, projectDir], {
-    cwd: projectDir,
-  });
+  const proc = startCli(
+    ['serve', '--port', '0', '--json', '--state', stateDir, ...extra, projectDir],
+    { cwd: projectDir },
+  );
   const { url } = await proc.ready;
   return { proc, url };
 }

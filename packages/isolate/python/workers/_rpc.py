@@ -48,6 +48,10 @@ class RpcError(Exception):
         self.remote_message = message
         self.remote_traceback = remote_traceback
 
+    def __str__(self) -> str:
+        # Plain text, also for the builtin subclasses (KeyError's own __str__ would quote it).
+        return str(self.args[0]) if self.args else self.name
+
 
 _remote_classes: dict[str, type[RpcError]] = {}
 

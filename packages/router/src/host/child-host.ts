@@ -21,6 +21,7 @@ import { type Batcher, type BatchMessage, batcher, isBatch } from './batch.js';
 import { hostProcessEnv } from './host-env.js';
 import type { FromHost, HostProcessConfig, ToHost } from './protocol.js';
 import { bwrapArgs } from './sandbox.js';
+import { seccompFilter } from './seccomp.js';
 import type {
   HostEventResult,
   HostEvents,
@@ -98,16 +99,25 @@ export class ChildHost implements IsolateHost {
     const options = {
       env,
       serialization: 'advanced' as const,
-      stdio: ['ignore', 'ignore', 'inherit', 'ipc'] as ('ignore' | 'inherit' | 'ipc')[],
+      stdio: ['ignore', 'ignore', 'inherit', 'ipc'] as ('ignore' | 'inherit' | 'ipc' | 'pipe')[],
     };
+    // bwrap reads the seccomp filter from fd 4 (a pipe written below) before it runs node.
+    const filter = this.config.sandbox?.seccomp ? seccompFilter() : undefined;
+    if (filter) options.stdio.push('pipe');
     const proc = this.config.sandbox
       ? spawn(
           this.config.sandbox.bwrap,
           [
+            ...(filter ? ['--seccomp', '4'] : []),
             ...bwrapArgs({
               // tsx's transform cache (source-first runs), read-only: a host may not plant
               // code the router would run on its next start.
-              readOnly: [codeRoot(), dirname(process.execPath), join(tmpdir(), `tsx-${uid()}`)],
+              readOnly: [
+                codeRoot(),
+                dirname(process.execPath),
+                join(tmpdir(), `tsx-${uid()}`),
+                ...(this.config.sandbox.readable ?? []),
+              ],
               readWrite: [env.PYWORKERS_CACHE_DIR!, ...this.config.sandbox.writable],
             }),
             process.execPath,
@@ -117,6 +127,7 @@ export class ChildHost implements IsolateHost {
           options,
         )
       : fork(entry.path, [], { ...options, execArgv: entry.execArgv });
+    if (filter) (proc.stdio[4] as NodeJS.WritableStream | null)?.end(filter);
     // Host processes must not keep the router's process alive by themselves: open HTTP
     // connections and pending requests already do while there is work.
     proc.unref();

@@ -26,7 +26,7 @@ export interface HostProcessConfig {
   /** Parked isolates of the host's launcher (default 1). */
   poolSize?: number;
   /** Run the process under bubblewrap (src/host/sandbox.ts); extra writable paths. */
-  sandbox?: { bwrap: string; writable: string[] };
+  sandbox?: { bwrap: string; writable: string[]; readable?: string[]; seccomp?: boolean };
 }
 
 export type ToHost =
