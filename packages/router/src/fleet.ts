@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import type {
   EventResultFor,
   IsolateRequest,
@@ -104,6 +105,9 @@ export class HostFleet {
 
       concurrency: config.concurrency,
       maxInflight: config.maxInflightPerHost,
+      // A hot worker's isolates spread over this host's share of the cores.
+      spreadAt: config.spreadAt,
+      spreadTo: Math.max(1, Math.ceil(availableParallelism() / config.hosts)),
     };
     const sandbox = sandboxFor(config);
     // How long a Durable Object stays live with nothing to do (tests set it short).

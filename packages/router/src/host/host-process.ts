@@ -86,6 +86,8 @@ async function init(config: HostProcessConfig): Promise<LocalHost> {
     budgetBytes: config.budgetBytes,
     ...(config.maxIsolates !== undefined ? { maxIsolates: config.maxIsolates } : {}),
     concurrency: config.concurrency,
+    ...(config.spreadAt !== undefined ? { spreadAt: config.spreadAt } : {}),
+    ...(config.spreadTo !== undefined ? { spreadTo: config.spreadTo } : {}),
     maxInflight: config.maxInflight,
     bindings,
     forward,

@@ -20,6 +20,8 @@ export interface HostProcessConfig {
   budgetBytes: number;
   maxIsolates?: number;
   concurrency: number;
+  spreadAt?: number;
+  spreadTo?: number;
   maxInflight: number;
   eviction: EvictionPolicyName;
   /** Parked isolates of the host's launcher (default 1). */
