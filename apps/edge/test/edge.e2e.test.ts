@@ -82,14 +82,44 @@ describe('the reference edge app', () => {
     expect(existsSync(join(dir, 'guestbook', '.pyworkers', 'state'))).toBe(true);
   });
 
+  it('prices in another currency by calling the rates worker over service bindings', async () => {
+    const quote = await fetch(`${serving.url}/checkout/quote?amount=10&currency=eur`);
+    expect(quote.status).toBe(200);
+    expect(await quote.json()).toEqual({
+      quote: {
+        amount: 10,
+        currency: 'EUR',
+        rate: 0.92,
+        converted: 9.2,
+        as_of: '2026-01-02 09:00:00',
+      },
+      as_of_type: 'datetime',
+    });
+    // A KeyError raised in rates arrives in checkout as a KeyError.
+    const bad = await fetch(`${serving.url}/checkout/quote?amount=1&currency=XYZ`);
+    expect(bad.status).toBe(400);
+    expect(((await bad.json()) as { error: string }).error).toMatch(
+      /^KeyError: "unknown currency 'XYZ'/,
+    );
+    const table = (await (await fetch(`${serving.url}/checkout/rates`)).json()) as {
+      rates: Record<string, number>;
+    };
+    expect(table.rates.EUR).toBe(0.92);
+    expect(await (await fetch(`${serving.url}/checkout/about`)).text()).toBe(
+      'checkout, priced by: rates service: USD, EUR, GBP, JPY; call it over RPC',
+    );
+  });
+
   it('answers the status page with every worker', async () => {
     const status = (await (await fetch(`${serving.url}/__pyworkers/status`)).json()) as {
       workers: { worker: string }[];
     };
     expect(status.workers.map((w) => w.worker).sort()).toEqual([
       'cf-notes',
+      'checkout',
       'guestbook',
       'hello',
+      'rates',
       'sse-clock',
       'ws-echo',
     ]);

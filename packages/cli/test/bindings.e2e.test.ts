@@ -186,4 +186,44 @@ SELECT * FROM (
     },
     T,
   );
+
+  it(
+    'service binding: a client calls an RPC server served beside it (13-js-api-pygments shape)',
+    async () => {
+      // The server has example 13's Python shape (Default with fetch and highlight_code);
+      // pygments itself needs an index, so this one answers without it.
+      const server = project('rpc-server', {
+        'wrangler.jsonc': wrangler('py-rpc-server', 'src/entry.py', '"vars": {}'),
+        'src/entry.py':
+          'from workers import Request, Response, WorkerEntrypoint\n\n\nclass Default(WorkerEntrypoint):\n    async def fetch(self, request: Request):\n        return Response("Python RPC server is running. Use RPC to call methods.")\n\n    async def highlight_code(self, code: str, language: str = None) -> dict:\n        return {"html": f"<pre>{code}</pre>", "css": "", "language": language.title()}\n',
+      });
+      const client = project('rpc-client', {
+        'wrangler.jsonc': wrangler(
+          'rpc-client',
+          'src/entry.py',
+          '"services": [{ "binding": "PYTHON_RPC", "service": "py-rpc-server" }]',
+        ),
+        'src/entry.py':
+          'import json\nfrom workers import Response, WorkerEntrypoint\n\n\nclass Default(WorkerEntrypoint):\n    async def fetch(self, request):\n        result = await self.env.PYTHON_RPC.highlight_code("print(\'hi\')", "python")\n        page = await self.env.PYTHON_RPC.fetch("https://py-rpc-server/")\n        return Response(json.dumps([type(result).__name__, result, await page.text()]))\n',
+      });
+      // Served alone, the client's binding names a worker that is not there: the start fails.
+      const alone = await runCli(['serve', '--port', '0'], { cwd: client });
+      expect(alone.code).not.toBe(0);
+      expect(alone.stderr).toContain(
+        'worker "rpc-client": service binding PYTHON_RPC calls worker "py-rpc-server", which is not served here',
+      );
+      const proc = startCli(['dev', '.', server, '--port', '0', '--no-watch'], { cwd: client });
+      running.push(proc);
+      const { url } = await proc.ready;
+      const res = await fetch(url);
+      expect(res.status).toBe(200);
+      expect(await res.json()).toEqual([
+        'JsDict',
+        { html: "<pre>print('hi')</pre>", css: '', language: 'Python' },
+        'Python RPC server is running. Use RPC to call methods.',
+      ]);
+      await proc.stop();
+    },
+    T,
+  );
 });

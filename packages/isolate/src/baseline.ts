@@ -90,11 +90,21 @@ async function readCached(path: string, logger: Logger): Promise<LoadedImage | u
 }
 
 /**
- * Path of the cached baseline snapshot of this Pyodide version and SDK (the baseline has the
- * SDK imported, so a new SDK makes a new baseline).
+ * How the baseline is made (what worker/boot.ts runs before taking it). Bump it when that
+ * changes, so caches made the old way are not reused. 2: free memory zeroed, every SDK module
+ * imported.
+ */
+const BASELINE_RECIPE = 2;
+
+/**
+ * Path of the cached baseline snapshot of this Pyodide version, SDK and recipe (the baseline
+ * has the SDK imported, so a new SDK makes a new baseline).
  */
 export function baselinePath(dir: string = cacheDir()): string {
-  return join(dir, `baseline-pyodide-${PYODIDE_VERSION}-sdk-${sdkDigest()}.pwsnap`);
+  return join(
+    dir,
+    `baseline-pyodide-${PYODIDE_VERSION}-sdk-${sdkDigest()}-r${BASELINE_RECIPE}.pwsnap`,
+  );
 }
 
 /**

@@ -371,7 +371,11 @@ export class IsolateLauncher {
           files: packMountSet([]),
           sdkFiles: sdkMountSet(),
           assets,
-          image: baseline.image,
+          // Its id lets a dedicated image made on this baseline swap in only what differs.
+          image: {
+            ...baseline.image,
+            id: Buffer.from(baseline.reference().sha256).toString('hex'),
+          },
           limits: { memoryBytes: this.limits.memoryBytes },
           ...(this.warmup ? { warmup: this.warmup } : {}),
         },

@@ -14,7 +14,7 @@ import { send } from './sdk-helpers.js';
 const entry = `
 import json
 from workers import BindingError, JsDict, Response, WorkerEntrypoint
-from workers._bindings import call, call_store, call_sync
+from workers._bindings import call, call_store, call_sync, store
 
 def describe(v):
     if isinstance(v, dict):
@@ -57,6 +57,13 @@ class Default(WorkerEntrypoint):
                     # each answer is the call's own: none taken for another's (a late wake-up)
                     wrong = [i for i in range(3000) if call_store("KV", "same", i) != i]
                     return Response(json.dumps(wrong))
+                if what == "hog":
+                    # a handler that loops over store calls: the isolate's other requests get turns
+                    for i in range(5000):
+                        await store("KV", "same", i)
+                    return Response("hog done")
+                if what == "quick":
+                    return Response("quick done")
                 if what == "no-turn":
                     # the proxy's coroutine completes without a turn of the event loop
                     import asyncio
@@ -257,6 +264,18 @@ describe('store calls (the isolate thread waits for the host)', () => {
 
   it('match 3000 answers in a row to their own calls', async () => {
     expect((await json(isolate, 'store/loop')).body).toEqual([]);
+  });
+
+  it("let the isolate's other requests in while a handler loops over them", async () => {
+    const order: string[] = [];
+    const hog = send(isolate, 'http://127.0.0.1/store/hog').then((r) => order.push(r.text));
+    // Once the hog runs (its first calls reached the handler), a quick request is answered
+    // before the hog's 5000 calls are done.
+    calls.length = 0;
+    for (let i = 0; i < 2000 && calls.length < 10; i++) await new Promise((r) => setTimeout(r, 5));
+    await send(isolate, 'http://127.0.0.1/store/quick').then((r) => order.push(r.text));
+    await hog;
+    expect(order).toEqual(['quick done', 'hog done']);
   });
 
   it('complete without a turn of the event loop', async () => {

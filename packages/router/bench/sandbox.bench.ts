@@ -1,8 +1,10 @@
-// What the bubblewrap layer costs: a host process's start (spawn -> first answer, which
-// includes restoring the baseline and the first cold start) and a cold start in a running host,
-// with and without `sandbox: 'bwrap'`, interleaved rounds, medians.
+// What the bubblewrap and seccomp layers cost: a host process's start (spawn -> first answer,
+// which includes restoring the baseline and the first cold start) and a cold start in a running
+// host, with no sandbox, `sandbox: 'bwrap'` without and with its seccomp filter, interleaved
+// rounds, medians.
 // Run: npm run bench:sandbox -w @pyworkers/router   (needs bwrap on PATH)
 import { readFileSync } from 'node:fs';
+import os from 'node:os';
 import { buildBundle, decodeBundle } from '@pyworkers/isolate';
 import { findBwrap } from '../src/host/sandbox.js';
 import { createRouter } from '../src/index.js';
@@ -26,11 +28,15 @@ const bundles = await Promise.all(
   ),
 );
 
-async function round(sandbox: 'none' | 'bwrap'): Promise<{ start: number; cold: number }> {
+type Mode = 'none' | 'bwrap' | 'bwrap+seccomp';
+const MODES: Mode[] = ['none', 'bwrap', 'bwrap+seccomp'];
+
+async function round(mode: Mode): Promise<{ start: number; cold: number }> {
   const router = createRouter({
     hostKind: 'process',
     hosts: 1,
-    sandbox,
+    sandbox: mode === 'none' ? 'none' : 'bwrap',
+    sandboxSeccomp: mode === 'bwrap+seccomp',
     workers: bundles.map((b) => ({
       name: b.manifest.name,
       routes: [{ pathPrefix: `/${b.manifest.name}` }],
@@ -54,24 +60,23 @@ async function round(sandbox: 'none' | 'bwrap'): Promise<{ start: number; cold: 
 }
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-const results = {
-  none: { start: [] as number[], cold: [] as number[] },
-  bwrap: { start: [] as number[], cold: [] as number[] },
-};
+const results = Object.fromEntries(
+  MODES.map((m) => [m, { start: [] as number[], cold: [] as number[] }]),
+) as Record<Mode, { start: number[]; cold: number[] }>;
 await round('none'); // warm the snapshot cache and the OS page cache
 for (let i = 0; i < ROUNDS; i++) {
-  for (const mode of ['none', 'bwrap'] as const) {
+  for (const mode of MODES) {
     const r = await round(mode);
     results[mode].start.push(r.start);
     results[mode].cold.push(r.cold);
   }
 }
 console.log(
-  `## Host processes with and without bubblewrap (${ROUNDS} interleaved rounds, medians)\n`,
+  `## Host processes with and without bubblewrap and seccomp (${ROUNDS} interleaved rounds, medians, load ${os.loadavg()[0]?.toFixed(1)})\n`,
 );
 console.log('| sandbox | host start to first answer (ms) | cold start in a running host (ms) |');
 console.log('|---|---|---|');
-for (const mode of ['none', 'bwrap'] as const) {
+for (const mode of MODES) {
   console.log(
     `| ${mode} | ${median(results[mode].start).toFixed(0)} | ${median(results[mode].cold).toFixed(0)} |`,
   );

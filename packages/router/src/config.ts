@@ -7,7 +7,11 @@ import type { RouterOptions } from './router.js';
 
 /** The router's knobs, checked with zod (they come from flags, env vars and config files). */
 export const routerConfigSchema = z.object({
-  /** Isolate hosts (default: one per core). */
+  /**
+   * Isolate hosts (default: one per 4 cores, at least 1). A host process runs many isolate
+   * threads, which use every core: more processes only add ~100 MiB each (a node, a compiled
+   * Pyodide, a parked pool) and a hop.
+   */
   hosts: z.number().int().min(1).max(1024).optional(),
   /** `process`: each host is a child process (default); `local`: all in this process. */
   hostKind: z.enum(['process', 'local']).default('process'),
@@ -20,6 +24,12 @@ export const routerConfigSchema = z.object({
   maxIsolates: z.number().int().min(1).optional(),
   /** Requests one isolate runs at once before its worker gets another isolate. */
   concurrency: z.number().int().min(1).default(16),
+  /**
+   * A worker whose least busy isolate runs this many requests gets another isolate on the same
+   * host, up to one per core of the host's share, so that a hot CPU-bound worker (a Python
+   * isolate runs one request at a time) uses every core (default 4).
+   */
+  spreadAt: z.number().int().min(1).default(4),
   /** In-flight requests past which a host refuses (the request goes to the next host). */
   maxInflightPerHost: z.number().int().min(1).default(256),
   /**
@@ -44,6 +54,13 @@ export const routerConfigSchema = z.object({
   sandbox: z.enum(['none', 'bwrap']).default('none'),
   /** Extra directories a sandboxed host may write (e.g. the bindings' state directory). */
   sandboxWritable: z.array(z.string()).default([]),
+  /** Extra directories a sandboxed host may read when they are hidden (project directories under /tmp or /home: assets). */
+  sandboxReadable: z.array(z.string()).default([]),
+  /**
+   * With `sandbox: 'bwrap'`: also a seccomp filter refusing the syscalls a host never needs
+   * (namespaces, mounts, ptrace, bpf, ...; src/host/seccomp.ts). x86-64 only; elsewhere skipped.
+   */
+  sandboxSeccomp: z.boolean().default(true),
   /** Largest request body accepted, in bytes (default 100 MiB). */
   maxBodyBytes: z
     .number()
@@ -105,7 +122,7 @@ export function resolveConfig(options: RouterOptions): RouterConfig {
         );
   return {
     ...parsed.data,
-    hosts: parsed.data.hosts ?? availableParallelism(),
+    hosts: parsed.data.hosts ?? Math.max(1, Math.floor(availableParallelism() / 4)),
     memoryBudgetBytes: parsed.data.memoryBudgetBytes ?? Math.floor(totalmem() * 0.5),
   };
 }

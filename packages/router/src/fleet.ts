@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import type { EventResultFor, IsolateRequest, Logger, WorkerEvent } from '@pyworkers/isolate';
 import { hostBindings } from './bindings/open-store.js';
 import type { BindingsWiring } from './bindings/wiring.js';
@@ -46,7 +47,12 @@ function sandboxFor(config: RouterConfig): HostProcessConfig['sandbox'] {
       "sandbox 'bwrap' needs bubblewrap on PATH: install it (apt-get install bubblewrap) or set sandbox 'none'",
     );
   }
-  return { bwrap, writable: config.sandboxWritable };
+  return {
+    bwrap,
+    writable: config.sandboxWritable,
+    readable: config.sandboxReadable,
+    seccomp: config.sandboxSeccomp,
+  };
 }
 
 export class HostFleet {
@@ -88,6 +94,9 @@ export class HostFleet {
 
       concurrency: config.concurrency,
       maxInflight: config.maxInflightPerHost,
+      // A hot worker's isolates spread over this host's share of the cores.
+      spreadAt: config.spreadAt,
+      spreadTo: Math.max(1, Math.ceil(availableParallelism() / config.hosts)),
     };
     const sandbox = sandboxFor(config);
     for (let id = 0; id < config.hosts; id++) {

@@ -25,6 +25,22 @@ describe('WarmSet', () => {
     expect(set.acquire('other')).toBeUndefined();
   });
 
+  it('spreads a hot worker over another isolate, up to spreadTo, before the concurrency limit', () => {
+    const set = new WarmSet(100, new LruPolicy(), 16, Number.POSITIVE_INFINITY, 3, 2);
+    const a = iso('w');
+    set.add(a);
+    a.inflight = 2;
+    expect(set.acquire('w')).toBe(a);
+    a.inflight = 3;
+    expect(set.acquire('w')).toBeUndefined();
+    const b = iso('w');
+    set.add(b);
+    expect(set.acquire('w')).toBe(b);
+    b.inflight = 5;
+    // Two isolates is the most it spreads to: past that, the concurrency limit decides.
+    expect(set.acquire('w')).toBe(a);
+  });
+
   it('evicts idle isolates, least recently used first, until the newcomer fits', () => {
     const set = new WarmSet(30, new LruPolicy(), 1);
     const [a, b, c] = [iso('a'), iso('b'), iso('c')];

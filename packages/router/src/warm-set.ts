@@ -30,15 +30,28 @@ export class WarmSet<I extends WarmIsolate> {
     readonly concurrency: number,
     /** Isolates this host may hold at once, whatever their size. */
     readonly maxIsolates = Number.POSITIVE_INFINITY,
+    /**
+     * A hot worker spreads: once its least busy isolate runs this many requests, it gets
+     * another isolate (up to `spreadTo`), so that a CPU-bound worker uses more than one core.
+     */
+    readonly spreadAt = Number.POSITIVE_INFINITY,
+    /** Most isolates a worker spreads over on this host (the host's share of the cores). */
+    readonly spreadTo = 1,
   ) {}
 
-  /** Records a request for `worker`; answers its least busy isolate with room, if any. */
+  /**
+   * Records a request for `worker`; answers its least busy isolate with room, if any, and none
+   * when the worker should get another isolate: all are at `concurrency`, or busy past
+   * `spreadAt` with fewer than `spreadTo` isolates.
+   */
   acquire(worker: string): I | undefined {
     this.policy.touch(worker);
     let best: I | undefined;
-    for (const iso of this.byWorker.get(worker) ?? []) {
+    const list = this.byWorker.get(worker) ?? [];
+    for (const iso of list) {
       if (iso.inflight < this.concurrency && (!best || iso.inflight < best.inflight)) best = iso;
     }
+    if (best && best.inflight >= this.spreadAt && list.length < this.spreadTo) return undefined;
     return best;
   }
 

@@ -1,11 +1,21 @@
 // Host processes under bubblewrap (skipped where `bwrap` is not installed; CI installs it). The
 // layer is checked from outside, through /proc: what each host process can see and do.
-import { readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import {
+  closeSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Bundle } from '@pyworkers/isolate';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { findBwrap } from '../src/host/sandbox.js';
+import { bwrapArgs, findBwrap } from '../src/host/sandbox.js';
+import { DENIED_SYSCALLS_X64, seccompFilter } from '../src/host/seccomp.js';
 import { createRouter, type Router } from '../src/index.js';
 import { bundleFor, waitFor } from './fixtures.js';
 
@@ -81,6 +91,14 @@ describe.skipIf(!bwrap)('host processes under bubblewrap', () => {
     expect(root?.split(' ')[3]?.split(',')).toContain('ro');
   });
 
+  it('run under the seccomp filter', async () => {
+    const [host] = (await router.status()).hosts;
+    const status = readFileSync(`/proc/${hostNode(host!.pid)}/status`, 'utf8');
+    // 2: filter mode (bwrap also sets no_new_privs, so nothing it starts can gain privileges).
+    expect(/^Seccomp:\s+(\d)/m.exec(status)?.[1]).toBe(process.arch === 'x64' ? '2' : '0');
+    expect(/^NoNewPrivs:\s+(\d)/m.exec(status)?.[1]).toBe('1');
+  });
+
   it('is replaced after kill -9, still sandboxed', async () => {
     const [before] = (await router.status()).hosts;
     process.kill(before!.pid, 'SIGKILL');
@@ -91,5 +109,82 @@ describe.skipIf(!bwrap)('host processes under bubblewrap', () => {
     await waitFor(async () => (await fetch(`${base}/x`)).status === 200);
     const [after] = (await router.status()).hosts;
     expect(readFileSync(`/proc/${after!.pid}/cmdline`, 'utf8')).toContain('bwrap');
+  });
+});
+
+// What the seccomp layer refuses, tried from inside the same sandbox a host runs in: a process
+// there (as a host process compromised by a worker's escape would be) calls each syscall through
+// ctypes. Each gets EPERM (clone3 ENOSYS, so libc falls back to clone) while threads and fork work.
+const probe = `
+import ctypes, json, os, threading
+libc = ctypes.CDLL(None, use_errno=True)
+def err(r):
+    return 0 if r == 0 else ctypes.get_errno()
+out = {
+    "unshare(CLONE_NEWUSER)": err(libc.unshare(0x10000000)),
+    "unshare(CLONE_NEWNS)": err(libc.unshare(0x00020000)),
+    "setns": err(libc.setns(0, 0)),
+    "mount": err(libc.mount(b"none", b"/mnt", b"tmpfs", 0, None)),
+    "ptrace(PTRACE_TRACEME)": err(libc.ptrace(0, 0, 0, 0)),
+    "bpf": err(libc.syscall(321, 0, 0, 0)),
+    "perf_event_open": err(libc.syscall(298, 0, 0, -1, -1, 0)),
+    "userfaultfd": err(libc.syscall(323, 0)),
+    "keyctl": err(libc.syscall(250, 0, 0, 0, 0, 0)),
+    "open_by_handle_at": err(libc.syscall(304, 0, 0, 0)),
+    "clone3": err(libc.syscall(435, 0, 0)),
+}
+t = threading.Thread(target=lambda: None)
+t.start()
+t.join()
+pid = os.fork()
+if pid == 0:
+    os._exit(7)
+out["fork"] = os.waitpid(pid, 0)[1] >> 8
+print(json.dumps(out))
+`;
+
+describe.skipIf(!bwrap || process.arch !== 'x64')('the seccomp layer', () => {
+  it('refuses namespaces, mounts, ptrace and the kernel surfaces a host never needs', () => {
+    const file = join(tmpdir(), `pyworkers-seccomp-${process.pid}.bpf`);
+    writeFileSync(file, seccompFilter()!);
+    const fd = openSync(file, 'r');
+    try {
+      const args = [
+        '--seccomp',
+        '3',
+        ...bwrapArgs({ readOnly: [], readWrite: [] }),
+        'python3',
+        '-c',
+        probe,
+      ];
+      const run = spawnSync(bwrap!, args, {
+        stdio: ['ignore', 'pipe', 'pipe', fd],
+        encoding: 'utf8',
+      });
+      expect(run.status, run.stderr).toBe(0);
+      const EPERM = 1;
+      expect(JSON.parse(run.stdout)).toEqual({
+        'unshare(CLONE_NEWUSER)': EPERM,
+        'unshare(CLONE_NEWNS)': EPERM,
+        setns: EPERM,
+        mount: EPERM,
+        'ptrace(PTRACE_TRACEME)': EPERM,
+        bpf: EPERM,
+        perf_event_open: EPERM,
+        userfaultfd: EPERM,
+        keyctl: EPERM,
+        open_by_handle_at: EPERM,
+        clone3: 38, // ENOSYS
+        fork: 7,
+      });
+    } finally {
+      closeSync(fd);
+      rmSync(file, { force: true });
+    }
+  });
+
+  it('is one instruction per denied syscall, plus the ABI and clone checks', () => {
+    expect(seccompFilter()!.length / 8).toBe(Object.keys(DENIED_SYSCALLS_X64).length + 13);
+    expect(seccompFilter('arm64')).toBeUndefined();
   });
 });

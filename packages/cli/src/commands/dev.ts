@@ -1,4 +1,3 @@
-import { type FSWatcher, watch } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { dirname, join, relative, resolve, sep } from 'node:path';
@@ -14,6 +13,7 @@ import {
   projectDir,
 } from '../internal/command.js';
 import { mapIsolatePaths } from '../internal/tracebacks.js';
+import { type TreeWatch, watchTree } from '../internal/watch-tree.js';
 import { loadProject, projectFiles } from '../project.js';
 import {
   adminTokenOption,
@@ -30,6 +30,11 @@ export interface DevOptions extends Omit<ServeOptions, 'maxIsolates' | 'memoryBu
   debounceMs?: number;
   /** Watch the project for changes (default true). */
   watch?: boolean;
+  /**
+   * More workers served beside the project (project directories or `.pwb` files), for its
+   * service bindings: rebuilt on their changes too, reachable at `/<name>/`.
+   */
+  alongside?: string[];
 }
 
 /** A running dev server. */
@@ -77,6 +82,7 @@ export function isWatched(rel: string, sourceRel: string): boolean {
  */
 export async function startDev(dirArg: string, options: DevOptions = {}): Promise<DevServer> {
   const dir = resolve(dirArg);
+  const alongside = (options.alongside ?? []).map((d) => resolve(d));
   const logger: Logger = options.logger ?? silentLogger;
   let project = loadProject(dir, options.overrides);
   let current: Generation | undefined;
@@ -101,7 +107,11 @@ export async function startDev(dirArg: string, options: DevOptions = {}): Promis
     try {
       project = loadProject(dir, options.overrides);
       // Served where it is built: skip compressing the snapshot (~1-2 s per rebuild).
-      const defs = await workerDefinitions([dir], { ...options, encoding: 'fast' });
+      const defs = await workerDefinitions([dir, ...alongside], {
+        ...options,
+        encoding: 'fast',
+        primary: true,
+      });
       // One in-process host on the session's pool: a new build's first request swaps into a
       // parked isolate instead of waiting for a host process and a boot.
       const router = createRouter({
@@ -190,17 +200,26 @@ export async function startDev(dirArg: string, options: DevOptions = {}): Promis
     return running;
   };
 
-  let watcher: FSWatcher | undefined;
+  const watchers: TreeWatch[] = [];
   if (options.watch !== false) {
     let timer: NodeJS.Timeout | undefined;
-    watcher = watch(dir, { recursive: true }, (_event, file) => {
-      if (!file) return;
-      const sourceRel = relative(dir, dirname(join(dir, project.main)));
-      if (!isWatched(String(file), sourceRel)) return;
-      logger.debug({ worker: project.name, file: String(file) }, 'changed');
-      clearTimeout(timer);
-      timer = setTimeout(() => void reload(), options.debounceMs ?? 100);
-    });
+    const projects = [dir, ...alongside.filter((d) => !d.endsWith('.pwb'))];
+    for (const root of projects) {
+      const main = root === dir ? project.main : loadProject(root).main;
+      const sourceRel = relative(root, dirname(join(root, main)));
+      watchers.push(
+        watchTree(
+          root,
+          (file) => {
+            if (!isWatched(file, sourceRel)) return;
+            logger.debug({ worker: project.name, file: join(root, file) }, 'changed');
+            clearTimeout(timer);
+            timer = setTimeout(() => void reload(), options.debounceMs ?? 100);
+          },
+          (rel) => !rel.split(sep).some((p) => IGNORED.has(p) || p.startsWith('.')),
+        ),
+      );
+    }
   }
 
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
@@ -215,7 +234,7 @@ export async function startDev(dirArg: string, options: DevOptions = {}): Promis
     },
     reload,
     async close() {
-      watcher?.close();
+      for (const w of watchers) w.close();
       await new Promise<void>((r) => server.close(() => r()));
       server.closeAllConnections();
       await Promise.all([...live].map(closeGeneration));
@@ -228,7 +247,9 @@ export async function startDev(dirArg: string, options: DevOptions = {}): Promis
 export const devCommand = {
   name: 'dev',
   summary: 'sync, build and serve one project, rebuilding and swapping it in on every change',
-  usage: 'pyworkers dev [dir] [--port 8787] [--host 127.0.0.1]',
+  usage: 'pyworkers dev [dir] [OTHER_PROJECT...] [--port 8787] [--host 127.0.0.1]',
+  details:
+    'Other projects (or .pwb files) given after dir are served beside it, for its service bindings: at /<name>/, rebuilt when they change.',
   options: {
     ...listenOptions,
     'persist-to': {
@@ -265,11 +286,14 @@ export const devCommand = {
       logger,
       progress: ctx.progress,
       watch: !pick(values['no-watch'], ['PYWORKERS_NO_WATCH'], false),
+      ...(positionals.length > 1
+        ? { alongside: positionals.slice(1).map((p) => resolve(ctx.cwd, p)) }
+        : {}),
       ...adminTokenOption(values),
     });
     ctx.print(
       { url: dev.url, workers: dev.workers },
-      `${describeServing(dev)}\nwatching ${dir} for changes`,
+      `${describeServing(dev)}\nwatching ${[dir, ...positionals.slice(1)].join(', ')} for changes`,
     );
     const stop = (): void => {
       void dev.close().then(() => process.exit(0));

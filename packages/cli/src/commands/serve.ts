@@ -1,4 +1,4 @@
-import { existsSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, statSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import { basename, dirname, join, resolve } from 'node:path';
@@ -58,6 +58,16 @@ export interface ServeOptions {
   stateDir?: string;
   /** Snapshot encoding of the bundles built (dev: `fast`). */
   encoding?: 'compact' | 'fast';
+  /**
+   * `dev`: the first target is the project being developed: `overrides` apply to it alone,
+   * and it is served at `/` (the others, there for its service bindings, at `/<name>/`).
+   */
+  primary?: boolean;
+  /**
+   * `bwrap`: each host process under bubblewrap + a seccomp filter (the router's `sandbox`);
+   * the state directories are its only writable places, the projects readable.
+   */
+  sandbox?: 'none' | 'bwrap';
 }
 
 /** The default state directory of a project: `<project>/.pyworkers/state` (wrangler: `.wrangler/state`). */
@@ -110,10 +120,14 @@ type ServiceDeclaration = Extract<BindingDeclaration, { type: 'service' }>;
  * before anything is built, naming the binding, the service and the fix. Reads only configs
  * (and the manifests of `.pwb` files).
  */
-async function checkServices(targets: string[], overrides?: ProjectOverrides): Promise<void> {
+async function checkServices(
+  targets: string[],
+  overridesOf: (k: number) => ProjectOverrides | undefined,
+): Promise<void> {
   const found: { worker: string; decl: ServiceDeclaration; where: string }[] = [];
   const served = new Set<string>();
-  for (const target of targets) {
+  for (const [k, target] of targets.entries()) {
+    const overrides = overridesOf(k);
     if (isBundleFile(target)) {
       const { manifest } = await readBundle(target);
       served.add(manifest.name);
@@ -157,8 +171,11 @@ export async function workerDefinitions(
   const sources: string[] = [];
   const sourceMaps = new Map<string, SourceMap>();
   // Before any build: a service binding to a worker not served here fails the start now.
-  await checkServices(targets, options.overrides);
-  for (const target of targets) {
+  const overridesOf = (k: number): ProjectOverrides | undefined =>
+    options.primary && k > 0 ? undefined : options.overrides;
+  await checkServices(targets, overridesOf);
+  for (const [k, target] of targets.entries()) {
+    const overrides = overridesOf(k);
     let name: string;
     let routes: WorkerDefinition['routes'];
     let path: string;
@@ -179,7 +196,7 @@ export async function workerDefinitions(
       };
     } else {
       const built = await buildProject(target, {
-        ...(options.overrides ? { overrides: options.overrides } : {}),
+        ...(overrides ? { overrides } : {}),
         ...(options.sync ? { sync: options.sync } : {}),
         logger,
         ...(options.progress ? { progress: options.progress } : {}),
@@ -241,9 +258,11 @@ export async function workerDefinitions(
     });
     sources.push(path);
   }
-  for (const w of workers) {
+  for (const [k, w] of workers.entries()) {
     if (w.routes.length === 0)
-      w.routes = [{ pathPrefix: workers.length === 1 ? '/' : `/${w.name}` }];
+      w.routes = [
+        { pathPrefix: workers.length === 1 || (options.primary && k === 0) ? '/' : `/${w.name}` },
+      ];
   }
   return { workers, sources, sourceMaps };
 }
@@ -262,6 +281,7 @@ export async function serveProjects(
   const router = createRouter({
     workers,
     logger,
+    ...(options.sandbox === 'bwrap' ? sandboxPaths(workers) : {}),
     // Cold starts swap into parked isolates, which each host process keeps booted.
     ...(options.poolSize !== undefined ? { poolSize: options.poolSize } : {}),
     ...(options.maxIsolates !== undefined ? { maxIsolates: options.maxIsolates } : {}),
@@ -285,6 +305,21 @@ export async function serveProjects(
     workers: workers.map((w, k) => ({ name: w.name, routes: w.routes, source: sources[k]! })),
     sourceMaps,
   };
+}
+
+/**
+ * The router's sandbox options for these workers: their state directories writable (made now:
+ * bwrap binds only what exists), their project directories readable (assets, migrations).
+ */
+function sandboxPaths(workers: WorkerDefinition[]): {
+  sandbox: 'bwrap';
+  sandboxWritable: string[];
+  sandboxReadable: string[];
+} {
+  const states = [...new Set(workers.flatMap((w) => (w.state ? [w.state.stateDir] : [])))];
+  for (const dir of states) mkdirSync(dir, { recursive: true });
+  const projects = [...new Set(workers.flatMap((w) => (w.state ? [w.state.projectDir] : [])))];
+  return { sandbox: 'bwrap', sandboxWritable: states, sandboxReadable: projects };
 }
 
 /** `1073741824`, `512MiB`, `2G`, `1.5GB` as bytes (binary units). */
@@ -380,6 +415,14 @@ export const serveCommand = {
       env: ['PYWORKERS_POOL_SIZE'],
       valueName: 'N',
     },
+    sandbox: {
+      type: 'string',
+      default: 'none',
+      description:
+        'bwrap: run host processes under bubblewrap and a seccomp filter (own PID namespace, read-only file system, no capabilities; needs bwrap on PATH)',
+      env: ['PYWORKERS_SANDBOX'],
+      valueName: 'none|bwrap',
+    },
     'memory-budget': {
       type: 'string',
       default: 'half the memory',
@@ -423,6 +466,13 @@ export const serveCommand = {
         },
       );
     }
+    const sandbox = pick(values.sandbox, ['PYWORKERS_SANDBOX'], 'none');
+    if (sandbox !== 'none' && sandbox !== 'bwrap') {
+      throw new CliError('ERR_USAGE', `--sandbox must be none or bwrap, got "${sandbox}"`, {
+        where: '--sandbox / PYWORKERS_SANDBOX',
+        hint: 'e.g. --sandbox bwrap (apt-get install bubblewrap)',
+      });
+    }
     const targets = (positionals.length > 0 ? positionals : ['.']).map((p) => resolve(ctx.cwd, p));
     const stateDir = pickString(values.state, ['PYWORKERS_STATE']);
     const overrides = configOverrides(values);
@@ -450,6 +500,7 @@ export const serveCommand = {
       logger,
       progress: ctx.progress,
       ...(stateDir ? { stateDir: resolve(ctx.cwd, stateDir) } : {}),
+      sandbox,
     });
     maps = serving.sourceMaps;
     ctx.print({ url: serving.url, workers: serving.workers }, describeServing(serving));

@@ -11,6 +11,7 @@ which was most of a KV get's time; the host answers a store call in ~0.01 ms. Se
 Durable Object stub calls never take it: they may run long (PLAN.md "Host-call latency").
 """
 
+import asyncio
 import json
 
 from ._convert import JsDict, from_js, to_host
@@ -143,6 +144,23 @@ _store_fns = None
 def _reset():
     global _store_fns
     _store_fns = None
+
+
+# Store calls in a row between two turns of the event loop: a handler looping over store calls
+# (which never suspend) still lets the isolate's other requests in, ~every 1-2 ms.
+_STORE_CALLS_PER_TURN = 32
+_since_turn = 0
+
+
+async def store(binding, method, *args):
+    """:func:`call_store` for the proxies' ``async def`` methods (``await store(...)``): every
+    so many calls it first gives one turn of the event loop to the isolate's other work."""
+    global _since_turn
+    _since_turn += 1
+    if _since_turn >= _STORE_CALLS_PER_TURN:
+        _since_turn = 0
+        await asyncio.sleep(0)
+    return call_store(binding, method, *args)
 
 
 def call_store(binding, method, *args):

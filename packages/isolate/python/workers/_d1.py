@@ -1,6 +1,6 @@
 """``env.DB``: a D1 database, as Cloudflare's ``D1Database``: ``prepare(sql).bind(...).all()``."""
 
-from ._bindings import call_store
+from ._bindings import store
 
 _PARAM_TYPES = (type(None), bool, int, float, str, bytes, bytearray, memoryview)
 
@@ -35,15 +35,15 @@ class D1PreparedStatement:
     async def first(self, column=None):
         """The first row (a dict), the value of ``column`` in it, or None."""
         args = [self._sql, self._params] + ([column] if column is not None else [])
-        return call_store(self._binding, "first", *args)
+        return await store(self._binding, "first", *args)
 
     async def all(self):
         """``{"results": [rows], "success": True, "meta": {...}}`` (also as attributes)."""
-        return call_store(self._binding, "all", self._sql, self._params)
+        return await store(self._binding, "all", self._sql, self._params)
 
     async def run(self):
         """As ``all()``; for statements that write (``meta.changes``, ``meta.last_row_id``)."""
-        return call_store(self._binding, "run", self._sql, self._params)
+        return await store(self._binding, "run", self._sql, self._params)
 
     async def raw(self, column_names=False, **opts):
         """Rows as lists; with ``column_names=True`` (or ``columnNames=True``) the first row
@@ -51,7 +51,7 @@ class D1PreparedStatement:
         names = bool(opts.pop("columnNames", column_names))
         if opts:
             raise TypeError(f"raw() got unexpected options: {', '.join(opts)}")
-        return call_store(self._binding, "raw", self._sql, self._params, {"columnNames": names})
+        return await store(self._binding, "raw", self._sql, self._params, {"columnNames": names})
 
 
 class D1Database:
@@ -78,8 +78,8 @@ class D1Database:
                     f"{self._name}.batch(): expected statements from prepare(), "
                     f"got {type(s).__name__}"
                 )
-        return call_store(self._name, "batch", [s._statement() for s in statements])
+        return await store(self._name, "batch", [s._statement() for s in statements])
 
     async def exec(self, sql):
         """Runs one or more statements without parameters: ``{"count", "duration"}``."""
-        return call_store(self._name, "exec", sql)
+        return await store(self._name, "exec", sql)

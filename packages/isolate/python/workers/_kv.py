@@ -1,6 +1,6 @@
 """``env.MY_KV``: a Workers KV namespace, as Cloudflare's ``KVNamespace``."""
 
-from ._bindings import call_store
+from ._bindings import store
 from ._convert import JsDict, options
 
 _VALUE_TYPES = (str, bytes, bytearray, memoryview)
@@ -50,17 +50,17 @@ class KVNamespace:
         """
         if type is None and not opts and key.__class__ is str:
             # The common call: the key alone crosses as it is.
-            return call_store(self._name, "get", key)
+            return await store(self._name, "get", key)
         opts = _get_options(self._name, type, opts)
         # No options: the key alone crosses without conversion (the common, fastest call).
         args = (_key(key), opts) if opts else (_key(key),)
-        value = call_store(self._name, "get", *args)
+        value = await store(self._name, "get", *args)
         return await _as_stream(value) if opts.get("type") == "stream" else value
 
     async def get_with_metadata(self, key, type=None, **opts):
         """``{"value": ..., "metadata": ..., "cacheStatus": None}`` (also as attributes)."""
         opts = _get_options(self._name, type, opts)
-        result = call_store(self._name, "getWithMetadata", _key(key), opts)
+        result = await store(self._name, "getWithMetadata", _key(key), opts)
         if opts.get("type") == "stream" and result is not None:
             result["value"] = await _as_stream(result.get("value"))
         return result
@@ -79,15 +79,15 @@ class KVNamespace:
         opts = options(given, **opts)
         # No options: key and value cross as they are (a str value is not copied into JSON).
         args = (_key(key), value, opts) if opts else (_key(key), value)
-        call_store(self._name, "put", *args)
+        await store(self._name, "put", *args)
 
     async def delete(self, key):
-        call_store(self._name, "delete", _key(key))
+        await store(self._name, "delete", _key(key))
 
     async def list(self, given=None, **opts):
         """``{"keys": [{"name", "expiration", "metadata"}], "list_complete", "cursor"}``;
         options ``prefix``, ``limit``, ``cursor``."""
-        return KVListResult(call_store(self._name, "list", options(given, **opts)))
+        return KVListResult(await store(self._name, "list", options(given, **opts)))
 
 
 class _KeyList(list):

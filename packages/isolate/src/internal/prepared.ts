@@ -6,6 +6,7 @@ import type { WorkerLimitOverrides } from '../limits.js';
 import { PYODIDE_VERSION } from '../version.js';
 import { loadImage } from './images.js';
 import { packMountSet, sdkMountSet } from './mounts.js';
+import { differingRuns } from './page-diff.js';
 import type { HeapImage, MountSet } from './protocol.js';
 
 /** A bundle made ready for isolates of this process: shared memory, decoded once. */
@@ -50,7 +51,10 @@ async function decodeImage(
       { userError: true },
     );
   }
-  return loadImage(bytes, source, reference).image;
+  const image = loadImage(bytes, source, reference).image;
+  // Once per bundle (~5 ms): which pages a parked isolate of this baseline must be written.
+  image.base = { id: have, differ: differingRuns(image.heap, base.image.heap) };
+  return image;
 }
 
 /**

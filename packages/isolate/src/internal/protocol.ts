@@ -42,6 +42,14 @@ export interface HeapImage {
   runs: number[];
   /** The interpreter's monotonic clock (ms) when the snapshot was taken: clocks resume above it. */
   monotonicMs: number;
+  /** A baseline image: its id (SHA-256 hex), which dedicated images name as their base. */
+  id?: string;
+  /**
+   * A dedicated image made on top of baseline `id`: byte ranges [start, end) of the 64 KiB pages
+   * where it differs from that baseline. A parked isolate booted from the same baseline swaps it
+   * in by writing those pages and the ones its own boot dirtied, nothing else.
+   */
+  base?: { id: string; differ: number[] };
 }
 
 /** Limits enforced inside the worker thread. */

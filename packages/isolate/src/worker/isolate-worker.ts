@@ -50,9 +50,9 @@ function serve(b: Booted | undefined): void {
   booted = b;
   pyodide = b?.pyodide;
   const runtime = pyodide?.pyimport('_pyworkers_runtime') as
-    | { handle: PyHandle; dispatch: PyDispatch }
+    | { handle_eager: PyHandle; dispatch: PyDispatch }
     | undefined;
-  handle = runtime?.handle;
+  handle = runtime?.handle_eager;
   dispatch = runtime?.dispatch;
 }
 
@@ -75,10 +75,28 @@ function reportLimits(): void {
   });
 }
 
-/** After each request: limits, then the memory the isolate holds now. */
+/** The heap may grow or shrink by this much before a report goes out at once. */
+const MEMORY_STEP_BYTES = 1024 * 1024;
+/** Otherwise the memory is reported at most this often. */
+const MEMORY_REPORT_MS = 1_000;
+let reported = { wasmBytes: 0, at: 0 };
+
+/**
+ * After each request: limits, then the memory the isolate holds now: at once when the Python
+ * heap grew by a step (the host's budget must see it), else at most once a second (a message
+ * and V8's heap statistics per request cost a hello request ~5% of its time).
+ */
 function afterRequest(): void {
   if (!booted) return;
   reportLimits();
+  const wasmBytes = booted.runtime.module.HEAPU8.length;
+  const now = performance.now();
+  if (
+    Math.abs(wasmBytes - reported.wasmBytes) < MEMORY_STEP_BYTES &&
+    now - reported.at < MEMORY_REPORT_MS
+  )
+    return;
+  reported = { wasmBytes, at: now };
   post({ type: 'memory', memory: memoryReport(booted.runtime) });
 }
 
@@ -140,6 +158,12 @@ port.on('message', (msg: ToWorker) => {
   else if (msg.type === 'event') run = event(msg).finally(afterRequest);
   else run = request(msg);
   run.catch((err: unknown) => {
+    // The interpreter exited (os._exit) or failed fatally: this thread is done. The host sees
+    // it exit, answers the request 502 and starts another isolate.
+    const fatal = err as { name?: unknown; status?: unknown; pyodide_fatal_error?: unknown };
+    if (fatal?.name === 'Exit' || fatal?.name === 'ExitStatus' || fatal?.pyodide_fatal_error) {
+      process.exit(Number(fatal.status) || 1);
+    }
     const id = msg.type === 'request' || msg.type === 'event' ? { id: msg.id } : {};
     // Python exceptions reach JS as PythonError, whose message is the formatted traceback: the
     // worker's own code raised (at its top level), so it is the user's to fix.

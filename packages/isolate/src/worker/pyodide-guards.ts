@@ -12,6 +12,11 @@ export interface GuardState {
   live: WeakRef<object>[] | null;
   genOf: WeakMap<object, number>;
   pendingTimers: Set<{ clear: (h: unknown) => void; handle: unknown }>;
+  /**
+   * Calls into the heap from outside (a finalizer's decref, an asyncio timer): while parked,
+   * any one of them changes memory behind the record of what the parked boot changed.
+   */
+  entries: number;
   stats: SwapGuardStats;
 }
 
@@ -38,6 +43,7 @@ export function newGuardState(track: boolean): GuardState {
     live: track ? [] : null,
     genOf: new WeakMap(),
     pendingTimers: new Set(),
+    entries: 0,
     stats: {
       staleFinalizersSkipped: 0,
       proxiesPoisoned: 0,
@@ -133,6 +139,7 @@ export function installFinalizerGuard(M: EmModule, st: GuardState): void {
       st.stats.staleFinalizersSkipped++;
       return;
     }
+    st.entries++;
     if (held.cache) {
       held.cache.leaked = true;
       held.cache.refcnt--;
@@ -175,7 +182,9 @@ export function installTimerGuard(M: EmModule, st: GuardState): void {
       rec.handle = orig(
         (...a: unknown[]) => {
           st.pendingTimers.delete(rec);
-          if (gen === st.gen) (cb as (...x: unknown[]) => unknown)(...a);
+          if (gen !== st.gen) return;
+          st.entries++;
+          (cb as (...x: unknown[]) => unknown)(...a);
         },
         ...rest,
       );

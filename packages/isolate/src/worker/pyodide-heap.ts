@@ -1,11 +1,45 @@
 // Heap images in and out of the interpreter's linear memory.
 import type { PyodideAPI } from 'pyodide';
 import { IsolateError } from '../errors.js';
+import { differingRuns } from '../internal/page-diff.js';
 import type { HeapImage } from '../internal/protocol.js';
 import type { EmModule } from './pyodide-pin.js';
 
-/** Writes an image into linear memory: only non-zero runs are copied, the rest is zeroed. */
-export function writeHeap(M: EmModule, image: HeapImage): void {
+/** What a parked isolate's memory is: the baseline it booted from, and the pages it changed since. */
+export interface ParkedMemory {
+  /** The baseline's {@link HeapImage.id}. */
+  id: string;
+  /** Byte ranges [start, end) of the 64 KiB pages that differ from the baseline. */
+  dirty: number[];
+  /** The guards' count of calls into the heap when `dirty` was taken: any since voids it. */
+  entries: number;
+}
+
+/** The union of two sorted lists of byte ranges [start, end, ...], as sorted ranges. */
+function unionRuns(a: number[], b: number[]): number[] {
+  const all: [number, number][] = [];
+  for (const r of [a, b]) for (let i = 0; i + 1 < r.length; i += 2) all.push([r[i]!, r[i + 1]!]);
+  all.sort((x, y) => x[0] - y[0]);
+  const out: number[] = [];
+  for (const [s, e] of all) {
+    if (out.length > 0 && s <= out[out.length - 1]!) {
+      out[out.length - 1] = Math.max(out[out.length - 1]!, e);
+    } else out.push(s, e);
+  }
+  return out;
+}
+
+/**
+ * Writes an image into linear memory. Into a parked isolate booted from the image's own
+ * baseline, only the pages where the image differs from that baseline and the pages the parked
+ * boot changed are written (the rest already holds the image's bytes). Otherwise only non-zero
+ * runs are copied, and the rest is zeroed. Returns the bytes copied.
+ */
+export function writeHeap(
+  M: EmModule,
+  image: HeapImage,
+  parked?: ParkedMemory & { entriesNow: number },
+): number {
   if (M.HEAPU8.length < image.heap.length) M.growMemory(image.heap.length);
   const mem = M.HEAPU8;
   if (mem.length < image.heap.length) {
@@ -14,6 +48,21 @@ export function writeHeap(M: EmModule, image: HeapImage): void {
       `cannot grow the heap to the snapshot's ${image.heap.length} bytes`,
     );
   }
+  if (
+    parked &&
+    parked.entries === parked.entriesNow &&
+    image.base?.id === parked.id &&
+    mem.length === image.heap.length
+  ) {
+    const write = unionRuns(image.base.differ, parked.dirty);
+    let copied = 0;
+    for (let i = 0; i + 1 < write.length; i += 2) {
+      mem.set(image.heap.subarray(write[i]!, write[i + 1]!), write[i]!);
+      copied += write[i + 1]! - write[i]!;
+    }
+    return copied;
+  }
+  let copied = 0;
   let pos = 0;
   const r = image.runs;
   for (let i = 0; i + 1 < r.length; i += 2) {
@@ -21,9 +70,11 @@ export function writeHeap(M: EmModule, image: HeapImage): void {
     const end = r[i + 1]!;
     zeroDirtyPages(mem, pos, start);
     mem.set(image.heap.subarray(start, end), start);
+    copied += end - start;
     pos = end;
   }
   zeroDirtyPages(mem, pos, mem.length);
+  return copied;
 }
 
 /**
@@ -117,4 +168,14 @@ export function zeroFreeMemory(M: EmModule): number {
       (p) => m._free(p),
     )
   );
+}
+
+/** What the parked boot left in memory, compared with the baseline it booted from. */
+export function parkedMemory(
+  M: EmModule,
+  baseline: HeapImage,
+  entries: number,
+): ParkedMemory | undefined {
+  if (!baseline.id) return undefined;
+  return { id: baseline.id, dirty: differingRuns(M.HEAPU8, baseline.heap), entries };
 }

@@ -16,7 +16,7 @@ import {
   newGuardState,
   wrapImports,
 } from './pyodide-guards.js';
-import { writeHeap } from './pyodide-heap.js';
+import { type ParkedMemory, writeHeap } from './pyodide-heap.js';
 import { type EmFS, type EmModule, INTERNALS_PYODIDE_VERSION } from './pyodide-pin.js';
 
 /** Where the stdlib zip is mounted read-only (`/lib/pythonXY.zip` links to it). */
@@ -31,6 +31,8 @@ export interface Runtime extends ImportSettings {
   stackBase: number;
   /** Heap swaps done (0 or 1: an instance swaps once). */
   swaps: number;
+  /** A parked instance: the baseline it booted from and the pages its boot changed. */
+  parked?: ParkedMemory;
 }
 
 /** Options of {@link bootRuntime}. */

@@ -80,7 +80,8 @@ export function swapHeap(rt: Runtime, image: HeapImage): PyodideAPI {
     throw new IsolateError('ERR_ISOLATE_BOOT', 'hiwire dedup Map not at its immortal slot');
   }
   dedup.clear();
-  writeHeap(M, image);
+  writeHeap(M, image, rt.parked && { ...rt.parked, entriesNow: st.entries });
+  rt.parked = undefined;
   rt.swaps++;
   return finalizeSwap(M, image.jsRefs);
 }

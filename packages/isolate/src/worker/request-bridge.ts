@@ -42,8 +42,23 @@ interface StreamedProxy extends PyProxyLike {
   chunks: PyProxyLike & AsyncIterable<Uint8Array>;
 }
 
-/** `_pyworkers_runtime.handle`: resolves to a JS Response or a PyProxy of a result tuple. */
-export type PyHandle = (request: Request) => Promise<unknown>;
+/**
+ * `_pyworkers_runtime.handle_eager`: a JS Response or a PyProxy of a result tuple, or (when the
+ * handler waits on I/O) a PyProxy of the asyncio Task to await for one. `handle` (a coroutine
+ * function: always awaited) fits too.
+ */
+export type PyHandle = (request: Request) => unknown;
+
+/** What {@link PyHandle} gave, awaited when it is a Task or coroutine (whose proxy is freed). */
+async function settled(result: unknown): Promise<unknown> {
+  const pending = result as (PyProxyLike & PromiseLike<unknown>) | undefined;
+  if (typeof pending?.then !== 'function') return result;
+  try {
+    return await pending;
+  } finally {
+    if (typeof pending.destroy === 'function') pending.destroy();
+  }
+}
 
 /**
  * What {@link runRequest} produced: a message for the host and the buffers to transfer, and
@@ -164,10 +179,10 @@ export function toJsRequest(msg: RequestMessage, stream?: ReadableStream<Uint8Ar
 export async function setEnv(py: PyodideAPI, msg: EnvMessage): Promise<void> {
   const runtime = py.pyimport('_pyworkers_runtime') as unknown as {
     set_env(values: Record<string, string>, bindings: [string, string][]): void;
-    warm_up: PyHandle & { destroy(): void };
+    warm_up_eager: PyHandle & { destroy(): void };
     destroy(): void;
   };
-  const warmUp = runtime.warm_up;
+  const warmUp = runtime.warm_up_eager;
   try {
     runtime.set_env(msg.env, msg.bindings ?? []);
     await runRequest(py, warmUp, {
@@ -265,7 +280,7 @@ export async function runRequest(
   msg: RequestMessage,
   body?: ReadableStream<Uint8Array>,
 ): Promise<BridgeOutcome> {
-  const result = await handle(toJsRequest(msg, body));
+  const result = await settled(handle(toJsRequest(msg, body)));
   if (result instanceof Response) return fromJsResponse(msg.id, result);
   if (!(result instanceof py.ffi.PyProxy)) {
     throw new TypeError(`the Python runtime returned ${typeof result} for a request`);

@@ -46,6 +46,11 @@ class RemoteErrors(unittest.TestCase):
         self.assertEqual((err.name, str(err), err.remote_traceback),
                          ("ValueError", "ValueError: bad", "Traceback ..."))
 
+    def test_a_remote_key_error_reads_as_its_line(self):
+        err = remote_error("KeyError", "'k'")
+        self.assertIsInstance(err, KeyError)
+        self.assertEqual(str(err), "KeyError: 'k'")
+
     def test_other_names_are_rpc_errors(self):
         err = remote_error("MyError", "x")
         self.assertIs(type(err), RpcError)

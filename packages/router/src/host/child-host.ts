@@ -17,9 +17,11 @@ import {
 import { RouterError } from '../errors.js';
 import { hostEntry } from '../internal/paths.js';
 import type { ForwardCall, ForwardedCall } from '../services/types.js';
+import { type Batcher, type BatchMessage, batcher, isBatch } from './batch.js';
 import { hostProcessEnv } from './host-env.js';
 import type { FromHost, HostProcessConfig, ToHost } from './protocol.js';
 import { bwrapArgs } from './sandbox.js';
+import { seccompFilter } from './seccomp.js';
 import type {
   HostEventResult,
   HostEvents,
@@ -51,6 +53,8 @@ interface Pending {
 
 interface Child {
   proc: ChildProcess;
+  /** Messages to the process, sent once per event-loop turn. */
+  out: Batcher<ToHost>;
   /** Workers whose bundle this process already holds (or is being sent). */
   bundles: Map<string, Promise<void>>;
   exited: boolean;
@@ -95,16 +99,25 @@ export class ChildHost implements IsolateHost {
     const options = {
       env,
       serialization: 'advanced' as const,
-      stdio: ['ignore', 'ignore', 'inherit', 'ipc'] as ('ignore' | 'inherit' | 'ipc')[],
+      stdio: ['ignore', 'ignore', 'inherit', 'ipc'] as ('ignore' | 'inherit' | 'ipc' | 'pipe')[],
     };
+    // bwrap reads the seccomp filter from fd 4 (a pipe written below) before it runs node.
+    const filter = this.config.sandbox?.seccomp ? seccompFilter() : undefined;
+    if (filter) options.stdio.push('pipe');
     const proc = this.config.sandbox
       ? spawn(
           this.config.sandbox.bwrap,
           [
+            ...(filter ? ['--seccomp', '4'] : []),
             ...bwrapArgs({
               // tsx's transform cache (source-first runs), read-only: a host may not plant
               // code the router would run on its next start.
-              readOnly: [codeRoot(), dirname(process.execPath), join(tmpdir(), `tsx-${uid()}`)],
+              readOnly: [
+                codeRoot(),
+                dirname(process.execPath),
+                join(tmpdir(), `tsx-${uid()}`),
+                ...(this.config.sandbox.readable ?? []),
+              ],
               readWrite: [env.PYWORKERS_CACHE_DIR!, ...this.config.sandbox.writable],
             }),
             process.execPath,
@@ -114,15 +127,33 @@ export class ChildHost implements IsolateHost {
           options,
         )
       : fork(entry.path, [], { ...options, execArgv: entry.execArgv });
+    if (filter) (proc.stdio[4] as NodeJS.WritableStream | null)?.end(filter);
     // Host processes must not keep the router's process alive by themselves: open HTTP
     // connections and pending requests already do while there is work.
     proc.unref();
     (proc.channel as { unref?: () => void } | undefined)?.unref?.();
-    const child: Child = { proc, bundles: new Map(), exited: false };
+    const child: Child = {
+      proc,
+      out: batcher<ToHost>(
+        (msg) => {
+          if (!child.exited && proc.connected) proc.send(msg);
+        },
+        (msg, err) =>
+          this.logger.error(
+            { host: this.id, type: msg.type, err: (err as Error)?.message },
+            'message to the isolate host could not be sent',
+          ),
+      ),
+      bundles: new Map(),
+      exited: false,
+    };
     const bodies = new BodyStreams((msg) => this.post(child, msg));
     const sockets = new WebSockets((msg) => this.post(child, msg));
     this.bodies = bodies;
-    proc.on('message', (msg: FromHost) => this.onMessage(msg, bodies, sockets, child));
+    proc.on('message', (msg: FromHost | BatchMessage<FromHost>) => {
+      if (!isBatch(msg)) this.onMessage(msg, bodies, sockets, child);
+      else for (const m of msg.msgs) this.onMessage(m, bodies, sockets, child);
+    });
     proc.on('error', (err) => this.logger.error({ host: this.id, err }, 'isolate host error'));
     proc.on('exit', (code, signal) => {
       child.exited = true;
@@ -144,7 +175,10 @@ export class ChildHost implements IsolateHost {
   }
 
   private post(child: Child, msg: ToHost): void {
-    if (!child.exited && child.proc.connected) child.proc.send(msg);
+    if (child.exited || !child.proc.connected) return;
+    // An answer carries the caller's values: one IPC cannot carry must throw here (see deliver).
+    if (msg.type === 'forward-result') child.out.postNow(msg);
+    else child.out.post(msg);
   }
 
   /** Delivers a call from one of the process's isolates and posts the answer back. */
@@ -380,6 +414,7 @@ export class ChildHost implements IsolateHost {
     const { proc, exited } = this.child;
     if (exited) return;
     const gone = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
+    this.child.out.flush();
     // Disconnecting lets the host close its isolates and exit by itself; kill it if it hangs.
     if (proc.connected) proc.disconnect();
     const timer = setTimeout(() => proc.kill('SIGKILL'), 5_000);

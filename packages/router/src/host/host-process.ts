@@ -14,12 +14,24 @@ import { hostBindings } from '../bindings/open-store.js';
 import type { WorkerState } from '../bindings/wiring.js';
 import { createEvictionPolicy } from '../eviction.js';
 import type { ForwardedCall } from '../services/types.js';
+import { type BatchMessage, batcher, isBatch } from './batch.js';
 import { LocalHost } from './local-host.js';
 import type { FromHost, HostProcessConfig, ToHost } from './protocol.js';
 
-const send = (msg: FromHost): void => {
-  if (process.connected) process.send?.(msg);
-};
+// Sent once per event-loop turn (./batch.ts).
+const out = batcher<FromHost>(
+  (msg) => {
+    if (process.connected) process.send?.(msg);
+  },
+  (msg, err) => {
+    // The router waits for an answer to this id: give it one it can carry.
+    const id = (msg as { id?: unknown }).id;
+    if (typeof id === 'number' && msg.type !== 'log' && msg.type !== 'event')
+      out.post({ type: 'failed', id, error: toErrorData(err) });
+  },
+);
+// A forwarded call carries the worker's values: one IPC cannot carry rejects the call at once.
+const send = (msg: FromHost): void => (msg.type === 'forward' ? out.postNow(msg) : out.post(msg));
 
 const log =
   (level: 'debug' | 'info' | 'warn' | 'error') =>
@@ -74,6 +86,8 @@ async function init(config: HostProcessConfig): Promise<LocalHost> {
     budgetBytes: config.budgetBytes,
     ...(config.maxIsolates !== undefined ? { maxIsolates: config.maxIsolates } : {}),
     concurrency: config.concurrency,
+    ...(config.spreadAt !== undefined ? { spreadAt: config.spreadAt } : {}),
+    ...(config.spreadTo !== undefined ? { spreadTo: config.spreadTo } : {}),
     maxInflight: config.maxInflight,
     bindings,
     forward,
@@ -172,8 +186,9 @@ async function onMessage(msg: ToHost): Promise<void> {
   }
 }
 
-process.on('message', (msg: ToHost) => {
-  void onMessage(msg);
+process.on('message', (msg: ToHost | BatchMessage<ToHost>) => {
+  if (!isBatch(msg)) void onMessage(msg);
+  else for (const m of msg.msgs) void onMessage(m);
 });
 // The router is gone (it crashed or closed us): nothing else will ever talk to this process.
 process.on('disconnect', () => {

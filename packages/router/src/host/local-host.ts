@@ -36,6 +36,10 @@ export interface LocalHostOptions {
   maxIsolates?: number;
   /** Requests one isolate runs at once before its worker gets another isolate. */
   concurrency: number;
+  /** A worker whose least busy isolate runs this many requests gets another (default: never). */
+  spreadAt?: number;
+  /** Most isolates one worker spreads over here (default 1). */
+  spreadTo?: number;
   /** In-flight requests past which the host refuses new ones. */
   maxInflight: number;
   /** Reported in stats: `process` when this host runs inside a child process. */
@@ -125,6 +129,8 @@ export class LocalHost implements IsolateHost {
       options.policy,
       options.concurrency,
       options.maxIsolates,
+      options.spreadAt,
+      options.spreadTo,
     );
   }
 

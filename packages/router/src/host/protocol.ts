@@ -19,12 +19,14 @@ export interface HostProcessConfig {
   budgetBytes: number;
   maxIsolates?: number;
   concurrency: number;
+  spreadAt?: number;
+  spreadTo?: number;
   maxInflight: number;
   eviction: EvictionPolicyName;
   /** Parked isolates of the host's launcher (default 1). */
   poolSize?: number;
   /** Run the process under bubblewrap (src/host/sandbox.ts); extra writable paths. */
-  sandbox?: { bwrap: string; writable: string[] };
+  sandbox?: { bwrap: string; writable: string[]; readable?: string[]; seccomp?: boolean };
 }
 
 export type ToHost =

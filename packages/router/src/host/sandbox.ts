@@ -8,7 +8,8 @@
 //   the snapshot cache and the state directory, writable);
 // - no capabilities (root in a container cannot mount, ptrace or bypass file permissions);
 // - a new session (no terminal injection) and its own IPC/UTS namespaces;
-// - killed when the router dies.
+// - killed when the router dies;
+// - with `sandboxSeccomp` (default), a seccomp filter on top (./seccomp.ts).
 // Not stopped: outbound network (workers fetch), reads of world-readable files elsewhere.
 import { accessSync, constants, existsSync, realpathSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
