@@ -138,6 +138,8 @@ class InboundBody implements AsyncIterable<Uint8Array> {
   }
 }
 
+const CANCELLED = Symbol('cancelled');
+
 /** The sending end of one stream: pulls from a source while the receiver has credit. */
 class OutboundBody {
   private inflight: number;
@@ -179,6 +181,31 @@ class OutboundBody {
     return !this.cancelled;
   }
 
+  /**
+   * The source's next chunk, or {@link CANCELLED} as soon as the stream is cancelled: a cancel
+   * must also stop a producer that is waiting for its next chunk (an idle SSE stream). A fresh
+   * promise per chunk: racing every chunk against one long-lived "cancelled" promise would
+   * leave a reaction on it per chunk, each holding that chunk, so a 100 MiB upload kept ~all
+   * of its bytes alive until it ended.
+   */
+  private nextOrCancel(
+    it: AsyncIterator<Uint8Array>,
+  ): Promise<IteratorResult<Uint8Array> | typeof CANCELLED> {
+    return new Promise((resolve, reject) => {
+      this.onCancel = () => resolve(CANCELLED);
+      it.next().then(
+        (r) => {
+          this.onCancel = undefined;
+          resolve(r);
+        },
+        (err: unknown) => {
+          this.onCancel = undefined;
+          reject(err);
+        },
+      );
+    });
+  }
+
   async pump(id: number, source: BodyStream, post: Post, transfer: boolean): Promise<void> {
     // The source is touched only once the receiver wants it: a pull-started body that the
     // other side refuses can be sent somewhere else, whole.
@@ -188,15 +215,11 @@ class OutboundBody {
       return;
     }
     const it = source[Symbol.asyncIterator]();
-    // A cancel must also stop a producer that is waiting for its next chunk (an idle SSE stream).
-    const cancelled = new Promise<'cancelled'>((resolve) => {
-      this.onCancel = () => resolve('cancelled');
-    });
     try {
       for (;;) {
         if (!(await this.hasCredit())) break;
-        const r = await Promise.race([it.next(), cancelled]);
-        if (r === 'cancelled' || this.cancelled) break;
+        const r = await this.nextOrCancel(it);
+        if (r === CANCELLED || this.cancelled) break;
         if (r.done) {
           post({ type: 'body-end', id });
           return;

@@ -61,7 +61,9 @@ def type_names(value):
 const client = `
 import datetime
 import json
-from workers import BindingError, Request, Response, RpcError, WorkerEntrypoint
+from workers import (
+    BindingError, Request, Response, RpcError, WorkerEntrypoint, python_from_rpc, python_to_rpc,
+)
 
 
 class Default(WorkerEntrypoint):
@@ -119,6 +121,10 @@ class Default(WorkerEntrypoint):
                 await self.env.GONE.add(1, 2)
             except BindingError as exc:
                 return Response("binding error: " + str(exc))
+        if path == "helpers":
+            back = python_from_rpc(python_to_rpc({"a": [1, b"x", None], "r": Response("hi")}))
+            return Response(json.dumps([type(back).__name__, back.a[1].decode(), back.a[2],
+                                        type(back.r).__name__, await back.r.text()]))
         if path == "kwargs":
             try:
                 await svc.add(a=1, b=2)
@@ -206,6 +212,10 @@ for (const hostKind of ['local', 'process'] as const) {
         d: { nested: ['bytes'] },
       });
       expect([hex, big, kind, s]).toEqual(['00ff', 2 ** 60, 'JsDict', 'x']);
+    });
+
+    it("has Cloudflare's python_to_rpc / python_from_rpc", async () => {
+      expect(JSON.parse(await get('helpers'))).toEqual(['JsDict', 'x', null, 'Response', 'hi']);
     });
 
     it('converts datetimes (arriving naive, in UTC, as on Cloudflare)', async () => {

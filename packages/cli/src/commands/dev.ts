@@ -1,4 +1,3 @@
-import { type FSWatcher, watch } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { dirname, join, relative, resolve, sep } from 'node:path';
@@ -14,6 +13,7 @@ import {
   projectDir,
 } from '../internal/command.js';
 import { mapIsolatePaths } from '../internal/tracebacks.js';
+import { type TreeWatch, watchTree } from '../internal/watch-tree.js';
 import { loadProject, projectFiles } from '../project.js';
 import {
   adminTokenOption,
@@ -200,7 +200,7 @@ export async function startDev(dirArg: string, options: DevOptions = {}): Promis
     return running;
   };
 
-  const watchers: FSWatcher[] = [];
+  const watchers: TreeWatch[] = [];
   if (options.watch !== false) {
     let timer: NodeJS.Timeout | undefined;
     const projects = [dir, ...alongside.filter((d) => !d.endsWith('.pwb'))];
@@ -208,13 +208,16 @@ export async function startDev(dirArg: string, options: DevOptions = {}): Promis
       const main = root === dir ? project.main : loadProject(root).main;
       const sourceRel = relative(root, dirname(join(root, main)));
       watchers.push(
-        watch(root, { recursive: true }, (_event, file) => {
-          if (!file) return;
-          if (!isWatched(String(file), sourceRel)) return;
-          logger.debug({ worker: project.name, file: join(root, String(file)) }, 'changed');
-          clearTimeout(timer);
-          timer = setTimeout(() => void reload(), options.debounceMs ?? 100);
-        }),
+        watchTree(
+          root,
+          (file) => {
+            if (!isWatched(file, sourceRel)) return;
+            logger.debug({ worker: project.name, file: join(root, file) }, 'changed');
+            clearTimeout(timer);
+            timer = setTimeout(() => void reload(), options.debounceMs ?? 100);
+          },
+          (rel) => !rel.split(sep).some((p) => IGNORED.has(p) || p.startsWith('.')),
+        ),
       );
     }
   }

@@ -14,7 +14,7 @@ from ._formdata import FormData, FormDataValue
 from ._imports import import_from_javascript
 from ._request import Request
 from ._response import FetchResponse, Response
-from ._rpc import RpcError
+from ._rpc import RpcError, python_from_rpc, python_to_rpc
 from ._service import ServiceBinding
 
 __all__ = [
@@ -38,6 +38,8 @@ __all__ = [
     "handler",
     "import_from_javascript",
     "patch_env",
+    "python_from_rpc",
+    "python_to_rpc",
     "waitUntil",
     "wait_until",
 ]

@@ -209,6 +209,28 @@ async def to_rpc(value: Any) -> Any:
     return _to_js((await _walked([value]))[0])
 
 
+def python_to_rpc(value: Any) -> Any:
+    """Cloudflare's ``workers.python_to_rpc``: one value as RPC data, synchronously.
+
+    A ``Request`` or a ``Response`` whose body is not in memory needs reading first: use
+    ``await to_rpc(value)`` (what service bindings do).
+    """
+    pending: list[_Pending] = []
+    walked = _walk(value, pending)
+    for item in pending:
+        source = item.source
+        from ._response import FetchResponse
+
+        if not (isinstance(source, FetchResponse) and source._js is None):
+            raise TypeError(
+                f"python_to_rpc(): a {type(source).__name__} body must be read first; "
+                "use await workers._rpc.to_rpc(value)"
+            )
+        item.tagged["headers"] = [list(pair) for pair in source._header_pairs()]
+        item.tagged["body"] = source._body if source._body else jsnull
+    return _to_js(walked)
+
+
 def _date(value: Any) -> datetime.datetime:
     moment = datetime.datetime.fromtimestamp(value.getTime() / 1000, tz=_UTC)
     return moment.replace(tzinfo=None)
@@ -283,6 +305,9 @@ def from_rpc(value: Any) -> Any:
     if JsProxy is not None and isinstance(value, JsProxy):
         value = value.to_py(default_converter=_py_default)
     return python_value(value)
+
+
+python_from_rpc = from_rpc
 
 
 # The called side
