@@ -281,3 +281,40 @@ for (const hostKind of ['local', 'process'] as const) {
     });
   });
 }
+
+describe('service bindings within one host process', () => {
+  let router: Router;
+  let base: string;
+  beforeAll(async () => {
+    router = createRouter({
+      hostKind: 'process',
+      hosts: 1,
+      eventSources: false,
+      workers: [
+        { name: 'client', routes: [{ pathPrefix: '/' }], bundle: async () => clientBundle },
+        { name: 'server', routes: [{ pathPrefix: '/server' }], bundle: async () => serverBundle },
+      ],
+    });
+    const { port } = await router.listen({ port: 0, host: '127.0.0.1' });
+    base = `http://127.0.0.1:${port}`;
+  }, 300_000);
+  afterAll(async () => {
+    await router?.close();
+  });
+
+  it('run there once the target is warm there, without a trip through the router', async () => {
+    const deliver = router.deliver.bind(router);
+    let viaRouter = 0;
+    router.deliver = (call) => {
+      viaRouter++;
+      return deliver(call);
+    };
+    // The first call cold-starts the server through the router; later ones stay in the host.
+    expect(await (await fetch(`${base}/add`)).text()).toBe('42');
+    const first = viaRouter;
+    for (const path of ['add', 'fetch', 'boom', 'admin'])
+      expect((await fetch(`${base}/${path}`)).status, path).toBe(200);
+    expect(viaRouter).toBe(first);
+    expect(JSON.parse(await (await fetch(`${base}/boom`)).text())[0]).toBe('ValueError');
+  });
+});
