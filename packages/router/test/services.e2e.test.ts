@@ -13,6 +13,8 @@ from workers import Response, WorkerEntrypoint
 
 class Default(WorkerEntrypoint):
     async def fetch(self, request):
+        if request.url.endswith("/raise"):
+            raise ValueError("fetch failed on purpose")
         body = await request.text()
         return Response(
             f"server saw {request.method} {request.url} {body}",
@@ -105,6 +107,11 @@ class Default(WorkerEntrypoint):
                                   body="payload", headers={"x-hdr": "yes"})
             return Response(json.dumps([res.status, res.headers.get("x-from"),
                                         res.headers.get("x-hdr"), await res.text()]))
+        if path == "fetch-raises":
+            try:
+                await svc.fetch("https://server.internal/raise")
+            except ValueError as exc:
+                return Response("caught " + str(exc))
         if path == "fetch-request":
             res = await svc.fetch(Request("https://server.internal/r", method="PUT", body="b"))
             return Response(await res.text())
@@ -256,6 +263,8 @@ for (const hostKind of ['local', 'process'] as const) {
         'server saw POST https://server.internal/hello?q=1 payload',
       ]);
       expect(await get('fetch-request')).toBe('server saw PUT https://server.internal/r b');
+      // The target's fetch raised: the caller's fetch raises it (as a JS Error would on Cloudflare).
+      expect(await get('fetch-raises')).toBe('caught ValueError: fetch failed on purpose');
     });
 
     it('passes Request and Response objects as RPC values', async () => {
