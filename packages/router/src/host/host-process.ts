@@ -4,6 +4,7 @@ import type { Bundle, Logger } from '@pyworkers/isolate';
 
 import {
   BodyStreams,
+  IPC_STREAM_WINDOW_BYTES,
   IsolateLauncher,
   type IsolateRequest,
   isBodyMessage,
@@ -47,7 +48,7 @@ const logger: Logger = {
 };
 
 // Request bodies from the router and response bodies to it, by fetch id.
-const bodies = new BodyStreams((msg) => send(msg));
+const bodies = new BodyStreams((msg) => send(msg), false, IPC_STREAM_WINDOW_BYTES);
 // Accepted WebSockets, relayed between the router and the isolate, by fetch id.
 const sockets = new WebSockets((msg) => send(msg));
 const bundles = new Map<string, Bundle>();
