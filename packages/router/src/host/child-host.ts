@@ -7,6 +7,7 @@ import { fromErrorData } from '@pyworkers/common';
 import {
   BodyStreams,
   hostCallError,
+  IPC_STREAM_WINDOW_BYTES,
   type IsolateRequest,
   isBodyMessage,
   isWebSocketMessage,
@@ -16,6 +17,7 @@ import {
 } from '@pyworkers/isolate';
 import { RouterError } from '../errors.js';
 import { hostEntry } from '../internal/paths.js';
+import type { ObjectEventInput, ObjectTarget } from '../objects/object-host.js';
 import type { ForwardCall, ForwardedCall } from '../services/types.js';
 import { type Batcher, type BatchMessage, batcher, isBatch } from './batch.js';
 import { hostProcessEnv } from './host-env.js';
@@ -147,7 +149,7 @@ export class ChildHost implements IsolateHost {
       bundles: new Map(),
       exited: false,
     };
-    const bodies = new BodyStreams((msg) => this.post(child, msg));
+    const bodies = new BodyStreams((msg) => this.post(child, msg), false, IPC_STREAM_WINDOW_BYTES);
     const sockets = new WebSockets((msg) => this.post(child, msg));
     this.bodies = bodies;
     proc.on('message', (msg: FromHost | BatchMessage<FromHost>) => {
@@ -246,6 +248,9 @@ export class ChildHost implements IsolateHost {
       case 'event':
         this.events[msg.event](msg.worker, this.id);
         return;
+      case 'alarm':
+        this.events.alarm?.(msg.worker, msg.className, msg.id, msg.scheduledTime);
+        return;
       case 'forward':
         this.deliver(child, msg.id, msg.call);
         return;
@@ -337,6 +342,21 @@ export class ChildHost implements IsolateHost {
       worker: worker.name,
       event,
       force,
+    }));
+  }
+
+  async dispatchObject(
+    worker: HostWorker,
+    target: ObjectTarget,
+    input: ObjectEventInput,
+  ): Promise<HostEventResult> {
+    const child = await this.withBundle(worker);
+    return this.call<HostEventResult>(child, (id) => ({
+      type: 'object',
+      id,
+      worker: worker.name,
+      target,
+      input,
     }));
   }
 

@@ -4,6 +4,7 @@ import type { Bundle, Logger } from '@pyworkers/isolate';
 
 import {
   BodyStreams,
+  IPC_STREAM_WINDOW_BYTES,
   IsolateLauncher,
   type IsolateRequest,
   isBodyMessage,
@@ -47,7 +48,7 @@ const logger: Logger = {
 };
 
 // Request bodies from the router and response bodies to it, by fetch id.
-const bodies = new BodyStreams((msg) => send(msg));
+const bodies = new BodyStreams((msg) => send(msg), false, IPC_STREAM_WINDOW_BYTES);
 // Accepted WebSockets, relayed between the router and the isolate, by fetch id.
 const sockets = new WebSockets((msg) => send(msg));
 const bundles = new Map<string, Bundle>();
@@ -153,6 +154,9 @@ async function init(config: HostProcessConfig): Promise<LocalHost> {
       eviction: (worker) => send({ type: 'event', event: 'eviction', worker }),
       lost: (worker) => send({ type: 'event', event: 'lost', worker }),
     },
+    ...(config.objectIdleMs ? { objectIdleMs: config.objectIdleMs } : {}),
+    onAlarm: (worker, className, id, scheduledTime) =>
+      send({ type: 'alarm', worker, className, id, scheduledTime }),
   });
   return host;
 }
@@ -210,9 +214,12 @@ async function onMessage(msg: ToHost): Promise<void> {
         ? msg.request
         : undefined;
   try {
-    const result = request
-      ? await h.fetch(worker, request, { force: msg.force })
-      : await h.dispatch(worker, (msg as { event: WorkerEvent }).event, { force: msg.force });
+    const result =
+      msg.type === 'object'
+        ? await h.dispatchObject(worker, msg.target, msg.input)
+        : request
+          ? await h.fetch(worker, request, { force: msg.force })
+          : await h.dispatch(worker, (msg as { event: WorkerEvent }).event, { force: msg.force });
     if (result.kind === 'response' && result.response.webSocket) {
       const { headers, webSocket } = result.response;
       send({ type: 'ws-accept', id: msg.id, headers, coldStart: result.coldStart });
