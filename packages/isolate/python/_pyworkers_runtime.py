@@ -112,6 +112,24 @@ def handle_eager(js_request):
     return _eager(handle(js_request))
 
 
+async def _next_chunk(chunks):
+    try:
+        return await chunks.__anext__()
+    except StopAsyncIteration:
+        return None
+
+
+def next_chunk_eager(chunks):
+    """The next chunk of a streamed body (a JS Uint8Array), None at its end, or a Task to await
+    when the producer waits: a producer with chunks ready hands each over within the call."""
+    return _eager(_next_chunk(chunks))
+
+
+def close_chunks_eager(chunks):
+    """Closes a streamed body early (its ``finally`` blocks run); None, or a Task to await."""
+    return _eager(chunks.aclose())
+
+
 def warm_up_eager(js_request):
     """``warm_up``, run the way ``handle_eager`` runs requests."""
     return _eager(warm_up(js_request))

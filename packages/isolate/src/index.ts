@@ -100,6 +100,7 @@ export {
   type BodyStream,
   BodyStreams,
   INLINE_BODY_BYTES,
+  IPC_STREAM_WINDOW_BYTES,
   isBodyMessage,
   isBodyStream,
   readWhole,

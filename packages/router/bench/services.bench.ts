@@ -80,10 +80,11 @@ const [targetBundle, callerBundle] = await Promise.all([
   bundleOf('caller', caller, 'target'),
 ]);
 const router = createRouter({
-  // BENCH_HOSTS=local: both workers on one in-process host (no IPC), for comparison.
+  // BENCH_HOSTS=local: both workers on one in-process host (no IPC); =one: both in one host
+  // process (calls stay in it once the target is warm there); default: two host processes.
   ...(process.env.BENCH_HOSTS === 'local'
     ? { hostKind: 'local' as const, hosts: 1 }
-    : { hostKind: 'process' as const, hosts: 2 }),
+    : { hostKind: 'process' as const, hosts: process.env.BENCH_HOSTS === 'one' ? 1 : 2 }),
   eventSources: false,
   workers: [
     { name: 'caller', routes: [{ pathPrefix: '/' }], bundle: async () => callerBundle },

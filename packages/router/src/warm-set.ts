@@ -44,6 +44,15 @@ export class WarmSet<I extends WarmIsolate> {
    * when the worker should get another isolate: all are at `concurrency`, or busy past
    * `spreadAt` with fewer than `spreadTo` isolates.
    */
+  /** Whether {@link acquire} would give an isolate of `worker` now (without touching it). */
+  hasRoom(worker: string): boolean {
+    const list = this.byWorker.get(worker) ?? [];
+    let best: I | undefined;
+    for (const iso of list)
+      if (iso.inflight < this.concurrency && (!best || iso.inflight < best.inflight)) best = iso;
+    return !!best && !(best.inflight >= this.spreadAt && list.length < this.spreadTo);
+  }
+
   acquire(worker: string): I | undefined {
     this.policy.touch(worker);
     let best: I | undefined;

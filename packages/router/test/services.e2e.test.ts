@@ -13,6 +13,8 @@ from workers import Response, WorkerEntrypoint
 
 class Default(WorkerEntrypoint):
     async def fetch(self, request):
+        if request.url.endswith("/raise"):
+            raise ValueError("fetch failed on purpose")
         body = await request.text()
         return Response(
             f"server saw {request.method} {request.url} {body}",
@@ -105,6 +107,11 @@ class Default(WorkerEntrypoint):
                                   body="payload", headers={"x-hdr": "yes"})
             return Response(json.dumps([res.status, res.headers.get("x-from"),
                                         res.headers.get("x-hdr"), await res.text()]))
+        if path == "fetch-raises":
+            try:
+                await svc.fetch("https://server.internal/raise")
+            except ValueError as exc:
+                return Response("caught " + str(exc))
         if path == "fetch-request":
             res = await svc.fetch(Request("https://server.internal/r", method="PUT", body="b"))
             return Response(await res.text())
@@ -256,6 +263,8 @@ for (const hostKind of ['local', 'process'] as const) {
         'server saw POST https://server.internal/hello?q=1 payload',
       ]);
       expect(await get('fetch-request')).toBe('server saw PUT https://server.internal/r b');
+      // The target's fetch raised: the caller's fetch raises it (as a JS Error would on Cloudflare).
+      expect(await get('fetch-raises')).toBe('caught ValueError: fetch failed on purpose');
     });
 
     it('passes Request and Response objects as RPC values', async () => {
@@ -281,3 +290,40 @@ for (const hostKind of ['local', 'process'] as const) {
     });
   });
 }
+
+describe('service bindings within one host process', () => {
+  let router: Router;
+  let base: string;
+  beforeAll(async () => {
+    router = createRouter({
+      hostKind: 'process',
+      hosts: 1,
+      eventSources: false,
+      workers: [
+        { name: 'client', routes: [{ pathPrefix: '/' }], bundle: async () => clientBundle },
+        { name: 'server', routes: [{ pathPrefix: '/server' }], bundle: async () => serverBundle },
+      ],
+    });
+    const { port } = await router.listen({ port: 0, host: '127.0.0.1' });
+    base = `http://127.0.0.1:${port}`;
+  }, 300_000);
+  afterAll(async () => {
+    await router?.close();
+  });
+
+  it('run there once the target is warm there, without a trip through the router', async () => {
+    const deliver = router.deliver.bind(router);
+    let viaRouter = 0;
+    router.deliver = (call) => {
+      viaRouter++;
+      return deliver(call);
+    };
+    // The first call cold-starts the server through the router; later ones stay in the host.
+    expect(await (await fetch(`${base}/add`)).text()).toBe('42');
+    const first = viaRouter;
+    for (const path of ['add', 'fetch', 'boom', 'admin'])
+      expect((await fetch(`${base}/${path}`)).status, path).toBe(200);
+    expect(viaRouter).toBe(first);
+    expect(JSON.parse(await (await fetch(`${base}/boom`)).text())[0]).toBe('ValueError');
+  });
+});

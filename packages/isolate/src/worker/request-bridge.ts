@@ -255,19 +255,37 @@ async function fromJsResponse(id: number, res: Response): Promise<BridgeOutcome>
   };
 }
 
-/** Chunks of a Python async iterator (already JS Uint8Arrays); the proxies are freed at the end. */
-async function* pythonChunks(proxy: StreamedProxy): BodyStream {
+/** `_pyworkers_runtime`'s eager stepping of a streamed body (see `handle_eager`). */
+interface ChunkSteps {
+  next_chunk_eager: ((chunks: unknown) => unknown) & { destroy(): void };
+  close_chunks_eager: ((chunks: unknown) => unknown) & { destroy(): void };
+  destroy(): void;
+}
+
+/**
+ * Chunks of a Python async iterator (already JS Uint8Arrays), each step run as an eager task:
+ * a chunk the producer has ready comes back within the call, without a Promise round trip
+ * through the event loop per chunk. The proxies are freed at the end.
+ */
+async function* pythonChunks(py: PyodideAPI, proxy: StreamedProxy): BodyStream {
   const chunks = proxy.chunks;
-  const it = chunks[Symbol.asyncIterator]();
+  const steps = py.pyimport('_pyworkers_runtime') as unknown as ChunkSteps;
+  const next = steps.next_chunk_eager;
+  const close = steps.close_chunks_eager;
+  let done = false;
   try {
     for (;;) {
-      const r = await it.next();
-      if (r.done) break;
-      yield r.value;
+      const chunk = (await settled(next(chunks))) as Uint8Array | undefined | null;
+      if (chunk == null) break;
+      yield chunk;
     }
+    done = true;
   } finally {
     // Leaving early closes the Python generator (its `finally` blocks run).
-    await it.return?.().catch(() => undefined);
+    if (!done) await settled(close(chunks)).catch(() => undefined);
+    next.destroy();
+    close.destroy();
+    steps.destroy();
     chunks.destroy();
     proxy.destroy();
   }
@@ -321,7 +339,7 @@ export async function runRequest(
     return {
       message: { type: 'response-head', id: msg.id, status, headers },
       transfer: [],
-      stream: pythonChunks(streamed),
+      stream: pythonChunks(py, streamed),
     };
   }
   let tuple: unknown[];

@@ -7,6 +7,7 @@ import { fromErrorData } from '@pyworkers/common';
 import {
   BodyStreams,
   hostCallError,
+  IPC_STREAM_WINDOW_BYTES,
   type IsolateRequest,
   isBodyMessage,
   isWebSocketMessage,
@@ -147,7 +148,7 @@ export class ChildHost implements IsolateHost {
       bundles: new Map(),
       exited: false,
     };
-    const bodies = new BodyStreams((msg) => this.post(child, msg));
+    const bodies = new BodyStreams((msg) => this.post(child, msg), false, IPC_STREAM_WINDOW_BYTES);
     const sockets = new WebSockets((msg) => this.post(child, msg));
     this.bodies = bodies;
     proc.on('message', (msg: FromHost | BatchMessage<FromHost>) => {

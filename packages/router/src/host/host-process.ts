@@ -4,7 +4,9 @@ import type { Bundle, Logger } from '@pyworkers/isolate';
 
 import {
   BodyStreams,
+  IPC_STREAM_WINDOW_BYTES,
   IsolateLauncher,
+  type IsolateRequest,
   isBodyMessage,
   isWebSocketMessage,
   WebSockets,
@@ -13,6 +15,7 @@ import {
 import { hostBindings } from '../bindings/open-store.js';
 import type { WorkerState } from '../bindings/wiring.js';
 import { createEvictionPolicy } from '../eviction.js';
+import { deliverCall } from '../services/deliver.js';
 import type { ForwardedCall } from '../services/types.js';
 import { type BatchMessage, batcher, isBatch } from './batch.js';
 import { LocalHost } from './local-host.js';
@@ -45,7 +48,7 @@ const logger: Logger = {
 };
 
 // Request bodies from the router and response bodies to it, by fetch id.
-const bodies = new BodyStreams((msg) => send(msg));
+const bodies = new BodyStreams((msg) => send(msg), false, IPC_STREAM_WINDOW_BYTES);
 // Accepted WebSockets, relayed between the router and the isolate, by fetch id.
 const sockets = new WebSockets((msg) => send(msg));
 const bundles = new Map<string, Bundle>();
@@ -61,7 +64,62 @@ let ready: Promise<LocalHost> | undefined;
 // Calls on service bindings, waiting for the router's answer, by forward id.
 const forwarded = new Map<number, { resolve: (v: never) => void; reject: (e: Error) => void }>();
 let nextForward = 1;
-const forward = (call: ForwardedCall): Promise<never> => {
+
+/** A worker as this process knows it (the router sent its bundle, secrets and state). */
+function hostWorker(name: string) {
+  const bundle = bundles.get(name);
+  return {
+    name,
+    bundle: async () => {
+      if (!bundle) throw new Error(`the router sent no bundle for ${name}`);
+      return bundle;
+    },
+    ...(secrets.has(name) ? { secrets: secrets.get(name)! } : {}),
+    ...(states.has(name) ? { state: states.get(name)! } : {}),
+  };
+}
+
+// Thrown before anything ran: the call goes to the router instead.
+const NOT_HERE = new Error('not warm on this host');
+// A service fetch answered here buffers at most this much (the router's default body limit).
+const LOCAL_MAX_BODY = 100 * 1024 * 1024;
+
+/**
+ * A call whose target already has an isolate with room on this host runs here: no trip
+ * through the router and back (two IPC hops each way). Anything else goes to the router,
+ * which places it like the target's requests.
+ */
+async function forward(call: ForwardedCall): Promise<never> {
+  const h = host;
+  if (h && call.target.kind === 'service' && bundles.has(call.target.service)) {
+    const workers = new Map([[call.target.service, hostWorker(call.target.service)]]);
+    const hosts = {
+      dispatch: async (worker: ReturnType<typeof hostWorker>, request: IsolateRequest) => {
+        if (!h.hasWarm(worker.name)) throw NOT_HERE;
+        const result = await h.fetch(worker, request, { force: false });
+        if (result.kind === 'refused') throw NOT_HERE;
+        return result;
+      },
+      dispatchEvent: async (worker: ReturnType<typeof hostWorker>, event: WorkerEvent) => {
+        if (!h.hasWarm(worker.name)) throw NOT_HERE;
+        const result = await h.dispatch(worker, event, { force: false });
+        if (result.kind === 'refused') throw NOT_HERE;
+        return result.result;
+      },
+    };
+    try {
+      return (await deliverCall(
+        { workers, hosts: hosts as never, maxBodyBytes: LOCAL_MAX_BODY },
+        call,
+      )) as never;
+    } catch (err) {
+      if (err !== NOT_HERE) throw err;
+    }
+  }
+  return viaRouter(call);
+}
+
+const viaRouter = (call: ForwardedCall): Promise<never> => {
   if (!process.connected)
     return Promise.reject(
       Object.assign(new Error('the router is gone'), { code: 'ERR_SERVICE_UNAVAILABLE' }),
@@ -144,16 +202,7 @@ async function onMessage(msg: ToHost): Promise<void> {
     send({ type: 'warm', id: msg.id });
     return;
   }
-  const bundle = bundles.get(msg.worker);
-  const worker = {
-    name: msg.worker,
-    bundle: async () => {
-      if (!bundle) throw new Error(`the router sent no bundle for ${msg.worker}`);
-      return bundle;
-    },
-    ...(secrets.has(msg.worker) ? { secrets: secrets.get(msg.worker)! } : {}),
-    ...(states.has(msg.worker) ? { state: states.get(msg.worker)! } : {}),
-  };
+  const worker = hostWorker(msg.worker);
   // Registered before any await, so that no chunk arrives for a stream not yet known.
   const request =
     msg.type === 'fetch' && msg.streamed

@@ -171,6 +171,14 @@ export class LocalHost implements IsolateHost {
       : { kind: 'event', result: ran.value, coldStart: ran.coldStart };
   }
 
+  /**
+   * Whether `worker` has an isolate here with room for one more request: then a call to it
+   * from another worker on this host may run here, without a trip through the router.
+   */
+  hasWarm(worker: string): boolean {
+    return !this.closed && this.warm.hasRoom(worker);
+  }
+
   /** Runs `work` on a warm isolate of `worker`, or one started for it, unless overloaded. */
   private async run<T>(
     worker: HostWorker,
