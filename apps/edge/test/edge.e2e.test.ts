@@ -82,6 +82,39 @@ describe('the reference edge app', () => {
     expect(existsSync(join(dir, 'guestbook', '.pyworkers', 'state'))).toBe(true);
   });
 
+  it('keeps a chat room per Durable Object: its messages in SQLite, visits without lost updates', async () => {
+    const post = (room: string, body: unknown) =>
+      fetch(`${serving.url}/rooms/${room}/messages`, {
+        method: 'POST',
+        body: JSON.stringify(body),
+      });
+    expect((await post('lobby', { name: 'Ada', text: 'first' })).status).toBe(201);
+    expect(await (await post('lobby', { name: 'Bo', text: 'second' })).json()).toEqual({ id: 2 });
+    expect((await post('lobby', {})).status).toBe(400);
+    const lobby = (await (await fetch(`${serving.url}/rooms/lobby/messages`)).json()) as {
+      room: string;
+      messages: { name: string; text: string; at: string }[];
+    };
+    expect(lobby.room).toBe('lobby');
+    expect(lobby.messages.map((m) => `${m.name}: ${m.text}`)).toEqual(['Ada: first', 'Bo: second']);
+    expect(lobby.messages[0]!.at).toMatch(/^\d{4}-\d\d-\d\dT/);
+    // Another room is another object with storage of its own.
+    expect(
+      ((await (await fetch(`${serving.url}/rooms/attic/messages`)).json()) as { messages: [] })
+        .messages,
+    ).toEqual([]);
+    const visits = await Promise.all(
+      Array.from({ length: 10 }, async () => {
+        const res = await fetch(`${serving.url}/rooms/lobby/visits`);
+        return ((await res.json()) as { visits: number }).visits;
+      }),
+    );
+    expect(visits.sort((a, b) => a - b)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+    expect(existsSync(join(dir, 'rooms', '.pyworkers', 'state', 'v1', 'do', 'rooms', 'Room'))).toBe(
+      true,
+    );
+  });
+
   it('prices in another currency by calling the rates worker over service bindings', async () => {
     const quote = await fetch(`${serving.url}/checkout/quote?amount=10&currency=eur`);
     expect(quote.status).toBe(200);
@@ -120,6 +153,7 @@ describe('the reference edge app', () => {
       'guestbook',
       'hello',
       'rates',
+      'rooms',
       'sse-clock',
       'ws-echo',
     ]);

@@ -136,7 +136,7 @@ export class Store {
         ...options,
       });
       this.#objects.set(key, ns);
-    }
+    } else if (options.onAlarmChange) ns.listenAlarms(options.onAlarmChange);
     return ns;
   }
 

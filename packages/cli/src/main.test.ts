@@ -36,6 +36,8 @@ const WRANGLER_TO_TOOL: Record<string, string> = {
   queues: 'queues.producers',
   assets: 'assets.directory',
   triggers: 'triggers.crons',
+  durable_objects: 'durable_objects.bindings',
+  migrations: 'migrations',
 };
 /** wrangler keys read only to warn about (no runtime effect), so nothing to override. */
 const WRANGLER_CHECKED_ONLY = ['compatibility_flags', 'compatibility_date'];

@@ -88,7 +88,7 @@ describe('loadProject', () => {
     const dir = project({
       'pyproject.toml': '[project]\nname = "cf"\n',
       'wrangler.toml':
-        'name = "cf-worker"\nmain = "src/entry.py"\ncompatibility_flags = ["python_workers"]\ncompatibility_date = "2025-11-01"\n[vars]\nX = 1\n[[durable_objects.bindings]]\nname = "ROOM"\n',
+        'name = "cf-worker"\nmain = "src/entry.py"\ncompatibility_flags = ["python_workers"]\ncompatibility_date = "2025-11-01"\n[vars]\nX = 1\n[ai]\nbinding = "AI"\n',
       'src/entry.py': '',
     });
     const p = loadProject(dir);
@@ -99,7 +99,7 @@ describe('loadProject', () => {
       compatibilityDate: '2025-11-01',
     });
     expect(p.warnings).toEqual([
-      `${join(dir, 'wrangler.toml')}:7: wrangler.toml key "durable_objects" is not supported by pyworkers and is ignored`,
+      `${join(dir, 'wrangler.toml')}:7: wrangler.toml key "ai" is not supported by pyworkers and is ignored`,
     ]);
   });
 
@@ -112,7 +112,7 @@ describe('loadProject', () => {
   "compatibility_flags": ["python_workers",],
   "vars": { "GREETING": "hi", },
   "routes": [{ "pattern": "example.com/api/*", "zone_name": "example.com" }],
-  "durable_objects": { "bindings": [] },
+  "ai": { "binding": "AI" },
 }
 `,
       'src/entry.py': '',
@@ -121,7 +121,7 @@ describe('loadProject', () => {
     expect(p).toMatchObject({ name: 'jsonc-worker', vars: { GREETING: 'hi' } });
     expect(p.routes).toEqual([{ host: 'example.com', pathPrefix: '/api/' }]);
     expect(p.warnings).toEqual([
-      `${join(dir, 'wrangler.jsonc')}:8: wrangler.jsonc key "durable_objects" is not supported by pyworkers and is ignored`,
+      `${join(dir, 'wrangler.jsonc')}:8: wrangler.jsonc key "ai" is not supported by pyworkers and is ignored`,
     ]);
   });
 

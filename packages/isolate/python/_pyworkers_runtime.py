@@ -29,13 +29,24 @@ _module = None
 _module_name = "the worker"
 
 
-def load(main_module):
+def load(main_module, durable_object_classes=()):
     """Imports the worker's main module: its top level runs here (at build time, when
-    snapshotting)."""
+    snapshotting). ``durable_object_classes``: the classes its config names, checked here."""
     global _handlers, _fetch, _module, _module_name
     module = importlib.import_module(main_module)
+    classes = list(durable_object_classes or ())
+    if hasattr(durable_object_classes, "to_py"):
+        classes = durable_object_classes.to_py()
+    from workers._durable_object import check_classes
+
+    check_classes(module, classes)
     _module = module
-    _handlers = resolve_handlers(module)
+    try:
+        _handlers = resolve_handlers(module)
+    except TypeError:
+        if not classes or hasattr(module, "Default"):
+            raise
+        _handlers = {}  # a worker of Durable Objects only: its objects get the events
     _fetch = _handlers.get("fetch")
     _module_name = main_module
 
@@ -143,6 +154,10 @@ async def dispatch(js_event):
     data = js_event.to_py() if hasattr(js_event, "to_py") else js_event
     kind = data.get("type")
     if kind == "rpc":
+        if data.get("object") is not None:
+            from workers import _durable_object
+
+            return await _durable_object.dispatch(_module, data, _env)
         return await _rpc.serve(_module, data, _env, Context)
     handler = _handlers.get(kind)
     if handler is None:

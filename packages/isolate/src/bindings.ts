@@ -7,6 +7,10 @@ const name = z
   .string()
   .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'a binding name is a Python identifier, e.g. "MY_KV"');
 
+const className = z
+  .string()
+  .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'a class name is a Python identifier, e.g. "Counter"');
+
 /** One binding of a worker, as `@pyworkers/bindings` takes it. */
 export const bindingDeclarationSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('kv'), name, id: z.string().min(1) }).strict(),
@@ -39,6 +43,16 @@ export const bindingDeclarationSchema = z.discriminatedUnion('type', [
       service: z.string().min(1),
       /** A class of the target's main module (default: its `Default`). */
       entrypoint: z.string().min(1).optional(),
+    })
+    .strict(),
+  z
+    .object({
+      /** A Durable Object class (wrangler `durable_objects.bindings[]`): ids and stubs. */
+      type: z.literal('durable_object_namespace'),
+      name,
+      className,
+      /** The worker that defines the class; omitted: this worker. */
+      scriptName: z.string().min(1).optional(),
     })
     .strict(),
   z
@@ -90,6 +104,29 @@ export const assetsConfigSchema = z
 /** A worker's static assets. */
 export type AssetsConfig = z.infer<typeof assetsConfigSchema>;
 
+/** One wrangler `[[migrations]]` entry, Cloudflare's key names. */
+export const durableObjectMigrationSchema = z
+  .object({
+    tag: z.string().min(1),
+    new_classes: z.array(className).optional(),
+    new_sqlite_classes: z.array(className).optional(),
+    renamed_classes: z.array(z.object({ from: className, to: className }).strict()).optional(),
+    deleted_classes: z.array(className).optional(),
+  })
+  .strict();
+
+/** The Durable Object classes a worker defines, and the migrations of their state. */
+export const durableObjectsConfigSchema = z
+  .object({
+    /** Classes of this worker's main module that are Durable Objects (checked at build). */
+    classes: z.array(className).default([]),
+    migrations: z.array(durableObjectMigrationSchema).default([]),
+  })
+  .strict();
+
+/** A worker's Durable Object classes and migrations. */
+export type DurableObjectsConfig = z.infer<typeof durableObjectsConfigSchema>;
+
 /** Bindings and event sources of one worker, as its bundle carries them. */
 export const workerBindingsSchema = z
   .object({
@@ -98,6 +135,7 @@ export const workerBindingsSchema = z
     crons: z.array(z.string().min(1)).default([]),
     queueConsumers: z.array(queueConsumerSchema).default([]),
     assets: assetsConfigSchema.optional(),
+    durableObjects: durableObjectsConfigSchema.optional(),
   })
   .strict();
 

@@ -72,6 +72,9 @@ function manifestBindings(b: Partial<WorkerBindings> | undefined): Partial<Worke
     ...(b.crons?.length ? { crons: b.crons } : {}),
     ...(b.queueConsumers?.length ? { queueConsumers: b.queueConsumers } : {}),
     ...(b.assets ? { assets: b.assets } : {}),
+    ...(b.durableObjects?.classes.length || b.durableObjects?.migrations.length
+      ? { durableObjects: b.durableObjects }
+      : {}),
   };
 }
 
@@ -105,6 +108,9 @@ export async function buildBundle(
       mode: 'snapshot',
       name: input.name,
       mainModule: input.mainModule,
+      ...(input.bindings?.durableObjects?.classes.length
+        ? { durableObjectClasses: input.bindings.durableObjects.classes }
+        : {}),
       files: packMountSet(input.files),
       sdkFiles: sdkMountSet(),
       assets,

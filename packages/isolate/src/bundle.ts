@@ -2,7 +2,12 @@ import { createHash } from 'node:crypto';
 import { brotliCompressSync, brotliDecompressSync, constants as zlibConstants } from 'node:zlib';
 import { formatIssues } from '@pyworkers/common';
 import { z } from 'zod';
-import { assetsConfigSchema, bindingDeclarationSchema, queueConsumerSchema } from './bindings.js';
+import {
+  assetsConfigSchema,
+  bindingDeclarationSchema,
+  durableObjectsConfigSchema,
+  queueConsumerSchema,
+} from './bindings.js';
 import { IsolateError } from './errors.js';
 
 const MAGIC = new TextEncoder().encode('PYWBNDL\0');
@@ -57,6 +62,8 @@ export const bundleManifestSchema = z.object({
   queueConsumers: z.array(queueConsumerSchema).optional(),
   /** Static assets the router serves for the worker. */
   assets: assetsConfigSchema.optional(),
+  /** Durable Object classes the worker defines and their migrations. */
+  durableObjects: durableObjectsConfigSchema.optional(),
   files: z.array(fileEntrySchema),
   /**
    * Format 2: how the files region is stored. File offsets are into the decoded region; `size`

@@ -1,5 +1,11 @@
 import { availableParallelism } from 'node:os';
-import type { EventResultFor, IsolateRequest, Logger, WorkerEvent } from '@pyworkers/isolate';
+import type {
+  EventResultFor,
+  IsolateRequest,
+  Logger,
+  RpcResult,
+  WorkerEvent,
+} from '@pyworkers/isolate';
 import { hostBindings } from './bindings/open-store.js';
 import type { BindingsWiring } from './bindings/wiring.js';
 import type { RouterConfig } from './config.js';
@@ -12,6 +18,8 @@ import { findBwrap } from './host/sandbox.js';
 import type { HostEvents, HostResult, HostStats, HostWorker, IsolateHost } from './host/types.js';
 import type { Launcher } from './launcher.js';
 import { LoadTracker } from './load.js';
+import type { ObjectEventInput, ObjectTarget } from './objects/object-host.js';
+import { objectHostIndex } from './objects/placement.js';
 import { BoundedLoadPlacement } from './placement.js';
 import type { ForwardCall } from './services/types.js';
 
@@ -20,6 +28,8 @@ export interface FleetListener {
   coldStart(worker: string): void;
   eviction(worker: string): void;
   shed(worker: string, host: number, reason: 'inflight' | 'memory'): void;
+  /** A Durable Object's alarm was set, moved or cleared (null) (the router schedules it). */
+  alarm?(worker: string, className: string, id: string, scheduledTime: number | null): void;
 }
 
 /** A response from the host that ran the request. */
@@ -84,6 +94,7 @@ export class HostFleet {
         listener.eviction(worker);
       },
       lost: (worker, host) => this.warm(worker, host, -1),
+      alarm: (worker, className, id, time) => listener.alarm?.(worker, className, id, time),
       hostReplaced: (host) => {
         for (const counts of this.warmOn.values()) counts[host] = 0;
         logger.warn({ host }, 'isolate host replaced');
@@ -99,6 +110,9 @@ export class HostFleet {
       spreadTo: Math.max(1, Math.ceil(availableParallelism() / config.hosts)),
     };
     const sandbox = sandboxFor(config);
+    // How long a Durable Object stays live with nothing to do (tests set it short).
+    const idle = Number(process.env.PYWORKERS_DO_IDLE_MS);
+    const objectIdleMs = idle > 0 ? { objectIdleMs: idle } : {};
     for (let id = 0; id < config.hosts; id++) {
       // The isolate cap is split exactly: a host whose share is 0 refuses cold starts, and
       // they go to the next host on the ring.
@@ -117,6 +131,7 @@ export class HostFleet {
                 eviction: config.eviction,
                 ...(config.poolSize !== undefined ? { poolSize: config.poolSize } : {}),
                 ...(sandbox ? { sandbox } : {}),
+                ...objectIdleMs,
               },
               logger,
               events,
@@ -132,6 +147,9 @@ export class HostFleet {
               policy: createEvictionPolicy(config.eviction),
               bindings: this.bindings,
               ...(forward ? { forward } : {}),
+              ...objectIdleMs,
+              onAlarm: (worker, className, objectId, time) =>
+                listener.alarm?.(worker, className, objectId, time),
             }),
       );
     }
@@ -163,6 +181,30 @@ export class HostFleet {
   ): Promise<EventResultFor<E>> {
     const done = await this.place(worker, (host, force) => host.dispatch(worker, event, { force }));
     return done.result as EventResultFor<E>;
+  }
+
+  /**
+   * Runs one event of a Durable Object on the host its id hashes to: every event of one id, from
+   * any worker or host process, reaches that one host, which keeps the one live instance.
+   */
+  async dispatchObject(
+    worker: HostWorker,
+    target: ObjectTarget,
+    input: ObjectEventInput,
+  ): Promise<RpcResult> {
+    const host = objectHostIndex(target.id, this.hosts.length);
+    this.loads.add(host, 1);
+    try {
+      const done = await this.hosts[host]!.dispatchObject(worker, target, input);
+      if (done.kind !== 'event')
+        throw new RouterError(
+          'ERR_ROUTER_HOST_CRASHED',
+          `host ${host} refused a Durable Object event`,
+        );
+      return done.result as RpcResult;
+    } finally {
+      this.loads.add(host, -1);
+    }
   }
 
   private async place<R extends { kind: string }>(

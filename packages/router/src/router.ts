@@ -23,6 +23,7 @@ import type { HostWorker } from './host/types.js';
 import { createFront } from './http-front.js';
 import type { Launcher } from './launcher.js';
 import { RouterMetrics } from './metrics.js';
+import { RouterObjects, type RunObjectEvent } from './objects/router-objects.js';
 import { type Route, RouteTable } from './routes.js';
 import { deliverCall } from './services/deliver.js';
 import type { ForwardedCall } from './services/types.js';
@@ -208,9 +209,30 @@ export function createRouter(options: RouterOptions): Router {
         counter(worker).sheds++;
         metrics.sheds.inc({ worker, reason });
       },
+      alarm(worker, className, id, time) {
+        objects.alarm(worker, className, id, time);
+      },
     },
     (call) => router.deliver(call),
   );
+  // Durable Objects: migrations and stored alarms at start, then every due alarm to its object.
+  // An object's event (a stub call, an alarm) counts as in flight, so close() waits for it.
+  const runObject: RunObjectEvent = async (worker, target, input) => {
+    await objects.ready;
+    inflight++;
+    try {
+      return await hosts.dispatchObject(worker, target, input);
+    } finally {
+      inflight--;
+      if (inflight === 0) drained?.();
+    }
+  };
+  const objects = new RouterObjects(workers, runObject, logger);
+  const delivery = {
+    dispatch: hosts.dispatch.bind(hosts),
+    dispatchEvent: hosts.dispatchEvent.bind(hosts),
+    dispatchObject: runObject,
+  };
   // One sample a second for the status page's plots, from creation (dev serves through
   // routers it never lets listen) until close.
   let sampling = false;
@@ -294,6 +316,7 @@ export function createRouter(options: RouterOptions): Router {
       closing ??= (async () => {
         // First: no new cron runs or queue batches (one running finishes and is settled).
         await events?.stop();
+        await objects.stop();
         draining = true;
         clearInterval(sampler);
         const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
@@ -363,7 +386,10 @@ export function createRouter(options: RouterOptions): Router {
       // Not refused while draining: the calling request is in flight and waits for it.
       inflight++;
       try {
-        return await deliverCall({ workers, hosts, maxBodyBytes: config.maxBodyBytes }, call);
+        return await deliverCall(
+          { workers, hosts: delivery, maxBodyBytes: config.maxBodyBytes },
+          call,
+        );
       } finally {
         inflight--;
         if (inflight === 0) drained?.();

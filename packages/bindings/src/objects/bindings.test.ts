@@ -63,3 +63,30 @@ it('ctx.storage host calls reach only the calling object, by method name', async
   await expect(ns.callStorage(a, 'transaction', [])).rejects.toThrow(/no method "transaction"/);
   await expect(ns.callStorage('nope', 'get', ['k'])).rejects.toThrow(/64 hex digits/);
 });
+
+it('transactionBegin/transactionEnd: the calls between them commit or roll back together', async () => {
+  const ns = store.durableObjects('chat', 'Room');
+  const a = ns.idFromName('txn');
+  await ns.callStorage(a, 'put', ['n', 1]);
+  await ns.callStorage(a, 'transactionBegin', []);
+  await ns.callStorage(a, 'put', ['n', 2]);
+  await ns.callStorage(a, 'sqlExec', ['CREATE TABLE t (x)']);
+  expect(await ns.callStorage(a, 'get', ['n'])).toBe(2);
+  await ns.callStorage(a, 'transactionEnd', [false]);
+  expect(await ns.callStorage(a, 'get', ['n'])).toBe(1);
+  await expect(ns.callStorage(a, 'sqlExec', ['SELECT x FROM t'])).rejects.toThrow(/no such table/);
+  // Nested: the inner one rolls back alone, the outer commits.
+  await ns.callStorage(a, 'transactionBegin', []);
+  await ns.callStorage(a, 'put', ['n', 3]);
+  await ns.callStorage(a, 'transactionBegin', []);
+  await ns.callStorage(a, 'put', ['m', 9]);
+  await ns.callStorage(a, 'transactionEnd', [false]);
+  await ns.callStorage(a, 'transactionEnd', [true]);
+  expect(await ns.callStorage(a, 'get', [['n', 'm']])).toEqual(new Map([['n', 3]]));
+  await expect(ns.callStorage(a, 'transactionEnd', [true])).rejects.toThrow(/no transaction/);
+  // One left open (its isolate died) is rolled back, and the object works again.
+  await ns.callStorage(a, 'transactionBegin', []);
+  await ns.callStorage(a, 'put', ['n', 4]);
+  await ns.storage(a).rollbackOpen();
+  expect(await ns.callStorage(a, 'get', ['n'])).toBe(3);
+});

@@ -31,10 +31,17 @@ export class DurableObjectNamespaceStore {
   readonly key: string;
   readonly #open = new Map<string, DurableObjectStorage>();
   readonly #logger: Logger;
+  #onAlarm: ((id: string, scheduledTime: number | null) => void) | undefined;
 
   constructor(readonly options: DurableObjectNamespaceOptions) {
     this.key = namespaceKey(options.dir, `${options.scriptName}/${options.className}`);
     this.#logger = options.logger ?? silentLogger;
+    this.#onAlarm = options.onAlarmChange;
+  }
+
+  /** Sets who is told of alarm changes (replaces `options.onAlarmChange`; objects already open too). */
+  listenAlarms(fn: ((id: string, scheduledTime: number | null) => void) | undefined): void {
+    this.#onAlarm = fn;
   }
 
   idFromName(name: string): string {
@@ -58,12 +65,11 @@ export class DurableObjectNamespaceStore {
     if (existing) return existing;
     const file = this.fileFor(id);
     const label = `${this.options.className} ${id.slice(0, 12)}`;
-    const notify = this.options.onAlarmChange;
     const storage = new DurableObjectStorage(
       label,
       file,
       this.options.durability ?? 'process',
-      notify ? (t) => notify(id, t) : undefined,
+      (t) => this.#onAlarm?.(id, t),
     );
     this.#open.set(id, storage);
     this.#logger.debug({ file }, 'opened durable object storage');

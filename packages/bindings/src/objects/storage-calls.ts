@@ -5,8 +5,8 @@ type StorageMethod = (s: DurableObjectStorage, args: unknown[]) => Promise<unkno
 
 /**
  * `ctx.storage` as host calls: method name (Cloudflare's JS name) and positional arguments, as
- * the object's isolate would send them. `transaction(fn)` cannot cross the channel as a
- * function and is not offered here yet (the host-side `transaction()` is).
+ * the object's isolate sends them. `transaction(fn)` cannot cross the channel as a function:
+ * it goes as `transactionBegin`, the body's calls, then `transactionEnd(commit)`.
  */
 const METHODS: Record<string, StorageMethod> = {
   get: (s, [keys]) => s.get(keys as string | string[]),
@@ -19,6 +19,8 @@ const METHODS: Record<string, StorageMethod> = {
   deleteAlarm: (s) => s.deleteAlarm(),
   sqlExec: (s, [query, ...bindings]) => s.sql.exec(query as string, ...bindings),
   databaseSize: (s) => s.sql.databaseSize,
+  transactionBegin: (s) => s.beginTransaction(),
+  transactionEnd: (s, [commit]) => s.endTransaction(commit === true),
 };
 
 /** Names of the storage methods an object may call. */
@@ -40,5 +42,6 @@ export function callStorage(
       ),
     );
   }
-  return fn(storage, Array.isArray(args) ? args : []);
+  const list = Array.isArray(args) ? args : [];
+  return storage.within(() => fn(storage, list));
 }

@@ -338,6 +338,59 @@ export class DurableObjectStorage {
     }
   }
 
+  readonly #explicit: { token: object; end: (commit: boolean) => void; done: Promise<void> }[] = [];
+
+  /**
+   * Opens a transaction whose body is whatever calls come until {@link endTransaction}: the
+   * host-call form of `transaction(fn)`, for an object whose code runs in another thread (its
+   * closure cannot cross). Calls made through {@link within} join it; others wait for it.
+   * Nested: a savepoint inside the open one.
+   */
+  async beginTransaction(): Promise<void> {
+    const parent = this.#explicit.at(-1);
+    let opened!: (token: object) => void;
+    let failed!: (error: unknown) => void;
+    const ready = new Promise<object>((resolve, reject) => {
+      opened = resolve;
+      failed = reject;
+    });
+    let end!: (commit: boolean) => void;
+    const decided = new Promise<boolean>((resolve) => (end = resolve));
+    const body = async (txn: DurableObjectTransaction): Promise<void> => {
+      opened(inTransaction.getStore() as object);
+      if (!(await decided)) txn.rollback();
+    };
+    const run = (): Promise<void> => this.transaction(body);
+    const done = parent ? inTransaction.run(parent.token, run) : run();
+    done.catch(failed);
+    const token = await ready;
+    this.#explicit.push({ token, end, done });
+  }
+
+  /** Ends the innermost {@link beginTransaction}: commits its writes, or rolls them back. */
+  async endTransaction(commit: boolean): Promise<void> {
+    const top = this.#explicit.pop();
+    if (!top)
+      throw this.#error(
+        'ERR_DO_TRANSACTION',
+        'no transaction is open',
+        'end a transaction only once, after beginning it',
+      );
+    top.end(commit === true);
+    await top.done;
+  }
+
+  /** Runs `fn` (one host call) inside the open explicit transaction, if there is one. */
+  within<T>(fn: () => Promise<T>): Promise<T> {
+    const top = this.#explicit.at(-1);
+    return top ? inTransaction.run(top.token, fn) : fn();
+  }
+
+  /** Rolls back every explicit transaction left open (the object's isolate went away). */
+  async rollbackOpen(): Promise<void> {
+    while (this.#explicit.length > 0) await this.endTransaction(false).catch(() => {});
+  }
+
   /** Synchronous transaction (`transactionSync`): `fn` runs between BEGIN and COMMIT. */
   transactionSync<T>(fn: () => T): T {
     if (this.#txn && inTransaction.getStore() !== this.#txn.token)

@@ -113,7 +113,16 @@ async function readBundle(path: string): Promise<Bundle> {
   }
 }
 
-type ServiceDeclaration = Extract<BindingDeclaration, { type: 'service' }>;
+type ServiceDeclaration = Extract<
+  BindingDeclaration,
+  { type: 'service' | 'durable_object_namespace' }
+>;
+
+/** The worker a declaration calls, when it calls another one (a service, another's objects). */
+const calledWorker = (decl: ServiceDeclaration): string | undefined =>
+  decl.type === 'service' ? decl.service : decl.scriptName;
+const callsWorker = (decl: BindingDeclaration): decl is ServiceDeclaration =>
+  decl.type === 'service' || (decl.type === 'durable_object_namespace' && !!decl.scriptName);
 
 /**
  * Every service binding of the targets names a worker served beside it; else the start fails
@@ -132,13 +141,13 @@ async function checkServices(
       const { manifest } = await readBundle(target);
       served.add(manifest.name);
       for (const decl of manifest.bindings ?? [])
-        if (decl.type === 'service') found.push({ worker: manifest.name, decl, where: target });
+        if (callsWorker(decl)) found.push({ worker: manifest.name, decl, where: target });
       continue;
     }
     const project = loadProject(target, overrides);
     served.add(project.name);
     for (const decl of project.bindings.bindings)
-      if (decl.type === 'service')
+      if (callsWorker(decl))
         found.push({
           worker: project.name,
           decl,
@@ -146,13 +155,18 @@ async function checkServices(
         });
   }
   for (const { worker, decl, where } of found) {
-    if (served.has(decl.service)) continue;
+    const target = calledWorker(decl);
+    if (!target || target === worker || served.has(target)) continue;
+    const what =
+      decl.type === 'service'
+        ? `service binding ${decl.name} calls worker "${target}"`
+        : `Durable Object binding ${decl.name} names class ${decl.className} of worker "${target}" (script_name)`;
     throw new CliError(
       'ERR_CONFIG',
-      `worker "${worker}": service binding ${decl.name} calls worker "${decl.service}", which is not served here (serving: ${[...served].map((n) => `"${n}"`).join(', ')})`,
+      `worker "${worker}": ${what}, which is not served here (serving: ${[...served].map((n) => `"${n}"`).join(', ')})`,
       {
         where,
-        hint: `serve it beside this one (pyworkers serve ${targets.join(' ')} <the project of "${decl.service}">), or set the binding's service to a served worker's name`,
+        hint: `serve it beside this one (pyworkers serve ${targets.join(' ')} <the project of "${target}">), or set the binding's ${decl.type === 'service' ? 'service' : 'script_name'} to a served worker's name`,
       },
     );
   }

@@ -222,6 +222,89 @@ describe('binding keys from flags and env vars', () => {
   });
 });
 
+describe('Durable Object config', () => {
+  const DO_JSONC = `{
+  "name": "python-durable-object",
+  "main": "src/entry.py",
+  "durable_objects": {
+    "bindings": [
+      { "name": "LISTS", "class_name": "List" },
+      { "name": "REMOTE", "class_name": "Counter", "script_name": "counter-worker" }
+    ]
+  },
+  "migrations": [
+    { "tag": "v1", "new_sqlite_classes": ["List", "Old"] },
+    { "tag": "v2", "renamed_classes": [{ "from": "Old", "to": "Newer" }] },
+    { "tag": "v3", "deleted_classes": ["Newer"] }
+  ]
+}`;
+  const DO_TOML = `name = "t"
+main = "src/entry.py"
+[[durable_objects.bindings]]
+name = "ROOMS"
+class_name = "Room"
+[[migrations]]
+tag = "v1"
+new_classes = ["Room"]
+`;
+
+  it('reads durable_objects.bindings and migrations from wrangler.jsonc and wrangler.toml', () => {
+    const jsonc = loadProject(project({ 'wrangler.jsonc': DO_JSONC, 'src/entry.py': '' }));
+    expect(jsonc.bindings.bindings).toEqual([
+      { type: 'durable_object_namespace', name: 'LISTS', className: 'List' },
+      {
+        type: 'durable_object_namespace',
+        name: 'REMOTE',
+        className: 'Counter',
+        scriptName: 'counter-worker',
+      },
+    ]);
+    // Classes this worker defines: its own bindings' and what its migrations leave.
+    expect(jsonc.bindings.durableObjects).toEqual({
+      classes: ['List'],
+      migrations: [
+        { tag: 'v1', new_sqlite_classes: ['List', 'Old'] },
+        { tag: 'v2', renamed_classes: [{ from: 'Old', to: 'Newer' }] },
+        { tag: 'v3', deleted_classes: ['Newer'] },
+      ],
+    });
+    const toml = loadProject(project({ 'wrangler.toml': DO_TOML, 'src/entry.py': '' }));
+    expect(toml.bindings.bindings).toEqual([
+      { type: 'durable_object_namespace', name: 'ROOMS', className: 'Room' },
+    ]);
+    expect(toml.bindings.durableObjects).toEqual({
+      classes: ['Room'],
+      migrations: [{ tag: 'v1', new_classes: ['Room'] }],
+    });
+  });
+
+  it('fails the start when script_name names a worker that is not served', async () => {
+    const client = project({
+      'wrangler.toml':
+        'name = "client"\nmain = "src/entry.py"\n[[durable_objects.bindings]]\nname = "ROOMS"\nclass_name = "Room"\nscript_name = "chat"\n',
+      'src/entry.py': '',
+    });
+    const err = await workerDefinitions([client]).then(
+      () => expect.unreachable('the start did not fail'),
+      (e: unknown) => e as CliError,
+    );
+    expect(err.message).toBe(
+      'worker "client": Durable Object binding ROOMS names class Room of worker "chat" (script_name), which is not served here (serving: "client")',
+    );
+    expect(err.hint).toMatch(/script_name to a served worker's name/);
+  });
+
+  it('refuses a class name that is not a Python identifier, saying where', () => {
+    const dir = project({
+      'wrangler.toml':
+        'name = "t"\n[[durable_objects.bindings]]\nname = "R"\nclass_name = "my-room"\n',
+      'src/entry.py': '',
+    });
+    const e = thrown(() => loadProject(dir));
+    expect(`${e.message} ${e.where}`).toMatch(/class_name|Python identifier/);
+  });
+});
+
 describe('service bindings', () => {
   it('read wrangler services (jsonc and toml) into service declarations', () => {
     const jsonc = project({

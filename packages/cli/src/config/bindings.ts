@@ -3,6 +3,7 @@
 import type {
   AssetsConfig,
   BindingDeclaration,
+  DurableObjectsConfig,
   QueueConsumer,
   WorkerBindings,
 } from '@pyworkers/isolate';
@@ -14,6 +15,9 @@ const binding = z
     /^[A-Za-z_][A-Za-z0-9_]*$/,
     'a binding name must be a Python identifier (letters, digits, _), e.g. "MY_KV"',
   );
+const className = z
+  .string({ error: 'expected a class name, e.g. "Counter"' })
+  .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'a class name must be a Python identifier, e.g. "Counter"');
 const text = (what: string) => z.string({ error: `expected ${what}` }).min(1, `${what} is empty`);
 const seconds = (max: number) =>
   z
@@ -111,6 +115,30 @@ function shape(strict: boolean) {
     triggers: obj({
       crons: z.array(text('a cron expression such as "*/5 * * * *"')).optional(),
     }).optional(),
+    durable_objects: obj({
+      bindings: z
+        .array(
+          obj({
+            name: binding,
+            class_name: className,
+            script_name: text('the name of the worker that defines the class').optional(),
+          }),
+          { error: 'expected a list of { name, class_name, script_name? }' },
+        )
+        .optional(),
+    }).optional(),
+    migrations: z
+      .array(
+        obj({
+          tag: text('the migration tag, e.g. "v1"'),
+          new_classes: z.array(className).optional(),
+          new_sqlite_classes: z.array(className).optional(),
+          renamed_classes: z.array(obj({ from: className, to: className })).optional(),
+          deleted_classes: z.array(className).optional(),
+        }),
+        { error: 'expected a list of { tag, new_sqlite_classes, renamed_classes, ... }' },
+      )
+      .optional(),
   };
 }
 
@@ -161,6 +189,8 @@ export function withOverrides<
       'r2_buckets',
       'services',
       'triggers',
+      'durable_objects',
+      'migrations',
     ] as const)
       if (over[key]) delete config[key];
     if (over.queues && config.queues) {
@@ -227,6 +257,8 @@ export function resolveBindings(
   const crons: string[] = [];
   const queueConsumers: QueueConsumer[] = [];
   let assets: AssetsConfig | undefined;
+  const objectClasses: string[] = [];
+  let migrations: DurableObjectsConfig['migrations'] = [];
   const add = (decl: BindingDeclaration, source: DeclarationSource): void => {
     const before = sources.get(decl.name);
     if (before) {
@@ -319,6 +351,59 @@ export function resolveBindings(
       }
     }
     for (const cron of config.triggers?.crons ?? []) if (!crons.includes(cron)) crons.push(cron);
+    config.durable_objects?.bindings?.forEach((d, i) => {
+      add(
+        {
+          type: 'durable_object_namespace',
+          name: d.name,
+          className: d.class_name,
+          ...(d.script_name ? { scriptName: d.script_name } : {}),
+        },
+        at('durable_objects', 'bindings', i),
+      );
+      if (!d.script_name && !objectClasses.includes(d.class_name)) objectClasses.push(d.class_name);
+    });
+    // A later file's migrations replace an earlier one's (they are one ordered list).
+    if (config.migrations)
+      migrations = config.migrations.map((m) => ({
+        tag: m.tag,
+        ...(m.new_classes ? { new_classes: m.new_classes } : {}),
+        ...(m.new_sqlite_classes ? { new_sqlite_classes: m.new_sqlite_classes } : {}),
+        ...(m.renamed_classes
+          ? { renamed_classes: m.renamed_classes.map((r) => ({ from: r.from, to: r.to })) }
+          : {}),
+        ...(m.deleted_classes ? { deleted_classes: m.deleted_classes } : {}),
+      }));
   }
-  return { bindings, crons, queueConsumers, ...(assets ? { assets } : {}), sources };
+  const durableObjects = objectsConfig(objectClasses, migrations);
+  return {
+    bindings,
+    crons,
+    queueConsumers,
+    ...(assets ? { assets } : {}),
+    ...(durableObjects ? { durableObjects } : {}),
+    sources,
+  };
+}
+
+/**
+ * The classes this worker defines: those its own bindings name, and those its migrations leave
+ * (created or renamed to, not deleted since). The build checks the module defines each.
+ */
+function objectsConfig(
+  bound: string[],
+  migrations: DurableObjectsConfig['migrations'],
+): DurableObjectsConfig | undefined {
+  const classes = new Set<string>();
+  for (const m of migrations) {
+    for (const c of [...(m.new_classes ?? []), ...(m.new_sqlite_classes ?? [])]) classes.add(c);
+    for (const r of m.renamed_classes ?? []) {
+      classes.delete(r.from);
+      classes.add(r.to);
+    }
+    for (const c of m.deleted_classes ?? []) classes.delete(c);
+  }
+  for (const c of bound) classes.add(c);
+  if (classes.size === 0 && migrations.length === 0) return undefined;
+  return { classes: [...classes], migrations };
 }

@@ -104,6 +104,19 @@ export const bindingOptions = {
     'bind another served worker, repeatable, replaces services',
     true,
   ),
+  'durable-object': opt(
+    'durable_objects.bindings',
+    'PYWORKERS_DURABLE_OBJECTS',
+    'BINDING=CLASS[@SCRIPT]',
+    'bind a Durable Object class (of worker SCRIPT), repeatable, replaces durable_objects.bindings',
+    true,
+  ),
+  migrations: opt(
+    'migrations',
+    'PYWORKERS_MIGRATIONS',
+    'JSON',
+    'Durable Object migrations as a JSON list, replaces migrations, e.g. [{"tag":"v1","new_sqlite_classes":["Room"]}]',
+  ),
   cron: opt(
     'triggers.crons',
     'PYWORKERS_CRONS',
@@ -204,6 +217,25 @@ export function bindingOverrides(values: Record<string, unknown>): BindingsOverr
       const [service, entrypoint] = target!.split(':');
       return { binding, service: service!, ...(entrypoint ? { entrypoint } : {}) };
     });
+  const objects = list(values['durable-object'], 'PYWORKERS_DURABLE_OBJECTS', comma);
+  if (objects)
+    o.durable_objects = {
+      bindings: pairs(objects, 'durable-object', true).map(([name, target]) => {
+        const [className, scriptName] = target!.split('@');
+        return { name, class_name: className!, ...(scriptName ? { script_name: scriptName } : {}) };
+      }),
+    };
+  const migrations = one(values.migrations, 'PYWORKERS_MIGRATIONS');
+  if (migrations) {
+    try {
+      o.migrations = JSON.parse(migrations) as NonNullable<BindingsOverride['migrations']>;
+    } catch (err) {
+      throw new CliError('ERR_USAGE', `--migrations is not JSON: ${(err as Error).message}`, {
+        where: '--migrations',
+        hint: `e.g. --migrations '[{"tag":"v1","new_sqlite_classes":["Room"]}]'`,
+      });
+    }
+  }
   const crons = list(values.cron, 'PYWORKERS_CRONS', /[;\n]/);
   if (crons) o.triggers = { crons };
   return Object.keys(o).length > 0 ? o : undefined;

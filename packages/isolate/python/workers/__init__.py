@@ -7,6 +7,8 @@ are the submodules ``workers.asgi`` and ``workers.wsgi``.
 from ._bindings import BindingError
 from ._blob import Blob, BlobEnding, File
 from ._convert import JsDict
+from ._do_namespace import DurableObjectNamespace, DurableObjectStub
+from ._durable_object import DurableObject, DurableObjectId, DurableObjectState
 from ._entrypoint import Context, WorkerEntrypoint, handler, wait_until
 from ._env import Env, env, patch_env
 from ._fetch import fetch
@@ -25,6 +27,11 @@ __all__ = [
     "FormData",
     "FormDataValue",
     "JsDict",
+    "DurableObject",
+    "DurableObjectId",
+    "DurableObjectNamespace",
+    "DurableObjectState",
+    "DurableObjectStub",
     "Context",
     "Env",
     "FetchResponse",

@@ -8,6 +8,7 @@ from typing import Any
 def _proxy_classes():
     from ._assets import Fetcher
     from ._d1 import D1Database
+    from ._do_namespace import DurableObjectNamespace
     from ._kv import KVNamespace
     from ._queue import Queue
     from ._r2 import R2Bucket
@@ -20,6 +21,7 @@ def _proxy_classes():
         "queue": Queue,
         "assets": Fetcher,
         "service": ServiceBinding,
+        "durable_object_namespace": DurableObjectNamespace,
     }
 
 
@@ -61,7 +63,8 @@ class Env(Mapping[str, Any]):
         except KeyError:
             raise AttributeError(
                 f"env has no binding {name!r}; declare it in wrangler.toml / wrangler.jsonc "
-                "(vars, kv_namespaces, d1_databases, r2_buckets, queues, services, assets) or "
+                "(vars, kv_namespaces, d1_databases, r2_buckets, queues, services, "
+                "durable_objects, assets) or "
                 "[tool.pyworkers], or pass it as a secret"
             ) from None
 

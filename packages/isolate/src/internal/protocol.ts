@@ -69,6 +69,8 @@ export interface InitMessage {
   name: string;
   /** Module name of the worker's entry (e.g. `entry` for `src/entry.py`). */
   mainModule: string;
+  /** Durable Object classes its config names: the build fails if the module lacks one. */
+  durableObjectClasses?: string[];
   files: MountSet;
   sdkFiles: MountSet;
   assets: BootAssets;

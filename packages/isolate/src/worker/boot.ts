@@ -64,7 +64,7 @@ async function buildSnapshot(rt: Runtime, msg: InitMessage, post: Post): Promise
   hygiene.begin_top_level();
   let entropyBytes: number;
   try {
-    py.pyimport('_pyworkers_runtime').load(msg.mainModule);
+    py.pyimport('_pyworkers_runtime').load(msg.mainModule, msg.durableObjectClasses ?? []);
   } finally {
     entropyBytes = Number(hygiene.end_top_level());
   }

@@ -17,9 +17,31 @@ export interface WorkerBindingsHandle {
   close(): Promise<void>;
 }
 
+/** One object's storage, as the host needs it (`@pyworkers/bindings`' `DurableObjectStorage`). */
+export interface ObjectStorage {
+  alarmState(): Promise<{ scheduledTime: number; retryCount: number } | null>;
+  settleAlarm(ran: number, ok: boolean): Promise<number | null>;
+  rollbackOpen(): Promise<void>;
+}
+
+/** One Durable Object class's storage (`@pyworkers/bindings`' `DurableObjectNamespaceStore`). */
+export interface ObjectNamespace {
+  idFromString(id: unknown, binding?: string): string;
+  storage(id: string): ObjectStorage;
+  callStorage(id: string, method: string, args: unknown[]): Promise<unknown>;
+  evict(id: string): void;
+  alarms(): Promise<{ id: string; alarm: { scheduledTime: number; retryCount: number } }[]>;
+}
+
 /** The state of one directory (the shape of `@pyworkers/bindings`' `Store`). */
 export interface BindingsStore {
   bindings(declarations: BindingDeclaration[]): WorkerBindingsHandle;
+  durableObjects?(
+    scriptName: string,
+    className: string,
+    options?: { onAlarmChange?: (id: string, scheduledTime: number | null) => void },
+  ): ObjectNamespace;
+  applyDurableObjectMigrations?(scriptName: string, migrations: unknown): string[];
   close(): Promise<void>;
 }
 
@@ -37,11 +59,20 @@ export interface WorkerState {
 const inDir = (base: string, path: string): string =>
   isAbsolute(path) ? path : resolve(base, path);
 
-/** A worker's declarations with their directories made absolute for this host. */
-export function hostDeclarations(bundle: Bundle, state: WorkerState): BindingDeclaration[] {
+/**
+ * A worker's declarations with their directories made absolute for this host, and the worker
+ * that defines each Durable Object class filled in (`worker`, when the config names none).
+ */
+export function hostDeclarations(
+  bundle: Bundle,
+  state: WorkerState,
+  worker = bundle.manifest.name,
+): BindingDeclaration[] {
   // Service bindings are answered by the router (services/), not by a store.
   const stored = (bundle.manifest.bindings ?? []).filter((decl) => decl.type !== 'service');
   return stored.map((decl) => {
+    if (decl.type === 'durable_object_namespace')
+      return { ...decl, scriptName: decl.scriptName ?? worker };
     if (decl.type === 'assets')
       return { ...decl, directory: inDir(state.projectDir, decl.directory) };
     if (decl.type === 'd1' && decl.migrationsDir)
@@ -73,17 +104,12 @@ export class BindingsWiring {
         );
       };
     }
-    const declarations = hostDeclarations(bundle, state);
+    const declarations = hostDeclarations(bundle, state, worker.name);
     const key = JSON.stringify([state.stateDir, worker.name, declarations]);
     let handle = this.handles.get(key);
     if (!handle) {
       try {
-        let store = this.stores.get(state.stateDir);
-        if (!store) {
-          store = this.open({ stateDir: state.stateDir, logger: this.logger });
-          this.stores.set(state.stateDir, store);
-        }
-        handle = store.bindings(declarations);
+        handle = this.#store(state.stateDir).bindings(declarations);
       } catch (err) {
         // The worker still runs; each binding call raises this in Python (e.g. a bad declaration).
         this.logger.error(
@@ -97,6 +123,33 @@ export class BindingsWiring {
       this.handles.set(key, handle);
     }
     return typeof handle === 'function' ? handle : handle.handler;
+  }
+
+  #store(stateDir: string): BindingsStore {
+    let store = this.stores.get(stateDir);
+    if (!store) {
+      store = this.open({ stateDir, logger: this.logger });
+      this.stores.set(stateDir, store);
+    }
+    return store;
+  }
+
+  /** The storage of `scriptName`'s Durable Object class `className` under `stateDir`. */
+  objects(
+    stateDir: string,
+    scriptName: string,
+    className: string,
+    onAlarmChange?: (id: string, scheduledTime: number | null) => void,
+  ): ObjectNamespace {
+    const store = this.#store(stateDir);
+    if (!store.durableObjects)
+      throw new Error('the bindings store of this host has no Durable Object storage');
+    return store.durableObjects(scriptName, className, onAlarmChange ? { onAlarmChange } : {});
+  }
+
+  /** Applies `scriptName`'s Durable Object migrations to the state under `stateDir`. */
+  migrate(stateDir: string, scriptName: string, migrations: unknown): string[] {
+    return this.#store(stateDir).applyDurableObjectMigrations?.(scriptName, migrations) ?? [];
   }
 
   /** Closes every worker's bindings and every store (after the isolates stopped). */

@@ -17,6 +17,7 @@ import {
 } from '@pyworkers/isolate';
 import { RouterError } from '../errors.js';
 import { hostEntry } from '../internal/paths.js';
+import type { ObjectEventInput, ObjectTarget } from '../objects/object-host.js';
 import type { ForwardCall, ForwardedCall } from '../services/types.js';
 import { type Batcher, type BatchMessage, batcher, isBatch } from './batch.js';
 import { hostProcessEnv } from './host-env.js';
@@ -247,6 +248,9 @@ export class ChildHost implements IsolateHost {
       case 'event':
         this.events[msg.event](msg.worker, this.id);
         return;
+      case 'alarm':
+        this.events.alarm?.(msg.worker, msg.className, msg.id, msg.scheduledTime);
+        return;
       case 'forward':
         this.deliver(child, msg.id, msg.call);
         return;
@@ -338,6 +342,21 @@ export class ChildHost implements IsolateHost {
       worker: worker.name,
       event,
       force,
+    }));
+  }
+
+  async dispatchObject(
+    worker: HostWorker,
+    target: ObjectTarget,
+    input: ObjectEventInput,
+  ): Promise<HostEventResult> {
+    const child = await this.withBundle(worker);
+    return this.call<HostEventResult>(child, (id) => ({
+      type: 'object',
+      id,
+      worker: worker.name,
+      target,
+      input,
     }));
   }
 

@@ -154,6 +154,9 @@ async function init(config: HostProcessConfig): Promise<LocalHost> {
       eviction: (worker) => send({ type: 'event', event: 'eviction', worker }),
       lost: (worker) => send({ type: 'event', event: 'lost', worker }),
     },
+    ...(config.objectIdleMs ? { objectIdleMs: config.objectIdleMs } : {}),
+    onAlarm: (worker, className, id, scheduledTime) =>
+      send({ type: 'alarm', worker, className, id, scheduledTime }),
   });
   return host;
 }
@@ -211,9 +214,12 @@ async function onMessage(msg: ToHost): Promise<void> {
         ? msg.request
         : undefined;
   try {
-    const result = request
-      ? await h.fetch(worker, request, { force: msg.force })
-      : await h.dispatch(worker, (msg as { event: WorkerEvent }).event, { force: msg.force });
+    const result =
+      msg.type === 'object'
+        ? await h.dispatchObject(worker, msg.target, msg.input)
+        : request
+          ? await h.fetch(worker, request, { force: msg.force })
+          : await h.dispatch(worker, (msg as { event: WorkerEvent }).event, { force: msg.force });
     if (result.kind === 'response' && result.response.webSocket) {
       const { headers, webSocket } = result.response;
       send({ type: 'ws-accept', id: msg.id, headers, coldStart: result.coldStart });

@@ -10,6 +10,12 @@ import type { BindingsWiring } from '../bindings/wiring.js';
 import { RouterError } from '../errors.js';
 import type { EvictionPolicy } from '../eviction.js';
 import { estimateIsolateBytes, type IsolateHandle, type Launcher } from '../launcher.js';
+import {
+  type AlarmListener,
+  type ObjectEventInput,
+  ObjectsHost,
+  type ObjectTarget,
+} from '../objects/object-host.js';
 import { serviceHostCalls } from '../services/host-calls.js';
 import type { ForwardCall } from '../services/types.js';
 import { type WarmIsolate, WarmSet } from '../warm-set.js';
@@ -48,6 +54,10 @@ export interface LocalHostOptions {
   bindings?: BindingsWiring;
   /** Delivers the isolates' calls on service bindings (the router's `deliver`). */
   forward?: ForwardCall;
+  /** Told when a Durable Object's alarm is set, moved or cleared (the router schedules it). */
+  onAlarm?: AlarmListener;
+  /** Idle time after which a Durable Object is evicted (default 60 s). */
+  objectIdleMs?: number;
 }
 
 type Ran<T> =
@@ -122,8 +132,30 @@ export class LocalHost implements IsolateHost {
   private inflight = 0;
   private closed = false;
 
+  /** Durable Objects live on this host, pinned to isolates (none without bindings). */
+  private readonly objects: ObjectsHost<HostedIsolate> | undefined;
+
   constructor(private readonly options: LocalHostOptions) {
     this.id = options.id;
+    this.objects = options.bindings
+      ? new ObjectsHost<HostedIsolate>({
+          wiring: options.bindings,
+          logger: options.logger,
+          ...(options.onAlarm ? { onAlarm: options.onAlarm } : {}),
+          ...(options.objectIdleMs ? { idleMs: options.objectIdleMs } : {}),
+          evict: (iso, worker, target) => {
+            void iso.handle
+              ?.dispatch?.({
+                type: 'rpc',
+                method: '',
+                args: [],
+                object: { ...target, token: '', op: 'evict' },
+              } as unknown as WorkerEvent)
+              .catch(() => {});
+            this.options.logger.debug({ worker, className: target.className }, 'object evicted');
+          },
+        })
+      : undefined;
     this.warm = new WarmSet(
       options.budgetBytes,
       options.policy,
@@ -172,6 +204,81 @@ export class LocalHost implements IsolateHost {
   }
 
   /**
+   * Runs one event of the Durable Object `target` on the isolate it is pinned to here (the
+   * router sent every event of this id to this host), pinning it on its first event. An alarm
+   * runs only if it is still due, and is settled in the object's file here (cleared, or retried
+   * with backoff); the result's value is then the next time it is due, or null.
+   */
+  async dispatchObject(
+    worker: HostWorker,
+    target: ObjectTarget,
+    input: ObjectEventInput,
+  ): Promise<HostEventResult> {
+    const objects = this.objects;
+    if (!objects)
+      throw new RouterError(
+        'ERR_ROUTER_CONFIG',
+        `host ${this.id} has no bindings wired: Durable Object ${target.className} cannot run here`,
+      );
+    const ns = objects.namespace(worker, target.className);
+    const id = ns.idFromString(target.id, target.className);
+    const storage = ns.storage(id);
+    let alarm: { scheduledTime: number; retryCount: number } | null = null;
+    if (input.op === 'alarm') {
+      alarm = await storage.alarmState();
+      if (!alarm || alarm.scheduledTime > Date.now())
+        return {
+          kind: 'event',
+          result: { type: 'rpc', outcome: 'ok', value: alarm?.scheduledTime ?? null },
+          coldStart: false,
+        } as HostEventResult;
+    }
+    let token = '';
+    let done = (): void => {};
+    const ran = await this.run(
+      worker,
+      { force: true },
+      async (handle) => {
+        if (!handle.dispatch)
+          throw new RouterError(
+            'ERR_ROUTER_NO_EVENTS',
+            `the isolate launcher of ${worker.name} returns isolates that cannot run Durable Object events`,
+          );
+        return handle.dispatch({
+          type: 'rpc',
+          method: input.method,
+          args: input.args,
+          object: {
+            className: target.className,
+            id,
+            ...(target.name ? { name: target.name } : {}),
+            token,
+            ...(alarm ? { op: 'alarm', retryCount: alarm.retryCount } : {}),
+          },
+        } as unknown as WorkerEvent);
+      },
+      {
+        pick: () => objects.pinned(worker.name, { ...target, id }),
+        picked: (iso) => {
+          token = objects.pin(worker, { ...target, id }, iso, ns);
+          done = objects.begin(worker.name, { ...target, id });
+        },
+      },
+    ).finally(() => done());
+    if (ran.kind === 'refused') return ran;
+    const result = ran.value as { type: 'rpc'; outcome: string };
+    if (alarm) {
+      const next = await storage.settleAlarm(alarm.scheduledTime, result.outcome === 'ok');
+      return {
+        kind: 'event',
+        result: { ...result, ...(result.outcome === 'ok' ? { value: next } : {}) },
+        coldStart: ran.coldStart,
+      } as HostEventResult;
+    }
+    return { kind: 'event', result: ran.value, coldStart: ran.coldStart } as HostEventResult;
+  }
+
+  /**
    * Whether `worker` has an isolate here with room for one more request: then a call to it
    * from another worker on this host may run here, without a trip through the router.
    */
@@ -188,12 +295,15 @@ export class LocalHost implements IsolateHost {
       keep: () => () => void,
       drop: (err: unknown) => void,
     ) => Promise<T>,
+    /** A Durable Object's isolate: `pick` its pinned one (if any); `picked` pins it. */
+    pin?: { pick: () => HostedIsolate | undefined; picked: (iso: HostedIsolate) => void },
   ): Promise<Ran<T>> {
     if (this.closed)
       throw new RouterError('ERR_ROUTER_CLOSED', `isolate host ${this.id} is shutting down`);
     if (!force && this.inflight >= this.options.maxInflight)
       return { kind: 'refused', reason: 'inflight' };
-    let iso = this.warm.acquire(worker.name);
+    const pinned = pin?.pick();
+    let iso = pinned && !pinned.dropped ? pinned : this.warm.acquire(worker.name);
     let coldStart = false;
     if (!iso) {
       const bytes = this.sizes.get(worker.name) ?? DEFAULT_ISOLATE_BYTES;
@@ -214,6 +324,7 @@ export class LocalHost implements IsolateHost {
         coldStart = true;
       }
     }
+    pin?.picked(iso);
     iso.inflight++;
     this.inflight++;
     const release = (): void => {
@@ -252,12 +363,13 @@ export class LocalHost implements IsolateHost {
         this.sizes.set(worker.name, estimateIsolateBytes(bundle));
         this.warm.resize(iso, estimateIsolateBytes(bundle));
       }
-      const hostCalls = serviceHostCalls(
+      const bindingCalls = serviceHostCalls(
         worker.name,
         bundle,
         this.options.forward,
         this.options.bindings?.handlerFor(worker, bundle),
       );
+      const hostCalls = this.objects ? this.objects.hostCalls(worker, bindingCalls) : bindingCalls;
       const handle = await launcher.launch(bundle, {
         logger,
         ...(worker.secrets ? { secrets: worker.secrets } : {}),
@@ -295,6 +407,7 @@ export class LocalHost implements IsolateHost {
   private drop(iso: HostedIsolate, err: unknown): void {
     if (iso.dropped) return;
     iso.dropped = true;
+    this.objects?.isolateGone(iso);
     this.warm.remove(iso);
     this.options.events.lost(iso.worker, this.id);
     this.options.logger.warn(
@@ -307,6 +420,7 @@ export class LocalHost implements IsolateHost {
   private evict(victims: HostedIsolate[]): void {
     for (const iso of victims) {
       iso.dropped = true;
+      this.objects?.isolateGone(iso);
       this.options.events.eviction(iso.worker, this.id);
       this.options.logger.debug({ worker: iso.worker, host: this.id }, 'isolate evicted');
       const { launcher } = this.options;
@@ -346,6 +460,7 @@ export class LocalHost implements IsolateHost {
 
   async close(): Promise<void> {
     this.closed = true;
+    this.objects?.close();
     const all = this.warm.all();
     for (const iso of all) {
       iso.dropped = true;

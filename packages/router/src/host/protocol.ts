@@ -11,6 +11,7 @@ import type {
 } from '@pyworkers/isolate';
 import type { WorkerState } from '../bindings/wiring.js';
 import type { EvictionPolicyName } from '../eviction.js';
+import type { ObjectEventInput, ObjectTarget } from '../objects/object-host.js';
 import type { ForwardedCall } from '../services/types.js';
 import type { HostEventResult, HostResult, HostStats } from './types.js';
 
@@ -25,6 +26,8 @@ export interface HostProcessConfig {
   eviction: EvictionPolicyName;
   /** Parked isolates of the host's launcher (default 1). */
   poolSize?: number;
+  /** Idle time after which a Durable Object is evicted (default 60 s). */
+  objectIdleMs?: number;
   /** Run the process under bubblewrap (src/host/sandbox.ts); extra writable paths. */
   sandbox?: { bwrap: string; writable: string[]; readable?: string[]; seccomp?: boolean };
 }
@@ -48,6 +51,8 @@ export type ToHost =
       streamed?: boolean;
     }
   | { type: 'dispatch'; id: number; worker: string; event: WorkerEvent; force: boolean }
+  /** One event of a Durable Object placed on this host (answered by `result`). */
+  | { type: 'object'; id: number; worker: string; target: ObjectTarget; input: ObjectEventInput }
   | { type: 'stats'; id: number }
   /** Answered with `warm` once every bundle sent so far is prepared and the pool is parked. */
   | { type: 'warm'; id: number }
@@ -75,6 +80,14 @@ export type FromHost =
   | { type: 'stats'; id: number; stats: HostStats }
   | { type: 'warm'; id: number }
   | { type: 'event'; event: 'coldStart' | 'eviction' | 'lost'; worker: string }
+  /** A Durable Object's alarm changed (the router's alarm schedule keeps the times). */
+  | {
+      type: 'alarm';
+      worker: string;
+      className: string;
+      id: string;
+      scheduledTime: number | null;
+    }
   /** An isolate's call on a service binding, for the router to deliver. */
   | { type: 'forward'; id: number; call: ForwardedCall }
   | {

@@ -6,6 +6,7 @@ import type {
   WorkerEventResult,
 } from '@pyworkers/isolate';
 import type { WorkerState } from '../bindings/wiring.js';
+import type { ObjectEventInput, ObjectTarget } from '../objects/object-host.js';
 
 /** A worker as a host sees it: its name and where to get its bundle. */
 export interface HostWorker {
@@ -59,6 +60,8 @@ export interface HostEvents {
   lost(worker: string, host: number): void;
   /** A host (process) died and was replaced; its isolates are gone. */
   hostReplaced?(host: number): void;
+  /** A Durable Object's alarm was set, moved or cleared (null) on `host`. */
+  alarm?(worker: string, className: string, id: string, scheduledTime: number | null): void;
 }
 
 /** Options of one request to a host. */
@@ -83,6 +86,15 @@ export interface IsolateHost {
     worker: HostWorker,
     event: WorkerEvent,
     options: HostFetchOptions,
+  ): Promise<HostEventResult>;
+  /**
+   * Runs one event of a Durable Object on the isolate it is pinned to on this host (the router
+   * sends every event of one id to one host). Never refused: the object lives here.
+   */
+  dispatchObject(
+    worker: HostWorker,
+    target: ObjectTarget,
+    input: ObjectEventInput,
   ): Promise<HostEventResult>;
   /** Loads and decodes the worker's bundle now, so its first cold start here does not. */
   prepare(worker: HostWorker): Promise<void>;

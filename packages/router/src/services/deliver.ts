@@ -25,7 +25,7 @@ interface TaggedRequest {
 /** What {@link deliverCall} needs of the router. */
 export interface DeliveryContext {
   workers: ReadonlyMap<string, HostWorker>;
-  hosts: Pick<HostFleet, 'dispatch' | 'dispatchEvent'>;
+  hosts: Pick<HostFleet, 'dispatch' | 'dispatchEvent' | 'dispatchObject'>;
   /** Largest response body a service fetch buffers. */
   maxBodyBytes: number;
 }
@@ -134,6 +134,18 @@ export async function deliverCall(ctx: DeliveryContext, call: ForwardedCall): Pr
   const { target } = call;
   const worker = ctx.workers.get(target.service);
   if (!worker) throw notServed(call, target.service, [...ctx.workers.keys()]);
+  if (target.kind === 'object') {
+    // fetch included: the object's Python fetch gets the tagged request as it is.
+    return ctx.hosts.dispatchObject(
+      worker,
+      {
+        className: target.className,
+        id: target.id,
+        ...(target.name !== undefined ? { name: target.name } : {}),
+      },
+      { method: call.method, args: call.args },
+    );
+  }
   if (call.method === 'fetch' && !target.entrypoint) return serviceFetch(ctx, worker, call);
   return ctx.hosts.dispatchEvent(worker, {
     type: 'rpc',

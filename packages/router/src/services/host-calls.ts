@@ -1,12 +1,14 @@
 // The host side of service bindings: a worker's host calls on its `service` bindings go to
 // the router; every other call goes to @pyworkers/bindings as before.
-import type { Bundle, HostCallHandler } from '@pyworkers/isolate';
+import type { Bundle, HostCall, HostCallHandler } from '@pyworkers/isolate';
 import type { ForwardCall } from './types.js';
 
-type ServiceDeclaration = Extract<
-  NonNullable<Bundle['manifest']['bindings']>[number],
-  { type: 'service' }
->;
+type Declaration = NonNullable<Bundle['manifest']['bindings']>[number];
+type ServiceDeclaration = Extract<Declaration, { type: 'service' }>;
+type ObjectDeclaration = Extract<Declaration, { type: 'durable_object_namespace' }>;
+
+/** The host-call method of a Durable Object stub's fetch/RPC: args `[id, name, method, ...args]`. */
+export const STUB_METHOD = 'stub';
 
 const refuse = (code: string, message: string): Promise<never> =>
   Promise.reject(Object.assign(new Error(message), { code }));
@@ -22,10 +24,15 @@ export function serviceHostCalls(
   rest: HostCallHandler | undefined,
 ): HostCallHandler | undefined {
   const services = new Map<string, ServiceDeclaration>();
-  for (const decl of bundle.manifest.bindings ?? [])
+  const objects = new Map<string, ObjectDeclaration>();
+  for (const decl of bundle.manifest.bindings ?? []) {
     if (decl.type === 'service') services.set(decl.name, decl);
-  if (services.size === 0) return rest;
+    if (decl.type === 'durable_object_namespace') objects.set(decl.name, decl);
+  }
+  if (services.size === 0 && objects.size === 0) return rest;
   return (call) => {
+    const object = call.method === STUB_METHOD ? objects.get(call.binding) : undefined;
+    if (object) return objectCall(worker, object, forward, call);
     const decl = services.get(call.binding);
     if (!decl) {
       return rest
@@ -53,4 +60,37 @@ export function serviceHostCalls(
       args: call.args,
     });
   };
+}
+
+/** A stub's fetch/RPC: forwarded to the router, which places the object by its id. */
+function objectCall(
+  worker: string,
+  decl: ObjectDeclaration,
+  forward: ForwardCall | undefined,
+  call: HostCall,
+): Promise<unknown> {
+  const [id, name, method, ...args] = Array.isArray(call.args) ? call.args : [];
+  if (typeof id !== 'string' || typeof method !== 'string')
+    return refuse(
+      'ERR_BINDING_ARGS',
+      `Durable Object binding '${call.binding}': a stub call takes [id, name, method, ...args]`,
+    );
+  if (!forward)
+    return refuse(
+      'ERR_SERVICE_UNAVAILABLE',
+      `Durable Object binding '${call.binding}': this host cannot reach objects (it has no router)`,
+    );
+  return forward({
+    from: worker,
+    binding: call.binding,
+    target: {
+      kind: 'object',
+      service: decl.scriptName ?? worker,
+      className: decl.className,
+      id,
+      ...(typeof name === 'string' ? { name } : {}),
+    },
+    method,
+    args,
+  });
 }

@@ -4,13 +4,25 @@
 import type { RpcResult } from '@pyworkers/isolate';
 
 /** Where a forwarded call goes. */
-export type CallTarget = {
-  kind: 'service';
-  /** The target worker's name, as the router serves it. */
-  service: string;
-  /** A class of its main module (default `Default`). */
-  entrypoint?: string;
-};
+export type CallTarget =
+  | {
+      kind: 'service';
+      /** The target worker's name, as the router serves it. */
+      service: string;
+      /** A class of its main module (default `Default`). */
+      entrypoint?: string;
+    }
+  | {
+      /** One Durable Object: the router places it by its id (one live instance per id). */
+      kind: 'object';
+      /** The worker that defines the class. */
+      service: string;
+      className: string;
+      /** 64 hex digits (checked against the namespace where it runs). */
+      id: string;
+      /** The name `idFromName` made the id from. */
+      name?: string;
+    };
 
 /** A host call on a `service` binding, as the host forwards it to the router. */
 export interface ForwardedCall {

@@ -1,0 +1,143 @@
+"""``env.MY_DO``: a Durable Object namespace, its ids and stubs.
+
+``ns.id_from_name("room-1")`` (``idFromName``), ``ns.new_unique_id()``, ``ns.id_from_string(s)``
+give ids (the host makes and checks them: synchronous, as in JS); ``ns.get(id)`` or
+``ns.get_by_name(name)`` a stub. ``await stub.fetch(url_or_request)`` runs the object's
+``fetch``; ``await stub.some_method(*args)`` calls its method over RPC (values convert as
+:mod:`workers._rpc` says; a remote exception is raised here as :class:`workers.RpcError`).
+The router delivers both to the one live instance of that id, wherever it runs.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from . import _bindings
+from ._durable_object import DurableObjectId
+
+# The host-call method a stub's fetch/RPC goes out as: args [id, name, method, *rpc_args].
+STUB_METHOD = "stub"
+
+
+class DurableObjectNamespace:
+    """A Durable Object binding (wrangler ``durable_objects.bindings``)."""
+
+    __slots__ = ("_name",)
+
+    def __init__(self, name: str) -> None:
+        self._name = name
+
+    def __repr__(self) -> str:
+        return f"DurableObjectNamespace({self._name})"
+
+    def id_from_name(self, name: str) -> DurableObjectId:
+        """The id for ``name``: the same name always gives the same object."""
+        if not isinstance(name, str):
+            raise TypeError(f"{self._name}.id_from_name() takes a str, got {type(name).__name__}")
+        return DurableObjectId(str(_bindings.call_sync(self._name, "idFromName", name)), name)
+
+    def new_unique_id(self, options: Any = None) -> DurableObjectId:
+        """A new random id."""
+        return DurableObjectId(str(_bindings.call_sync(self._name, "newUniqueId")))
+
+    def id_from_string(self, id: str) -> DurableObjectId:
+        """The id ``str(id)`` gave (refused when another namespace made it)."""
+        if isinstance(id, DurableObjectId):
+            id = str(id)
+        return DurableObjectId(str(_bindings.call_sync(self._name, "idFromString", id)))
+
+    idFromName = id_from_name
+    newUniqueId = new_unique_id
+    idFromString = id_from_string
+
+    def get(self, id: DurableObjectId, options: Any = None) -> DurableObjectStub:
+        """A stub for the object ``id``."""
+        if not isinstance(id, DurableObjectId):
+            raise TypeError(
+                f"{self._name}.get() takes an id from id_from_name/new_unique_id/id_from_string, "
+                f"got {type(id).__name__}"
+            )
+        return DurableObjectStub(self._name, id)
+
+    def get_by_name(self, name: str, options: Any = None) -> DurableObjectStub:
+        """``get(id_from_name(name))``."""
+        return self.get(self.id_from_name(name))
+
+    getByName = get_by_name
+
+    def jurisdiction(self, name: str) -> DurableObjectNamespace:
+        return self
+
+
+class DurableObjectStub:
+    """A stub of one object: ``await stub.fetch(...)``, ``await stub.method(*args)``."""
+
+    __slots__ = ("_binding", "id")
+
+    def __init__(self, binding: str, object_id: DurableObjectId) -> None:
+        self._binding = binding
+        self.id = object_id
+
+    @property
+    def name(self) -> str | None:
+        return self.id.name
+
+    def __repr__(self) -> str:
+        return f"DurableObjectStub({self._binding}, {self.id})"
+
+    async def fetch(self, input: Any, **options: Any) -> Any:
+        """Sends a request to the object's ``fetch``; returns its ``Response``."""
+        from ._service import _absolute, _request_data
+
+        data = _request_data(input, options)
+        if data is None:
+            from ._request import Request
+
+            request = (
+                input if isinstance(input, Request) and not options else Request(input, **options)
+            )
+            _absolute(self._binding, request.url)
+            return await self._call("fetch", (request,))
+        data["url"] = _absolute(self._binding, data["url"])
+        return await self._call("fetch", (data,))
+
+    async def _call(self, method: str, args: tuple[Any, ...]) -> Any:
+        from ._rpc import from_rpc, remote_error, to_rpc_args
+
+        host = _bindings._host(self._binding, method)
+        head = (str(self.id), self.id.name, method)
+        try:
+            if _bindings._flat(args) and self.id.name is not None:
+                reply = await host.callFlat(self._binding, STUB_METHOD, *head, *args)
+            else:
+                js_args = await to_rpc_args([*head, *args])
+                reply = await host.call(self._binding, STUB_METHOD, js_args)
+        except _bindings.JsException as exc:
+            if getattr(exc, "name", None) != "HostCallError":
+                raise
+            raise _bindings.BindingError(
+                self._binding, method, str(exc.code), str(exc.message)
+            ) from None
+        if reply.outcome == "ok":
+            return from_rpc(reply.value)
+        error = reply.error
+        tb = getattr(error, "traceback", None)
+        raise remote_error(str(error.name), str(error.message), None if tb is None else str(tb))
+
+    def __getattr__(self, method: str) -> Any:
+        if method.startswith("_"):
+            raise AttributeError(
+                f"{self._binding} stub .{method}: names starting with '_' are private and "
+                "cannot be called over RPC"
+            )
+
+        async def call(*args: Any, **kwargs: Any) -> Any:
+            if kwargs:
+                raise TypeError(
+                    f"{self._binding} stub .{method}(): RPC takes positional arguments only "
+                    f"(got {', '.join(kwargs)}=...); pass them in order"
+                )
+            return await self._call(method, args)
+
+        call.__name__ = method
+        return call

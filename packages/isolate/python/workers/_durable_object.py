@@ -1,0 +1,278 @@
+"""Durable Objects: ``class Counter(DurableObject)`` and the object events that reach it.
+
+An object lives in one isolate of the worker that defines its class, one instance per id,
+made on its first event (``Counter(ctx, env)``). The router places every event for an id on
+that one isolate; here they run one at a time, in arrival order (the input gate: no two
+events interleave, so ``v = await get(); await put(v + 1)`` never loses an update), and each
+is answered only after the storage calls it made finished (the output gate).
+``ctx.block_concurrency_while(fn)`` holds the next events until ``fn`` is done (in the
+constructor too). An evicted object's instance is dropped; its storage stays on disk.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import logging
+import traceback
+from typing import Any
+
+from ._calls import call_relaxed, positional_arity
+from ._do_storage import AlarmInfo, Storage
+
+_log = logging.getLogger("workers")
+
+
+class DurableObjectId:
+    """An object's id: 64 hex digits (``str(id)``, ``id.toString()``), ``name`` if it was
+    made by ``id_from_name``."""
+
+    __slots__ = ("_hex", "name")
+
+    def __init__(self, hex_id: str, name: str | None = None) -> None:
+        self._hex = hex_id
+        self.name = name
+
+    def toString(self) -> str:  # noqa: N802 - Cloudflare's JS spelling
+        return self._hex
+
+    to_string = toString
+
+    def __str__(self) -> str:
+        return self._hex
+
+    def __repr__(self) -> str:
+        return f"DurableObjectId({self._hex!r}{f', name={self.name!r}' if self.name else ''})"
+
+    def equals(self, other: Any) -> bool:
+        return isinstance(other, DurableObjectId) and other._hex == self._hex
+
+    def __eq__(self, other: object) -> bool:
+        return self.equals(other)
+
+    def __hash__(self) -> int:
+        return hash(self._hex)
+
+
+class DurableObjectState:
+    """``self.ctx`` of an object: ``id``, ``storage``, ``block_concurrency_while``,
+    ``wait_until``."""
+
+    __slots__ = ("id", "storage", "_blockers", "_tasks")
+
+    def __init__(self, object_id: DurableObjectId, storage: Storage) -> None:
+        self.id = object_id
+        self.storage = storage
+        self._blockers: list[asyncio.Future[Any]] = []
+        self._tasks: list[asyncio.Future[Any]] = []
+
+    def block_concurrency_while(self, callback: Any) -> asyncio.Future[Any]:
+        """Runs ``callback()`` (sync or async); no other event reaches the object until it is
+        done. Returns an awaitable of its result."""
+
+        async def run() -> Any:
+            result = callback()
+            if inspect.isawaitable(result):
+                result = await result
+            return result
+
+        task = asyncio.ensure_future(run())
+        self._blockers.append(task)
+        return task
+
+    blockConcurrencyWhile = block_concurrency_while
+
+    def wait_until(self, awaitable: Any) -> None:
+        """Keep ``awaitable`` running after the event's answer (failures are logged)."""
+        from ._entrypoint import wait_until
+
+        self._tasks.append(wait_until(awaitable))
+
+    waitUntil = wait_until
+
+    async def _unblock(self) -> None:
+        while self._blockers:
+            task = self._blockers.pop(0)
+            await task
+
+    def abort(self, reason: str | None = None) -> None:
+        raise NotImplementedError("ctx.abort() is not supported by pyworkers yet")
+
+    def __repr__(self) -> str:
+        return f"DurableObjectState({self.id!r})"
+
+
+class DurableObject:
+    """Base class of a Durable Object: ``self.ctx`` (its state) and ``self.env``."""
+
+    ctx: DurableObjectState
+    env: Any
+
+    def __init__(self, ctx: DurableObjectState, env: Any) -> None:
+        self.ctx = ctx
+        self.env = env
+
+
+class _Live:
+    __slots__ = ("instance", "state", "lock")
+
+    def __init__(self) -> None:
+        self.instance: Any = None
+        self.state: DurableObjectState | None = None
+        self.lock = asyncio.Lock()
+
+
+# (class name, id) -> the live object in this isolate.
+_objects: dict[tuple[str, str], _Live] = {}
+
+
+def live_count() -> int:
+    return len(_objects)
+
+
+def _exception(exc: BaseException) -> tuple[Any, ...]:
+    lines = traceback.format_exception(type(exc), exc, exc.__traceback__)
+    tb = "".join(lines).rstrip()
+    error = {"name": type(exc).__name__, "message": str(exc), "traceback": tb}
+    return ("ok", {"type": "rpc", "outcome": "exception", "error": error}, tb)
+
+
+def _refusal(message: str) -> tuple[Any, ...]:
+    error = {"name": "TypeError", "message": message}
+    return ("ok", {"type": "rpc", "outcome": "exception", "error": error})
+
+
+def _class(module: Any, class_name: str) -> Any:
+    cls = getattr(module, class_name, None)
+    if not isinstance(cls, type):
+        name = getattr(module, "__name__", "the worker")
+        raise TypeError(
+            f"{name} has no Durable Object class {class_name!r}; define "
+            f"class {class_name}(DurableObject) in its main module"
+        )
+    return cls
+
+
+def _method(instance: Any, class_name: str, method: str) -> Any:
+    if not method or method.startswith("_"):
+        raise TypeError(
+            f"{class_name}.{method} cannot be called over RPC: names starting with '_' are private"
+        )
+    fn = getattr(instance, method, None)
+    if not callable(fn):
+        raise TypeError(
+            f"the Durable Object {class_name} does not implement the method {method!r}; "
+            f"define async def {method}(self, ...) on {class_name}"
+        )
+    return fn
+
+
+async def _run(live: _Live, data: dict[str, Any], op: str | None) -> Any:
+    """Runs one event on the object; returns the result value (RPC data)."""
+    from ._rpc import python_value, to_rpc
+
+    instance = live.instance
+    class_name = type(instance).__name__
+    method = str(data.get("method") or "")
+    args = [python_value(a) for a in data.get("args") or []]
+    if op == "alarm":
+        handler = getattr(instance, "alarm", None)
+        if not callable(handler):
+            raise TypeError(
+                f"the Durable Object {class_name} set an alarm but defines no "
+                "async def alarm(self, alarm_info)"
+            )
+        info = data.get("alarm") or {}
+        retry = int(info.get("retryCount", 0))
+        result = call_relaxed(handler, positional_arity(handler), (AlarmInfo(retry, retry > 0),))
+    elif method == "fetch":
+        handler = getattr(instance, "fetch", None)
+        if not callable(handler):
+            raise TypeError(
+                f"the Durable Object {class_name} defines no async def fetch(self, request)"
+            )
+        result = handler(*args[:1])
+    else:
+        result = _method(instance, class_name, method)(*args)
+    if inspect.isawaitable(result):
+        result = await result
+    if method == "fetch" and op != "alarm":
+        from ._response import FetchResponse
+
+        if not isinstance(result, FetchResponse):
+            raise TypeError(
+                f"{class_name}.fetch() must return a workers.Response, got {type(result).__name__}"
+            )
+    return await to_rpc(result)
+
+
+async def dispatch(module: Any, data: dict[str, Any], env: Any) -> tuple[Any, ...]:
+    """One event for an object: ``data["object"]`` names it (``className``, ``id``, ``name``,
+    ``token``; ``op``: ``"alarm"``, ``"evict"`` or none for fetch/RPC). Returns what
+    ``_pyworkers_runtime.dispatch`` returns for an RPC event."""
+    target = data.get("object") or {}
+    class_name = str(target.get("className"))
+    key = (class_name, str(target.get("id")))
+    op = target.get("op")
+    if op == "evict":
+        _objects.pop(key, None)
+        return ("ok", {"type": "rpc", "outcome": "ok", "value": None})
+    live = _objects.get(key)
+    if live is None:
+        live = _objects[key] = _Live()
+    async with live.lock:
+        if _objects.get(key) is not live:  # evicted while this event waited
+            return await dispatch(module, data, env)
+        try:
+            if live.instance is None:
+                try:
+                    cls = _class(module, class_name)
+                except TypeError as exc:
+                    _objects.pop(key, None)
+                    return _refusal(str(exc))
+                name = target.get("name")
+                storage = Storage(str(target["token"]), f"{class_name} {key[1][:12]}")
+                state = DurableObjectState(DurableObjectId(key[1], name), storage)
+                live.state = state
+                live.instance = cls(state, env)
+            state = live.state
+            state.storage._token = str(target["token"])
+            await state._unblock()
+        except Exception as exc:
+            # A failing constructor (or its block_concurrency_while): the next event retries.
+            _objects.pop(key, None)
+            return _exception(exc)
+        try:
+            value = await _run(live, data, op)
+        except Exception as exc:
+            try:
+                await state.storage._settle()
+            except Exception:
+                pass
+            return _exception(exc)
+        try:
+            await state.storage._settle()
+        except Exception as exc:
+            return _exception(exc)
+        return ("ok", {"type": "rpc", "outcome": "ok", "value": value})
+
+
+def check_classes(module: Any, classes: list[str]) -> None:
+    """Fails the build when the config names a Durable Object class the module lacks."""
+    name = getattr(module, "__name__", "the worker")
+    where = getattr(module, "__file__", None) or name
+    where = where.rsplit("/worker/", 1)[-1] if "/worker/" in where else where
+    for class_name in classes:
+        cls = getattr(module, class_name, None)
+        if cls is None:
+            raise TypeError(
+                f"the config names Durable Object class {class_name!r} "
+                f"(durable_objects.bindings / migrations), but {where} defines no class "
+                f"{class_name}; define class {class_name}(DurableObject) in it "
+                "(or import it there)"
+            )
+        if not isinstance(cls, type):
+            raise TypeError(
+                f"{where}: {class_name} must be a class (class {class_name}(DurableObject)), "
+                f"got {type(cls).__name__}"
+            )
