@@ -8,6 +8,7 @@ import os, { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
   type Dump,
+  dumpUrl,
   killTree,
   lostWrites,
   serveCrash,
@@ -29,7 +30,7 @@ try {
   const state = join(root, 'state');
   writeCrashProject(project);
   say(
-    `crash soak: ${CYCLES} rounds, kill -9 after ${MIN}-${MAX} acknowledged writes (KV + D1 + R2 each), 4 connections, load ${os.loadavg()[0]?.toFixed(1)}`,
+    `crash soak: ${CYCLES} rounds, kill -9 after ${MIN}-${MAX} acknowledged writes (KV + D1 + R2 + DO storage each), 4 connections, load ${os.loadavg()[0]?.toFixed(1)}`,
   );
   say('round  acked  total-acked  writes/s  processes-killed  restart-to-ready  lost  bad');
   const acked: string[] = [];
@@ -44,7 +45,8 @@ try {
     if (round === 1) await fetch(`${url}/init`);
     if (round > 1) {
       // Read back everything acknowledged in the rounds before this restart.
-      const dump = (await (await fetch(`${url}/dump`)).json()) as Dump;
+      const prefixes = Array.from({ length: round - 1 }, (_, r) => `r${r + 1}`);
+      const dump = (await (await fetch(dumpUrl(url, prefixes))).json()) as Dump;
       const lost = Object.values(lostWrites(acked, dump)).flat().length;
       lostTotal += lost;
       badTotal += dump.bad.length;

@@ -1,14 +1,16 @@
 // Part of the reliability suite (#14): nothing acknowledged is lost when the whole server dies.
-// `pyworkers serve --state DIR` runs a worker whose every request writes to KV, D1 and R2; four
-// client connections write until `kill -9` of the whole process tree (router and host processes)
-// with writes in flight; a restart on the same state reads back, through the worker, every write
-// whose response was received. The longer soak (many cycles): bench/crash-soak.bench.ts.
+// `pyworkers serve --state DIR` runs a worker whose every request writes to KV, D1, R2 and the
+// storage of a Durable Object (one per client connection); four client connections write until
+// `kill -9` of the whole process tree (router and host processes) with writes in flight; a
+// restart on the same state reads back, through the worker, every write whose response was
+// received. The longer soak (many cycles): bench/crash-soak.bench.ts.
 import { accessSync, constants, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   type Dump,
+  dumpUrl,
   killTree,
   lostWrites,
   processTree,
@@ -48,7 +50,7 @@ afterAll(async () => {
 
 describe('pyworkers serve killed with kill -9', () => {
   it(
-    'loses no acknowledged KV, D1 or R2 write',
+    'loses no acknowledged KV, D1, R2 or Durable Object storage write',
     async () => {
       const first = await serveCrash(project, state);
       running.push(first.proc);
@@ -80,11 +82,11 @@ describe('pyworkers serve killed with kill -9', () => {
 
       const second = await serveCrash(project, state);
       running.push(second.proc);
-      const res = await fetch(`${second.url}/dump`);
+      const res = await fetch(dumpUrl(second.url, ['run1']));
       expect(res.status).toBe(200);
       const dump = (await res.json()) as Dump;
       expect(dump.bad).toEqual([]);
-      expect(lostWrites(acked, dump)).toEqual({ kv: [], d1: [], r2: [] });
+      expect(lostWrites(acked, dump)).toEqual({ kv: [], d1: [], r2: [], do: [] });
       // Writes in flight at the kill may or may not be there; nothing else may be.
       const written = new Set(results.flatMap((r) => r.acked.concat(r.failed.map((f) => f.key))));
       const extra = dump.kv.filter((k) => !written.has(k));
@@ -102,8 +104,8 @@ describe('pyworkers serve killed with kill -9', () => {
       running.push(proc);
       expect((await fetch(`${url}/init`)).status).toBe(200);
       expect(await (await fetch(`${url}/write?k=boxed-1`, { method: 'POST' })).text()).toBe('ok');
-      const dump = (await (await fetch(`${url}/dump`)).json()) as Dump;
-      expect(lostWrites(['boxed-1'], dump)).toEqual({ kv: [], d1: [], r2: [] });
+      const dump = (await (await fetch(`${url}/dump?writers=boxed`)).json()) as Dump;
+      expect(lostWrites(['boxed-1'], dump)).toEqual({ kv: [], d1: [], r2: [], do: [] });
       // Every host process (node, not the bwrap that started it) runs with the seccomp filter.
       const nodes = processTree(proc.child.pid!).filter((p) => {
         const argv = readFileSync(`/proc/${p}/cmdline`, 'utf8').split('\0');

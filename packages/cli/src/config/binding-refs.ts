@@ -5,7 +5,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { basename, join, relative } from 'node:path';
 import { CliError } from '../errors.js';
 
-type Kind = 'kv' | 'd1' | 'r2' | 'queue' | 'assets';
+type Kind = 'kv' | 'd1' | 'r2' | 'queue' | 'assets' | 'service';
 
 // Method name -> the binding type it most likely belongs to (get/put/list: KV first).
 const METHODS: Record<string, Kind> = {
@@ -80,6 +80,7 @@ const WHAT: Record<Kind, string> = {
   r2: 'an R2 bucket',
   queue: 'a queue',
   assets: 'the assets binding',
+  service: 'another worker (a service binding)',
 };
 
 /** The config block that declares `name` as `kind`, in the syntax of the project's config file. */
@@ -126,6 +127,13 @@ export function declarationSnippet(
         ['binding', name],
       ],
     ],
+    service: [
+      'services',
+      [
+        ['binding', name],
+        ['service', lower],
+      ],
+    ],
   };
   const [key, pairs] = fields[kind];
   if (file.endsWith('.json') || file.endsWith('.jsonc')) {
@@ -158,7 +166,11 @@ export function checkBindingRefs(options: {
     `${shown}:${first.line} calls env.${first.name}.${first.method}(), but no binding ${first.name} is declared${more}`,
     {
       where: `${first.file}:${first.line}`,
-      hint: `if ${first.name} is ${WHAT[first.kind]}, declare it in ${config}:\n${declarationSnippet(first.kind, first.name, options.configPath)}`,
+      hint:
+        first.method === 'fetch'
+          ? // fetch is on both: another worker (a service binding) or the assets binding.
+            `if ${first.name} is ${WHAT.service}, declare it in ${config}:\n${declarationSnippet('service', first.name, options.configPath)}\nif it is ${WHAT.assets}:\n${declarationSnippet('assets', first.name, options.configPath)}`
+          : `if ${first.name} is ${WHAT[first.kind]}, declare it in ${config}:\n${declarationSnippet(first.kind, first.name, options.configPath)}`,
     },
   );
 }

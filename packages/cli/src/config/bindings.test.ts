@@ -160,6 +160,18 @@ describe('a binding the code calls but the config does not declare', () => {
     );
   });
 
+  it('offers a service binding (or the assets binding) for an undeclared fetch', () => {
+    const dir = project({
+      'wrangler.toml': 'name = "t"\nmain = "src/entry.py"\n',
+      'src/entry.py':
+        'async def on_fetch(request, env):\n    return await env.PYTHON_RPC.fetch("https://x/")\n',
+    });
+    const e = thrown(() => check(dir));
+    expect(e.hint).toBe(
+      'if PYTHON_RPC is another worker (a service binding), declare it in wrangler.toml:\n[[services]]\nbinding = "PYTHON_RPC"\nservice = "python-rpc"\nif it is the assets binding:\n[assets]\ndirectory = "./public"\nbinding = "PYTHON_RPC"',
+    );
+  });
+
   it('gives the [tool.pyworkers] block for a pyproject-only project', () => {
     const dir = project({
       'pyproject.toml': '[project]\nname = "t"\n',

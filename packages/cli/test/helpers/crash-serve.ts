@@ -8,9 +8,12 @@ import http from 'node:http';
 import { join } from 'node:path';
 import { type CliProcess, startCli } from './run-cli.js';
 
-/** The worker: `/init`, `/write?k=KEY` (KV, then D1, then R2; 200 once all three answered), `/dump`. */
+/**
+ * The worker: `/init`, `/write?k=KEY` (KV, then D1, then R2, then the storage of the writer's
+ * Durable Object; 200 once all four answered), `/dump?writers=a,b` (what each holds).
+ */
 export const CRASH_WORKER = `import json
-from workers import Response, WorkerEntrypoint
+from workers import DurableObject, Response, WorkerEntrypoint
 
 
 def value_of(key):
@@ -19,6 +22,21 @@ def value_of(key):
 
 def body_of(key):
     return (key + "|") .encode() * 40
+
+
+class Log(DurableObject):
+    """One object per writer connection: each write also goes to its storage."""
+
+    async def write(self, key):
+        await self.ctx.storage.put(key, value_of(key))
+        return "ok"
+
+    async def written(self):
+        stored = await self.ctx.storage.list()
+        return {
+            "good": [k for k, v in stored.items() if v == value_of(k)],
+            "bad": [k for k, v in stored.items() if v != value_of(k)],
+        }
 
 
 class Default(WorkerEntrypoint):
@@ -33,10 +51,12 @@ class Default(WorkerEntrypoint):
             await env.KV.put(key, value_of(key))
             await env.DB.prepare("INSERT INTO writes VALUES (?, ?)").bind(key, value_of(key)).run()
             await env.BUCKET.put(key, body_of(key))
+            writer = key.rsplit("-", 1)[0]
+            await env.LOG.get_by_name(writer).write(key)
             return Response("ok")
         if path == "dump":
             # Every key whose stored content is what /write stored, per binding; anything else is bad.
-            out = {"kv": [], "d1": [], "r2": [], "bad": []}
+            out = {"kv": [], "d1": [], "r2": [], "do": [], "bad": []}
             cursor = None
             while True:
                 page = await (env.KV.list(cursor=cursor) if cursor else env.KV.list())
@@ -60,6 +80,11 @@ class Default(WorkerEntrypoint):
                 if not listed["truncated"]:
                     break
                 cursor = listed["cursor"]
+            for writer in query.removeprefix("writers=").split(","):
+                if writer:
+                    written = await env.LOG.get_by_name(writer).written()
+                    out["do"] += written["good"]
+                    out["bad"] += written["bad"]
             return Response(json.dumps(out), headers={"content-type": "application/json"})
         return Response("not found", status=404)
 `;
@@ -74,7 +99,9 @@ export function writeCrashProject(dir: string): void {
   "compatibility_flags": ["python_workers"],
   "kv_namespaces": [{ "binding": "KV", "id": "crash-kv" }],
   "d1_databases": [{ "binding": "DB", "database_name": "crash", "database_id": "crash-db" }],
-  "r2_buckets": [{ "binding": "BUCKET", "bucket_name": "crash" }]
+  "r2_buckets": [{ "binding": "BUCKET", "bucket_name": "crash" }],
+  "durable_objects": { "bindings": [{ "name": "LOG", "class_name": "Log" }] },
+  "migrations": [{ "tag": "v1", "new_sqlite_classes": ["Log"] }]
 }
 `,
   );
@@ -229,15 +256,27 @@ export interface Dump {
   kv: string[];
   d1: string[];
   r2: string[];
+  do: string[];
   bad: string[];
+}
+
+/** The Durable Objects `/dump` reads: one per writer connection of each prefix. */
+export function dumpUrl(url: string, prefixes: string[], writers = 4): string {
+  const names = prefixes.flatMap((p) => Array.from({ length: writers }, (_, w) => `${p}-w${w}`));
+  return `${url}/dump?writers=${names.join(',')}`;
 }
 
 /** Every acknowledged key missing from a binding, by binding. */
 export function lostWrites(acked: Iterable<string>, dump: Dump): Record<string, string[]> {
-  const sets = { kv: new Set(dump.kv), d1: new Set(dump.d1), r2: new Set(dump.r2) };
-  const lost: Record<string, string[]> = { kv: [], d1: [], r2: [] };
+  const sets = {
+    kv: new Set(dump.kv),
+    d1: new Set(dump.d1),
+    r2: new Set(dump.r2),
+    do: new Set(dump.do),
+  };
+  const lost: Record<string, string[]> = { kv: [], d1: [], r2: [], do: [] };
   for (const key of acked) {
-    for (const kind of ['kv', 'd1', 'r2'] as const) {
+    for (const kind of ['kv', 'd1', 'r2', 'do'] as const) {
       if (!sets[kind].has(key)) lost[kind]!.push(key);
     }
   }

@@ -1,0 +1,43 @@
+// Resident memory of the router (this process) and of a host process, read from /proc (Linux).
+import { readdirSync, readFileSync } from 'node:fs';
+
+/** Resident set size of `pid` and every process below it (a sandboxed host runs under bwrap). */
+export function treeRss(pid: number): number {
+  let kib = 0;
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    kib = Number(/^VmRSS:\s+(\d+)/m.exec(status)?.[1] ?? 0);
+  } catch {
+    return 0;
+  }
+  let total = kib * 1024;
+  for (const task of readdirSync(`/proc/${pid}/task`)) {
+    let children = '';
+    try {
+      children = readFileSync(`/proc/${pid}/task/${task}/children`, 'utf8');
+    } catch {}
+    for (const child of children.split(' ').filter(Boolean)) total += treeRss(Number(child));
+  }
+  return total;
+}
+
+/** Samples RSS every 25 ms while `run` runs; resolves with the peak growth over the start. */
+export async function peakGrowth<T>(
+  pids: { router: number; host: number },
+  run: () => Promise<T>,
+): Promise<{ result: T; router: number; host: number }> {
+  const rss = () => ({ router: process.memoryUsage.rss(), host: treeRss(pids.host) });
+  const base = rss();
+  const peak = { ...base };
+  const timer = setInterval(() => {
+    const now = rss();
+    peak.router = Math.max(peak.router, now.router);
+    peak.host = Math.max(peak.host, now.host);
+  }, 25);
+  try {
+    const result = await run();
+    return { result, router: peak.router - base.router, host: peak.host - base.host };
+  } finally {
+    clearInterval(timer);
+  }
+}
