@@ -186,17 +186,23 @@ async function ours(
     const callerHost = status.hosts.findIndex((h) =>
       h.workers.some((w) => w.worker === 'caller' && w.isolates > 0),
     );
-    let name = 'bench';
-    for (let i = 0; ; i++) {
-      name = `bench-${i}`;
-      if (objectHostIndex(idFromName('app/Bench', name), 2) !== callerHost) break;
-    }
+    const pick = (same: boolean): string => {
+      for (let i = 0; ; i++) {
+        const n = `bench-${i}`;
+        if ((objectHostIndex(idFromName('app/Bench', n), 2) === callerHost) === same) return n;
+      }
+    };
+    const name = pick(false);
     await run('setup', name);
     const rows: Record<string, number[]> = {};
     for (const op of ['rpc', 'get', 'getmiss', 'put', 'putsync']) {
       await run(op, name, 200);
       rows[op] = (await run(op, name, N)) as number[];
     }
+    // An object whose id hashes to the caller's own host process: the call stays there.
+    const near = pick(true);
+    await run('rpc', near, 200);
+    rows.rpcnear = (await run('rpc', near, N)) as number[];
     return { rows, hosts: `caller on host ${callerHost}, object on host ${1 - callerHost}` };
   } finally {
     await router.close();
@@ -270,6 +276,7 @@ say(
 );
 for (const [op, label] of [
   ['rpc', 'RPC stub.ping() (other host process)'],
+  ['rpcnear', "RPC stub.ping() (caller's host process)"],
   ['get', 'storage.get (1000 keys, cached)'],
   ['getmiss', 'storage.get (not cached: host call)'],
   ['put', 'storage.put (durable at the output gate)'],
@@ -277,7 +284,7 @@ for (const [op, label] of [
 ] as const) {
   const h = mine.rows[op] ?? [];
   const p50 = quantile(h, 0.5);
-  const m = mf[op] ?? Number.NaN;
+  const m = mf[op === 'rpcnear' ? 'rpc' : op] ?? Number.NaN;
   say(
     `${label.padEnd(40)} ${p50.toFixed(4).padStart(9)} ${quantile(h, 0.99).toFixed(4).padStart(9)} ${quantile(
       local.rows[op] ?? [],

@@ -132,6 +132,7 @@ export class HostFleet {
                 ...(config.poolSize !== undefined ? { poolSize: config.poolSize } : {}),
                 ...(sandbox ? { sandbox } : {}),
                 ...objectIdleMs,
+                hosts: config.hosts,
               },
               logger,
               events,

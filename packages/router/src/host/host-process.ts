@@ -15,6 +15,7 @@ import {
 import { hostBindings } from '../bindings/open-store.js';
 import type { WorkerState } from '../bindings/wiring.js';
 import { createEvictionPolicy } from '../eviction.js';
+import { objectHostIndex } from '../objects/placement.js';
 import { deliverCall } from '../services/deliver.js';
 import type { ForwardedCall } from '../services/types.js';
 import { type BatchMessage, batcher, isBatch } from './batch.js';
@@ -91,6 +92,26 @@ const LOCAL_MAX_BODY = 100 * 1024 * 1024;
  */
 async function forward(call: ForwardedCall): Promise<never> {
   const h = host;
+  // A Durable Object whose id hashes to this host lives here: the router would send it back.
+  const target = call.target;
+  if (
+    h &&
+    hostConfig &&
+    target.kind === 'object' &&
+    bundles.has(target.service) &&
+    objectHostIndex(target.id, hostConfig.hosts ?? 1) === hostConfig.id
+  ) {
+    const done = await h.dispatchObject(
+      hostWorker(target.service),
+      {
+        className: target.className,
+        id: target.id,
+        ...(target.name !== undefined ? { name: target.name } : {}),
+      },
+      { method: call.method, args: call.args },
+    );
+    if (done.kind === 'event') return done.result as never;
+  }
   if (h && call.target.kind === 'service' && bundles.has(call.target.service)) {
     const workers = new Map([[call.target.service, hostWorker(call.target.service)]]);
     const hosts = {
@@ -131,7 +152,10 @@ const viaRouter = (call: ForwardedCall): Promise<never> => {
   });
 };
 
+let hostConfig: HostProcessConfig | undefined;
+
 async function init(config: HostProcessConfig): Promise<LocalHost> {
+  hostConfig = config;
   // This host's parked pool: it starts booting now, while the router sends the bundles.
   launcher = new IsolateLauncher({ poolSize: config.poolSize ?? 1, logger });
   void launcher.warm();
