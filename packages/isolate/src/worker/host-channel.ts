@@ -159,9 +159,20 @@ function blockingCall(
         },
       };
     }
-    Atomics.wait(flag, 0, 0, left);
+    // Spin a little before sleeping: the host answers a store call in ~0.02-0.03 ms, and on a
+    // VM with idle vCPUs a sleeping thread costs ~0.05 ms more to wake (measured: round trip
+    // 0.09 ms sleeping vs 0.03 ms spinning on an idle 2-vCPU box). Bounded, so a slow answer
+    // (sync HTTP, a long query) costs at most SPIN_MS of CPU before the thread sleeps.
+    const spinUntil = performance.now() + Math.min(SPIN_MS, left);
+    while (Atomics.load(flag, 0) === 0 && performance.now() < spinUntil) {
+      // busy-wait
+    }
+    if (Atomics.load(flag, 0) === 0) Atomics.wait(flag, 0, 0, left);
   }
 }
+
+/** How long a blocking call polls for its answer before it sleeps in `Atomics.wait`. */
+const SPIN_MS = 0.2;
 
 /**
  * The blocking variant (synchronous outbound HTTP and the like): the thread waits until the
