@@ -228,7 +228,8 @@ class Storage:
         call._state = 1
         self._running.add(call)
         try:
-            call._value = await _bindings.call(BINDING, call._method, self._token, *call._args)
+            # The store path (PLAN.md "Host-call latency"): the host answers before this resumes.
+            call._value = await _bindings.store(BINDING, call._method, self._token, *call._args)
         except Exception as exc:
             call._error = exc
         finally:
@@ -310,7 +311,7 @@ class Storage:
 
     def _sync(self, method: str, *args: Any) -> Any:
         self._drain_sync()
-        return _bindings.call_sync(BINDING, method, self._token, *args)
+        return _bindings.call_store(BINDING, method, self._token, *args)
 
     def _drain_sync(self) -> None:
         # Calls made before a blocking one and not yet started go first, blocking too.
@@ -318,7 +319,7 @@ class Storage:
             call = self._take()
             call._state = 2
             try:
-                call._value = _bindings.call_sync(BINDING, call._method, self._token, *call._args)
+                call._value = _bindings.call_store(BINDING, call._method, self._token, *call._args)
             except Exception as exc:
                 call._error = exc
                 self._cache.clear()

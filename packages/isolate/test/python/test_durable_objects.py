@@ -96,11 +96,12 @@ class CallQueue(unittest.TestCase):
                 raise RuntimeError("write failed")
             return len(self.sent)
 
-        self.saved = _bindings.call
-        _bindings.call = call
+        # Storage calls take the store path (``_bindings.store``); both are stood in for.
+        self.saved = (_bindings.call, _bindings.store)
+        _bindings.call = _bindings.store = call
 
     def tearDown(self):
-        _bindings.call = self.saved
+        _bindings.call, _bindings.store = self.saved
 
     def test_unawaited_calls_go_first_and_settle_at_the_gate(self):
         async def run():
