@@ -102,42 +102,20 @@ class DurableObjectStub:
         return await self._call("fetch", (data,))
 
     async def _call(self, method: str, args: tuple[Any, ...]) -> Any:
-        from ._rpc import from_rpc, remote_error, to_rpc_args
+        from ._rpc import to_rpc_args
+        from ._service import host_errors, reply_result
 
         host = _bindings._host(self._binding, method)
         head = (str(self.id), self.id.name, method)
-        try:
+        with host_errors(self._binding, method):
             if _bindings._flat(args) and self.id.name is not None:
                 reply = await host.callFlat(self._binding, STUB_METHOD, *head, *args)
             else:
                 js_args = await to_rpc_args([*head, *args])
                 reply = await host.call(self._binding, STUB_METHOD, js_args)
-        except _bindings.JsException as exc:
-            if getattr(exc, "name", None) != "HostCallError":
-                raise
-            raise _bindings.BindingError(
-                self._binding, method, str(exc.code), str(exc.message)
-            ) from None
-        if reply.outcome == "ok":
-            return from_rpc(reply.value)
-        error = reply.error
-        tb = getattr(error, "traceback", None)
-        raise remote_error(str(error.name), str(error.message), None if tb is None else str(tb))
+        return reply_result(reply)
 
     def __getattr__(self, method: str) -> Any:
-        if method.startswith("_"):
-            raise AttributeError(
-                f"{self._binding} stub .{method}: names starting with '_' are private and "
-                "cannot be called over RPC"
-            )
+        from ._service import rpc_method
 
-        async def call(*args: Any, **kwargs: Any) -> Any:
-            if kwargs:
-                raise TypeError(
-                    f"{self._binding} stub .{method}(): RPC takes positional arguments only "
-                    f"(got {', '.join(kwargs)}=...); pass them in order"
-                )
-            return await self._call(method, args)
-
-        call.__name__ = method
-        return call
+        return rpc_method(f"{self._binding} stub", method, self._call)

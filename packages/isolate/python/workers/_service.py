@@ -10,10 +10,53 @@ convert as :mod:`workers._rpc` says, and an exception it raises is raised here a
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from . import _bindings
 from ._rpc import TAG, from_rpc, remote_error, to_rpc_args
+
+
+@contextmanager
+def host_errors(binding: str, method: str) -> Iterator[None]:
+    """A host call refused by the host (no such worker, a timeout...) as a ``BindingError``."""
+    try:
+        yield
+    except _bindings.JsException as exc:
+        if getattr(exc, "name", None) != "HostCallError":
+            raise
+        raise _bindings.BindingError(binding, method, str(exc.code), str(exc.message)) from None
+
+
+def reply_result(reply: Any) -> Any:
+    """The Python value of an RPC reply, or the remote exception, raised here."""
+    if reply.outcome == "ok":
+        return from_rpc(reply.value)
+    error = reply.error
+    tb = getattr(error, "traceback", None)
+    raise remote_error(str(error.name), str(error.message), None if tb is None else str(tb))
+
+
+def rpc_method(
+    label: str, method: str, call: Callable[[str, tuple[Any, ...]], Awaitable[Any]]
+) -> Callable[..., Awaitable[Any]]:
+    """``target.method`` of an RPC target (``label``: how messages name the target)."""
+    if method.startswith("_"):
+        raise AttributeError(
+            f"{label}.{method}: names starting with '_' are private and cannot be called over RPC"
+        )
+
+    async def proxy(*args: Any, **kwargs: Any) -> Any:
+        if kwargs:
+            raise TypeError(
+                f"{label}.{method}(): RPC takes positional arguments only "
+                f"(got {', '.join(kwargs)}=...); pass them in order"
+            )
+        return await call(method, args)
+
+    proxy.__name__ = method
+    return proxy
 
 
 def _request_data(input: Any, options: dict[str, Any]) -> dict[str, Any] | None:
@@ -77,37 +120,12 @@ class ServiceBinding:
         if check_url:
             _absolute(self._name, args[0].url)
         host = _bindings._host(self._name, method)
-        try:
+        with host_errors(self._name, method):
             if _bindings._flat(args):
                 reply = await host.callFlat(self._name, method, *args)
             else:
                 reply = await host.call(self._name, method, await to_rpc_args(args))
-        except _bindings.JsException as exc:
-            if getattr(exc, "name", None) != "HostCallError":
-                raise
-            raise _bindings.BindingError(
-                self._name, method, str(exc.code), str(exc.message)
-            ) from None
-        if reply.outcome == "ok":
-            return from_rpc(reply.value)
-        error = reply.error
-        tb = getattr(error, "traceback", None)
-        raise remote_error(str(error.name), str(error.message), None if tb is None else str(tb))
+        return reply_result(reply)
 
     def __getattr__(self, method: str) -> Any:
-        if method.startswith("_"):
-            raise AttributeError(
-                f"{self._name}.{method}: names starting with '_' are private and cannot be "
-                "called over RPC"
-            )
-
-        async def call(*args: Any, **kwargs: Any) -> Any:
-            if kwargs:
-                raise TypeError(
-                    f"{self._name}.{method}(): RPC takes positional arguments only "
-                    f"(got {', '.join(kwargs)}=...); pass them in order"
-                )
-            return await self._call(method, args)
-
-        call.__name__ = method
-        return call
+        return rpc_method(self._name, method, self._call)
