@@ -6,13 +6,11 @@
 //   npx tsx packages/cli/bench/cold-http.bench.ts [--spaced 20] [--burst 30] [--port 18300]
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { connect } from 'node:net';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { BIN, portOpen, run } from './serve-helpers.js';
 
-const BIN = fileURLToPath(new URL('../bin/pyworkers.js', import.meta.url));
 const { values } = parseArgs({
   options: {
     spaced: { type: 'string', default: '20' },
@@ -23,39 +21,12 @@ const { values } = parseArgs({
 });
 const PORT = Number(values.port);
 
-function run(args: string[], cwd: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { cwd, stdio: 'ignore' });
-    child.on('exit', (code) =>
-      code === 0 ? resolve() : reject(new Error(`pyworkers ${args.join(' ')}: exit ${code}`)),
-    );
-  });
-}
-
 function start(args: string[], cwd: string): ChildProcess {
   return spawn(process.execPath, [BIN, ...args], {
     cwd,
     stdio: ['ignore', 'ignore', 'inherit'],
     env: { ...process.env, PYWORKERS_LOG: 'warn' },
   });
-}
-
-/** Resolves at the first moment a TCP connect to the port succeeds (polled every 2 ms). */
-async function portOpen(port: number, timeoutMs = 300_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const ok = await new Promise<boolean>((resolve) => {
-      const s = connect(port, '127.0.0.1');
-      s.once('connect', () => {
-        s.destroy();
-        resolve(true);
-      });
-      s.once('error', () => resolve(false));
-    });
-    if (ok) return;
-    if (Date.now() > deadline) throw new Error(`port ${port} never opened`);
-    await new Promise((r) => setTimeout(r, 2));
-  }
 }
 
 async function timed(url: string): Promise<{ ms: number; text: string }> {

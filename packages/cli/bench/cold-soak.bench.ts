@@ -8,13 +8,11 @@
 //   npx tsx --conditions=source packages/cli/bench/cold-soak.bench.ts [--n 1000] [--every 100] [--port 18820]
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { connect } from 'node:net';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { BIN, portOpen, run } from './serve-helpers.js';
 
-const BIN = fileURLToPath(new URL('../bin/pyworkers.js', import.meta.url));
 const { values } = parseArgs({
   options: {
     n: { type: 'string', default: '1000' },
@@ -34,32 +32,6 @@ class Default(WorkerEntrypoint):
     async def fetch(self, request):
         return Response(os.urandom(16).hex())
 `;
-
-function run(args: string[], cwd: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { cwd, stdio: 'ignore' });
-    child.on('exit', (code) =>
-      code === 0 ? resolve() : reject(new Error(`pyworkers ${args.join(' ')}: exit ${code}`)),
-    );
-  });
-}
-
-async function portOpen(port: number, timeoutMs = 300_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const ok = await new Promise<boolean>((resolve) => {
-      const s = connect(port, '127.0.0.1');
-      s.once('connect', () => {
-        s.destroy();
-        resolve(true);
-      });
-      s.once('error', () => resolve(false));
-    });
-    if (ok) return;
-    if (Date.now() > deadline) throw new Error(`port ${port} never opened`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 /** RSS in bytes of `pid` and every process below it, read from /proc as the OS counts it. */
 function treeRss(pid: number): number {
