@@ -133,27 +133,30 @@ export async function buildProject(
     declared: project.declaredNames,
     configPath: project.wranglerPath ?? project.pyprojectPath,
   });
-  const hash = createHash('sha256');
-  hash.update(
-    JSON.stringify({
-      PYODIDE_VERSION,
-      SDK_VERSION,
-      BUNDLE_FORMAT_VERSION,
-      SNAPSHOT_FORMAT_VERSION,
-      name: project.name,
-      mainModule,
-      vars: project.vars,
-      limits: project.limits,
-      bindings: project.bindings,
-      // The snapshot ships as a delta against this cache's baseline: a new baseline (cache
-      // cleared, another machine) means a rebuild.
-      baseline: baselineStamp(),
-      encoding: options.encoding ?? 'compact',
-    }),
-  );
-  for (const [path, bytes] of [...files].sort(([a], [b]) => a.localeCompare(b)))
-    hash.update(path).update(bytes);
-  const inputHash = hash.digest('hex');
+  // The inputs, with a stamp of the cached baseline: the snapshot ships as a delta against it,
+  // so a new baseline (cache cleared, another machine) means a rebuild.
+  const inputsHash = (): string => {
+    const hash = createHash('sha256');
+    hash.update(
+      JSON.stringify({
+        PYODIDE_VERSION,
+        SDK_VERSION,
+        BUNDLE_FORMAT_VERSION,
+        SNAPSHOT_FORMAT_VERSION,
+        name: project.name,
+        mainModule,
+        vars: project.vars,
+        limits: project.limits,
+        bindings: project.bindings,
+        baseline: baselineStamp(),
+        encoding: options.encoding ?? 'compact',
+      }),
+    );
+    for (const [path, bytes] of [...files].sort(([a], [b]) => a.localeCompare(b)))
+      hash.update(path).update(bytes);
+    return hash.digest('hex');
+  };
+  const inputHash = inputsHash();
   const outDir = resolve(options.out ?? join(project.dir, '.pyworkers'));
   const bundlePath = join(outDir, `${project.name}.pwb`);
   const hashPath = `${bundlePath}.inputs`;
@@ -216,7 +219,8 @@ export async function buildProject(
     task?.done();
   }
   writeFileAtomic(bundlePath, bytes);
-  writeFileAtomic(hashPath, inputHash);
+  // Hashed again: a first build on an empty cache made the baseline it is stamped with.
+  writeFileAtomic(hashPath, inputsHash());
   return {
     ...base,
     bytes: bytes.length,

@@ -1,0 +1,44 @@
+// RSS growth of the router and of its host process while a 100 MiB upload streams through them
+// to a worker that reads it in chunks (issue #13's goal: under 32 MiB each), a few rounds in one
+// run. The figure depends on when V8 collects dead chunks, so it is a benchmark, not a test.
+//
+//   npm run bench:upload-memory -w @pyworkers/router   (BENCH_ROUNDS=5)
+import { loadavg } from 'node:os';
+import { createRouter } from '../src/index.js';
+import { peakGrowth } from '../test/helpers/rss.js';
+import { streamsBundle } from '../test/helpers/streams-worker.js';
+import { upload } from '../test/helpers/upload-client.js';
+
+const MiB = 1024 * 1024;
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
+const bundle = await streamsBundle();
+const router = createRouter({
+  hostKind: 'process',
+  hosts: 1,
+  maxBodyBytes: 256 * MiB,
+  eventSources: false,
+  workers: [{ name: 'streams', routes: [{ pathPrefix: '/' }], bundle: async () => bundle }],
+});
+const { port } = await router.listen({ port: 0, host: '127.0.0.1' });
+try {
+  await upload(port, '/count', 4 * MiB);
+  const hostPid = (await router.status()).hosts[0]!.pid;
+  console.log(
+    `load average: ${loadavg()
+      .map((l) => l.toFixed(1))
+      .join(' ')}`,
+  );
+  for (let i = 0; i < ROUNDS; i++) {
+    const t0 = performance.now();
+    const { result, ...grown } = await peakGrowth({ router: process.pid, host: hostPid }, () =>
+      upload(port, '/count', 100 * MiB),
+    );
+    const { size } = JSON.parse(result) as { size: number };
+    if (size !== 100 * MiB) throw new Error(`the worker read ${size} bytes`);
+    console.log(
+      `round ${i + 1}: router +${(grown.router / MiB).toFixed(1)} MiB, host +${(grown.host / MiB).toFixed(1)} MiB RSS, ${(100 / ((performance.now() - t0) / 1000)).toFixed(0)} MiB/s`,
+    );
+  }
+} finally {
+  await router.close();
+}
