@@ -17,7 +17,7 @@ const CASES = {
 };
 
 const baseline = await loadBaseline();
-const base = { ...baseline.image, id: Buffer.from(baseline.reference().sha256).toString('hex') };
+const base = { ...baseline.image, id: baseline.id() };
 const mib = (n: number) => (n / 1048576).toFixed(1);
 const cpuMs = (f: () => number): [number, number] => {
   const c0 = process.cpuUsage();

@@ -374,7 +374,7 @@ export class IsolateLauncher {
           // Its id lets a dedicated image made on this baseline swap in only what differs.
           image: {
             ...baseline.image,
-            id: Buffer.from(baseline.reference().sha256).toString('hex'),
+            id: baseline.id(),
           },
           limits: { memoryBytes: this.limits.memoryBytes },
           ...(this.warmup ? { warmup: this.warmup } : {}),

@@ -44,7 +44,7 @@ const nonZero = (image: HeapImage) => {
 
 beforeAll(async () => {
   baseline = await loadBaseline();
-  base = { ...baseline.image, id: Buffer.from(baseline.reference().sha256).toString('hex') };
+  base = { ...baseline.image, id: baseline.id() };
   const bundle = decodeBundle(
     await buildBundle({
       name: 'pages',

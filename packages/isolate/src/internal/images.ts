@@ -16,6 +16,8 @@ export interface LoadedImage {
   meta: SnapshotMeta;
   /** The heap as a delta reference (its SHA-256 computed on first use, then kept). */
   reference(): SnapshotReference;
+  /** That SHA-256 in hex: the id a dedicated image made on this heap names as its base. */
+  id(): string;
 }
 
 /** Byte ranges [start, end, ...] of the spans that are not zero, adjacent ones merged. */
@@ -76,6 +78,9 @@ export function loadImage(
     reference: () => {
       ref ??= snapshotReference(heap);
       return ref;
+    },
+    id() {
+      return Buffer.from(this.reference().sha256).toString('hex');
     },
   };
 }

@@ -43,7 +43,7 @@ async function decodeImage(
   // A delta against the baseline this host's parked isolates boot from (the build's baseline).
   const base = await loadBaseline(baseline);
   const reference = base.reference();
-  const have = Buffer.from(reference.sha256).toString('hex');
+  const have = base.id();
   if (have !== wanted) {
     throw new IsolateError(
       'ERR_BUNDLE_BASELINE',
