@@ -321,4 +321,6 @@ for (const [op, label] of [
   );
 }
 say('\n(ms per operation; goals: RPC <= 0.5, get <= 0.1, put <= 0.3, each >= 3x Miniflare)');
-say('(the "mean in batches" rows are timed as Miniflare is: one timing per batch of 500, p50 of the batch means)');
+say(
+  '(the "mean in batches" rows are timed as Miniflare is: one timing per batch of 500, p50 of the batch means)',
+);

@@ -175,7 +175,11 @@ class CallQueue(unittest.TestCase):
         asyncio.run(run())
         self.assertEqual(
             self.sent,
-            [("put", ("tok", {"a": 1, "b": 2})), ("delete", ("tok", "x")), ("put", ("tok", {"c": 3}))],
+            [
+                ("put", ("tok", {"a": 1, "b": 2})),
+                ("delete", ("tok", "x")),
+                ("put", ("tok", {"c": 3})),
+            ],
         )
 
     def test_a_failed_unawaited_write_fails_the_event(self):
