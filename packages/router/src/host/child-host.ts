@@ -12,6 +12,7 @@ import {
   isBodyMessage,
   isWebSocketMessage,
   type Logger,
+  type WebSocketPeer,
   WebSockets,
   type WorkerEvent,
 } from '@pyworkers/isolate';
@@ -59,6 +60,8 @@ interface Child {
   out: Batcher<ToHost>;
   /** Workers whose bundle this process already holds (or is being sent). */
   bundles: Map<string, Promise<void>>;
+  /** WebSocket sessions relayed to the process, by request id. */
+  sockets: WebSockets;
   exited: boolean;
 }
 
@@ -147,10 +150,11 @@ export class ChildHost implements IsolateHost {
           ),
       ),
       bundles: new Map(),
+      sockets: new WebSockets((msg) => this.post(child, msg)),
       exited: false,
     };
     const bodies = new BodyStreams((msg) => this.post(child, msg), false, IPC_STREAM_WINDOW_BYTES);
-    const sockets = new WebSockets((msg) => this.post(child, msg));
+    const sockets = child.sockets;
     this.bodies = bodies;
     proc.on('message', (msg: FromHost | BatchMessage<FromHost>) => {
       if (!isBatch(msg)) this.onMessage(msg, bodies, sockets, child);
@@ -226,7 +230,9 @@ export class ChildHost implements IsolateHost {
             status: 101,
             headers: msg.headers,
             body: new Uint8Array(0),
-            webSocket: sockets.peer(msg.id),
+            ...(msg.attach !== undefined
+              ? { webSocketRef: msg.attach }
+              : { webSocket: sockets.peer(msg.id) }),
           },
           coldStart: msg.coldStart,
         } as never);
@@ -256,6 +262,7 @@ export class ChildHost implements IsolateHost {
         return;
       case 'result':
       case 'stats':
+      case 'attached':
       case 'warm': {
         const p = this.pending.get(msg.id);
         this.pending.delete(msg.id);
@@ -382,6 +389,22 @@ export class ChildHost implements IsolateHost {
     }
     await sent;
     return child;
+  }
+
+  async attachSocket(ref: string): Promise<WebSocketPeer> {
+    const child = this.child;
+    let peer: WebSocketPeer | undefined;
+    try {
+      await this.call<null>(child, (id) => {
+        // Made first: what the object sent before the client came arrives right after `attached`.
+        peer = child.sockets.peer(id);
+        return { type: 'ws-attach', id, ref };
+      });
+    } catch (err) {
+      peer?.close(1011, '');
+      throw err;
+    }
+    return peer!;
   }
 
   async prepare(worker: HostWorker): Promise<void> {

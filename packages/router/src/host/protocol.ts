@@ -56,6 +56,8 @@ export type ToHost =
   /** One event of a Durable Object placed on this host (answered by `result`). */
   | { type: 'object'; id: number; worker: string; target: ObjectTarget; input: ObjectEventInput }
   | { type: 'stats'; id: number }
+  /** Attaches session `id` to a Durable Object's hibernatable socket `ref` (answered `attached`). */
+  | { type: 'ws-attach'; id: number; ref: string }
   /** Answered with `warm` once every bundle sent so far is prepared and the pool is parked. */
   | { type: 'warm'; id: number }
   /** The answer to a `forward` (ids: the host process's own namespace). */
@@ -76,7 +78,16 @@ export type FromHost =
     }
   | BodyMessage
   /** The worker accepted a WebSocket: the session follows as `ws-*` messages. */
-  | { type: 'ws-accept'; id: number; headers: [string, string][]; coldStart: boolean }
+  | {
+      type: 'ws-accept';
+      id: number;
+      headers: [string, string][];
+      coldStart: boolean;
+      /** A Durable Object's socket (its ref): no session follows; the router attaches it. */
+      attach?: string;
+    }
+  /** The session of a `ws-attach` is relayed to the object's socket now. */
+  | { type: 'attached'; id: number }
   | WebSocketMessage
   | { type: 'failed'; id: number; error: ErrorData }
   | { type: 'stats'; id: number; stats: HostStats }
