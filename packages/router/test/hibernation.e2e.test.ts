@@ -112,14 +112,11 @@ function connect(url: string): Promise<Client> {
 }
 
 let bundle: Bundle;
-let stateDir: string;
-let router: Router;
-let base: string;
-const logger = memoryLogger();
 const IDLE_MS = 400;
+const routers: Router[] = [];
+const dirs: string[] = [];
 
 beforeAll(async () => {
-  stateDir = mkdtempSync(join(tmpdir(), 'pyw-hibernation-'));
   bundle = decodeBundle(
     await buildBundle({
       name: 'chat',
@@ -132,13 +129,25 @@ beforeAll(async () => {
       },
     }),
   );
+}, 300_000);
+
+afterAll(async () => {
+  await Promise.all(routers.map((r) => r.close()));
+  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+});
+
+/** A router on its own state, with objects evicted after IDLE_MS. */
+async function serve(hostKind: 'process' | 'local'): Promise<string> {
+  const stateDir = mkdtempSync(join(tmpdir(), 'pyw-hibernation-'));
+  dirs.push(stateDir);
   const idle = process.env.PYWORKERS_DO_IDLE_MS;
   process.env.PYWORKERS_DO_IDLE_MS = String(IDLE_MS);
+  let router: Router;
   try {
     router = createRouter({
-      hostKind: 'process',
+      hostKind,
       hosts: 2,
-      logger,
+      logger: memoryLogger(),
       eventSources: false,
       workers: [
         {
@@ -153,89 +162,91 @@ beforeAll(async () => {
     if (idle === undefined) delete process.env.PYWORKERS_DO_IDLE_MS;
     else process.env.PYWORKERS_DO_IDLE_MS = idle;
   }
+  routers.push(router);
   const { port } = await router.listen({ port: 0, host: '127.0.0.1' });
-  base = `127.0.0.1:${port}`;
-}, 300_000);
+  return `127.0.0.1:${port}`;
+}
 
-afterAll(async () => {
-  await router?.close();
-  rmSync(stateDir, { recursive: true, force: true });
-});
+for (const hostKind of ['process', 'local'] as const) {
+  describe(`Durable Object WebSockets (hibernation API, two ${hostKind} hosts)`, () => {
+    let ann: Client;
+    let bob: Client;
+    let base: string;
+    beforeAll(async () => {
+      base = await serve(hostKind);
+    }, 300_000);
 
-describe('Durable Object WebSockets (hibernation API, two host processes)', () => {
-  let ann: Client;
-  let bob: Client;
+    it('accepts sockets through stub.fetch and broadcasts to them with getWebSockets', async () => {
+      ann = await connect(`ws://${base}/room?name=ann`);
+      expect(await ann.json()).toEqual({ welcome: 'ann', online: 1 });
+      bob = await connect(`ws://${base}/room?name=bob`);
+      expect(await bob.json()).toEqual({ welcome: 'bob', online: 2 });
+      ann.ws.send('hello');
+      expect(await ann.json()).toEqual({ from: 'ann', text: 'hello' });
+      expect(await bob.json()).toEqual({ from: 'ann', text: 'hello' });
+      // Binary frames arrive as bytes.
+      bob.ws.send(Buffer.from([1, 2, 3]));
+      expect([...((await bob.next()) as Buffer)]).toEqual([3, 2, 1]);
+    });
 
-  it('accepts sockets through stub.fetch and broadcasts to them with getWebSockets', async () => {
-    ann = await connect(`ws://${base}/room?name=ann`);
-    expect(await ann.json()).toEqual({ welcome: 'ann', online: 1 });
-    bob = await connect(`ws://${base}/room?name=bob`);
-    expect(await bob.json()).toEqual({ welcome: 'bob', online: 2 });
-    ann.ws.send('hello');
-    expect(await ann.json()).toEqual({ from: 'ann', text: 'hello' });
-    expect(await bob.json()).toEqual({ from: 'ann', text: 'hello' });
-    // Binary frames arrive as bytes.
-    bob.ws.send(Buffer.from([1, 2, 3]));
-    expect([...((await bob.next()) as Buffer)]).toEqual([3, 2, 1]);
-  });
+    it('finds sockets by tag', async () => {
+      ann.ws.send('to:bob:psst');
+      expect(await bob.json()).toEqual({ dm: 'psst', from: 'ann' });
+      ann.ws.send('who');
+      const who = await ann.json();
+      expect(who.tags).toEqual(['user:ann', 'room']);
+      expect(who.boots).toBe(1);
+    });
 
-  it('finds sockets by tag', async () => {
-    ann.ws.send('to:bob:psst');
-    expect(await bob.json()).toEqual({ dm: 'psst', from: 'ann' });
-    ann.ws.send('who');
-    const who = await ann.json();
-    expect(who.tags).toEqual(['user:ann', 'room']);
-    expect(who.boots).toBe(1);
-  });
-
-  it('answers the auto-response in the host, then wakes the evicted object with its sockets and attachments', async () => {
-    // Idle past PYWORKERS_DO_IDLE_MS: the host evicts the instance; the sockets stay open.
-    await new Promise((r) => setTimeout(r, IDLE_MS * 3));
-    for (let i = 0; i < 3; i++) {
-      bob.ws.send('ping');
-      expect(await bob.next()).toBe('pong');
-    }
-    await new Promise((r) => setTimeout(r, IDLE_MS * 3));
-    bob.ws.send('who');
-    const who = await bob.json();
-    // One new instance (its constructor ran again), made by 'who', not by the pings, and it
-    // started with both open sockets and their attachments.
-    expect(who).toMatchObject({ me: 'bob', boots: 2, found: ['ann', 'bob'], pinged: true });
-    expect(who.tags).toEqual(['user:bob', 'room']);
-    ann.ws.send('after');
-    expect(await ann.json()).toEqual({ from: 'ann', text: 'after' });
-    expect(await bob.json()).toEqual({ from: 'ann', text: 'after' });
-  });
-
-  it('sees the close codes both ways', async () => {
-    bob.ws.send('bye');
-    expect(await bob.closed).toEqual({ code: 4000, reason: 'bye bob' });
-    ann.ws.close(4001, 'done');
-    expect(await ann.closed).toEqual({ code: 4001, reason: 'done' });
-    let closed: unknown;
-    await waitFor(async () => {
-      const res = await fetch(`http://${base}/closed`);
-      closed = await res.json();
-      return (closed as unknown[])[0] !== null && (closed as unknown[])[1] === 0;
-    }, 20_000);
-    expect(closed).toEqual([['ann', 4001, 'done', true], 0]);
-  });
-
-  it('tells the room when a client goes away without a close frame (1006)', async () => {
-    const cat = await connect(`ws://${base}/room?name=cat`);
-    expect(await cat.json()).toEqual({ welcome: 'cat', online: 1 });
-    const dan = await connect(`ws://${base}/room?name=dan`);
-    await dan.json();
-    dan.ws.terminate();
-    // cat hears that dan left abnormally.
-    for (;;) {
-      const m = await cat.json();
-      if (m.left === 'dan') {
-        expect(m.code).toBe(1006);
-        break;
+    it('answers the auto-response in the host, then wakes the evicted object with its sockets and attachments', async () => {
+      // Idle past PYWORKERS_DO_IDLE_MS: the host evicts the instance; the sockets stay open.
+      await new Promise((r) => setTimeout(r, IDLE_MS * 3));
+      for (let i = 0; i < 3; i++) {
+        bob.ws.send('ping');
+        expect(await bob.next()).toBe('pong');
       }
-    }
-    cat.ws.close();
-    await cat.closed;
+      await new Promise((r) => setTimeout(r, IDLE_MS * 3));
+      bob.ws.send('who');
+      const who = await bob.json();
+      // One new instance (its constructor ran again), made by 'who', not by the pings, and it
+      // started with both open sockets and their attachments.
+      expect(who).toMatchObject({ me: 'bob', boots: 2, found: ['ann', 'bob'], pinged: true });
+      expect(who.tags).toEqual(['user:bob', 'room']);
+      ann.ws.send('after');
+      expect(await ann.json()).toEqual({ from: 'ann', text: 'after' });
+      expect(await bob.json()).toEqual({ from: 'ann', text: 'after' });
+    });
+
+    it('sees the close codes both ways', async () => {
+      bob.ws.send('bye');
+      expect(await bob.closed).toEqual({ code: 4000, reason: 'bye bob' });
+      ann.ws.close(4001, 'done');
+      expect(await ann.closed).toEqual({ code: 4001, reason: 'done' });
+      let closed: unknown;
+      await waitFor(async () => {
+        const res = await fetch(`http://${base}/closed`);
+        closed = await res.json();
+        return (closed as unknown[])[0] !== null && (closed as unknown[])[1] === 0;
+      }, 20_000);
+      expect(closed).toEqual([['ann', 4001, 'done', true], 0]);
+    });
+
+    it('tells the room when a client goes away without a close frame (1006)', async () => {
+      const cat = await connect(`ws://${base}/room?name=cat`);
+      expect(await cat.json()).toEqual({ welcome: 'cat', online: 1 });
+      const dan = await connect(`ws://${base}/room?name=dan`);
+      await dan.json();
+      dan.ws.terminate();
+      // cat hears that dan left abnormally.
+      for (;;) {
+        const m = await cat.json();
+        if (m.left === 'dan') {
+          expect(m.code).toBe(1006);
+          break;
+        }
+      }
+      cat.ws.close();
+      await cat.closed;
+    });
   });
-});
+}

@@ -256,7 +256,13 @@ async function onMessage(msg: ToHost): Promise<void> {
           : await h.dispatch(worker, (msg as { event: WorkerEvent }).event, { force: msg.force });
     if (result.kind === 'response' && result.response.webSocketRef) {
       const { headers, webSocketRef } = result.response;
-      send({ type: 'ws-accept', id: msg.id, headers, coldStart: result.coldStart, attach: webSocketRef });
+      send({
+        type: 'ws-accept',
+        id: msg.id,
+        headers,
+        coldStart: result.coldStart,
+        attach: webSocketRef,
+      });
       return;
     }
     if (result.kind === 'response' && result.response.webSocket) {

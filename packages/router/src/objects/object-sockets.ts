@@ -103,7 +103,8 @@ class HeldEnd implements WebSocketPeer {
   }
 }
 
-const refuse = (code: string, message: string): Error => Object.assign(new Error(message), { code });
+const refuse = (code: string, message: string): Error =>
+  Object.assign(new Error(message), { code });
 
 /** Every hibernatable socket of one host's objects. */
 export class ObjectSockets {
@@ -136,7 +137,8 @@ export class ObjectSockets {
     if (!held || held.owner.key !== owner.key)
       throw refuse('ERR_DO_WEBSOCKET', 'this WebSocket is not one of this object');
     if (method === 'wsSend') return this.#send(held, args[1]);
-    if (method === 'wsClose') return this.#close(held, Number(args[1] ?? 1000), String(args[2] ?? ''));
+    if (method === 'wsClose')
+      return this.#close(held, Number(args[1] ?? 1000), String(args[2] ?? ''));
     if (method === 'wsAttachment') return this.#attachment(held, args[1]);
     if (method === 'wsAutoResponseTime') return held.autoAt;
     throw refuse('ERR_BINDING_METHOD', `ctx WebSocket call ${JSON.stringify(method)} is unknown`);
@@ -269,17 +271,26 @@ export class ObjectSockets {
     this.#gone(held);
     this.#held.delete(held.sid);
     if (code === 1006 && reason) this.#event(held, { kind: 'error', message: reason });
-    this.#event(held, { kind: 'close', code, reason: code === 1006 ? '' : reason, wasClean: code !== 1006 });
+    this.#event(held, {
+      kind: 'close',
+      code,
+      reason: code === 1006 ? '' : reason,
+      wasClean: code !== 1006,
+    });
   }
 
   #event(held: Held, event: Omit<SocketEvent, 'id' | 'tags' | 'attachment'>): void {
     const { owner } = held;
-    this.deliver(owner, { ...event, id: held.sid, tags: held.tags, attachment: held.attachment } as SocketEvent).catch(
-      (err: unknown) =>
-        this.logger.warn(
-          { worker: owner.worker.name, className: owner.className, err: (err as Error)?.message },
-          `durable object WebSocket ${event.kind} event not delivered`,
-        ),
+    this.deliver(owner, {
+      ...event,
+      id: held.sid,
+      tags: held.tags,
+      attachment: held.attachment,
+    } as SocketEvent).catch((err: unknown) =>
+      this.logger.warn(
+        { worker: owner.worker.name, className: owner.className, err: (err as Error)?.message },
+        `durable object WebSocket ${event.kind} event not delivered`,
+      ),
     );
   }
 
