@@ -14,7 +14,7 @@ export interface SnapshotBuilderOptions {
   logger?: Logger;
   /** Baseline cache directory (default: `PYWORKERS_CACHE_DIR` or the user cache dir). */
   cacheDir?: string;
-  /** Milliseconds after a build before the next build's isolate boots (default 500). */
+  /** Milliseconds after a build before the next build's isolate boots (default 150). */
   nextDelayMs?: number;
 }
 
@@ -57,7 +57,7 @@ export class SnapshotBuilder {
 
   constructor(options: SnapshotBuilderOptions = {}) {
     this.logger = options.logger ?? silentLogger;
-    this.nextDelayMs = options.nextDelayMs ?? 500;
+    this.nextDelayMs = options.nextDelayMs ?? 150;
     this.baseline = {
       logger: this.logger,
       ...(options.cacheDir ? { cacheDir: options.cacheDir } : {}),
