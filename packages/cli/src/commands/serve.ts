@@ -8,6 +8,7 @@ import {
   decodeBundle,
   isIsolateError,
   type Logger,
+  type SnapshotBuilder,
   silentLogger,
   type WorkerBindings,
 } from '@pyworkers/isolate';
@@ -58,6 +59,8 @@ export interface ServeOptions {
   stateDir?: string;
   /** Snapshot encoding of the bundles built (dev: `fast`). */
   encoding?: 'compact' | 'fast';
+  /** Runs the builds' top levels in an isolate kept waiting (dev). */
+  builder?: SnapshotBuilder;
   /**
    * `dev`: the first target is the project being developed: `overrides` apply to it alone,
    * and it is served at `/` (the others, there for its service bindings, at `/<name>/`).
@@ -215,6 +218,7 @@ export async function workerDefinitions(
         logger,
         ...(options.progress ? { progress: options.progress } : {}),
         ...(options.encoding ? { encoding: options.encoding } : {}),
+        ...(options.builder ? { builder: options.builder } : {}),
       });
       logger.info(
         {

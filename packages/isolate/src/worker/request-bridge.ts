@@ -16,18 +16,18 @@ import type {
 } from '../internal/protocol.js';
 import { WORKER_DIR } from '../mount-paths.js';
 import {
+  acceptHibernatable,
+  hibernationRef,
+  hostPost,
+  setWebSocketAttachments,
+} from './hibernation.js';
+import {
   hostCall,
   hostCallFlat,
   hostCallStore,
   hostCallStoreFlat,
   hostCallSync,
 } from './host-channel.js';
-import {
-  acceptHibernatable,
-  hibernationRef,
-  hostPost,
-  setWebSocketAttachments,
-} from './hibernation.js';
 import { PairedWebSocket, WebSocketPair, WebSocketRequestResponsePair } from './websocket-pair.js';
 
 interface PyProxyLike {

@@ -1,8 +1,8 @@
 // Messages between a ChildHost (router side) and its host process. IPC uses Node's
-// 'advanced' serialization (structured clone), so bundles and bodies travel as Uint8Arrays.
+// 'advanced' serialization (structured clone), so bundles travel as Uint8Arrays. Streamed
+// bodies travel on a socket of their own (./body-channel.ts).
 import type { ErrorData } from '@pyworkers/common';
 import type {
-  BodyMessage,
   Bundle,
   HostCallError,
   IsolateRequest,
@@ -30,6 +30,8 @@ export interface HostProcessConfig {
   hosts?: number;
   /** Idle time after which a Durable Object is evicted (default 60 s). */
   objectIdleMs?: number;
+  /** The fd of the body channel (./body-channel.ts); set by the ChildHost. */
+  bodyFd?: number;
   /** Run the process under bubblewrap (src/host/sandbox.ts); extra writable paths. */
   sandbox?: { bwrap: string; writable: string[]; readable?: string[]; seccomp?: boolean };
 }
@@ -47,7 +49,7 @@ export type ToHost =
       type: 'fetch';
       id: number;
       worker: string;
-      /** `body` is a Uint8Array here; with `streamed` it is empty and follows as chunks. */
+      /** `body` is a Uint8Array here; with `streamed` it is empty and follows on the body channel. */
       request: IsolateRequest;
       force: boolean;
       streamed?: boolean;
@@ -63,12 +65,11 @@ export type ToHost =
   /** The answer to a `forward` (ids: the host process's own namespace). */
   | { type: 'forward-result'; id: number; ok: true; value: unknown }
   | { type: 'forward-result'; id: number; ok: false; error: HostCallError }
-  | BodyMessage
   | WebSocketMessage;
 
 export type FromHost =
   | { type: 'result'; id: number; result: HostResult | HostEventResult }
-  /** A response whose body follows as `body-chunk` messages. */
+  /** A response whose body follows on the body channel. */
   | {
       type: 'response-head';
       id: number;
@@ -76,7 +77,6 @@ export type FromHost =
       headers: [string, string][];
       coldStart: boolean;
     }
-  | BodyMessage
   /** The worker accepted a WebSocket: the session follows as `ws-*` messages. */
   | {
       type: 'ws-accept';
