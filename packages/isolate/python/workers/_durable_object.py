@@ -3,8 +3,10 @@
 An object lives in one isolate of the worker that defines its class, one instance per id,
 made on its first event (``Counter(ctx, env)``). The router places every event for an id on
 that one isolate; here they run one at a time, in arrival order (the input gate: no two
-events interleave, so ``v = await get(); await put(v + 1)`` never loses an update), and each
-is answered only after the storage calls it made finished (the output gate).
+events interleave at a storage call, so ``v = await get(); await put(v + 1)`` never loses an
+update; as on Cloudflare, another event may run while one waits for an outgoing stub or
+service call, see :mod:`workers._do_gate`), and each is answered only after the storage calls
+it made finished (the output gate).
 ``ctx.block_concurrency_while(fn)`` holds the next events until ``fn`` is done (in the
 constructor too). An evicted object's instance is dropped; its storage stays on disk.
 """
@@ -17,6 +19,7 @@ import logging
 import traceback
 from typing import Any
 
+from . import _do_gate
 from ._calls import call_relaxed, positional_arity
 from ._do_storage import AlarmInfo, Storage
 from ._do_websockets import (
@@ -156,12 +159,12 @@ class DurableObject:
 
 
 class _Live:
-    __slots__ = ("instance", "state", "lock")
+    __slots__ = ("instance", "state", "gate")
 
     def __init__(self) -> None:
         self.instance: Any = None
         self.state: DurableObjectState | None = None
-        self.lock = asyncio.Lock()
+        self.gate = _do_gate.Gate()
 
 
 # (class name, id) -> the live object in this isolate.
@@ -264,47 +267,60 @@ async def dispatch(module: Any, data: dict[str, Any], env: Any) -> tuple[Any, ..
     live = _objects.get(key)
     if live is None:
         live = _objects[key] = _Live()
-    async with live.lock:
+    await live.gate.enter()
+    turn, token_ctx = _do_gate.begin(live.gate)
+    try:
         if _objects.get(key) is not live:  # evicted while this event waited
             return await dispatch(module, data, env)
-        token = str(target["token"])
-        try:
-            if live.instance is not None and live.state.storage._token != token:
-                # The host placed the object anew (it evicted the one this instance was).
-                _drop(live)
-                live.instance = None
-            if live.instance is None:
-                try:
-                    cls = _class(module, class_name)
-                except TypeError as exc:
-                    _objects.pop(key, None)
-                    return _refusal(str(exc))
-                name = target.get("name")
-                storage = Storage(token, f"{class_name} {key[1][:12]}")
-                state = DurableObjectState(DurableObjectId(key[1], name), storage)
-                if target.get("sockets"):
-                    state._websockets.load()  # before the constructor: it may list them
-                live.state = state
-                live.instance = cls(state, env)
-            state = live.state
-            await state._unblock()
-        except Exception as exc:
-            # A failing constructor (or its block_concurrency_while): the next event retries.
-            _drop(_objects.pop(key, None))
-            return _exception(exc)
-        try:
-            value = await _run(live, data, op)
-        except Exception as exc:
+        return await _event(module, data, env, live, key, op)
+    finally:
+        _do_gate.end(turn, token_ctx)
+
+
+async def _event(
+    module: Any, data: dict[str, Any], env: Any, live: _Live, key: tuple[str, str], op: Any
+) -> tuple[Any, ...]:
+    """One event, its turn at the object's gate taken."""
+    target = data["object"]
+    class_name = key[0]
+    token = str(target["token"])
+    try:
+        if live.instance is not None and live.state.storage._token != token:
+            # The host placed the object anew (it evicted the one this instance was).
+            _drop(live)
+            live.instance = None
+        if live.instance is None:
             try:
-                await state.storage._settle()
-            except Exception:
-                pass
-            return _exception(exc)
+                cls = _class(module, class_name)
+            except TypeError as exc:
+                _objects.pop(key, None)
+                return _refusal(str(exc))
+            name = target.get("name")
+            storage = Storage(token, f"{class_name} {key[1][:12]}")
+            state = DurableObjectState(DurableObjectId(key[1], name), storage)
+            if target.get("sockets"):
+                state._websockets.load()  # before the constructor: it may list them
+            live.state = state
+            live.instance = cls(state, env)
+        state = live.state
+        await state._unblock()
+    except Exception as exc:
+        # A failing constructor (or its block_concurrency_while): the next event retries.
+        _drop(_objects.pop(key, None))
+        return _exception(exc)
+    try:
+        value = await _run(live, data, op)
+    except Exception as exc:
         try:
             await state.storage._settle()
-        except Exception as exc:
-            return _exception(exc)
-        return ("ok", {"type": "rpc", "outcome": "ok", "value": value})
+        except Exception:
+            pass
+        return _exception(exc)
+    try:
+        await state.storage._settle()
+    except Exception as exc:
+        return _exception(exc)
+    return ("ok", {"type": "rpc", "outcome": "ok", "value": value})
 
 
 def _drop(live: _Live | None) -> None:
