@@ -127,6 +127,13 @@ class Counter(DurableObject):
     async def pingpong(self, other):
         return await self.env.COUNTER.get_by_name(other).back_to(self.ctx.id.name)
 
+    async def abort_me(self):
+        self.ctx.storage.put("dropped", "never committed")
+        try:
+            self.ctx.abort("testing")
+        except Exception:
+            return "caught"  # abort() is a BaseException: this does not stop it
+
     async def back_to(self, name):
         return ["back", (await self.env.COUNTER.get_by_name(name).whoami())[2]]
 
@@ -162,6 +169,11 @@ class Default(WorkerEntrypoint):
                 bad = type(exc).__name__
             return Response(json.dumps([str(a) == a.toString(), len(str(u)), back == u,
                                         a.name, stub.id == a, bad]))
+        if what == "abort":
+            try:
+                await stub.abort_me()
+            except Exception as exc:
+                return Response(json.dumps(str(exc)))
         if what == "fail":
             try:
                 await stub.fail()
@@ -296,6 +308,13 @@ describe('Durable Objects (two host processes)', () => {
     expect(await get('selfcall/loop')).toBe(1);
     expect(await get('selfcall/loop')).toBe(2);
     expect(await get('pingpong/ping/pong')).toEqual(['back', 'ping']);
+  }, 60_000);
+
+  it('resets an object that calls ctx.abort(): the call fails, its writes are dropped, a new instance follows', async () => {
+    const [, , , boots] = (await get('who/aborts')) as number[];
+    expect(await get('abort/aborts')).toMatch(/reset by ctx\.abort\(\): testing/);
+    expect(await get('peek/aborts/dropped')).toBeNull();
+    expect(((await get('who/aborts')) as number[])[3]).toBe(boots! + 1);
   }, 60_000);
 
   it('gives ids, a stub fetch, and raises a remote exception as itself', async () => {

@@ -141,10 +141,18 @@ class DurableObjectState:
             await task
 
     def abort(self, reason: str | None = None) -> None:
-        raise NotImplementedError("ctx.abort() is not supported by pyworkers yet")
+        """Resets the object: this event fails with ``reason`` (as do the events waiting for
+        it), writes not yet committed are dropped, and the next event makes a new instance
+        with what storage holds. Raises :class:`DurableObjectAbort` (a ``BaseException``, so
+        ``except Exception`` in the object's code does not stop it)."""
+        raise DurableObjectAbort(reason or "Durable Object abort requested")
 
     def __repr__(self) -> str:
         return f"DurableObjectState({self.id!r})"
+
+
+class DurableObjectAbort(BaseException):
+    """What ``ctx.abort(reason)`` raises to end the event (workers-py's name)."""
 
 
 class DurableObject:
@@ -159,12 +167,13 @@ class DurableObject:
 
 
 class _Live:
-    __slots__ = ("instance", "state", "gate")
+    __slots__ = ("instance", "state", "gate", "aborted")
 
     def __init__(self) -> None:
         self.instance: Any = None
         self.state: DurableObjectState | None = None
         self.gate = _do_gate.Gate()
+        self.aborted: str | None = None
 
 
 # (class name, id) -> the live object in this isolate.
@@ -271,6 +280,8 @@ async def dispatch(module: Any, data: dict[str, Any], env: Any) -> tuple[Any, ..
     turn, token_ctx = _do_gate.begin(live.gate)
     try:
         if _objects.get(key) is not live:  # evicted while this event waited
+            if live.aborted is not None:
+                return _aborted(live.aborted, waited=True)
             return await dispatch(module, data, env)
         return await _event(module, data, env, live, key, op)
     finally:
@@ -304,12 +315,27 @@ async def _event(
             live.instance = cls(state, env)
         state = live.state
         await state._unblock()
-    except Exception as exc:
+    except (Exception, DurableObjectAbort) as exc:
         # A failing constructor (or its block_concurrency_while): the next event retries.
         _drop(_objects.pop(key, None))
         return _exception(exc)
     try:
         value = await _run(live, data, op)
+    except DurableObjectAbort as exc:
+        # ctx.abort(): forget the instance and what it had not committed; the host forgets
+        # its token (rolling back an open transaction), so the next event starts afresh.
+        reason = str(exc)
+        live.aborted = reason
+        state.storage._clear()
+        state.storage._cache.clear()
+        _drop(_objects.pop(key, None))
+        try:
+            from . import _bindings
+
+            _bindings.call_store(_STORAGE_BINDING, "abort", token)
+        except Exception:
+            pass
+        return _aborted(reason)
     except Exception as exc:
         try:
             await state.storage._settle()
@@ -321,6 +347,16 @@ async def _event(
     except Exception as exc:
         return _exception(exc)
     return ("ok", {"type": "rpc", "outcome": "ok", "value": value})
+
+
+_STORAGE_BINDING = "__pyworkers_do__"
+
+
+def _aborted(reason: str, waited: bool = False) -> tuple[Any, ...]:
+    when = " while this event waited for it" if waited else ""
+    message = f"the Durable Object was reset by ctx.abort(){when}: {reason}"
+    return ("ok", {"type": "rpc", "outcome": "exception",
+                   "error": {"name": "Error", "message": message}})
 
 
 def _drop(live: _Live | None) -> None:
