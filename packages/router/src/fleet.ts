@@ -4,6 +4,7 @@ import type {
   IsolateRequest,
   Logger,
   RpcResult,
+  WebSocketPeer,
   WorkerEvent,
 } from '@pyworkers/isolate';
 import { hostBindings } from './bindings/open-store.js';
@@ -206,6 +207,15 @@ export class HostFleet {
     } finally {
       this.loads.add(host, -1);
     }
+  }
+
+  /**
+   * The client end of a Durable Object's hibernatable WebSocket (`ref`: `<object id>:<socket
+   * id>`, from the 101 answer of its `stub.fetch`), on the host the object's id hashes to.
+   */
+  attachSocket(ref: string): Promise<WebSocketPeer> {
+    const id = ref.slice(0, Math.max(0, ref.indexOf(':')));
+    return this.hosts[objectHostIndex(id, this.hosts.length)]!.attachSocket(ref);
   }
 
   private async place<R extends { kind: string }>(
