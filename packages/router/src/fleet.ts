@@ -11,7 +11,7 @@ import type {
 } from '@pyworkers/isolate';
 import { hostBindings } from './bindings/open-store.js';
 import type { BindingsWiring } from './bindings/wiring.js';
-import type { RouterConfig } from './config.js';
+import { poolLimits, type RouterConfig } from './config.js';
 import { RouterError } from './errors.js';
 import { createEvictionPolicy } from './eviction.js';
 import { ChildHost } from './host/child-host.js';
@@ -145,7 +145,7 @@ export class HostFleet {
                 ...perHost,
                 ...share,
                 eviction: config.eviction,
-                ...(config.poolSize !== undefined ? { poolSize: config.poolSize } : {}),
+                ...poolLimits(config),
                 ...(sandbox ? { sandbox } : {}),
                 ...objectIdleMs,
                 hosts: config.hosts,

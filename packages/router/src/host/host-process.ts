@@ -201,7 +201,11 @@ async function init(config: HostProcessConfig): Promise<LocalHost> {
     },
   );
   // This host's parked pool: it starts booting now, while the router sends the bundles.
-  launcher = new IsolateLauncher({ poolSize: config.poolSize ?? 1, logger });
+  launcher = new IsolateLauncher({
+    poolSize: config.poolSize ?? 1,
+    ...(config.maxPoolSize !== undefined ? { maxPoolSize: config.maxPoolSize } : {}),
+    logger,
+  });
   void launcher.warm();
   host = new LocalHost({
     id: config.id,

@@ -26,6 +26,8 @@ export interface HostProcessConfig {
   eviction: EvictionPolicyName;
   /** Parked isolates of the host's launcher (default 1). */
   poolSize?: number;
+  /** How far a burst of cold starts may grow that pool (default `poolSize`). */
+  maxPoolSize?: number;
   /** Host processes of the router: a Durable Object whose id hashes to this one runs here. */
   hosts?: number;
   /** Idle time after which a Durable Object is evicted (default 60 s). */
