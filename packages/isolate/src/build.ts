@@ -11,6 +11,7 @@ import { threadFailure } from './internal/thread-error.js';
 import type { WorkerLimitOverrides } from './limits.js';
 import { DEFAULT_LIMITS } from './limits.js';
 import { type Logger, silentLogger } from './logger.js';
+import type { SnapshotBuilder } from './snapshot-builder.js';
 import { PYODIDE_VERSION, SDK_VERSION } from './version.js';
 
 export { PYODIDE_LOCK_FILE, PYODIDE_VERSION, SDK_VERSION } from './version.js';
@@ -55,6 +56,11 @@ export interface BuildOptions {
    * (`pyworkers dev`): compressing ~4 MiB of changed pages costs ~1-2 s on a loaded 2-core box.
    */
   encoding?: 'compact' | 'fast';
+  /**
+   * Runs the top level in an isolate it keeps restored and waiting (`pyworkers dev`: ~0.2 s
+   * less per rebuild). Not used with `freshHashSeed`.
+   */
+  builder?: SnapshotBuilder;
 }
 
 async function baselineFor(options: BuildOptions, logger: Logger): Promise<LoadedImage> {
@@ -101,25 +107,31 @@ export async function buildBundle(
   };
   if (options.snapshot === false)
     return encodeBundle({ manifest, files: input.files, snapshot: null }, { filesCodec });
+  const job = {
+    name: input.name,
+    mainModule: input.mainModule,
+    ...(input.bindings?.durableObjects?.classes.length
+      ? { durableObjectClasses: input.bindings.durableObjects.classes }
+      : {}),
+    files: packMountSet(input.files),
+    sdkFiles: sdkMountSet(),
+  };
+  const builder = options.freshHashSeed ? undefined : options.builder;
   const [baseline, assets] = await Promise.all([baselineFor(options, logger), bootAssets()]);
-  const { worker, first } = spawnWorker(
-    {
-      type: 'init',
-      mode: 'snapshot',
-      name: input.name,
-      mainModule: input.mainModule,
-      ...(input.bindings?.durableObjects?.classes.length
-        ? { durableObjectClasses: input.bindings.durableObjects.classes }
-        : {}),
-      files: packMountSet(input.files),
-      sdkFiles: sdkMountSet(),
-      assets,
-      image: baseline.image,
-      limits: { memoryBytes: DEFAULT_LIMITS.memoryBytes },
-    },
-    logger,
-    () => {},
-  );
+  const { worker, first } = builder
+    ? await builder.take(job, logger)
+    : spawnWorker(
+        {
+          type: 'init',
+          mode: 'snapshot',
+          ...job,
+          assets,
+          image: baseline.image,
+          limits: { memoryBytes: DEFAULT_LIMITS.memoryBytes },
+        },
+        logger,
+        () => {},
+      );
   let snapshot: Uint8Array;
   try {
     const msg = await first;
@@ -177,7 +189,8 @@ export async function buildBundle(
       shipping,
     );
   } finally {
-    await worker.terminate();
+    // The snapshot is taken: the thread is spent. Its teardown (~20 ms) is not waited for.
+    void worker.terminate();
   }
   return encodeBundle({ manifest, files: input.files, snapshot }, { filesCodec });
 }

@@ -71,6 +71,11 @@ export {
   encodeBundle,
   isBundle,
 } from './bundle.js';
+export {
+  type BuildThread,
+  SnapshotBuilder,
+  type SnapshotBuilderOptions,
+} from './snapshot-builder.js';
 
 // Where files appear inside an isolate
 

@@ -1,16 +1,24 @@
 // A 100 MiB streamed response through the router (a Python worker yielding 64 KiB chunks,
 // in-process and child-process hosts) against bare node:http streaming the same bytes, in one
-// run. The client is curl (its own process), reading to /dev/null; median of 3 runs each.
+// run. The client is curl (its own process), reading to /dev/null. Each server is warmed first
+// (JIT, and Pyodide's WebAssembly tiering up: the first 100 MiB through a fresh isolate run at a
+// third of the speed of the fifth); the figure is the median of the measured runs, with the CPU
+// time the server's processes spent per 100 MiB (steadier than MiB/s on a shared machine).
+//
+//   npm run bench:stream -w @pyworkers/router   (BENCH_WARM=4 warm-up runs, BENCH_RUNS=5)
 import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { loadavg } from 'node:os';
 import { promisify } from 'node:util';
 import { buildBundle, decodeBundle } from '@pyworkers/isolate';
 import { createRouter } from '../src/index.js';
 
 const TOTAL = 100 * 1024 * 1024;
 const CHUNK = 64 * 1024;
-const RUNS = 3;
+const WARM = Number(process.env.BENCH_WARM ?? 4);
+const RUNS = Number(process.env.BENCH_RUNS ?? 5);
 
 const entry = `
 from workers import Response, WorkerEntrypoint
@@ -58,11 +66,22 @@ await new Promise<void>((resolve) => bare.listen(0, '127.0.0.1', resolve));
 const workers = [{ name: 'stream', routes: [{ pathPrefix: '/' }], bundle: async () => bundle }];
 const local = createRouter({ workers, hostKind: 'local', hosts: 1 });
 const processHosts = createRouter({ workers, hostKind: 'process', hosts: 1 });
-const targets = {
-  'bare node:http': (bare.address() as AddressInfo).port,
-  'router, local host': (await local.listen({ port: 0, host: '127.0.0.1' })).port,
-  'router, process host': (await processHosts.listen({ port: 0, host: '127.0.0.1' })).port,
+const localPort = (await local.listen({ port: 0, host: '127.0.0.1' })).port;
+const processPort = (await processHosts.listen({ port: 0, host: '127.0.0.1' })).port;
+const targets: Record<string, { port: number; pids: () => Promise<number[]> }> = {
+  'bare node:http': { port: (bare.address() as AddressInfo).port, pids: async () => [process.pid] },
+  'router, local host': { port: localPort, pids: async () => [process.pid] },
+  'router, process host': {
+    port: processPort,
+    pids: async () => [process.pid, ...(await processHosts.status()).hosts.map((h) => h.pid)],
+  },
 };
+
+/** CPU milliseconds (user + system, every thread) a process has used so far. */
+function cpuMs(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
+}
 
 // Async: the servers share this process's event loop with the client launcher.
 const run = promisify(execFile);
@@ -80,29 +99,33 @@ async function curl(port: number): Promise<{ mbps: number; bytes: number }> {
   return { mbps: bytes / 1024 / 1024 / seconds, bytes };
 }
 
-const rows: { server: string; mibPerS: number; ofBare: string }[] = [];
+const rows: string[] = [];
 let bareRate = 0;
-for (const [server, port] of Object.entries(targets)) {
-  await curl(port); // warm: cold start, JIT
+for (const [server, { port, pids }] of Object.entries(targets)) {
+  const first = await curl(port); // cold: the isolate's first 100 MiB (after its cold start)
+  for (let i = 1; i < WARM; i++) await curl(port);
   const rates: number[] = [];
+  const cpus: number[] = [];
   for (let i = 0; i < RUNS; i++) {
+    const watched = await pids();
+    const before = watched.map(cpuMs);
     const { mbps, bytes } = await curl(port);
+    cpus.push(watched.reduce((sum, pid, j) => sum + cpuMs(pid) - before[j]!, 0));
     if (bytes !== TOTAL) throw new Error(`${server}: got ${bytes} bytes, expected ${TOTAL}`);
     rates.push(mbps);
   }
-  const median = rates.sort((a, b) => a - b)[Math.floor(RUNS / 2)]!;
+  const mid = (xs: number[]): number => xs.sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+  const median = mid(rates);
   if (server === 'bare node:http') bareRate = median;
-  rows.push({
-    server,
-    mibPerS: Math.round(median),
-    ofBare: `${Math.round((median / bareRate) * 100)}%`,
-  });
-}
-process.stdout.write(`100 MiB streamed response, 64 KiB chunks, median of ${RUNS} (curl)\n`);
-for (const r of rows) {
-  process.stdout.write(
-    `${r.server.padEnd(22)} ${String(r.mibPerS).padStart(6)} MiB/s  ${r.ofBare} of bare\n`,
+  rows.push(
+    `${server.padEnd(22)} ${String(Math.round(median)).padStart(6)} MiB/s  ${String(Math.round((median / bareRate) * 100)).padStart(3)}% of bare  ${String(Math.round(mid(cpus))).padStart(5)} ms CPU  (first run ${Math.round(first.mbps)} MiB/s)`,
   );
 }
+process.stdout.write(
+  `100 MiB streamed response, 64 KiB chunks, curl; ${WARM} warm-up runs, median of ${RUNS}; load average ${loadavg()
+    .map((l) => l.toFixed(1))
+    .join(' ')}\n`,
+);
+for (const r of rows) process.stdout.write(`${r}\n`);
 bare.close();
 await Promise.all([local.close(), processHosts.close()]);

@@ -12,6 +12,7 @@ import {
   type Logger,
   PYODIDE_VERSION,
   SDK_VERSION,
+  type SnapshotBuilder,
   silentLogger,
 } from '@pyworkers/isolate';
 import { inspectSnapshot, SNAPSHOT_FORMAT_VERSION } from '@pyworkers/snapshot';
@@ -52,6 +53,8 @@ export interface BuildProjectOptions {
   progress?: Progress;
   /** Snapshot encoding (`fast` for bundles served where they are built, e.g. by dev). */
   encoding?: 'compact' | 'fast';
+  /** Runs the top level in an isolate kept waiting for it (dev: a rebuild boots nothing). */
+  builder?: SnapshotBuilder;
 }
 
 /** Statistics of a bundle's dedicated snapshot. */
@@ -202,7 +205,11 @@ export async function buildProject(
         },
         bindings: project.bindings,
       },
-      { logger, ...(options.encoding ? { encoding: options.encoding } : {}) },
+      {
+        logger,
+        ...(options.encoding ? { encoding: options.encoding } : {}),
+        ...(options.builder ? { builder: options.builder } : {}),
+      },
     );
   } catch (err) {
     // Point the traceback of a failing top level at the user's files, not the isolate's.

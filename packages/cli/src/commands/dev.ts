@@ -1,7 +1,7 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { dirname, join, relative, resolve, sep } from 'node:path';
-import { IsolateLauncher, type Logger, silentLogger } from '@pyworkers/isolate';
+import { IsolateLauncher, type Logger, SnapshotBuilder, silentLogger } from '@pyworkers/isolate';
 import { createRouter, type Router } from '@pyworkers/router';
 import {
   type Command,
@@ -26,7 +26,7 @@ import { syncFlags, syncOptions } from './sync.js';
 
 /** Options of {@link startDev}. */
 export interface DevOptions extends Omit<ServeOptions, 'maxIsolates' | 'memoryBudget'> {
-  /** Wait this long after the last change before rebuilding (default 100 ms). */
+  /** Wait this long after the last change before rebuilding (default 20 ms). */
   debounceMs?: number;
   /** Watch the project for changes (default true). */
   watch?: boolean;
@@ -92,6 +92,8 @@ export async function startDev(dirArg: string, options: DevOptions = {}): Promis
 
   const launcher = new IsolateLauncher({ poolSize: 1, logger });
   void launcher.warm();
+  // A rebuild runs the changed top level in an isolate restored and waiting for it.
+  const builder = new SnapshotBuilder({ logger });
   const live = new Set<Generation>();
   const closeGeneration = (gen: Generation): Promise<void> => {
     live.delete(gen);
@@ -110,6 +112,7 @@ export async function startDev(dirArg: string, options: DevOptions = {}): Promis
       const defs = await workerDefinitions([dir, ...alongside], {
         ...options,
         encoding: 'fast',
+        builder,
         primary: true,
       });
       // One in-process host on the session's pool: a new build's first request swaps into a
@@ -214,7 +217,7 @@ export async function startDev(dirArg: string, options: DevOptions = {}): Promis
             if (!isWatched(file, sourceRel)) return;
             logger.debug({ worker: project.name, file: join(root, file) }, 'changed');
             clearTimeout(timer);
-            timer = setTimeout(() => void reload(), options.debounceMs ?? 100);
+            timer = setTimeout(() => void reload(), options.debounceMs ?? 20);
           },
           (rel) => !rel.split(sep).some((p) => IGNORED.has(p) || p.startsWith('.')),
         ),
@@ -238,7 +241,7 @@ export async function startDev(dirArg: string, options: DevOptions = {}): Promis
       await new Promise<void>((r) => server.close(() => r()));
       server.closeAllConnections();
       await Promise.all([...live].map(closeGeneration));
-      await launcher.close();
+      await Promise.all([launcher.close(), builder.close()]);
     },
   };
 }

@@ -115,9 +115,9 @@ def _plain(value, depth=0):
         return value == value and value not in (float("inf"), float("-inf"))
     if depth > 32:
         return False
-    if kind is list or kind is tuple:
+    if kind is list or kind is tuple or isinstance(value, list):
         return all(_plain(x, depth + 1) for x in value)
-    if kind is dict or kind is JsDict:
+    if kind is dict or kind is JsDict or isinstance(value, dict):
         return all(type(k) is str and _plain(x, depth + 1) for k, x in value.items())
     return False
 

@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from . import _bindings
-from ._convert import camel, python_value
+from ._convert import JsDict, camel, python_value
 
 try:  # Inside Pyodide; under CPython only the pure helpers below are usable.
     from pyodide.ffi import JsProxy, to_js
@@ -128,7 +128,10 @@ class AlarmInfo:
 
 
 _ABSENT = object()
-_IMMUTABLE = (str, int, float, bool, bytes, type(None), datetime.datetime)
+_MISS = object()
+# Values a read may hand out as they are (immutable): no copy.
+_IMMUTABLE = frozenset({str, int, float, bool, bytes, type(None), datetime.datetime})
+_STR = frozenset({str})
 # Single-key puts waiting to go out are sent as one put({...}) of at most this many keys.
 _MAX_KEYS = 128
 
@@ -146,15 +149,52 @@ class _Ready:
         yield  # pragma: no cover - makes this a generator
 
 
+# What every queued put returns: stateless, so one instance serves every call.
+_DONE = _Ready(None)
+
+
+class _FlatDict(JsDict):
+    """A cached dict whose keys are str and values immutable: a read copies it in one C call."""
+
+    __slots__ = ()
+
+
+class _FlatList(list):
+    """A cached list of immutable values (copied in one C call, like :class:`_FlatDict`)."""
+
+    __slots__ = ()
+
+
+def _keep(value: Any) -> Any:
+    """The copy the cache keeps of ``value`` (as structured clone does: later changes to
+    ``value`` are not seen), or ``_ABSENT`` when it cannot be cached (a JS value, ...)."""
+    kind = type(value)
+    if kind in _IMMUTABLE:
+        return value
+    if kind is dict or kind is JsDict or kind is _FlatDict:
+        # map() and issuperset run in C: no Python-level loop over the values.
+        if _IMMUTABLE.issuperset(map(type, value.values())) and _STR.issuperset(map(type, value)):
+            return _FlatDict(value)
+        return python_value(value)
+    if kind is list or kind is tuple or kind is _FlatList:
+        if _IMMUTABLE.issuperset(map(type, value)):
+            return _FlatList(value)
+        return python_value(value)
+    return _ABSENT
+
+
 def _cached(value: Any) -> Any:
     """A copy of a cached value, as a new read from storage gives (structured clone)."""
+    kind = type(value)
+    if kind is _FlatDict:
+        return JsDict(value)
+    if kind in _IMMUTABLE:
+        return value
+    if kind is _FlatList:
+        return list(value)
     if value is _ABSENT:
         return None
-    return value if isinstance(value, _IMMUTABLE) else python_value(value)
-
-
-def _cacheable(value: Any) -> bool:
-    return isinstance(value, (*_IMMUTABLE, dict, list, tuple)) and value is not None
+    return python_value(value)
 
 
 class _Call:
@@ -199,6 +239,7 @@ class Storage:
         "_txn_depth",
         "_cache",
         "_kicked",
+        "_batch",
     )
 
     def __init__(self, token: str, label: str) -> None:
@@ -212,6 +253,8 @@ class Storage:
         # read it has seen or a write it made is what storage holds (Cloudflare caches too).
         self._cache: dict[str, Any] = {}
         self._kicked = False
+        # The entries of the queued put({...}) that single-key puts join while it waits.
+        self._batch: dict[str, Any] | None = None
         self.sql = SqlStorage(self)
 
     def __repr__(self) -> str:
@@ -222,7 +265,13 @@ class Storage:
     def _call(self, method: str, *args: Any) -> _Call:
         call = _Call(self, method, args)
         self._queue.append(call)
+        self._batch = None  # later puts go after this call, in a batch of their own
         return call
+
+    def _clear(self) -> None:
+        """Drops the calls not started yet (a transaction that rolls back)."""
+        self._queue.clear()
+        self._batch = None
 
     async def _run(self, call: _Call) -> None:
         call._state = 1
@@ -258,20 +307,17 @@ class Storage:
         return call._result()
 
     def _take(self) -> _Call:
-        """The next queued call; a run of single-key puts becomes one ``put({...})``."""
+        """The next queued call; a run of single-key puts is one ``put({...})`` already."""
         first = self._queue.popleft()
-        if not first._put:
-            return first
-        if not self._queue or not self._queue[0]._put:
-            first._args = (first._args[0], _value(first._args[1]))
+        if first._put:
             first._put = False
-            return first
-        entries = {first._args[0]: first._args[1]}
-        while self._queue and self._queue[0]._put and len(entries) < _MAX_KEYS:
-            key, value = self._queue.popleft()._args
-            entries.pop(key, None)  # the later write wins, in its own place in key order
-            entries[key] = value
-        return _Call(self, "put", (_value(entries),))
+            entries = first._args[0]
+            if entries is self._batch:
+                self._batch = None
+            # JSON-safe entries go as JSON text (the store path's fastest); others as JS data.
+            if not _bindings._plain((entries,)):
+                first._args = (_value(entries),)
+        return first
 
     async def _background(self, call: _Call) -> None:
         # A call nobody awaited (yet): its failure breaks the event at the output gate, and
@@ -331,6 +377,17 @@ class Storage:
     def get(self, keys: Any, options: Any = None) -> Any:
         """``await get(key)`` -> value or None; ``await get([keys])`` -> dict of those found."""
         cache = self._cache
+        if type(keys) is str:
+            # The hot path: a key this instance read or wrote, answered with no call at all.
+            value = cache.get(keys, _MISS)
+            if value is _MISS:
+                return _Filled(self, self._call("get", keys), keys)
+            kind = type(value)
+            if kind is _FlatDict:
+                return _Ready(JsDict(value))
+            if kind in _IMMUTABLE:
+                return _Ready(value)
+            return _Ready(_cached(value))
         if isinstance(keys, (list, tuple)):
             names = [str(k) for k in keys]
             if all(k in cache for k in names):
@@ -338,14 +395,31 @@ class Storage:
                     {k: _cached(cache[k]) for k in sorted(set(names)) if cache[k] is not _ABSENT}
                 )
             return _Filled(self, self._call("get", names), names)
-        if type(keys) is str and keys in cache:
-            return _Ready(_cached(cache[keys]))
         return _Filled(self, self._call("get", keys), keys)
 
     def put(self, key: Any, value: Any = None, options: Any = None) -> Any:
         """``put(key, value)`` or ``put({key: value, ...})``. As on Cloudflare, awaiting it does
         not wait for the disk: the write is queued (coalesced with its neighbours) and the
         object's answer waits until it is committed (``await sync()`` waits for it now)."""
+        if type(key) is str and value is not None:
+            # The hot path: remembered, queued in the waiting put({...}), answered at once.
+            kept = _keep(value)
+            if kept is _ABSENT:
+                self._cache.pop(key, None)
+                kept = _value(value)  # converted now: later changes to `value` are not written
+            else:
+                # The copy the cache keeps is what is written (converted when it goes out).
+                self._cache[key] = kept
+            batch = self._batch
+            if batch is None or len(batch) >= _MAX_KEYS:
+                batch = self._batch = {}
+                call = _Call(self, "put", (batch,))
+                call._put = True
+                self._queue.append(call)
+            batch[key] = kept
+            if not self._kicked:
+                self._kick()
+            return _DONE
         if isinstance(key, dict) or (JsProxy is not None and isinstance(key, JsProxy)):
             if isinstance(key, dict):
                 for k, v in key.items():
@@ -354,28 +428,20 @@ class Storage:
                 self._cache.clear()
             self._call("put", _entries(key))
             self._kick()
-            return _Ready(None)
+            return _DONE
         if value is None:
             raise TypeError(
                 f"put({key!r}, None): None cannot be stored as a value; use delete() to remove "
                 "a key"
             )
-        if type(key) is not str:
-            return self._call("put", key, _value(value))  # the host says what is wrong
-        kept = self._remember(key, value)
-        # The copy the cache keeps is what is written (converted when it goes out): later
-        # changes to `value` are not, as with structured clone.
-        self._call("put", key, _value(value) if kept is _ABSENT else kept)._put = True
-        self._kick()
-        return _Ready(None)
+        return self._call("put", key, _value(value))  # the host says what is wrong
 
-    def _remember(self, key: str, value: Any) -> Any:
-        if _cacheable(value):
-            kept = value if isinstance(value, _IMMUTABLE) else python_value(value)
+    def _remember(self, key: str, value: Any) -> None:
+        kept = _keep(value) if value is not None else _ABSENT
+        if kept is _ABSENT:
+            self._cache.pop(key, None)
+        else:
             self._cache[key] = kept
-            return kept
-        self._cache.pop(key, None)
-        return _ABSENT
 
     def delete(self, keys: Any, options: Any = None) -> Any:
         """``await delete(key)`` -> whether it existed; ``delete([keys])`` -> how many did."""
@@ -443,7 +509,7 @@ class Storage:
             await self._settle()
         except BaseException:
             self._txn_depth -= 1
-            self._queue.clear()
+            self._clear()
             self._failed = None
             self._cache.clear()  # the closure's writes are undone: forget what they wrote
             await self._call("transactionEnd", False)
@@ -461,7 +527,7 @@ class Storage:
             result = closure()
             self._drain_sync()  # the closure's queued writes go in the transaction
         except BaseException:
-            self._queue.clear()
+            self._clear()
             self._cache.clear()
             self._sync("transactionEnd", False)
             raise
@@ -493,17 +559,17 @@ class _Filled:
         cache = self._storage._cache
         keys = self._keys
         if isinstance(keys, str):
-            if value is None:
-                cache[keys] = _ABSENT
-            elif _cacheable(value):
-                cache[keys] = python_value(value)
+            kept = _ABSENT if value is None else _keep(value)
+            if value is None or kept is not _ABSENT:
+                cache[keys] = kept
         elif isinstance(value, dict):
             for k in keys if isinstance(keys, list) else ():
                 if k not in value:
                     cache[k] = _ABSENT
             for k, v in value.items():
-                if _cacheable(v):
-                    cache[k] = python_value(v)
+                kept = _keep(v) if v is not None else _ABSENT
+                if kept is not _ABSENT:
+                    cache[k] = kept
         return value
 
 

@@ -25,6 +25,25 @@ export interface PreparedBundle {
 }
 
 const prepared = new WeakMap<Bundle, Promise<PreparedBundle>>();
+/**
+ * The last bundle prepared for each worker name, by content: a router reads a bundle file again
+ * for each cold start (it keeps no bundle), and without this every read decoded and hashed the
+ * snapshot again (~30-60 ms on the request path of in-process hosts, `pyworkers dev` among them).
+ */
+const latest = new Map<string, { key: string; prepared: Promise<PreparedBundle> }>();
+
+/** What identifies a decoded bundle's content: its manifest (file hashes) and snapshot checksum. */
+function contentKey(bundle: Bundle, baseline: BaselineOptions): string | undefined {
+  const { manifest, snapshot } = bundle;
+  // Only a decoded bundle's manifest lists its files with their hashes.
+  if (!Array.isArray(manifest.files) || manifest.files.length !== bundle.files.size)
+    return undefined;
+  // A snapshot container ends with the SHA-256 of everything before it.
+  const tail = snapshot
+    ? Buffer.from(snapshot.subarray(snapshot.length - 32)).toString('hex')
+    : '-';
+  return `${baseline.cacheDir ?? ''}\0${tail}\0${JSON.stringify(manifest)}`;
+}
 
 async function decodeImage(
   bundle: Bundle,
@@ -68,6 +87,12 @@ export function prepareBundle(
 ): Promise<PreparedBundle> {
   const hit = prepared.get(bundle);
   if (hit) return hit;
+  const key = contentKey(bundle, baseline);
+  const same = latest.get(bundle.manifest.name);
+  if (key && same?.key === key) {
+    prepared.set(bundle, same.prepared);
+    return same.prepared;
+  }
   const { manifest } = bundle;
   const out = (async (): Promise<PreparedBundle> => {
     if (manifest.pyodideVersion !== PYODIDE_VERSION) {
@@ -89,7 +114,11 @@ export function prepareBundle(
     };
   })();
   prepared.set(bundle, out);
+  if (key) latest.set(manifest.name, { key, prepared: out });
   // A failure is not kept: the next start tries again (and reports the same error).
-  out.catch(() => prepared.delete(bundle));
+  out.catch(() => {
+    prepared.delete(bundle);
+    if (key && latest.get(manifest.name)?.prepared === out) latest.delete(manifest.name);
+  });
   return out;
 }

@@ -63,9 +63,10 @@ export interface InitMessage {
   /**
    * `baseline`: plain boot, snapshot the bare interpreter. `snapshot`: restore the baseline, run
    * the top level, snapshot. `serve`: restore a dedicated snapshot (or boot plain without one).
-   * `park`: restore the baseline and wait for an `adopt`.
+   * `park`: restore the baseline and wait for an `adopt`. `builder`: restore the baseline (as
+   * `snapshot` does) and wait for a `build` with the worker's files.
    */
-  mode: 'baseline' | 'snapshot' | 'serve' | 'park';
+  mode: 'baseline' | 'snapshot' | 'serve' | 'park' | 'builder';
   name: string;
   /** Module name of the worker's entry (e.g. `entry` for `src/entry.py`). */
   mainModule: string;
@@ -95,6 +96,16 @@ export interface AdoptMessage {
   memoryBytes: number;
   /** `performance.timeOrigin + performance.now()` when the parent posted this message. */
   sentAt: number;
+}
+
+/** Runs a worker's top level in a `builder` isolate and posts its snapshot, once. */
+export interface BuildMessage {
+  type: 'build';
+  name: string;
+  mainModule: string;
+  durableObjectClasses?: string[];
+  files: MountSet;
+  sdkFiles: MountSet;
 }
 
 /** One HTTP request; the worker thread turns it into a JS `Request` for Python. */
@@ -165,6 +176,7 @@ export type HostResultMessage =
 export type ToWorker =
   | InitMessage
   | AdoptMessage
+  | BuildMessage
   | RequestMessage
   | EnvMessage
   | EventMessage
@@ -194,6 +206,11 @@ export interface WebSocketAcceptMessage {
   type: 'ws-accept';
   id: number;
   headers: [string, string][];
+  /**
+   * The WebSocket is a Durable Object's (hibernation API), held by the host where the object
+   * lives: this ref names it there, and no `ws-*` session follows on this hop.
+   */
+  attach?: string;
 }
 
 /** What the worker's handler made of an {@link EventMessage}. */

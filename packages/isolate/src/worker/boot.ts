@@ -54,7 +54,11 @@ function afterRestore(rt: Runtime, image: HeapImage): void {
 }
 
 /** Runs init in snapshot mode: baseline restored, top level run, dedicated snapshot posted. */
-async function buildSnapshot(rt: Runtime, msg: InitMessage, post: Post): Promise<void> {
+export async function buildSnapshot(
+  rt: Runtime,
+  msg: Pick<InitMessage, 'name' | 'mainModule' | 'durableObjectClasses' | 'files' | 'sdkFiles'>,
+  post: Post,
+): Promise<void> {
   const py = rt.py;
   mountFiles(rt, msg.sdkFiles, msg.files);
   py.runPython(
@@ -150,7 +154,7 @@ export async function boot(msg: InitMessage, post: Post): Promise<Booted | undef
   const rt = await bootRuntime({
     assets: msg.assets,
     ...(msg.image ? { image: msg.image } : {}),
-    makeSnapshot: msg.mode === 'baseline' || msg.mode === 'snapshot',
+    makeSnapshot: msg.mode !== 'serve' && msg.mode !== 'park',
     env: msg.env ?? {},
     jsglobals: pythonScope(),
     memoryLimitBytes: msg.limits.memoryBytes,
@@ -193,6 +197,11 @@ export async function boot(msg: InitMessage, post: Post): Promise<Booted | undef
     await warmUp(rt);
     await buildSnapshot(rt, msg, post);
     return undefined;
+  }
+  if (msg.mode === 'builder') {
+    await warmUp(rt);
+    post({ type: 'parked', bootMs: performance.now() - t0 });
+    return { runtime: rt, pyodide: rt.py };
   }
   if (msg.mode === 'park') {
     await warmUp(rt);

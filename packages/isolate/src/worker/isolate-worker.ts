@@ -12,7 +12,7 @@ import type {
   ToWorker,
 } from '../internal/protocol.js';
 import { isWebSocketMessage, WebSockets } from '../websocket.js';
-import { adopt, type Booted, boot } from './boot.js';
+import { adopt, type Booted, boot, buildSnapshot } from './boot.js';
 import { type PyDispatch, runEvent } from './event-bridge.js';
 import { onHostResult } from './host-channel.js';
 import { lockRealm } from './js-scope.js';
@@ -154,6 +154,9 @@ port.on('message', (msg: ToWorker) => {
       const next = adopt(booted, msg, post);
       if (next) serve(next);
     })();
+  } else if (msg.type === 'build') {
+    if (!booted) throw new Error('build before the builder isolate was ready');
+    run = buildSnapshot(booted.runtime, msg, post);
   } else if (msg.type === 'request') run = request(msg).finally(afterRequest);
   else if (msg.type === 'event') run = event(msg).finally(afterRequest);
   else run = request(msg);

@@ -137,6 +137,51 @@ class CallQueue(unittest.TestCase):
         self.assertEqual(self.sent[0][1][1], {"k1": 1, "k2": 2, "k3": 3, "k4": 4, "k0": "last"})
         self.assertEqual((first, second, many), (2, 2, {"k0": "last", "k3": 3}))
 
+    def test_cached_reads_are_copies_flat_or_deep(self):
+        async def run():
+            s = Storage("tok", "Counter 1")
+            flat = {"i": 1, "name": "a"}
+            deep = {"n": [1], "m": {"x": 2}}
+            await s.put("flat", flat)
+            await s.put("deep", deep)
+            await s.put("list", [1, "b"])
+            flat["i"] = 99  # a change after put() is not what was stored
+            deep["n"].append(99)
+            got = await s.get("flat")
+            got["i"] = 5  # nor does a change to what a read gave
+            nested = await s.get("deep")
+            nested["m"]["x"] = 7
+            lst = await s.get("list")
+            lst.append(3)
+            return got, await s.get("flat"), await s.get("deep"), await s.get("list")
+
+        got, flat, deep, lst = asyncio.run(run())
+        self.assertEqual(got, {"i": 5, "name": "a"})
+        self.assertEqual(flat, {"i": 1, "name": "a"})
+        self.assertEqual(flat.name, "a")  # a JsDict, as a read from the host gives
+        self.assertEqual(deep, {"n": [1], "m": {"x": 2}})
+        self.assertEqual(lst, [1, "b"])
+        self.assertEqual([m for m, _ in self.sent], [])  # nothing went out yet: no await
+
+    def test_puts_after_another_call_go_in_a_new_batch(self):
+        async def run():
+            s = Storage("tok", "Counter 1")
+            s.put("a", 1)
+            s.put("b", 2)
+            s.delete("x")
+            s.put("c", 3)
+            await s._settle()
+
+        asyncio.run(run())
+        self.assertEqual(
+            self.sent,
+            [
+                ("put", ("tok", {"a": 1, "b": 2})),
+                ("delete", ("tok", "x")),
+                ("put", ("tok", {"c": 3})),
+            ],
+        )
+
     def test_a_failed_unawaited_write_fails_the_event(self):
         async def run():
             s = Storage("tok", "Counter 1")

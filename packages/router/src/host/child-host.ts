@@ -2,16 +2,18 @@ import { type ChildProcess, fork, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import type { Duplex } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { fromErrorData } from '@pyworkers/common';
 import {
+  type BodyMessage,
   BodyStreams,
   hostCallError,
   IPC_STREAM_WINDOW_BYTES,
   type IsolateRequest,
-  isBodyMessage,
   isWebSocketMessage,
   type Logger,
+  type WebSocketPeer,
   WebSockets,
   type WorkerEvent,
 } from '@pyworkers/isolate';
@@ -20,6 +22,7 @@ import { hostEntry } from '../internal/paths.js';
 import type { ObjectEventInput, ObjectTarget } from '../objects/object-host.js';
 import type { ForwardCall, ForwardedCall } from '../services/types.js';
 import { type Batcher, type BatchMessage, batcher, isBatch } from './batch.js';
+import { BODY_FD, type BodyChannel, bodyChannel } from './body-channel.js';
 import { hostProcessEnv } from './host-env.js';
 import type { FromHost, HostProcessConfig, ToHost } from './protocol.js';
 import { bwrapArgs } from './sandbox.js';
@@ -59,6 +62,15 @@ interface Child {
   out: Batcher<ToHost>;
   /** Workers whose bundle this process already holds (or is being sent). */
   bundles: Map<string, Promise<void>>;
+  /** WebSocket sessions relayed to the process, by request id. */
+  sockets: WebSockets;
+  /** Body bytes to and from the process (./body-channel.ts). */
+  channel: BodyChannel;
+  /**
+   * Response-body messages that arrived (on the body channel) before their `response-head`
+   * (on IPC), by fetch id: at most one credit window each, handed on once the head is in.
+   */
+  early: Map<number, { msgs: BodyMessage[]; bytes: number }>;
   exited: boolean;
 }
 
@@ -101,16 +113,22 @@ export class ChildHost implements IsolateHost {
     const options = {
       env,
       serialization: 'advanced' as const,
-      stdio: ['ignore', 'ignore', 'inherit', 'ipc'] as ('ignore' | 'inherit' | 'ipc' | 'pipe')[],
+      // fd 4 (BODY_FD): the body channel, a socketpair.
+      stdio: ['ignore', 'ignore', 'inherit', 'ipc', 'pipe'] as (
+        | 'ignore'
+        | 'inherit'
+        | 'ipc'
+        | 'pipe'
+      )[],
     };
-    // bwrap reads the seccomp filter from fd 4 (a pipe written below) before it runs node.
+    // bwrap reads the seccomp filter from fd 5 (a pipe written below) before it runs node.
     const filter = this.config.sandbox?.seccomp ? seccompFilter() : undefined;
     if (filter) options.stdio.push('pipe');
     const proc = this.config.sandbox
       ? spawn(
           this.config.sandbox.bwrap,
           [
-            ...(filter ? ['--seccomp', '4'] : []),
+            ...(filter ? ['--seccomp', String(BODY_FD + 1)] : []),
             ...bwrapArgs({
               // tsx's transform cache (source-first runs), read-only: a host may not plant
               // code the router would run on its next start.
@@ -129,11 +147,13 @@ export class ChildHost implements IsolateHost {
           options,
         )
       : fork(entry.path, [], { ...options, execArgv: entry.execArgv });
-    if (filter) (proc.stdio[4] as NodeJS.WritableStream | null)?.end(filter);
+    if (filter) (proc.stdio[BODY_FD + 1] as NodeJS.WritableStream | null)?.end(filter);
+    const socket = proc.stdio[BODY_FD] as Duplex;
     // Host processes must not keep the router's process alive by themselves: open HTTP
     // connections and pending requests already do while there is work.
     proc.unref();
     (proc.channel as { unref?: () => void } | undefined)?.unref?.();
+    (socket as Duplex & { unref?: () => void }).unref?.();
     const child: Child = {
       proc,
       out: batcher<ToHost>(
@@ -147,10 +167,28 @@ export class ChildHost implements IsolateHost {
           ),
       ),
       bundles: new Map(),
+      sockets: new WebSockets((msg) => this.post(child, msg)),
+      channel: bodyChannel(
+        socket,
+        (msg) => this.onBody(msg, bodies, child),
+        (err) => {
+          // Its streams cannot go on: replace the process (the exit handler fails them).
+          this.logger.error(
+            { host: this.id, err: err.message },
+            'isolate host broke its body channel',
+          );
+          proc.kill('SIGKILL');
+        },
+      ),
+      early: new Map(),
       exited: false,
     };
-    const bodies = new BodyStreams((msg) => this.post(child, msg), false, IPC_STREAM_WINDOW_BYTES);
-    const sockets = new WebSockets((msg) => this.post(child, msg));
+    const bodies = new BodyStreams(
+      (msg) => child.channel.post(msg),
+      false,
+      IPC_STREAM_WINDOW_BYTES,
+    );
+    const sockets = child.sockets;
     this.bodies = bodies;
     proc.on('message', (msg: FromHost | BatchMessage<FromHost>) => {
       if (!isBatch(msg)) this.onMessage(msg, bodies, sockets, child);
@@ -159,6 +197,8 @@ export class ChildHost implements IsolateHost {
     proc.on('error', (err) => this.logger.error({ host: this.id, err }, 'isolate host error'));
     proc.on('exit', (code, signal) => {
       child.exited = true;
+      child.channel.close();
+      child.early.clear();
       const err = new RouterError(
         'ERR_ROUTER_HOST_CRASHED',
         `isolate host ${this.id} (pid ${proc.pid}) exited (${signal ?? code})`,
@@ -172,8 +212,30 @@ export class ChildHost implements IsolateHost {
       this.child = this.spawn();
       this.events.hostReplaced?.(this.id);
     });
-    this.post(child, { type: 'init', config: this.config });
+    this.post(child, { type: 'init', config: { ...this.config, bodyFd: BODY_FD } });
     return child;
+  }
+
+  /** A message of the body channel; one for a response whose head is not in yet waits for it. */
+  private onBody(msg: BodyMessage, bodies: BodyStreams, child: Child): void {
+    if (bodies.onMessage(msg)) return;
+    if (msg.type !== 'body-chunk' && msg.type !== 'body-end') return;
+    // Still waiting for this fetch's answer: its head is on the way over IPC. Otherwise the
+    // stream is over here (abandoned, failed) and the message is late: dropped.
+    if (!this.pending.has(msg.id)) return;
+    let early = child.early.get(msg.id);
+    if (!early) {
+      early = { msgs: [], bytes: 0 };
+      child.early.set(msg.id, early);
+    }
+    early.msgs.push(msg);
+    if (msg.type === 'body-chunk') early.bytes += msg.chunk.byteLength;
+    // A sender keeps to its credit window: a host past it is broken (or hostile).
+    if (early.bytes > IPC_STREAM_WINDOW_BYTES) {
+      this.logger.error({ host: this.id }, 'isolate host sent a body past its credit window');
+      child.early.clear();
+      child.proc.kill('SIGKILL');
+    }
   }
 
   private post(child: Child, msg: ToHost): void {
@@ -208,10 +270,6 @@ export class ChildHost implements IsolateHost {
   }
 
   private onMessage(msg: FromHost, bodies: BodyStreams, sockets: WebSockets, child: Child): void {
-    if (isBodyMessage(msg)) {
-      bodies.onMessage(msg);
-      return;
-    }
     if (isWebSocketMessage(msg)) {
       sockets.onMessage(msg);
       return;
@@ -226,7 +284,9 @@ export class ChildHost implements IsolateHost {
             status: 101,
             headers: msg.headers,
             body: new Uint8Array(0),
-            webSocket: sockets.peer(msg.id),
+            ...(msg.attach !== undefined
+              ? { webSocketRef: msg.attach }
+              : { webSocket: sockets.peer(msg.id) }),
           },
           coldStart: msg.coldStart,
         } as never);
@@ -235,9 +295,13 @@ export class ChildHost implements IsolateHost {
       case 'response-head': {
         const p = this.pending.get(msg.id);
         this.pending.delete(msg.id);
+        const body = bodies.receive(msg.id);
+        const early = child.early.get(msg.id);
+        child.early.delete(msg.id);
+        for (const m of early?.msgs ?? []) bodies.onMessage(m);
         p?.resolve({
           kind: 'response',
-          response: { status: msg.status, headers: msg.headers, body: bodies.receive(msg.id) },
+          response: { status: msg.status, headers: msg.headers, body },
           coldStart: msg.coldStart,
         } as never);
         return;
@@ -256,11 +320,13 @@ export class ChildHost implements IsolateHost {
         return;
       case 'result':
       case 'stats':
+      case 'attached':
       case 'warm': {
         const p = this.pending.get(msg.id);
         this.pending.delete(msg.id);
         // A refused request's body was never read: it goes to the next host untouched.
         if (msg.type === 'result') bodies.forget(msg.id);
+        child.early.delete(msg.id);
         const value = msg.type === 'result' ? msg.result : msg.type === 'stats' ? msg.stats : null;
         p?.resolve(value as never);
         return;
@@ -268,6 +334,7 @@ export class ChildHost implements IsolateHost {
       case 'failed': {
         const p = this.pending.get(msg.id);
         this.pending.delete(msg.id);
+        child.early.delete(msg.id);
         bodies.cancel(msg.id);
         // A package error keeps its name, code, userError and hint across the process boundary;
         // anything else is the host process breaking.
@@ -382,6 +449,22 @@ export class ChildHost implements IsolateHost {
     }
     await sent;
     return child;
+  }
+
+  async attachSocket(ref: string): Promise<WebSocketPeer> {
+    const child = this.child;
+    let peer: WebSocketPeer | undefined;
+    try {
+      await this.call<null>(child, (id) => {
+        // Made first: what the object sent before the client came arrives right after `attached`.
+        peer = child.sockets.peer(id);
+        return { type: 'ws-attach', id, ref };
+      });
+    } catch (err) {
+      peer?.close(1011, '');
+      throw err;
+    }
+    return peer!;
   }
 
   async prepare(worker: HostWorker): Promise<void> {

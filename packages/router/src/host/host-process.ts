@@ -1,4 +1,5 @@
 // The entry of a child-process isolate host: a LocalHost driven over IPC by a ChildHost.
+import { Socket } from 'node:net';
 import { toErrorData } from '@pyworkers/common';
 import type { Bundle, Logger } from '@pyworkers/isolate';
 
@@ -7,7 +8,6 @@ import {
   IPC_STREAM_WINDOW_BYTES,
   IsolateLauncher,
   type IsolateRequest,
-  isBodyMessage,
   isWebSocketMessage,
   WebSockets,
   type WorkerEvent,
@@ -19,6 +19,7 @@ import { objectHostIndex } from '../objects/placement.js';
 import { deliverCall } from '../services/deliver.js';
 import type { ForwardedCall } from '../services/types.js';
 import { type BatchMessage, batcher, isBatch } from './batch.js';
+import { type BodyChannel, bodyChannel } from './body-channel.js';
 import { LocalHost } from './local-host.js';
 import type { FromHost, HostProcessConfig, ToHost } from './protocol.js';
 
@@ -48,8 +49,10 @@ const logger: Logger = {
   error: log('error'),
 };
 
-// Request bodies from the router and response bodies to it, by fetch id.
-const bodies = new BodyStreams((msg) => send(msg), false, IPC_STREAM_WINDOW_BYTES);
+// Request bodies from the router and response bodies to it, by fetch id, on the body channel
+// (opened at init: the router names its fd).
+let channel: BodyChannel | undefined;
+const bodies = new BodyStreams((msg) => channel?.post(msg), false, IPC_STREAM_WINDOW_BYTES);
 // Accepted WebSockets, relayed between the router and the isolate, by fetch id.
 const sockets = new WebSockets((msg) => send(msg));
 const bundles = new Map<string, Bundle>();
@@ -156,8 +159,25 @@ let hostConfig: HostProcessConfig | undefined;
 
 async function init(config: HostProcessConfig): Promise<LocalHost> {
   hostConfig = config;
+  if (config.bodyFd === undefined) throw new Error('the router gave no body channel (bodyFd)');
+  const socket = new Socket({ fd: config.bodyFd, readable: true, writable: true });
+  socket.unref();
+  channel = bodyChannel(
+    socket,
+    (msg) => bodies.onMessage(msg),
+    (err) => {
+      // Nothing can stream any more: exit; the router replaces this process.
+      logger.error({ err: err.message }, 'the body channel from the router broke');
+      out.flush();
+      setImmediate(() => process.exit(1));
+    },
+  );
   // This host's parked pool: it starts booting now, while the router sends the bundles.
-  launcher = new IsolateLauncher({ poolSize: config.poolSize ?? 1, logger });
+  launcher = new IsolateLauncher({
+    poolSize: config.poolSize ?? 1,
+    ...(config.maxPoolSize !== undefined ? { maxPoolSize: config.maxPoolSize } : {}),
+    logger,
+  });
   void launcher.warm();
   host = new LocalHost({
     id: config.id,
@@ -186,10 +206,6 @@ async function init(config: HostProcessConfig): Promise<LocalHost> {
 }
 
 async function onMessage(msg: ToHost): Promise<void> {
-  if (isBodyMessage(msg)) {
-    bodies.onMessage(msg);
-    return;
-  }
   if (isWebSocketMessage(msg)) {
     sockets.onMessage(msg);
     return;
@@ -223,6 +239,16 @@ async function onMessage(msg: ToHost): Promise<void> {
     send({ type: 'stats', id: msg.id, stats: await h.stats() });
     return;
   }
+  if (msg.type === 'ws-attach') {
+    try {
+      const end = await h.attachSocket(msg.ref);
+      WebSockets.join(end, sockets.peer(msg.id));
+      send({ type: 'attached', id: msg.id });
+    } catch (err) {
+      send({ type: 'failed', id: msg.id, error: toErrorData(err) });
+    }
+    return;
+  }
   if (msg.type === 'warm') {
     await Promise.all(preparing.values());
     await launcher!.warm();
@@ -244,6 +270,17 @@ async function onMessage(msg: ToHost): Promise<void> {
         : request
           ? await h.fetch(worker, request, { force: msg.force })
           : await h.dispatch(worker, (msg as { event: WorkerEvent }).event, { force: msg.force });
+    if (result.kind === 'response' && result.response.webSocketRef) {
+      const { headers, webSocketRef } = result.response;
+      send({
+        type: 'ws-accept',
+        id: msg.id,
+        headers,
+        coldStart: result.coldStart,
+        attach: webSocketRef,
+      });
+      return;
+    }
     if (result.kind === 'response' && result.response.webSocket) {
       const { headers, webSocket } = result.response;
       send({ type: 'ws-accept', id: msg.id, headers, coldStart: result.coldStart });

@@ -1,8 +1,8 @@
 // Messages between a ChildHost (router side) and its host process. IPC uses Node's
-// 'advanced' serialization (structured clone), so bundles and bodies travel as Uint8Arrays.
+// 'advanced' serialization (structured clone), so bundles travel as Uint8Arrays. Streamed
+// bodies travel on a socket of their own (./body-channel.ts).
 import type { ErrorData } from '@pyworkers/common';
 import type {
-  BodyMessage,
   Bundle,
   HostCallError,
   IsolateRequest,
@@ -26,10 +26,14 @@ export interface HostProcessConfig {
   eviction: EvictionPolicyName;
   /** Parked isolates of the host's launcher (default 1). */
   poolSize?: number;
+  /** How far a burst of cold starts may grow that pool (default `poolSize`). */
+  maxPoolSize?: number;
   /** Host processes of the router: a Durable Object whose id hashes to this one runs here. */
   hosts?: number;
   /** Idle time after which a Durable Object is evicted (default 60 s). */
   objectIdleMs?: number;
+  /** The fd of the body channel (./body-channel.ts); set by the ChildHost. */
+  bodyFd?: number;
   /** Run the process under bubblewrap (src/host/sandbox.ts); extra writable paths. */
   sandbox?: { bwrap: string; writable: string[]; readable?: string[]; seccomp?: boolean };
 }
@@ -47,7 +51,7 @@ export type ToHost =
       type: 'fetch';
       id: number;
       worker: string;
-      /** `body` is a Uint8Array here; with `streamed` it is empty and follows as chunks. */
+      /** `body` is a Uint8Array here; with `streamed` it is empty and follows on the body channel. */
       request: IsolateRequest;
       force: boolean;
       streamed?: boolean;
@@ -56,17 +60,18 @@ export type ToHost =
   /** One event of a Durable Object placed on this host (answered by `result`). */
   | { type: 'object'; id: number; worker: string; target: ObjectTarget; input: ObjectEventInput }
   | { type: 'stats'; id: number }
+  /** Attaches session `id` to a Durable Object's hibernatable socket `ref` (answered `attached`). */
+  | { type: 'ws-attach'; id: number; ref: string }
   /** Answered with `warm` once every bundle sent so far is prepared and the pool is parked. */
   | { type: 'warm'; id: number }
   /** The answer to a `forward` (ids: the host process's own namespace). */
   | { type: 'forward-result'; id: number; ok: true; value: unknown }
   | { type: 'forward-result'; id: number; ok: false; error: HostCallError }
-  | BodyMessage
   | WebSocketMessage;
 
 export type FromHost =
   | { type: 'result'; id: number; result: HostResult | HostEventResult }
-  /** A response whose body follows as `body-chunk` messages. */
+  /** A response whose body follows on the body channel. */
   | {
       type: 'response-head';
       id: number;
@@ -74,9 +79,17 @@ export type FromHost =
       headers: [string, string][];
       coldStart: boolean;
     }
-  | BodyMessage
   /** The worker accepted a WebSocket: the session follows as `ws-*` messages. */
-  | { type: 'ws-accept'; id: number; headers: [string, string][]; coldStart: boolean }
+  | {
+      type: 'ws-accept';
+      id: number;
+      headers: [string, string][];
+      coldStart: boolean;
+      /** A Durable Object's socket (its ref): no session follows; the router attaches it. */
+      attach?: string;
+    }
+  /** The session of a `ws-attach` is relayed to the object's socket now. */
+  | { type: 'attached'; id: number }
   | WebSocketMessage
   | { type: 'failed'; id: number; error: ErrorData }
   | { type: 'stats'; id: number; stats: HostStats }

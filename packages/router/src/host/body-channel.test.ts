@@ -1,0 +1,135 @@
+import { connect, createServer, type Socket } from 'node:net';
+import type { BodyMessage } from '@pyworkers/isolate';
+import { afterEach, describe, expect, it } from 'vitest';
+import { bodyChannel, frameReader } from './body-channel.js';
+
+const sockets: Socket[] = [];
+afterEach(() => {
+  for (const s of sockets.splice(0)) s.destroy();
+});
+
+/** Two ends of a real loopback TCP connection. */
+async function socketPair(): Promise<[Socket, Socket]> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as { port: number }).port;
+  const accepted = new Promise<Socket>((resolve) => server.once('connection', resolve));
+  const a = connect(port, '127.0.0.1');
+  const b = await accepted;
+  server.close();
+  sockets.push(a, b);
+  return [a, b];
+}
+
+/** Chunks of one id joined, other messages as they are (splits of a chunk are not semantic). */
+function collect(msgs: BodyMessage[]): unknown[] {
+  const out: unknown[] = [];
+  for (const m of msgs) {
+    const last = out.at(-1) as { type: string; id: number; bytes?: number[] } | undefined;
+    if (m.type === 'body-chunk' && last?.type === 'body-chunk' && last.id === m.id) {
+      last.bytes!.push(...m.chunk);
+    } else if (m.type === 'body-chunk') {
+      out.push({ type: m.type, id: m.id, bytes: [...m.chunk] });
+    } else out.push(m);
+  }
+  return out;
+}
+
+const sample: BodyMessage[] = [
+  { type: 'body-chunk', id: 7, chunk: new Uint8Array([1, 2, 3]) },
+  { type: 'body-credit', id: 7, bytes: 65_536 },
+  { type: 'body-chunk', id: 8, chunk: new Uint8Array(70_000).fill(9) },
+  { type: 'body-end', id: 8, error: 'the worker raised: ValueError(ü)' },
+  { type: 'body-chunk', id: 7, chunk: new Uint8Array([4]) },
+  { type: 'body-end', id: 7 },
+  { type: 'body-cancel', id: 4_000_000_000 },
+];
+
+describe('the body channel', () => {
+  it('carries every kind of body message over a real socket, in order', async () => {
+    const [a, b] = await socketPair();
+    const got: BodyMessage[] = [];
+    const done = new Promise<void>((resolve) => {
+      bodyChannel(
+        b,
+        (m) => {
+          got.push(m);
+          if (m.type === 'body-cancel') resolve();
+        },
+        (err) => {
+          throw err;
+        },
+      );
+    });
+    const sender = bodyChannel(
+      a,
+      () => {},
+      () => {},
+    );
+    for (const m of sample) sender.post(m);
+    await done;
+    expect(collect(got)).toEqual(collect(sample));
+  });
+
+  it('parses frames split at any byte, handing chunk bytes on as views (no copy)', async () => {
+    const [a, b] = await socketPair();
+    const wire: Buffer[] = [];
+    b.on('data', (d: Buffer) => wire.push(d));
+    const sender = bodyChannel(
+      a,
+      () => {},
+      () => {},
+    );
+    for (const m of sample) sender.post(m);
+    await new Promise<void>((resolve) => {
+      const check = (): void => {
+        if (Buffer.concat(wire).byteLength >= 70_000 + 60) resolve();
+        else setTimeout(check, 5);
+      };
+      check();
+    });
+    const bytes = Buffer.concat(wire);
+    for (const step of [1, 2, 9, 10, 4096]) {
+      const got: BodyMessage[] = [];
+      const read = frameReader(
+        (m) => got.push(m),
+        (err) => {
+          throw err;
+        },
+      );
+      for (let at = 0; at < bytes.byteLength; at += step) {
+        const piece = bytes.subarray(at, at + step);
+        read(piece);
+        const last = got.at(-1);
+        if (last?.type === 'body-chunk') expect(last.chunk.buffer).toBe(piece.buffer);
+      }
+      expect(collect(got)).toEqual(collect(sample));
+    }
+  });
+
+  it('refuses a frame it cannot trust instead of allocating what it claims', () => {
+    const errors: string[] = [];
+    const got: BodyMessage[] = [];
+    const frame = (kind: number, length: number): Buffer => {
+      const head = Buffer.alloc(9);
+      head.writeUInt32LE(length, 0);
+      head[4] = kind;
+      head.writeUInt32LE(1, 5);
+      return head;
+    };
+    for (const bad of [frame(9, 0), frame(3, 0xffff_fff0), frame(4, 8)]) {
+      const read = frameReader(
+        (m) => got.push(m),
+        (err) => errors.push(err.message),
+      );
+      read(bad);
+      read(frame(5, 0)); // nothing after a broken frame is read
+    }
+    expect(got).toEqual([]);
+    expect(errors).toEqual([
+      'body channel: unknown frame kind 9',
+      'body channel: a frame of kind 3 with 4294967280 bytes',
+      'body channel: a credit frame of 8 bytes',
+    ]);
+  });
+});
