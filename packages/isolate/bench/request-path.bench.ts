@@ -47,8 +47,14 @@ async function time(label: string, f: () => unknown): Promise<number> {
   process.stdout.write(`| ${label} | ${us.toFixed(1)} |\n`);
   return us;
 }
-process.stdout.write(`load ${loadavg().map((l) => l.toFixed(2)).join(' ')}\n| step | us |\n|---|---|\n`);
+process.stdout.write(
+  `load ${loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ')}\n| step | us |\n|---|---|\n`,
+);
 for (let round = 0; round < 2; round++) {
   await time('JS Request (undici) alone', () => toJsRequest(msg));
-  await time('runRequest: handle_eager + result (whole path)', () => runRequest(py, handleEager, msg));
+  await time('runRequest: handle_eager + result (whole path)', () =>
+    runRequest(py, handleEager, msg),
+  );
 }
