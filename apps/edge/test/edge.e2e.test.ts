@@ -115,6 +115,53 @@ describe('the reference edge app', () => {
     );
   });
 
+  it('keeps live chat clients on a room object with hibernating WebSockets', async () => {
+    const url = `${serving.url.replace(/^http/, 'ws')}/rooms/den/live`;
+    const join = (name: string) =>
+      new Promise<{ ws: WebSocket; next: () => Promise<Record<string, unknown>> }>(
+        (resolve, reject) => {
+          const ws = new WebSocket(`${url}?name=${name}`);
+          const got: Record<string, unknown>[] = [];
+          const waiting: ((m: Record<string, unknown>) => void)[] = [];
+          ws.on('message', (data: Buffer) => {
+            const m = JSON.parse(data.toString()) as Record<string, unknown>;
+            const w = waiting.shift();
+            if (w) w(m);
+            else got.push(m);
+          });
+          const next = () =>
+            got.length > 0
+              ? Promise.resolve(got.shift()!)
+              : new Promise<Record<string, unknown>>((r) => waiting.push(r));
+          ws.on('open', () => resolve({ ws, next }));
+          ws.on('error', reject);
+        },
+      );
+    const ada = await join('Ada');
+    expect(await ada.next()).toEqual({ joined: 'Ada', online: 1 });
+    const bo = await join('Bo');
+    expect(await ada.next()).toEqual({ joined: 'Bo', online: 2 });
+    expect(await bo.next()).toEqual({ joined: 'Bo', online: 2 });
+    ada.ws.send('hi Bo');
+    const heard = await bo.next();
+    expect(heard).toMatchObject({ id: 1, name: 'Ada', text: 'hi Bo' });
+    expect(await ada.next()).toEqual(heard);
+    // A message posted over HTTP reaches the live clients too, and the socket's are stored.
+    await fetch(`${serving.url}/rooms/den/messages`, {
+      method: 'POST',
+      body: JSON.stringify({ name: 'Cy', text: 'by http' }),
+    });
+    expect(await bo.next()).toMatchObject({ name: 'Cy', text: 'by http' });
+    const den = (await (await fetch(`${serving.url}/rooms/den/messages`)).json()) as {
+      messages: { name: string; text: string }[];
+    };
+    expect(den.messages.map((m) => `${m.name}: ${m.text}`)).toEqual(['Ada: hi Bo', 'Cy: by http']);
+    bo.ws.close();
+    expect(await ada.next()).toMatchObject({ name: 'Cy' });
+    expect(await ada.next()).toEqual({ left: 'Bo' });
+    ada.ws.close();
+  });
+
   it('prices in another currency by calling the rates worker over service bindings', async () => {
     const quote = await fetch(`${serving.url}/checkout/quote?amount=10&currency=eur`);
     expect(quote.status).toBe(200);

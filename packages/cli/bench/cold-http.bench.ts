@@ -3,7 +3,8 @@
 // between them is a cold start), and `pyworkers dev` timed from an edit to the first response
 // that shows it. Prints medians and p90s; run it on a quiet box and say the load.
 //
-//   npx tsx packages/cli/bench/cold-http.bench.ts [--spaced 20] [--burst 30] [--port 18300]
+//   npx tsx packages/cli/bench/cold-http.bench.ts [--spaced 20] [--burst 30] [--fleet 8] [--port 18300] [--skip-dev]
+//   (PYWORKERS_MAX_POOL_SIZE=1 in the environment: the fixed pool of one, for an A/B)
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
@@ -19,6 +20,7 @@ const { values } = parseArgs({
     burst: { type: 'string', default: '30' },
     port: { type: 'string', default: '18300' },
     'skip-dev': { type: 'boolean', default: false },
+    fleet: { type: 'string', default: '8' },
   },
 });
 const PORT = Number(values.port);
@@ -98,6 +100,28 @@ async function main(): Promise<void> {
       console.log(`serve: back-to-back alternating cold starts: ${fmt(burst)}`);
     } finally {
       await stop(serve);
+    }
+
+    // A fleet's first requests, one after another (a deploy, or traffic finding many workers
+    // at once): each is a cold start of another worker, faster than one pool refill.
+    const fleet = Number(values.fleet);
+    if (fleet > 0) {
+      const names = Array.from({ length: fleet }, (_, k) => `f${k}`);
+      for (const name of names) {
+        await run(['init', name], root);
+        await run(['build'], join(root, name));
+      }
+      const served = start(['serve', ...names, '--port', String(PORT + 2)], root);
+      try {
+        await portOpen(PORT + 2);
+        await sleep(1000);
+        const firsts: number[] = [];
+        for (const name of names)
+          firsts.push((await timed(`http://127.0.0.1:${PORT + 2}/${name}/`)).ms);
+        console.log(`serve: first requests of ${fleet} workers, one after another: ${fmt(firsts)}`);
+      } finally {
+        await stop(served);
+      }
     }
 
     if (values['skip-dev']) return;

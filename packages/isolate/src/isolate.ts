@@ -55,6 +55,12 @@ export interface IsolateStreamingResponse {
   body: Body;
   /** Status 101: the worker accepted a WebSocket upgrade; relay the client to this peer. */
   webSocket?: WebSocketPeer;
+  /**
+   * Status 101 with a Durable Object's hibernatable WebSocket (`ctx.acceptWebSocket`, returned
+   * through `stub.fetch`): the socket is held by the host where the object lives, under this
+   * ref (`<object id>:<socket id>`); the client is to be attached to it there.
+   */
+  webSocketRef?: string;
 }
 
 /** Options of {@link Isolate.fetch}. */
@@ -298,7 +304,9 @@ export class Isolate {
         status: 101,
         headers: msg.headers,
         body: new Uint8Array(0),
-        webSocket: this.sockets.peer(msg.id),
+        ...(msg.attach !== undefined
+          ? { webSocketRef: msg.attach }
+          : { webSocket: this.sockets.peer(msg.id) }),
       };
       this.settle(msg.id)?.resolve(response as never);
     } else if (msg.type === 'host-call') {

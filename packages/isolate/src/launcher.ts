@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import type { Worker } from 'node:worker_threads';
 import { type BaselineOptions, loadBaseline } from './baseline.js';
 import type { Bundle } from './bundle.js';
@@ -20,6 +21,16 @@ export interface LauncherOptions {
    * boots a new thread from the snapshot (~0.4 s).
    */
   poolSize?: number;
+  /**
+   * The pool grows past `poolSize`, up to this, while cold starts come faster than it refills
+   * (each cold start that finds no parked isolate adds one), and shrinks back one isolate per
+   * `shrinkAfterMs` without such a miss (default: `poolSize`, a fixed pool).
+   */
+  maxPoolSize?: number;
+  /** Parked isolates booting at once (default: half the cores, at least 1). */
+  maxBoots?: number;
+  /** Milliseconds without a miss before a grown pool gives back one parked isolate (default 5000). */
+  shrinkAfterMs?: number;
   logger?: Logger;
   /** Limits of every isolate this launcher starts. */
   limits?: Partial<IsolateLimits>;
@@ -54,6 +65,10 @@ export interface LauncherStats {
   reuses: number;
   /** Retired isolates kept for their worker's next cold start. */
   standby: number;
+  /** Parked isolates the pool refills to now (`poolSize`, more after misses). */
+  poolTarget: number;
+  /** Cold starts that found no parked isolate ready. */
+  misses: number;
 }
 
 interface Parked {
@@ -91,6 +106,11 @@ function forwarding(entry: Pick<Parked, 'logger' | 'name'>): Logger {
  */
 export class IsolateLauncher {
   private readonly poolSize: number;
+  private readonly maxPoolSize: number;
+  private readonly shrinkAfterMs: number;
+  private readonly maxBoots: number;
+  private target: number;
+  private shrinkTimer: NodeJS.Timeout | undefined;
   private readonly logger: Logger;
   private readonly limits: IsolateLimits;
   private readonly baseline: BaselineOptions;
@@ -98,7 +118,7 @@ export class IsolateLauncher {
   private readonly refillDelayMs: number;
   private refillTimer: NodeJS.Timeout | undefined;
   private readonly pool: Parked[] = [];
-  private readonly counters = { swaps: 0, freshStarts: 0, fallbacks: 0, reuses: 0 };
+  private readonly counters = { swaps: 0, freshStarts: 0, fallbacks: 0, reuses: 0, misses: 0 };
   private readonly maxStandby: number;
   /** Retired isolates by the bundle they run, oldest first. */
   private readonly standby = new Map<PreparedBundle, Isolate[]>();
@@ -108,6 +128,10 @@ export class IsolateLauncher {
 
   constructor(options: LauncherOptions = {}) {
     this.poolSize = Math.max(0, options.poolSize ?? 1);
+    this.maxPoolSize = Math.max(this.poolSize, options.maxPoolSize ?? this.poolSize);
+    this.shrinkAfterMs = options.shrinkAfterMs ?? 5_000;
+    this.maxBoots = Math.max(1, options.maxBoots ?? Math.floor(availableParallelism() / 2));
+    this.target = this.poolSize;
     this.logger = options.logger ?? silentLogger;
     this.limits = resolveLimits(options.limits);
     this.warmup = options.parkedWarmup;
@@ -121,8 +145,12 @@ export class IsolateLauncher {
 
   /** Fills the pool and waits until every pooled isolate is parked (optional: `start` works without). */
   async warm(): Promise<void> {
-    this.refill();
-    await Promise.all(this.pool.map((p) => p.ready.catch(() => {})));
+    // Boots run a few at a time: wait until the pool holds its target, all parked.
+    for (let round = 0; round <= this.maxPoolSize && !this.closed; round++) {
+      this.refill();
+      await Promise.all(this.pool.map((p) => p.ready.catch(() => {})));
+      if (this.pool.length >= this.target && this.pool.every((p) => p.parked)) return;
+    }
   }
 
   /** Counters and pool state. */
@@ -131,6 +159,7 @@ export class IsolateLauncher {
       parked: this.pool.filter((p) => p.parked).length,
       booting: this.pool.filter((p) => !p.parked).length,
       ...this.counters,
+      poolTarget: this.target,
       standby: [...this.standby.values()].reduce((n, l) => n + l.length, 0),
     };
   }
@@ -224,8 +253,15 @@ export class IsolateLauncher {
       });
     };
     if (!prepared.image || this.poolSize === 0) return fresh();
+    const missed = !this.pool.some((p) => p.parked);
+    if (missed) {
+      // More cold starts are coming than the pool refills: grow it and boot at once; this cold
+      // start takes the first isolate to park (no fresh thread of its own beside the boots).
+      this.grow();
+      this.refill();
+    }
     const parked = await this.claim();
-    this.refillSoon();
+    if (!missed) this.refillSoon();
     if (!parked) return fresh();
     try {
       const isolate = await this.adopt(parked, prepared, logger, options);
@@ -262,6 +298,7 @@ export class IsolateLauncher {
   async close(): Promise<void> {
     this.closed = true;
     clearTimeout(this.refillTimer);
+    clearTimeout(this.shrinkTimer);
     const all = this.pool.splice(0);
     const kept = [...this.standby.values()].flat();
     this.standby.clear();
@@ -336,6 +373,33 @@ export class IsolateLauncher {
     return isolate;
   }
 
+  /** A cold start found the pool empty: one more parked isolate, until `maxPoolSize`. */
+  private grow(): void {
+    this.counters.misses++;
+    if (this.target < this.maxPoolSize) this.target++;
+    if (this.target > this.poolSize) this.shrinkLater();
+  }
+
+  /** Gives back one parked isolate of a grown pool per `shrinkAfterMs` without a miss. */
+  private shrinkLater(): void {
+    clearTimeout(this.shrinkTimer);
+    this.shrinkTimer = setTimeout(() => {
+      if (this.closed || this.target <= this.poolSize) return;
+      this.target--;
+      if (this.pool.length > this.target) {
+        // A parked one goes (the newest boot last: it may be the only one still booting).
+        const spare = this.pool.find((p) => p.parked) ?? this.pool[this.pool.length - 1]!;
+        this.pool.splice(this.pool.indexOf(spare), 1);
+        void spare.ready.then(
+          () => spare.worker.terminate(),
+          () => {},
+        );
+      }
+      if (this.target > this.poolSize) this.shrinkLater();
+    }, this.shrinkAfterMs);
+    this.shrinkTimer.unref();
+  }
+
   private refillSoon(): void {
     if (this.refillTimer) return;
     this.refillTimer = setTimeout(() => {
@@ -345,8 +409,18 @@ export class IsolateLauncher {
     this.refillTimer.unref();
   }
 
+  /**
+   * Boots parked isolates until the pool holds `target`, at most `maxBoots` at a time (a boot is
+   * ~0.3-0.4 s of one core's CPU: more at once would slow each, and the requests beside them).
+   */
   private refill(): void {
-    while (!this.closed && this.pool.length < this.poolSize) this.pool.push(this.spawnParked());
+    while (
+      !this.closed &&
+      this.pool.length < this.target &&
+      this.pool.filter((p) => !p.parked).length < this.maxBoots
+    ) {
+      this.pool.push(this.spawnParked());
+    }
   }
 
   private spawnParked(): Parked {
@@ -391,6 +465,8 @@ export class IsolateLauncher {
       }
       entry.parked = true;
       worker.once('exit', () => this.drop(entry));
+      // A grown pool may still be short: the next boot starts now.
+      this.refill();
     })();
     entry.ready.catch((err: Error) => {
       // Closing the launcher mid-boot is not a failure worth logging.

@@ -47,6 +47,12 @@ export const routerConfigSchema = z.object({
    */
   poolSize: z.number().int().min(0).max(64).optional(),
   /**
+   * How far each host's pool may grow past `poolSize` while cold starts come faster than it
+   * refills; it shrinks back when they stop (default: what 1/16 of the host's share of the
+   * memory budget holds, at ~64 MiB per parked isolate, at most 8).
+   */
+  maxPoolSize: z.number().int().min(0).max(64).optional(),
+  /**
    * `bwrap`: run each host process under bubblewrap (own PID namespace and /proc, read-only
    * file system, home directories hidden, no capabilities; src/host/sandbox.ts). Process hosts
    * only; needs `bwrap` on PATH.
@@ -111,10 +117,21 @@ export function resolveConfig(options: RouterOptions): RouterConfig {
       "router option launcher: applies to in-process hosts only, but hostKind is 'process' (each host process makes its own pooled launcher); pass hostKind: 'local' with it, or drop it and set poolSize",
     );
   }
-  if (options.launcher && parsed.data.poolSize !== undefined) {
+  for (const key of ['poolSize', 'maxPoolSize'] as const) {
+    if (options.launcher && parsed.data[key] !== undefined) {
+      throw new RouterError(
+        'ERR_ROUTER_CONFIG',
+        `router options launcher and ${key}: ${key} sizes the default launcher, which the given launcher replaces; size the pool of the launcher you pass instead`,
+      );
+    }
+  }
+  if (
+    parsed.data.maxPoolSize !== undefined &&
+    parsed.data.maxPoolSize < (parsed.data.poolSize ?? 1)
+  ) {
     throw new RouterError(
       'ERR_ROUTER_CONFIG',
-      'router options launcher and poolSize: poolSize sizes the default launcher, which the given launcher replaces; size the pool of the launcher you pass instead',
+      `router option maxPoolSize (${parsed.data.maxPoolSize}) is below poolSize (${parsed.data.poolSize ?? 1}); raise maxPoolSize or lower poolSize`,
     );
   }
   for (const w of options.workers)
@@ -128,5 +145,20 @@ export function resolveConfig(options: RouterOptions): RouterConfig {
     ...parsed.data,
     hosts: parsed.data.hosts ?? Math.max(1, Math.floor(availableParallelism() / 4)),
     memoryBudgetBytes: parsed.data.memoryBudgetBytes ?? Math.floor(totalmem() * 0.5),
+  };
+}
+
+/** What a parked isolate holds, for sizing pools from the memory budget. */
+const PARKED_ISOLATE_BYTES = 64 * 1024 * 1024;
+
+/** The parked pool of each host: the floor it refills to, and how far a burst may grow it. */
+export function poolLimits(config: RouterConfig): { poolSize: number; maxPoolSize: number } {
+  const poolSize = config.poolSize ?? 1;
+  const fromBudget = Math.floor(
+    config.memoryBudgetBytes / config.hosts / 16 / PARKED_ISOLATE_BYTES,
+  );
+  return {
+    poolSize,
+    maxPoolSize: config.maxPoolSize ?? Math.max(poolSize, Math.min(8, fromBudget)),
   };
 }

@@ -4,11 +4,12 @@ import type {
   IsolateRequest,
   Logger,
   RpcResult,
+  WebSocketPeer,
   WorkerEvent,
 } from '@pyworkers/isolate';
 import { hostBindings } from './bindings/open-store.js';
 import type { BindingsWiring } from './bindings/wiring.js';
-import type { RouterConfig } from './config.js';
+import { poolLimits, type RouterConfig } from './config.js';
 import { RouterError } from './errors.js';
 import { createEvictionPolicy } from './eviction.js';
 import { ChildHost } from './host/child-host.js';
@@ -129,7 +130,7 @@ export class HostFleet {
                 ...perHost,
                 ...share,
                 eviction: config.eviction,
-                ...(config.poolSize !== undefined ? { poolSize: config.poolSize } : {}),
+                ...poolLimits(config),
                 ...(sandbox ? { sandbox } : {}),
                 ...objectIdleMs,
                 hosts: config.hosts,
@@ -206,6 +207,15 @@ export class HostFleet {
     } finally {
       this.loads.add(host, -1);
     }
+  }
+
+  /**
+   * The client end of a Durable Object's hibernatable WebSocket (`ref`: `<object id>:<socket
+   * id>`, from the 101 answer of its `stub.fetch`), on the host the object's id hashes to.
+   */
+  attachSocket(ref: string): Promise<WebSocketPeer> {
+    const id = ref.slice(0, Math.max(0, ref.indexOf(':')));
+    return this.hosts[objectHostIndex(id, this.hosts.length)]!.attachSocket(ref);
   }
 
   private async place<R extends { kind: string }>(

@@ -36,7 +36,7 @@ export interface FrontContext {
   workers: Map<string, HostWorker>;
   /** Static assets per worker, answered before the worker runs. */
   fronts: Map<string, AssetsFront>;
-  hosts: Pick<HostFleet, 'dispatch'>;
+  hosts: Pick<HostFleet, 'dispatch' | 'attachSocket'>;
   metrics: RouterMetrics;
   history: StatusHistory;
   errorCounts: Map<string, number>;
@@ -233,7 +233,12 @@ export function createFront(ctx: FrontContext): Server {
     ctx.countRequest(worker.name);
     hosts
       .dispatch(worker, toIsolateRequest(req, new Uint8Array(0)))
-      .then((result) => upgrade(req, socket, head, result.response))
+      .then(async ({ response }) => {
+        // A Durable Object's socket (through its stub.fetch): held by the object's host.
+        const ref = response.status === 101 ? response.webSocketRef : undefined;
+        const answer = ref ? { ...response, webSocket: await hosts.attachSocket(ref) } : response;
+        return upgrade(req, socket, head, answer);
+      })
       .catch((err: unknown) => {
         logger.warn(
           { err: (err as Error)?.message, url: req.url, worker: worker.name },

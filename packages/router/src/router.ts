@@ -15,7 +15,7 @@ import { StatusHistory } from './admin/history.js';
 import { type StatusExtras, statusExtras } from './admin/status.js';
 import { type AssetsFront, assetsFront } from './assets/static-assets.js';
 import type { WorkerState } from './bindings/wiring.js';
-import { type RouterConfig, resolveConfig } from './config.js';
+import { poolLimits, type RouterConfig, resolveConfig } from './config.js';
 import { RouterError } from './errors.js';
 import { routerEvents } from './events/router-events.js';
 import { HostFleet } from './fleet.js';
@@ -183,7 +183,7 @@ export function createRouter(options: RouterOptions): Router {
   // A launcher passed in belongs to the caller, who closes it (dev shares one across routers).
   const ownLauncher =
     !options.launcher && config.hostKind === 'local'
-      ? new IsolateLauncher({ poolSize: config.poolSize ?? 1, logger })
+      ? new IsolateLauncher({ ...poolLimits(config), logger })
       : undefined;
   const launcher: Launcher = options.launcher ??
     ownLauncher ?? {

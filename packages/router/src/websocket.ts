@@ -82,7 +82,11 @@ function relay(ws: WebSocket, peer: WebSocketPeer): void {
     peer.send(isBinary ? new Uint8Array(data) : data.toString('utf8'));
   });
   ws.on('close', (code: number, reason: Buffer) => peer.close(code, reason.toString('utf8')));
-  ws.on('error', () => ws.terminate());
+  ws.on('error', (err: Error) => {
+    // The connection failed (a protocol error, a message over the limit): 1006 with the error.
+    peer.close(1006, err.message);
+    ws.terminate();
+  });
 }
 
 /** A non-101 answer to an upgrade request, written straight to the socket. */

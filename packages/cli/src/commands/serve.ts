@@ -45,6 +45,8 @@ export interface ServeOptions {
   memoryBudget?: number;
   /** Parked isolates per host, ready for a cold start to swap into (default 1). */
   poolSize?: number;
+  /** How far a burst of cold starts may grow each host's pool (default: from the budget). */
+  maxPoolSize?: number;
   /** Required on `/__pyworkers/*` when set; without it those paths answer loopback only. */
   adminToken?: string;
   /** Settings that win over each project's config files. */
@@ -302,6 +304,7 @@ export async function serveProjects(
     ...(options.sandbox === 'bwrap' ? sandboxPaths(workers) : {}),
     // Cold starts swap into parked isolates, which each host process keeps booted.
     ...(options.poolSize !== undefined ? { poolSize: options.poolSize } : {}),
+    ...(options.maxPoolSize !== undefined ? { maxPoolSize: options.maxPoolSize } : {}),
     ...(options.maxIsolates !== undefined ? { maxIsolates: options.maxIsolates } : {}),
     ...(options.adminToken ? { adminToken: options.adminToken } : {}),
     // Tracebacks on the status page name the user's files, as the log does.
@@ -433,6 +436,14 @@ export const serveCommand = {
       env: ['PYWORKERS_POOL_SIZE'],
       valueName: 'N',
     },
+    'max-pool-size': {
+      type: 'string',
+      default: 'from the memory budget, up to 8',
+      description:
+        "how far a burst of cold starts may grow each host's pool (it shrinks back after)",
+      env: ['PYWORKERS_MAX_POOL_SIZE'],
+      valueName: 'N',
+    },
     sandbox: {
       type: 'string',
       default: 'none',
@@ -474,6 +485,21 @@ export const serveCommand = {
         { where: '--pool-size / PYWORKERS_POOL_SIZE', hint: 'e.g. --pool-size 2' },
       );
     }
+    const maxPoolSize = pickNumber(
+      values['max-pool-size'],
+      ['PYWORKERS_MAX_POOL_SIZE'],
+      'max-pool-size',
+    );
+    if (
+      maxPoolSize !== undefined &&
+      !(Number.isInteger(maxPoolSize) && maxPoolSize >= (poolSize ?? 1) && maxPoolSize <= 64)
+    ) {
+      throw new CliError(
+        'ERR_USAGE',
+        `--max-pool-size must be a whole number from --pool-size (${poolSize ?? 1}) to 64, got ${maxPoolSize}`,
+        { where: '--max-pool-size / PYWORKERS_MAX_POOL_SIZE', hint: 'e.g. --max-pool-size 4' },
+      );
+    }
     if (maxIsolates !== undefined && !(Number.isInteger(maxIsolates) && maxIsolates > 0)) {
       throw new CliError(
         'ERR_USAGE',
@@ -512,6 +538,7 @@ export const serveCommand = {
       ...(maxIsolates !== undefined ? { maxIsolates } : {}),
       ...(memoryBudget !== undefined ? { memoryBudget } : {}),
       ...(poolSize !== undefined ? { poolSize } : {}),
+      ...(maxPoolSize !== undefined ? { maxPoolSize } : {}),
       ...adminTokenOption(values),
       overrides,
       sync: syncFlags(values, ctx),

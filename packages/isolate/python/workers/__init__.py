@@ -8,6 +8,7 @@ from ._bindings import BindingError
 from ._blob import Blob, BlobEnding, File
 from ._convert import JsDict
 from ._do_namespace import DurableObjectNamespace, DurableObjectStub
+from ._do_websockets import HibernatableWebSocket, WebSocketRequestResponsePair
 from ._durable_object import DurableObject, DurableObjectId, DurableObjectState
 from ._entrypoint import Context, WorkerEntrypoint, handler, wait_until
 from ._env import Env, env, patch_env
@@ -35,10 +36,12 @@ __all__ = [
     "Context",
     "Env",
     "FetchResponse",
+    "HibernatableWebSocket",
     "Request",
     "Response",
     "RpcError",
     "ServiceBinding",
+    "WebSocketRequestResponsePair",
     "WorkerEntrypoint",
     "fetch",
     "env",

@@ -19,6 +19,12 @@ from typing import Any
 
 from ._calls import call_relaxed, positional_arity
 from ._do_storage import AlarmInfo, Storage
+from ._do_websockets import (
+    HibernatableWebSocket,
+    WebSocketRequestResponsePair,
+    WebSockets,
+    run_event,
+)
 
 _log = logging.getLogger("workers")
 
@@ -56,15 +62,51 @@ class DurableObjectId:
 
 class DurableObjectState:
     """``self.ctx`` of an object: ``id``, ``storage``, ``block_concurrency_while``,
-    ``wait_until``."""
+    ``wait_until``, and the WebSocket hibernation API (``acceptWebSocket``, ``getWebSockets``,
+    ``getTags``, ``setWebSocketAutoResponse``; see :mod:`workers._do_websockets`)."""
 
-    __slots__ = ("id", "storage", "_blockers", "_tasks")
+    __slots__ = ("id", "storage", "_blockers", "_tasks", "_websockets")
 
     def __init__(self, object_id: DurableObjectId, storage: Storage) -> None:
         self.id = object_id
         self.storage = storage
         self._blockers: list[asyncio.Future[Any]] = []
         self._tasks: list[asyncio.Future[Any]] = []
+        self._websockets = WebSockets(self)
+
+    # WebSockets (the hibernation API)
+
+    def accept_websocket(self, ws: Any, tags: Any = None) -> None:
+        """Accepts ``ws`` (the server end of a ``WebSocketPair``): the host holds it from now on
+        and the client's messages arrive as ``webSocketMessage`` events, even after the object
+        was evicted. Up to 10 ``tags`` (str) find it again with ``get_websockets(tag)``."""
+        self._websockets.accept(ws, tags)
+
+    def get_websockets(self, tag: str | None = None) -> list[HibernatableWebSocket]:
+        """The open sockets this object accepted (those with ``tag`` when given)."""
+        return self._websockets.get(tag)
+
+    def get_tags(self, ws: Any) -> list[str]:
+        return self._websockets.tags(ws)
+
+    def set_websocket_auto_response(self, pair: Any = None) -> None:
+        """Has the host answer the text ``pair.request`` with ``pair.response`` on every socket,
+        without waking the object (``None`` clears it)."""
+        self._websockets.set_auto_response(pair)
+
+    def get_websocket_auto_response(self) -> WebSocketRequestResponsePair | None:
+        return self._websockets._auto
+
+    def get_websocket_auto_response_timestamp(self, ws: HibernatableWebSocket) -> Any:
+        """When the host last auto-responded on ``ws`` (a UTC datetime), or None."""
+        return self._websockets.auto_response_timestamp(ws)
+
+    acceptWebSocket = accept_websocket
+    getWebSockets = get_websockets
+    getTags = get_tags
+    setWebSocketAutoResponse = set_websocket_auto_response
+    getWebSocketAutoResponse = get_websocket_auto_response
+    getWebSocketAutoResponseTimestamp = get_websocket_auto_response_timestamp
 
     def block_concurrency_while(self, callback: Any) -> asyncio.Future[Any]:
         """Runs ``callback()`` (sync or async); no other event reaches the object until it is
@@ -185,6 +227,8 @@ async def _run(live: _Live, data: dict[str, Any], op: str | None) -> Any:
         info = data.get("alarm") or {}
         retry = int(info.get("retryCount", 0))
         result = call_relaxed(handler, positional_arity(handler), (AlarmInfo(retry, retry > 0),))
+    elif op == "ws":
+        result = run_event(instance, live.state._websockets, data["object"]["ws"])
     elif method == "fetch":
         handler = getattr(instance, "fetch", None)
         if not callable(handler):
@@ -196,7 +240,7 @@ async def _run(live: _Live, data: dict[str, Any], op: str | None) -> Any:
         result = _method(instance, class_name, method)(*args)
     if inspect.isawaitable(result):
         result = await result
-    if method == "fetch" and op != "alarm":
+    if method == "fetch" and op is None:
         from ._response import FetchResponse
 
         if not isinstance(result, FetchResponse):
@@ -215,7 +259,7 @@ async def dispatch(module: Any, data: dict[str, Any], env: Any) -> tuple[Any, ..
     key = (class_name, str(target.get("id")))
     op = target.get("op")
     if op == "evict":
-        _objects.pop(key, None)
+        _drop(_objects.pop(key, None))
         return ("ok", {"type": "rpc", "outcome": "ok", "value": None})
     live = _objects.get(key)
     if live is None:
@@ -223,7 +267,12 @@ async def dispatch(module: Any, data: dict[str, Any], env: Any) -> tuple[Any, ..
     async with live.lock:
         if _objects.get(key) is not live:  # evicted while this event waited
             return await dispatch(module, data, env)
+        token = str(target["token"])
         try:
+            if live.instance is not None and live.state.storage._token != token:
+                # The host placed the object anew (it evicted the one this instance was).
+                _drop(live)
+                live.instance = None
             if live.instance is None:
                 try:
                     cls = _class(module, class_name)
@@ -231,16 +280,17 @@ async def dispatch(module: Any, data: dict[str, Any], env: Any) -> tuple[Any, ..
                     _objects.pop(key, None)
                     return _refusal(str(exc))
                 name = target.get("name")
-                storage = Storage(str(target["token"]), f"{class_name} {key[1][:12]}")
+                storage = Storage(token, f"{class_name} {key[1][:12]}")
                 state = DurableObjectState(DurableObjectId(key[1], name), storage)
+                if target.get("sockets"):
+                    state._websockets.load()  # before the constructor: it may list them
                 live.state = state
                 live.instance = cls(state, env)
             state = live.state
-            state.storage._token = str(target["token"])
             await state._unblock()
         except Exception as exc:
             # A failing constructor (or its block_concurrency_while): the next event retries.
-            _objects.pop(key, None)
+            _drop(_objects.pop(key, None))
             return _exception(exc)
         try:
             value = await _run(live, data, op)
@@ -255,6 +305,11 @@ async def dispatch(module: Any, data: dict[str, Any], env: Any) -> tuple[Any, ..
         except Exception as exc:
             return _exception(exc)
         return ("ok", {"type": "rpc", "outcome": "ok", "value": value})
+
+
+def _drop(live: _Live | None) -> None:
+    if live is not None and live.state is not None:
+        live.state._websockets.dropped()
 
 
 def check_classes(module: Any, classes: list[str]) -> None:

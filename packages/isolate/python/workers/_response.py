@@ -69,6 +69,13 @@ class FetchResponse:
         return self._status_text
 
     @property
+    def web_socket(self) -> Any:
+        """The WebSocket of a 101 answer (``webSocket`` in JS), or None."""
+        return self._web_socket
+
+    webSocket = web_socket
+
+    @property
     def ok(self) -> bool:
         return 200 <= self._status <= 299
 
@@ -202,7 +209,11 @@ class FetchResponse:
         """What the runtime sends to the host: a JS Response, (status, pairs, bytes), or a
         StreamedResponse the worker thread pulls from, or a WebSocketUpgrade (status 101)."""
         if self._web_socket is not None:
-            return WebSocketUpgrade(self._header_pairs(), self._web_socket)
+            socket = self._web_socket
+            remote = type(socket).__name__ == "RemoteWebSocket"
+            ref = socket.ref if remote else None
+            # A Durable Object's socket goes as its ref: the router connects the client there.
+            return WebSocketUpgrade(self._header_pairs(), socket if ref is None else ref)
         if self._stream is not None:
             return StreamedResponse(self._status, self._header_pairs(), self._stream)
         if self._body is None and self._js is not None:

@@ -152,6 +152,10 @@ async def _fill(item: _Pending) -> None:
 
     if isinstance(source, FetchResponse):
         tagged["headers"] = [list(pair) for pair in source._header_pairs()]
+        if source._web_socket is not None:
+            tagged["webSocket"] = _socket_ref(source._web_socket)
+            tagged["body"] = jsnull
+            return
         body = await source.bytes()
         tagged["body"] = body if body else jsnull
         return
@@ -163,6 +167,36 @@ async def _fill(item: _Pending) -> None:
     else:
         body = await source.bytes()
         tagged["body"] = body if body else jsnull
+
+
+class RemoteWebSocket:
+    """The WebSocket of a 101 response that came over RPC (a Durable Object's ``stub.fetch``):
+    it is held by the host where the object lives. Return the response from ``fetch`` and the
+    client is connected to it there."""
+
+    __slots__ = ("ref",)
+
+    def __init__(self, ref: str) -> None:
+        self.ref = ref
+
+    def __repr__(self) -> str:
+        return "RemoteWebSocket()"
+
+
+def _socket_ref(socket: Any) -> str:
+    """What a 101 response's WebSocket crosses RPC as: the ref of a hibernatable socket."""
+    if isinstance(socket, RemoteWebSocket):
+        return socket.ref
+    from . import _bindings
+
+    ref = _bindings._host("__pyworkers_do__", "fetch").wsRef(socket)
+    if not isinstance(ref, str):
+        raise TypeError(
+            "a WebSocket answered over a stub or service binding must be accepted by the "
+            "Durable Object with self.ctx.acceptWebSocket(server) first (the hibernation "
+            "API); server.accept() inside an object is not supported"
+        )
+    return ref
 
 
 def _js_default(value: Any, _convert: Any, _cache: Any) -> Any:
@@ -250,9 +284,13 @@ def _tagged(value: dict[str, Any]) -> Any:
 
         pairs = [(str(k).lower(), str(v)) for k, v in value.get("headers") or []]
         body = _bytes(value.get("body"))
-        return Response._from_parts(
+        response = Response._from_parts(
             int(value.get("status", 200)), pairs, body, str(value.get("statusText") or "")
         )
+        ref = value.get("webSocket")
+        if isinstance(ref, str):
+            response._web_socket = RemoteWebSocket(ref)
+        return response
     if tag == "Request":
         from ._request import Request
 

@@ -206,6 +206,11 @@ export interface WebSocketAcceptMessage {
   type: 'ws-accept';
   id: number;
   headers: [string, string][];
+  /**
+   * The WebSocket is a Durable Object's (hibernation API), held by the host where the object
+   * lives: this ref names it there, and no `ws-*` session follows on this hop.
+   */
+  attach?: string;
 }
 
 /** What the worker's handler made of an {@link EventMessage}. */

@@ -107,6 +107,7 @@ const WEB = [
   'WebSocket',
   // Cloudflare's WebSocketPair (set by request-bridge's installHost): the JS-style WebSocket API.
   'WebSocketPair',
+  'WebSocketRequestResponsePair',
   'WritableStream',
   'WritableStreamDefaultController',
   'WritableStreamDefaultWriter',

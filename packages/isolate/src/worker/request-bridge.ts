@@ -16,13 +16,19 @@ import type {
 } from '../internal/protocol.js';
 import { WORKER_DIR } from '../mount-paths.js';
 import {
+  acceptHibernatable,
+  hibernationRef,
+  hostPost,
+  setWebSocketAttachments,
+} from './hibernation.js';
+import {
   hostCall,
   hostCallFlat,
   hostCallStore,
   hostCallStoreFlat,
   hostCallSync,
 } from './host-channel.js';
-import { PairedWebSocket, WebSocketPair } from './websocket-pair.js';
+import { PairedWebSocket, WebSocketPair, WebSocketRequestResponsePair } from './websocket-pair.js';
 
 interface PyProxyLike {
   type: string;
@@ -102,6 +108,8 @@ export function installHost(body: {
   const port = parentPort;
   // Cloudflare's `from js import WebSocketPair`.
   (globalThis as { WebSocketPair?: unknown }).WebSocketPair = WebSocketPair;
+  (globalThis as { WebSocketRequestResponsePair?: unknown }).WebSocketRequestResponsePair =
+    WebSocketRequestResponsePair;
   (globalThis as { pyworkersHost?: unknown }).pyworkersHost = {
     log(level: LogLevel, logger: string, line: string): void {
       port?.postMessage({ type: 'log', stream: 'logging', level, logger, line });
@@ -121,6 +129,11 @@ export function installHost(body: {
         body.recycle(chunk);
       }
     },
+    // Calls nobody awaits, and Durable Object WebSockets (hibernation.ts).
+    post: hostPost,
+    wsAccept: acceptHibernatable,
+    wsRef: hibernationRef,
+    wsAttachments: setWebSocketAttachments,
   };
 }
 
@@ -330,6 +343,10 @@ export async function runRequest(
     } finally {
       head.destroy();
       upgrade.destroy();
+    }
+    if (typeof socket === 'string') {
+      // A Durable Object's hibernatable WebSocket (the ref its stub.fetch answer carried).
+      return { message: { type: 'ws-accept', id: msg.id, headers, attach: socket }, transfer: [] };
     }
     if (!(socket instanceof PairedWebSocket)) {
       throw new TypeError(

@@ -9,7 +9,8 @@ interface PyProxyLike {
   destroy(): void;
 }
 
-function toData(data: unknown): string | Uint8Array {
+/** What `send()` takes, as the message to post: a str, or bytes of any kind. */
+export function toData(data: unknown): string | Uint8Array {
   if (typeof data === 'string') return data;
   if (data instanceof Uint8Array) return data;
   if (data instanceof ArrayBuffer) return new Uint8Array(data);
@@ -42,6 +43,11 @@ export class PairedWebSocket extends EventTarget {
   /** @internal */ peer: PairedWebSocket | undefined;
   /** @internal The host connection, once this end was handed out in a 101 response. */
   remote: WebSocketPeer | undefined;
+  /**
+   * @internal Set on the server end a Durable Object accepted with `ctx.acceptWebSocket`: the
+   * socket's ref (`<object id>:<socket id>`); the host holds the socket from then on.
+   */
+  hibernation: { ref: string; sid: string } | undefined;
   private accepted = false;
   private backlog: Event[] = [];
 
@@ -64,6 +70,16 @@ export class PairedWebSocket extends EventTarget {
     if (this.readyState >= CLOSING) return;
     this.readyState = CLOSED;
     this.peer?.receiveClose(code, String(reason));
+  }
+
+  /** Cloudflare's `ws.serializeAttachment(value)` (hibernatable sockets: kept by the host). */
+  serializeAttachment(value: unknown): void {
+    attachments(this).set(this.hibernation!.sid, value);
+  }
+
+  /** Cloudflare's `ws.deserializeAttachment()`: what `serializeAttachment` kept, or null. */
+  deserializeAttachment(): unknown {
+    return attachments(this).get(this.hibernation!.sid);
   }
 
   /** @internal A message from the other end. */
@@ -102,6 +118,27 @@ export class PairedWebSocket extends EventTarget {
     if (this.accepted) this.dispatchEvent(event);
     else this.backlog.push(event);
   }
+}
+
+/** Where a hibernatable socket's attachment lives (the Python SDK's, see hibernation.ts). */
+export interface AttachmentStore {
+  set(sid: string, value: unknown): void;
+  get(sid: string): unknown;
+}
+
+let attachmentStore: AttachmentStore | undefined;
+
+/** @internal Installs the attachment store (the Python SDK's sockets, on first accept). */
+export function setAttachmentStore(store: AttachmentStore): void {
+  attachmentStore = store;
+}
+
+function attachments(ws: PairedWebSocket): AttachmentStore {
+  if (!ws.hibernation || !attachmentStore)
+    throw new TypeError(
+      'serializeAttachment()/deserializeAttachment() are for WebSockets a Durable Object accepted with ctx.acceptWebSocket(ws)',
+    );
+  return attachmentStore;
 }
 
 /** `new WebSocketPair()`: `{ 0: client, 1: server }`, linked to each other. */
@@ -150,4 +187,21 @@ export function connectClient(client: PairedWebSocket, remote: WebSocketPeer): P
       resolve();
     };
   });
+}
+
+/**
+ * Cloudflare's `new WebSocketRequestResponsePair(request, response)`: what
+ * `ctx.setWebSocketAutoResponse()` takes; the host answers `request` with `response` on a
+ * Durable Object's hibernatable sockets without waking the object.
+ */
+export class WebSocketRequestResponsePair {
+  readonly request: string;
+  readonly response: string;
+
+  constructor(request: unknown, response: unknown) {
+    if (typeof request !== 'string' || typeof response !== 'string')
+      throw new TypeError('WebSocketRequestResponsePair(request, response) takes two strings');
+    this.request = request;
+    this.response = response;
+  }
 }

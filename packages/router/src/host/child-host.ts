@@ -13,6 +13,7 @@ import {
   type IsolateRequest,
   isWebSocketMessage,
   type Logger,
+  type WebSocketPeer,
   WebSockets,
   type WorkerEvent,
 } from '@pyworkers/isolate';
@@ -61,6 +62,8 @@ interface Child {
   out: Batcher<ToHost>;
   /** Workers whose bundle this process already holds (or is being sent). */
   bundles: Map<string, Promise<void>>;
+  /** WebSocket sessions relayed to the process, by request id. */
+  sockets: WebSockets;
   /** Body bytes to and from the process (./body-channel.ts). */
   channel: BodyChannel;
   /**
@@ -164,6 +167,7 @@ export class ChildHost implements IsolateHost {
           ),
       ),
       bundles: new Map(),
+      sockets: new WebSockets((msg) => this.post(child, msg)),
       channel: bodyChannel(
         socket,
         (msg) => this.onBody(msg, bodies, child),
@@ -184,7 +188,7 @@ export class ChildHost implements IsolateHost {
       false,
       IPC_STREAM_WINDOW_BYTES,
     );
-    const sockets = new WebSockets((msg) => this.post(child, msg));
+    const sockets = child.sockets;
     this.bodies = bodies;
     proc.on('message', (msg: FromHost | BatchMessage<FromHost>) => {
       if (!isBatch(msg)) this.onMessage(msg, bodies, sockets, child);
@@ -280,7 +284,9 @@ export class ChildHost implements IsolateHost {
             status: 101,
             headers: msg.headers,
             body: new Uint8Array(0),
-            webSocket: sockets.peer(msg.id),
+            ...(msg.attach !== undefined
+              ? { webSocketRef: msg.attach }
+              : { webSocket: sockets.peer(msg.id) }),
           },
           coldStart: msg.coldStart,
         } as never);
@@ -314,6 +320,7 @@ export class ChildHost implements IsolateHost {
         return;
       case 'result':
       case 'stats':
+      case 'attached':
       case 'warm': {
         const p = this.pending.get(msg.id);
         this.pending.delete(msg.id);
@@ -442,6 +449,22 @@ export class ChildHost implements IsolateHost {
     }
     await sent;
     return child;
+  }
+
+  async attachSocket(ref: string): Promise<WebSocketPeer> {
+    const child = this.child;
+    let peer: WebSocketPeer | undefined;
+    try {
+      await this.call<null>(child, (id) => {
+        // Made first: what the object sent before the client came arrives right after `attached`.
+        peer = child.sockets.peer(id);
+        return { type: 'ws-attach', id, ref };
+      });
+    } catch (err) {
+      peer?.close(1011, '');
+      throw err;
+    }
+    return peer!;
   }
 
   async prepare(worker: HostWorker): Promise<void> {

@@ -176,7 +176,11 @@ async function init(config: HostProcessConfig): Promise<LocalHost> {
     bodyBufferPool,
   );
   // This host's parked pool: it starts booting now, while the router sends the bundles.
-  launcher = new IsolateLauncher({ poolSize: config.poolSize ?? 1, logger });
+  launcher = new IsolateLauncher({
+    poolSize: config.poolSize ?? 1,
+    ...(config.maxPoolSize !== undefined ? { maxPoolSize: config.maxPoolSize } : {}),
+    logger,
+  });
   void launcher.warm();
   host = new LocalHost({
     id: config.id,
@@ -238,6 +242,16 @@ async function onMessage(msg: ToHost): Promise<void> {
     send({ type: 'stats', id: msg.id, stats: await h.stats() });
     return;
   }
+  if (msg.type === 'ws-attach') {
+    try {
+      const end = await h.attachSocket(msg.ref);
+      WebSockets.join(end, sockets.peer(msg.id));
+      send({ type: 'attached', id: msg.id });
+    } catch (err) {
+      send({ type: 'failed', id: msg.id, error: toErrorData(err) });
+    }
+    return;
+  }
   if (msg.type === 'warm') {
     await Promise.all(preparing.values());
     await launcher!.warm();
@@ -259,6 +273,17 @@ async function onMessage(msg: ToHost): Promise<void> {
         : request
           ? await h.fetch(worker, request, { force: msg.force })
           : await h.dispatch(worker, (msg as { event: WorkerEvent }).event, { force: msg.force });
+    if (result.kind === 'response' && result.response.webSocketRef) {
+      const { headers, webSocketRef } = result.response;
+      send({
+        type: 'ws-accept',
+        id: msg.id,
+        headers,
+        coldStart: result.coldStart,
+        attach: webSocketRef,
+      });
+      return;
+    }
     if (result.kind === 'response' && result.response.webSocket) {
       const { headers, webSocket } = result.response;
       send({ type: 'ws-accept', id: msg.id, headers, coldStart: result.coldStart });

@@ -143,6 +143,7 @@ export class LocalHost implements IsolateHost {
           logger: options.logger,
           ...(options.onAlarm ? { onAlarm: options.onAlarm } : {}),
           ...(options.objectIdleMs ? { idleMs: options.objectIdleMs } : {}),
+          deliver: (worker, target, input) => this.dispatchObject(worker, target, input),
           evict: (iso, worker, target) => {
             void iso.handle
               ?.dispatch?.({
@@ -254,6 +255,9 @@ export class LocalHost implements IsolateHost {
             ...(target.name ? { name: target.name } : {}),
             token,
             ...(alarm ? { op: 'alarm', retryCount: alarm.retryCount } : {}),
+            ...(input.op === 'ws' ? { op: 'ws', ws: input.ws } : {}),
+            // A new instance of an object with open sockets lists them before its constructor.
+            sockets: objects.socketCount(worker.name, { ...target, id }),
           },
         } as unknown as WorkerEvent);
       },
@@ -276,6 +280,16 @@ export class LocalHost implements IsolateHost {
       } as HostEventResult;
     }
     return { kind: 'event', result: ran.value, coldStart: ran.coldStart } as HostEventResult;
+  }
+
+  /**
+   * The client end of a Durable Object's hibernatable WebSocket held here (`ref` from the 101
+   * answer of its `stub.fetch`): the router relays the real client to it.
+   */
+  async attachSocket(ref: string): Promise<WebSocketPeer> {
+    if (!this.objects)
+      throw new RouterError('ERR_ROUTER_CONFIG', `host ${this.id} holds no Durable Objects`);
+    return this.objects.sockets.attach(ref);
   }
 
   /**

@@ -26,6 +26,8 @@ export interface HostProcessConfig {
   eviction: EvictionPolicyName;
   /** Parked isolates of the host's launcher (default 1). */
   poolSize?: number;
+  /** How far a burst of cold starts may grow that pool (default `poolSize`). */
+  maxPoolSize?: number;
   /** Host processes of the router: a Durable Object whose id hashes to this one runs here. */
   hosts?: number;
   /** Idle time after which a Durable Object is evicted (default 60 s). */
@@ -58,6 +60,8 @@ export type ToHost =
   /** One event of a Durable Object placed on this host (answered by `result`). */
   | { type: 'object'; id: number; worker: string; target: ObjectTarget; input: ObjectEventInput }
   | { type: 'stats'; id: number }
+  /** Attaches session `id` to a Durable Object's hibernatable socket `ref` (answered `attached`). */
+  | { type: 'ws-attach'; id: number; ref: string }
   /** Answered with `warm` once every bundle sent so far is prepared and the pool is parked. */
   | { type: 'warm'; id: number }
   /** The answer to a `forward` (ids: the host process's own namespace). */
@@ -76,7 +80,16 @@ export type FromHost =
       coldStart: boolean;
     }
   /** The worker accepted a WebSocket: the session follows as `ws-*` messages. */
-  | { type: 'ws-accept'; id: number; headers: [string, string][]; coldStart: boolean }
+  | {
+      type: 'ws-accept';
+      id: number;
+      headers: [string, string][];
+      coldStart: boolean;
+      /** A Durable Object's socket (its ref): no session follows; the router attaches it. */
+      attach?: string;
+    }
+  /** The session of a `ws-attach` is relayed to the object's socket now. */
+  | { type: 'attached'; id: number }
   | WebSocketMessage
   | { type: 'failed'; id: number; error: ErrorData }
   | { type: 'stats'; id: number; stats: HostStats }

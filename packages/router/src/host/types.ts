@@ -2,6 +2,7 @@ import type {
   Bundle,
   IsolateRequest,
   IsolateStreamingResponse,
+  WebSocketPeer,
   WorkerEvent,
   WorkerEventResult,
 } from '@pyworkers/isolate';
@@ -96,6 +97,11 @@ export interface IsolateHost {
     target: ObjectTarget,
     input: ObjectEventInput,
   ): Promise<HostEventResult>;
+  /**
+   * The client end of a Durable Object's hibernatable WebSocket this host holds (`ref`, from
+   * the 101 answer its `stub.fetch` gave): the router relays the real client to it.
+   */
+  attachSocket(ref: string): Promise<WebSocketPeer>;
   /** Loads and decodes the worker's bundle now, so its first cold start here does not. */
   prepare(worker: HostWorker): Promise<void>;
   /** Resolves once this host's cold starts are fast (its launcher's parked isolates booted). */

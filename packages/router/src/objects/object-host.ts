@@ -8,6 +8,7 @@ import type { HostCall, HostCallHandler, Logger } from '@pyworkers/isolate';
 import type { BindingsWiring, ObjectNamespace } from '../bindings/wiring.js';
 import { RouterError } from '../errors.js';
 import type { HostWorker } from '../host/types.js';
+import { type DeliverSocketEvent, ObjectSockets, type SocketEvent } from './object-sockets.js';
 
 /** The binding Python's `ctx.storage` calls go out on: args `[token, ...]`. */
 export const STORAGE_BINDING = '__pyworkers_do__';
@@ -20,12 +21,16 @@ export interface ObjectTarget {
   name?: string;
 }
 
-/** A Durable Object event as a host runs it: fetch/RPC (`method`, `args`) or its alarm. */
+/** A Durable Object event as a host runs it: fetch/RPC (`method`, `args`), alarm or socket. */
 export interface ObjectEventInput {
   method: string;
   args: unknown[];
-  /** `alarm`: run the object's `alarm()` if its alarm is due, then settle it here. */
-  op?: 'alarm';
+  /**
+   * `alarm`: run the object's `alarm()` if its alarm is due, then settle it here; `ws`: one
+   * event of a socket it accepted (`ws`).
+   */
+  op?: 'alarm' | 'ws';
+  ws?: SocketEvent;
 }
 
 /** Told when an object's alarm is set, moved or cleared (the router's alarm schedule listens). */
@@ -41,6 +46,7 @@ interface Live<I> {
   worker: string;
   className: string;
   id: string;
+  name?: string;
   iso: I;
   token: string;
   ns: ObjectNamespace;
@@ -63,6 +69,8 @@ export interface ObjectsHostOptions<I> {
   idleMs?: number;
   /** Tells an isolate to drop its instance of an evicted object (best effort). */
   evict: (iso: I, worker: string, target: ObjectTarget) => void;
+  /** Runs one event of an object here (the host's `dispatchObject`): its sockets' events. */
+  deliver?: (worker: HostWorker, target: ObjectTarget, input: ObjectEventInput) => Promise<unknown>;
 }
 
 /**
@@ -75,9 +83,26 @@ export class ObjectsHost<I extends object> {
   readonly #byToken = new Map<string, Live<I>>();
   readonly #idleMs: number;
   #timer: NodeJS.Timeout | undefined;
+  /** The WebSockets the objects accepted (hibernation: they outlive the instances). */
+  readonly sockets: ObjectSockets;
 
   constructor(private readonly options: ObjectsHostOptions<I>) {
     this.#idleMs = options.idleMs ?? DEFAULT_OBJECT_IDLE_MS;
+    const deliver: DeliverSocketEvent = async (owner, event) => {
+      if (!options.deliver) throw new Error('this host runs no object events');
+      const target = {
+        className: owner.className,
+        id: owner.id,
+        ...(owner.name !== undefined ? { name: owner.name } : {}),
+      };
+      await options.deliver(owner.worker, target, { method: '', args: [], op: 'ws', ws: event });
+    };
+    this.sockets = new ObjectSockets(deliver, options.logger);
+  }
+
+  /** Open sockets of an object (a new instance of it loads them before its constructor). */
+  socketCount(worker: string, target: ObjectTarget): number {
+    return this.sockets.count(key(worker, target.className, target.id));
   }
 
   /** The namespace store of `worker`'s class `className` (ids checked there, alarms hooked). */
@@ -113,6 +138,7 @@ export class ObjectsHost<I extends object> {
         worker: worker.name,
         className: target.className,
         id: target.id,
+        ...(target.name !== undefined ? { name: target.name } : {}),
         iso,
         token: randomBytes(18).toString('base64url'),
         ns,
@@ -169,6 +195,20 @@ export class ObjectsHost<I extends object> {
         );
       }
       live.lastUsed = Date.now();
+      if (call.method.startsWith('ws')) {
+        try {
+          const owner = {
+            key: live.key,
+            worker,
+            className: live.className,
+            id: live.id,
+            ...(live.name !== undefined ? { name: live.name } : {}),
+          };
+          return Promise.resolve(this.sockets.call(owner, call.method, args));
+        } catch (err) {
+          return Promise.reject(err);
+        }
+      }
       return live.ns.callStorage(live.id, call.method, args);
     };
   }
@@ -222,6 +262,7 @@ export class ObjectsHost<I extends object> {
   close(): void {
     if (this.#timer) clearTimeout(this.#timer);
     this.#timer = undefined;
+    this.sockets.close();
     for (const live of [...this.#byKey.values()]) this.#forget(live);
   }
 }

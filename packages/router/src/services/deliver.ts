@@ -101,6 +101,21 @@ async function serviceFetch(
     throw err;
   }
   const { response } = answer;
+  if (response.webSocketRef) {
+    // A Durable Object's socket: the ref travels on, to whoever answers the client with it.
+    return {
+      type: 'rpc',
+      outcome: 'ok',
+      value: {
+        [RPC_TAG]: 'Response',
+        status: 101,
+        statusText: '',
+        headers: response.headers,
+        body: null,
+        webSocket: response.webSocketRef,
+      },
+    };
+  }
   if (response.webSocket) {
     response.webSocket.close(1011, 'WebSockets over service bindings are not supported');
     throw Object.assign(

@@ -3,11 +3,18 @@
 GET  /rooms/<room>/messages      the room's latest messages (JSON), oldest first
 POST /rooms/<room>/messages      {"name": ..., "text": ...} adds one
 GET  /rooms/<room>/visits        counts this visit (one at a time per room: no lost update)
+GET  /rooms/<room>/live?name=N   a WebSocket: each text sent is posted; every message posted
+                                 (here or over HTTP) reaches every live client as JSON
+
+The live sockets use the hibernation API: the host holds them, so a quiet room is evicted
+with its clients still connected, and their next message brings it back. "ping" is answered
+"pong" by the host without waking the room.
 """
 
 import json
-from urllib.parse import urlparse
+from urllib.parse import parse_qs, urlparse
 
+from js import WebSocketPair, WebSocketRequestResponsePair
 from workers import DurableObject, Response, WorkerEntrypoint
 
 SCHEMA = """CREATE TABLE IF NOT EXISTS messages (
@@ -23,12 +30,41 @@ class Room(DurableObject):
         super().__init__(ctx, env)
         # Runs before the room's first event; sql.exec is synchronous, as on Cloudflare.
         self.ctx.storage.sql.exec(SCHEMA)
+        self.ctx.setWebSocketAutoResponse(WebSocketRequestResponsePair.new("ping", "pong"))
 
     async def post(self, name, text):
         cursor = self.ctx.storage.sql.exec(
-            "INSERT INTO messages (name, text) VALUES (?, ?) RETURNING id", name, text
+            "INSERT INTO messages (name, text) VALUES (?, ?) RETURNING id, at", name, text
         )
-        return cursor.one()["id"]
+        row = cursor.one()
+        self.broadcast({"id": row["id"], "name": name, "text": text, "at": row["at"]})
+        return row["id"]
+
+    def broadcast(self, event):
+        line = json.dumps(event)
+        for ws in self.ctx.getWebSockets():
+            ws.send(line)
+
+    async def fetch(self, request):
+        """A live client: ``/rooms/<room>/live?name=N`` with ``Upgrade: websocket``."""
+        name = (parse_qs(urlparse(request.url).query).get("name") or [""])[0].strip()[:40]
+        if not name:
+            return Response("say who you are: /rooms/<room>/live?name=...\n", status=400)
+        client, server = WebSocketPair.new().object_values()
+        self.ctx.acceptWebSocket(server, [name])
+        server.serializeAttachment({"name": name})
+        self.broadcast({"joined": name, "online": len(self.ctx.getWebSockets())})
+        return Response(None, status=101, web_socket=client)
+
+    async def webSocketMessage(self, ws, message):
+        text = message.strip() if isinstance(message, str) else ""
+        if not text or len(text) > 500:
+            ws.send(json.dumps({"error": "send text of 1 to 500 characters"}))
+            return
+        await self.post(ws.deserializeAttachment()["name"], text)
+
+    async def webSocketClose(self, ws, code, reason, was_clean):
+        self.broadcast({"left": ws.deserializeAttachment()["name"]})
 
     async def messages(self, limit=20):
         rows = self.ctx.storage.sql.exec(
@@ -48,8 +84,15 @@ class Default(WorkerEntrypoint):
     async def fetch(self, request):
         parts = urlparse(request.url).path.strip("/").split("/")
         if len(parts) != 3 or parts[0] != "rooms" or not parts[1]:
-            return Response("try /rooms/<room>/messages or /rooms/<room>/visits\n", status=404)
+            return Response(
+                "try /rooms/<room>/messages, /rooms/<room>/visits or /rooms/<room>/live\n",
+                status=404,
+            )
         room = self.env.ROOMS.get_by_name(parts[1])
+        if parts[2] == "live":
+            if (request.headers.get("upgrade") or "").lower() != "websocket":
+                return Response("connect a WebSocket here\n", status=426)
+            return await room.fetch(request)
         if parts[2] == "visits":
             return Response.json({"visits": await room.visit()})
         if parts[2] != "messages":
