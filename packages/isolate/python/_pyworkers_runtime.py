@@ -146,6 +146,12 @@ def warm_up_eager(js_request):
     return _eager(warm_up(js_request))
 
 
+def dispatch_eager(js_event):
+    """``dispatch``, run the way ``handle_eager`` runs requests: an RPC that needs no I/O (a
+    Durable Object method answered from its cached storage) is answered within this call."""
+    return _eager(dispatch(js_event))
+
+
 async def dispatch(js_event):
     """Runs one ``scheduled``, ``queue`` or ``rpc`` event. Returns ``("ok", result)`` with the
     result data (outcome, per-message actions, an RPC value), ``("missing", message, hint)``

@@ -6,7 +6,7 @@ import { bootAssets } from '../src/internal/assets.js';
 import type { LoadedImage } from '../src/internal/images.js';
 import { prepareBundle } from '../src/internal/prepared.js';
 import type { HeapImage } from '../src/internal/protocol.js';
-import { parkedMemory, writeHeap } from '../src/worker/pyodide-heap.js';
+import { imageBytes, parkedMemory, writeHeap } from '../src/worker/pyodide-heap.js';
 import { bootRuntime, type Runtime } from '../src/worker/pyodide-runtime.js';
 
 const entry = `
@@ -36,11 +36,14 @@ async function parked(): Promise<Runtime> {
   return rt;
 }
 
-const nonZero = (image: HeapImage) => {
+const total = (runs: number[]) => {
   let n = 0;
-  for (let i = 0; i + 1 < image.runs.length; i += 2) n += image.runs[i + 1]! - image.runs[i]!;
+  for (let i = 0; i + 1 < runs.length; i += 2) n += runs[i + 1]! - runs[i]!;
   return n;
 };
+/** What a full write copies: the non-zero runs of `heap`, then the patch over them. */
+const fullWrite = (image: HeapImage) =>
+  total(image.runs) + (image.patch ? image.patch.bytes.length : 0);
 
 beforeAll(async () => {
   baseline = await loadBaseline();
@@ -59,11 +62,24 @@ beforeAll(async () => {
 describe('writing a dedicated heap into a parked isolate', () => {
   it('names its baseline, and differs from it in a fraction of the pages', () => {
     expect(dedicated.base?.id).toBe(base.id);
-    const differ = dedicated.base!.differ;
-    let bytes = 0;
-    for (let i = 0; i + 1 < differ.length; i += 2) bytes += differ[i + 1]! - differ[i]!;
+    const bytes = total(dedicated.base!.differ);
     expect(bytes).toBeGreaterThan(0);
-    expect(bytes).toBeLessThan(nonZero(dedicated));
+    expect(bytes).toBeLessThan(total(base.runs));
+  });
+
+  it('is kept as the pages that differ over the shared baseline heap, not a heap of its own', () => {
+    expect(dedicated.heap).toBe(baseline.image.heap);
+    expect(dedicated.patch!.runs).toEqual(dedicated.base!.differ);
+    expect(dedicated.patch!.bytes.length).toBe(total(dedicated.base!.differ));
+    // The image's bytes are the baseline's except in those pages.
+    const full = imageBytes(dedicated);
+    expect(full.length).toBe(base.heap.length);
+    const runs = dedicated.patch!.runs;
+    for (let i = 0, at = 0; i + 1 < runs.length; at += runs[i + 1]! - runs[i]!, i += 2) {
+      const page = full.subarray(runs[i]!, runs[i + 1]!);
+      expect(Buffer.compare(page, dedicated.patch!.bytes.subarray(at, at + page.length))).toBe(0);
+    }
+    expect(Buffer.compare(full.subarray(0, runs[0]!), base.heap.subarray(0, runs[0]!))).toBe(0);
   });
 
   it('writes only what differs, and memory then equals the image byte for byte', async () => {
@@ -71,8 +87,8 @@ describe('writing a dedicated heap into a parked isolate', () => {
     const record = parkedMemory(rt.module, base, rt.guard.entries)!;
     expect(record.dirty.length).toBeGreaterThan(0);
     const copied = writeHeap(rt.module, dedicated, { ...record, entriesNow: rt.guard.entries });
-    expect(copied).toBeLessThan(nonZero(dedicated));
-    expect(Buffer.compare(rt.module.HEAPU8, dedicated.heap)).toBe(0);
+    expect(copied).toBeLessThan(fullWrite(dedicated));
+    expect(Buffer.compare(rt.module.HEAPU8, imageBytes(dedicated))).toBe(0);
   });
 
   it('writes every page when the heap was entered after the record was taken', async () => {
@@ -81,8 +97,8 @@ describe('writing a dedicated heap into a parked isolate', () => {
     // A finalizer or timer ran into Python since: the record no longer says what changed.
     rt.py.runPython('_late = [str(i) for i in range(5000)]');
     const copied = writeHeap(rt.module, dedicated, { ...record, entriesNow: record.entries + 1 });
-    expect(copied).toBe(nonZero(dedicated));
-    expect(Buffer.compare(rt.module.HEAPU8, dedicated.heap)).toBe(0);
+    expect(copied).toBe(fullWrite(dedicated));
+    expect(Buffer.compare(rt.module.HEAPU8, imageBytes(dedicated))).toBe(0);
   });
 
   it('writes every page into an isolate booted from another baseline', async () => {
@@ -93,7 +109,7 @@ describe('writing a dedicated heap into a parked isolate', () => {
       id: 'another-baseline',
       entriesNow: rt.guard.entries,
     });
-    expect(copied).toBe(nonZero(dedicated));
-    expect(Buffer.compare(rt.module.HEAPU8, dedicated.heap)).toBe(0);
+    expect(copied).toBe(fullWrite(dedicated));
+    expect(Buffer.compare(rt.module.HEAPU8, imageBytes(dedicated))).toBe(0);
   });
 });

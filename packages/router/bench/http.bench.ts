@@ -7,7 +7,9 @@
 //   npm run bench:http -w @pyworkers/router
 //   BENCH_SECONDS=8 BENCH_ROUNDS=3 BENCH_CONNECTIONS=10 BENCH_WORKERS=20 BENCH_PORT=18400
 //   BENCH_SKIP_DENSITY=1 (no 20-worker run), BENCH_ONLY=density (only the RSS part),
-//   BENCH_DIR=/some/dir (keep the projects there and reuse them on the next run)
+//   BENCH_DIR=/some/dir (keep the projects there and reuse them on the next run),
+//   BENCH_SERVE=source (serve this checkout's sources through tsx, as `npx pyworkers` does here,
+//   instead of the build an installed package runs: `node packages/cli/dist/bin.js`, built first)
 import { type ChildProcess, execFileSync, fork, spawn } from 'node:child_process';
 import {
   existsSync,
@@ -30,7 +32,14 @@ const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 10);
 const WORKERS = Number(process.env.BENCH_WORKERS ?? 20);
 const BASE_PORT = Number(process.env.BENCH_PORT ?? 18400);
-const BIN = fileURLToPath(new URL('../../cli/bin/pyworkers.js', import.meta.url));
+// What an installed package runs is its dist/ (no tsx loader, no esbuild service): that is
+// what `pyworkers serve` is measured as, after building it (turbo: cached when up to date).
+// BENCH_SERVE=source measures the checkout's bin shim, which runs the sources through tsx.
+const FROM_SOURCE = process.env.BENCH_SERVE === 'source';
+const REPO = fileURLToPath(new URL('../../../', import.meta.url));
+const BIN = fileURLToPath(
+  new URL(FROM_SOURCE ? '../../cli/bin/pyworkers.js' : '../../cli/dist/bin.js', import.meta.url),
+);
 const load = (): string =>
   loadavg()
     .map((l) => l.toFixed(2))
@@ -247,6 +256,17 @@ const median = (xs: number[]): number => {
 };
 
 try {
+  if (!FROM_SOURCE) {
+    log('building dist/ (npx turbo run build --filter=pyworkers...)');
+    execFileSync(
+      'npx',
+      ['turbo', 'run', 'build', '--filter=pyworkers...', '--output-logs=errors-only'],
+      {
+        cwd: REPO,
+        stdio: ['ignore', 'ignore', 'inherit'],
+      },
+    );
+  }
   // One hello project, as `pyworkers init` makes it, served with the defaults.
   log('pyworkers init + build (1 worker)');
   if (!existsSync(join(root, 'hello'))) pyworkers(['init', 'hello'], root);
@@ -266,13 +286,20 @@ try {
           },
         }
       : {}),
-    serve: { label: '`pyworkers serve` (defaults)', port: servePort },
+    serve: {
+      label: `\`pyworkers serve\` (defaults, ${FROM_SOURCE ? 'sources through tsx' : 'dist/'})`,
+      port: servePort,
+    },
     local: { label: 'router, 1 in-process host', port: ports.local },
   } as Record<string, { label: string; port: number }>;
 
   // One request (the cold start on the routers), RSS as the issue counts it, then warm-up.
   await get(servePort);
   const afterOne = treeRss(served.pid!);
+  // The parked pool refills 250 ms after a cold start (~0.4 s of booting); V8 frees its
+  // garbage some seconds later: the same tree once that settled.
+  await new Promise((r) => setTimeout(r, 3_000));
+  const afterOneSettled = treeRss(served.pid!);
   log('warming');
   if (only !== 'density')
     for (const { port } of Object.values(targets)) for (let i = 0; i < 300; i++) await get(port);
@@ -331,6 +358,9 @@ try {
   console.log('|---|---|---|---|---|');
   console.log(`| 1 | after one request | ${afterOne.mib.toFixed(0)} | ${afterOne.processes} | |`);
   console.log(
+    `| 1 | 3 s after that request | ${afterOneSettled.mib.toFixed(0)} | ${afterOneSettled.processes} | |`,
+  );
+  console.log(
     `| 1 | after the load above | ${afterLoad.mib.toFixed(0)} | ${afterLoad.processes} | |`,
   );
 
@@ -365,7 +395,9 @@ try {
     );
   }
   console.log(
-    `\nThe bin shim of this checkout (bin/pyworkers.js running the sources through tsx; ${afterOne.shimMib.toFixed(0)} MiB) is not counted: an installed package has none.`,
+    FROM_SOURCE
+      ? `\nServed from the sources through tsx (BENCH_SERVE=source). The bin shim of this checkout (bin/pyworkers.js; ${afterOne.shimMib.toFixed(0)} MiB) is not counted: an installed package has none.`
+      : '\nServed as an installed package runs it: `node packages/cli/dist/bin.js serve` (dist/, no tsx).',
   );
   console.log(`load average at start ${loadAtStart}, at end ${load()}`);
 } finally {

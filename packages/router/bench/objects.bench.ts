@@ -174,6 +174,7 @@ async function bundleOf(name: string, source: string, objects: boolean): Promise
 
 async function ours(
   hostKind: 'process' | 'local',
+  viaRouter = false,
 ): Promise<{ rows: Record<string, number[]>; hosts: string }> {
   const stateDir = mkdtempSync(join(os.tmpdir(), 'pyw-objects-bench-'));
   const [app, caller] = await Promise.all([
@@ -181,6 +182,9 @@ async function ours(
     bundleOf('caller', CALLER, false),
   ]);
   const state = { stateDir, projectDir: stateDir };
+  // viaRouter: no direct channel between host processes (the calls take the router hop).
+  const before = process.env.PYWORKERS_PEER_CHANNEL;
+  if (viaRouter) process.env.PYWORKERS_PEER_CHANNEL = '0';
   const router = createRouter({
     hostKind,
     hosts: 2,
@@ -191,6 +195,8 @@ async function ours(
       { name: 'app', routes: [{ pathPrefix: '/app' }], bundle: async () => app, state },
     ],
   });
+  if (before === undefined) delete process.env.PYWORKERS_PEER_CHANNEL;
+  else process.env.PYWORKERS_PEER_CHANNEL = before;
   try {
     const { port } = await router.listen({ port: 0, host: '127.0.0.1' });
     const run = async (op: string, name: string, n = 0): Promise<unknown> => {
@@ -214,11 +220,11 @@ async function ours(
     const name = pick(false);
     await run('setup', name);
     const rows: Record<string, number[]> = {};
-    for (const op of ['rpc', 'get', 'getmiss', 'put', 'putsync']) {
+    for (const op of viaRouter ? ['rpc'] : ['rpc', 'get', 'getmiss', 'put', 'putsync']) {
       await run(op, name, 200);
       rows[op] = (await run(op, name, N)) as number[];
     }
-    for (const op of ['get', 'put', 'putsync']) {
+    for (const op of viaRouter ? [] : ['get', 'put', 'putsync']) {
       await run(`${op}-batch`, name, 500);
       rows[`${op}-batch`] = (await run(`${op}-batch`, name, N)) as number[];
     }
@@ -282,6 +288,7 @@ async function miniflare(): Promise<Record<string, number>> {
 
 const loadBefore = os.loadavg()[0] ?? 0;
 const mine = await ours('process');
+const routed = await ours('process', true);
 const local = await ours('local');
 const mf = await miniflare();
 const say = (line = '') => process.stdout.write(`${line}\n`);
@@ -318,6 +325,12 @@ for (const [op, label] of [
     )
       .toFixed(4)
       .padStart(9)} ${m.toFixed(4).padStart(9)} ${(m / p50).toFixed(1).padStart(7)}x`,
+  );
+}
+{
+  const h = routed.rows.rpc ?? [];
+  say(
+    `${'RPC, other host process, via the router'.padEnd(40)} ${quantile(h, 0.5).toFixed(4).padStart(9)} ${quantile(h, 0.99).toFixed(4).padStart(9)}   (PYWORKERS_PEER_CHANNEL=0: before the direct channel)`,
   );
 }
 say('\n(ms per operation; goals: RPC <= 0.5, get <= 0.1, put <= 0.3, each >= 3x Miniflare)');

@@ -1,4 +1,6 @@
-import { availableParallelism } from 'node:os';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { availableParallelism, tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type {
   EventResultFor,
   IsolateRequest,
@@ -68,6 +70,8 @@ function sandboxFor(config: RouterConfig): HostProcessConfig['sandbox'] {
 
 export class HostFleet {
   private readonly hosts: IsolateHost[] = [];
+  /** Where the host processes' peer sockets are (host/peer-channel.ts), if they have them. */
+  private readonly peerDir: string | undefined;
   private readonly placement: BoundedLoadPlacement;
   private readonly loads: LoadTracker;
   // Isolates per worker per host, from the hosts' events.
@@ -111,6 +115,17 @@ export class HostFleet {
       spreadTo: Math.max(1, Math.ceil(availableParallelism() / config.hosts)),
     };
     const sandbox = sandboxFor(config);
+    // Host processes call each other's Durable Objects directly (host/peer-channel.ts), on
+    // sockets in a directory only this user can enter; not inside the sandbox (its mounts
+    // would need the directory too). PYWORKERS_PEER_CHANNEL=0 sends every call via the router.
+    const peers =
+      config.hostKind === 'process' &&
+      config.hosts > 1 &&
+      !sandbox &&
+      process.env.PYWORKERS_PEER_CHANNEL !== '0'
+        ? mkdtempSync(join(tmpdir(), 'pyw-peers-'))
+        : undefined;
+    this.peerDir = peers;
     // How long a Durable Object stays live with nothing to do (tests set it short).
     const idle = Number(process.env.PYWORKERS_DO_IDLE_MS);
     const objectIdleMs = idle > 0 ? { objectIdleMs: idle } : {};
@@ -134,6 +149,13 @@ export class HostFleet {
                 ...(sandbox ? { sandbox } : {}),
                 ...objectIdleMs,
                 hosts: config.hosts,
+                ...(peers
+                  ? {
+                      peers: Array.from({ length: config.hosts }, (_, i) =>
+                        join(peers, `h${i}.sock`),
+                      ),
+                    }
+                  : {}),
               },
               logger,
               events,
@@ -277,5 +299,6 @@ export class HostFleet {
   async close(): Promise<void> {
     await Promise.all(this.hosts.map((h) => h.close()));
     await this.bindings.close();
+    if (this.peerDir) rmSync(this.peerDir, { recursive: true, force: true });
   }
 }

@@ -57,6 +57,7 @@ describe('isolate hosts in child processes', () => {
         .map((kv) => kv.split('=')[0]);
       // fork() adds its own two for the IPC channel.
       expect(names.sort()).toEqual([
+        'GLIBC_TUNABLES',
         'NODE_CHANNEL_FD',
         'NODE_CHANNEL_SERIALIZATION_MODE',
         'PYWORKERS_CACHE_DIR',

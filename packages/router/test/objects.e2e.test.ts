@@ -120,6 +120,23 @@ class Counter(DurableObject):
     async def fail(self):
         raise KeyError("nope")
 
+    async def selfcall(self):
+        # Through its own stub: the input gate is open while it waits (as on Cloudflare).
+        return await self.env.COUNTER.get(self.ctx.id).increment()
+
+    async def pingpong(self, other):
+        return await self.env.COUNTER.get_by_name(other).back_to(self.ctx.id.name)
+
+    async def abort_me(self):
+        self.ctx.storage.put("dropped", "never committed")
+        try:
+            self.ctx.abort("testing")
+        except Exception:
+            return "caught"  # abort() is a BaseException: this does not stop it
+
+    async def back_to(self, name):
+        return ["back", (await self.env.COUNTER.get_by_name(name).whoami())[2]]
+
 
 class Default(WorkerEntrypoint):
     async def fetch(self, request):
@@ -152,6 +169,11 @@ class Default(WorkerEntrypoint):
                 bad = type(exc).__name__
             return Response(json.dumps([str(a) == a.toString(), len(str(u)), back == u,
                                         a.name, stub.id == a, bad]))
+        if what == "abort":
+            try:
+                await stub.abort_me()
+            except Exception as exc:
+                return Response(json.dumps(str(exc)))
         if what == "fail":
             try:
                 await stub.fail()
@@ -279,6 +301,21 @@ describe('Durable Objects (two host processes)', () => {
     expect(got.sort((a, b) => a - b)).toEqual(Array.from({ length: 100 }, (_, i) => i + 1));
     expect(await get('peek/hundred/n')).toBe(100);
   }, 180_000);
+
+  it('lets an object call itself through its stub, and A call B call A, without waiting for itself', async () => {
+    // Before the input gate opened for outgoing calls, both waited for the request timeout
+    // and failed.
+    expect(await get('selfcall/loop')).toBe(1);
+    expect(await get('selfcall/loop')).toBe(2);
+    expect(await get('pingpong/ping/pong')).toEqual(['back', 'ping']);
+  }, 60_000);
+
+  it('resets an object that calls ctx.abort(): the call fails, its writes are dropped, a new instance follows', async () => {
+    const [, , , boots] = (await get('who/aborts')) as number[];
+    expect(await get('abort/aborts')).toMatch(/reset by ctx\.abort\(\): testing/);
+    expect(await get('peek/aborts/dropped')).toBeNull();
+    expect(((await get('who/aborts')) as number[])[3]).toBe(boots! + 1);
+  }, 60_000);
 
   it('gives ids, a stub fetch, and raises a remote exception as itself', async () => {
     expect(await get('ids/room-1')).toEqual([true, 64, true, 'room-1', true, 'BindingError']);

@@ -9,7 +9,12 @@ from ._blob import Blob, BlobEnding, File
 from ._convert import JsDict
 from ._do_namespace import DurableObjectNamespace, DurableObjectStub
 from ._do_websockets import HibernatableWebSocket, WebSocketRequestResponsePair
-from ._durable_object import DurableObject, DurableObjectId, DurableObjectState
+from ._durable_object import (
+    DurableObject,
+    DurableObjectAbort,
+    DurableObjectId,
+    DurableObjectState,
+)
 from ._entrypoint import Context, WorkerEntrypoint, handler, wait_until
 from ._env import Env, env, patch_env
 from ._fetch import fetch
@@ -29,6 +34,7 @@ __all__ = [
     "FormDataValue",
     "JsDict",
     "DurableObject",
+    "DurableObjectAbort",
     "DurableObjectId",
     "DurableObjectNamespace",
     "DurableObjectState",

@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from . import _bindings
+from ._do_gate import outgoing
 from ._durable_object import DurableObjectId
 
 # The host-call method a stub's fetch/RPC goes out as: args [id, name, method, *rpc_args].
@@ -109,10 +110,12 @@ class DurableObjectStub:
         head = (str(self.id), self.id.name, method)
         with host_errors(self._binding, method):
             if _bindings._flat(args) and self.id.name is not None:
-                reply = await host.callFlat(self._binding, STUB_METHOD, *head, *args)
+                pending = host.callFlat(self._binding, STUB_METHOD, *head, *args)
             else:
                 js_args = await to_rpc_args([*head, *args])
-                reply = await host.call(self._binding, STUB_METHOD, js_args)
+                pending = host.call(self._binding, STUB_METHOD, js_args)
+            # Inside an object's event, its input gate is open while this waits (_do_gate).
+            reply = await outgoing(pending)
         return reply_result(reply)
 
     def __getattr__(self, method: str) -> Any:

@@ -3,8 +3,10 @@
 An object lives in one isolate of the worker that defines its class, one instance per id,
 made on its first event (``Counter(ctx, env)``). The router places every event for an id on
 that one isolate; here they run one at a time, in arrival order (the input gate: no two
-events interleave, so ``v = await get(); await put(v + 1)`` never loses an update), and each
-is answered only after the storage calls it made finished (the output gate).
+events interleave at a storage call, so ``v = await get(); await put(v + 1)`` never loses an
+update; as on Cloudflare, another event may run while one waits for an outgoing stub or
+service call, see :mod:`workers._do_gate`), and each is answered only after the storage calls
+it made finished (the output gate).
 ``ctx.block_concurrency_while(fn)`` holds the next events until ``fn`` is done (in the
 constructor too). An evicted object's instance is dropped; its storage stays on disk.
 """
@@ -17,6 +19,7 @@ import logging
 import traceback
 from typing import Any
 
+from . import _do_gate
 from ._calls import call_relaxed, positional_arity
 from ._do_storage import AlarmInfo, Storage
 from ._do_websockets import (
@@ -138,10 +141,18 @@ class DurableObjectState:
             await task
 
     def abort(self, reason: str | None = None) -> None:
-        raise NotImplementedError("ctx.abort() is not supported by pyworkers yet")
+        """Resets the object: this event fails with ``reason`` (as do the events waiting for
+        it), writes not yet committed are dropped, and the next event makes a new instance
+        with what storage holds. Raises :class:`DurableObjectAbort` (a ``BaseException``, so
+        ``except Exception`` in the object's code does not stop it)."""
+        raise DurableObjectAbort(reason or "Durable Object abort requested")
 
     def __repr__(self) -> str:
         return f"DurableObjectState({self.id!r})"
+
+
+class DurableObjectAbort(BaseException):
+    """What ``ctx.abort(reason)`` raises to end the event (workers-py's name)."""
 
 
 class DurableObject:
@@ -156,12 +167,13 @@ class DurableObject:
 
 
 class _Live:
-    __slots__ = ("instance", "state", "lock")
+    __slots__ = ("instance", "state", "gate", "aborted")
 
     def __init__(self) -> None:
         self.instance: Any = None
         self.state: DurableObjectState | None = None
-        self.lock = asyncio.Lock()
+        self.gate = _do_gate.Gate()
+        self.aborted: str | None = None
 
 
 # (class name, id) -> the live object in this isolate.
@@ -264,47 +276,87 @@ async def dispatch(module: Any, data: dict[str, Any], env: Any) -> tuple[Any, ..
     live = _objects.get(key)
     if live is None:
         live = _objects[key] = _Live()
-    async with live.lock:
+    await live.gate.enter()
+    turn, token_ctx = _do_gate.begin(live.gate)
+    try:
         if _objects.get(key) is not live:  # evicted while this event waited
+            if live.aborted is not None:
+                return _aborted(live.aborted, waited=True)
             return await dispatch(module, data, env)
-        token = str(target["token"])
-        try:
-            if live.instance is not None and live.state.storage._token != token:
-                # The host placed the object anew (it evicted the one this instance was).
-                _drop(live)
-                live.instance = None
-            if live.instance is None:
-                try:
-                    cls = _class(module, class_name)
-                except TypeError as exc:
-                    _objects.pop(key, None)
-                    return _refusal(str(exc))
-                name = target.get("name")
-                storage = Storage(token, f"{class_name} {key[1][:12]}")
-                state = DurableObjectState(DurableObjectId(key[1], name), storage)
-                if target.get("sockets"):
-                    state._websockets.load()  # before the constructor: it may list them
-                live.state = state
-                live.instance = cls(state, env)
-            state = live.state
-            await state._unblock()
-        except Exception as exc:
-            # A failing constructor (or its block_concurrency_while): the next event retries.
-            _drop(_objects.pop(key, None))
-            return _exception(exc)
-        try:
-            value = await _run(live, data, op)
-        except Exception as exc:
+        return await _event(module, data, env, live, key, op)
+    finally:
+        _do_gate.end(turn, token_ctx)
+
+
+async def _event(
+    module: Any, data: dict[str, Any], env: Any, live: _Live, key: tuple[str, str], op: Any
+) -> tuple[Any, ...]:
+    """One event, its turn at the object's gate taken."""
+    target = data["object"]
+    class_name = key[0]
+    token = str(target["token"])
+    try:
+        if live.instance is not None and live.state.storage._token != token:
+            # The host placed the object anew (it evicted the one this instance was).
+            _drop(live)
+            live.instance = None
+        if live.instance is None:
             try:
-                await state.storage._settle()
-            except Exception:
-                pass
-            return _exception(exc)
+                cls = _class(module, class_name)
+            except TypeError as exc:
+                _objects.pop(key, None)
+                return _refusal(str(exc))
+            name = target.get("name")
+            storage = Storage(token, f"{class_name} {key[1][:12]}")
+            state = DurableObjectState(DurableObjectId(key[1], name), storage)
+            if target.get("sockets"):
+                state._websockets.load()  # before the constructor: it may list them
+            live.state = state
+            live.instance = cls(state, env)
+        state = live.state
+        await state._unblock()
+    except (Exception, DurableObjectAbort) as exc:
+        # A failing constructor (or its block_concurrency_while): the next event retries.
+        _drop(_objects.pop(key, None))
+        return _exception(exc)
+    try:
+        value = await _run(live, data, op)
+    except DurableObjectAbort as exc:
+        # ctx.abort(): forget the instance and what it had not committed; the host forgets
+        # its token (rolling back an open transaction), so the next event starts afresh.
+        reason = str(exc)
+        live.aborted = reason
+        state.storage._clear()
+        state.storage._cache.clear()
+        _drop(_objects.pop(key, None))
+        try:
+            from . import _bindings
+
+            _bindings.call_store(_STORAGE_BINDING, "abort", token)
+        except Exception:
+            pass
+        return _aborted(reason)
+    except Exception as exc:
         try:
             await state.storage._settle()
-        except Exception as exc:
-            return _exception(exc)
-        return ("ok", {"type": "rpc", "outcome": "ok", "value": value})
+        except Exception:
+            pass
+        return _exception(exc)
+    try:
+        await state.storage._settle()
+    except Exception as exc:
+        return _exception(exc)
+    return ("ok", {"type": "rpc", "outcome": "ok", "value": value})
+
+
+_STORAGE_BINDING = "__pyworkers_do__"
+
+
+def _aborted(reason: str, waited: bool = False) -> tuple[Any, ...]:
+    when = " while this event waited for it" if waited else ""
+    message = f"the Durable Object was reset by ctx.abort(){when}: {reason}"
+    return ("ok", {"type": "rpc", "outcome": "exception",
+                   "error": {"name": "Error", "message": message}})
 
 
 def _drop(live: _Live | None) -> None:

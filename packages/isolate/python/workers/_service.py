@@ -15,6 +15,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from . import _bindings
+from ._do_gate import outgoing
 from ._rpc import TAG, from_rpc, remote_error, to_rpc_args
 
 
@@ -122,9 +123,11 @@ class ServiceBinding:
         host = _bindings._host(self._name, method)
         with host_errors(self._name, method):
             if _bindings._flat(args):
-                reply = await host.callFlat(self._name, method, *args)
+                pending = host.callFlat(self._name, method, *args)
             else:
-                reply = await host.call(self._name, method, await to_rpc_args(args))
+                pending = host.call(self._name, method, await to_rpc_args(args))
+            # Inside a Durable Object's event, its input gate is open while this waits.
+            reply = await outgoing(pending)
         return reply_result(reply)
 
     def __getattr__(self, method: str) -> Any:

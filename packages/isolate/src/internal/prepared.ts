@@ -72,8 +72,30 @@ async function decodeImage(
   }
   const image = loadImage(bytes, source, reference).image;
   // Once per bundle (~5 ms): which pages a parked isolate of this baseline must be written.
-  image.base = { id: have, differ: differingRuns(image.heap, base.image.heap) };
-  return image;
+  const differ = differingRuns(image.heap, base.image.heap);
+  image.base = { id: have, differ };
+  // Kept as those pages over the baseline's heap: the decoded heap is dropped (freed with its
+  // SharedArrayBuffer once collected). Only for a heap of the baseline's size (the usual case).
+  if (image.heap.length !== base.image.heap.length) return image;
+  return {
+    ...image,
+    heap: base.image.heap,
+    runs: base.image.runs,
+    patch: { runs: differ, bytes: gather(image.heap, differ) },
+  };
+}
+
+/** The bytes of `runs` [start, end, ...] of `heap`, one after another, in shared memory. */
+function gather(heap: Uint8Array, runs: number[]): Uint8Array {
+  let size = 0;
+  for (let i = 0; i + 1 < runs.length; i += 2) size += runs[i + 1]! - runs[i]!;
+  const out = new Uint8Array(new SharedArrayBuffer(size));
+  let at = 0;
+  for (let i = 0; i + 1 < runs.length; i += 2) {
+    out.set(heap.subarray(runs[i]!, runs[i + 1]!), at);
+    at += runs[i + 1]! - runs[i]!;
+  }
+  return out;
 }
 
 /**

@@ -50,6 +50,13 @@ export interface HeapImage {
    * in by writing those pages and the ones its own boot dirtied, nothing else.
    */
   base?: { id: string; differ: number[] };
+  /**
+   * The image is `heap` (then its baseline's heap, shared, not a copy) with the byte ranges
+   * `runs` [start, end, ...] replaced by `bytes` (their contents one after another). A host
+   * keeps a dedicated image this way instead of a heap of its own: hello holds the 5.6 MiB of
+   * pages where it differs from the baseline, not all of its 13.4 MiB of non-zero pages.
+   */
+  patch?: { runs: number[]; bytes: Uint8Array };
 }
 
 /** Limits enforced inside the worker thread. */

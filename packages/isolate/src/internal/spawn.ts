@@ -11,8 +11,18 @@ export interface Spawned {
 }
 
 /**
+ * The V8 young generation of a serving isolate, in MiB. V8's default lets it grow to 16 MiB
+ * semi-spaces while Pyodide boots and never gives the pages back: 12 MiB of RSS per isolate
+ * that holds 0.5 MiB of live objects once parked. At 4 MiB a parked isolate holds ~10 MiB
+ * less; a hello request allocates a few KiB, so scavenges stay rare and cheap
+ * (router README, "HTTP": measured alternatives).
+ */
+export const YOUNG_GENERATION_MB = 4;
+
+/**
  * Starts a worker_thread and sends it `init`; `first` resolves on the first message that is not
- * a log line. Later messages go to `onMessage`. `jsHeapMb` caps the thread's V8 heap.
+ * a log line. Later messages go to `onMessage`. `jsHeapMb` caps the thread's V8 heap (a serving
+ * isolate: its young generation is capped too, see {@link YOUNG_GENERATION_MB}).
  */
 export function spawnWorker(
   init: InitMessage,
@@ -25,7 +35,14 @@ export function spawnWorker(
     execArgv: entry.execArgv,
     // A thread's process.env is a copy of the host's unless given: the isolate needs none of it.
     env: {},
-    ...(jsHeapMb ? { resourceLimits: { maxOldGenerationSizeMb: jsHeapMb } } : {}),
+    ...(jsHeapMb
+      ? {
+          resourceLimits: {
+            maxOldGenerationSizeMb: jsHeapMb,
+            maxYoungGenerationSizeMb: YOUNG_GENERATION_MB,
+          },
+        }
+      : {}),
   });
   const first = new Promise<FromWorker>((resolve, reject) => {
     let settled = false;

@@ -10,8 +10,26 @@ interface PyProxyLike {
   destroy(): void;
 }
 
-/** `_pyworkers_runtime.dispatch`: resolves to a PyProxy of a result tuple. */
-export type PyDispatch = (event: unknown) => Promise<unknown>;
+/**
+ * `_pyworkers_runtime.dispatch_eager`: a PyProxy of the result tuple, or (when the handler
+ * waits on I/O) of the asyncio Task to await for one.
+ */
+export type PyDispatch = (event: unknown) => unknown;
+
+interface Awaitable extends PromiseLike<unknown> {
+  destroy?: () => void;
+}
+
+/** What {@link PyDispatch} gave, awaited when it is a Task (whose proxy is freed). */
+async function settled(result: unknown): Promise<unknown> {
+  const pending = result as Awaitable | undefined;
+  if (typeof pending?.then !== 'function') return result;
+  try {
+    return await pending;
+  } finally {
+    pending.destroy?.();
+  }
+}
 
 /** Runs one event through Python and builds the message for the host. */
 export async function runEvent(
@@ -20,7 +38,7 @@ export async function runEvent(
   msg: EventMessage,
 ): Promise<EventResultMessage> {
   // A plain JS object; Python converts it (to_py) into dicts, lists, str, bytes.
-  const result = await dispatch(msg.event);
+  const result = await settled(dispatch(msg.event));
   if (!(result instanceof py.ffi.PyProxy)) {
     throw new TypeError(`the Python runtime returned ${typeof result} for an event`);
   }

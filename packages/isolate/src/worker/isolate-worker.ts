@@ -50,10 +50,10 @@ function serve(b: Booted | undefined): void {
   booted = b;
   pyodide = b?.pyodide;
   const runtime = pyodide?.pyimport('_pyworkers_runtime') as
-    | { handle_eager: PyHandle; dispatch: PyDispatch }
+    | { handle_eager: PyHandle; dispatch_eager: PyDispatch }
     | undefined;
   handle = runtime?.handle_eager;
-  dispatch = runtime?.dispatch;
+  dispatch = runtime?.dispatch_eager;
 }
 
 async function init(msg: InitMessage): Promise<void> {

@@ -29,11 +29,37 @@ function unionRuns(a: number[], b: number[]): number[] {
   return out;
 }
 
+/** Writes an image's patch (see {@link HeapImage.patch}) over memory; returns the bytes written. */
+function writePatch(mem: Uint8Array, image: HeapImage): number {
+  const patch = image.patch;
+  if (!patch) return 0;
+  let at = 0;
+  for (let i = 0; i + 1 < patch.runs.length; i += 2) {
+    const n = patch.runs[i + 1]! - patch.runs[i]!;
+    mem.set(patch.bytes.subarray(at, at + n), patch.runs[i]!);
+    at += n;
+  }
+  return at;
+}
+
+/**
+ * The bytes of an image as one heap (tests, benches): `heap` itself, or for an image kept as a
+ * patch over its baseline a copy with the patch applied.
+ */
+export function imageBytes(image: HeapImage): Uint8Array {
+  if (!image.patch) return image.heap;
+  const out = new Uint8Array(image.heap);
+  writePatch(out, image);
+  return out;
+}
+
 /**
  * Writes an image into linear memory. Into a parked isolate booted from the image's own
  * baseline, only the pages where the image differs from that baseline and the pages the parked
  * boot changed are written (the rest already holds the image's bytes). Otherwise only non-zero
- * runs are copied, and the rest is zeroed. Returns the bytes copied.
+ * runs are copied, and the rest is zeroed. An image kept as a patch over its baseline
+ * ({@link HeapImage.patch}: `heap` is the baseline's) is written as that heap, then the patch.
+ * Returns the bytes copied.
  */
 export function writeHeap(
   M: EmModule,
@@ -54,13 +80,15 @@ export function writeHeap(
     image.base?.id === parked.id &&
     mem.length === image.heap.length
   ) {
-    const write = unionRuns(image.base.differ, parked.dirty);
+    // With a patch, `heap` is the baseline: the pages the parked boot dirtied go back to it,
+    // then the patch writes every page where the image differs.
+    const write = image.patch ? parked.dirty : unionRuns(image.base.differ, parked.dirty);
     let copied = 0;
     for (let i = 0; i + 1 < write.length; i += 2) {
       mem.set(image.heap.subarray(write[i]!, write[i + 1]!), write[i]!);
       copied += write[i + 1]! - write[i]!;
     }
-    return copied;
+    return copied + writePatch(mem, image);
   }
   let copied = 0;
   let pos = 0;
@@ -74,7 +102,7 @@ export function writeHeap(
     pos = end;
   }
   zeroDirtyPages(mem, pos, mem.length);
-  return copied;
+  return copied + writePatch(mem, image);
 }
 
 /**

@@ -21,6 +21,7 @@ import type { ForwardedCall } from '../services/types.js';
 import { type BatchMessage, batcher, isBatch } from './batch.js';
 import { type BodyChannel, bodyChannel, openBodySocket } from './body-channel.js';
 import { LocalHost } from './local-host.js';
+import { ELSEWHERE, PeerClient, servePeers } from './peer-channel.js';
 import type { FromHost, HostProcessConfig, ToHost } from './protocol.js';
 
 // Sent once per event-loop turn (./batch.ts).
@@ -115,6 +116,10 @@ async function forward(call: ForwardedCall): Promise<never> {
     );
     if (done.kind === 'event') return done.result as never;
   }
+  if (peers && hostConfig && target.kind === 'object') {
+    const value = await viaPeer(objectHostIndex(target.id, hostConfig.hosts ?? 1), call);
+    if (value !== ELSEWHERE) return value as never;
+  }
   if (h && call.target.kind === 'service' && bundles.has(call.target.service)) {
     const workers = new Map([[call.target.service, hostWorker(call.target.service)]]);
     const hosts = {
@@ -141,6 +146,29 @@ async function forward(call: ForwardedCall): Promise<never> {
     }
   }
   return viaRouter(call);
+}
+
+// Calls to Durable Objects on other host processes, straight there (./peer-channel.ts).
+let peers: PeerClient | undefined;
+
+/** A call to an object on host `where`, on the peer channel; undefined when not taken there. */
+async function viaPeer(where: number, call: ForwardedCall): Promise<unknown> {
+  const target = call.target;
+  if (!peers || target.kind !== 'object') return ELSEWHERE;
+  try {
+    return await peers.call(where, {
+      worker: target.service,
+      target: {
+        className: target.className,
+        id: target.id,
+        ...(target.name !== undefined ? { name: target.name } : {}),
+      },
+      input: { method: call.method, args: call.args },
+    });
+  } catch (err) {
+    if (err === ELSEWHERE) return ELSEWHERE;
+    throw err;
+  }
 }
 
 const viaRouter = (call: ForwardedCall): Promise<never> => {
@@ -205,6 +233,19 @@ async function init(config: HostProcessConfig): Promise<LocalHost> {
     onAlarm: (worker, className, id, scheduledTime) =>
       send({ type: 'alarm', worker, className, id, scheduledTime }),
   });
+  const paths = config.peers;
+  if (paths && paths.length > 1 && paths[config.id]) {
+    const local = host;
+    // A peer's call to an object that lives here; one this process cannot run yet (its
+    // bundle has not come) goes back, to be sent through the router.
+    servePeers(paths[config.id]!, async (call) => {
+      if (!bundles.has(call.worker)) throw ELSEWHERE;
+      const done = await local.dispatchObject(hostWorker(call.worker), call.target, call.input);
+      if (done.kind !== 'event') throw ELSEWHERE;
+      return done.result;
+    });
+    peers = new PeerClient(paths);
+  }
   return host;
 }
 

@@ -32,6 +32,11 @@ export interface HostProcessConfig {
   hosts?: number;
   /** Idle time after which a Durable Object is evicted (default 60 s). */
   objectIdleMs?: number;
+  /**
+   * Socket paths of every host process by id (./peer-channel.ts): a call to a Durable Object
+   * on another host goes straight there. None: through the router.
+   */
+  peers?: string[];
   /** The fd of the body channel (./body-channel.ts); set by the ChildHost. */
   bodyFd?: number;
   /** Run the process under bubblewrap (src/host/sandbox.ts); extra writable paths. */

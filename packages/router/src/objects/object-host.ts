@@ -195,6 +195,16 @@ export class ObjectsHost<I extends object> {
         );
       }
       live.lastUsed = Date.now();
+      if (call.method === 'abort') {
+        // ctx.abort(): the instance is gone, its next event pins a new one (an open
+        // transaction rolls back; the file stays open for it; its sockets stay open).
+        this.#byKey.delete(live.key);
+        this.#byToken.delete(live.token);
+        return live.ns
+          .storage(live.id)
+          .rollbackOpen()
+          .then(() => null);
+      }
       if (call.method.startsWith('ws')) {
         try {
           const owner = {
