@@ -2,6 +2,7 @@
 // chunks, with credit-based backpressure: a sender keeps at most WINDOW bytes unacknowledged,
 // and the receiver credits bytes back only as its consumer pulls them. So a consumer that
 // stops pulling (a client that stops reading) stops the producer after one window per hop.
+import { type BufferPool, POOL_BUFFER_BYTES } from './buffer-pool.js';
 
 /** A body that arrives in chunks. Iterate it once; leaving the loop early cancels the sender. */
 export type BodyStream = AsyncIterable<Uint8Array>;
@@ -26,7 +27,8 @@ export const INLINE_BODY_BYTES = 64 * 1024;
 export type BodyMessage =
   | { type: 'body-chunk'; id: number; chunk: Uint8Array }
   | { type: 'body-end'; id: number; error?: string }
-  | { type: 'body-credit'; id: number; bytes: number }
+  /** `buffers`: pooled chunk buffers the receiver is done with, going back (./buffer-pool.ts). */
+  | { type: 'body-credit'; id: number; bytes: number; buffers?: ArrayBuffer[] }
   | { type: 'body-cancel'; id: number };
 
 /** Whether a message belongs to a body stream (and should go to {@link BodyStreams}). */
@@ -217,7 +219,13 @@ class OutboundBody {
     });
   }
 
-  async pump(id: number, source: BodyStream, post: Post, transfer: boolean): Promise<void> {
+  async pump(
+    id: number,
+    source: BodyStream,
+    post: Post,
+    transfer: boolean,
+    pool: BufferPool | undefined,
+  ): Promise<void> {
     // The source is touched only once the receiver wants it: a pull-started body that the
     // other side refuses can be sent somewhere else, whole.
     if (!(await this.hasCredit())) {
@@ -238,6 +246,13 @@ class OutboundBody {
         const chunk = r.value;
         if (chunk.byteLength === 0) continue;
         this.inflight += chunk.byteLength;
+        if (pool) {
+          // Into pooled buffers (unless it is one), each transferred: see ./buffer-pool.ts.
+          for (const part of pool.copy(chunk)) {
+            post({ type: 'body-chunk', id, chunk: part }, [part.buffer as ArrayBuffer]);
+          }
+          continue;
+        }
         const owns =
           transfer &&
           chunk.byteOffset === 0 &&
@@ -261,18 +276,52 @@ class OutboundBody {
 export class BodyStreams {
   private readonly inbound = new Map<number, InboundBody>();
   private readonly outbound = new Map<number, OutboundBody>();
+  /** Pooled buffers the consumer is done with, sent back with the next credit. */
+  private returns: ArrayBuffer[] = [];
 
   /**
    * @param post sends a message to the other side of the hop.
    * @param transfer whether chunks may be transferred (worker_threads) rather than copied.
    * @param window bytes in flight per stream; both ends of a hop must use the same (the
    *   router <-> host process hop uses {@link IPC_STREAM_WINDOW_BYTES}).
+   * @param pool with `transfer`: outbound chunks go in buffers of this pool, and buffers the
+   *   other side gives back (see {@link BodyStreams.recycle}) return to it.
    */
   constructor(
     private readonly post: Post,
     private readonly transfer = false,
     private readonly window = STREAM_WINDOW_BYTES,
+    private readonly pool?: BufferPool,
   ) {}
+
+  /**
+   * The consumer is done with `chunk` (it copied it): its buffer, if it is a pooled one that
+   * came over this hop, goes back to the sender's pool with the next credit. The chunk must
+   * not be used after this (its buffer is transferred: detached here).
+   */
+  recycle(chunk: Uint8Array): void {
+    const buf = chunk.buffer;
+    if (
+      !this.transfer ||
+      chunk.byteOffset !== 0 ||
+      !(buf instanceof ArrayBuffer) ||
+      buf.byteLength !== POOL_BUFFER_BYTES ||
+      this.returns.length >= 16
+    ) {
+      return;
+    }
+    this.returns.push(buf);
+  }
+
+  private sendCredit(id: number, bytes: number): void {
+    if (this.returns.length === 0) {
+      this.post({ type: 'body-credit', id, bytes });
+      return;
+    }
+    const buffers = this.returns;
+    this.returns = [];
+    this.post({ type: 'body-credit', id, bytes, buffers }, buffers);
+  }
 
   /**
    * The body of request/response `id`, arriving from the other side. `pullStarted` must match
@@ -280,7 +329,7 @@ export class BodyStreams {
    */
   receive(id: number, pullStarted = false): BodyStream {
     const body = new InboundBody(
-      (bytes) => this.post({ type: 'body-credit', id, bytes }),
+      (bytes) => this.sendCredit(id, bytes),
       () => this.post({ type: 'body-cancel', id }),
       () => this.inbound.delete(id),
       pullStarted,
@@ -300,7 +349,7 @@ export class BodyStreams {
     const out = new OutboundBody(pullStarted, this.window);
     this.outbound.set(id, out);
     try {
-      await out.pump(id, source, this.post, this.transfer);
+      await out.pump(id, source, this.post, this.transfer, this.transfer ? this.pool : undefined);
     } finally {
       if (this.outbound.get(id) === out) this.outbound.delete(id);
     }
@@ -320,6 +369,7 @@ export class BodyStreams {
         return body !== undefined;
       }
       case 'body-credit': {
+        if (msg.buffers) for (const buf of msg.buffers) this.pool?.give(buf);
         const out = this.outbound.get(msg.id);
         out?.credit(msg.bytes);
         return out !== undefined;

@@ -114,6 +114,7 @@ export {
   readWhole,
   STREAM_WINDOW_BYTES,
 } from './body-stream.js';
+export { BufferPool, bodyBufferPool, POOL_BUFFER_BYTES } from './buffer-pool.js';
 
 // Errors
 

@@ -5,7 +5,9 @@ import {
   BodyStreams,
   isBodyMessage,
   readWhole,
+  STREAM_WINDOW_BYTES,
 } from './body-stream.js';
+import { bodyBufferPool } from './buffer-pool.js';
 import type { Bundle } from './bundle.js';
 import { IsolateError } from './errors.js';
 import type { EventResultFor, WorkerEvent } from './events.js';
@@ -138,8 +140,13 @@ export class Isolate {
     this.swapped = boot.swapped;
     this.bootPhases = boot.phases;
     this.lastMemory = boot.memory;
-    // Request chunks that own their whole buffer are transferred to the thread, not copied.
-    this.bodies = new BodyStreams((msg, transfer) => worker.postMessage(msg, transfer ?? []), true);
+    // Request chunks go to the thread in pooled buffers, transferred, and come back once read.
+    this.bodies = new BodyStreams(
+      (msg, transfer) => worker.postMessage(msg, transfer ?? []),
+      true,
+      STREAM_WINDOW_BYTES,
+      bodyBufferPool,
+    );
     this.sockets = new WebSockets((msg) => worker.postMessage(msg));
     worker.on('error', (err: Error & { code?: string }) => {
       const oom = err.code === 'ERR_WORKER_OUT_OF_MEMORY';

@@ -81,7 +81,11 @@ export const routerConfigSchema = z.object({
     .default(16 * 1024),
   /** A client must send its whole request head within this (default 10 s; then 408). */
   headersTimeoutMs: z.number().int().positive().default(10_000),
-  /** A client must send its whole request within this (default 60 s; then 408). */
+  /**
+   * A client must send a small request body (<= 64 KiB) within this, and may keep a worker that
+   * reads a streamed body waiting for its next bytes no longer (default 60 s; then 408). An
+   * upload that keeps flowing may take as long as it needs.
+   */
   requestTimeoutMs: z.number().int().positive().default(60_000),
   /** An idle keep-alive connection is closed after this (default 5 s). */
   keepAliveTimeoutMs: z.number().int().positive().default(5_000),

@@ -10,6 +10,7 @@ export type RouterErrorCode =
   | 'ERR_ROUTER_CONFIG'
   | 'ERR_ROUTER_LISTEN'
   | 'ERR_ROUTER_BODY_TOO_LARGE'
+  | 'ERR_ROUTER_REQUEST_TIMEOUT'
   | 'ERR_ROUTER_CLOSED'
   | 'ERR_ROUTER_HOST_CRASHED'
   | 'ERR_ROUTER_NO_WORKER'
@@ -23,6 +24,10 @@ const CODES: ErrorCodeTable<RouterErrorCode> = {
     hint: 'pick another port (0 picks any free one), or stop what is using it',
   },
   ERR_ROUTER_BODY_TOO_LARGE: { user: true, hint: 'send a smaller body, or raise the body limit' },
+  ERR_ROUTER_REQUEST_TIMEOUT: {
+    user: true,
+    hint: 'send the body without pausing, or raise requestTimeoutMs',
+  },
   ERR_ROUTER_NO_WORKER: { user: true, hint: 'name one of the workers the router serves' },
   ERR_ROUTER_NO_EVENTS: {
     user: false,

@@ -11,37 +11,76 @@ import { RouterError } from './errors.js';
 const tooLarge = (limit: number): RouterError =>
   new RouterError('ERR_ROUTER_BODY_TOO_LARGE', `request body is over ${limit} bytes`);
 
+const timedOut = (message: string): RouterError =>
+  new RouterError('ERR_ROUTER_REQUEST_TIMEOUT', message);
+
+/** Limits on reading one request body. */
+export interface BodyLimits {
+  /** Bytes (past them: 413). */
+  maxBytes: number;
+  /**
+   * Milliseconds: a small body must be complete within this; a streamed one may take as long
+   * as it flows, but the client may keep the worker waiting for its next bytes no longer.
+   */
+  timeoutMs: number;
+}
+
 /**
  * The request body as the isolate takes it: none or a small declared one (<= 64 KiB) read
  * whole, anything else a stream read from the socket only as the worker pulls it, so an upload
- * of any size holds a window of memory, not the body. Past `limit` bytes the stream fails.
+ * of any size holds a window of memory, not the body. Past `maxBytes` the stream fails; a
+ * client that stalls for `timeoutMs` fails it with `ERR_ROUTER_REQUEST_TIMEOUT` (408).
  */
 export async function requestBody(
   req: IncomingMessage,
-  limit: number,
+  limits: BodyLimits,
   onError: (err: RouterError) => void = () => {},
 ): Promise<Body> {
   const declared = Number(req.headers['content-length']);
-  if (Number.isFinite(declared) && declared > limit) throw tooLarge(limit);
+  if (Number.isFinite(declared) && declared > limits.maxBytes) throw tooLarge(limits.maxBytes);
   const chunked = req.headers['transfer-encoding'] !== undefined;
   if (!chunked && (!Number.isFinite(declared) || declared <= INLINE_BODY_BYTES)) {
-    return readBody(req, limit);
+    return readBody(req, limits.maxBytes, limits.timeoutMs);
   }
-  return streamBody(req, limit, onError);
+  return streamBody(req, limits, onError);
+}
+
+/**
+ * The next chunk of `it`, or a timeout error once the client sent nothing for `ms`. Only time
+ * spent waiting for the client counts: while the worker does not pull, nothing is read and
+ * no clock runs (backpressure is not the client's fault).
+ */
+function nextWithin<T>(it: AsyncIterator<T>, ms: number): Promise<IteratorResult<T>> {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([
+    it.next(),
+    new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(timedOut(`the client sent no request body bytes for ${ms} ms`)),
+        ms,
+      );
+    }),
+  ]).finally(() => clearTimeout(timer));
 }
 
 async function* streamBody(
   req: IncomingMessage,
-  limit: number,
+  { maxBytes, timeoutMs }: BodyLimits,
   onError: (err: RouterError) => void,
 ): BodyStream {
   let size = 0;
   try {
     // Leaving early must not destroy the request: that would destroy the socket the response
     // is still being written to.
-    for await (const chunk of req.iterator({ destroyOnReturn: false }) as AsyncIterable<Buffer>) {
+    const it = req
+      .iterator({ destroyOnReturn: false })
+      [Symbol.asyncIterator]() as AsyncIterator<Buffer>;
+    for (;;) {
+      const r = await nextWithin(it, timeoutMs);
+      if (r.done) break;
+      const chunk = r.value;
       size += chunk.byteLength;
-      if (size > limit) throw tooLarge(limit);
+      if (size > maxBytes) throw tooLarge(maxBytes);
       yield new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength);
     }
   } catch (err) {
@@ -58,32 +97,42 @@ async function* streamBody(
 }
 
 /**
- * Reads a request body up to `limit` bytes. The isolate interface takes the body as one
- * buffer, so it is buffered here; a declared Content-Length over the limit is refused before
- * reading a byte.
+ * Reads a request body up to `limit` bytes, within `timeoutMs` (then 408). The isolate
+ * interface takes the body as one buffer, so it is buffered here; a declared Content-Length
+ * over the limit is refused before reading a byte.
  */
-export function readBody(req: IncomingMessage, limit: number): Promise<Uint8Array> {
-  const tooLarge = (): RouterError =>
-    new RouterError('ERR_ROUTER_BODY_TOO_LARGE', `request body is over ${limit} bytes`);
+export function readBody(
+  req: IncomingMessage,
+  limit: number,
+  timeoutMs: number,
+): Promise<Uint8Array> {
   const declared = Number(req.headers['content-length']);
-  if (Number.isFinite(declared) && declared > limit) return Promise.reject(tooLarge());
+  if (Number.isFinite(declared) && declared > limit) return Promise.reject(tooLarge(limit));
   if (req.readableEnded) return Promise.resolve(new Uint8Array(0));
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
+    const timer = setTimeout(() => {
+      req.removeAllListeners('data');
+      req.pause();
+      reject(timedOut(`the client did not send its request body within ${timeoutMs} ms`));
+    }, timeoutMs);
     req.on('data', (chunk: Buffer) => {
       size += chunk.length;
       if (size > limit) {
+        clearTimeout(timer);
         req.removeAllListeners('data');
         req.pause();
-        reject(tooLarge());
+        reject(tooLarge(limit));
         return;
       }
       chunks.push(chunk);
     });
-    req.on('end', () =>
-      resolve(chunks.length === 1 ? chunks[0]! : new Uint8Array(Buffer.concat(chunks))),
-    );
+    req.on('close', () => clearTimeout(timer));
+    req.on('end', () => {
+      clearTimeout(timer);
+      resolve(chunks.length === 1 ? chunks[0]! : new Uint8Array(Buffer.concat(chunks)));
+    });
     req.on('error', reject);
     req.on('aborted', () => reject(new RouterError('ERR_ROUTER_CLOSED', 'client went away')));
   });
@@ -187,4 +236,20 @@ export function closeIfUnread(req: IncomingMessage, res: ServerResponse): void {
   };
   if (res.writableFinished) close();
   else res.once('finish', close);
+}
+
+/**
+ * A body nobody reads (an asset or admin answer, a router error page) is drained by node:http
+ * after the response, so that the connection can serve its next request: it gets `timeoutMs`
+ * for that (the request timeout node:http would apply, which the router turns off because it
+ * would also cut a streamed upload that is still flowing), then the connection is closed.
+ */
+export function drainWithin(req: IncomingMessage, res: ServerResponse, timeoutMs: number): void {
+  res.once('finish', () => {
+    if (req.complete) return;
+    const timer = setTimeout(() => req.socket?.destroy(), timeoutMs);
+    const done = (): void => clearTimeout(timer);
+    req.once('end', done);
+    req.once('close', done);
+  });
 }

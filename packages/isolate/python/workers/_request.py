@@ -189,12 +189,20 @@ class Request:
             return
         self._raise_if_used()
         reader = body.getReader()
+        import js
+
+        # Each chunk's buffer goes back to the host once copied (isolate: buffer-pool.ts).
+        recycle = getattr(getattr(js, "pyworkersHost", None), "recycle", None)
         try:
             while True:
                 result = await reader.read()
                 if result.done:
                     return
-                yield result.value.to_bytes()
+                value = result.value
+                data = value.to_bytes()
+                if recycle is not None:
+                    recycle(body, value)
+                yield data
         finally:
             reader.releaseLock()
 

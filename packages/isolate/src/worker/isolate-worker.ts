@@ -28,8 +28,6 @@ import { connectClient } from './websocket-pair.js';
 
 const port = parentPort;
 if (!port) throw new TypeError('isolate-worker must run inside a worker_thread');
-installHost();
-lockRealm();
 
 function post(msg: FromWorker, transfer: ArrayBuffer[] = []): void {
   port!.postMessage(msg, transfer);
@@ -37,6 +35,8 @@ function post(msg: FromWorker, transfer: ArrayBuffer[] = []): void {
 
 // Request bodies arriving from the host and response bodies going to it, by request id.
 const bodies = new BodyStreams(post, true);
+installHost({ recycle: (chunk) => bodies.recycle(chunk) });
+lockRealm();
 // Accepted WebSockets, by request id.
 const sockets = new WebSockets(post);
 

@@ -100,7 +100,10 @@ function loadFetchClasses(): void {
  * the object Python's `logging` handler and binding proxies reach as `js.pyworkersHost`, a global rather than a
  * registered module so that no JS object is held on the Python side across a snapshot.
  */
-export function installHost(): void {
+export function installHost(body: {
+  /** A request-body chunk Python has copied: its buffer may go back to the host (BodyStreams.recycle). */
+  recycle(chunk: Uint8Array): void;
+}): void {
   loadFetchClasses();
   const port = parentPort;
   // Cloudflare's `from js import WebSocketPair`.
@@ -118,6 +121,14 @@ export function installHost(): void {
     // Store calls (KV, D1, Durable Object storage): answered before the coroutine resumes.
     callStore: hostCallStore,
     callStoreFlat: hostCallStoreFlat,
+    // `request.stream()` (workers/_request.py), after it made its bytes of a chunk it read
+    // from `stream`. Only chunks of a body stream made here and read by that one reader: a
+    // tee (Request.clone()) shares chunk objects between its branches.
+    recycle: (stream: unknown, chunk: unknown): void => {
+      if (ownStreams.has(stream as ReadableStream) && chunk instanceof Uint8Array) {
+        body.recycle(chunk);
+      }
+    },
     // Calls nobody awaits, and Durable Object WebSockets (hibernation.ts).
     post: hostPost,
     wsAccept: acceptHibernatable,
@@ -153,7 +164,7 @@ export function joinCookieHeaders(headers: [string, string][]): [string, string]
  */
 export function toReadableStream(body: BodyStream): ReadableStream<Uint8Array> {
   let it: AsyncIterator<Uint8Array> | undefined;
-  return new ReadableStream<Uint8Array>(
+  const stream = new ReadableStream<Uint8Array>(
     {
       async pull(controller) {
         it ??= body[Symbol.asyncIterator]();
@@ -167,7 +178,12 @@ export function toReadableStream(body: BodyStream): ReadableStream<Uint8Array> {
     },
     { highWaterMark: 0 },
   );
+  ownStreams.add(stream);
+  return stream;
 }
+
+/** Request-body streams made by {@link toReadableStream}, whose chunks may be recycled. */
+const ownStreams = new WeakSet<ReadableStream>();
 
 /** The JS `Request` Python sees as `request.js_object`; `stream` is a streamed body. */
 export function toJsRequest(msg: RequestMessage, stream?: ReadableStream<Uint8Array>): Request {
@@ -192,12 +208,27 @@ export function toJsRequest(msg: RequestMessage, stream?: ReadableStream<Uint8Ar
 export async function setEnv(py: PyodideAPI, msg: EnvMessage): Promise<void> {
   const runtime = py.pyimport('_pyworkers_runtime') as unknown as {
     set_env(values: Record<string, string>, bindings: [string, string][]): void;
+    destroy(): void;
+  };
+  try {
+    runtime.set_env(msg.env, msg.bindings ?? []);
+  } finally {
+    runtime.destroy();
+  }
+  await warmRequest(py);
+}
+
+/**
+ * One request through the SDK's warm-up handler (the request path's first-time work, JS and
+ * Python): before parking, for the JS realm a swap keeps, and after the env is set.
+ */
+export async function warmRequest(py: PyodideAPI): Promise<void> {
+  const runtime = py.pyimport('_pyworkers_runtime') as unknown as {
     warm_up_eager: PyHandle & { destroy(): void };
     destroy(): void;
   };
   const warmUp = runtime.warm_up_eager;
   try {
-    runtime.set_env(msg.env, msg.bindings ?? []);
     await runRequest(py, warmUp, {
       type: 'request',
       id: 0,

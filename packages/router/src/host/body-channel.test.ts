@@ -1,5 +1,5 @@
 import { connect, createServer, type Socket } from 'node:net';
-import type { BodyMessage } from '@pyworkers/isolate';
+import { type BodyMessage, BufferPool, POOL_BUFFER_BYTES } from '@pyworkers/isolate';
 import { afterEach, describe, expect, it } from 'vitest';
 import { bodyChannel, frameReader } from './body-channel.js';
 
@@ -33,6 +33,22 @@ function collect(msgs: BodyMessage[]): unknown[] {
     } else out.push(m);
   }
   return out;
+}
+
+/** What a channel writes for `msgs`, as read from the other end of a real socket. */
+async function wireBytes(msgs: BodyMessage[]): Promise<Buffer> {
+  const [a, b] = await socketPair();
+  const wire: Buffer[] = [];
+  b.on('data', (d: Buffer) => wire.push(d));
+  const sender = bodyChannel(
+    a,
+    () => {},
+    () => {},
+  );
+  for (const m of msgs) sender.post(m);
+  a.end();
+  await new Promise((resolve) => b.once('end', resolve));
+  return Buffer.concat(wire);
 }
 
 const sample: BodyMessage[] = [
@@ -72,23 +88,7 @@ describe('the body channel', () => {
   });
 
   it('parses frames split at any byte, handing chunk bytes on as views (no copy)', async () => {
-    const [a, b] = await socketPair();
-    const wire: Buffer[] = [];
-    b.on('data', (d: Buffer) => wire.push(d));
-    const sender = bodyChannel(
-      a,
-      () => {},
-      () => {},
-    );
-    for (const m of sample) sender.post(m);
-    await new Promise<void>((resolve) => {
-      const check = (): void => {
-        if (Buffer.concat(wire).byteLength >= 70_000 + 60) resolve();
-        else setTimeout(check, 5);
-      };
-      check();
-    });
-    const bytes = Buffer.concat(wire);
+    const bytes = await wireBytes(sample);
     for (const step of [1, 2, 9, 10, 4096]) {
       const got: BodyMessage[] = [];
       const read = frameReader(
@@ -97,14 +97,42 @@ describe('the body channel', () => {
           throw err;
         },
       );
-      for (let at = 0; at < bytes.byteLength; at += step) {
-        const piece = bytes.subarray(at, at + step);
-        read(piece);
-        const last = got.at(-1);
-        if (last?.type === 'body-chunk') expect(last.chunk.buffer).toBe(piece.buffer);
-      }
+      for (let at = 0; at < bytes.byteLength; at += step) read(bytes.subarray(at, at + step));
       expect(collect(got)).toEqual(collect(sample));
+      for (const m of got) if (m.type === 'body-chunk') expect(m.chunk.buffer).toBe(bytes.buffer);
     }
+  });
+
+  it('with a pool, copies chunk bytes into pooled buffers, each the only view of its buffer', async () => {
+    const bytes = await wireBytes(sample);
+    const pool = new BufferPool();
+    const got: BodyMessage[] = [];
+    const read = frameReader(
+      (m) => got.push(m),
+      (err) => {
+        throw err;
+      },
+      pool,
+    );
+    // One reused read buffer, as openBodySocket reads: what is kept must have been copied.
+    const reused = Buffer.alloc(1000);
+    for (let at = 0; at < bytes.byteLength; at += reused.byteLength) {
+      const n = bytes.copy(reused, 0, at, at + reused.byteLength);
+      read(reused.subarray(0, n));
+      reused.fill(0xee);
+    }
+    expect(collect(got)).toEqual(collect(sample));
+    const chunks = got.filter((m) => m.type === 'body-chunk');
+    for (const { chunk } of chunks) {
+      expect(chunk.byteOffset).toBe(0);
+      expect(chunk.buffer.byteLength).toBe(POOL_BUFFER_BYTES);
+      expect(pool.owns(chunk)).toBe(true);
+    }
+    // 70,000 bytes: one full pooled buffer, then the rest in another.
+    expect(chunks.filter((m) => m.id === 8).map((m) => m.chunk.byteLength)).toEqual([
+      65_536,
+      70_000 - 65_536,
+    ]);
   });
 
   it('refuses a frame it cannot trust instead of allocating what it claims', () => {

@@ -11,8 +11,9 @@
 //   end    payload = empty, or the UTF-8 error message of a body that failed
 //   credit payload = u32 LE bytes the receiver consumed
 //   cancel payload = empty
+import { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
-import type { BodyMessage } from '@pyworkers/isolate';
+import type { BodyMessage, BufferPool } from '@pyworkers/isolate';
 
 /** The host process's fd of its end of the body channel (one more stdio slot of fork). */
 export const BODY_FD = 4;
@@ -30,20 +31,47 @@ const MAX_SMALL_BYTES = 64 * 1024;
 export interface BodyChannel {
   /** Sends one body message; writes made in one tick go out as one writev. */
   post(msg: BodyMessage): void;
+  /** Parses bytes read from the socket (for a socket opened with {@link openBodySocket}). */
+  read(data: Buffer): void;
   /** Stops reading and writing (the process went away). */
   close(): void;
 }
 
+/** What a socket read into at once (the kernel's socket buffer holds ~200 KiB). */
+const READ_BYTES = 256 * 1024;
+
+/**
+ * The host process's end of the channel: `fd`, read into one reused buffer (no allocation per
+ * read), each read handed to `onRead` before the next (so it must copy what it keeps).
+ */
+export function openBodySocket(fd: number, onRead: (data: Buffer) => void): Socket {
+  // node:net takes `onread` here too (its types list it only for connect()).
+  return new Socket({
+    fd,
+    readable: true,
+    writable: true,
+    onread: {
+      buffer: Buffer.allocUnsafe(READ_BYTES),
+      callback: (bytes: number, buf: Uint8Array) => {
+        onRead(Buffer.from(buf.buffer, buf.byteOffset, bytes));
+        return true;
+      },
+    },
+  } as ConstructorParameters<typeof Socket>[0]);
+}
+
 /**
  * Frames body messages onto `socket` and parses the frames it reads into messages for
- * `onMessage`. A `body-chunk` may arrive split into several (each a view of a read buffer).
- * A frame that breaks the format (the other side is broken or hostile) stops the channel and
- * goes to `broken`.
+ * `onMessage`. A `body-chunk` may arrive split into several: views of a read buffer, or with
+ * `pool` copies into its buffers (a socket from {@link openBodySocket}, whose reads go to
+ * {@link BodyChannel.read}). A frame that breaks the format (the other side is broken or
+ * hostile) stops the channel and goes to `broken`.
  */
 export function bodyChannel(
   socket: Duplex,
   onMessage: (msg: BodyMessage) => void,
   broken: (err: Error) => void,
+  pool?: BufferPool,
 ): BodyChannel {
   let corked = false;
   const uncork = (): void => {
@@ -93,16 +121,21 @@ export function bodyChannel(
     }
   };
 
-  const onData = frameReader(onMessage, (err) => {
-    socket.off('data', onData);
-    socket.destroy();
-    broken(err);
-  });
-  socket.on('data', onData);
+  const onData = frameReader(
+    onMessage,
+    (err) => {
+      socket.off('data', onData);
+      socket.destroy();
+      broken(err);
+    },
+    pool,
+  );
+  if (!pool) socket.on('data', onData);
   // Errors end with the process: its exit fails every stream (ChildHost / host-process).
   socket.on('error', () => {});
   return {
     post,
+    read: onData,
     close() {
       socket.off('data', onData);
       socket.destroy();
@@ -112,11 +145,13 @@ export function bodyChannel(
 
 /**
  * The parser of a body channel's byte stream: feed it what the socket reads, in any pieces;
- * it calls `onMessage` per frame (a chunk's bytes as views of `data`, possibly several).
+ * it calls `onMessage` per frame (a chunk's bytes as views of `data`, possibly several; with
+ * `pool`, copied into pooled buffers, one message per buffer, each the only view of it).
  */
 export function frameReader(
   onMessage: (msg: BodyMessage) => void,
   broken: (err: Error) => void,
+  pool?: BufferPool,
 ): (data: Buffer) => void {
   // Parser state: the header being collected, then the payload still to come.
   const head = Buffer.alloc(HEADER_BYTES);
@@ -127,6 +162,26 @@ export function frameReader(
   // A non-chunk payload (credit, error text), collected whole.
   let small: Buffer | undefined;
   let smallHave = 0;
+  // With a pool: the buffer the chunk being read is copied into.
+  let fill: Uint8Array | undefined;
+  let fillAt = 0;
+  const flush = (): void => {
+    if (!fill) return;
+    onMessage({ type: 'body-chunk', id, chunk: new Uint8Array(fill.buffer, 0, fillAt) });
+    fill = undefined;
+    fillAt = 0;
+  };
+  const copyChunk = (data: Buffer, from: number, bytes: number): void => {
+    while (bytes > 0) {
+      fill ??= new Uint8Array(pool!.take());
+      const n = Math.min(bytes, fill.byteLength - fillAt);
+      fill.set(data.subarray(from, from + n), fillAt);
+      fillAt += n;
+      from += n;
+      bytes -= n;
+      if (fillAt === fill.byteLength) flush();
+    }
+  };
 
   const finish = (): void => {
     switch (kind) {
@@ -141,6 +196,9 @@ export function frameReader(
         break;
       case CANCEL:
         onMessage({ type: 'body-cancel', id });
+        break;
+      case CHUNK:
+        flush();
         break;
     }
     small = undefined;
@@ -185,7 +243,8 @@ export function frameReader(
         }
       }
       const take = Math.min(remaining, end - at);
-      if (kind === CHUNK) {
+      if (kind === CHUNK && pool) copyChunk(data, at, take);
+      else if (kind === CHUNK) {
         onMessage({ type: 'body-chunk', id, chunk: data.subarray(at, at + take) });
       } else {
         data.copy(small!, smallHave, at, at + take);

@@ -1,10 +1,10 @@
 // The entry of a child-process isolate host: a LocalHost driven over IPC by a ChildHost.
-import { Socket } from 'node:net';
 import { toErrorData } from '@pyworkers/common';
 import type { Bundle, Logger } from '@pyworkers/isolate';
 
 import {
   BodyStreams,
+  bodyBufferPool,
   IPC_STREAM_WINDOW_BYTES,
   IsolateLauncher,
   type IsolateRequest,
@@ -19,7 +19,7 @@ import { objectHostIndex } from '../objects/placement.js';
 import { deliverCall } from '../services/deliver.js';
 import type { ForwardedCall } from '../services/types.js';
 import { type BatchMessage, batcher, isBatch } from './batch.js';
-import { type BodyChannel, bodyChannel } from './body-channel.js';
+import { type BodyChannel, bodyChannel, openBodySocket } from './body-channel.js';
 import { LocalHost } from './local-host.js';
 import { ELSEWHERE, PeerClient, servePeers } from './peer-channel.js';
 import type { FromHost, HostProcessConfig, ToHost } from './protocol.js';
@@ -188,7 +188,9 @@ let hostConfig: HostProcessConfig | undefined;
 async function init(config: HostProcessConfig): Promise<LocalHost> {
   hostConfig = config;
   if (config.bodyFd === undefined) throw new Error('the router gave no body channel (bodyFd)');
-  const socket = new Socket({ fd: config.bodyFd, readable: true, writable: true });
+  // Read into one reused buffer and copied into pooled ones, which go to the isolate thread
+  // and come back once read (isolate: buffer-pool.ts): no allocation per chunk.
+  const socket = openBodySocket(config.bodyFd, (data) => channel?.read(data));
   socket.unref();
   channel = bodyChannel(
     socket,
@@ -199,6 +201,7 @@ async function init(config: HostProcessConfig): Promise<LocalHost> {
       out.flush();
       setImmediate(() => process.exit(1));
     },
+    bodyBufferPool,
   );
   // This host's parked pool: it starts booting now, while the router sends the bundles.
   launcher = new IsolateLauncher({
