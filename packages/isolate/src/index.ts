@@ -112,6 +112,7 @@ export {
   isBodyMessage,
   isBodyStream,
   readWhole,
+  releaseChunk,
   STREAM_WINDOW_BYTES,
 } from './body-stream.js';
 export { BufferPool, bodyBufferPool, POOL_BUFFER_BYTES } from './buffer-pool.js';
