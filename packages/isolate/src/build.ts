@@ -51,7 +51,7 @@ export interface BuildOptions {
    */
   entropyBudget?: number;
   /**
-   * `compact` (default): the snapshot and the files ship brotli-5 compressed, for bundles that are copied
+   * `compact` (default): the snapshot ships brotli-6 and the files brotli-5 compressed, for bundles that are copied
    * around. `fast`: uncompressed (still a delta), for bundles served where they were built
    * (`pyworkers dev`): compressing ~4 MiB of changed pages costs ~1-2 s on a loaded 2-core box.
    */
@@ -157,14 +157,15 @@ export async function buildBundle(
     }
     const parts = fromPyodideSnapshot(msg.bytes);
     // Shipped as a delta against the baseline every host of this cache boots its parked
-    // isolates from, brotli 5: measured on the hello handler (packages/snapshot README), 1.86% of
-    // the raw heap against brotli 9's 1.82% at a seventh of the encode time, and decoded once
-    // per host when the bundle is loaded (~0.1 s), never on a request. A per-build baseline
+    // isolates from, brotli 6: on a Flask + requests worker 3.39 MiB against brotli 5's 3.49 in
+    // the same or less encode time (0.46-0.89 s vs 0.50-1.08 s, three interleaved runs; brotli 7:
+    // 3.33 MiB, 0.7-2.5 s), and decoded once per host when the bundle is loaded (~0.1 s), never
+    // on a request. A per-build baseline
     // (freshHashSeed) is on no host, so such a snapshot is whole.
     const shipping = {
       ...(options.encoding === 'fast'
         ? { codec: 'none' as const }
-        : { codec: 'brotli' as const, level: 5 }),
+        : { codec: 'brotli' as const, level: 6 }),
       ...(options.freshHashSeed ? {} : { reference: baseline.reference() }),
     };
     snapshot = encodeSnapshot(

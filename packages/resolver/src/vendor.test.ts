@@ -125,6 +125,7 @@ describe('installWheels', () => {
     );
     const err = await error(installWheels({ target, wheels: [wheel(flask), tampered] }));
     expect(err.code).toBe('ERR_WHEEL');
+    expect(err.userError).toBe(true);
     expect(err.message).toContain('werkzeug/routing.py');
     expect(readdirSync(target).sort()).toEqual([INSTALL_MARKER, 'flask', 'flask-3.1.0.dist-info']);
     expect(siblings()).toEqual(['python_modules']);

@@ -4,6 +4,8 @@
 // 13.4 MiB of non-zero pages, against 5.6 MiB at 4 KiB).
 
 const PAGE = 4096;
+/** Compared first: most of a heap equals its baseline (a parked boot dirties ~1% of it). */
+const BLOCK = 16 * PAGE;
 const ZERO = new Uint8Array(PAGE);
 
 /**
@@ -12,7 +14,17 @@ const ZERO = new Uint8Array(PAGE);
  */
 export function differingRuns(a: Uint8Array, base: Uint8Array): number[] {
   const runs: number[] = [];
+  const shared = Math.min(a.length, base.length);
   for (let page = 0; page < a.length; page += PAGE) {
+    // A whole 64 KiB block that is equal is skipped with one call instead of sixteen.
+    while (
+      page % BLOCK === 0 &&
+      page + BLOCK <= shared &&
+      Buffer.compare(a.subarray(page, page + BLOCK), base.subarray(page, page + BLOCK)) === 0
+    ) {
+      page += BLOCK;
+    }
+    if (page >= a.length) break;
     const end = Math.min(page + PAGE, a.length);
     const other = page < base.length ? base.subarray(page, Math.min(end, base.length)) : ZERO;
     const mine = a.subarray(page, page + other.length);

@@ -186,12 +186,27 @@ export function toJsRequest(msg: RequestMessage, stream?: ReadableStream<Uint8Ar
 export async function setEnv(py: PyodideAPI, msg: EnvMessage): Promise<void> {
   const runtime = py.pyimport('_pyworkers_runtime') as unknown as {
     set_env(values: Record<string, string>, bindings: [string, string][]): void;
+    destroy(): void;
+  };
+  try {
+    runtime.set_env(msg.env, msg.bindings ?? []);
+  } finally {
+    runtime.destroy();
+  }
+  await warmRequest(py);
+}
+
+/**
+ * One request through the SDK's warm-up handler (the request path's first-time work, JS and
+ * Python): before parking, for the JS realm a swap keeps, and after the env is set.
+ */
+export async function warmRequest(py: PyodideAPI): Promise<void> {
+  const runtime = py.pyimport('_pyworkers_runtime') as unknown as {
     warm_up_eager: PyHandle & { destroy(): void };
     destroy(): void;
   };
   const warmUp = runtime.warm_up_eager;
   try {
-    runtime.set_env(msg.env, msg.bindings ?? []);
     await runRequest(py, warmUp, {
       type: 'request',
       id: 0,

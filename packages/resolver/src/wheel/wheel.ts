@@ -86,9 +86,8 @@ export function verifiedFiles(wheel: Wheel): VerifiedFile[] {
     throw new ResolverError(
       'ERR_WHEEL',
       `${wheel.filename}: ${why}; the wheel is damaged or was tampered with`,
-      {
-        userError: false,
-      },
+      // Not a pyworkers bug: the wheel came from the user's index, and the fix is theirs.
+      { userError: true },
     );
   };
   const dataDir = `${wheel.distInfo.slice(0, -'.dist-info'.length)}.data/`;
