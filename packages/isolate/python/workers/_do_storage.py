@@ -153,6 +153,11 @@ class _Ready:
 _DONE = _Ready(None)
 
 
+async def _hit(value: Any) -> Any:
+    """A cache hit as an awaitable: a coroutine is the cheapest one to make (no __init__)."""
+    return value
+
+
 class _FlatDict(JsDict):
     """A cached dict whose keys are str and values immutable: a read copies it in one C call."""
 
@@ -384,10 +389,10 @@ class Storage:
                 return _Filled(self, self._call("get", keys), keys)
             kind = type(value)
             if kind is _FlatDict:
-                return _Ready(JsDict(value))
+                return _hit(JsDict(value))
             if kind in _IMMUTABLE:
-                return _Ready(value)
-            return _Ready(_cached(value))
+                return _hit(value)
+            return _hit(_cached(value))
         if isinstance(keys, (list, tuple)):
             names = [str(k) for k in keys]
             if all(k in cache for k in names):
@@ -403,7 +408,17 @@ class Storage:
         object's answer waits until it is committed (``await sync()`` waits for it now)."""
         if type(key) is str and value is not None:
             # The hot path: remembered, queued in the waiting put({...}), answered at once.
-            kept = _keep(value)
+            kind = type(value)
+            if kind in _IMMUTABLE:
+                kept = value
+            elif (
+                (kind is dict or kind is JsDict)
+                and _IMMUTABLE.issuperset(map(type, value.values()))
+                and _STR.issuperset(map(type, value))
+            ):
+                kept = _FlatDict(value)  # _keep(), inlined for the commonest value
+            else:
+                kept = _keep(value)
             if kept is _ABSENT:
                 self._cache.pop(key, None)
                 kept = _value(value)  # converted now: later changes to `value` are not written

@@ -231,6 +231,7 @@ export class ObjectsHost<I extends object> {
   #forget(live: Live<I>): void {
     this.#byKey.delete(live.key);
     this.#byToken.delete(live.token);
+    this.sockets.forget(live.key);
     const storage = live.ns.storage(live.id);
     void storage
       .rollbackOpen()

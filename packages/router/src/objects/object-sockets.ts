@@ -294,6 +294,11 @@ export class ObjectSockets {
     );
   }
 
+  /** The object's instance is gone: with no socket open, nothing of it is kept here. */
+  forget(key: string): void {
+    if (this.#owned.get(key)?.sockets.size === 0) this.#owned.delete(key);
+  }
+
   /** The host is closing: every client is told 1001 (going away). */
   close(): void {
     for (const held of [...this.#held.values()]) {
