@@ -72,6 +72,8 @@ export {
   isBundle,
 } from './bundle.js';
 export {
+  type BuildDependencies,
+  type BuildJob,
   type BuildThread,
   SnapshotBuilder,
   type SnapshotBuilderOptions,

@@ -159,7 +159,7 @@ port.on('message', (msg: ToWorker) => {
     })();
   } else if (msg.type === 'build') {
     if (!booted) throw new Error('build before the builder isolate was ready');
-    run = buildSnapshot(booted.runtime, msg, post);
+    run = buildSnapshot(booted.runtime, msg, post, booted.preloaded === true);
   } else if (msg.type === 'request') run = request(msg).finally(afterRequest);
   else if (msg.type === 'event') run = event(msg).finally(afterRequest);
   else run = request(msg);
