@@ -31,6 +31,24 @@ export type BodyMessage =
   | { type: 'body-credit'; id: number; bytes: number; buffers?: ArrayBuffer[] }
   | { type: 'body-cancel'; id: number };
 
+/**
+ * Pooled chunks that arrived over a transferring hop, by buffer: the stream set that can send
+ * the buffer back to the pool it came from (see {@link releaseChunk}).
+ */
+const origins = new WeakMap<ArrayBufferLike, BodyStreams>();
+
+/**
+ * The consumer of a body chunk is done with it (a socket wrote it): if it came in a pooled
+ * buffer from an isolate thread, the buffer goes back there with the next credit. The chunk
+ * must not be used after this. Any other chunk is left alone.
+ */
+export function releaseChunk(chunk: Uint8Array): void {
+  const from = origins.get(chunk.buffer);
+  if (!from) return;
+  origins.delete(chunk.buffer);
+  from.recycle(chunk);
+}
+
 /** Whether a message belongs to a body stream (and should go to {@link BodyStreams}). */
 export function isBodyMessage(msg: { type: string }): msg is BodyMessage {
   return (
@@ -246,18 +264,18 @@ class OutboundBody {
         const chunk = r.value;
         if (chunk.byteLength === 0) continue;
         this.inflight += chunk.byteLength;
-        if (pool) {
+        const owns =
+          transfer &&
+          chunk.byteOffset === 0 &&
+          chunk.byteLength === chunk.buffer.byteLength &&
+          chunk.buffer instanceof ArrayBuffer;
+        if (pool && !owns) {
           // Into pooled buffers (unless it is one), each transferred: see ./buffer-pool.ts.
           for (const part of pool.copy(chunk)) {
             post({ type: 'body-chunk', id, chunk: part }, [part.buffer as ArrayBuffer]);
           }
           continue;
         }
-        const owns =
-          transfer &&
-          chunk.byteOffset === 0 &&
-          chunk.byteLength === chunk.buffer.byteLength &&
-          chunk.buffer instanceof ArrayBuffer;
         post({ type: 'body-chunk', id, chunk }, owns ? [chunk.buffer as ArrayBuffer] : []);
       }
       void Promise.resolve(it.return?.()).catch(() => {});
@@ -360,6 +378,16 @@ export class BodyStreams {
     switch (msg.type) {
       case 'body-chunk': {
         const body = this.inbound.get(msg.id);
+        // A pooled buffer from the other side (transferred: no other view of it here).
+        if (
+          body &&
+          this.pool &&
+          this.transfer &&
+          msg.chunk.byteOffset === 0 &&
+          msg.chunk.buffer.byteLength === POOL_BUFFER_BYTES
+        ) {
+          origins.set(msg.chunk.buffer, this);
+        }
         body?.push(msg.chunk);
         return body !== undefined;
       }

@@ -129,7 +129,7 @@ export async function buildProject(
     logger.info({ worker: project.name }, describeSync(sync));
     project = loadProject(dir, options.overrides);
   }
-  const { files, mainModule, sourceRoot } = projectFiles(project);
+  const { files, mainModule, sourceRoot, dependencies } = projectFiles(project);
   checkBindingRefs({
     sourceRoot,
     projectDir: project.dir,
@@ -204,6 +204,7 @@ export async function buildProject(
           memoryBytes: project.limits.memoryMb * 1024 * 1024,
         },
         bindings: project.bindings,
+        dependencies,
       },
       {
         logger,

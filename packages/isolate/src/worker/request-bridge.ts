@@ -28,24 +28,13 @@ import {
   hostCallStoreFlat,
   hostCallSync,
 } from './host-channel.js';
+import { type PyProxyLike, pythonChunks, type StreamedProxy, settled } from './python-chunks.js';
 import { PairedWebSocket, WebSocketPair, WebSocketRequestResponsePair } from './websocket-pair.js';
-
-interface PyProxyLike {
-  type: string;
-  toJs(opts?: object): unknown;
-  destroy(): void;
-}
 
 /** `workers._streams.WebSocketUpgrade` as JS sees it. */
 interface UpgradeProxy extends PyProxyLike {
   head(): PyProxyLike;
   socket: unknown;
-}
-
-/** `_pyworkers_runtime.StreamedResponse` as JS sees it. */
-interface StreamedProxy extends PyProxyLike {
-  head(): PyProxyLike;
-  chunks: PyProxyLike & AsyncIterable<Uint8Array>;
 }
 
 /**
@@ -54,17 +43,6 @@ interface StreamedProxy extends PyProxyLike {
  * function: always awaited) fits too.
  */
 export type PyHandle = (request: Request) => unknown;
-
-/** What {@link PyHandle} gave, awaited when it is a Task or coroutine (whose proxy is freed). */
-async function settled(result: unknown): Promise<unknown> {
-  const pending = result as (PyProxyLike & PromiseLike<unknown>) | undefined;
-  if (typeof pending?.then !== 'function') return result;
-  try {
-    return await pending;
-  } finally {
-    if (typeof pending.destroy === 'function') pending.destroy();
-  }
-}
 
 /**
  * What {@link runRequest} produced: a message for the host and the buffers to transfer, and
@@ -297,42 +275,6 @@ async function fromJsResponse(id: number, res: Response): Promise<BridgeOutcome>
     transfer: [],
     stream: rest(first.value, next, reader),
   };
-}
-
-/** `_pyworkers_runtime`'s eager stepping of a streamed body (see `handle_eager`). */
-interface ChunkSteps {
-  next_chunk_eager: ((chunks: unknown) => unknown) & { destroy(): void };
-  close_chunks_eager: ((chunks: unknown) => unknown) & { destroy(): void };
-  destroy(): void;
-}
-
-/**
- * Chunks of a Python async iterator (already JS Uint8Arrays), each step run as an eager task:
- * a chunk the producer has ready comes back within the call, without a Promise round trip
- * through the event loop per chunk. The proxies are freed at the end.
- */
-async function* pythonChunks(py: PyodideAPI, proxy: StreamedProxy): BodyStream {
-  const chunks = proxy.chunks;
-  const steps = py.pyimport('_pyworkers_runtime') as unknown as ChunkSteps;
-  const next = steps.next_chunk_eager;
-  const close = steps.close_chunks_eager;
-  let done = false;
-  try {
-    for (;;) {
-      const chunk = (await settled(next(chunks))) as Uint8Array | undefined | null;
-      if (chunk == null) break;
-      yield chunk;
-    }
-    done = true;
-  } finally {
-    // Leaving early closes the Python generator (its `finally` blocks run).
-    if (!done) await settled(close(chunks)).catch(() => undefined);
-    next.destroy();
-    close.destroy();
-    steps.destroy();
-    chunks.destroy();
-    proxy.destroy();
-  }
 }
 
 /** Runs one request through Python's `handle` and builds the message for the host. */

@@ -13,7 +13,7 @@
 //   cancel payload = empty
 import { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
-import type { BodyMessage, BufferPool } from '@pyworkers/isolate';
+import { type BodyMessage, type BufferPool, releaseChunk } from '@pyworkers/isolate';
 
 /** The host process's fd of its end of the body channel (one more stdio slot of fork). */
 export const BODY_FD = 4;
@@ -93,10 +93,13 @@ export function bodyChannel(
       process.nextTick(uncork);
     }
     switch (msg.type) {
-      case 'body-chunk':
+      case 'body-chunk': {
         socket.write(frame(CHUNK, msg.id, msg.chunk.byteLength));
-        socket.write(msg.chunk);
+        const chunk = msg.chunk;
+        // Written: a pooled buffer can go back to its isolate thread.
+        socket.write(chunk, () => releaseChunk(chunk));
         return;
+      }
       case 'body-end': {
         if (msg.error === undefined) {
           socket.write(frame(END, msg.id, 0));
