@@ -32,6 +32,11 @@ class Room(DurableObject):
         self.found = sorted(ws.deserializeAttachment()["name"] for ws in self.ctx.getWebSockets())
 
     async def fetch(self, request):
+        if "/accept" in request.url:
+            # The non-hibernating API: the socket could not leave the object through its stub.
+            client, server = WebSocketPair.new().object_values()
+            server.accept()
+            return Response(None, status=101, web_socket=client)
         name = request.url.rsplit("name=", 1)[1]
         client, server = WebSocketPair.new().object_values()
         self.ctx.acceptWebSocket(server, ["user:" + name, "room"])
@@ -72,7 +77,10 @@ class Default(WorkerEntrypoint):
     async def fetch(self, request):
         room = self.env.ROOM.get_by_name("lobby")
         if request.headers.get("upgrade") == "websocket":
-            return await room.fetch(request)
+            try:
+                return await room.fetch(request)
+            except Exception as exc:
+                return Response(f"{type(exc).__name__}: {exc}", status=500)
         return Response(json.dumps(await room.closed()))
 `;
 
@@ -229,6 +237,21 @@ for (const hostKind of ['process', 'local'] as const) {
         return (closed as unknown[])[0] !== null && (closed as unknown[])[1] === 0;
       }, 20_000);
       expect(closed).toEqual([['ann', 4001, 'done', true], 0]);
+    });
+
+    it('refuses, with what to do, a socket the object accepted with server.accept()', async () => {
+      const ws = new WebSocket(`ws://${base}/accept`);
+      const answer = await new Promise<{ status: number; body: string }>((resolve) => {
+        ws.on('unexpected-response', (_req, res) => {
+          let body = '';
+          res.on('data', (c: Buffer) => {
+            body += c.toString();
+          });
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+        });
+      });
+      expect(answer.status).toBe(500);
+      expect(answer.body).toMatch(/TypeError: .*self\.ctx\.acceptWebSocket\(server\)/);
     });
 
     it('tells the room when a client goes away without a close frame (1006)', async () => {
