@@ -16,6 +16,7 @@ import { memoryLogger, waitFor } from './fixtures.js';
 const app = `
 import json
 from js import WebSocketPair, WebSocketRequestResponsePair
+from pyodide.ffi import create_proxy
 from workers import DurableObject, Response, WorkerEntrypoint
 
 
@@ -33,9 +34,17 @@ class Room(DurableObject):
 
     async def fetch(self, request):
         if "/accept" in request.url:
-            # The non-hibernating API: the socket could not leave the object through its stub.
+            # The non-hibernating API: the object's listeners get the messages.
             client, server = WebSocketPair.new().object_values()
             server.accept()
+
+            def on_message(event):
+                server.send(f"echo {event.data} from boot {self.boots}")
+
+            server.addEventListener("message", create_proxy(on_message))
+            return Response(None, status=101, web_socket=client)
+        if "/unaccepted" in request.url:
+            client, server = WebSocketPair.new().object_values()
             return Response(None, status=101, web_socket=client)
         name = request.url.rsplit("name=", 1)[1]
         client, server = WebSocketPair.new().object_values()
@@ -239,8 +248,20 @@ for (const hostKind of ['process', 'local'] as const) {
       expect(closed).toEqual([['ann', 4001, 'done', true], 0]);
     });
 
-    it('refuses, with what to do, a socket the object accepted with server.accept()', async () => {
-      const ws = new WebSocket(`ws://${base}/accept`);
+    it('serves a socket the object accepted with server.accept(), keeping the object live meanwhile', async () => {
+      const eve = await connect(`ws://${base}/accept`);
+      eve.ws.send('a');
+      const first = String(await eve.next());
+      expect(first).toMatch(/^echo a from boot \d+$/);
+      await new Promise((r) => setTimeout(r, IDLE_MS * 3)); // not evicted: its listener is live
+      eve.ws.send('b');
+      expect(String(await eve.next())).toBe(first.replace('echo a', 'echo b'));
+      eve.ws.close(1000);
+      await eve.closed;
+    });
+
+    it('refuses, with what to do, a socket the object did not accept', async () => {
+      const ws = new WebSocket(`ws://${base}/unaccepted`);
       const answer = await new Promise<{ status: number; body: string }>((resolve) => {
         ws.on('unexpected-response', (_req, res) => {
           let body = '';
@@ -251,7 +272,9 @@ for (const hostKind of ['process', 'local'] as const) {
         });
       });
       expect(answer.status).toBe(500);
-      expect(answer.body).toMatch(/TypeError: .*self\.ctx\.acceptWebSocket\(server\)/);
+      expect(answer.body).toMatch(
+        /TypeError: .*self\.ctx\.acceptWebSocket\(server\).*server\.accept\(\)/,
+      );
     });
 
     it('tells the room when a client goes away without a close frame (1006)', async () => {
