@@ -83,7 +83,8 @@ export async function readWhole(body: Body): Promise<Uint8Array> {
   return out;
 }
 
-type Post = (msg: BodyMessage, transfer?: ArrayBuffer[]) => void;
+/** Sends a message; `false`: the hop's transport is full, send no more chunks until drained. */
+type Post = (msg: BodyMessage, transfer?: ArrayBuffer[]) => unknown;
 
 /** The receiving end of one stream: an async iterable fed by `body-chunk` messages. */
 class InboundBody implements AsyncIterable<Uint8Array> {
@@ -175,6 +176,8 @@ class OutboundBody {
   private touchSource = true;
   private waiter: (() => void) | undefined;
   private onCancel: (() => void) | undefined;
+  /** The transport said it was full: wait for {@link OutboundBody.drained}. */
+  private full = false;
 
   /** @param pullStarted send nothing before the receiver's first credit (see {@link BodyStreams.send}). */
   constructor(
@@ -185,7 +188,8 @@ class OutboundBody {
   }
 
   credit(bytes: number): void {
-    this.inflight -= bytes;
+    // Never below nothing in flight: a receiver crediting more than it got gains no room.
+    this.inflight = Math.max(0, this.inflight - bytes);
     this.wake();
   }
 
@@ -203,8 +207,14 @@ class OutboundBody {
     w?.();
   }
 
+  /** The transport has room again. */
+  drained(): void {
+    this.full = false;
+    this.wake();
+  }
+
   private async hasCredit(): Promise<boolean> {
-    while (this.inflight >= this.window && !this.cancelled) {
+    while ((this.inflight >= this.window || this.full) && !this.cancelled) {
       await new Promise<void>((resolve) => {
         this.waiter = resolve;
       });
@@ -276,7 +286,13 @@ class OutboundBody {
           }
           continue;
         }
-        post({ type: 'body-chunk', id, chunk }, owns ? [chunk.buffer as ArrayBuffer] : []);
+        // A full transport (a socket whose peer does not read what it credits) holds us back.
+        if (
+          post({ type: 'body-chunk', id, chunk }, owns ? [chunk.buffer as ArrayBuffer] : []) ===
+          false
+        ) {
+          this.full = true;
+        }
       }
       void Promise.resolve(it.return?.()).catch(() => {});
     } catch (err) {
@@ -371,6 +387,11 @@ export class BodyStreams {
     } finally {
       if (this.outbound.get(id) === out) this.outbound.delete(id);
     }
+  }
+
+  /** The transport has room again (after a post answered `false`): sending goes on. */
+  drained(): void {
+    for (const out of this.outbound.values()) out.drained();
   }
 
   /** Routes one body message; returns false when no stream of that id is open here. */
