@@ -102,6 +102,33 @@ export class SnapshotBuilder {
     };
   }
 
+  /**
+   * Says what the next build will import, when no build ran yet to tell (e.g. `pyworkers dev`
+   * found its bundle up to date: `importedModules` from that bundle's snapshot): the waiting
+   * isolate imports those of `dependencies` ahead of time.
+   */
+  prime(
+    files: Map<string, Uint8Array>,
+    dependencies: BuildDependencies,
+    importedModules: string[],
+  ): void {
+    if (this.closed || this.preload?.key === dependencies.key) return;
+    this.preload = {
+      key: dependencies.key,
+      files: packMountSet(files),
+      modules: importedModules.filter((m) => dependencies.packages.includes(m.split('.')[0]!)),
+    };
+    const stale = this.waiting;
+    if (stale && stale.preloadKey !== dependencies.key) {
+      this.waiting = undefined;
+      void stale.ready.then(
+        () => stale.worker.terminate(),
+        () => {},
+      );
+    }
+    this.prepared();
+  }
+
   /** Boots the waiting isolate now (optional: the first build boots it otherwise). */
   async warm(): Promise<void> {
     await this.prepared().ready.catch(() => {});
