@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { basename, join, relative, resolve, sep } from 'node:path';
 import { issuePath } from '@pyworkers/common';
@@ -364,25 +365,46 @@ function walkFiles(root: string, into: Map<string, Uint8Array>, prefix = ''): vo
 
 /**
  * The files a worker's isolate sees, by path relative to its root: the entry module's directory
- * and the vendored `python_modules/`, both on `sys.path`.
+ * and the vendored `python_modules/`, both on `sys.path`; and which of them are dependencies
+ * (their top-level import names, and a key of their content).
  */
 export function projectFiles(project: Project): {
   files: Map<string, Uint8Array>;
   mainModule: string;
   /** Directory whose files sit at the isolate's worker root (for mapping tracebacks back). */
   sourceRoot: string;
+  dependencies: { key: string; packages: string[] };
 } {
   const mainPath = join(project.dir, project.main);
   const srcDir = join(mainPath, '..');
   const files = new Map<string, Uint8Array>();
   const vendored = join(project.dir, 'python_modules');
   if (existsSync(vendored)) walkFiles(vendored, files);
+  const fromDependencies = new Map(files);
   // The project's own files win over a vendored module of the same path.
-  walkFiles(srcDir, files);
+  const own = new Map<string, Uint8Array>();
+  walkFiles(srcDir, own);
+  for (const [path, bytes] of own) files.set(path, bytes);
+  const ownTops = new Set([...own.keys()].map(topLevelName));
+  const hash = createHash('sha256');
+  const packages = new Set<string>();
+  for (const path of [...fromDependencies.keys()].sort()) {
+    const top = topLevelName(path);
+    if (ownTops.has(top)) continue;
+    hash.update(path).update('\0').update(fromDependencies.get(path)!);
+    if (/^[A-Za-z_][A-Za-z0-9_]*$/.test(top)) packages.add(top);
+  }
   const rel = relative(srcDir, mainPath).split(sep).join('/');
   return {
     files,
     mainModule: rel.replace(/\.py$/, '').replaceAll('/', '.'),
     sourceRoot: srcDir,
+    dependencies: { key: hash.digest('hex'), packages: [...packages].sort() },
   };
+}
+
+/** The import name a file's path starts: `flask/app.py` -> `flask`, `six.py` -> `six`. */
+function topLevelName(path: string): string {
+  const first = path.split('/')[0]!;
+  return path.includes('/') ? first : first.replace(/\.(py|pyi|so)$/, '');
 }

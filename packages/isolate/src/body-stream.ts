@@ -31,6 +31,24 @@ export type BodyMessage =
   | { type: 'body-credit'; id: number; bytes: number; buffers?: ArrayBuffer[] }
   | { type: 'body-cancel'; id: number };
 
+/**
+ * Pooled chunks that arrived over a transferring hop, by buffer: the stream set that can send
+ * the buffer back to the pool it came from (see {@link releaseChunk}).
+ */
+const origins = new WeakMap<ArrayBufferLike, BodyStreams>();
+
+/**
+ * The consumer of a body chunk is done with it (a socket wrote it): if it came in a pooled
+ * buffer from an isolate thread, the buffer goes back there with the next credit. The chunk
+ * must not be used after this. Any other chunk is left alone.
+ */
+export function releaseChunk(chunk: Uint8Array): void {
+  const from = origins.get(chunk.buffer);
+  if (!from) return;
+  origins.delete(chunk.buffer);
+  from.recycle(chunk);
+}
+
 /** Whether a message belongs to a body stream (and should go to {@link BodyStreams}). */
 export function isBodyMessage(msg: { type: string }): msg is BodyMessage {
   return (
@@ -65,7 +83,8 @@ export async function readWhole(body: Body): Promise<Uint8Array> {
   return out;
 }
 
-type Post = (msg: BodyMessage, transfer?: ArrayBuffer[]) => void;
+/** Sends a message; `false`: the hop's transport is full, send no more chunks until drained. */
+type Post = (msg: BodyMessage, transfer?: ArrayBuffer[]) => unknown;
 
 /** The receiving end of one stream: an async iterable fed by `body-chunk` messages. */
 class InboundBody implements AsyncIterable<Uint8Array> {
@@ -157,6 +176,8 @@ class OutboundBody {
   private touchSource = true;
   private waiter: (() => void) | undefined;
   private onCancel: (() => void) | undefined;
+  /** The transport said it was full: wait for {@link OutboundBody.drained}. */
+  private full = false;
 
   /** @param pullStarted send nothing before the receiver's first credit (see {@link BodyStreams.send}). */
   constructor(
@@ -167,7 +188,8 @@ class OutboundBody {
   }
 
   credit(bytes: number): void {
-    this.inflight -= bytes;
+    // Never below nothing in flight: a receiver crediting more than it got gains no room.
+    this.inflight = Math.max(0, this.inflight - bytes);
     this.wake();
   }
 
@@ -185,8 +207,14 @@ class OutboundBody {
     w?.();
   }
 
+  /** The transport has room again. */
+  drained(): void {
+    this.full = false;
+    this.wake();
+  }
+
   private async hasCredit(): Promise<boolean> {
-    while (this.inflight >= this.window && !this.cancelled) {
+    while ((this.inflight >= this.window || this.full) && !this.cancelled) {
       await new Promise<void>((resolve) => {
         this.waiter = resolve;
       });
@@ -246,19 +274,25 @@ class OutboundBody {
         const chunk = r.value;
         if (chunk.byteLength === 0) continue;
         this.inflight += chunk.byteLength;
-        if (pool) {
+        const owns =
+          transfer &&
+          chunk.byteOffset === 0 &&
+          chunk.byteLength === chunk.buffer.byteLength &&
+          chunk.buffer instanceof ArrayBuffer;
+        if (pool && !owns) {
           // Into pooled buffers (unless it is one), each transferred: see ./buffer-pool.ts.
           for (const part of pool.copy(chunk)) {
             post({ type: 'body-chunk', id, chunk: part }, [part.buffer as ArrayBuffer]);
           }
           continue;
         }
-        const owns =
-          transfer &&
-          chunk.byteOffset === 0 &&
-          chunk.byteLength === chunk.buffer.byteLength &&
-          chunk.buffer instanceof ArrayBuffer;
-        post({ type: 'body-chunk', id, chunk }, owns ? [chunk.buffer as ArrayBuffer] : []);
+        // A full transport (a socket whose peer does not read what it credits) holds us back.
+        if (
+          post({ type: 'body-chunk', id, chunk }, owns ? [chunk.buffer as ArrayBuffer] : []) ===
+          false
+        ) {
+          this.full = true;
+        }
       }
       void Promise.resolve(it.return?.()).catch(() => {});
     } catch (err) {
@@ -355,11 +389,26 @@ export class BodyStreams {
     }
   }
 
+  /** The transport has room again (after a post answered `false`): sending goes on. */
+  drained(): void {
+    for (const out of this.outbound.values()) out.drained();
+  }
+
   /** Routes one body message; returns false when no stream of that id is open here. */
   onMessage(msg: BodyMessage): boolean {
     switch (msg.type) {
       case 'body-chunk': {
         const body = this.inbound.get(msg.id);
+        // A pooled buffer from the other side (transferred: no other view of it here).
+        if (
+          body &&
+          this.pool &&
+          this.transfer &&
+          msg.chunk.byteOffset === 0 &&
+          msg.chunk.buffer.byteLength === POOL_BUFFER_BYTES
+        ) {
+          origins.set(msg.chunk.buffer, this);
+        }
         body?.push(msg.chunk);
         return body !== undefined;
       }

@@ -11,7 +11,7 @@ import { threadFailure } from './internal/thread-error.js';
 import type { WorkerLimitOverrides } from './limits.js';
 import { DEFAULT_LIMITS } from './limits.js';
 import { type Logger, silentLogger } from './logger.js';
-import type { SnapshotBuilder } from './snapshot-builder.js';
+import type { BuildDependencies, BuildThread, SnapshotBuilder } from './snapshot-builder.js';
 import { PYODIDE_VERSION, SDK_VERSION } from './version.js';
 
 export { PYODIDE_LOCK_FILE, PYODIDE_VERSION, SDK_VERSION } from './version.js';
@@ -28,6 +28,11 @@ export interface BuildInput {
   limits?: WorkerLimitOverrides;
   /** Bindings, crons, queue consumers and assets from the worker's config. */
   bindings?: Partial<WorkerBindings>;
+  /**
+   * The vendored dependencies among `files`: with a `builder`, the next build's isolate imports
+   * the ones this top level imported ahead of time, while they stay the same (`key`).
+   */
+  dependencies?: BuildDependencies;
 }
 
 /** Options of {@link buildBundle}. */
@@ -118,8 +123,11 @@ export async function buildBundle(
   };
   const builder = options.freshHashSeed ? undefined : options.builder;
   const [baseline, assets] = await Promise.all([baselineFor(options, logger), bootAssets()]);
-  const { worker, first } = builder
-    ? await builder.take(job, logger)
+  const { worker, first, done }: BuildThread = builder
+    ? await builder.take(
+        { ...job, ...(input.dependencies ? { dependencies: input.dependencies } : {}) },
+        logger,
+      )
     : spawnWorker(
         {
           type: 'init',
@@ -133,6 +141,7 @@ export async function buildBundle(
         () => {},
       );
   let snapshot: Uint8Array;
+  let imported: string[] | undefined;
   try {
     const msg = await first;
     if (msg.type === 'build-error') {
@@ -155,6 +164,7 @@ export async function buildBundle(
         { userError: true },
       );
     }
+    imported = msg.importedModules;
     const parts = fromPyodideSnapshot(msg.bytes);
     // Shipped as a delta against the baseline every host of this cache boots its parked
     // isolates from, brotli 6: on a Flask + requests worker 3.39 MiB against brotli 5's 3.49 in
@@ -192,6 +202,7 @@ export async function buildBundle(
   } finally {
     // The snapshot is taken: the thread is spent. Its teardown (~20 ms) is not waited for.
     void worker.terminate();
+    done?.(imported);
   }
   return encodeBundle({ manifest, files: input.files, snapshot }, { filesCodec });
 }

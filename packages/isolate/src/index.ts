@@ -72,6 +72,8 @@ export {
   isBundle,
 } from './bundle.js';
 export {
+  type BuildDependencies,
+  type BuildJob,
   type BuildThread,
   SnapshotBuilder,
   type SnapshotBuilderOptions,
@@ -112,6 +114,7 @@ export {
   isBodyMessage,
   isBodyStream,
   readWhole,
+  releaseChunk,
   STREAM_WINDOW_BYTES,
 } from './body-stream.js';
 export { BufferPool, bodyBufferPool, POOL_BUFFER_BYTES } from './buffer-pool.js';

@@ -22,6 +22,26 @@ export interface SnapshotBuilderOptions {
 export interface BuildThread {
   worker: Worker;
   first: Promise<FromWorker>;
+  /** Called once the build is over: the modules its top level imported, or none if it failed. */
+  done?(importedModules?: string[]): void;
+}
+
+/** The vendored dependencies among a build's files: what a builder may import ahead of time. */
+export interface BuildDependencies {
+  /** Identifies their content (a new key: the modules imported ahead of time are stale). */
+  key: string;
+  /** Their top-level import names (`flask`, `requests`, ...). */
+  packages: string[];
+}
+
+/** A build for {@link SnapshotBuilder.take}. */
+export type BuildJob = Omit<BuildMessage, 'type'> & { dependencies?: BuildDependencies };
+
+/** What the next isolate imports before waiting: the last build's dependency modules. */
+interface Preload {
+  key: string;
+  files: BuildMessage['files'];
+  modules: string[];
 }
 
 interface Waiting {
@@ -34,6 +54,10 @@ interface Waiting {
   name: string;
   logger: Logger;
   parked: boolean;
+  /** The dependencies it imported ahead of time (their key), if any. */
+  preloadKey: string | undefined;
+  /** It tried to import them and one failed: its interpreter is not one to build in. */
+  spoiled: boolean;
 }
 
 /**
@@ -54,6 +78,8 @@ export class SnapshotBuilder {
   private builds = 0;
   private nextTimer: NodeJS.Timeout | undefined;
   private readonly nextDelayMs: number;
+  private preload: Preload | undefined;
+  private preloadedBuilds = 0;
 
   constructor(options: SnapshotBuilderOptions = {}) {
     this.logger = options.logger ?? silentLogger;
@@ -64,9 +90,43 @@ export class SnapshotBuilder {
     };
   }
 
-  /** Whether an isolate is restored and waiting for the next build, and builds run so far. */
-  stats(): { waiting: boolean; builds: number } {
-    return { waiting: this.waiting?.parked === true, builds: this.builds };
+  /**
+   * Whether an isolate is restored and waiting for the next build, builds run so far, and how
+   * many of them found their dependencies imported already.
+   */
+  stats(): { waiting: boolean; builds: number; preloaded: number } {
+    return {
+      waiting: this.waiting?.parked === true,
+      builds: this.builds,
+      preloaded: this.preloadedBuilds,
+    };
+  }
+
+  /**
+   * Says what the next build will import, when no build ran yet to tell (e.g. `pyworkers dev`
+   * found its bundle up to date: `importedModules` from that bundle's snapshot): the waiting
+   * isolate imports those of `dependencies` ahead of time.
+   */
+  prime(
+    files: Map<string, Uint8Array>,
+    dependencies: BuildDependencies,
+    importedModules: string[],
+  ): void {
+    if (this.closed || this.preload?.key === dependencies.key) return;
+    this.preload = {
+      key: dependencies.key,
+      files: packMountSet(files),
+      modules: importedModules.filter((m) => dependencies.packages.includes(m.split('.')[0]!)),
+    };
+    const stale = this.waiting;
+    if (stale && stale.preloadKey !== dependencies.key) {
+      this.waiting = undefined;
+      void stale.ready.then(
+        () => stale.worker.terminate(),
+        () => {},
+      );
+    }
+    this.prepared();
   }
 
   /** Boots the waiting isolate now (optional: the first build boots it otherwise). */
@@ -75,21 +135,26 @@ export class SnapshotBuilder {
   }
 
   /**
-   * @internal Runs a top level in the waiting isolate (booting one first if it failed or none
-   * is there) and starts the next; `logger` gets the thread's output, tagged with `job.name`.
+   * @internal Runs a top level in the waiting isolate (booting one first if it failed, none is
+   * there, or it imported other dependencies than `job`'s); `logger` gets the thread's output,
+   * tagged with `job.name`. Call `done` when the build is over: the next isolate boots then.
    */
-  async take(job: Omit<BuildMessage, 'type'>, logger: Logger): Promise<BuildThread> {
+  async take(job: BuildJob, logger: Logger): Promise<BuildThread> {
     if (this.closed) throw new IsolateError('ERR_ISOLATE_CLOSED', 'the snapshot builder is closed');
+    const { dependencies, ...message } = job;
     let entry = this.prepared();
     this.waiting = undefined;
     const ok = await entry.ready.then(
       () => true,
       () => false,
     );
-    if (!ok) {
-      // One retry on a fresh isolate: a boot that failed says why on the second try.
-      entry = this.prepared();
-      this.waiting = undefined;
+    const usable =
+      ok && !entry.spoiled && (!entry.preloadKey || entry.preloadKey === dependencies?.key);
+    if (!usable) {
+      void entry.worker?.terminate();
+      // A plain one (one retry: a boot that failed says why on the second try).
+      if (this.preload && this.preload.key !== dependencies?.key) this.preload = undefined;
+      entry = this.spawn(undefined);
       await entry.ready;
     }
     const first = new Promise<FromWorker>((resolve, reject) => {
@@ -104,17 +169,33 @@ export class SnapshotBuilder {
       );
     });
     this.builds++;
+    if (entry.preloadKey) this.preloadedBuilds++;
     entry.name = job.name;
     entry.logger = logger;
-    entry.worker.postMessage({ type: 'build', ...job } satisfies BuildMessage);
-    // The next build's isolate boots a little later (0.3-0.4 s of CPU): started now, it would
-    // compete for the cores with this build and with the first request that follows it.
-    clearTimeout(this.nextTimer);
-    this.nextTimer = setTimeout(() => {
-      if (!this.closed) this.prepared();
-    }, this.nextDelayMs);
-    this.nextTimer.unref();
-    return { worker: entry.worker, first };
+    entry.worker.postMessage({ type: 'build', ...message } satisfies BuildMessage);
+    let finished = false;
+    const done = (importedModules?: string[]): void => {
+      if (finished) return;
+      finished = true;
+      this.preload =
+        importedModules && dependencies
+          ? {
+              key: dependencies.key,
+              files: message.files,
+              modules: importedModules.filter((m) =>
+                dependencies.packages.includes(m.split('.')[0]!),
+              ),
+            }
+          : undefined;
+      // The next build's isolate boots a little later (0.3-0.4 s of CPU, more with its
+      // dependencies): started at once, it would compete with the first request after a build.
+      clearTimeout(this.nextTimer);
+      this.nextTimer = setTimeout(() => {
+        if (!this.closed) this.prepared();
+      }, this.nextDelayMs);
+      this.nextTimer.unref();
+    };
+    return { worker: entry.worker, first, done };
   }
 
   /** Stops the waiting isolate. */
@@ -127,11 +208,11 @@ export class SnapshotBuilder {
   }
 
   private prepared(): Waiting {
-    this.waiting ??= this.spawn();
+    this.waiting ??= this.spawn(this.preload);
     return this.waiting;
   }
 
-  private spawn(): Waiting {
+  private spawn(preload: Preload | undefined): Waiting {
     const entry: Waiting = {
       worker: undefined as unknown as Worker,
       ready: Promise.resolve(),
@@ -139,6 +220,8 @@ export class SnapshotBuilder {
       name: '(builder)',
       logger: this.logger,
       parked: false,
+      preloadKey: undefined,
+      spoiled: false,
     };
     const tagged: Logger = {
       debug: (obj, msg) => entry.logger.debug({ ...obj, worker: entry.name }, msg),
@@ -159,6 +242,9 @@ export class SnapshotBuilder {
           assets,
           image: baseline.image,
           limits: { memoryBytes: DEFAULT_LIMITS.memoryBytes },
+          ...(preload?.modules.length
+            ? { preload: { files: preload.files, modules: preload.modules } }
+            : {}),
         },
         tagged,
         (msg) => entry.route(msg),
@@ -173,6 +259,12 @@ export class SnapshotBuilder {
         throw threadFailure(first, 'ERR_ISOLATE_BOOT', 'snapshot builder isolate failed to boot: ');
       }
       entry.parked = true;
+      if (first.preloaded) entry.preloadKey = preload!.key;
+      else if (preload?.modules.length) {
+        // An import that failed left its interpreter half-built: the next build boots a plain one.
+        entry.spoiled = true;
+        this.preload = undefined;
+      }
     })();
     entry.ready.catch((err: Error) => {
       if (!this.closed) this.logger.warn({ err: err.message }, 'snapshot builder failed to boot');

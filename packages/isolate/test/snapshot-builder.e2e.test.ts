@@ -49,7 +49,7 @@ async function serve(bytes: Uint8Array): Promise<string> {
 describe('SnapshotBuilder: top levels run in an isolate restored ahead of time', () => {
   it('builds bundle after bundle in waiting isolates, each serving its own code', async () => {
     await builder.warm();
-    expect(builder.stats()).toEqual({ waiting: true, builds: 0 });
+    expect(builder.stats()).toEqual({ waiting: true, builds: 0, preloaded: 0 });
     for (const greeting of ['first', 'second']) {
       const bytes = await buildBundle(
         { name: `w-${greeting}`, mainModule: 'entry', files: files(source(greeting)), vars: {} },
@@ -61,7 +61,7 @@ describe('SnapshotBuilder: top levels run in an isolate restored ahead of time',
       // The next isolate boots in the background, after a delay.
       await builder.warm();
     }
-    expect(builder.stats()).toEqual({ waiting: true, builds: 2 });
+    expect(builder.stats()).toEqual({ waiting: true, builds: 2, preloaded: 0 });
   });
 
   it('reports a failing top level as a build without a builder does, then builds again', async () => {
@@ -95,6 +95,83 @@ describe('SnapshotBuilder: top levels run in an isolate restored ahead of time',
       { builder },
     );
     expect(await serve(bytes)).toBe('{"greeting":"after"}');
+  });
+
+  it("imports the last build's dependencies ahead of time, while their key stays the same", async () => {
+    const project = (user: string, dep: string) =>
+      new Map([
+        [
+          'entry.py',
+          enc.encode(
+            `import os, slowdep\nfrom workers import Response\nUSER = "${user}"\n\nasync def on_fetch(request, env):\n    return Response(USER + " " + slowdep.VALUE + " " + str(slowdep.IMPORTS))\n`,
+          ),
+        ],
+        [
+          'slowdep/__init__.py',
+          enc.encode(`import slowdep.sub\nVALUE = "${dep}"\nIMPORTS = slowdep.sub.count()\n`),
+        ],
+        [
+          'slowdep/sub.py',
+          enc.encode('_n = 0\n\ndef count():\n    global _n\n    _n += 1\n    return _n\n'),
+        ],
+      ]);
+    const build = (user: string, dep: string, key: string, entropyBudget?: number) =>
+      buildBundle(
+        {
+          name: 'deps',
+          mainModule: 'entry',
+          files:
+            entropyBudget !== undefined
+              ? new Map([
+                  ...project(user, dep),
+                  [
+                    'slowdep/sub.py',
+                    enc.encode('import os\nSEED = os.urandom(8)\n\ndef count():\n    return 1\n'),
+                  ],
+                ])
+              : project(user, dep),
+          vars: {},
+          dependencies: { key, packages: ['slowdep'] },
+        },
+        { builder, encoding: 'fast', ...(entropyBudget !== undefined ? { entropyBudget } : {}) },
+      );
+    const own = new SnapshotBuilder();
+    const b0 = own.stats();
+    expect(b0.preloaded).toBe(0);
+    const builder = own;
+    try {
+      // Primed before any build (dev found its bundle up to date): the first build has them too.
+      builder.prime(project('zero', 'v1'), { key: 'k1', packages: ['slowdep'] }, [
+        'entry',
+        'slowdep',
+        'slowdep.sub',
+      ]);
+      await builder.warm();
+      expect(await serve(await build('one', 'v1', 'k1'))).toBe('one v1 1');
+      expect(builder.stats()).toMatchObject({ builds: 1, preloaded: 1 });
+      await builder.warm();
+      // Same dependencies: the waiting isolate imported them; only the changed entry runs.
+      expect(await serve(await build('two', 'v1', 'k1'))).toBe('two v1 1');
+      expect(builder.stats()).toMatchObject({ builds: 2, preloaded: 2 });
+      await builder.warm();
+      // New dependency files (a new key): the preloaded modules are stale, a plain isolate builds.
+      expect(await serve(await build('three', 'v2', 'k2'))).toBe('three v2 1');
+      expect(builder.stats()).toMatchObject({ builds: 3, preloaded: 2 });
+      await builder.warm();
+      // Entropy a dependency draws at import is counted when it was imported ahead of time too:
+      // within a budget the build passes (and its dependencies are preloaded for the next)...
+      await build('four', 'v2', 'k3', 64);
+      await builder.warm();
+      // ...and without one the same top level is refused, its dependency imported ahead of time.
+      const err = await build('five', 'v2', 'k3', 0).then(
+        () => undefined,
+        (e: unknown) => e as IsolateError,
+      );
+      expect(builder.stats().preloaded).toBe(3);
+      expect(err?.code).toBe('ERR_ISOLATE_ENTROPY');
+    } finally {
+      await own.close();
+    }
   });
 
   it('refuses builds once closed', async () => {

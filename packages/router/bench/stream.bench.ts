@@ -99,30 +99,34 @@ async function curl(port: number): Promise<{ mbps: number; bytes: number }> {
   return { mbps: bytes / 1024 / 1024 / seconds, bytes };
 }
 
-const rows: string[] = [];
-let bareRate = 0;
-for (const [server, { port, pids }] of Object.entries(targets)) {
-  const first = await curl(port); // cold: the isolate's first 100 MiB (after its cold start)
-  for (let i = 1; i < WARM; i++) await curl(port);
-  const rates: number[] = [];
-  const cpus: number[] = [];
-  for (let i = 0; i < RUNS; i++) {
+// Rounds go server by server (bare, local, process, bare, ...): each median then sees the
+// same moments of a shared machine's load, rather than one server its quiet minute.
+const entries = Object.entries(targets);
+const first = new Map<string, number>();
+const rates = new Map<string, number[]>(entries.map(([server]) => [server, []]));
+const cpus = new Map<string, number[]>(entries.map(([server]) => [server, []]));
+for (let round = 0; round < WARM + RUNS; round++) {
+  for (const [server, { port, pids }] of entries) {
     const watched = await pids();
     const before = watched.map(cpuMs);
     const { mbps, bytes } = await curl(port);
-    cpus.push(watched.reduce((sum, pid, j) => sum + cpuMs(pid) - before[j]!, 0));
+    const cpu = watched.reduce((sum, pid, j) => sum + cpuMs(pid) - before[j]!, 0);
     if (bytes !== TOTAL) throw new Error(`${server}: got ${bytes} bytes, expected ${TOTAL}`);
-    rates.push(mbps);
+    // Round 0 is the isolate's first 100 MiB (after its cold start).
+    if (round === 0) first.set(server, mbps);
+    if (round < WARM) continue;
+    rates.get(server)!.push(mbps);
+    cpus.get(server)!.push(cpu);
   }
-  const mid = (xs: number[]): number => xs.sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-  const median = mid(rates);
-  if (server === 'bare node:http') bareRate = median;
-  rows.push(
-    `${server.padEnd(22)} ${String(Math.round(median)).padStart(6)} MiB/s  ${String(Math.round((median / bareRate) * 100)).padStart(3)}% of bare  ${String(Math.round(mid(cpus))).padStart(5)} ms CPU  (first run ${Math.round(first.mbps)} MiB/s)`,
-  );
 }
+const mid = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+const bareRate = mid(rates.get('bare node:http')!);
+const rows = entries.map(([server]) => {
+  const median = mid(rates.get(server)!);
+  return `${server.padEnd(22)} ${String(Math.round(median)).padStart(6)} MiB/s  ${String(Math.round((median / bareRate) * 100)).padStart(3)}% of bare  ${String(Math.round(mid(cpus.get(server)!))).padStart(5)} ms CPU  (first run ${Math.round(first.get(server)!)} MiB/s)`;
+});
 process.stdout.write(
-  `100 MiB streamed response, 64 KiB chunks, curl; ${WARM} warm-up runs, median of ${RUNS}; load average ${loadavg()
+  `100 MiB streamed response, 64 KiB chunks, curl; ${WARM} warm-up rounds, median of ${RUNS} (servers taken in turn); load average ${loadavg()
     .map((l) => l.toFixed(1))
     .join(' ')}\n`,
 );

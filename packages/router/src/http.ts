@@ -5,6 +5,7 @@ import {
   INLINE_BODY_BYTES,
   type IsolateRequest,
   type IsolateStreamingResponse,
+  releaseChunk,
 } from '@pyworkers/isolate';
 import { RouterError } from './errors.js';
 
@@ -197,7 +198,8 @@ async function pipeBody(res: ServerResponse, body: BodyStream): Promise<void> {
   try {
     for await (const chunk of body) {
       if (gone) break;
-      if (!res.write(chunk)) {
+      // Once written, a pooled buffer can go back to its isolate thread (local hosts).
+      if (!res.write(chunk, () => releaseChunk(chunk))) {
         await new Promise<void>((resolve) => {
           wake = resolve;
         });

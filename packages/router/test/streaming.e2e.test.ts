@@ -1,6 +1,7 @@
 // Streaming through the whole pipeline over real HTTP: router -> host process -> isolate
 // thread -> Python and back. SSE events arrive while the handler still runs, a client that
 // stops reading holds the worker back, and bodies stream both ways at once (echo).
+import { createHash } from 'node:crypto';
 import { connect } from 'node:net';
 import type { Bundle } from '@pyworkers/isolate';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -80,6 +81,26 @@ for (const hostKind of ['process', 'local'] as const) {
       await waitFor(
         async () => ((await (await fetch(`${base}/state`)).json()) as { closed: boolean }).closed,
       );
+    });
+
+    it('streamed bytes arrive exactly as the worker made them, whatever its chunk size', async () => {
+      // The thread fills pooled buffers that go round (host writes, gives back): a buffer
+      // reused before it was written would show here as wrong bytes.
+      for (const size of [100, 5_000, 65_536, 100_000]) {
+        const total = (size < 1000 ? 1 : 6) * 1024 * 1024 + 13;
+        const expected = createHash('sha256');
+        for (let sent = 0, i = 0; sent < total; i++) {
+          const n = Math.min(size, total - sent);
+          const chunk = new Uint8Array(n);
+          for (let j = 0; j < n; j++) chunk[j] = (((i * 7) % 251) + j) % 251;
+          expected.update(chunk);
+          sent += n;
+        }
+        const res = await fetch(`${base}/pattern/${total}/${size}`);
+        const got = Buffer.from(await res.arrayBuffer());
+        expect(got.byteLength).toBe(total);
+        expect(createHash('sha256').update(got).digest('hex')).toBe(expected.digest('hex'));
+      }
     });
 
     it('echoes a streamed body back (Response(request.body))', async () => {

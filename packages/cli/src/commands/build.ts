@@ -129,7 +129,7 @@ export async function buildProject(
     logger.info({ worker: project.name }, describeSync(sync));
     project = loadProject(dir, options.overrides);
   }
-  const { files, mainModule, sourceRoot } = projectFiles(project);
+  const { files, mainModule, sourceRoot, dependencies } = projectFiles(project);
   checkBindingRefs({
     sourceRoot,
     projectDir: project.dir,
@@ -185,8 +185,15 @@ export async function buildProject(
         return undefined;
       }
     })();
-    if (snapshot !== undefined)
+    if (snapshot !== undefined) {
+      // A rebuild will import the same dependencies: the builder's waiting isolate can now.
+      if (options.builder && snapshot) {
+        const imported = inspectSnapshot(decodeBundle(bytes, bundlePath).snapshot!).meta
+          .importedModules;
+        options.builder.prime(files, dependencies, imported);
+      }
       return { ...base, bytes: bytes.length, built: false, ms: performance.now() - t0, snapshot };
+    }
   }
   logger.debug({ worker: project.name, files: files.size }, 'building bundle and snapshot');
   const task = options.progress?.task(`snapshotting ${project.name}`);
@@ -204,6 +211,7 @@ export async function buildProject(
           memoryBytes: project.limits.memoryMb * 1024 * 1024,
         },
         bindings: project.bindings,
+        dependencies,
       },
       {
         logger,

@@ -60,14 +60,17 @@ async def js_chunks(source):
 
 
 class StreamedResponse:
-    """A response whose body the worker thread pulls chunk by chunk (see ``request-bridge.ts``)."""
+    """A response whose body the worker thread pulls chunk by chunk (see ``request-bridge.ts``).
+
+    The chunks stay Python ``bytes``: the thread copies each out of the heap straight into a
+    buffer it reuses (``python-chunks.ts``), rather than into a new JS array per chunk."""
 
     __slots__ = ("status", "headers", "chunks")
 
     def __init__(self, status, headers, source):
         self.status = status
         self.headers = headers
-        self.chunks = js_chunks(source)
+        self.chunks = iter_bytes(source)
 
     def head(self):
         return (self.status, [tuple(pair) for pair in self.headers])

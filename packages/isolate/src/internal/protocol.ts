@@ -89,6 +89,12 @@ export interface InitMessage {
   limits: WorkerLimits;
   /** Python run (async) before parking. Test hook: lets a test intern JS strings in a parked isolate. */
   warmup?: string;
+  /**
+   * `builder`: a previous build's files and the dependency modules its top level imported,
+   * imported now (inside the top level's entropy count), so the next build only runs what
+   * changed.
+   */
+  preload?: { files: MountSet; modules: string[] };
 }
 
 /** Turns a parked isolate into worker `name`: swap its heap in place, once. */
@@ -255,7 +261,7 @@ export type FromWorker =
       /** Milliseconds per boot phase, measured inside the worker. */
       phases: Record<string, number>;
     }
-  | { type: 'parked'; bootMs: number }
+  | { type: 'parked'; bootMs: number; preloaded?: boolean }
   | {
       type: 'snapshot';
       bytes: Uint8Array;

@@ -31,6 +31,8 @@ interface PyProxyLike {
 export interface Booted {
   runtime: Runtime;
   pyodide: PyodideAPI;
+  /** A builder whose dependency modules are imported already. */
+  preloaded?: boolean;
 }
 
 type Post = (msg: FromWorker, transfer?: ArrayBuffer[]) => void;
@@ -59,14 +61,22 @@ export async function buildSnapshot(
   rt: Runtime,
   msg: Pick<InitMessage, 'name' | 'mainModule' | 'durableObjectClasses' | 'files' | 'sdkFiles'>,
   post: Post,
+  preloaded = false,
 ): Promise<void> {
   const py = rt.py;
-  mountFiles(rt, msg.sdkFiles, msg.files);
-  py.runPython(
-    `import sys\nsys.dont_write_bytecode = True\nsys.path[:] = [${JSON.stringify(SDK_DIR)}, ${JSON.stringify(WORKER_DIR)}] + [p for p in sys.path if p != ${JSON.stringify(SDK_DIR)}]`,
-  );
   const hygiene = py.pyimport('_pyworkers_snapshot');
-  hygiene.begin_top_level();
+  if (preloaded) {
+    // The dependencies are imported from the previous build's files; this build's replace them
+    // (the same dependency files: the builder checked their key), with the changed sources.
+    const FS = emscriptenFS(rt) as unknown as EmscriptenFS;
+    FS.unmount(WORKER_DIR);
+    mountReadOnly(FS, WORKER_DIR, msg.files);
+    py.runPython('import importlib\nimportlib.invalidate_caches()');
+  } else {
+    mountFiles(rt, msg.sdkFiles, msg.files);
+    setBuildPath(py);
+    hygiene.begin_top_level();
+  }
   let entropyBytes: number;
   try {
     py.pyimport('_pyworkers_runtime').load(msg.mainModule, msg.durableObjectClasses ?? []);
@@ -98,6 +108,31 @@ export async function buildSnapshot(
   post({ type: 'snapshot', bytes, pythonVersion, importedModules, monotonicMs, entropyBytes }, [
     bytes.buffer as ArrayBuffer,
   ]);
+}
+
+/** The module path of a build: the SDK, then the worker's files, then Python's own. */
+function setBuildPath(py: PyodideAPI): void {
+  py.runPython(
+    `import sys\nsys.dont_write_bytecode = True\nsys.path[:] = [${JSON.stringify(SDK_DIR)}, ${JSON.stringify(WORKER_DIR)}] + [p for p in sys.path if p != ${JSON.stringify(SDK_DIR)}]`,
+  );
+}
+
+/**
+ * A builder's head start: a previous build's dependency modules, imported inside the top
+ * level's entropy count (so what they draw is counted as it was). False (and nothing imported
+ * to rely on) when one of them fails to import.
+ */
+function preloadDependencies(rt: Runtime, msg: InitMessage): boolean {
+  if (!msg.preload || msg.preload.modules.length === 0) return false;
+  const py = rt.py;
+  mountFiles(rt, msg.sdkFiles, msg.preload.files);
+  setBuildPath(py);
+  py.pyimport('_pyworkers_snapshot').begin_top_level();
+  const failed = py.runPython(
+    `import importlib\n_failed = 0\nfor _m in ${JSON.stringify(msg.preload.modules)}:\n    try:\n        importlib.import_module(_m)\n    except BaseException:\n        _failed += 1\ndel _m\n_failed`,
+  ) as number;
+  py.runPython('del _failed');
+  return failed === 0;
 }
 
 /** A build error naming the top-level variables that hold JS objects. */
@@ -201,8 +236,9 @@ export async function boot(msg: InitMessage, post: Post): Promise<Booted | undef
   }
   if (msg.mode === 'builder') {
     await warmUp(rt);
-    post({ type: 'parked', bootMs: performance.now() - t0 });
-    return { runtime: rt, pyodide: rt.py };
+    const preloaded = preloadDependencies(rt, msg);
+    post({ type: 'parked', bootMs: performance.now() - t0, preloaded });
+    return { runtime: rt, pyodide: rt.py, preloaded };
   }
   if (msg.mode === 'park') {
     await warmUp(rt);

@@ -35,6 +35,7 @@ export interface EmscriptenFS {
   createNode(parent: FsNode | null, name: string, mode: number, dev: number): FsNode;
   mkdirTree(path: string): void;
   mount(type: object, opts: object, mountpoint: string): unknown;
+  unmount(mountpoint: string): void;
   isDir(mode: number): boolean;
   ErrnoError: new (errno: number) => Error;
 }

@@ -2,7 +2,8 @@
 import { parentPort } from 'node:worker_threads';
 import { toErrorData } from '@pyworkers/common';
 import type { PyodideAPI } from 'pyodide';
-import { BodyStreams, isBodyMessage } from '../body-stream.js';
+import { BodyStreams, isBodyMessage, STREAM_WINDOW_BYTES } from '../body-stream.js';
+import { bodyBufferPool } from '../buffer-pool.js';
 import type {
   EnvMessage,
   EventMessage,
@@ -34,7 +35,9 @@ function post(msg: FromWorker, transfer: ArrayBuffer[] = []): void {
 }
 
 // Request bodies arriving from the host and response bodies going to it, by request id.
-const bodies = new BodyStreams(post, true);
+// Response chunks are filled into this thread's pooled buffers (python-chunks.ts); the host
+// gives them back once written.
+const bodies = new BodyStreams(post, true, STREAM_WINDOW_BYTES, bodyBufferPool);
 installHost({ recycle: (chunk) => bodies.recycle(chunk) });
 lockRealm();
 // Accepted WebSockets, by request id.
@@ -156,7 +159,7 @@ port.on('message', (msg: ToWorker) => {
     })();
   } else if (msg.type === 'build') {
     if (!booted) throw new Error('build before the builder isolate was ready');
-    run = buildSnapshot(booted.runtime, msg, post);
+    run = buildSnapshot(booted.runtime, msg, post, booted.preloaded === true);
   } else if (msg.type === 'request') run = request(msg).finally(afterRequest);
   else if (msg.type === 'event') run = event(msg).finally(afterRequest);
   else run = request(msg);

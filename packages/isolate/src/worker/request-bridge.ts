@@ -30,13 +30,8 @@ import {
   hostCallStoreFlat,
   hostCallSync,
 } from './host-channel.js';
+import { type PyProxyLike, pythonChunks, type StreamedProxy, settled } from './python-chunks.js';
 import { PairedWebSocket, WebSocketPair, WebSocketRequestResponsePair } from './websocket-pair.js';
-
-interface PyProxyLike {
-  type: string;
-  toJs(opts?: object): unknown;
-  destroy(): void;
-}
 
 /** `workers._streams.WebSocketUpgrade` as JS sees it. */
 interface UpgradeProxy extends PyProxyLike {
@@ -44,29 +39,12 @@ interface UpgradeProxy extends PyProxyLike {
   socket: unknown;
 }
 
-/** `_pyworkers_runtime.StreamedResponse` as JS sees it. */
-interface StreamedProxy extends PyProxyLike {
-  head(): PyProxyLike;
-  chunks: PyProxyLike & AsyncIterable<Uint8Array>;
-}
-
 /**
  * `_pyworkers_runtime.handle_eager`: a JS Response or a PyProxy of a result tuple, or (when the
  * handler waits on I/O) a PyProxy of the asyncio Task to await for one. `handle` (a coroutine
  * function: always awaited) fits too.
  */
-export type PyHandle = (request: Request) => unknown;
-
-/** What {@link PyHandle} gave, awaited when it is a Task or coroutine (whose proxy is freed). */
-async function settled(result: unknown): Promise<unknown> {
-  const pending = result as (PyProxyLike & PromiseLike<unknown>) | undefined;
-  if (typeof pending?.then !== 'function') return result;
-  try {
-    return await pending;
-  } finally {
-    if (typeof pending.destroy === 'function') pending.destroy();
-  }
-}
+export type PyHandle = (request: IncomingRequest) => unknown;
 
 /**
  * What {@link runRequest} produced: a message for the host and the buffers to transfer, and
@@ -189,6 +167,34 @@ export function toReadableStream(body: BodyStream): ReadableStream<Uint8Array> {
 /** Request-body streams made by {@link toReadableStream}, whose chunks may be recycled. */
 const ownStreams = new WeakSet<ReadableStream>();
 
+/**
+ * A request as Python's `workers.Request` receives it: its method and URL as plain values, and
+ * the JS `Request` (`request.js_object`, headers, body) built on first use. Building undici's
+ * `Request` was 4.6-7.3 us of a hello request's 29-40 us in the isolate
+ * (`bench/request-path.bench.ts`), for a handler that never looked at it.
+ */
+export class IncomingRequest {
+  /** Upper-case, as the JS `Request` has it. */
+  readonly method: string;
+  /** Parsed and serialized as the JS `Request` has it (a bad URL throws here, as before). */
+  readonly url: string;
+  private js: Request | undefined;
+
+  constructor(
+    private readonly msg: RequestMessage,
+    private readonly stream?: ReadableStream<Uint8Array>,
+  ) {
+    this.method = msg.method.toUpperCase();
+    this.url = new URL(msg.url).href;
+  }
+
+  /** The JS `Request`, built once. */
+  request(): Request {
+    this.js ??= toJsRequest(this.msg, this.stream);
+    return this.js;
+  }
+}
+
 /** The JS `Request` Python sees as `request.js_object`; `stream` is a streamed body. */
 export function toJsRequest(msg: RequestMessage, stream?: ReadableStream<Uint8Array>): Request {
   const method = msg.method.toUpperCase();
@@ -303,42 +309,6 @@ async function fromJsResponse(id: number, res: Response): Promise<BridgeOutcome>
   };
 }
 
-/** `_pyworkers_runtime`'s eager stepping of a streamed body (see `handle_eager`). */
-interface ChunkSteps {
-  next_chunk_eager: ((chunks: unknown) => unknown) & { destroy(): void };
-  close_chunks_eager: ((chunks: unknown) => unknown) & { destroy(): void };
-  destroy(): void;
-}
-
-/**
- * Chunks of a Python async iterator (already JS Uint8Arrays), each step run as an eager task:
- * a chunk the producer has ready comes back within the call, without a Promise round trip
- * through the event loop per chunk. The proxies are freed at the end.
- */
-async function* pythonChunks(py: PyodideAPI, proxy: StreamedProxy): BodyStream {
-  const chunks = proxy.chunks;
-  const steps = py.pyimport('_pyworkers_runtime') as unknown as ChunkSteps;
-  const next = steps.next_chunk_eager;
-  const close = steps.close_chunks_eager;
-  let done = false;
-  try {
-    for (;;) {
-      const chunk = (await settled(next(chunks))) as Uint8Array | undefined | null;
-      if (chunk == null) break;
-      yield chunk;
-    }
-    done = true;
-  } finally {
-    // Leaving early closes the Python generator (its `finally` blocks run).
-    if (!done) await settled(close(chunks)).catch(() => undefined);
-    next.destroy();
-    close.destroy();
-    steps.destroy();
-    chunks.destroy();
-    proxy.destroy();
-  }
-}
-
 /** Runs one request through Python's `handle` and builds the message for the host. */
 export async function runRequest(
   py: PyodideAPI,
@@ -346,13 +316,15 @@ export async function runRequest(
   msg: RequestMessage,
   body?: ReadableStream<Uint8Array>,
 ): Promise<BridgeOutcome> {
-  const result = await settled(handle(toJsRequest(msg, body)));
+  const result = await settled(handle(new IncomingRequest(msg, body)));
   if (result instanceof Response) return fromJsResponse(msg.id, result);
   if (!(result instanceof py.ffi.PyProxy)) {
     throw new TypeError(`the Python runtime returned ${typeof result} for a request`);
   }
   const proxy = result as unknown as PyProxyLike;
-  if (proxy.type.endsWith('WebSocketUpgrade')) {
+  // Read once: each read of a PyProxy's `type` asks Python.
+  const type = proxy.type;
+  if (type.endsWith('WebSocketUpgrade')) {
     const upgrade = proxy as UpgradeProxy;
     const head = upgrade.head();
     const socket = upgrade.socket;
@@ -378,7 +350,7 @@ export async function runRequest(
       webSocket: socket,
     };
   }
-  if (proxy.type.endsWith('StreamedResponse')) {
+  if (type.endsWith('StreamedResponse')) {
     const streamed = proxy as StreamedProxy;
     const head = streamed.head();
     let status: number;

@@ -192,6 +192,7 @@ async function init(config: HostProcessConfig): Promise<LocalHost> {
   // and come back once read (isolate: buffer-pool.ts): no allocation per chunk.
   const socket = openBodySocket(config.bodyFd, (data) => channel?.read(data));
   socket.unref();
+  socket.on('drain', () => bodies.drained());
   channel = bodyChannel(
     socket,
     (msg) => bodies.onMessage(msg),

@@ -29,6 +29,16 @@ async def app(scope, receive, send):
     await send({"type": "http.response.body", "body": b"", "more_body": False})
 
 
+async def pattern(total, size):
+    # Chunk i, byte j: (i * 7 + j) % 251, so that a buffer reused too early shows.
+    sent, i = 0, 0
+    while sent < total:
+        n = min(size, total - sent)
+        yield (bytes(range(i * 7 % 251, 251)) + bytes(range(251)) * (n // 251 + 2))[:n]
+        sent += n
+        i += 1
+
+
 async def endless():
     chunk = b"x" * 16384
     try:
@@ -49,6 +59,9 @@ class Default(WorkerEntrypoint):
             return Response("released")
         if path == "/endless":
             return Response(endless())
+        if path.startswith("/pattern/"):
+            total, size = map(int, path.removeprefix("/pattern/").split("/"))
+            return Response(pattern(total, size))
         if path == "/state":
             return Response.json(state)
         if path == "/count":
