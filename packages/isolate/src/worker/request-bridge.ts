@@ -16,7 +16,9 @@ import type {
 } from '../internal/protocol.js';
 import { WORKER_DIR } from '../mount-paths.js';
 import {
+  acceptedPair,
   acceptHibernatable,
+  adoptAccepted,
   hibernationRef,
   hostPost,
   setWebSocketAttachments,
@@ -110,6 +112,8 @@ export function installHost(body: {
     // Calls nobody awaits, and Durable Object WebSockets (hibernation.ts).
     post: hostPost,
     wsAccept: acceptHibernatable,
+    wsAdopt: adoptAccepted,
+    wsAccepted: acceptedPair,
     wsRef: hibernationRef,
     wsAttachments: setWebSocketAttachments,
   };
