@@ -4,7 +4,12 @@
 import { loadavg } from 'node:os';
 import { loadPyodide } from 'pyodide';
 import { sdkFiles } from '../src/internal/paths.js';
-import { type PyHandle, runRequest, toJsRequest } from '../src/worker/request-bridge.js';
+import {
+  IncomingRequest,
+  type PyHandle,
+  runRequest,
+  toJsRequest,
+} from '../src/worker/request-bridge.js';
 
 const N = Number(process.env.BENCH_N ?? 20_000);
 const HELLO = `
@@ -56,5 +61,19 @@ for (let round = 0; round < 2; round++) {
   await time('JS Request (undici) alone', () => toJsRequest(msg));
   await time('runRequest: handle_eager + result (whole path)', () =>
     runRequest(py, handleEager, msg),
+  );
+  // The same handler call, the JS Request built up front (as before it was lazy) or not at all.
+  const call = (incoming: IncomingRequest): void => {
+    const r = handleEager(incoming) as { toJs(o: object): unknown; destroy(): void };
+    r.toJs({ create_pyproxies: false });
+    r.destroy();
+  };
+  await time('handle_eager + result, JS Request built up front', () => {
+    const incoming = new IncomingRequest(msg);
+    incoming.request();
+    call(incoming);
+  });
+  await time('handle_eager + result, JS Request never built (lazy)', () =>
+    call(new IncomingRequest(msg)),
   );
 }

@@ -70,7 +70,7 @@ async def warm_up(js_request):
     Pyodide's proxy caches, bytecode specialisation: none of it in the snapshot's JS side)
     is not paid by the first real request.
     """
-    request = Request._wrap(js_request)
+    request = Request._wrap_lazy(js_request)
     request.method, request.url, request.headers  # noqa: B018 - touched for their side effects
     Context()
     return ("ok", *Response("warm")._encode())
@@ -87,12 +87,14 @@ def _error(exc):
 
 
 async def handle(js_request):
-    """Runs one request. Returns a JS Response, ``("ok", status, pairs, body)`` or
-    ``("error", message, traceback)`` when the handler raised."""
+    """Runs one request (``js_request``: the worker thread's incoming request, whose ``method``
+    and ``url`` are plain values and whose ``request()`` builds the JS Request). Returns a JS
+    Response, ``("ok", status, pairs, body)`` or ``("error", message, traceback)`` when the
+    handler raised."""
     try:
         if _fetch is None:
             raise TypeError(missing_handler(_module_name, "fetch"))
-        result = _fetch(Request._wrap(js_request), _env, Context())
+        result = _fetch(Request._wrap_lazy(js_request), _env, Context())
         if inspect.isawaitable(result):
             result = await result
         if isinstance(result, FetchResponse):

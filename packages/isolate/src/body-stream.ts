@@ -2,6 +2,7 @@
 // chunks, with credit-based backpressure: a sender keeps at most WINDOW bytes unacknowledged,
 // and the receiver credits bytes back only as its consumer pulls them. So a consumer that
 // stops pulling (a client that stops reading) stops the producer after one window per hop.
+import { OutboundBody, type Post } from './body-outbound.js';
 import { type BufferPool, POOL_BUFFER_BYTES } from './buffer-pool.js';
 
 /** A body that arrives in chunks. Iterate it once; leaving the loop early cancels the sender. */
@@ -83,8 +84,6 @@ export async function readWhole(body: Body): Promise<Uint8Array> {
   return out;
 }
 
-type Post = (msg: BodyMessage, transfer?: ArrayBuffer[]) => void;
-
 /** The receiving end of one stream: an async iterable fed by `body-chunk` messages. */
 class InboundBody implements AsyncIterable<Uint8Array> {
   private readonly queue: Uint8Array[] = [];
@@ -163,126 +162,6 @@ class InboundBody implements AsyncIterable<Uint8Array> {
         return { value: undefined, done: true };
       },
     };
-  }
-}
-
-const CANCELLED = Symbol('cancelled');
-
-/** The sending end of one stream: pulls from a source while the receiver has credit. */
-class OutboundBody {
-  private inflight: number;
-  private cancelled = false;
-  private touchSource = true;
-  private waiter: (() => void) | undefined;
-  private onCancel: (() => void) | undefined;
-
-  /** @param pullStarted send nothing before the receiver's first credit (see {@link BodyStreams.send}). */
-  constructor(
-    pullStarted: boolean,
-    private readonly window: number,
-  ) {
-    this.inflight = pullStarted ? window : 0;
-  }
-
-  credit(bytes: number): void {
-    this.inflight -= bytes;
-    this.wake();
-  }
-
-  /** Stops sending; `touchSource: false` leaves an unstarted source untouched for a retry. */
-  cancel(touchSource = true): void {
-    this.cancelled = true;
-    this.touchSource = touchSource;
-    this.onCancel?.();
-    this.wake();
-  }
-
-  private wake(): void {
-    const w = this.waiter;
-    this.waiter = undefined;
-    w?.();
-  }
-
-  private async hasCredit(): Promise<boolean> {
-    while (this.inflight >= this.window && !this.cancelled) {
-      await new Promise<void>((resolve) => {
-        this.waiter = resolve;
-      });
-    }
-    return !this.cancelled;
-  }
-
-  /**
-   * The source's next chunk, or {@link CANCELLED} as soon as the stream is cancelled: a cancel
-   * must also stop a producer that is waiting for its next chunk (an idle SSE stream). A fresh
-   * promise per chunk: racing every chunk against one long-lived "cancelled" promise would
-   * leave a reaction on it per chunk, each holding that chunk, so a 100 MiB upload kept ~all
-   * of its bytes alive until it ended.
-   */
-  private nextOrCancel(
-    it: AsyncIterator<Uint8Array>,
-  ): Promise<IteratorResult<Uint8Array> | typeof CANCELLED> {
-    return new Promise((resolve, reject) => {
-      this.onCancel = () => resolve(CANCELLED);
-      it.next().then(
-        (r) => {
-          this.onCancel = undefined;
-          resolve(r);
-        },
-        (err: unknown) => {
-          this.onCancel = undefined;
-          reject(err);
-        },
-      );
-    });
-  }
-
-  async pump(
-    id: number,
-    source: BodyStream,
-    post: Post,
-    transfer: boolean,
-    pool: BufferPool | undefined,
-  ): Promise<void> {
-    // The source is touched only once the receiver wants it: a pull-started body that the
-    // other side refuses can be sent somewhere else, whole.
-    if (!(await this.hasCredit())) {
-      if (this.touchSource)
-        void Promise.resolve(source[Symbol.asyncIterator]().return?.()).catch(() => {});
-      return;
-    }
-    const it = source[Symbol.asyncIterator]();
-    try {
-      for (;;) {
-        if (!(await this.hasCredit())) break;
-        const r = await this.nextOrCancel(it);
-        if (r === CANCELLED || this.cancelled) break;
-        if (r.done) {
-          post({ type: 'body-end', id });
-          return;
-        }
-        const chunk = r.value;
-        if (chunk.byteLength === 0) continue;
-        this.inflight += chunk.byteLength;
-        const owns =
-          transfer &&
-          chunk.byteOffset === 0 &&
-          chunk.byteLength === chunk.buffer.byteLength &&
-          chunk.buffer instanceof ArrayBuffer;
-        if (pool && !owns) {
-          // Into pooled buffers (unless it is one), each transferred: see ./buffer-pool.ts.
-          for (const part of pool.copy(chunk)) {
-            post({ type: 'body-chunk', id, chunk: part }, [part.buffer as ArrayBuffer]);
-          }
-          continue;
-        }
-        post({ type: 'body-chunk', id, chunk }, owns ? [chunk.buffer as ArrayBuffer] : []);
-      }
-      void Promise.resolve(it.return?.()).catch(() => {});
-    } catch (err) {
-      if (!this.cancelled)
-        post({ type: 'body-end', id, error: String((err as Error)?.message ?? err) });
-    }
   }
 }
 
@@ -371,6 +250,11 @@ export class BodyStreams {
     } finally {
       if (this.outbound.get(id) === out) this.outbound.delete(id);
     }
+  }
+
+  /** The transport has room again (after a post answered `false`): sending goes on. */
+  drained(): void {
+    for (const out of this.outbound.values()) out.drained();
   }
 
   /** Routes one body message; returns false when no stream of that id is open here. */

@@ -118,11 +118,13 @@ export class HostFleet {
     // Host processes call each other's Durable Objects directly (host/peer-channel.ts), on
     // sockets in a directory only this user can enter; not inside the sandbox (its mounts
     // would need the directory too). PYWORKERS_PEER_CHANNEL=0 sends every call via the router.
+    // A Unix socket path has room for ~107 bytes: a long TMPDIR means no peer channel.
     const peers =
       config.hostKind === 'process' &&
       config.hosts > 1 &&
       !sandbox &&
-      process.env.PYWORKERS_PEER_CHANNEL !== '0'
+      process.env.PYWORKERS_PEER_CHANNEL !== '0' &&
+      join(tmpdir(), 'pyw-peers-XXXXXX', `h${config.hosts}.sock`).length < 100
         ? mkdtempSync(join(tmpdir(), 'pyw-peers-'))
         : undefined;
     this.peerDir = peers;

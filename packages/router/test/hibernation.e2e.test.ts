@@ -16,6 +16,7 @@ import { memoryLogger, waitFor } from './fixtures.js';
 const app = `
 import json
 from js import WebSocketPair, WebSocketRequestResponsePair
+from pyodide.ffi import create_proxy
 from workers import DurableObject, Response, WorkerEntrypoint
 
 
@@ -32,6 +33,19 @@ class Room(DurableObject):
         self.found = sorted(ws.deserializeAttachment()["name"] for ws in self.ctx.getWebSockets())
 
     async def fetch(self, request):
+        if "/accept" in request.url:
+            # The non-hibernating API: the object's listeners get the messages.
+            client, server = WebSocketPair.new().object_values()
+            server.accept()
+
+            def on_message(event):
+                server.send(f"echo {event.data} from boot {self.boots}")
+
+            server.addEventListener("message", create_proxy(on_message))
+            return Response(None, status=101, web_socket=client)
+        if "/unaccepted" in request.url:
+            client, server = WebSocketPair.new().object_values()
+            return Response(None, status=101, web_socket=client)
         name = request.url.rsplit("name=", 1)[1]
         client, server = WebSocketPair.new().object_values()
         self.ctx.acceptWebSocket(server, ["user:" + name, "room"])
@@ -72,7 +86,10 @@ class Default(WorkerEntrypoint):
     async def fetch(self, request):
         room = self.env.ROOM.get_by_name("lobby")
         if request.headers.get("upgrade") == "websocket":
-            return await room.fetch(request)
+            try:
+                return await room.fetch(request)
+            except Exception as exc:
+                return Response(f"{type(exc).__name__}: {exc}", status=500)
         return Response(json.dumps(await room.closed()))
 `;
 
@@ -229,6 +246,35 @@ for (const hostKind of ['process', 'local'] as const) {
         return (closed as unknown[])[0] !== null && (closed as unknown[])[1] === 0;
       }, 20_000);
       expect(closed).toEqual([['ann', 4001, 'done', true], 0]);
+    });
+
+    it('serves a socket the object accepted with server.accept(), keeping the object live meanwhile', async () => {
+      const eve = await connect(`ws://${base}/accept`);
+      eve.ws.send('a');
+      const first = String(await eve.next());
+      expect(first).toMatch(/^echo a from boot \d+$/);
+      await new Promise((r) => setTimeout(r, IDLE_MS * 3)); // not evicted: its listener is live
+      eve.ws.send('b');
+      expect(String(await eve.next())).toBe(first.replace('echo a', 'echo b'));
+      eve.ws.close(1000);
+      await eve.closed;
+    });
+
+    it('refuses, with what to do, a socket the object did not accept', async () => {
+      const ws = new WebSocket(`ws://${base}/unaccepted`);
+      const answer = await new Promise<{ status: number; body: string }>((resolve) => {
+        ws.on('unexpected-response', (_req, res) => {
+          let body = '';
+          res.on('data', (c: Buffer) => {
+            body += c.toString();
+          });
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+        });
+      });
+      expect(answer.status).toBe(500);
+      expect(answer.body).toMatch(
+        /TypeError: .*self\.ctx\.acceptWebSocket\(server\).*server\.accept\(\)/,
+      );
     });
 
     it('tells the room when a client goes away without a close frame (1006)', async () => {

@@ -165,12 +165,14 @@ class _AttachmentStore:
 class WebSockets:
     """The sockets of one live object (``ctx.acceptWebSocket`` and the rest delegate here)."""
 
-    __slots__ = ("_state", "_open", "_auto")
+    __slots__ = ("_state", "_open", "_auto", "_listening")
 
     def __init__(self, state: Any) -> None:
         self._state = state
         self._open: dict[str, HibernatableWebSocket] = {}
         self._auto: WebSocketRequestResponsePair | None = None
+        # Sockets accepted with server.accept() (not hibernatable), by id: their JS server end.
+        self._listening: dict[str, Any] = {}
 
     def _token(self) -> str:
         return self._state.storage._token
@@ -200,6 +202,15 @@ class WebSockets:
         ref = f"{self._state.id}:{sid}"
         host.wsAccept(ws, self._token(), sid, ref, to_js(names))
         self._add(sid, names, _ABSENT)
+
+    def adopt(self, client: Any) -> str:
+        """The ref of a socket the object accepted with ``server.accept()`` and answered with
+        (``client``): the host holds it, its messages go to ``server``'s listeners."""
+        sid = os.urandom(16).hex()
+        ref = f"{self._state.id}:{sid}"
+        _host().wsAdopt(client, self._token(), sid, ref)
+        self._listening[sid] = client.peer
+        return ref
 
     def get(self, tag: str | None = None) -> list[HibernatableWebSocket]:
         if tag is None:
@@ -263,6 +274,19 @@ class WebSockets:
             if _by_sid.get(ws._sid) is ws:
                 del _by_sid[ws._sid]
         self._open.clear()
+        self._listening.clear()
+
+
+def _deliver_to_server(sockets: WebSockets, server: Any, event: dict[str, Any]) -> None:
+    """An event of a socket accepted with ``server.accept()``: to its JS listeners."""
+    kind = event.get("kind")
+    if kind == "message":
+        data = event.get("data")
+        server.receive(data if isinstance(data, str) else to_js(bytes(data)))
+        return
+    sockets._listening.pop(str(event["id"]), None)
+    code = 1006 if kind == "error" else int(event.get("code") or 1005)
+    server.receiveClose(code, str(event.get("reason") or ""))
 
 
 def _handler(instance: Any, *names: str) -> Any:
@@ -277,6 +301,17 @@ def run_event(instance: Any, sockets: WebSockets, event: dict[str, Any]) -> Any:
     """Calls the object's handler for one socket event; returns what it returned."""
     from ._calls import call_relaxed, positional_arity
 
+    if event.get("listen"):
+        server = sockets._listening.get(str(event["id"]))
+        if server is None:
+            # Its listeners were in an instance that is gone (the isolate crashed).
+            if event.get("kind") == "message":
+                sockets._post(
+                    "wsClose", str(event["id"]), 1011, "the Durable Object that accepted it is gone"
+                )
+            return None
+        _deliver_to_server(sockets, server, event)
+        return None
     ws = sockets.socket_for(event)
     kind = event.get("kind")
     class_name = type(instance).__name__

@@ -14,6 +14,7 @@ constructor too). An evicted object's instance is dropped; its storage stays on 
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import inspect
 import logging
 import traceback
@@ -319,6 +320,7 @@ async def _event(
         # A failing constructor (or its block_concurrency_while): the next event retries.
         _drop(_objects.pop(key, None))
         return _exception(exc)
+    _current.set(state._websockets)  # this task's own context: no reset needed
     try:
         value = await _run(live, data, op)
     except DurableObjectAbort as exc:
@@ -350,6 +352,15 @@ async def _event(
 
 
 _STORAGE_BINDING = "__pyworkers_do__"
+
+# The sockets of the object whose event this task runs (for a 101 answer's server.accept()).
+_current: contextvars.ContextVar[WebSockets | None] = contextvars.ContextVar(
+    "pyworkers_do_sockets", default=None
+)
+
+
+def current_websockets() -> WebSockets | None:
+    return _current.get()
 
 
 def _aborted(reason: str, waited: bool = False) -> tuple[Any, ...]:

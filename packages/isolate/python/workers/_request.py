@@ -99,7 +99,7 @@ class Request:
     the runtime wraps each incoming request in one.
     """
 
-    __slots__ = ("_js", "_method", "_url", "_headers")
+    __slots__ = ("_jsr", "_lazy", "_method", "_url", "_headers")
 
     def __init__(self, input: str | Request | Any, **options: Any) -> None:
         if _is_js(input, "Request"):
@@ -114,7 +114,8 @@ class Request:
         self._init(JsRequest.new(source, js_init(options)) if options else JsRequest.new(source))
 
     def _init(self, js_request):
-        self._js = js_request
+        self._jsr = js_request
+        self._lazy = None
         self._method = None
         self._url = None
         self._headers = None
@@ -125,6 +126,27 @@ class Request:
         self = cls.__new__(cls)
         self._init(js_request)
         return self
+
+    @classmethod
+    def _wrap_lazy(cls, incoming):
+        # The runtime's per-request path: ``incoming`` carries the method and URL, and builds
+        # the JS Request (``incoming.request()``) only when something needs it: a handler that
+        # reads neither headers nor body (most answers) never pays for one.
+        self = cls.__new__(cls)
+        self._jsr = None
+        self._lazy = incoming
+        self._method = None
+        self._url = None
+        self._headers = None
+        return self
+
+    @property
+    def _js(self) -> Any:
+        js = self._jsr
+        if js is None:
+            js = self._jsr = self._lazy.request()
+            self._lazy = None
+        return js
 
     def __repr__(self) -> str:
         return f"Request(method={str(self.method)!r}, url={self.url!r})"
@@ -139,7 +161,7 @@ class Request:
         """The method as an ``http.HTTPMethod`` (a ``str``); an extension method stays a plain
         ``str``."""
         if self._method is None:
-            name = self._js.method
+            name = self._js.method if self._lazy is None else self._lazy.method
             try:
                 self._method = HTTPMethod[name]
             except KeyError:
@@ -149,7 +171,7 @@ class Request:
     @property
     def url(self) -> str:
         if self._url is None:
-            self._url = self._js.url
+            self._url = self._js.url if self._lazy is None else self._lazy.url
         return self._url
 
     @property

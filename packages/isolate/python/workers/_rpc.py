@@ -189,14 +189,20 @@ def _socket_ref(socket: Any) -> str:
         return socket.ref
     from . import _bindings
 
-    ref = _bindings._host("__pyworkers_do__", "fetch").wsRef(socket)
-    if not isinstance(ref, str):
-        raise TypeError(
-            "a WebSocket answered over a stub or service binding must be accepted by the "
-            "Durable Object with self.ctx.acceptWebSocket(server) first (the hibernation "
-            "API); server.accept() inside an object is not supported"
-        )
-    return ref
+    host = _bindings._host("__pyworkers_do__", "fetch")
+    ref = host.wsRef(socket)
+    if isinstance(ref, str):
+        return ref
+    from ._durable_object import current_websockets
+
+    sockets = current_websockets()
+    if sockets is not None and host.wsAccepted(socket):
+        return sockets.adopt(socket)  # server.accept(): held by the host, not hibernatable
+    raise TypeError(
+        "a WebSocket answered over a stub or service binding must be accepted by a Durable "
+        "Object first: self.ctx.acceptWebSocket(server) (the hibernation API), or "
+        "server.accept()"
+    )
 
 
 def _js_default(value: Any, _convert: Any, _cache: Any) -> Any:

@@ -41,6 +41,32 @@ export function acceptHibernatable(
   // First: the host knows the socket before any send of it arrives.
   hostPost(BINDING, 'wsAccept', token, sid, tags);
   server.hibernation = { ref, sid };
+  wire(client, token, sid);
+}
+
+/**
+ * A socket the object accepted with `server.accept()` (the non-hibernating API) leaving
+ * through its stub: the host holds it like a hibernatable one, but its messages go to the
+ * listeners of `server`, and the object is not evicted while it is open.
+ */
+export function adoptAccepted(client: unknown, token: string, sid: string, ref: string): void {
+  const server = client instanceof PairedWebSocket ? client.peer : undefined;
+  if (!server || !server.isAccepted || server.hibernation || (client as PairedWebSocket).remote)
+    throw new TypeError(
+      'a WebSocket answered over a stub must be accepted by the Durable Object first: server.accept(), or self.ctx.acceptWebSocket(server) to let the object hibernate',
+    );
+  hostPost(BINDING, 'wsAccept', token, sid, [], true);
+  server.hibernation = { ref, sid, listen: true };
+  wire(client as PairedWebSocket, token, sid);
+}
+
+/** Whether `client` is the client end of a pair whose server end was `accept()`ed. */
+export function acceptedPair(client: unknown): boolean {
+  return client instanceof PairedWebSocket && !!client.peer?.isAccepted;
+}
+
+/** What the object sends on the pair goes to the host; what it sent already goes first. */
+function wire(client: PairedWebSocket, token: string, sid: string): void {
   client.remote = {
     send: (data) => hostPost(BINDING, 'wsSend', token, sid, data),
     close: (code, reason) => hostPost(BINDING, 'wsClose', token, sid, code ?? 1000, reason ?? ''),

@@ -16,7 +16,9 @@ import type {
 } from '../internal/protocol.js';
 import { WORKER_DIR } from '../mount-paths.js';
 import {
+  acceptedPair,
   acceptHibernatable,
+  adoptAccepted,
   hibernationRef,
   hostPost,
   setWebSocketAttachments,
@@ -42,7 +44,7 @@ interface UpgradeProxy extends PyProxyLike {
  * handler waits on I/O) a PyProxy of the asyncio Task to await for one. `handle` (a coroutine
  * function: always awaited) fits too.
  */
-export type PyHandle = (request: Request) => unknown;
+export type PyHandle = (request: IncomingRequest) => unknown;
 
 /**
  * What {@link runRequest} produced: a message for the host and the buffers to transfer, and
@@ -110,6 +112,8 @@ export function installHost(body: {
     // Calls nobody awaits, and Durable Object WebSockets (hibernation.ts).
     post: hostPost,
     wsAccept: acceptHibernatable,
+    wsAdopt: adoptAccepted,
+    wsAccepted: acceptedPair,
     wsRef: hibernationRef,
     wsAttachments: setWebSocketAttachments,
   };
@@ -162,6 +166,34 @@ export function toReadableStream(body: BodyStream): ReadableStream<Uint8Array> {
 
 /** Request-body streams made by {@link toReadableStream}, whose chunks may be recycled. */
 const ownStreams = new WeakSet<ReadableStream>();
+
+/**
+ * A request as Python's `workers.Request` receives it: its method and URL as plain values, and
+ * the JS `Request` (`request.js_object`, headers, body) built on first use. Building undici's
+ * `Request` was 4.6-7.3 us of a hello request's 29-40 us in the isolate
+ * (`bench/request-path.bench.ts`), for a handler that never looked at it.
+ */
+export class IncomingRequest {
+  /** Upper-case, as the JS `Request` has it. */
+  readonly method: string;
+  /** Parsed and serialized as the JS `Request` has it (a bad URL throws here, as before). */
+  readonly url: string;
+  private js: Request | undefined;
+
+  constructor(
+    private readonly msg: RequestMessage,
+    private readonly stream?: ReadableStream<Uint8Array>,
+  ) {
+    this.method = msg.method.toUpperCase();
+    this.url = new URL(msg.url).href;
+  }
+
+  /** The JS `Request`, built once. */
+  request(): Request {
+    this.js ??= toJsRequest(this.msg, this.stream);
+    return this.js;
+  }
+}
 
 /** The JS `Request` Python sees as `request.js_object`; `stream` is a streamed body. */
 export function toJsRequest(msg: RequestMessage, stream?: ReadableStream<Uint8Array>): Request {
@@ -284,13 +316,15 @@ export async function runRequest(
   msg: RequestMessage,
   body?: ReadableStream<Uint8Array>,
 ): Promise<BridgeOutcome> {
-  const result = await settled(handle(toJsRequest(msg, body)));
+  const result = await settled(handle(new IncomingRequest(msg, body)));
   if (result instanceof Response) return fromJsResponse(msg.id, result);
   if (!(result instanceof py.ffi.PyProxy)) {
     throw new TypeError(`the Python runtime returned ${typeof result} for a request`);
   }
   const proxy = result as unknown as PyProxyLike;
-  if (proxy.type.endsWith('WebSocketUpgrade')) {
+  // Read once: each read of a PyProxy's `type` asks Python.
+  const type = proxy.type;
+  if (type.endsWith('WebSocketUpgrade')) {
     const upgrade = proxy as UpgradeProxy;
     const head = upgrade.head();
     const socket = upgrade.socket;
@@ -316,7 +350,7 @@ export async function runRequest(
       webSocket: socket,
     };
   }
-  if (proxy.type.endsWith('StreamedResponse')) {
+  if (type.endsWith('StreamedResponse')) {
     const streamed = proxy as StreamedProxy;
     const head = streamed.head();
     let status: number;

@@ -47,8 +47,13 @@ export class PairedWebSocket extends EventTarget {
    * @internal Set on the server end a Durable Object accepted with `ctx.acceptWebSocket`: the
    * socket's ref (`<object id>:<socket id>`); the host holds the socket from then on.
    */
-  hibernation: { ref: string; sid: string } | undefined;
+  hibernation: { ref: string; sid: string; listen?: boolean } | undefined;
   private accepted = false;
+
+  /** @internal Whether `accept()` was called (the non-hibernating API). */
+  get isAccepted(): boolean {
+    return this.accepted;
+  }
   private backlog: Event[] = [];
 
   /** Starts delivering events (Cloudflare queues them until the worker accepts). */

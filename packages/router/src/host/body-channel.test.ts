@@ -1,7 +1,13 @@
 import { connect, createServer, type Socket } from 'node:net';
-import { type BodyMessage, BufferPool, POOL_BUFFER_BYTES } from '@pyworkers/isolate';
+import {
+  type BodyMessage,
+  BodyStreams,
+  BufferPool,
+  IPC_STREAM_WINDOW_BYTES,
+  POOL_BUFFER_BYTES,
+} from '@pyworkers/isolate';
 import { afterEach, describe, expect, it } from 'vitest';
-import { bodyChannel, frameReader } from './body-channel.js';
+import { bodyChannel, frameReader, QUEUE_LIMIT_BYTES } from './body-channel.js';
 
 const sockets: Socket[] = [];
 afterEach(() => {
@@ -133,6 +139,59 @@ describe('the body channel', () => {
       65_536,
       70_000 - 65_536,
     ]);
+  });
+
+  it('holds a sender back when the peer credits what it does not read, and goes on once it reads', async () => {
+    const [a, b] = await socketPair();
+    const MiB = 1024 * 1024;
+    const total = 64 * MiB;
+    let produced = 0;
+    async function* source(): AsyncGenerator<Uint8Array> {
+      while (produced < total) {
+        produced += 64 * 1024;
+        yield new Uint8Array(64 * 1024);
+      }
+    }
+    const channel = bodyChannel(
+      a,
+      (m) => sender.onMessage(m),
+      () => {},
+    );
+    const sender: BodyStreams = new BodyStreams(
+      (m) => channel.post(m),
+      false,
+      IPC_STREAM_WINDOW_BYTES,
+    );
+    a.on('drain', () => sender.drained());
+    const sent = sender.send(1, source());
+    // The peer never reads (b is paused), but credits 10 MiB every 10 ms for what it "got".
+    const credit = Buffer.alloc(13);
+    credit.writeUInt32LE(4, 0);
+    credit[4] = 4;
+    credit.writeUInt32LE(1, 5);
+    credit.writeUInt32LE(10 * MiB, 9);
+    const hostile = setInterval(() => b.write(credit), 10);
+    await new Promise((r) => setTimeout(r, 600));
+    // Bounded by the queue limit plus what the kernel's socket buffers hold, not the 64 MiB.
+    expect(a.writableLength).toBeLessThanOrEqual(QUEUE_LIMIT_BYTES + 128 * 1024);
+    expect(produced).toBeLessThan(QUEUE_LIMIT_BYTES + 8 * MiB);
+    clearInterval(hostile);
+    // Once the peer reads (and its credits are real), the rest goes through.
+    let read = 0;
+    b.on('data', (d: Buffer) => {
+      read += d.byteLength;
+    });
+    const credits = setInterval(() => b.write(credit), 10);
+    await sent;
+    clearInterval(credits);
+    expect(produced).toBe(total);
+    await new Promise<void>((resolve) => {
+      const check = (): void => {
+        if (read >= total) resolve();
+        else setTimeout(check, 10);
+      };
+      check();
+    });
   });
 
   it('refuses a frame it cannot trust instead of allocating what it claims', () => {

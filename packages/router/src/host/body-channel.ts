@@ -29,13 +29,23 @@ const MAX_SMALL_BYTES = 64 * 1024;
 
 /** One side of a body channel. */
 export interface BodyChannel {
-  /** Sends one body message; writes made in one tick go out as one writev. */
-  post(msg: BodyMessage): void;
+  /**
+   * Sends one body message; writes made in one tick go out as one writev. `false` after a
+   * chunk: more than {@link QUEUE_LIMIT_BYTES} wait to be written; the socket's `drain` says
+   * when there is room (BodyStreams.drained).
+   */
+  post(msg: BodyMessage): boolean;
   /** Parses bytes read from the socket (for a socket opened with {@link openBodySocket}). */
   read(data: Buffer): void;
   /** Stops reading and writing (the process went away). */
   close(): void;
 }
+
+/**
+ * Bytes that may wait in a channel's socket before senders are held back. Credits bound what a
+ * peer that reads may be sent; this bounds what one that credits without reading costs.
+ */
+export const QUEUE_LIMIT_BYTES = 4 * 1024 * 1024;
 
 /** What a socket read into at once (the kernel's socket buffer holds ~200 KiB). */
 const READ_BYTES = 256 * 1024;
@@ -85,8 +95,8 @@ export function bodyChannel(
     head.writeUInt32LE(id, 5);
     return head;
   };
-  const post = (msg: BodyMessage): void => {
-    if (socket.destroyed || !socket.writable) return;
+  const post = (msg: BodyMessage): boolean => {
+    if (socket.destroyed || !socket.writable) return true;
     if (!corked) {
       corked = true;
       socket.cork();
@@ -98,17 +108,17 @@ export function bodyChannel(
         const chunk = msg.chunk;
         // Written: a pooled buffer can go back to its isolate thread.
         socket.write(chunk, () => releaseChunk(chunk));
-        return;
+        return socket.writableLength <= QUEUE_LIMIT_BYTES;
       }
       case 'body-end': {
         if (msg.error === undefined) {
           socket.write(frame(END, msg.id, 0));
-          return;
+          return true;
         }
         const text = Buffer.from(msg.error, 'utf8');
         socket.write(frame(END_ERROR, msg.id, text.byteLength));
         socket.write(text);
-        return;
+        return true;
       }
       case 'body-credit': {
         const head = frame(CREDIT, msg.id, 4);
@@ -116,11 +126,11 @@ export function bodyChannel(
         const bytes = Buffer.allocUnsafe(4);
         bytes.writeUInt32LE(msg.bytes, 0);
         socket.write(bytes);
-        return;
+        return true;
       }
       case 'body-cancel':
         socket.write(frame(CANCEL, msg.id, 0));
-        return;
+        return true;
     }
   };
 

@@ -190,6 +190,7 @@ export class ChildHost implements IsolateHost {
     );
     const sockets = child.sockets;
     this.bodies = bodies;
+    socket.on('drain', () => bodies.drained());
     proc.on('message', (msg: FromHost | BatchMessage<FromHost>) => {
       if (!isBatch(msg)) this.onMessage(msg, bodies, sockets, child);
       else for (const m of msg.msgs) this.onMessage(m, bodies, sockets, child);

@@ -192,6 +192,7 @@ async function init(config: HostProcessConfig): Promise<LocalHost> {
   // and come back once read (isolate: buffer-pool.ts): no allocation per chunk.
   const socket = openBodySocket(config.bodyFd, (data) => channel?.read(data));
   socket.unref();
+  socket.on('drain', () => bodies.drained());
   channel = bodyChannel(
     socket,
     (msg) => bodies.onMessage(msg),
@@ -238,12 +239,20 @@ async function init(config: HostProcessConfig): Promise<LocalHost> {
     const local = host;
     // A peer's call to an object that lives here; one this process cannot run yet (its
     // bundle has not come) goes back, to be sent through the router.
-    servePeers(paths[config.id]!, async (call) => {
-      if (!bundles.has(call.worker)) throw ELSEWHERE;
-      const done = await local.dispatchObject(hostWorker(call.worker), call.target, call.input);
-      if (done.kind !== 'event') throw ELSEWHERE;
-      return done.result;
-    });
+    servePeers(
+      paths[config.id]!,
+      async (call) => {
+        if (!bundles.has(call.worker)) throw ELSEWHERE;
+        const done = await local.dispatchObject(hostWorker(call.worker), call.target, call.input);
+        if (done.kind !== 'event') throw ELSEWHERE;
+        return done.result;
+      },
+      (err) =>
+        logger.warn(
+          { host: config.id, err: err.message },
+          'peer socket not served; calls to this host go through the router',
+        ),
+    );
     peers = new PeerClient(paths);
   }
   return host;

@@ -57,6 +57,19 @@ describe('the peer channel between host processes', () => {
     server.close();
   });
 
+  it('reports a path it cannot listen at, and calls to it go elsewhere', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'pyw-peer-test-'));
+    dirs.push(dir);
+    const gone = join(dir, 'no-such-dir', 'h1.sock');
+    const failed = await new Promise<Error>((resolve) => {
+      servePeers(gone, async () => 'never', resolve);
+    });
+    expect(['ENOENT', 'EACCES']).toContain((failed as Error & { code?: string }).code);
+    const client = new PeerClient([gone, gone]);
+    await expect(client.call(1, call('ping'))).rejects.toBe(ELSEWHERE);
+    client.close();
+  }, 10_000);
+
   it("passes the peer's refusal on with its code", async () => {
     const p = paths();
     const server = servePeers(p[1]!, async () => {

@@ -68,9 +68,21 @@ function write(socket: Socket, msg: Request | Reply): void {
   socket.uncork();
 }
 
-/** Listens at `path` (replacing a socket file a crashed process left) and answers calls. */
-export function servePeers(path: string, handle: PeerHandler): Server {
-  if (existsSync(path)) unlinkSync(path);
+/**
+ * Listens at `path` (replacing a socket file a crashed process left) and answers calls. A path
+ * it cannot listen at is reported to `failed`: its peers then find no one there and send
+ * their calls through the router.
+ */
+export function servePeers(
+  path: string,
+  handle: PeerHandler,
+  failed: (err: Error) => void = () => {},
+): Server {
+  try {
+    if (existsSync(path)) unlinkSync(path);
+  } catch (err) {
+    failed(err as Error);
+  }
   const server = createServer((socket) => {
     socket.setNoDelay(true);
     socket.on('error', () => socket.destroy());
@@ -97,6 +109,7 @@ export function servePeers(path: string, handle: PeerHandler): Server {
       );
     });
   });
+  server.on('error', failed);
   server.listen(path);
   server.unref();
   return server;

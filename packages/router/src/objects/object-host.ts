@@ -243,6 +243,8 @@ export class ObjectsHost<I extends object> {
   sweep(now = Date.now()): void {
     for (const live of [...this.#byKey.values()]) {
       if (live.running > 0 || now - live.lastUsed < this.#idleMs) continue;
+      // A socket accepted with server.accept() needs its instance's listeners: it stays.
+      if (this.sockets.holdsInstance(live.key)) continue;
       this.options.logger.debug(
         { worker: live.worker, className: live.className, id: live.id.slice(0, 12) },
         'durable object evicted (idle)',

@@ -21,6 +21,8 @@ export interface SocketEvent {
   reason?: string;
   wasClean?: boolean;
   message?: string;
+  /** A socket accepted with `server.accept()`: for the JS listeners of the instance. */
+  listen?: boolean;
 }
 
 /** Whose a socket is: the object (by its host key) and how to send it an event. */
@@ -54,6 +56,8 @@ interface Held {
   closedWith?: [number, string];
   autoAt: number | null;
   timer?: NodeJS.Timeout;
+  /** Accepted with `server.accept()`: not hibernatable (its listeners are in the instance). */
+  listen: boolean;
 }
 
 interface Owned {
@@ -123,7 +127,8 @@ export class ObjectSockets {
 
   /** A socket call of the object (`wsAccept`, `wsSend`, ...): answered at once, in order. */
   call(owner: SocketOwner, method: string, args: unknown[]): unknown {
-    if (method === 'wsAccept') return this.#accept(owner, String(args[0]), args[1]);
+    if (method === 'wsAccept')
+      return this.#accept(owner, String(args[0]), args[1], args[2] === true);
     if (method === 'wsList') return this.#list(owner.key);
     if (method === 'wsAutoResponse') {
       const owned = this.#own(owner.key);
@@ -153,7 +158,7 @@ export class ObjectSockets {
     return owned;
   }
 
-  #accept(owner: SocketOwner, sid: string, tags: unknown): null {
+  #accept(owner: SocketOwner, sid: string, tags: unknown, listen: boolean): null {
     if (!/^[0-9a-f]{32}$/.test(sid) || this.#held.has(sid))
       throw refuse('ERR_DO_WEBSOCKET', 'acceptWebSocket(): bad socket id');
     const held: Held = {
@@ -164,6 +169,7 @@ export class ObjectSockets {
       open: true,
       pending: [],
       autoAt: null,
+      listen,
     };
     held.timer = setTimeout(() => {
       if (held.end) return;
@@ -183,7 +189,7 @@ export class ObjectSockets {
     const owned = this.#owned.get(key);
     const sockets = [...(owned?.sockets ?? [])]
       .map((sid) => this.#held.get(sid))
-      .filter((h): h is Held => !!h && h.open)
+      .filter((h): h is Held => !!h && h.open && !h.listen)
       .map((h) => ({ id: h.sid, tags: h.tags, attachment: h.attachment }));
     return { sockets, auto: owned?.auto ? [owned.auto.request, owned.auto.response] : null };
   }
@@ -286,6 +292,7 @@ export class ObjectSockets {
       id: held.sid,
       tags: held.tags,
       attachment: held.attachment,
+      ...(held.listen ? { listen: true } : {}),
     } as SocketEvent).catch((err: unknown) =>
       this.logger.warn(
         { worker: owner.worker.name, className: owner.className, err: (err as Error)?.message },
@@ -294,8 +301,22 @@ export class ObjectSockets {
     );
   }
 
-  /** The object's instance is gone: with no socket open, nothing of it is kept here. */
+  /** Whether the object has a socket open that its instance listens to (it must stay live). */
+  holdsInstance(key: string): boolean {
+    for (const sid of this.#owned.get(key)?.sockets ?? [])
+      if (this.#held.get(sid)?.listen) return true;
+    return false;
+  }
+
+  /**
+   * The object's instance is gone: the sockets its listeners were for close (1011); with no
+   * socket left open, nothing of it is kept here.
+   */
   forget(key: string): void {
+    for (const sid of [...(this.#owned.get(key)?.sockets ?? [])]) {
+      const held = this.#held.get(sid);
+      if (held?.listen) this.#close(held, 1011, 'the Durable Object that accepted it went away');
+    }
     if (this.#owned.get(key)?.sockets.size === 0) this.#owned.delete(key);
   }
 
