@@ -4,6 +4,7 @@ import { type BaselineOptions, loadBaseline } from './baseline.js';
 import type { Bundle } from './bundle.js';
 import { IsolateError } from './errors.js';
 import { bootAssets } from './internal/assets.js';
+import { forwarding } from './internal/forwarding-logger.js';
 import { packMountSet, sdkMountSet } from './internal/mounts.js';
 import { type PreparedBundle, prepareBundle } from './internal/prepared.js';
 import type { FromWorker, ToWorker } from './internal/protocol.js';
@@ -80,17 +81,6 @@ interface Parked {
   /** Where the isolate's output goes: the launcher's logger until it adopts a worker. */
   logger: Logger;
   name: string;
-}
-
-/** A logger that forwards to whatever `entry` holds now, tagging lines with its worker name. */
-function forwarding(entry: Pick<Parked, 'logger' | 'name'>): Logger {
-  const tag = (obj: object) => ({ ...obj, worker: entry.name });
-  return {
-    debug: (obj, msg) => entry.logger.debug(tag(obj), msg),
-    info: (obj, msg) => entry.logger.info(tag(obj), msg),
-    warn: (obj, msg) => entry.logger.warn(tag(obj), msg),
-    error: (obj, msg) => entry.logger.error(tag(obj), msg),
-  };
 }
 
 /**

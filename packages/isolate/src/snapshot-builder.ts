@@ -2,6 +2,7 @@ import type { Worker } from 'node:worker_threads';
 import { type BaselineOptions, loadBaseline } from './baseline.js';
 import { IsolateError } from './errors.js';
 import { bootAssets } from './internal/assets.js';
+import { forwarding } from './internal/forwarding-logger.js';
 import { packMountSet, sdkMountSet } from './internal/mounts.js';
 import type { BuildMessage, FromWorker } from './internal/protocol.js';
 import { spawnWorker } from './internal/spawn.js';
@@ -223,12 +224,6 @@ export class SnapshotBuilder {
       preloadKey: undefined,
       spoiled: false,
     };
-    const tagged: Logger = {
-      debug: (obj, msg) => entry.logger.debug({ ...obj, worker: entry.name }, msg),
-      info: (obj, msg) => entry.logger.info({ ...obj, worker: entry.name }, msg),
-      warn: (obj, msg) => entry.logger.warn({ ...obj, worker: entry.name }, msg),
-      error: (obj, msg) => entry.logger.error({ ...obj, worker: entry.name }, msg),
-    };
     entry.ready = (async () => {
       const [assets, baseline] = await Promise.all([bootAssets(), loadBaseline(this.baseline)]);
       const spawned = spawnWorker(
@@ -246,7 +241,7 @@ export class SnapshotBuilder {
             ? { preload: { files: preload.files, modules: preload.modules } }
             : {}),
         },
-        tagged,
+        forwarding(entry),
         (msg) => entry.route(msg),
       );
       entry.worker = spawned.worker;

@@ -51,7 +51,7 @@ export function acceptHibernatable(
  */
 export function adoptAccepted(client: unknown, token: string, sid: string, ref: string): void {
   const server = client instanceof PairedWebSocket ? client.peer : undefined;
-  if (!server || !server.isAccepted || server.hibernation || (client as PairedWebSocket).remote)
+  if (!server?.isAccepted || server.hibernation || (client as PairedWebSocket).remote)
     throw new TypeError(
       'a WebSocket answered over a stub must be accepted by the Durable Object first: server.accept(), or self.ctx.acceptWebSocket(server) to let the object hibernate',
     );
