@@ -85,11 +85,15 @@ export interface BuildResult {
   project: Project;
 }
 
-function snapshotStats(bundleBytes: Uint8Array, source: string): SnapshotStats | null {
+/** A bundle's snapshot statistics, and the modules its top level imported (decoded once). */
+function snapshotInfo(
+  bundleBytes: Uint8Array,
+  source: string,
+): { stats: SnapshotStats; imported: string[] } | null {
   const bundle = decodeBundle(bundleBytes, source);
   if (!bundle.snapshot) return null;
   const info = inspectSnapshot(bundle.snapshot);
-  return {
+  const stats = {
     fileBytes: info.fileBytes,
     heapBytes: info.heapBytes,
     pyodideVersion: info.meta.pyodideVersion,
@@ -98,6 +102,11 @@ function snapshotStats(bundleBytes: Uint8Array, source: string): SnapshotStats |
     codec: info.codec,
     zeroPageRatio: info.pages.total ? info.pages.zero / info.pages.total : 0,
   };
+  return { stats, imported: info.meta.importedModules };
+}
+
+function snapshotStats(bundleBytes: Uint8Array, source: string): SnapshotStats | null {
+  return snapshotInfo(bundleBytes, source)?.stats ?? null;
 }
 
 /** Identifies the cached baseline cheaply (size and mtime), or `none` before it is made. */
@@ -178,20 +187,17 @@ export async function buildProject(
   ) {
     const bytes = new Uint8Array(readFileSync(bundlePath));
     // A bundle this pyworkers cannot read (another format) is rebuilt, not reported.
-    const snapshot = (() => {
+    const info = (() => {
       try {
-        return snapshotStats(bytes, bundlePath);
+        return snapshotInfo(bytes, bundlePath);
       } catch {
         return undefined;
       }
     })();
-    if (snapshot !== undefined) {
+    if (info !== undefined) {
       // A rebuild will import the same dependencies: the builder's waiting isolate can now.
-      if (options.builder && snapshot) {
-        const imported = inspectSnapshot(decodeBundle(bytes, bundlePath).snapshot!).meta
-          .importedModules;
-        options.builder.prime(files, dependencies, imported);
-      }
+      if (options.builder && info) options.builder.prime(files, dependencies, info.imported);
+      const snapshot = info?.stats ?? null;
       return { ...base, bytes: bytes.length, built: false, ms: performance.now() - t0, snapshot };
     }
   }
