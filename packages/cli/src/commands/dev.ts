@@ -14,14 +14,9 @@ import {
 } from '../internal/command.js';
 import { mapIsolatePaths } from '../internal/tracebacks.js';
 import { type TreeWatch, watchTree } from '../internal/watch-tree.js';
+import { workerDefinitions } from '../internal/worker-definitions.js';
 import { loadProject, projectFiles } from '../project.js';
-import {
-  adminTokenOption,
-  describeServing,
-  listenOptions,
-  type ServeOptions,
-  workerDefinitions,
-} from './serve.js';
+import { adminTokenOption, describeServing, listenOptions, type ServeOptions } from './serve.js';
 import { syncFlags, syncOptions } from './sync.js';
 
 /** Options of {@link startDev}. */

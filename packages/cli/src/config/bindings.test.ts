@@ -2,8 +2,8 @@ import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { workerDefinitions } from '../commands/serve.js';
 import { CliError } from '../errors.js';
+import { workerDefinitions } from '../internal/worker-definitions.js';
 import { loadProject, projectFiles } from '../project.js';
 import { checkBindingRefs } from './binding-refs.js';
 
