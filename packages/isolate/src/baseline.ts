@@ -92,9 +92,9 @@ async function readCached(path: string, logger: Logger): Promise<LoadedImage | u
 /**
  * How the baseline is made (what worker/boot.ts runs before taking it). Bump it when that
  * changes, so caches made the old way are not reused. 2: free memory zeroed, every SDK module
- * imported.
+ * imported. 3: the zeroed blocks freed in address order (canonical free lists).
  */
-const BASELINE_RECIPE = 2;
+const BASELINE_RECIPE = 3;
 
 /**
  * Path of the cached baseline snapshot of this Pyodide version, SDK and recipe (the baseline

@@ -6,7 +6,7 @@ import { bootAssets } from '../src/internal/assets.js';
 import type { LoadedImage } from '../src/internal/images.js';
 import { prepareBundle } from '../src/internal/prepared.js';
 import type { HeapImage } from '../src/internal/protocol.js';
-import { imageBytes, parkedMemory, writeHeap } from '../src/worker/pyodide-heap.js';
+import { imageBytes, parkedMemory, writeHeap, zeroFreeMemory } from '../src/worker/pyodide-heap.js';
 import { bootRuntime, type Runtime } from '../src/worker/pyodide-runtime.js';
 
 const entry = `
@@ -112,4 +112,26 @@ describe('writing a dedicated heap into a parked isolate', () => {
     expect(copied).toBe(fullWrite(dedicated));
     expect(Buffer.compare(rt.module.HEAPU8, imageBytes(dedicated))).toBe(0);
   });
+
+  it('leaves the free lists in one order whatever order they were in (a second sweep changes little)', async () => {
+    const rt = await parked();
+    // Free blocks in a history-dependent order: allocate, then free every other one.
+    rt.py.runPython('_t = [bytes(200) for _ in range(3000)]\ndel _t[::2]\ndel _t');
+    zeroFreeMemory(rt.module);
+    const once = new Uint8Array(rt.module.HEAPU8);
+    const zeroed = zeroFreeMemory(rt.module);
+    // Without the address order each sweep reverses every free list, and about half the bytes
+    // it zeroes lie in pages that change (measured: 4.3 MB). In address order a few allocator
+    // heads still move (measured: 22 pages, 90 KB).
+    expect(zeroed).toBeGreaterThan(1 << 20);
+    expect(differingBytes(rt.module.HEAPU8, once)).toBeLessThan(zeroed / 16);
+  });
 });
+
+function differingBytes(a: Uint8Array, b: Uint8Array): number {
+  let n = 0;
+  for (let i = 0; i < a.length; i += 4096) {
+    if (Buffer.compare(a.subarray(i, i + 4096), b.subarray(i, i + 4096)) !== 0) n += 4096;
+  }
+  return n;
+}
