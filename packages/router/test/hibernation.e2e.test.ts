@@ -66,6 +66,12 @@ class Room(DurableObject):
             _, to, text = message.split(":", 2)
             for other in self.ctx.getWebSockets("user:" + to):
                 other.send(json.dumps({"dm": text, "from": me}))
+        elif message == "big":
+            try:
+                ws.serializeAttachment({"name": me, "blob": "x" * 20_000})
+                ws.send(json.dumps({"kept": True}))
+            except ValueError as exc:
+                ws.send(json.dumps({"refused": str(exc), "still": ws.deserializeAttachment()}))
         elif message == "bye":
             ws.close(4000, "bye " + me)
         else:
@@ -73,13 +79,14 @@ class Room(DurableObject):
                 other.send(json.dumps({"from": me, "text": message}))
 
     async def webSocketClose(self, ws, code, reason, was_clean):
-        await self.ctx.storage.put("closed", [ws.deserializeAttachment()["name"], code, reason,
-                                              was_clean])
+        closes = await self.ctx.storage.get("closes") or []
+        closes.append([ws.deserializeAttachment()["name"], code, reason, was_clean])
+        await self.ctx.storage.put("closes", closes)
         for other in self.ctx.getWebSockets():
             other.send(json.dumps({"left": ws.deserializeAttachment()["name"], "code": code}))
 
     async def closed(self):
-        return [await self.ctx.storage.get("closed"), len(self.ctx.getWebSockets())]
+        return [await self.ctx.storage.get("closes") or [], len(self.ctx.getWebSockets())]
 
 
 class Default(WorkerEntrypoint):
@@ -215,6 +222,15 @@ for (const hostKind of ['process', 'local'] as const) {
       expect(who.boots).toBe(1);
     });
 
+    it('refuses an attachment over the size limit, keeping the one it had', async () => {
+      ann.ws.send('big');
+      const answer = await ann.json();
+      expect(answer.refused).toMatch(
+        /^serializeAttachment\(\): the value is 200\d\d bytes serialized, more than the limit of 16384; /,
+      );
+      expect(answer.still).toEqual({ name: 'ann', n: 3 });
+    });
+
     it('answers the auto-response in the host, then wakes the evicted object with its sockets and attachments', async () => {
       // Idle past PYWORKERS_DO_IDLE_MS: the host evicts the instance; the sockets stay open.
       await new Promise((r) => setTimeout(r, IDLE_MS * 3));
@@ -234,18 +250,26 @@ for (const hostKind of ['process', 'local'] as const) {
       expect(await bob.json()).toEqual({ from: 'ann', text: 'after' });
     });
 
-    it('sees the close codes both ways', async () => {
+    it("sees the close codes both ways, and the client's answer to its own close", async () => {
       bob.ws.send('bye');
       expect(await bob.closed).toEqual({ code: 4000, reason: 'bye bob' });
+      // The object closed bob's socket: bob's answering close frame is its webSocketClose.
+      expect(await ann.json()).toEqual({ left: 'bob', code: 4000 });
       ann.ws.close(4001, 'done');
       expect(await ann.closed).toEqual({ code: 4001, reason: 'done' });
-      let closed: unknown;
+      let closed: [unknown[], number] = [[], -1];
       await waitFor(async () => {
         const res = await fetch(`http://${base}/closed`);
-        closed = await res.json();
-        return (closed as unknown[])[0] !== null && (closed as unknown[])[1] === 0;
+        closed = (await res.json()) as [unknown[], number];
+        return closed[0].length >= 2 && closed[1] === 0;
       }, 20_000);
-      expect(closed).toEqual([['ann', 4001, 'done', true], 0]);
+      expect(closed).toEqual([
+        [
+          ['bob', 4000, 'bye bob', true],
+          ['ann', 4001, 'done', true],
+        ],
+        0,
+      ]);
     });
 
     it('serves a socket the object accepted with server.accept(), keeping the object live meanwhile', async () => {

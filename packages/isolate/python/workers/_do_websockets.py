@@ -2,7 +2,8 @@
 
 The host where the object lives holds an accepted socket, not this isolate: what the client
 sends reaches the object as an event, ``webSocketMessage(self, ws, message)`` (``str`` or
-``bytes``), and its close as ``webSocketClose(self, ws, code, reason, was_clean)``
+``bytes``), and its close as ``webSocketClose(self, ws, code, reason, was_clean)`` (also when
+the object closed the socket itself, with the code it closed with)
 (``webSocketError(self, ws, error)`` when the connection failed; the snake_case names
 ``web_socket_message`` ... work too). Between events the object may be evicted with its
 sockets open; the next message makes a new instance (its constructor runs, and
@@ -31,6 +32,9 @@ except ImportError:  # pragma: no cover - CPython
 BINDING = "__pyworkers_do__"
 MAX_TAGS = 10
 MAX_TAG_LENGTH = 256
+# The largest attachment a socket keeps, structured-clone serialized (workerd's limit, as
+# router/src/objects/object-sockets.ts checks it again on the host).
+MAX_ATTACHMENT_BYTES = 16 * 1024
 
 CONNECTING, OPEN, CLOSING, CLOSED = 0, 1, 2, 3
 
@@ -93,6 +97,16 @@ class HibernatableWebSocket:
         data, as ``ctx.storage`` stores (dict, list, str, int, float, bool, None, bytes,
         datetime)."""
         js_value = None if value is None else _value(value)  # refuses what cannot be kept
+        kind = type(value)
+        small = value is None or kind is bool or kind is int or kind is float
+        if not small and not (kind is str and len(value) * 3 < MAX_ATTACHMENT_BYTES):
+            size = int(_host().serializedSize(js_value))
+            if size > MAX_ATTACHMENT_BYTES:
+                raise ValueError(
+                    f"serializeAttachment(): the value is {size} bytes serialized, more than "
+                    f"the limit of {MAX_ATTACHMENT_BYTES}; keep a key (an id) in the attachment "
+                    "and the rest in self.ctx.storage"
+                )
         kept = _keep(value) if value is not None else None
         self._attachment = _ABSENT if kept is _ABSENT else kept
         self._sockets._post("wsAttachment", self._sid, js_value)

@@ -1,5 +1,7 @@
 // Runs inside the worker thread: turns request messages into JS `Request` objects for the
 // Python SDK, and whatever the handler returned into a response message for the host.
+
+import { serialize } from 'node:v8';
 import { parentPort } from 'node:worker_threads';
 import { toErrorData } from '@pyworkers/common';
 import type { PyodideAPI } from 'pyodide';
@@ -116,6 +118,8 @@ export function installHost(body: {
     wsAccepted: acceptedPair,
     wsRef: hibernationRef,
     wsAttachments: setWebSocketAttachments,
+    // Bytes `value` takes structured-clone serialized (the attachment limit is on that size).
+    serializedSize: (value: unknown): number => serialize(value).byteLength,
   };
 }
 

@@ -142,8 +142,17 @@ export class ObjectSockets {
     if (!held || held.owner.key !== owner.key)
       throw refuse('ERR_DO_WEBSOCKET', 'this WebSocket is not one of this object');
     if (method === 'wsSend') return this.#send(held, args[1]);
-    if (method === 'wsClose')
-      return this.#close(held, Number(args[1] ?? 1000), String(args[2] ?? ''));
+    if (method === 'wsClose') {
+      const code = Number(args[1] ?? 1000);
+      const reason = String(args[2] ?? '');
+      const hibernatable = held.open && !held.listen;
+      this.#close(held, code, reason);
+      // The object closed it: webSocketClose still comes, as on Cloudflare (where it is the
+      // client's answering close frame; here it is sent now, with the object's code and
+      // reason, which a client echoes: the hop to the router ends a session at its first close).
+      if (hibernatable) this.#event(held, { kind: 'close', code, reason, wasClean: true });
+      return null;
+    }
     if (method === 'wsAttachment') return this.#attachment(held, args[1]);
     if (method === 'wsAutoResponseTime') return held.autoAt;
     throw refuse('ERR_BINDING_METHOD', `ctx WebSocket call ${JSON.stringify(method)} is unknown`);
