@@ -103,6 +103,11 @@ FH = open("/tmp/left-open.txt", "w")
     expect(next.runPython('"LOG" in globals()')).toBe(false);
     expect(await next.runPythonAsync('import asyncio\nawait asyncio.sleep(0.001)\n6 * 7')).toBe(42);
     expect(next.runPython('import entry; entry.handler(8)')).toBe('dedicated:8');
+    // What the swap sets on first use (the loader's paths, pyodide's modules) is the new heap's.
+    const api = rt.module.API as Record<string, unknown>;
+    expect(api.sitepackages).toBe(next.runPython('import site; site.getsitepackages()[0]'));
+    expect(String((next.pyodide_py as unknown as { __name__: string }).__name__)).toBe('pyodide');
+    expect(next.runPython('import sys; sys.path[0]')).toBe('');
 
     // One swap per instance: it now belongs to its worker.
     expect(() => swapHeap(rt, dedicated)).toThrow(SwapRefused);

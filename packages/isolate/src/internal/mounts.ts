@@ -31,6 +31,9 @@ export function sdkDigest(): string {
 let sdk: MountSet | undefined;
 /** The SDK's Python files as one shared mount set, packed once per process. */
 export function sdkMountSet(): MountSet {
-  sdk ??= packMountSet(sdkFiles().map((f) => [f.path, f.bytes] as [string, Uint8Array]));
+  sdk ??= {
+    ...packMountSet(sdkFiles().map((f) => [f.path, f.bytes] as [string, Uint8Array])),
+    id: sdkDigest(),
+  };
   return sdk;
 }

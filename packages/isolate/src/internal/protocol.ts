@@ -21,6 +21,8 @@ export interface MountSet {
   data: Uint8Array;
   /** [path relative to the mount point, offset into `data`, size]. */
   entries: [string, number, number][];
+  /** A digest of the files, when the packer computed one (the SDK's): equal ids, equal files. */
+  id?: string;
 }
 
 /** What every isolate boots with, prepared once per process by the parent. */

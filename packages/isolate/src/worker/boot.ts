@@ -39,8 +39,26 @@ type Post = (msg: FromWorker, transfer?: ArrayBuffer[]) => void;
 
 function mountFiles(rt: Runtime, sdk: MountSet, files: MountSet): void {
   const FS = emscriptenFS(rt) as unknown as EmscriptenFS;
-  mountReadOnly(FS, SDK_DIR, sdk);
+  // A parked isolate mounted the SDK while it waited: the same files for every worker.
+  const parked = rt.sdkMounted;
+  rt.sdkMounted = undefined;
+  if (!parked || !sameMountSet(parked, sdk)) {
+    if (parked) FS.unmount(SDK_DIR);
+    mountReadOnly(FS, SDK_DIR, sdk);
+  }
   mountReadOnly(FS, WORKER_DIR, files);
+}
+
+/** Whether two mount sets hold the same files (by their ids, else entries and bytes). */
+function sameMountSet(a: MountSet, b: MountSet): boolean {
+  if (a.id !== undefined && b.id !== undefined) return a.id === b.id;
+  if (a.entries.length !== b.entries.length || a.data.length !== b.data.length) return false;
+  for (let i = 0; i < a.entries.length; i++) {
+    const [pa, oa, sa] = a.entries[i]!;
+    const [pb, ob, sb] = b.entries[i]!;
+    if (pa !== pb || oa !== ob || sa !== sb) return false;
+  }
+  return Buffer.compare(a.data, b.data) === 0;
 }
 
 /** Python's `js` module: one curated scope per thread, kept across the swap. */
@@ -242,6 +260,8 @@ export async function boot(msg: InitMessage, post: Post): Promise<Booted | undef
   }
   if (msg.mode === 'park') {
     await warmUp(rt);
+    mountReadOnly(emscriptenFS(rt) as unknown as EmscriptenFS, SDK_DIR, msg.sdkFiles);
+    rt.sdkMounted = msg.sdkFiles;
     // A request through the SDK's path once: the swap keeps this JS realm, so the first request
     // after it does less first-time work (~0.6 ms, measured at load 19). Before `parked`: no
     // adopt may arrive while it runs.

@@ -33,6 +33,8 @@ export interface Runtime extends ImportSettings {
   swaps: number;
   /** A parked instance: the baseline it booted from and the pages its boot changed. */
   parked?: ParkedMemory;
+  /** The SDK files mounted while parked (the same for every worker of this host). */
+  sdkMounted?: MountSet;
 }
 
 /** Options of {@link bootRuntime}. */
