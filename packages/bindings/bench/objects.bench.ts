@@ -1,7 +1,8 @@
 // Benchmark: Durable Object storage get and put, p50, our host side next to a JS Durable Object
 // on Miniflare (workerd's local runtime, persisted to disk), in one run on this machine.
 // Run: npm run bench:objects -w @pyworkers/bindings   (BENCH_N sets operations per row, default 3000)
-// Not measured yet: RPC to an object in another host process (object placement is not built).
+// RPC to an object in another host process, and storage from inside a Python object:
+// packages/router/bench/objects.bench.ts (npm run bench:objects -w @pyworkers/router).
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';

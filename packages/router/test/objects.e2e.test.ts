@@ -3,6 +3,8 @@
 // increments, transactions that roll back, alarms that survive a restart, storage that
 // survives kill -9 of its host process, and storage no other object, worker or open() reaches.
 import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Bundle, buildBundle, decodeBundle } from '@pyworkers/isolate';
@@ -24,6 +26,11 @@ class Counter(DurableObject):
         self.ctx.block_concurrency_while(self.boot)
 
     async def boot(self):
+        import asyncio
+
+        # A timer inside block_concurrency_while: the events held back keep waiting (the
+        # input gate stays shut for them), and none of them deadlocks with it.
+        await asyncio.sleep(0.01)
         self.boots = (await self.ctx.storage.get("boots") or 0) + 1
         await self.ctx.storage.put("boots", self.boots)
 
@@ -134,6 +141,22 @@ class Counter(DurableObject):
         except Exception:
             return "caught"  # abort() is a BaseException: this does not stop it
 
+    async def nap(self, tag, how):
+        # How long it waits: a timer, or an outbound fetch to a slow loopback server. The input
+        # gate is open meanwhile (as on Cloudflare), so another call gets in before it wakes.
+        self.naps = getattr(self, "naps", [])
+        self.naps.append("in " + tag)
+        if how.startswith("http"):
+            from workers import fetch
+
+            await (await fetch(how)).text()
+        else:
+            import asyncio
+
+            await asyncio.sleep(int(how) / 1000)
+        self.naps.append("out " + tag)
+        return self.naps
+
     async def back_to(self, name):
         return ["back", (await self.env.COUNTER.get_by_name(name).whoami())[2]]
 
@@ -151,6 +174,13 @@ class Default(WorkerEntrypoint):
 
             calls = [stub.increment() for _ in range(int(parts[2]))]
             return Response(json.dumps(await asyncio.gather(*calls)))
+        if what == "naps":
+            import asyncio
+            from urllib.parse import unquote
+
+            how = unquote(parts[2])
+            done = await asyncio.gather(stub.nap("a", how), stub.nap("b", how))
+            return Response(json.dumps(max(done, key=len)))
         if what == "who":
             return Response(json.dumps(await stub.whoami()))
         if what == "peek":
@@ -308,6 +338,27 @@ describe('Durable Objects (two host processes)', () => {
     expect(await get('selfcall/loop')).toBe(1);
     expect(await get('selfcall/loop')).toBe(2);
     expect(await get('pingpong/ping/pong')).toEqual(['back', 'ping']);
+  }, 60_000);
+
+  it('opens the input gate while an event sleeps or fetches, as Cloudflare does', async () => {
+    const slow = createServer((_req, res) => {
+      setTimeout(() => res.end('slow'), 300);
+    });
+    await new Promise<void>((r) => slow.listen(0, '127.0.0.1', r));
+    try {
+      const url = `http://127.0.0.1:${(slow.address() as AddressInfo).port}/`;
+      for (const [name, how] of [
+        ['napper', '300'],
+        ['fetcher', encodeURIComponent(url)],
+      ]) {
+        const naps = (await get(`naps/${name}/${how}`)) as string[];
+        // Both calls were in before either finished (before: "in a", "out a", "in b", ...).
+        expect(naps.slice(0, 2).sort()).toEqual(['in a', 'in b']);
+        expect(naps.slice(2).sort()).toEqual(['out a', 'out b']);
+      }
+    } finally {
+      slow.close();
+    }
   }, 60_000);
 
   it('resets an object that calls ctx.abort(): the call fails, its writes are dropped, a new instance follows', async () => {

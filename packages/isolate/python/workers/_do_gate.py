@@ -1,11 +1,13 @@
 """A Durable Object's input gate: its events run one at a time, in arrival order.
 
 As on Cloudflare, the gate opens while the running event waits for an outgoing call (a
-Durable Object stub or a service binding: fetch or RPC), so that another event of the object
+Durable Object stub or a service binding: fetch or RPC; an outbound ``fetch()``; a timer,
+``await asyncio.sleep(seconds)`` with seconds > 0), so that another event of the object
 may run meanwhile: an object that calls itself through a stub, or A -> B -> A, gets its answer
 instead of waiting for itself. Storage calls never open it (they do not suspend), so
-``v = await get(); await put(v + 1)`` still never loses an update. When the outgoing call
-returns, the event waits for its turn again. Pure Python: importable under CPython.
+``v = await get(); await put(v + 1)`` still never loses an update; nor does
+``asyncio.sleep(0)`` (a turn of the event loop). When the outgoing call returns, the event
+waits for its turn again. Pure Python: importable under CPython.
 """
 
 from __future__ import annotations
@@ -111,3 +113,21 @@ async def outgoing(call: Awaitable[Any]) -> Any:
             if turn.back is back:
                 turn.back = None
                 turn.holding = True
+
+
+_sleep = asyncio.sleep
+
+
+async def _gated_sleep(delay: float, result: Any = None) -> Any:
+    """``asyncio.sleep`` as an object's events see it: a timer opens the gate (see above)."""
+    if delay > 0:
+        turn = _turn.get()
+        if turn is not None and not turn.done:
+            return await outgoing(_sleep(delay, result))
+    return await _sleep(delay, result)
+
+
+# Installed once, on import (the SDK imports this module): outside an object's event, and for
+# sleep(0), it is the original asyncio.sleep.
+if getattr(asyncio.sleep, "__name__", "") != "_gated_sleep":
+    asyncio.sleep = _gated_sleep

@@ -117,6 +117,10 @@ class DurableObjectState:
         done. Returns an awaitable of its result."""
 
         async def run() -> Any:
+            # Not part of the event's turn (this task has its own context): what it awaits
+            # (a timer, a fetch, a stub call) does not open the input gate, as on Cloudflare;
+            # the events it holds back would wait for it while it waited for them.
+            _do_gate._turn.set(None)
             result = callback()
             if inspect.isawaitable(result):
                 result = await result

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ._do_gate import outgoing
 from ._request import Request, _refuse_get_body, js_init
 from ._response import Response
 
@@ -21,10 +22,11 @@ async def fetch(resource: str | Request | Any, **options: Any) -> Response:
         resource = resource.js_object
     target = resource if isinstance(resource, str) else getattr(resource, "url", resource)
     try:
+        # Inside a Durable Object's event the input gate is open while the request is out.
         if options:
-            js_response = await js_fetch(resource, js_init(options))
+            js_response = await outgoing(js_fetch(resource, js_init(options)))
         else:
-            js_response = await js_fetch(resource)
+            js_response = await outgoing(js_fetch(resource))
     except JsException as exc:
         cause = getattr(exc.js_error, "cause", None)
         detail = f" ({cause.message})" if cause is not None and hasattr(cause, "message") else ""

@@ -22,15 +22,36 @@ class Gate(unittest.TestCase):
         async def run():
             gate, log = _do_gate.Gate(), []
 
-            async def sleepy():
-                await asyncio.sleep(0.01)  # not an outgoing call: the gate stays closed
+            async def turns():
+                for _ in range(3):
+                    await asyncio.sleep(0)  # a turn of the loop, no timer: the gate stays closed
 
-            await asyncio.gather(*(event(gate, log, n, sleepy) for n in "abc"))
+            await asyncio.gather(*(event(gate, log, n, turns) for n in "abc"))
             return log
 
         self.assertEqual(
             asyncio.run(run()), ["a in", "a out", "b in", "b out", "c in", "c out"]
         )
+
+    def test_a_timer_lets_the_next_event_in_as_on_cloudflare(self):
+        async def run():
+            gate, log = _do_gate.Gate(), []
+
+            async def sleepy():
+                await asyncio.sleep(0.05)  # a timer: the gate is open meanwhile
+                log.append("woke")
+
+            await asyncio.wait_for(
+                asyncio.gather(*(event(gate, log, n, sleepy) for n in "abc")), 5
+            )
+            return log, gate.busy
+
+        log, busy = asyncio.run(run())
+        # All three were in before the first woke; each finished once it had the gate back.
+        self.assertEqual(log[:3], ["a in", "b in", "c in"])
+        self.assertEqual(sorted(log[3:]), ["a out", "b out", "c out", "woke", "woke", "woke"])
+        self.assertFalse(busy)
+        self.assertEqual(asyncio.sleep.__name__, "_gated_sleep")
 
     def test_an_outgoing_call_lets_the_next_event_in_then_waits_its_turn(self):
         async def run():
