@@ -10,29 +10,12 @@ import { promisify } from 'node:util';
 const run = promisify(execFile);
 
 import { readdirSync, readFileSync } from 'node:fs';
-import { buildBundle, decodeBundle } from '@pyworkers/isolate';
 import { createRouter } from '../src/index.js';
+import { streamWorkerBundle } from './stream-worker.js';
 
 const TOTAL = 100 * 1024 * 1024,
   CHUNK = Number(process.env.CH ?? 65536);
-const entry = `
-from workers import Response, WorkerEntrypoint
-CHUNK = b"x" * ${CHUNK}
-async def chunks():
-    for _ in range(${TOTAL / CHUNK}):
-        yield CHUNK
-class Default(WorkerEntrypoint):
-    async def fetch(self, request):
-        return Response(chunks(), headers={"content-type": "application/octet-stream"})
-`;
-const bundle = decodeBundle(
-  await buildBundle({
-    name: 's',
-    mainModule: 'entry',
-    files: new Map([['entry.py', new TextEncoder().encode(entry)]]),
-    vars: {},
-  }),
-);
+const bundle = await streamWorkerBundle('s', TOTAL, CHUNK);
 const r = createRouter({
   workers: [{ name: 's', routes: [{ pathPrefix: '/' }], bundle: async () => bundle }],
   hostKind: (process.env.KIND ?? 'process') as 'process',

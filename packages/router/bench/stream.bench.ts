@@ -12,38 +12,15 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { loadavg } from 'node:os';
 import { promisify } from 'node:util';
-import { buildBundle, decodeBundle } from '@pyworkers/isolate';
 import { createRouter } from '../src/index.js';
+import { streamWorkerBundle } from './stream-worker.js';
 
 const TOTAL = 100 * 1024 * 1024;
 const CHUNK = 64 * 1024;
 const WARM = Number(process.env.BENCH_WARM ?? 4);
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
 
-const entry = `
-from workers import Response, WorkerEntrypoint
-
-CHUNK = b"x" * ${CHUNK}
-
-
-async def chunks():
-    for _ in range(${TOTAL / CHUNK}):
-        yield CHUNK
-
-
-class Default(WorkerEntrypoint):
-    async def fetch(self, request):
-        return Response(chunks(), headers={"content-type": "application/octet-stream"})
-`;
-
-const bundle = decodeBundle(
-  await buildBundle({
-    name: 'stream',
-    mainModule: 'entry',
-    files: new Map([['entry.py', new TextEncoder().encode(entry)]]),
-    vars: {},
-  }),
-);
+const bundle = await streamWorkerBundle('stream', TOTAL, CHUNK);
 
 const chunk = Buffer.alloc(CHUNK, 120);
 const bare = createServer((_req, res) => {
