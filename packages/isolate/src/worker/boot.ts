@@ -42,23 +42,12 @@ function mountFiles(rt: Runtime, sdk: MountSet, files: MountSet): void {
   // A parked isolate mounted the SDK while it waited: the same files for every worker.
   const parked = rt.sdkMounted;
   rt.sdkMounted = undefined;
-  if (!parked || !sameMountSet(parked, sdk)) {
+  // Both come from the host's sdkMountSet(), which carries the SDK's digest.
+  if (parked?.id === undefined || parked.id !== sdk.id) {
     if (parked) FS.unmount(SDK_DIR);
     mountReadOnly(FS, SDK_DIR, sdk);
   }
   mountReadOnly(FS, WORKER_DIR, files);
-}
-
-/** Whether two mount sets hold the same files (by their ids, else entries and bytes). */
-function sameMountSet(a: MountSet, b: MountSet): boolean {
-  if (a.id !== undefined && b.id !== undefined) return a.id === b.id;
-  if (a.entries.length !== b.entries.length || a.data.length !== b.data.length) return false;
-  for (let i = 0; i < a.entries.length; i++) {
-    const [pa, oa, sa] = a.entries[i]!;
-    const [pb, ob, sb] = b.entries[i]!;
-    if (pa !== pb || oa !== ob || sa !== sb) return false;
-  }
-  return Buffer.compare(a.data, b.data) === 0;
 }
 
 /** Python's `js` module: one curated scope per thread, kept across the swap. */
