@@ -5,13 +5,12 @@
 //
 //   npm run bench:stream-threads -w @pyworkers/router   (KIND=process|local, CH=chunk bytes)
 import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
-
-const run = promisify(execFile);
-
 import { readdirSync, readFileSync } from 'node:fs';
+import { promisify } from 'node:util';
 import { createRouter } from '../src/index.js';
 import { streamWorkerBundle } from './stream-worker.js';
+
+const run = promisify(execFile);
 
 const TOTAL = 100 * 1024 * 1024,
   CHUNK = Number(process.env.CH ?? 65536);
