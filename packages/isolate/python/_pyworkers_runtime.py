@@ -8,6 +8,7 @@ after a restore; ``handle`` once per request, so it stays lean; ``dispatch`` onc
 import asyncio
 import importlib
 import inspect
+import json
 import traceback
 
 from workers import _bindings, _logging, _rpc, _sync_http
@@ -151,8 +152,21 @@ def warm_up_eager(js_request):
 
 def dispatch_eager(js_event):
     """``dispatch``, run the way ``handle_eager`` runs requests: an RPC that needs no I/O (a
-    Durable Object method answered from its cached storage) is answered within this call."""
-    return _eager(dispatch(js_event))
+    Durable Object method answered from its cached storage) is answered within this call.
+    ``js_event`` may be the event as JSON text (the worker thread's fast path for plain data);
+    an answer of plain data comes back as JSON text too: no JS object walked from Python."""
+    return _eager(_dispatch_json(js_event))
+
+
+_to_json = json.JSONEncoder(separators=(",", ":"), allow_nan=False).encode
+
+
+async def _dispatch_json(js_event):
+    result = await dispatch(js_event)
+    for part in result:
+        if not _rpc.json_plain(part):
+            return result
+    return _to_json(result)
 
 
 async def dispatch(js_event):
@@ -160,7 +174,10 @@ async def dispatch(js_event):
     result data (outcome, per-message actions, an RPC value), ``("missing", message, hint)``
     when the worker has no handler for it, or ``("ok", result, traceback)`` when the handler
     raised."""
-    data = js_event.to_py() if hasattr(js_event, "to_py") else js_event
+    if type(js_event) is str:
+        data = json.loads(js_event)
+    else:
+        data = js_event.to_py() if hasattr(js_event, "to_py") else js_event
     kind = data.get("type")
     if kind == "rpc":
         if data.get("object") is not None:
