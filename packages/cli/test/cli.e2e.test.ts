@@ -90,6 +90,13 @@ describe('pyworkers (the real binary)', () => {
       bundlePath = result.bundlePath;
       const again = await runCli(['build'], { cwd: app });
       expect(again.stdout).toMatch(/^up to date app -> .*app\.pwb\n {2}bundle +[\d.]+ MiB/);
+      // `build` ships `small`; a build asking for less compression (dev's `fast`) reuses it.
+      expect(readFileSync(`${bundlePath}.inputs`, 'utf8')).toMatch(/^[0-9a-f]{64} small$/);
+      const fast = await runCli(['build', '--encoding', 'fast'], { cwd: app });
+      expect(fast.stdout).toMatch(/^up to date app/);
+      const bad = await runCli(['build', '--encoding', 'tiny'], { cwd: app });
+      expect(bad.code).toBe(1);
+      expect(bad.stderr).toMatch(/^error: --encoding must be small, compact or fast, got "tiny"/);
 
       const server = serve(['app']);
       const { url } = await server.ready;

@@ -8,9 +8,11 @@ after a restore; ``handle`` once per request, so it stays lean; ``dispatch`` onc
 import asyncio
 import importlib
 import inspect
+import json
 import traceback
 
 from workers import _bindings, _logging, _rpc, _sync_http
+from workers._batches import ChunkBatches
 from workers._calls import missing_handler, missing_handler_parts, resolve_handlers
 from workers._entrypoint import Context
 from workers._env import env as _env
@@ -125,22 +127,22 @@ def handle_eager(js_request):
     return _eager(handle(js_request))
 
 
-async def _next_chunk(chunks):
-    try:
-        return await chunks.__anext__()
-    except StopAsyncIteration:
-        return None
+def chunk_batches(chunks):
+    """The steps of a streamed body (``chunks``: ``StreamedResponse.chunks``) for the worker
+    thread: several ready chunks per step (``workers._batches``)."""
+    return ChunkBatches(chunks)
 
 
-def next_chunk_eager(chunks):
-    """The next chunk of a streamed body (a JS Uint8Array), None at its end, or a Task to await
-    when the producer waits: a producer with chunks ready hands each over within the call."""
-    return _eager(_next_chunk(chunks))
+def next_chunks_eager(batches, limit):
+    """The next chunks of a streamed body (a list of ``bytes``), None at its end, or a Task to
+    await when the producer waits: the chunks it has ready, up to ``limit`` bytes, come back
+    within the call."""
+    return _eager(batches.next(limit))
 
 
-def close_chunks_eager(chunks):
+def close_chunks_eager(batches):
     """Closes a streamed body early (its ``finally`` blocks run); None, or a Task to await."""
-    return _eager(chunks.aclose())
+    return _eager(batches.aclose())
 
 
 def warm_up_eager(js_request):
@@ -150,8 +152,21 @@ def warm_up_eager(js_request):
 
 def dispatch_eager(js_event):
     """``dispatch``, run the way ``handle_eager`` runs requests: an RPC that needs no I/O (a
-    Durable Object method answered from its cached storage) is answered within this call."""
-    return _eager(dispatch(js_event))
+    Durable Object method answered from its cached storage) is answered within this call.
+    ``js_event`` may be the event as JSON text (the worker thread's fast path for plain data);
+    an answer of plain data comes back as JSON text too: no JS object walked from Python."""
+    return _eager(_dispatch_json(js_event))
+
+
+_to_json = json.JSONEncoder(separators=(",", ":"), allow_nan=False).encode
+
+
+async def _dispatch_json(js_event):
+    result = await dispatch(js_event)
+    for part in result:
+        if not _rpc.json_plain(part):
+            return result
+    return _to_json(result)
 
 
 async def dispatch(js_event):
@@ -159,7 +174,10 @@ async def dispatch(js_event):
     result data (outcome, per-message actions, an RPC value), ``("missing", message, hint)``
     when the worker has no handler for it, or ``("ok", result, traceback)`` when the handler
     raised."""
-    data = js_event.to_py() if hasattr(js_event, "to_py") else js_event
+    if type(js_event) is str:
+        data = json.loads(js_event)
+    else:
+        data = js_event.to_py() if hasattr(js_event, "to_py") else js_event
     kind = data.get("type")
     if kind == "rpc":
         if data.get("object") is not None:

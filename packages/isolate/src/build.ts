@@ -55,18 +55,32 @@ export interface BuildOptions {
    * isolate. Default 0: such a top level fails the build.
    */
   entropyBudget?: number;
-  /**
-   * `compact` (default): the snapshot ships brotli-6 and the files brotli-5 compressed, for bundles that are copied
-   * around. `fast`: uncompressed (still a delta), for bundles served where they were built
-   * (`pyworkers dev`): compressing ~4 MiB of changed pages costs ~1-2 s on a loaded 2-core box.
-   */
-  encoding?: 'compact' | 'fast';
+  /** How the bundle is compressed ({@link BundleEncoding}); default `compact`. */
+  encoding?: BundleEncoding;
   /**
    * Runs the top level in an isolate it keeps restored and waiting (`pyworkers dev`: ~0.2 s
    * less per rebuild). Not used with `freshHashSeed`.
    */
   builder?: SnapshotBuilder;
 }
+
+/**
+ * How a bundle is compressed: the brotli levels of its snapshot and of its files.
+ * - `small`: for bundles that are shipped (`pyworkers build`). Flask + requests: 3.8 MiB
+ *   (snapshot brotli 10, files brotli 9) against `compact`'s 4.3 MiB, for ~10-20 s more encoding
+ *   on a 2-core box. Decoding is no slower (brotli decodes higher levels as fast or faster).
+ * - `compact` (default): brotli 6 and 5, for bundles built where they are served (`serve`, tests):
+ *   on that app, brotli 6 is 3.39 MiB of snapshot against brotli 5's 3.49 in the same encode time.
+ * - `fast`: uncompressed (the snapshot is still a delta), for `pyworkers dev`: compressing ~4 MiB
+ *   of changed pages costs ~1-2 s on a loaded 2-core box.
+ */
+export type BundleEncoding = 'small' | 'compact' | 'fast';
+
+const ENCODING_LEVELS: Record<BundleEncoding, { snapshot: number; files: number } | null> = {
+  small: { snapshot: 10, files: 9 },
+  compact: { snapshot: 6, files: 5 },
+  fast: null,
+};
 
 async function baselineFor(options: BuildOptions, logger: Logger): Promise<LoadedImage> {
   if (!options.freshHashSeed) {
@@ -99,8 +113,9 @@ export async function buildBundle(
   options: BuildOptions = {},
 ): Promise<Uint8Array> {
   const logger = options.logger ?? silentLogger;
-  // `fast` bundles are served where they were built: nothing to gain from compressing them.
-  const filesCodec = options.encoding === 'fast' ? ('none' as const) : ('brotli' as const);
+  const levels = ENCODING_LEVELS[options.encoding ?? 'compact'];
+  const filesCodec = levels ? ('brotli' as const) : ('none' as const);
+  const bundleOptions = { filesCodec, ...(levels ? { filesLevel: levels.files } : {}) };
   const manifest = {
     name: input.name,
     mainModule: input.mainModule,
@@ -111,7 +126,7 @@ export async function buildBundle(
     ...manifestBindings(input.bindings),
   };
   if (options.snapshot === false)
-    return encodeBundle({ manifest, files: input.files, snapshot: null }, { filesCodec });
+    return encodeBundle({ manifest, files: input.files, snapshot: null }, bundleOptions);
   const job = {
     name: input.name,
     mainModule: input.mainModule,
@@ -167,15 +182,12 @@ export async function buildBundle(
     imported = msg.importedModules;
     const parts = fromPyodideSnapshot(msg.bytes);
     // Shipped as a delta against the baseline every host of this cache boots its parked
-    // isolates from, brotli 6: on a Flask + requests worker 3.39 MiB against brotli 5's 3.49 in
-    // the same or less encode time (0.46-0.89 s vs 0.50-1.08 s, three interleaved runs; brotli 7:
-    // 3.33 MiB, 0.7-2.5 s), and decoded once per host when the bundle is loaded (~0.1 s), never
-    // on a request. A per-build baseline
-    // (freshHashSeed) is on no host, so such a snapshot is whole.
+    // isolates from, decoded once per host when the bundle is loaded, never on a request. A
+    // per-build baseline (freshHashSeed) is on no host, so such a snapshot is whole.
     const shipping = {
-      ...(options.encoding === 'fast'
-        ? { codec: 'none' as const }
-        : { codec: 'brotli' as const, level: 6 }),
+      ...(levels
+        ? { codec: 'brotli' as const, level: levels.snapshot }
+        : { codec: 'none' as const }),
       ...(options.freshHashSeed ? {} : { reference: baseline.reference() }),
     };
     snapshot = encodeSnapshot(
@@ -204,7 +216,7 @@ export async function buildBundle(
     void worker.terminate();
     done?.(imported);
   }
-  return encodeBundle({ manifest, files: input.files, snapshot }, { filesCodec });
+  return encodeBundle({ manifest, files: input.files, snapshot }, bundleOptions);
 }
 
 export { decodeBundle };

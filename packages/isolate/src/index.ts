@@ -59,7 +59,7 @@ export {
   type WorkerBindings,
   workerBindingsSchema,
 } from './bindings.js';
-export { type BuildInput, type BuildOptions, buildBundle } from './build.js';
+export { type BuildInput, type BuildOptions, type BundleEncoding, buildBundle } from './build.js';
 export {
   BUNDLE_FORMAT_VERSION,
   type Bundle,

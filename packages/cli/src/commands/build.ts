@@ -4,6 +4,7 @@ import { join, resolve } from 'node:path';
 import { writeFileAtomicSync as writeFileAtomic } from '@pyworkers/common';
 import {
   BUNDLE_FORMAT_VERSION,
+  type BundleEncoding,
   baselinePath,
   buildBundle,
   decodeBundle,
@@ -17,6 +18,7 @@ import {
 } from '@pyworkers/isolate';
 import { inspectSnapshot, SNAPSHOT_FORMAT_VERSION } from '@pyworkers/snapshot';
 import { checkBindingRefs } from '../config/binding-refs.js';
+import { CliError } from '../errors.js';
 import {
   type Command,
   type CommandContext,
@@ -51,8 +53,11 @@ export interface BuildProjectOptions {
   sync?: SyncFlags;
   logger?: Logger;
   progress?: Progress;
-  /** Snapshot encoding (`fast` for bundles served where they are built, e.g. by dev). */
-  encoding?: 'compact' | 'fast';
+  /**
+   * How the bundle is compressed (default `compact`; `pyworkers build`: `small`, `dev`: `fast`).
+   * A bundle of the same inputs compressed at least as much is reused.
+   */
+  encoding?: BundleEncoding;
   /** Runs the top level in an isolate kept waiting for it (dev: a rebuild boots nothing). */
   builder?: SnapshotBuilder;
 }
@@ -161,7 +166,6 @@ export async function buildProject(
         limits: project.limits,
         bindings: project.bindings,
         baseline: baselineStamp(),
-        encoding: options.encoding ?? 'compact',
       }),
     );
     for (const [path, bytes] of [...files].sort(([a], [b]) => a.localeCompare(b)))
@@ -169,6 +173,7 @@ export async function buildProject(
     return hash.digest('hex');
   };
   const inputHash = inputsHash();
+  const encoding = options.encoding ?? 'compact';
   const outDir = resolve(options.out ?? join(project.dir, '.pyworkers'));
   const bundlePath = join(outDir, `${project.name}.pwb`);
   const hashPath = `${bundlePath}.inputs`;
@@ -183,7 +188,7 @@ export async function buildProject(
     !options.force &&
     existsSync(bundlePath) &&
     existsSync(hashPath) &&
-    readFileSync(hashPath, 'utf8') === inputHash
+    reusable(readFileSync(hashPath, 'utf8'), inputHash, encoding)
   ) {
     const bytes = new Uint8Array(readFileSync(bundlePath));
     // A bundle this pyworkers cannot read (another format) is rebuilt, not reported.
@@ -221,7 +226,7 @@ export async function buildProject(
       },
       {
         logger,
-        ...(options.encoding ? { encoding: options.encoding } : {}),
+        encoding,
         ...(options.builder ? { builder: options.builder } : {}),
       },
     );
@@ -241,7 +246,7 @@ export async function buildProject(
   }
   writeFileAtomic(bundlePath, bytes);
   // Hashed again: a first build on an empty cache made the baseline it is stamped with.
-  writeFileAtomic(hashPath, inputsHash());
+  writeFileAtomic(hashPath, `${inputsHash()} ${encoding}`);
   return {
     ...base,
     bytes: bytes.length,
@@ -249,6 +254,20 @@ export async function buildProject(
     ms: performance.now() - t0,
     snapshot: snapshotStats(bytes, bundlePath),
   };
+}
+
+/** Encodings from the least to the most compressed. */
+const ENCODINGS: readonly BundleEncoding[] = ['fast', 'compact', 'small'];
+
+/**
+ * Whether a bundle whose `.inputs` file reads `stamp` serves a build of `inputHash` asked for
+ * as `encoding`: the same inputs, compressed at least as much (a `small` bundle serves `serve`
+ * and `dev` as it is; a `fast` one is rebuilt for `pyworkers build`).
+ */
+function reusable(stamp: string, inputHash: string, encoding: BundleEncoding): boolean {
+  const [hash, built] = stamp.split(' ');
+  const rank = ENCODINGS.indexOf(built as BundleEncoding);
+  return hash === inputHash && rank >= 0 && rank >= ENCODINGS.indexOf(encoding);
 }
 
 const mib = (n: number): string => `${(n / 1048576).toFixed(1)} MiB`;
@@ -270,11 +289,11 @@ export function describeBuild(result: BuildResult, ctx: CommandContext): string 
   return lines.join('\n');
 }
 
-/** `pyworkers build [dir] [--out DIR] [--force]` */
+/** `pyworkers build [dir] [--out DIR] [--force] [--encoding small|compact|fast]` */
 export const buildCommand = {
   name: 'build',
   summary: 'sync if needed, then build the bundle and its dedicated snapshot',
-  usage: 'pyworkers build [dir] [--out DIR] [--force]',
+  usage: 'pyworkers build [dir] [--out DIR] [--force] [--encoding small|compact|fast]',
   options: {
     out: {
       type: 'string',
@@ -289,14 +308,31 @@ export const buildCommand = {
       description: 'rebuild even when nothing changed',
       env: ['PYWORKERS_FORCE'],
     },
+    encoding: {
+      type: 'string',
+      default: 'small',
+      description:
+        'small (for shipping: smallest, slowest to build), compact (what serve builds) or fast (uncompressed, as dev builds)',
+      env: ['PYWORKERS_ENCODING'],
+      valueName: 'KIND',
+    },
     ...configOptions,
     ...syncOptions,
   },
   async run(ctx, values, positionals) {
     const out = pickString(values.out, ['PYWORKERS_OUT']);
+    const encoding = pick(values.encoding, ['PYWORKERS_ENCODING'], 'small');
+    if (!(ENCODINGS as readonly string[]).includes(encoding)) {
+      throw new CliError(
+        'ERR_USAGE',
+        `--encoding must be small, compact or fast, got "${encoding}"`,
+        { where: '--encoding / PYWORKERS_ENCODING', hint: 'e.g. --encoding compact' },
+      );
+    }
     const result = await buildProject(projectDir(ctx, positionals[0]), {
       ...(out ? { out: resolve(ctx.cwd, out) } : {}),
       force: pick(values.force, ['PYWORKERS_FORCE'], false),
+      encoding: encoding as BundleEncoding,
       overrides: configOverrides(values),
       sync: syncFlags(values, ctx),
       logger: ctx.logger,

@@ -1,7 +1,12 @@
 import { mkdirSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { resolve } from 'node:path';
-import { type Logger, type SnapshotBuilder, silentLogger } from '@pyworkers/isolate';
+import {
+  type BundleEncoding,
+  type Logger,
+  type SnapshotBuilder,
+  silentLogger,
+} from '@pyworkers/isolate';
 import { createRouter, type Router, type WorkerDefinition } from '@pyworkers/router';
 import { CliError } from '../errors.js';
 import {
@@ -43,8 +48,8 @@ export interface ServeOptions {
    * DIR`. Default: `<project>/.pyworkers/state` per project (next to a `.pwb`: `state/` beside it).
    */
   stateDir?: string;
-  /** Snapshot encoding of the bundles built (dev: `fast`). */
-  encoding?: 'compact' | 'fast';
+  /** How the bundles built are compressed (default `compact`; dev: `fast`). */
+  encoding?: BundleEncoding;
   /** Runs the builds' top levels in an isolate kept waiting (dev). */
   builder?: SnapshotBuilder;
   /**

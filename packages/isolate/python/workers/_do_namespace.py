@@ -10,6 +10,7 @@ The router delivers both to the one live instance of that id, wherever it runs.
 
 from __future__ import annotations
 
+from asyncio import Future
 from typing import Any
 
 from . import _bindings
@@ -73,11 +74,12 @@ class DurableObjectNamespace:
 class DurableObjectStub:
     """A stub of one object: ``await stub.fetch(...)``, ``await stub.method(*args)``."""
 
-    __slots__ = ("_binding", "id")
+    __slots__ = ("_binding", "id", "_methods")
 
     def __init__(self, binding: str, object_id: DurableObjectId) -> None:
         self._binding = binding
         self.id = object_id
+        self._methods: dict[str, Any] = {}  # stub.method, made once per name
 
     @property
     def name(self) -> str | None:
@@ -103,22 +105,37 @@ class DurableObjectStub:
         return await self._call("fetch", (data,))
 
     async def _call(self, method: str, args: tuple[Any, ...]) -> Any:
-        from ._rpc import to_rpc_args
-        from ._service import host_errors, reply_result
-
-        host = _bindings._host(self._binding, method)
-        head = (str(self.id), self.id.name, method)
-        with host_errors(self._binding, method):
-            if _bindings._flat(args) and self.id.name is not None:
-                pending = host.callFlat(self._binding, STUB_METHOD, *head, *args)
+        binding = self._binding
+        host = _bindings._host(binding, method)
+        object_id = self.id
+        name = object_id.name
+        try:
+            if name is not None and _bindings._flat(args):
+                pending = host.callWaitFlat(
+                    binding, STUB_METHOD, str(object_id), name, method, *args
+                )
             else:
-                js_args = await to_rpc_args([*head, *args])
-                pending = host.call(self._binding, STUB_METHOD, js_args)
-            # Inside an object's event, its input gate is open while this waits (_do_gate).
-            reply = await outgoing(pending)
+                from ._rpc import to_rpc_args
+
+                js_args = await to_rpc_args([str(object_id), name, method, *args])
+                pending = host.callWait(binding, STUB_METHOD, js_args)
+            # Most calls are answered while the thread waits: no promise, no turn of the event
+            # loop. Else it is a promise (a Future here); inside an object's event, its input
+            # gate is open while that is awaited (_do_gate).
+            reply = await outgoing(pending) if isinstance(pending, Future) else pending
+        except _bindings.JsException as exc:
+            if getattr(exc, "name", None) != "HostCallError":
+                raise
+            raise _bindings.BindingError(binding, method, str(exc.code), str(exc.message)) from None
+        from ._service import reply_result
+
         return reply_result(reply)
 
     def __getattr__(self, method: str) -> Any:
-        from ._service import rpc_method
+        methods = self._methods
+        fn = methods.get(method)
+        if fn is None:
+            from ._service import rpc_method
 
-        return rpc_method(f"{self._binding} stub", method, self._call)
+            fn = methods[method] = rpc_method(f"{self._binding} stub", method, self._call)
+        return fn

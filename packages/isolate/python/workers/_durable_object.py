@@ -228,7 +228,7 @@ def _method(instance: Any, class_name: str, method: str) -> Any:
 
 async def _run(live: _Live, data: dict[str, Any], op: str | None) -> Any:
     """Runs one event on the object; returns the result value (RPC data)."""
-    from ._rpc import python_value, to_rpc
+    from ._rpc import json_plain, python_value, to_rpc
 
     instance = live.instance
     class_name = type(instance).__name__
@@ -264,7 +264,8 @@ async def _run(live: _Live, data: dict[str, Any], op: str | None) -> Any:
             raise TypeError(
                 f"{class_name}.fetch() must return a workers.Response, got {type(result).__name__}"
             )
-    return await to_rpc(result)
+    # Plain data goes back as it is: the runtime sends the whole answer as JSON text.
+    return result if json_plain(result) else await to_rpc(result)
 
 
 async def dispatch(module: Any, data: dict[str, Any], env: Any) -> tuple[Any, ...]:

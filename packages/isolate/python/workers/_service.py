@@ -48,13 +48,13 @@ def rpc_method(
             f"{label}.{method}: names starting with '_' are private and cannot be called over RPC"
         )
 
-    async def proxy(*args: Any, **kwargs: Any) -> Any:
+    def proxy(*args: Any, **kwargs: Any) -> Awaitable[Any]:
         if kwargs:
             raise TypeError(
                 f"{label}.{method}(): RPC takes positional arguments only "
                 f"(got {', '.join(kwargs)}=...); pass them in order"
             )
-        return await call(method, args)
+        return call(method, args)  # the call's own coroutine: no second one around it
 
     proxy.__name__ = method
     return proxy

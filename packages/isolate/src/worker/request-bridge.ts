@@ -31,6 +31,8 @@ import {
   hostCallStore,
   hostCallStoreFlat,
   hostCallSync,
+  hostCallWait,
+  hostCallWaitFlat,
 } from './host-channel.js';
 import { type PyProxyLike, pythonChunks, type StreamedProxy, settled } from './python-chunks.js';
 import { PairedWebSocket, WebSocketPair, WebSocketRequestResponsePair } from './websocket-pair.js';
@@ -99,6 +101,10 @@ export function installHost(body: {
     // Binding proxies (workers/_bindings.py): the worker's only way to the host's bindings.
     call: (binding: string, method: string, args: unknown[]) => hostCall(binding, method, args),
     callFlat: hostCallFlat,
+    // Durable Object stub calls: the answer, or a promise of it (host-channel.ts hostCallWait).
+    callWait: (binding: string, method: string, args: unknown[]) =>
+      hostCallWait(binding, method, args),
+    callWaitFlat: hostCallWaitFlat,
     callSync: hostCallSync,
     // Store calls (KV, D1, Durable Object storage): answered before the coroutine resumes.
     callStore: hostCallStore,
