@@ -12,6 +12,7 @@ import json
 import traceback
 
 from workers import _bindings, _logging, _rpc, _sync_http
+from workers._batches import ChunkBatches
 from workers._calls import missing_handler, missing_handler_parts, resolve_handlers
 from workers._entrypoint import Context
 from workers._env import env as _env
@@ -126,22 +127,22 @@ def handle_eager(js_request):
     return _eager(handle(js_request))
 
 
-async def _next_chunk(chunks):
-    try:
-        return await chunks.__anext__()
-    except StopAsyncIteration:
-        return None
+def chunk_batches(chunks):
+    """The steps of a streamed body (``chunks``: ``StreamedResponse.chunks``) for the worker
+    thread: several ready chunks per step (``workers._batches``)."""
+    return ChunkBatches(chunks)
 
 
-def next_chunk_eager(chunks):
-    """The next chunk of a streamed body (a JS Uint8Array), None at its end, or a Task to await
-    when the producer waits: a producer with chunks ready hands each over within the call."""
-    return _eager(_next_chunk(chunks))
+def next_chunks_eager(batches, limit):
+    """The next chunks of a streamed body (a list of ``bytes``), None at its end, or a Task to
+    await when the producer waits: the chunks it has ready, up to ``limit`` bytes, come back
+    within the call."""
+    return _eager(batches.next(limit))
 
 
-def close_chunks_eager(chunks):
+def close_chunks_eager(batches):
     """Closes a streamed body early (its ``finally`` blocks run); None, or a Task to await."""
-    return _eager(chunks.aclose())
+    return _eager(batches.aclose())
 
 
 def warm_up_eager(js_request):

@@ -10,6 +10,13 @@ import { type WebSocket, WebSocketServer } from 'ws';
 /** Largest WebSocket message accepted from a client (Cloudflare's limit is 1 MiB). */
 export const MAX_WEBSOCKET_MESSAGE_BYTES = 1024 * 1024;
 
+/**
+ * Most bytes of a worker's messages the router holds for a client that is not reading them
+ * (8 messages of the largest size): past it the connection is dropped, and the worker's socket
+ * closes with 1006 and the reason, instead of the router buffering without bound.
+ */
+export const MAX_WEBSOCKET_BUFFERED_BYTES = 8 * MAX_WEBSOCKET_MESSAGE_BYTES;
+
 // Written by the handshake itself, never copied from the worker's answer.
 const HANDSHAKE_HEADERS = new Set([
   'sec-websocket-protocol',
@@ -63,7 +70,16 @@ export function createUpgrader(): (
 /** Frames both ways; a close on either side closes the other with the same code. */
 function relay(ws: WebSocket, peer: WebSocketPeer): void {
   peer.onmessage = (data) => {
-    if (ws.readyState === ws.OPEN) ws.send(data, { binary: typeof data !== 'string' });
+    if (ws.readyState !== ws.OPEN) return;
+    if (ws.bufferedAmount > MAX_WEBSOCKET_BUFFERED_BYTES) {
+      peer.close(
+        1006,
+        `the client is not reading: over ${MAX_WEBSOCKET_BUFFERED_BYTES} bytes of messages are waiting for it`,
+      );
+      ws.terminate();
+      return;
+    }
+    ws.send(data, { binary: typeof data !== 'string' });
   };
   peer.onclose = (code, reason) => {
     if (ws.readyState !== ws.OPEN) return;

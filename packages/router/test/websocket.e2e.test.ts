@@ -47,6 +47,11 @@ def js_echo():
         if isinstance(data, str):
             if data == "close":
                 server.close(4002, "js bye")
+            elif data == "flood":
+                # 32 MiB for a client that stopped reading: past the router's bound.
+                chunk = to_js(bytes(128 * 1024))
+                for _ in range(256):
+                    server.send(chunk)
             else:
                 server.send("js:" + data)
         else:
@@ -180,6 +185,19 @@ for (const hostKind of ['process', 'local'] as const) {
 
     it('answers a refused upgrade with the worker status', async () => {
       await expect(open(`ws://${base}/nowhere`)).rejects.toThrow('status 403');
+    });
+
+    it('drops a client that stops reading instead of buffering for it without bound', async () => {
+      const s = await open(`ws://${base}/js`);
+      expect(await s.next()).toBe('hello');
+      s.ws.send('flood');
+      s.ws.pause(); // reads nothing more: the kernel buffers fill, then the router's
+      await waitFor(async () => {
+        const closes = (await (await fetch(`http://${base}/closes`)).json()) as [string, number][];
+        return closes.some(([k, c]) => k === 'js' && c === 1006);
+      });
+      s.ws.resume();
+      expect((await s.closed).code).toBe(1006);
     });
 
     it('closes with 1009 on a message over the size limit', async () => {

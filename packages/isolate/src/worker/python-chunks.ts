@@ -42,10 +42,23 @@ export async function settled(result: unknown): Promise<unknown> {
 
 /** `_pyworkers_runtime`'s eager stepping of a streamed body (see `handle_eager`). */
 interface ChunkSteps {
-  next_chunk_eager: ((chunks: unknown) => unknown) & { destroy(): void };
-  close_chunks_eager: ((chunks: unknown) => unknown) & { destroy(): void };
+  chunk_batches: ((chunks: unknown) => PyProxyLike) & { destroy(): void };
+  next_chunks_eager: ((batches: unknown, limit: number) => unknown) & { destroy(): void };
+  close_chunks_eager: ((batches: unknown) => unknown) & { destroy(): void };
   destroy(): void;
 }
+
+/** A Python list of `bytes` as JS holds it. */
+interface BatchProxy extends PyProxyLike {
+  length: number;
+  get(i: number): BytesProxy;
+}
+
+/**
+ * Bytes of ready chunks one step takes from Python (`workers._batches`): a step costs more
+ * than copying 64 KiB, so 64 KiB chunks go four to a step.
+ */
+export const BATCH_BYTES = 256 * 1024;
 
 /**
  * Copies Python `bytes` into pooled buffers: `fill` is the one being filled (null: take one);
@@ -78,68 +91,39 @@ function copyOut(
 }
 
 /**
- * Chunks of a Python async iterator of `bytes`, each step run as an eager task: a chunk the
- * producer has ready comes back within the call, without a Promise round trip through the
- * event loop per chunk. Small chunks the producer has ready one after another share a pooled
- * buffer (up to its size); a chunk it had to wait for (server-sent events) leaves at once.
- * The proxies are freed at the end.
+ * Chunks of a Python async iterator of `bytes`, each step run as an eager task that takes
+ * every chunk the producer has ready (up to {@link BATCH_BYTES}): no Promise round trip through
+ * the event loop per chunk. Small chunks of one step share a pooled buffer (up to its size); a
+ * step ends when the producer has to wait (server-sent events), and what it took leaves at
+ * once. The proxies are freed at the end.
  */
 export async function* pythonChunks(py: PyodideAPI, proxy: StreamedProxy): BodyStream {
   const chunks = proxy.chunks;
   const steps = py.pyimport('_pyworkers_runtime') as unknown as ChunkSteps;
-  const next = steps.next_chunk_eager;
+  const open = steps.chunk_batches;
+  const next = steps.next_chunks_eager;
   const close = steps.close_chunks_eager;
-  // The producer's next chunk, when it was not ready while filling (a Task to await).
-  let waiting: PendingProxy | undefined;
+  const batches = open(chunks);
   let done = false;
   try {
     for (;;) {
-      const first = (await settled(waiting ?? next(chunks))) as BytesProxy | undefined | null;
-      waiting = undefined;
-      if (first == null) break;
+      const batch = (await settled(next(batches, BATCH_BYTES))) as BatchProxy | undefined | null;
+      if (batch == null) break;
       const out: Uint8Array[] = [];
-      let fill = copyOut(first, null, out);
-      let ended = false;
-      let failure: { error: unknown } | undefined;
-      // Ready chunks join the buffer being filled, until it is full.
-      while (fill !== null) {
-        let step: unknown;
-        try {
-          step = next(chunks);
-        } catch (error) {
-          // The producer raised: what it gave before goes out first.
-          failure = { error };
-          break;
-        }
-        if (isPending(step)) {
-          waiting = step;
-          break;
-        }
-        if (step == null) {
-          ended = true;
-          break;
-        }
-        fill = copyOut(step as BytesProxy, fill, out);
+      let fill: { buf: Uint8Array; at: number } | null = null;
+      try {
+        for (let i = 0; i < batch.length; i++) fill = copyOut(batch.get(i), fill, out);
+      } finally {
+        batch.destroy();
       }
       if (fill) out.push(fill.buf.subarray(0, fill.at));
       for (const chunk of out) yield chunk;
-      if (failure) throw failure.error;
-      if (ended) break;
     }
     done = true;
   } finally {
-    if (waiting) {
-      // Left while the producer waits for its next chunk: stop that wait first (a generator
-      // cannot be closed while it runs).
-      waiting.cancel?.();
-      await settled(waiting).catch(() => undefined);
-    }
-    // Leaving early closes the Python generator (its `finally` blocks run).
-    if (!done) await settled(close(chunks)).catch(() => undefined);
-    next.destroy();
-    close.destroy();
-    steps.destroy();
-    chunks.destroy();
-    proxy.destroy();
+    // Leaving early closes the Python generator (its `finally` blocks run), after cancelling
+    // a wait for its next chunk that the last step left (workers._batches).
+    if (!done) await settled(close(batches)).catch(() => undefined);
+    for (const p of [batches, open, next, close, steps, chunks, proxy]) p.destroy();
   }
 }
