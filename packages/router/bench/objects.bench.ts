@@ -49,6 +49,10 @@ class Bench(DurableObject):
                     await s.get(f"key-{(i * 7919) % ${KEYS}}")
                 elif op == "put":
                     await s.put(f"put-{i % 100}", {"i": i, "name": f"value {i}"})
+                elif op == "noget":  # the get loop's own cost: the same key, no call
+                    f"key-{(i * 7919) % ${KEYS}}"
+                elif op == "noput":
+                    f"put-{i % 100}", {"i": i, "name": f"value {i}"}
                 else:
                     await s.put(f"put-{i % 100}", {"i": i, "name": f"value {i}"})
                     await s.sync()
@@ -226,7 +230,7 @@ async function ours(
       await run(op, name, 200);
       rows[op] = (await run(op, name, N)) as number[];
     }
-    for (const op of viaRouter ? [] : ['get', 'put', 'putsync']) {
+    for (const op of viaRouter ? [] : ['get', 'put', 'putsync', 'noget', 'noput']) {
       await run(`${op}-batch`, name, 500);
       rows[`${op}-batch`] = (await run(`${op}-batch`, name, N)) as number[];
     }
@@ -325,6 +329,8 @@ for (const [op, label] of [
   ['get-batch', 'storage.get, mean in batches of 500'],
   ['put-batch', 'storage.put, mean in batches of 500'],
   ['putsync-batch', 'put + sync(), mean in batches of 500'],
+  ['noget-batch', 'the get loop alone (no call), per op'],
+  ['noput-batch', 'the put loop alone (no call), per op'],
 ] as const) {
   const h = mine.rows[op] ?? [];
   const p50 = quantile(h, 0.5);

@@ -51,6 +51,8 @@ export class DurableObjectNamespaceStore {
     return newUniqueId(this.key);
   }
   idFromString(id: unknown, binding = this.options.className): string {
+    // An open object's id was checked when it was opened: no checksum per event.
+    if (typeof id === 'string' && this.#open.has(id)) return id;
     return idFromString(this.key, binding, id);
   }
 

@@ -149,8 +149,15 @@ class _Ready:
         yield  # pragma: no cover - makes this a generator
 
 
-# What every queued put returns: stateless, so one instance serves every call.
-_DONE = _Ready(None)
+class _Done:
+    """What every queued put returns: awaiting it gives None at once. Its ``__await__`` is an
+    empty tuple's iterator, made in C: no generator frame per ``await put()``."""
+
+    __slots__ = ()
+    __await__ = ().__iter__
+
+
+_DONE = _Done()
 
 
 async def _hit(value: Any) -> Any:
@@ -158,16 +165,9 @@ async def _hit(value: Any) -> Any:
     return value
 
 
-class _FlatDict(JsDict):
-    """A cached dict whose keys are str and values immutable: a read copies it in one C call."""
-
-    __slots__ = ()
-
-
-class _FlatList(list):
-    """A cached list of immutable values (copied in one C call, like :class:`_FlatDict`)."""
-
-    __slots__ = ()
+# How the cache keeps a value: as it is when immutable; a dict whose keys are str and values
+# immutable as a plain ``dict`` copy, a list of immutable values as a ``tuple`` (each copied in
+# one C call, both ways); anything else as a deep copy (``python_value``: JsDict and list).
 
 
 def _keep(value: Any) -> Any:
@@ -176,14 +176,14 @@ def _keep(value: Any) -> Any:
     kind = type(value)
     if kind in _IMMUTABLE:
         return value
-    if kind is dict or kind is JsDict or kind is _FlatDict:
+    if kind is dict or kind is JsDict:
         # map() and issuperset run in C: no Python-level loop over the values.
         if _IMMUTABLE.issuperset(map(type, value.values())) and _STR.issuperset(map(type, value)):
-            return _FlatDict(value)
+            return dict(value)
         return python_value(value)
-    if kind is list or kind is tuple or kind is _FlatList:
+    if kind is list or kind is tuple:
         if _IMMUTABLE.issuperset(map(type, value)):
-            return _FlatList(value)
+            return tuple(value)
         return python_value(value)
     return _ABSENT
 
@@ -191,11 +191,11 @@ def _keep(value: Any) -> Any:
 def _cached(value: Any) -> Any:
     """A copy of a cached value, as a new read from storage gives (structured clone)."""
     kind = type(value)
-    if kind is _FlatDict:
+    if kind is dict:
         return JsDict(value)
     if kind in _IMMUTABLE:
         return value
-    if kind is _FlatList:
+    if kind is tuple:
         return list(value)
     if value is _ABSENT:
         return None
@@ -388,7 +388,7 @@ class Storage:
             if value is _MISS:
                 return _Filled(self, self._call("get", keys), keys)
             kind = type(value)
-            if kind is _FlatDict:
+            if kind is dict:
                 return _hit(JsDict(value))
             if kind in _IMMUTABLE:
                 return _hit(value)
@@ -416,7 +416,7 @@ class Storage:
                 and _IMMUTABLE.issuperset(map(type, value.values()))
                 and _STR.issuperset(map(type, value))
             ):
-                kept = _FlatDict(value)  # _keep(), inlined for the commonest value
+                kept = dict(value)  # _keep(), inlined for the commonest value
             else:
                 kept = _keep(value)
             if kept is _ABSENT:

@@ -282,8 +282,12 @@ async def dispatch(module: Any, data: dict[str, Any], env: Any) -> tuple[Any, ..
     live = _objects.get(key)
     if live is None:
         live = _objects[key] = _Live()
-    await live.gate.enter()
-    turn, token_ctx = _do_gate.begin(live.gate)
+    gate = live.gate
+    if gate.busy:
+        await gate.enter()
+    else:
+        gate.busy = True  # enter(), without a coroutine when nobody holds the gate
+    turn, token_ctx = _do_gate.begin(gate)
     try:
         if _objects.get(key) is not live:  # evicted while this event waited
             if live.aborted is not None:
@@ -320,7 +324,8 @@ async def _event(
             live.state = state
             live.instance = cls(state, env)
         state = live.state
-        await state._unblock()
+        if state._blockers:
+            await state._unblock()
     except (Exception, DurableObjectAbort) as exc:
         # A failing constructor (or its block_concurrency_while): the next event retries.
         _drop(_objects.pop(key, None))
@@ -349,10 +354,12 @@ async def _event(
         except Exception:
             pass
         return _exception(exc)
-    try:
-        await state.storage._settle()
-    except Exception as exc:
-        return _exception(exc)
+    storage = state.storage
+    if storage._queue or storage._running or storage._failed is not None:
+        try:
+            await storage._settle()
+        except Exception as exc:
+            return _exception(exc)
     return ("ok", {"type": "rpc", "outcome": "ok", "value": value})
 
 
