@@ -62,6 +62,13 @@ export interface ServeOptions {
    * the state directories are its only writable places, the projects readable.
    */
   sandbox?: 'none' | 'bwrap';
+  /**
+   * Where isolates run: `local` (default without a sandbox), as threads of the server's own
+   * process; `process` (default with `sandbox: 'bwrap'`), in host processes the router relays
+   * each request to. A request to a host process costs one more hop both ways: 15-30% more CPU
+   * per warm hello request (router README, "HTTP": session 5).
+   */
+  hostKind?: 'process' | 'local';
 }
 
 /** A running server. */
@@ -85,12 +92,24 @@ export async function serveProjects(
   options: ServeOptions = {},
 ): Promise<Serving> {
   const logger = options.logger ?? silentLogger;
+  const hostKind = options.hostKind ?? (options.sandbox === 'bwrap' ? 'process' : 'local');
+  if (hostKind === 'local' && options.sandbox === 'bwrap') {
+    throw new CliError(
+      'ERR_USAGE',
+      '--sandbox bwrap confines host processes, but --host-kind is local (isolates in this process)',
+      {
+        where: '--host-kind / PYWORKERS_HOST_KIND',
+        hint: 'drop --host-kind, or pass --host-kind process',
+      },
+    );
+  }
   const { workers, sources, sourceMaps } = await workerDefinitions(targets, options);
   const router = createRouter({
     workers,
     logger,
+    hostKind,
     ...(options.sandbox === 'bwrap' ? sandboxPaths(workers) : {}),
-    // Cold starts swap into parked isolates, which each host process keeps booted.
+    // Cold starts swap into parked isolates, which each host keeps booted.
     ...(options.poolSize !== undefined ? { poolSize: options.poolSize } : {}),
     ...(options.maxPoolSize !== undefined ? { maxPoolSize: options.maxPoolSize } : {}),
     ...(options.maxIsolates !== undefined ? { maxIsolates: options.maxIsolates } : {}),
@@ -240,6 +259,14 @@ export const serveCommand = {
       env: ['PYWORKERS_SANDBOX'],
       valueName: 'none|bwrap',
     },
+    'host-kind': {
+      type: 'string',
+      default: 'local (process with --sandbox bwrap)',
+      description:
+        'local: isolates run as threads of this process; process: in host processes (one more hop per request, a crashed host is replaced)',
+      env: ['PYWORKERS_HOST_KIND'],
+      valueName: 'local|process',
+    },
     'memory-budget': {
       type: 'string',
       default: 'half the memory',
@@ -305,6 +332,13 @@ export const serveCommand = {
         hint: 'e.g. --sandbox bwrap (apt-get install bubblewrap)',
       });
     }
+    const hostKind = pickString(values['host-kind'], ['PYWORKERS_HOST_KIND']);
+    if (hostKind !== undefined && hostKind !== 'local' && hostKind !== 'process') {
+      throw new CliError('ERR_USAGE', `--host-kind must be local or process, got "${hostKind}"`, {
+        where: '--host-kind / PYWORKERS_HOST_KIND',
+        hint: 'e.g. --host-kind process',
+      });
+    }
     const targets = (positionals.length > 0 ? positionals : ['.']).map((p) => resolve(ctx.cwd, p));
     const stateDir = pickString(values.state, ['PYWORKERS_STATE']);
     const overrides = configOverrides(values);
@@ -334,6 +368,7 @@ export const serveCommand = {
       progress: ctx.progress,
       ...(stateDir ? { stateDir: resolve(ctx.cwd, stateDir) } : {}),
       sandbox,
+      ...(hostKind ? { hostKind } : {}),
     });
     maps = serving.sourceMaps;
     ctx.print({ url: serving.url, workers: serving.workers }, describeServing(serving));
