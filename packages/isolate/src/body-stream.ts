@@ -3,7 +3,7 @@
 // and the receiver credits bytes back only as its consumer pulls them. So a consumer that
 // stops pulling (a client that stops reading) stops the producer after one window per hop.
 import { OutboundBody, type Post } from './body-outbound.js';
-import { type BufferPool, POOL_BUFFER_BYTES } from './buffer-pool.js';
+import { type BufferPool, isPoolSized } from './buffer-pool.js';
 
 /** A body that arrives in chunks. Iterate it once; leaving the loop early cancels the sender. */
 export type BodyStream = AsyncIterable<Uint8Array>;
@@ -181,14 +181,15 @@ export class BodyStreams {
    * @param transfer whether chunks may be transferred (worker_threads) rather than copied.
    * @param window bytes in flight per stream; both ends of a hop must use the same (the
    *   router <-> host process hop uses {@link IPC_STREAM_WINDOW_BYTES}).
-   * @param pool with `transfer`: outbound chunks go in buffers of this pool, and buffers the
-   *   other side gives back (see {@link BodyStreams.recycle}) return to it.
+   * @param pools with `transfer`: outbound chunks that are not pooled already are copied into
+   *   buffers of the first, and buffers the other side gives back (see
+   *   {@link BodyStreams.recycle}) return to the one of their size.
    */
   constructor(
     private readonly post: Post,
     private readonly transfer = false,
     private readonly window = STREAM_WINDOW_BYTES,
-    private readonly pool?: BufferPool,
+    private readonly pools: BufferPool[] = [],
   ) {}
 
   /**
@@ -201,8 +202,7 @@ export class BodyStreams {
     if (
       !this.transfer ||
       chunk.byteOffset !== 0 ||
-      !(buf instanceof ArrayBuffer) ||
-      buf.byteLength !== POOL_BUFFER_BYTES ||
+      !isPoolSized(buf) ||
       this.returns.length >= 16
     ) {
       return;
@@ -246,7 +246,13 @@ export class BodyStreams {
     const out = new OutboundBody(pullStarted, this.window);
     this.outbound.set(id, out);
     try {
-      await out.pump(id, source, this.post, this.transfer, this.transfer ? this.pool : undefined);
+      await out.pump(
+        id,
+        source,
+        this.post,
+        this.transfer,
+        this.transfer ? this.pools[0] : undefined,
+      );
     } finally {
       if (this.outbound.get(id) === out) this.outbound.delete(id);
     }
@@ -265,10 +271,10 @@ export class BodyStreams {
         // A pooled buffer from the other side (transferred: no other view of it here).
         if (
           body &&
-          this.pool &&
+          this.pools.length > 0 &&
           this.transfer &&
           msg.chunk.byteOffset === 0 &&
-          msg.chunk.buffer.byteLength === POOL_BUFFER_BYTES
+          isPoolSized(msg.chunk.buffer)
         ) {
           origins.set(msg.chunk.buffer, this);
         }
@@ -281,7 +287,10 @@ export class BodyStreams {
         return body !== undefined;
       }
       case 'body-credit': {
-        if (msg.buffers) for (const buf of msg.buffers) this.pool?.give(buf);
+        if (msg.buffers) {
+          for (const buf of msg.buffers)
+            this.pools.find((p) => p.bytes === buf.byteLength)?.give(buf);
+        }
         const out = this.outbound.get(msg.id);
         out?.credit(msg.bytes);
         return out !== undefined;

@@ -19,7 +19,7 @@ describe('pooled body buffers over a real MessagePort hop', () => {
       (msg, transfer) => port1.postMessage(msg, transfer ?? []),
       true,
       256 * 1024,
-      pool,
+      [pool],
     );
     const reader = new BodyStreams(
       (msg, transfer) => port2.postMessage(msg, transfer ?? []),
@@ -61,7 +61,7 @@ describe('pooled body buffers over a real MessagePort hop', () => {
     const pool = new BufferPool();
     const own = new Uint8Array(POOL_BUFFER_BYTES);
     expect(pool.owns(own)).toBe(false);
-    const [copy] = pool.copy(own.subarray(0, 10));
+    const [copy] = pool.copy(own.subarray(0, POOL_BUFFER_BYTES / 2));
     expect(pool.owns(copy!)).toBe(true);
     expect(pool.copy(copy!)).toEqual([copy]);
     // Bigger than a pooled buffer: split.
@@ -69,5 +69,17 @@ describe('pooled body buffers over a real MessagePort hop', () => {
       POOL_BUFFER_BYTES,
       1,
     ]);
+  });
+
+  it('puts a chunk of a few bytes in a buffer of its own size, not a pooled one', () => {
+    // A window counts bytes: 256 KiB of 20-byte events in 64 KiB buffers would be 800 MiB.
+    const pool = new BufferPool();
+    const [small] = pool.copy(new Uint8Array(20).fill(3));
+    expect(small!.buffer.byteLength).toBe(20);
+    expect(pool.owns(small!)).toBe(false);
+    expect([...small!]).toEqual(new Array(20).fill(3));
+    expect(pool.copy(new Uint8Array(POOL_BUFFER_BYTES / 4))[0]!.buffer.byteLength).toBe(
+      POOL_BUFFER_BYTES,
+    );
   });
 });

@@ -6,17 +6,47 @@
 // of them ("external memory pressure"), so a 100 MiB upload grew a host process by +40 to
 // +90 MiB of RSS.
 
-/** The size of every pooled buffer. */
+/** The size of the buffers request-body chunks travel in. */
 export const POOL_BUFFER_BYTES = 64 * 1024;
 
-/** Free buffers a pool keeps (more are dropped): 4 MiB. */
-const POOL_MAX_FREE = 64;
+/**
+ * The size of the buffers a streamed response leaves an isolate thread in: a message, a frame
+ * and a write per 256 KiB rather than per 64 KiB, on every hop to the client.
+ */
+export const RESPONSE_BUFFER_BYTES = 256 * 1024;
 
-/** Buffers of {@link POOL_BUFFER_BYTES}, reused once given back. One per thread. */
+/** Bytes of free buffers a pool keeps (more are dropped). */
+const POOL_MAX_FREE_BYTES = 4 * 1024 * 1024;
+
+/**
+ * Whether a chunk of `length` bytes is too small for a pooled buffer of `bytes`: it gets one of
+ * its own size instead. Credit windows count a chunk's bytes, not its buffer's, so a stream of
+ * tiny chunks (an SSE feed, a client sending 1-byte chunks) in pooled buffers would hold up to
+ * window / length of them, each of `bytes`; this way a window holds at most 4x its bytes.
+ */
+export function isSmall(length: number, bytes: number): boolean {
+  return length < bytes / 4;
+}
+
+/** Whether `buf` has the size of a pooled buffer (so that it may go back to a pool). */
+export function isPoolSized(buf: ArrayBufferLike): buf is ArrayBuffer {
+  return (
+    buf instanceof ArrayBuffer &&
+    (buf.byteLength === POOL_BUFFER_BYTES || buf.byteLength === RESPONSE_BUFFER_BYTES)
+  );
+}
+
+/** Buffers of one size, reused once given back. One per thread and size. */
 export class BufferPool {
   private readonly free: ArrayBuffer[] = [];
   /** Buffers this pool handed out or took back: a view at offset 0 of one may be transferred whole. */
   private readonly mine = new WeakSet<ArrayBuffer>();
+  private readonly maxFree: number;
+
+  /** @param bytes the size of its buffers. */
+  constructor(readonly bytes: number = POOL_BUFFER_BYTES) {
+    this.maxFree = Math.max(1, Math.floor(POOL_MAX_FREE_BYTES / bytes));
+  }
 
   /** Free buffers held now. */
   get size(): number {
@@ -25,14 +55,14 @@ export class BufferPool {
 
   /** A buffer to fill (contents undefined). */
   take(): ArrayBuffer {
-    const buf = this.free.pop() ?? new ArrayBuffer(POOL_BUFFER_BYTES);
+    const buf = this.free.pop() ?? new ArrayBuffer(this.bytes);
     this.mine.add(buf);
     return buf;
   }
 
-  /** Takes a buffer back (one of the right size; others are left to the GC). */
+  /** Takes a buffer back (one of its size; others are left to the GC). */
   give(buf: ArrayBuffer): void {
-    if (buf.byteLength !== POOL_BUFFER_BYTES || this.free.length >= POOL_MAX_FREE) return;
+    if (buf.byteLength !== this.bytes || this.free.length >= this.maxFree) return;
     this.mine.add(buf);
     this.free.push(buf);
   }
@@ -48,9 +78,10 @@ export class BufferPool {
    */
   copy(chunk: Uint8Array): Uint8Array[] {
     if (this.owns(chunk)) return [chunk];
+    if (isSmall(chunk.byteLength, this.bytes)) return [chunk.slice()];
     const out: Uint8Array[] = [];
-    for (let at = 0; at < chunk.byteLength; at += POOL_BUFFER_BYTES) {
-      const part = chunk.subarray(at, Math.min(at + POOL_BUFFER_BYTES, chunk.byteLength));
+    for (let at = 0; at < chunk.byteLength; at += this.bytes) {
+      const part = chunk.subarray(at, Math.min(at + this.bytes, chunk.byteLength));
       const view = new Uint8Array(this.take(), 0, part.byteLength);
       view.set(part);
       out.push(view);
@@ -59,5 +90,8 @@ export class BufferPool {
   }
 }
 
-/** This thread's pool (the host's main thread, or an isolate's). */
+/** This thread's pool of request-body buffers (the host's main thread, or an isolate's). */
 export const bodyBufferPool = new BufferPool();
+
+/** This thread's pool of response-body buffers (an isolate thread's). */
+export const responseBufferPool = new BufferPool(RESPONSE_BUFFER_BYTES);

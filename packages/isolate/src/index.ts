@@ -117,7 +117,13 @@ export {
   releaseChunk,
   STREAM_WINDOW_BYTES,
 } from './body-stream.js';
-export { BufferPool, bodyBufferPool, POOL_BUFFER_BYTES } from './buffer-pool.js';
+export {
+  BufferPool,
+  bodyBufferPool,
+  isSmall,
+  POOL_BUFFER_BYTES,
+  RESPONSE_BUFFER_BYTES,
+} from './buffer-pool.js';
 
 // Errors
 

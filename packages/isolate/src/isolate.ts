@@ -145,7 +145,7 @@ export class Isolate {
       (msg, transfer) => worker.postMessage(msg, transfer ?? []),
       true,
       STREAM_WINDOW_BYTES,
-      bodyBufferPool,
+      [bodyBufferPool],
     );
     this.sockets = new WebSockets((msg) => worker.postMessage(msg));
     worker.on('error', (err: Error & { code?: string }) => {

@@ -3,7 +3,7 @@ import { parentPort } from 'node:worker_threads';
 import { toErrorData } from '@pyworkers/common';
 import type { PyodideAPI } from 'pyodide';
 import { BodyStreams, isBodyMessage, STREAM_WINDOW_BYTES } from '../body-stream.js';
-import { bodyBufferPool } from '../buffer-pool.js';
+import { bodyBufferPool, responseBufferPool } from '../buffer-pool.js';
 import type {
   EnvMessage,
   EventMessage,
@@ -37,7 +37,10 @@ function post(msg: FromWorker, transfer: ArrayBuffer[] = []): void {
 // Request bodies arriving from the host and response bodies going to it, by request id.
 // Response chunks are filled into this thread's pooled buffers (python-chunks.ts); the host
 // gives them back once written.
-const bodies = new BodyStreams(post, true, STREAM_WINDOW_BYTES, bodyBufferPool);
+const bodies = new BodyStreams(post, true, STREAM_WINDOW_BYTES, [
+  responseBufferPool,
+  bodyBufferPool,
+]);
 installHost({ recycle: (chunk) => bodies.recycle(chunk) });
 lockRealm();
 // Accepted WebSockets, by request id.

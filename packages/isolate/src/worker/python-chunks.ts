@@ -5,7 +5,7 @@
 // its time in GCs V8 started for that external memory.
 import type { PyodideAPI } from 'pyodide';
 import type { BodyStream } from '../body-stream.js';
-import { bodyBufferPool } from '../buffer-pool.js';
+import { isSmall, RESPONSE_BUFFER_BYTES, responseBufferPool } from '../buffer-pool.js';
 
 export interface PyProxyLike {
   type: string;
@@ -73,7 +73,7 @@ function copyOut(
   try {
     const data = view.data;
     for (let from = 0; from < data.byteLength; ) {
-      fill ??= { buf: new Uint8Array(bodyBufferPool.take()), at: 0 };
+      fill ??= { buf: new Uint8Array(responseBufferPool.take()), at: 0 };
       const n = Math.min(data.byteLength - from, fill.buf.byteLength - fill.at);
       fill.buf.set(data.subarray(from, from + n), fill.at);
       fill.at += n;
@@ -116,7 +116,11 @@ export async function* pythonChunks(py: PyodideAPI, proxy: StreamedProxy): BodyS
       } finally {
         batch.destroy();
       }
-      if (fill) out.push(fill.buf.subarray(0, fill.at));
+      if (fill && isSmall(fill.at, RESPONSE_BUFFER_BYTES)) {
+        // A few bytes (an event): a buffer of their own; the pooled one stays here.
+        out.push(fill.buf.slice(0, fill.at));
+        responseBufferPool.give(fill.buf.buffer as ArrayBuffer);
+      } else if (fill) out.push(fill.buf.subarray(0, fill.at));
       for (const chunk of out) yield chunk;
     }
     done = true;

@@ -13,7 +13,7 @@
 //   cancel payload = empty
 import { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { type BodyMessage, type BufferPool, releaseChunk } from '@pyworkers/isolate';
+import { type BodyMessage, type BufferPool, isSmall, releaseChunk } from '@pyworkers/isolate';
 
 /** The host process's fd of its end of the body channel (one more stdio slot of fork). */
 export const BODY_FD = 4;
@@ -180,6 +180,12 @@ export function frameReader(
   let fillAt = 0;
   const flush = (): void => {
     if (!fill) return;
+    if (isSmall(fillAt, fill.byteLength)) {
+      // A few bytes: a buffer of their own (see isSmall); the pooled one fills the next chunk.
+      onMessage({ type: 'body-chunk', id, chunk: fill.slice(0, fillAt) });
+      fillAt = 0;
+      return;
+    }
     onMessage({ type: 'body-chunk', id, chunk: new Uint8Array(fill.buffer, 0, fillAt) });
     fill = undefined;
     fillAt = 0;
