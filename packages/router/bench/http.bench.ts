@@ -1,8 +1,9 @@
 // Warm HTTP throughput, latency and memory, in one run, side by side: a bare node:http hello
 // world, uvicorn (one process, a raw ASGI hello app, h11) when `python3 -m uvicorn` can run,
 // the real `pyworkers serve` with its defaults (started as a user starts it, as a child process)
-// and the router with one in-process host; then the RSS of serve's whole process tree with 1
-// and with 20 warm hello workers. Absolute figures on a shared box are noise: read the ratios.
+// and the router with one in-process host; then the RSS and PSS (shared pages counted once) of
+// serve's whole process tree with 1 and with 20 warm hello workers. Absolute figures on a
+// shared box are noise: read the ratios.
 //
 //   npm run bench:http -w @pyworkers/router
 //   BENCH_SECONDS=8 BENCH_ROUNDS=3 BENCH_CONNECTIONS=10 BENCH_WORKERS=20 BENCH_PORT=18400
@@ -178,6 +179,16 @@ function rssKiB(pid: number): number {
     return 0;
   }
 }
+/** Proportional set size: each shared page (node's binary, shared libraries) counted once over the processes sharing it. */
+function pssKiB(pid: number): number {
+  try {
+    return Number(
+      /^Pss:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8'))?.[1] ?? 0,
+    );
+  } catch {
+    return 0;
+  }
+}
 const cmdline = (pid: number): string => {
   try {
     return readFileSync(`/proc/${pid}/cmdline`, 'utf8').replaceAll('\0', ' ');
@@ -191,7 +202,12 @@ const cmdline = (pid: number): string => {
  * shim's own RSS is left out (and printed) and the tree is summed from the server process down
  * (router, host processes, tsx's esbuild service).
  */
-function treeRss(pid: number): { mib: number; shimMib: number; processes: number } {
+function treeRss(pid: number): {
+  mib: number;
+  pssMib: number;
+  shimMib: number;
+  processes: number;
+} {
   const kids = ppids();
   let top = pid;
   let shim = 0;
@@ -201,14 +217,16 @@ function treeRss(pid: number): { mib: number; shimMib: number; processes: number
     top = first[0]!;
   }
   let sum = 0;
+  let pss = 0;
   let n = 0;
   const walk = (p: number): void => {
     sum += rssKiB(p);
+    pss += pssKiB(p);
     n++;
     for (const k of kids.get(p) ?? []) walk(k);
   };
   walk(top);
-  return { mib: sum / 1024, shimMib: shim / 1024, processes: n };
+  return { mib: sum / 1024, pssMib: pss / 1024, shimMib: shim / 1024, processes: n };
 }
 
 // --- clients ----------------------------------------------------------------------------
@@ -353,16 +371,20 @@ try {
       );
     }
   }
-  console.log('\n## RSS of `pyworkers serve`, whole process tree (sum of VmRSS over /proc)\n');
-  console.log('| workers | when | RSS (MiB) | processes | per extra warm worker (MiB) |');
-  console.log('|---|---|---|---|---|');
-  console.log(`| 1 | after one request | ${afterOne.mib.toFixed(0)} | ${afterOne.processes} | |`);
   console.log(
-    `| 1 | 3 s after that request | ${afterOneSettled.mib.toFixed(0)} | ${afterOneSettled.processes} | |`,
+    '\n## Memory of `pyworkers serve`, whole process tree (sums of VmRSS and of Pss, smaps_rollup, over /proc)\n',
   );
   console.log(
-    `| 1 | after the load above | ${afterLoad.mib.toFixed(0)} | ${afterLoad.processes} | |`,
+    '| workers | when | RSS (MiB) | PSS (MiB) | processes | per extra warm worker, RSS / PSS (MiB) |',
   );
+  console.log('|---|---|---|---|---|---|');
+  const row = (n: number, when: string, m: ReturnType<typeof treeRss>, per = ''): void =>
+    console.log(
+      `| ${n} | ${when} | ${m.mib.toFixed(0)} | ${m.pssMib.toFixed(0)} | ${m.processes} | ${per} |`,
+    );
+  row(1, 'after one request', afterOne);
+  row(1, '3 s after that request', afterOneSettled);
+  row(1, 'after the load above', afterLoad);
 
   if (!process.env.BENCH_SKIP_DENSITY && WORKERS > 1) {
     log(`pyworkers init + build (${WORKERS} workers)`);
@@ -399,15 +421,15 @@ try {
     }
     const idleS = Math.round((Date.now() - idleStart) / 1000);
     await stop(many);
-    const per = (x: number, base = afterOne.mib): string => ((x - base) / (WORKERS - 1)).toFixed(1);
-    console.log(
-      `| ${WORKERS} | one request each | ${oneEach.mib.toFixed(0)} | ${oneEach.processes} | ${per(oneEach.mib)} |`,
-    );
-    console.log(
-      `| ${WORKERS} | six requests each | ${warm.mib.toFixed(0)} | ${warm.processes} | ${per(warm.mib)} |`,
-    );
-    console.log(
-      `| ${WORKERS} | ${idleS} s idle after that, the tree steady (vs 1 worker 3 s after its request) | ${settled.mib.toFixed(0)} | ${settled.processes} | ${per(settled.mib, afterOneSettled.mib)} |`,
+    const per = (x: ReturnType<typeof treeRss>, base = afterOne): string =>
+      `${((x.mib - base.mib) / (WORKERS - 1)).toFixed(1)} / ${((x.pssMib - base.pssMib) / (WORKERS - 1)).toFixed(1)}`;
+    row(WORKERS, 'one request each', oneEach, per(oneEach));
+    row(WORKERS, 'six requests each', warm, per(warm));
+    row(
+      WORKERS,
+      `${idleS} s idle after that, the tree steady (vs 1 worker 3 s after its request)`,
+      settled,
+      per(settled, afterOneSettled),
     );
   }
   console.log(

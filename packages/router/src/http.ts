@@ -40,6 +40,11 @@ export async function requestBody(
   const declared = Number(req.headers['content-length']);
   if (Number.isFinite(declared) && declared > limits.maxBytes) throw tooLarge(limits.maxBytes);
   const chunked = req.headers['transfer-encoding'] !== undefined;
+  // Neither header: the request has no body (RFC 9112 6.3). Most requests are such GETs; waiting
+  // for their `end` cost a timer, five listeners and a promise each.
+  if (!chunked && (req.headers['content-length'] === undefined || declared === 0)) {
+    return new Uint8Array(0);
+  }
   if (!chunked && (!Number.isFinite(declared) || declared <= INLINE_BODY_BYTES)) {
     return readBody(req, limits.maxBytes, limits.timeoutMs);
   }

@@ -3,7 +3,7 @@
 // increments, transactions that roll back, alarms that survive a restart, storage that
 // survives kill -9 of its host process, and storage no other object, worker or open() reaches.
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:http';
+import { createServer, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -179,7 +179,13 @@ class Default(WorkerEntrypoint):
             from urllib.parse import unquote
 
             how = unquote(parts[2])
-            done = await asyncio.gather(stub.nap("a", how), stub.nap("b", how))
+
+            async def later(call):
+                # b arrives while a reads its body (fetch() returned at once: see the test).
+                await asyncio.sleep(1 if how.endswith("/body") else 0)
+                return await call()
+
+            done = await asyncio.gather(stub.nap("a", how), later(lambda: stub.nap("b", how)))
             return Response(json.dumps(max(done, key=len)))
         if what == "who":
             return Response(json.dumps(await stub.whoami()))
@@ -340,9 +346,31 @@ describe('Durable Objects (two host processes)', () => {
     expect(await get('pingpong/ping/pong')).toEqual(['back', 'ping']);
   }, 60_000);
 
-  it('opens the input gate while an event sleeps or fetches, as Cloudflare does', async () => {
-    const slow = createServer((_req, res) => {
-      setTimeout(() => res.end('slow'), 300);
+  it('opens the input gate while an event sleeps, fetches or reads a fetched body, as Cloudflare does', async () => {
+    // /body: the headers and a first byte at once (fetch() returns), the rest once the second
+    // call's request is in too (3 s at most): the first call's text() waits for the second call
+    // to get in. Any other path answers whole after 300 ms.
+    let held: ServerResponse | undefined;
+    const slow = createServer((req, res) => {
+      if (req.url !== '/body') {
+        setTimeout(() => res.end('slow'), 300);
+        return;
+      }
+      res.write('s');
+      if (held) {
+        const first = held;
+        held = undefined;
+        setTimeout(() => {
+          if (!first.writableEnded) first.end('low');
+          res.end('low');
+        }, 100);
+      } else {
+        held = res;
+        setTimeout(() => {
+          if (held === res) held = undefined;
+          if (!res.writableEnded) res.end('low');
+        }, 3000);
+      }
     });
     await new Promise<void>((r) => slow.listen(0, '127.0.0.1', r));
     try {
@@ -350,6 +378,7 @@ describe('Durable Objects (two host processes)', () => {
       for (const [name, how] of [
         ['napper', '300'],
         ['fetcher', encodeURIComponent(url)],
+        ['reader', encodeURIComponent(`${url}body`)],
       ]) {
         const naps = (await get(`naps/${name}/${how}`)) as string[];
         // Both calls were in before either finished (before: "in a", "out a", "in b", ...).

@@ -1,12 +1,12 @@
 """A Durable Object's input gate: its events run one at a time, in arrival order.
 
 As on Cloudflare, the gate opens while the running event waits for an outgoing call (a
-Durable Object stub or a service binding: fetch or RPC; an outbound ``fetch()``; a timer,
-``await asyncio.sleep(seconds)`` with seconds > 0), so that another event of the object
-may run meanwhile: an object that calls itself through a stub, or A -> B -> A, gets its answer
-instead of waiting for itself. Storage calls never open it (they do not suspend), so
-``v = await get(); await put(v + 1)`` still never loses an update; nor does
-``asyncio.sleep(0)`` (a turn of the event loop). When the outgoing call returns, the event
+Durable Object stub or a service binding: fetch or RPC; an outbound ``fetch()`` and the reads
+of its body; a timer, ``await asyncio.sleep(seconds)`` with seconds > 0), so that another
+event of the object may run meanwhile: an object that calls itself through a stub, or
+A -> B -> A, gets its answer instead of waiting for itself. Storage calls never open it (they
+do not suspend), so ``v = await get(); await put(v + 1)`` still never loses an update; nor
+does ``asyncio.sleep(0)`` (a turn of the event loop). When the outgoing call returns, the event
 waits for its turn again. Pure Python: importable under CPython.
 """
 

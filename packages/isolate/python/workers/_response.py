@@ -5,6 +5,7 @@ from http import HTTPStatus
 from typing import TYPE_CHECKING, Any
 
 from . import _headers
+from ._do_gate import outgoing
 from ._request import _is_js, _js_call, _none_if_null, to_js_body
 from ._streams import (
     StreamedResponse,
@@ -40,10 +41,11 @@ class FetchResponse:
 
     __slots__ = (
         "_status", "_status_text", "_pairs", "_body", "_js", "_message", "_used", "_stream",
-        "_web_socket",
+        "_web_socket", "_remote",
     )
 
     def _set(self, status, status_text, pairs, body, js_response, stream=None):
+        self._remote = False  # the body comes over the network (see _read)
         self._stream = stream
         self._web_socket = None
         self._status = status
@@ -58,7 +60,13 @@ class FetchResponse:
     def _from_js(cls, js_response):
         self = cls.__new__(cls)
         self._set(int(js_response.status), js_response.statusText, None, None, js_response)
+        self._remote = True
         return self
+
+    def _read(self, pending):
+        """Awaits a read of a fetched body with a Durable Object's input gate open, as for the
+        fetch itself: its bytes come over the network (a body built here is not I/O)."""
+        return outgoing(pending) if self._remote else pending
 
     @property
     def status(self) -> int:
@@ -138,7 +146,7 @@ class FetchResponse:
             stream, self._stream = self._stream, None
             self._body = b"".join([chunk async for chunk in iter_bytes(stream)])
         elif self._js is not None and self._body is None:
-            self._body = (await self._js.arrayBuffer()).to_bytes()
+            self._body = (await self._read(self._js.arrayBuffer())).to_bytes()
         return self._body or b""
 
     async def text(self) -> str:
@@ -176,7 +184,7 @@ class FetchResponse:
             reader = body.getReader()
             try:
                 while True:
-                    result = await reader.read()
+                    result = await self._read(reader.read())
                     if result.done:
                         return
                     yield result.value.to_bytes()
@@ -189,7 +197,7 @@ class FetchResponse:
         """The body parsed as a form: a ``FormData`` (uploads are ``File`` objects)."""
         from ._formdata import FormData
 
-        return FormData(await _js_call(self._take_js().formData, "form_data"))
+        return FormData(await self._read(_js_call(self._take_js().formData, "form_data")))
 
     formData = form_data
 
@@ -197,7 +205,7 @@ class FetchResponse:
         """The body as a ``Blob`` carrying the response's content type."""
         from ._blob import Blob
 
-        return Blob._wrap(await self._take_js().blob())
+        return Blob._wrap(await self._read(self._take_js().blob()))
 
     def _take_js(self):
         if self._used:

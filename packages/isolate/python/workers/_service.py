@@ -10,6 +10,7 @@ convert as :mod:`workers._rpc` says, and an exception it raises is raised here a
 
 from __future__ import annotations
 
+from asyncio import Future
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -123,11 +124,13 @@ class ServiceBinding:
         host = _bindings._host(self._name, method)
         with host_errors(self._name, method):
             if _bindings._flat(args):
-                pending = host.callFlat(self._name, method, *args)
+                pending = host.callWaitFlat(self._name, method, *args)
             else:
-                pending = host.call(self._name, method, await to_rpc_args(args))
-            # Inside a Durable Object's event, its input gate is open while this waits.
-            reply = await outgoing(pending)
+                pending = host.callWait(self._name, method, await to_rpc_args(args))
+            # Answered within the thread's short wait (host-channel.ts hostCallWait), or a
+            # promise (a Future here); inside a Durable Object's event, its input gate is open
+            # while that is awaited.
+            reply = await outgoing(pending) if isinstance(pending, Future) else pending
         return reply_result(reply)
 
     def __getattr__(self, method: str) -> Any:

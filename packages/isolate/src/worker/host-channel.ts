@@ -180,16 +180,16 @@ function blockingCall(
 }
 
 /**
- * How long a Durable Object stub call blocks the thread for its answer before it lets the
- * event loop run (and awaits it): most RPCs are answered within it (~0.3-1 ms), and then the
- * caller's coroutine resumes without a JS promise and two turns of Pyodide's event loop
- * (~0.1-0.25 ms of the round trip). Bounded, so an object that calls back into this isolate
+ * How long an RPC (a Durable Object stub's or a service binding's) blocks the thread for its
+ * answer before it lets the event loop run (and awaits it): most RPCs are answered within it
+ * (~0.3-1 ms), and then the caller's coroutine resumes without a JS promise and two turns of
+ * Pyodide's event loop (~0.1-0.25 ms of the round trip). Bounded, so an object that calls back into this isolate
  * (A -> B -> A), or this isolate's other requests, wait at most this long.
  */
 const WAIT_MS = 2;
 
 /**
- * A host call that may be answered at once (a Durable Object stub's RPC): waits up to
+ * A host call that may be answered at once (an RPC): waits up to
  * {@link WAIT_MS} for the answer and returns its value, or else a promise of it. A refusal
  * answered in time throws a `HostCallError`.
  */

@@ -101,7 +101,8 @@ export function installHost(body: {
     // Binding proxies (workers/_bindings.py): the worker's only way to the host's bindings.
     call: (binding: string, method: string, args: unknown[]) => hostCall(binding, method, args),
     callFlat: hostCallFlat,
-    // Durable Object stub calls: the answer, or a promise of it (host-channel.ts hostCallWait).
+    // RPC (Durable Object stubs, service bindings): the answer, or a promise of it
+    // (host-channel.ts hostCallWait).
     callWait: (binding: string, method: string, args: unknown[]) =>
       hostCallWait(binding, method, args),
     callWaitFlat: hostCallWaitFlat,

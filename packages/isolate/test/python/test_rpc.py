@@ -7,7 +7,7 @@ import unittest
 
 from workers import RpcError, WorkerEntrypoint
 from workers._calls import resolve_handlers
-from workers._rpc import TAG, _walk, python_value, remote_error, serve
+from workers._rpc import TAG, _walk, json_plain, python_value, remote_error, serve
 
 
 class Walk(unittest.TestCase):
@@ -24,6 +24,16 @@ class Walk(unittest.TestCase):
             _walk({1: "one"}, [])
         with self.assertRaisesRegex(TypeError, "object cannot be sent over RPC"):
             _walk([object()], [])
+
+
+class JsonPlain(unittest.TestCase):
+    def test_only_what_json_carries_as_rpc_converts_it(self):
+        for ok in [None, True, "x", 2**53 - 1, -1.5, [1, [2, {"a": None}]], {"k": {"n": [0.0]}}]:
+            self.assertTrue(json_plain(ok), ok)
+        tagged = {TAG: "Error", "name": "KeyError", "message": "k"}
+        for bad in [(1, 2), 2**53, float("inf"), float("nan"), b"x", {1: "one"}, [{TAG: 1}],
+                    tagged, datetime.datetime(2024, 1, 1), [object()]]:
+            self.assertFalse(json_plain(bad), bad)
 
 
 class Arrival(unittest.TestCase):

@@ -42,6 +42,10 @@ class Dispatch(unittest.TestCase):
         self.assertEqual(missing[0], "missing")
         self.assertEqual(missing[1], "cron_only has no queue handler")
         self.assertIn("define async def queue(self, batch, env, ctx)", missing[2])
+        # The worker thread's fast path: the event as JSON text in, the answer as JSON text out.
+        text = '{"type":"scheduled","cron":"* * * * *","scheduledTime":5}'
+        answer = asyncio.run(runtime._dispatch_json(text))
+        self.assertEqual(answer, '["ok",{"type":"scheduled","outcome":"ok","noRetry":true}]')
         kind, message, _ = asyncio.run(runtime.handle(object()))
         self.assertEqual(kind, "error")
         self.assertIn("cron_only has no fetch handler: define async def fetch", message)
