@@ -106,11 +106,14 @@ function afterRequest(): void {
   post({ type: 'memory', memory: memoryReport(booted.runtime) });
 }
 
+/** Whether this interpreter was swapped into a parked isolate (whose boot warmed the SDK). */
+let swapped = false;
+
 // Request-side messages: the env (once, before any request) and requests.
 async function request(msg: RequestMessage | EnvMessage): Promise<void> {
   if (!pyodide || !handle) throw new Error('request before init');
   if (msg.type === 'env') {
-    await setEnv(pyodide, msg);
+    await setEnv(pyodide, msg, !swapped);
     return;
   }
   const requestBody = msg.streamed ? toReadableStream(bodies.receive(msg.id, true)) : undefined;
@@ -158,7 +161,10 @@ port.on('message', (msg: ToWorker) => {
     run = (async () => {
       if (!booted) throw new Error('adopt before the isolate was parked');
       const next = adopt(booted, msg, post);
-      if (next) serve(next);
+      if (next) {
+        swapped = true;
+        serve(next);
+      }
     })();
   } else if (msg.type === 'build') {
     if (!booted) throw new Error('build before the builder isolate was ready');
