@@ -14,7 +14,8 @@ Durable Object stub calls never take it: they may run long (PLAN.md "Host-call l
 import asyncio
 import json
 
-from ._convert import JsDict, from_js, to_host
+from ._convert import SAFE_INT as _SAFE_INT
+from ._convert import JsDict, from_js, json_plain, to_host
 
 try:
     from pyodide.ffi import JsException
@@ -73,9 +74,6 @@ def _result(binding, method, reply):
     raise BindingError(binding, method, str(error.code), str(error.message))
 
 
-_SAFE_INT = 2**53
-
-
 def _flat(args):
     # Primitives cross into JS as they are: no to_js() and no walk on either side.
     for a in args:
@@ -101,25 +99,6 @@ async def call(binding, method, *args):
             raise
         raise BindingError(binding, method, str(exc.code), str(exc.message)) from None
     return value if type(value) is str else from_js(value)
-
-
-def _plain(value, depth=0):
-    # True when JSON carries ``value`` to JS unchanged: json.dumps would write big ints that
-    # JS reads rounded, and bytes need to_js.
-    kind = type(value)
-    if kind is str or kind is bool or value is None:
-        return True
-    if kind is int:
-        return -_SAFE_INT < value < _SAFE_INT
-    if kind is float:
-        return value == value and value not in (float("inf"), float("-inf"))
-    if depth > 32:
-        return False
-    if kind is list or kind is tuple or isinstance(value, list):
-        return all(_plain(x, depth + 1) for x in value)
-    if kind is dict or kind is JsDict or isinstance(value, dict):
-        return all(type(k) is str and _plain(x, depth + 1) for k, x in value.items())
-    return False
 
 
 # Made once: json.dumps/json.loads build a new encoder/decoder on every call given options.
@@ -176,7 +155,7 @@ def call_store(binding, method, *args):
     try:
         if _flat(args):
             value = fns[0](binding, method, *args)
-        elif _plain(args):
+        elif json_plain(args):
             value = fns[1](binding, method, _to_json(args))
         else:
             value = fns[1](binding, method, _args(binding, method, args))

@@ -100,3 +100,37 @@ def _object_from_entries(entries):
 def to_host(args):
     """Arguments of a host call as a JS array of structured-clone data."""
     return to_js(list(args), dict_converter=_object_from_entries, create_pyproxies=False)
+
+
+SAFE_INT = 2**53
+"""Ints JSON carries to JS exactly: JS numbers hold integers up to 2**53."""
+
+
+def json_plain(value, tag=None, depth=0):
+    """True when JSON carries ``value`` to JS unchanged: str, bool, None, int within 2**53,
+    finite float, list/tuple and dict (str keys) of them; not bytes, datetime or a JS value
+    (``json.dumps`` would write big ints that JS reads rounded, and bytes need ``to_js``).
+    With ``tag`` (RPC data, as ``_rpc.to_rpc`` converts it): exactly list and dict, no tuple
+    (RPC refuses it), and no dict holding the ``tag`` key."""
+    kind = type(value)
+    if kind is str or kind is bool or value is None:
+        return True
+    if kind is int:
+        return -SAFE_INT < value < SAFE_INT
+    if kind is float:
+        return value - value == 0.0  # False for inf and nan
+    if depth > 32:
+        return False
+    if kind is list or (tag is None and (kind is tuple or isinstance(value, list))):
+        for item in value:
+            if not json_plain(item, tag, depth + 1):
+                return False
+        return True
+    if kind is dict or kind is JsDict or (tag is None and isinstance(value, dict)):
+        if tag is not None and tag in value:
+            return False
+        for key, item in value.items():
+            if type(key) is not str or not json_plain(item, tag, depth + 1):
+                return False
+        return True
+    return False

@@ -320,7 +320,7 @@ class Storage:
             if entries is self._batch:
                 self._batch = None
             # JSON-safe entries go as JSON text (the store path's fastest); others as JS data.
-            if not _bindings._plain((entries,)):
+            if not _bindings.json_plain((entries,)):
                 first._args = (_value(entries),)
         return first
 

@@ -27,11 +27,12 @@ except ImportError:  # pragma: no cover - CPython
     JsProxy = to_js = None
     jsnull = None
 
+from ._convert import SAFE_INT as _SAFE_INT
 from ._convert import JsDict
+from ._convert import json_plain as _json_plain
 
 TAG = "__rpc__"
 _UTC = datetime.UTC
-_SAFE_INT = 2**53
 
 
 class RpcError(Exception):
@@ -239,32 +240,10 @@ async def _walked(values: list[Any]) -> list[Any]:
     return walked
 
 
-def json_plain(value: Any, depth: int = 0) -> bool:
-    """True when JSON carries ``value`` as RPC data exactly as :func:`to_rpc` would convert it:
-    str, bool, None, int within 2**53, finite float, list and dict (str keys) of them. Not a
-    tuple (RPC refuses it), bytes, datetime, a dict holding the ``__rpc__`` tag, or a JS value."""
-    kind = type(value)
-    if kind is str or kind is bool or value is None:
-        return True
-    if kind is int:
-        return -_SAFE_INT < value < _SAFE_INT
-    if kind is float:
-        return value - value == 0.0  # False for inf and nan
-    if depth > 32:
-        return False
-    if kind is list:
-        for item in value:
-            if not json_plain(item, depth + 1):
-                return False
-        return True
-    if kind is dict or kind is JsDict:
-        if TAG in value:
-            return False
-        for key, item in value.items():
-            if type(key) is not str or not json_plain(item, depth + 1):
-                return False
-        return True
-    return False
+def json_plain(value: Any) -> bool:
+    """True when JSON carries ``value`` as RPC data exactly as :func:`to_rpc` would convert it
+    (:func:`_convert.json_plain` with the RPC tag: no tuple, no tagged dict)."""
+    return _json_plain(value, TAG)
 
 
 async def to_rpc_args(args: tuple[Any, ...] | list[Any]) -> Any:

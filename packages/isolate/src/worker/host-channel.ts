@@ -110,11 +110,7 @@ function blockingChannel(): { port: MessagePort; flag: Int32Array } {
 /**
  * Sends a call and blocks the thread in `Atomics.wait` until the parent answered on the
  * dedicated port, then takes the answer with `receiveMessageOnPort`, so nothing else the
- * thread was sent is consumed out of order. The parent posts the answer, then sets the flag
- * and notifies: its notify for one call can land while the thread already waits for the next
- * (seen under load with thousands of store calls), so a wake-up is only a hint: the thread
- * takes the answer whose id is its call's, drops late answers of calls that timed out, and
- * waits again otherwise.
+ * thread was sent is consumed out of order ({@link awaitAnswer}).
  */
 function blockingCall(
   binding: string,
@@ -144,7 +140,33 @@ function blockingCall(
       },
     };
   }
-  const deadline = performance.now() + timeoutMs;
+  const reply = awaitAnswer(port, flag, id, timeoutMs, SPIN_MS);
+  if (reply) return store ? reply : toReply(reply);
+  return {
+    ok: false,
+    error: {
+      code: 'ERR_HOST_CALL_TIMEOUT',
+      message: `${binding}.${method} got no answer from the host within ${timeoutMs} ms`,
+    },
+  };
+}
+
+/**
+ * Waits up to `waitMs` for the answer to call `id` on the blocking port; `undefined` when it
+ * did not come in time. The parent posts the answer, then sets the flag and notifies: its
+ * notify for one call can land while the thread already waits for the next (seen under load
+ * with thousands of store calls), so a wake-up is only a hint: the thread takes the answer
+ * whose id is its call's, hands other answers (of calls that stopped waiting,
+ * {@link hostCallWait}) to their promises, drops late ones, and waits again otherwise.
+ */
+function awaitAnswer(
+  port: MessagePort,
+  flag: Int32Array,
+  id: number,
+  waitMs: number,
+  spinMs: number,
+): HostResultMessage | undefined {
+  const deadline = performance.now() + waitMs;
   for (;;) {
     // Cleared before looking: an answer posted after this sets it again, so the wait below
     // returns at once instead of missing it.
@@ -152,28 +174,21 @@ function blockingCall(
     const got = receiveMessageOnPort(port);
     if (got) {
       const reply = got.message as HostResultMessage;
-      if (reply.id === id) return store ? reply : toReply(reply);
-      // A call that stopped waiting (hostCallWait) gets its answer; a late one is dropped.
+      if (reply.id === id) return reply;
       onHostResult(reply);
       continue;
     }
     const left = deadline - performance.now();
-    if (left <= 0) {
-      return {
-        ok: false,
-        error: {
-          code: 'ERR_HOST_CALL_TIMEOUT',
-          message: `${binding}.${method} got no answer from the host within ${timeoutMs} ms`,
-        },
-      };
-    }
+    if (left <= 0) return undefined;
     // Spin a little before sleeping: the host answers a store call in ~0.02-0.03 ms, and on a
     // VM with idle vCPUs a sleeping thread costs ~0.05 ms more to wake (measured: round trip
     // 0.09 ms sleeping vs 0.03 ms spinning on an idle 2-vCPU box). Bounded, so a slow answer
     // (sync HTTP, a long query) costs at most SPIN_MS of CPU before the thread sleeps.
-    const spinUntil = performance.now() + Math.min(SPIN_MS, left);
-    while (Atomics.load(flag, 0) === 0 && performance.now() < spinUntil) {
-      // busy-wait
+    if (spinMs > 0) {
+      const spinUntil = performance.now() + Math.min(spinMs, left);
+      while (Atomics.load(flag, 0) === 0 && performance.now() < spinUntil) {
+        // busy-wait
+      }
     }
     if (Atomics.load(flag, 0) === 0) Atomics.wait(flag, 0, 0, left);
   }
@@ -210,22 +225,10 @@ export function hostCallWait(
       message: `arguments of ${binding}.${method} cannot be sent to the host: ${(err as Error).message}`,
     });
   }
-  const deadline = performance.now() + WAIT_MS;
-  for (;;) {
-    Atomics.store(flag, 0, 0);
-    const got = receiveMessageOnPort(port);
-    if (got) {
-      const reply = got.message as HostResultMessage;
-      if (reply.id === id) {
-        if (!reply.ok) throw refusal(reply.error);
-        return reply.value;
-      }
-      onHostResult(reply);
-      continue;
-    }
-    const left = deadline - performance.now();
-    if (left <= 0) break;
-    Atomics.wait(flag, 0, 0, left);
+  const reply = awaitAnswer(port, flag, id, WAIT_MS, 0);
+  if (reply) {
+    if (!reply.ok) throw refusal(reply.error);
+    return reply.value;
   }
   // Not answered yet: the answer comes to the port's listener (blockingChannel).
   return new Promise((resolve, reject) => {

@@ -5,7 +5,8 @@ import json
 import unittest
 
 from workers import JsDict
-from workers._bindings import _plain, _store_result
+from workers._bindings import _store_result
+from workers._convert import json_plain as _plain
 from workers._convert import camel, options, python_value
 from workers._kv import KVListResult
 
