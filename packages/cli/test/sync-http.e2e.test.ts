@@ -27,7 +27,7 @@ const PROJECTS = [
   'typing-extensions',
 ];
 
-const entry = String.raw`
+const entry = `
 import json
 import urllib.request
 

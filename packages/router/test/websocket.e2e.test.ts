@@ -8,7 +8,7 @@ import WebSocket from 'ws';
 import { createRouter, type Router } from '../src/index.js';
 import { waitFor } from './fixtures.js';
 
-const entry = String.raw`
+const entry = `
 from urllib.parse import urlsplit
 
 from js import WebSocketPair

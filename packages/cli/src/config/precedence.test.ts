@@ -277,7 +277,7 @@ const cases: Case[] = [
   ).map(([key, field, file, wrangler, env, flag, envName, flagName, read]): Case => {
     // The directory itself, or the one every other assets case uses.
     const dir = (v: string) =>
-      (field === 'directory' ? '' : `directory = "src"\n`) + `${field} = "${v}"`;
+      `${field === 'directory' ? '' : 'directory = "src"\n'}${field} = "${v}"`;
     return {
       key,
       tool: `[tool.pyworkers.assets]\n${dir(file)}`,

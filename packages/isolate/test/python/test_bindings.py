@@ -6,8 +6,7 @@ import unittest
 
 from workers import JsDict
 from workers._bindings import _store_result
-from workers._convert import json_plain as _plain
-from workers._convert import camel, options, python_value
+from workers._convert import camel, json_plain, options, python_value
 from workers._kv import KVListResult
 
 
@@ -67,11 +66,11 @@ class StoreCallValues(unittest.TestCase):
         self.assertEqual(row.n, 1.5)
 
     def test_json_only_for_what_js_reads_back_unchanged(self):
-        self.assertTrue(_plain(("sql", [1, None, "x", 2.5, True], {"k": {"v": []}})))
-        self.assertFalse(_plain((b"bytes",)))
-        self.assertFalse(_plain((2**53,)))
-        self.assertFalse(_plain((float("nan"),)))
-        self.assertFalse(_plain(({1: "int key"},)))
+        self.assertTrue(json_plain(("sql", [1, None, "x", 2.5, True], {"k": {"v": []}})))
+        self.assertFalse(json_plain((b"bytes",)))
+        self.assertFalse(json_plain((2**53,)))
+        self.assertFalse(json_plain((float("nan"),)))
+        self.assertFalse(json_plain(({1: "int key"},)))
 
 
 if __name__ == "__main__":
