@@ -14,6 +14,7 @@ import {
   verifyFile,
 } from './internal/format.js';
 import { readMetaJson } from './internal/read-meta.js';
+import { xorBytes } from './internal/words.js';
 import { parseSnapshotMeta, type SnapshotMeta } from './meta.js';
 import { type SnapshotReference, sameReference, toReference } from './reference.js';
 
@@ -156,31 +157,6 @@ function checkReference(
   return ref;
 }
 
-/** target[start, end) = reference[start, end) ^ data[o, ...), 4 bytes at a time where aligned. */
-function xorInto(
-  target: Uint8Array,
-  start: number,
-  end: number,
-  reference: Uint8Array,
-  data: Uint8Array,
-  o: number,
-): void {
-  let i = start;
-  const aligned =
-    (target.byteOffset + start) % 4 === 0 &&
-    (reference.byteOffset + start) % 4 === 0 &&
-    (data.byteOffset + o) % 4 === 0;
-  if (aligned) {
-    const words = (end - start) >>> 2;
-    const t = new Uint32Array(target.buffer, target.byteOffset + start, words);
-    const r = new Uint32Array(reference.buffer, reference.byteOffset + start, words);
-    const d = new Uint32Array(data.buffer, data.byteOffset + o, words);
-    for (let w = 0; w < words; w++) t[w] = r[w]! ^ d[w]!;
-    i = start + words * 4;
-  }
-  for (; i < end; i++) target[i] = reference[i]! ^ data[o + i - start]!;
-}
-
 /** Writes every page run into `target`. `data` holds the stored pages back to back. */
 function scatter(
   runs: PageRun[],
@@ -200,7 +176,7 @@ function scatter(
       target.set(data.subarray(o, o + end - start), start);
       o += end - start;
     } else if (r.kind === PageKind.xor) {
-      xorInto(target, start, end, reference!, data, o);
+      xorBytes(target, start, reference!, start, data, o, end - start);
       o += end - start;
     } else if (r.kind === PageKind.reference) {
       // Decoding in place over the reference itself: those pages are already right.

@@ -16,6 +16,7 @@ import {
   TRAILER_BYTES,
   writeHeader,
 } from './internal/format.js';
+import { equalWords, xorBytes } from './internal/words.js';
 import { parseSnapshotMeta, type SnapshotMeta } from './meta.js';
 import { type SnapshotReference, toReference } from './reference.js';
 
@@ -41,12 +42,7 @@ function isZero(page: Uint8Array): boolean {
 
 /** Whether most 4-byte words of two pages are equal: then their XOR is mostly zeros. */
 function mostlySame(a: Uint8Array, b: Uint8Array): boolean {
-  let same = 0;
-  for (let i = 0; i + 3 < a.length; i += 4) {
-    if (a[i] === b[i] && a[i + 1] === b[i + 1] && a[i + 2] === b[i + 2] && a[i + 3] === b[i + 3])
-      same++;
-  }
-  return same * 4 * 2 >= a.length;
+  return equalWords(a, b) * 4 * 2 >= a.length;
 }
 
 /**
@@ -100,7 +96,7 @@ function writeStored(
   let o = offset;
   forEachStored(runs, heap.length, (s, e, xor) => {
     if (!xor) out.set(heap.subarray(s, e), o);
-    else for (let i = s; i < e; i++) out[o + i - s] = heap[i]! ^ reference![i]!;
+    else xorBytes(out, o, heap, s, reference!, s, e - s);
     o += e - s;
   });
 }

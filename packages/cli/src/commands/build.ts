@@ -79,6 +79,8 @@ export interface BuildResult {
   name: string;
   bundlePath: string;
   bytes: number;
+  /** The bundle's contents (what `bundlePath` holds), in memory already: built or read. */
+  bundleBytes: Uint8Array;
   /** False when an up-to-date bundle was reused. */
   built: boolean;
   ms: number;
@@ -203,7 +205,14 @@ export async function buildProject(
       // A rebuild will import the same dependencies: the builder's waiting isolate can now.
       if (options.builder && info) options.builder.prime(files, dependencies, info.imported);
       const snapshot = info?.stats ?? null;
-      return { ...base, bytes: bytes.length, built: false, ms: performance.now() - t0, snapshot };
+      return {
+        ...base,
+        bytes: bytes.length,
+        bundleBytes: bytes,
+        built: false,
+        ms: performance.now() - t0,
+        snapshot,
+      };
     }
   }
   logger.debug({ worker: project.name, files: files.size }, 'building bundle and snapshot');
@@ -250,6 +259,7 @@ export async function buildProject(
   return {
     ...base,
     bytes: bytes.length,
+    bundleBytes: bytes,
     built: true,
     ms: performance.now() - t0,
     snapshot: snapshotStats(bytes, bundlePath),

@@ -107,6 +107,7 @@ export async function startDev(dirArg: string, options: DevOptions = {}): Promis
       const defs = await workerDefinitions([dir, ...alongside], {
         ...options,
         encoding: 'fast',
+        keepBundles: true,
         builder,
         primary: true,
       });

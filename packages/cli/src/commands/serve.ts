@@ -50,6 +50,12 @@ export interface ServeOptions {
   stateDir?: string;
   /** How the bundles built are compressed (default `compact`; dev: `fast`). */
   encoding?: BundleEncoding;
+  /**
+   * Holds each built worker's bundle decoded in memory instead of reading its file again for
+   * every cold start (dev: saves the read and checks of a ~5 MiB `fast` bundle, 8-17 ms, on the
+   * first request after each rebuild).
+   */
+  keepBundles?: boolean;
   /** Runs the builds' top levels in an isolate kept waiting (dev). */
   builder?: SnapshotBuilder;
   /**

@@ -39,7 +39,11 @@ export function isBundleFile(target: string): boolean {
 }
 
 async function readBundle(path: string): Promise<Bundle> {
-  const bytes = new Uint8Array(await readFile(path));
+  return decodeBundleAt(new Uint8Array(await readFile(path)), path);
+}
+
+/** Decodes the bytes of the bundle file at `path`, a bad one as the user's error there. */
+function decodeBundleAt(bytes: Uint8Array, path: string): Bundle {
   try {
     return decodeBundle(bytes, path);
   } catch (err) {
@@ -133,6 +137,7 @@ export async function workerDefinitions(
     let routes: WorkerDefinition['routes'];
     let path: string;
     let secrets: Record<string, string> | undefined;
+    let kept: Bundle | undefined;
     let state: WorkerState;
     let events: WorkerBindings;
     if (isBundleFile(target)) {
@@ -172,6 +177,7 @@ export async function workerDefinitions(
         projectDir: built.project.dir,
       });
       path = built.bundlePath;
+      if (options.keepBundles) kept = decodeBundleAt(built.bundleBytes, path);
       state = {
         stateDir: options.stateDir ?? defaultStateDir(built.project.dir),
         projectDir: built.project.dir,
@@ -196,7 +202,7 @@ export async function workerDefinitions(
     workers.push({
       name,
       routes,
-      bundle: () => readBundle(path),
+      bundle: kept ? () => Promise.resolve(kept) : () => readBundle(path),
       ...(secrets ? { secrets } : {}),
       state,
       ...(events.crons.length ? { crons: events.crons } : {}),
