@@ -5,6 +5,7 @@ import { decodeBundle, encodeBundle } from './bundle.js';
 import { IsolateError } from './errors.js';
 import { bootAssets } from './internal/assets.js';
 import { type LoadedImage, loadImage } from './internal/images.js';
+import { keepHeap } from './internal/kept-heaps.js';
 import { packMountSet, sdkMountSet } from './internal/mounts.js';
 import { spawnWorker } from './internal/spawn.js';
 import { threadFailure } from './internal/thread-error.js';
@@ -62,6 +63,11 @@ export interface BuildOptions {
    * less per rebuild). Not used with `freshHashSeed`.
    */
   builder?: SnapshotBuilder;
+  /**
+   * This process serves the bundle it builds (`pyworkers dev`): keep the snapshot's heap, so the
+   * first load of the bundle here takes it instead of decoding the snapshot again.
+   */
+  keepImage?: boolean;
 }
 
 /**
@@ -211,6 +217,13 @@ export async function buildBundle(
       },
       shipping,
     );
+    if (options.keepImage && !options.freshHashSeed) {
+      keepHeap(snapshot, {
+        heap: parts.heap,
+        jsRefs: parts.jsRefs,
+        monotonicMs: msg.monotonicMs,
+      });
+    }
   } finally {
     // The snapshot is taken: the thread is spent. Its teardown (~20 ms) is not waited for.
     void worker.terminate();

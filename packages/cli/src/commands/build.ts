@@ -58,6 +58,8 @@ export interface BuildProjectOptions {
    * A bundle of the same inputs compressed at least as much is reused.
    */
   encoding?: BundleEncoding;
+  /** This process serves what it builds (dev): the snapshot's heap is kept for its first load. */
+  keepImage?: boolean;
   /** Runs the top level in an isolate kept waiting for it (dev: a rebuild boots nothing). */
   builder?: SnapshotBuilder;
 }
@@ -237,6 +239,7 @@ export async function buildProject(
         logger,
         encoding,
         ...(options.builder ? { builder: options.builder } : {}),
+        ...(options.keepImage ? { keepImage: true } : {}),
       },
     );
   } catch (err) {

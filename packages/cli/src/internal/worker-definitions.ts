@@ -160,6 +160,7 @@ export async function workerDefinitions(
         ...(options.progress ? { progress: options.progress } : {}),
         ...(options.encoding ? { encoding: options.encoding } : {}),
         ...(options.builder ? { builder: options.builder } : {}),
+        ...(options.keepBundles ? { keepImage: true } : {}),
       });
       logger.info(
         {

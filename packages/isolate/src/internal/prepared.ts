@@ -5,6 +5,7 @@ import { IsolateError } from '../errors.js';
 import type { WorkerLimitOverrides } from '../limits.js';
 import { PYODIDE_VERSION } from '../version.js';
 import { loadImage } from './images.js';
+import { takeKeptHeap } from './kept-heaps.js';
 import { packMountSet, sdkMountSet } from './mounts.js';
 import { differingRuns } from './page-diff.js';
 import type { HeapImage, MountSet } from './protocol.js';
@@ -69,6 +70,19 @@ async function decodeImage(
       `${source}: its snapshot is a delta against baseline ${wanted.slice(0, 12)}, but this host's baseline is ${have.slice(0, 12)}`,
       { userError: true },
     );
+  }
+  // This process encoded it a moment ago (`pyworkers dev`): its heap, not decoded again.
+  const kept = takeKeptHeap(bytes);
+  if (kept && kept.heap.length === base.image.heap.length) {
+    const differ = differingRuns(kept.heap, base.image.heap);
+    return {
+      heap: base.image.heap,
+      runs: base.image.runs,
+      jsRefs: kept.jsRefs,
+      monotonicMs: kept.monotonicMs,
+      base: { id: have, differ },
+      patch: { runs: differ, bytes: gather(kept.heap, differ) },
+    };
   }
   const image = loadImage(bytes, source, reference).image;
   // Once per bundle (~5 ms): which pages a parked isolate of this baseline must be written.
