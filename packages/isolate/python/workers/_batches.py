@@ -87,6 +87,12 @@ class ChunkBatches:
                 break
             parts.append(chunk)
             size += len(chunk)
+        if len(parts) > 1 and size <= 2 * limit:
+            # One bytes for the step: the worker thread reads each bytes object through the FFI
+            # (a proxy and a buffer view, ~13 us each), so once per step instead of per chunk:
+            # 12% less isolate CPU for a stream of 64 KiB chunks (router README, "Streaming").
+            # Not for a large chunk, which would be copied whole once more.
+            return [b"".join(parts)]
         return parts or None
 
     async def aclose(self):

@@ -1,4 +1,5 @@
-"""workers._batches under CPython: ready chunks share a step, a wait ends the step."""
+"""workers._batches under CPython: ready chunks share a step (joined into one bytes), a wait
+ends the step."""
 
 import asyncio
 import unittest
@@ -20,8 +21,19 @@ class Batches(unittest.TestCase):
                 yield bytes([i]) * 100
 
         got = asyncio.run(steps(ChunkBatches(chunks()), 250))
-        self.assertEqual([len(b) for b in got], [3, 3, 3, 1])
+        self.assertEqual([[len(p) for p in b] for b in got], [[300], [300], [300], [100]])
         self.assertEqual(b"".join(b"".join(b) for b in got)[::100], bytes(range(10)))
+
+    def test_a_large_chunk_is_not_copied_into_a_join(self):
+        big = b"x" * 1000
+
+        async def chunks():
+            yield b"a" * 100
+            yield big
+
+        got = asyncio.run(steps(ChunkBatches(chunks()), 250))
+        self.assertEqual([[len(p) for p in b] for b in got], [[100, 1000]])
+        self.assertIs(got[0][1], big)
 
     def test_a_wait_ends_the_step_and_the_next_step_finishes_it(self):
         async def chunks():
@@ -33,7 +45,7 @@ class Batches(unittest.TestCase):
             yield b"d"
 
         got = asyncio.run(steps(ChunkBatches(chunks()), 1 << 20))
-        self.assertEqual(got, [[b"a", b"b"], [b"c"], [b"d"]])
+        self.assertEqual(got, [[b"ab"], [b"c"], [b"d"]])
 
     def test_the_first_chunk_leaves_before_the_producer_finishes(self):
         async def main():
