@@ -181,13 +181,22 @@ export async function buildProject(
   const outDir = resolve(options.out ?? join(project.dir, '.pyworkers'));
   const bundlePath = join(outDir, `${project.name}.pwb`);
   const hashPath = `${bundlePath}.inputs`;
-  const base = {
+  const result = (
+    bytes: Uint8Array,
+    built: boolean,
+    snapshot: SnapshotStats | null,
+  ): BuildResult => ({
     name: project.name,
     bundlePath,
     files: files.size,
     project,
     ...(sync ? { sync } : {}),
-  };
+    bytes: bytes.length,
+    bundleBytes: bytes,
+    built,
+    ms: performance.now() - t0,
+    snapshot,
+  });
   if (
     !options.force &&
     existsSync(bundlePath) &&
@@ -206,15 +215,7 @@ export async function buildProject(
     if (info !== undefined) {
       // A rebuild will import the same dependencies: the builder's waiting isolate can now.
       if (options.builder && info) options.builder.prime(files, dependencies, info.imported);
-      const snapshot = info?.stats ?? null;
-      return {
-        ...base,
-        bytes: bytes.length,
-        bundleBytes: bytes,
-        built: false,
-        ms: performance.now() - t0,
-        snapshot,
-      };
+      return result(bytes, false, info?.stats ?? null);
     }
   }
   logger.debug({ worker: project.name, files: files.size }, 'building bundle and snapshot');
@@ -259,14 +260,7 @@ export async function buildProject(
   writeFileAtomic(bundlePath, bytes);
   // Hashed again: a first build on an empty cache made the baseline it is stamped with.
   writeFileAtomic(hashPath, `${inputsHash()} ${encoding}`);
-  return {
-    ...base,
-    bytes: bytes.length,
-    bundleBytes: bytes,
-    built: true,
-    ms: performance.now() - t0,
-    snapshot: snapshotStats(bytes, bundlePath),
-  };
+  return result(bytes, true, snapshotStats(bytes, bundlePath));
 }
 
 /** Encodings from the least to the most compressed. */
