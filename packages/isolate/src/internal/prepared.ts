@@ -5,7 +5,7 @@ import { IsolateError } from '../errors.js';
 import type { WorkerLimitOverrides } from '../limits.js';
 import { PYODIDE_VERSION } from '../version.js';
 import { loadImage } from './images.js';
-import { takeKeptHeap } from './kept-heaps.js';
+import { containerKey, takeKeptHeap } from './kept-heaps.js';
 import { packMountSet, sdkMountSet } from './mounts.js';
 import { differingRuns } from './page-diff.js';
 import type { HeapImage, MountSet } from './protocol.js';
@@ -40,9 +40,7 @@ function contentKey(bundle: Bundle, baseline: BaselineOptions): string | undefin
   if (!Array.isArray(manifest.files) || manifest.files.length !== bundle.files.size)
     return undefined;
   // A snapshot container ends with the SHA-256 of everything before it.
-  const tail = snapshot
-    ? Buffer.from(snapshot.subarray(snapshot.length - 32)).toString('hex')
-    : '-';
+  const tail = snapshot ? containerKey(snapshot) : '-';
   return `${baseline.cacheDir ?? ''}\0${tail}\0${JSON.stringify(manifest)}`;
 }
 
