@@ -1,24 +1,44 @@
 // WebSocket sessions across a message hop (router <-> host process <-> isolate thread): once a
 // worker accepted an upgrade (`ws-accept`), text and binary messages and the close travel as
-// `ws-message` / `ws-close` with the request's id, in both directions.
+// `ws-message` / `ws-close` with the request's id, in both directions. A receiver credits what
+// its consumer took (`ws-credit`); a sender with more than WEBSOCKET_WINDOW_BYTES uncredited says
+// so (`send` returns false) until the credit comes back (`ondrain`), so a relay can stop reading:
+// a client flooding a worker that reads slowly waits in its own socket, not in the hops' queues.
 
 /** The messages of one WebSocket session; `id` is that hop's request id. */
 export type WebSocketMessage =
   | { type: 'ws-message'; id: number; data: string | Uint8Array }
-  | { type: 'ws-close'; id: number; code: number; reason: string };
+  | { type: 'ws-close'; id: number; code: number; reason: string }
+  /** The receiver's consumer took `bytes` of this session's messages. */
+  | { type: 'ws-credit'; id: number; bytes: number };
+
+/**
+ * Bytes of messages a sender may have uncredited per session before `send` returns false (text
+ * counted in UTF-16 code units). One message of the largest size a client may send (1 MiB) fits.
+ */
+export const WEBSOCKET_WINDOW_BYTES = 1024 * 1024;
 
 /** Whether a message belongs to a WebSocket session (and should go to {@link WebSockets}). */
 export function isWebSocketMessage(msg: { type: string }): msg is WebSocketMessage {
-  return msg.type === 'ws-message' || msg.type === 'ws-close';
+  return msg.type === 'ws-message' || msg.type === 'ws-close' || msg.type === 'ws-credit';
 }
+
+const sizeOf = (data: string | Uint8Array): number =>
+  typeof data === 'string' ? data.length : data.byteLength;
 
 /**
  * One end of an accepted WebSocket: what the router relays to and from the real client.
  * Messages that arrive before `onmessage` is set are kept and delivered when it is.
  */
 export interface WebSocketPeer {
-  send(data: string | Uint8Array): void;
+  /** False (from a peer with a credit window): wait for `ondrain` before sending more. */
+  send(data: string | Uint8Array): boolean | undefined;
   close(code?: number, reason?: string): void;
+  /** Called once the other side credited enough after `send` returned false. */
+  ondrain?: (() => void) | undefined;
+  /** Stop crediting what arrives (a relay whose next hop is full); `resume` credits it. */
+  pause?(): void;
+  resume?(): void;
   /** Called with each message from the other side (text as string, binary as Uint8Array). */
   onmessage: ((data: string | Uint8Array) => void) | undefined;
   /** Called once when the other side closed (or went away: code 1006). */
@@ -32,6 +52,12 @@ class PeerEnd implements WebSocketPeer {
   private closedWith: [number, string] | undefined;
   private message: WebSocketPeer['onmessage'];
   private closeHandler: WebSocketPeer['onclose'];
+  /** Bytes sent and not credited back yet. */
+  private unacked = 0;
+  /** Bytes taken by the consumer while paused: credited on resume. */
+  private held = 0;
+  private paused = false;
+  ondrain: (() => void) | undefined;
   closed = false;
 
   constructor(
@@ -49,7 +75,10 @@ class PeerEnd implements WebSocketPeer {
     if (!fn) return;
     const queued = this.pending;
     this.pending = [];
-    for (const data of queued) fn(data);
+    for (const data of queued) {
+      fn(data);
+      this.credit(sizeOf(data));
+    }
   }
 
   get onclose(): WebSocketPeer['onclose'] {
@@ -61,9 +90,35 @@ class PeerEnd implements WebSocketPeer {
     if (fn && this.closedWith) fn(...this.closedWith);
   }
 
-  send(data: string | Uint8Array): void {
-    if (this.closed) return;
+  send(data: string | Uint8Array): boolean {
+    if (this.closed) return true;
     this.post({ type: 'ws-message', id: this.id, data });
+    this.unacked += sizeOf(data);
+    return this.unacked <= WEBSOCKET_WINDOW_BYTES;
+  }
+
+  pause(): void {
+    this.paused = true;
+  }
+
+  resume(): void {
+    this.paused = false;
+    const bytes = this.held;
+    this.held = 0;
+    if (bytes > 0) this.credit(bytes);
+  }
+
+  /** The other side's consumer took `bytes`. */
+  credited(bytes: number): void {
+    const over = this.unacked > WEBSOCKET_WINDOW_BYTES;
+    this.unacked = Math.max(0, this.unacked - bytes);
+    if (over && this.unacked <= WEBSOCKET_WINDOW_BYTES) this.ondrain?.();
+  }
+
+  private credit(bytes: number): void {
+    if (this.closed) return;
+    if (this.paused) this.held += bytes;
+    else this.post({ type: 'ws-credit', id: this.id, bytes });
   }
 
   close(code = 1000, reason = ''): void {
@@ -75,8 +130,12 @@ class PeerEnd implements WebSocketPeer {
 
   deliver(data: string | Uint8Array): void {
     if (this.closed) return;
-    if (this.message) this.message(data);
-    else this.pending.push(data);
+    if (!this.message) {
+      this.pending.push(data);
+      return;
+    }
+    this.message(data);
+    this.credit(sizeOf(data));
   }
 
   remoteClose(code: number, reason: string): void {
@@ -106,6 +165,7 @@ export class WebSockets {
     const end = this.open.get(msg.id);
     if (!end) return false;
     if (msg.type === 'ws-message') end.deliver(msg.data);
+    else if (msg.type === 'ws-credit') end.credited(msg.bytes);
     else end.remoteClose(msg.code, msg.reason);
     return true;
   }
@@ -120,8 +180,15 @@ export class WebSockets {
    * one receives the other sends, and a close on either side closes the other.
    */
   static join(a: WebSocketPeer, b: WebSocketPeer): void {
-    a.onmessage = (data) => b.send(data);
-    b.onmessage = (data) => a.send(data);
+    // A full next hop stops the credit of this one, so the sender before it stops too.
+    a.onmessage = (data) => {
+      if (b.send(data) === false) a.pause?.();
+    };
+    b.onmessage = (data) => {
+      if (a.send(data) === false) b.pause?.();
+    };
+    b.ondrain = () => a.resume?.();
+    a.ondrain = () => b.resume?.();
     a.onclose = (code, reason) => b.close(code, reason);
     b.onclose = (code, reason) => a.close(code, reason);
   }

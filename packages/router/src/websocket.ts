@@ -1,6 +1,7 @@
 // WebSocket upgrades: an `Upgrade: websocket` request goes to the worker like any request; a
 // worker that accepts (101 with a WebSocketPair's client end, or ASGI `websocket.accept`)
-// gets the connection, relayed frame by frame (text, binary, close codes; `ws` answers pings).
+// gets the connection, relayed frame by frame (text, binary, close codes; `ws` answers pings),
+// with a credit window toward the worker (@pyworkers/isolate `WEBSOCKET_WINDOW_BYTES`).
 // Any other answer is written to the socket as a plain HTTP response.
 import { type IncomingMessage, STATUS_CODES } from 'node:http';
 import type { Duplex } from 'node:stream';
@@ -94,9 +95,12 @@ function relay(ws: WebSocket, peer: WebSocketPeer): void {
       }
     }
   };
+  // A worker that reads slowly: its window fills, and the client's next messages wait in the
+  // client's own socket (ws stops reading it) until the worker credits what it took.
   ws.on('message', (data: Buffer, isBinary: boolean) => {
-    peer.send(isBinary ? new Uint8Array(data) : data.toString('utf8'));
+    if (peer.send(isBinary ? new Uint8Array(data) : data.toString('utf8')) === false) ws.pause();
   });
+  peer.ondrain = () => ws.resume();
   ws.on('close', (code: number, reason: Buffer) => peer.close(code, reason.toString('utf8')));
   ws.on('error', (err: Error) => {
     // The connection failed (a protocol error, a message over the limit): 1006 with the error.

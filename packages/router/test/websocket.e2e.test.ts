@@ -1,7 +1,8 @@
 // WebSockets through the router (child-process and in-process hosts) to a real isolate: an
 // ASGI echo (`asgi.fetch` with a websocket scope) and Cloudflare's JS-style API (WebSocketPair,
 // Response(status=101, web_socket=client)), with text and binary frames, close codes both
-// ways, a worker that refuses the upgrade, and the message size limit.
+// ways, a worker that refuses the upgrade, the message size limit, and the credit window toward
+// a worker that reads slowly.
 import { type Bundle, buildBundle, decodeBundle } from '@pyworkers/isolate';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
@@ -9,6 +10,7 @@ import { createRouter, type Router } from '../src/index.js';
 import { waitFor } from './fixtures.js';
 
 const entry = `
+import time
 from urllib.parse import urlsplit
 
 from js import WebSocketPair
@@ -66,6 +68,27 @@ def js_echo():
     return Response(None, status=101, web_socket=client)
 
 
+def slow_counter():
+    # Takes 20 ms of the isolate thread per binary message; a text message asks for the count.
+    client, server = WebSocketPair.new().object_values()
+    server.accept()
+    got = [0, 0]
+
+    def on_message(event):
+        data = event.data
+        if isinstance(data, str):
+            server.send(f"{got[0]} {got[1]}")
+            return
+        end = time.monotonic() + 0.02
+        while time.monotonic() < end:
+            pass
+        got[0] += 1
+        got[1] += data.byteLength
+
+    server.addEventListener("message", create_proxy(on_message))
+    return Response(None, status=101, web_socket=client)
+
+
 class Default(WorkerEntrypoint):
     async def fetch(self, request):
         path = urlsplit(request.url).path
@@ -73,6 +96,8 @@ class Default(WorkerEntrypoint):
             return await asgi.fetch(app, request, self.env)
         if path == "/js":
             return js_echo()
+        if path == "/slow":
+            return slow_counter()
         if path == "/closes":
             return Response.json(closes)
         return Response("not a websocket here", status=403)
@@ -198,6 +223,25 @@ for (const hostKind of ['process', 'local'] as const) {
       });
       s.ws.resume();
       expect((await s.closed).code).toBe(1006);
+    });
+
+    it('holds a flood for a slow worker in the client socket (credit window), losing nothing', async () => {
+      const s = await open(`ws://${base}/slow`);
+      const size = 256 * 1024;
+      const n = 160; // 40 MiB, ~3.2 s of the worker's time
+      try {
+        for (let i = 0; i < n; i++) s.ws.send(Buffer.alloc(size, i));
+        await new Promise((r) => setTimeout(r, 800));
+        // Without the window the router reads it all at once (into the hops' queues) and the
+        // client's buffer is empty by now; with it, most of the flood still waits client-side.
+        expect(s.ws.bufferedAmount).toBeGreaterThan(16 * 1024 * 1024);
+        s.ws.send('count');
+        expect(await s.next()).toBe(`${n} ${n * size}`);
+        s.ws.close(1000);
+        await s.closed;
+      } finally {
+        s.ws.terminate();
+      }
     });
 
     it('closes with 1009 on a message over the size limit', async () => {

@@ -68,7 +68,10 @@ export function acceptedPair(client: unknown): boolean {
 /** What the object sends on the pair goes to the host; what it sent already goes first. */
 function wire(client: PairedWebSocket, token: string, sid: string): void {
   client.remote = {
-    send: (data) => hostPost(BINDING, 'wsSend', token, sid, data),
+    send: (data) => {
+      hostPost(BINDING, 'wsSend', token, sid, data);
+      return undefined;
+    },
     close: (code, reason) => hostPost(BINDING, 'wsClose', token, sid, code ?? 1000, reason ?? ''),
     onmessage: undefined,
     onclose: undefined,

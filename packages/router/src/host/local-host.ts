@@ -100,6 +100,14 @@ function untilClosed(peer: WebSocketPeer, release: () => void): WebSocketPeer {
         fn?.(code, reason);
       };
     },
+    get ondrain() {
+      return peer.ondrain;
+    },
+    set ondrain(fn) {
+      peer.ondrain = fn;
+    },
+    pause: () => peer.pause?.(),
+    resume: () => peer.resume?.(),
   };
 }
 

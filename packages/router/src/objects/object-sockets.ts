@@ -96,9 +96,10 @@ class HeldEnd implements WebSocketPeer {
     if (fn && this.held.closedWith) fn(...this.held.closedWith);
   }
 
-  /** A message from the client. */
-  send(data: string | Uint8Array): void {
+  /** A message from the client (no credit window: held sockets are not relayed on). */
+  send(data: string | Uint8Array): undefined {
     this.sockets.fromClient(this.held, data);
+    return undefined;
   }
 
   /** The client closed (1006: the connection broke; a reason with it is the error). */
