@@ -56,6 +56,8 @@ class PeerEnd implements WebSocketPeer {
   private unacked = 0;
   /** Bytes taken by the consumer while paused: credited on resume. */
   private held = 0;
+  /** Bytes taken and not credited yet: credited a quarter window at a time. */
+  private taken = 0;
   private paused = false;
   ondrain: (() => void) | undefined;
   closed = false;
@@ -103,9 +105,10 @@ class PeerEnd implements WebSocketPeer {
 
   resume(): void {
     this.paused = false;
-    const bytes = this.held;
+    const bytes = this.held + this.taken;
     this.held = 0;
-    if (bytes > 0) this.credit(bytes);
+    this.taken = 0;
+    if (bytes > 0 && !this.closed) this.post({ type: 'ws-credit', id: this.id, bytes });
   }
 
   /** The other side's consumer took `bytes`. */
@@ -115,10 +118,20 @@ class PeerEnd implements WebSocketPeer {
     if (over && this.unacked <= WEBSOCKET_WINDOW_BYTES) this.ondrain?.();
   }
 
+  /**
+   * Credits in quarter windows, not per message (a chatty socket would double its messages):
+   * a sender over the window has more than three quarters of one on the way, which crosses it.
+   */
   private credit(bytes: number): void {
     if (this.closed) return;
-    if (this.paused) this.held += bytes;
-    else this.post({ type: 'ws-credit', id: this.id, bytes });
+    if (this.paused) {
+      this.held += bytes;
+      return;
+    }
+    this.taken += bytes;
+    if (this.taken < WEBSOCKET_WINDOW_BYTES / 4) return;
+    this.post({ type: 'ws-credit', id: this.id, bytes: this.taken });
+    this.taken = 0;
   }
 
   close(code = 1000, reason = ''): void {
