@@ -54,9 +54,7 @@ class PeerEnd implements WebSocketPeer {
   private closeHandler: WebSocketPeer['onclose'];
   /** Bytes sent and not credited back yet. */
   private unacked = 0;
-  /** Bytes taken by the consumer while paused: credited on resume. */
-  private held = 0;
-  /** Bytes taken and not credited yet: credited a quarter window at a time. */
+  /** Bytes taken and not credited yet: a quarter window at a time, or all on resume. */
   private taken = 0;
   private paused = false;
   ondrain: (() => void) | undefined;
@@ -105,10 +103,7 @@ class PeerEnd implements WebSocketPeer {
 
   resume(): void {
     this.paused = false;
-    const bytes = this.held + this.taken;
-    this.held = 0;
-    this.taken = 0;
-    if (bytes > 0 && !this.closed) this.post({ type: 'ws-credit', id: this.id, bytes });
+    if (this.taken > 0) this.flush();
   }
 
   /** The other side's consumer took `bytes`. */
@@ -123,14 +118,12 @@ class PeerEnd implements WebSocketPeer {
    * a sender over the window has more than three quarters of one on the way, which crosses it.
    */
   private credit(bytes: number): void {
-    if (this.closed) return;
-    if (this.paused) {
-      this.held += bytes;
-      return;
-    }
     this.taken += bytes;
-    if (this.taken < WEBSOCKET_WINDOW_BYTES / 4) return;
-    this.post({ type: 'ws-credit', id: this.id, bytes: this.taken });
+    if (!this.paused && this.taken >= WEBSOCKET_WINDOW_BYTES / 4) this.flush();
+  }
+
+  private flush(): void {
+    if (!this.closed) this.post({ type: 'ws-credit', id: this.id, bytes: this.taken });
     this.taken = 0;
   }
 
