@@ -15,7 +15,10 @@ export type RouterErrorCode =
   | 'ERR_ROUTER_HOST_CRASHED'
   | 'ERR_ROUTER_NO_WORKER'
   | 'ERR_ROUTER_NO_EVENTS'
-  | 'ERR_SERVICE_NOT_SERVED';
+  | 'ERR_SERVICE_NOT_SERVED'
+  | 'ERR_SERVICE_STREAM'
+  | 'ERR_SERVICE_STREAM_GONE'
+  | 'ERR_SERVICE_STREAMS_FULL';
 
 const CODES: ErrorCodeTable<RouterErrorCode> = {
   ERR_ROUTER_CONFIG: { user: true, hint: 'fix the router option named' },
@@ -36,6 +39,18 @@ const CODES: ErrorCodeTable<RouterErrorCode> = {
   ERR_SERVICE_NOT_SERVED: {
     user: true,
     hint: "serve the target worker in the same `pyworkers serve`/`dev`, or fix the binding's service name",
+  },
+  ERR_SERVICE_STREAM: {
+    user: true,
+    hint: "the target worker's body failed while it was read: its log says why",
+  },
+  ERR_SERVICE_STREAM_GONE: {
+    user: true,
+    hint: 'read the body of a service fetch while the request that made it runs, within 30 s of the last read',
+  },
+  ERR_SERVICE_STREAMS_FULL: {
+    user: true,
+    hint: 'read the bodies of service fetches (or let their requests end) before making more',
   },
   ERR_ROUTER_CLOSED: { user: false },
   ERR_ROUTER_HOST_CRASHED: { user: false },
