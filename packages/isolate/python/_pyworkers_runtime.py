@@ -11,7 +11,7 @@ import inspect
 import json
 import traceback
 
-from workers import _bindings, _logging, _rpc, _sync_http
+from workers import _bindings, _logging, _remote_body, _rpc, _sync_http
 from workers._batches import ChunkBatches
 from workers._calls import missing_handler, missing_handler_parts, resolve_handlers
 from workers._entrypoint import Context
@@ -20,6 +20,7 @@ from workers._env import make_bindings
 from workers._events import event_from_data, event_result
 from workers._request import Request, _is_js
 from workers._response import FetchResponse, Response
+from workers._streams import StreamedResponse
 
 _logging.install()
 # Blocking HTTP clients (requests, urllib3, httpx.Client, urllib) go through the host.
@@ -93,21 +94,30 @@ async def handle(js_request):
     and ``url`` are plain values and whose ``request()`` builds the JS Request). Returns a JS
     Response, ``("ok", status, pairs, body)`` or ``("error", message, traceback)`` when the
     handler raised."""
+    # Service fetch bodies this request leaves unread are cancelled once it is over.
+    opened = _remote_body.request_scope()
+    ctx = Context()
     try:
         if _fetch is None:
             raise TypeError(missing_handler(_module_name, "fetch"))
-        result = _fetch(Request._wrap_lazy(js_request), _env, Context())
+        result = _fetch(Request._wrap_lazy(js_request), _env, ctx)
         if inspect.isawaitable(result):
             result = await result
         if isinstance(result, FetchResponse):
             encoded = result._encode()
-            return encoded if not isinstance(encoded, tuple) else ("ok", *encoded)
+            if type(encoded) is tuple:
+                _remote_body.cancel_all(opened, ctx)
+                return ("ok", *encoded)
+            if opened and isinstance(encoded, StreamedResponse):
+                encoded.chunks = _remote_body.closing(encoded.chunks, opened, ctx)
+            return encoded  # a JS Response may stream from one: left to the router's timeout
         if _is_js(result, "Response"):
-            return result
+            return result  # it may stream from one of them: left to the router's timeout
         raise TypeError(
             f"fetch() must return a workers.Response, got {type(result).__name__}"
         )
     except Exception as exc:
+        _remote_body.cancel_all(opened, ctx)
         return ("error", *_error(exc))
 
 

@@ -131,6 +131,8 @@ export class HostFleet {
     // How long a Durable Object stays live with nothing to do (tests set it short).
     const idle = Number(process.env.PYWORKERS_DO_IDLE_MS);
     const objectIdleMs = idle > 0 ? { objectIdleMs: idle } : {};
+    // How long a service fetch's body may go unread (host processes do not see our env).
+    const streamIdle = Number(process.env.PYWORKERS_SERVICE_STREAM_IDLE_MS);
     for (let id = 0; id < config.hosts; id++) {
       // The isolate cap is split exactly: a host whose share is 0 refuses cold starts, and
       // they go to the next host on the ring.
@@ -150,6 +152,7 @@ export class HostFleet {
                 ...poolLimits(config),
                 ...(sandbox ? { sandbox } : {}),
                 ...objectIdleMs,
+                ...(streamIdle > 0 ? { serviceStreamIdleMs: streamIdle } : {}),
                 hosts: config.hosts,
                 ...(peers
                   ? {

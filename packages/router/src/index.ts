@@ -31,6 +31,13 @@ export { type Route, type RouteEntry, RouteTable } from './routes.js';
 
 export { type DeliveryContext, deliverCall, RPC_TAG } from './services/deliver.js';
 export { serviceHostCalls } from './services/host-calls.js';
+export {
+  type OpenedBody,
+  ServiceStreams,
+  STREAM_CANCEL_METHOD,
+  STREAM_IDLE_MS,
+  STREAM_READ_METHOD,
+} from './services/response-streams.js';
 export type { CallTarget, ForwardCall, ForwardedCall } from './services/types.js';
 
 // Isolate hosts (in-process and child processes) and launchers

@@ -26,6 +26,7 @@ import { RouterMetrics } from './metrics.js';
 import { RouterObjects, type RunObjectEvent } from './objects/router-objects.js';
 import { type Route, RouteTable } from './routes.js';
 import { deliverCall } from './services/deliver.js';
+import { ServiceStreams } from './services/response-streams.js';
 import type { ForwardedCall } from './services/types.js';
 
 /** Where the router gets a worker's bundle from (read lazily, on its first cold start). */
@@ -90,6 +91,8 @@ export interface RouterStatus extends StatusExtras {
   draining: boolean;
   inflight: number;
   config: RouterConfig;
+  /** Response bodies of service fetches open now (in the router and its host processes). */
+  serviceStreams: number;
 }
 
 /** A running router. */
@@ -228,6 +231,8 @@ export function createRouter(options: RouterOptions): Router {
     }
   };
   const objects = new RouterObjects(workers, runObject, logger);
+  // Response bodies of service fetches their callers are reading (host processes keep their own).
+  const streams = new ServiceStreams('r');
   const delivery = {
     dispatch: hosts.dispatch.bind(hosts),
     dispatchEvent: hosts.dispatchEvent.bind(hosts),
@@ -335,6 +340,7 @@ export function createRouter(options: RouterOptions): Router {
         }
         server.closeAllConnections();
         await stopped;
+        streams.close();
         await hosts.close();
         await ownLauncher?.close();
       })();
@@ -361,6 +367,7 @@ export function createRouter(options: RouterOptions): Router {
         draining,
         inflight,
         config,
+        serviceStreams: hostStats.reduce((n, h) => n + (h.serviceStreams ?? 0), streams.size),
         ...statusExtras(history, counts, hostStats, errorCounts, startedAt),
       };
     },
@@ -386,10 +393,7 @@ export function createRouter(options: RouterOptions): Router {
       // Not refused while draining: the calling request is in flight and waits for it.
       inflight++;
       try {
-        return await deliverCall(
-          { workers, hosts: delivery, maxBodyBytes: config.maxBodyBytes },
-          call,
-        );
+        return await deliverCall({ workers, hosts: delivery, streams }, call);
       } finally {
         inflight--;
         if (inflight === 0) drained?.();

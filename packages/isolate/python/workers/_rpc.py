@@ -9,6 +9,9 @@ Cloudflare). A ``Request`` or ``Response`` travels as a tagged object with its b
     {"__rpc__": "Request", "method", "url", "headers": [[name, value]], "body": bytes | None}
     {"__rpc__": "Response", "status", "statusText", "headers": [[name, value]], "body": ...}
 
+except a service binding fetch's answer, whose body may stream: ``"bodyStream": id`` names
+where the rest of it is read (``workers._remote_body``), ``body`` holding what came first.
+
 ``tuple``, ``bytearray``, ``set`` and other objects raise ``TypeError`` (as on Cloudflare).
 The pure parts (the walks) import under CPython; the JS conversion needs Pyodide.
 """
@@ -297,9 +300,18 @@ def _tagged(value: dict[str, Any]) -> Any:
 
         pairs = [(str(k).lower(), str(v)) for k, v in value.get("headers") or []]
         body = _bytes(value.get("body"))
+        stream_id = value.get("bodyStream")
         response = Response._from_parts(
-            int(value.get("status", 200)), pairs, body, str(value.get("statusText") or "")
+            int(value.get("status", 200)),
+            pairs,
+            None if isinstance(stream_id, str) else body,
+            str(value.get("statusText") or ""),
         )
+        if isinstance(stream_id, str):
+            # A service fetch's body still streaming from the target: `body` is what was ready.
+            from ._remote_body import RemoteBody
+
+            response._stream = RemoteBody(stream_id, body)
         ref = value.get("webSocket")
         if isinstance(ref, str):
             response._web_socket = RemoteWebSocket(ref)

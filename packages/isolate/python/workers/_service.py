@@ -1,7 +1,9 @@
 """Service bindings: ``env.OTHER`` for another worker served beside this one.
 
 ``await env.OTHER.fetch(url_or_request, **options)`` runs the other worker's ``fetch`` and
-returns its ``Response`` (no network hop: the router hands the request over).
+returns its ``Response`` (no network hop: the router hands the request over). Its body streams
+(``workers._remote_body``): ``await response.text()`` reads it whole, ``response.iter_bytes()``
+as it comes, and returning the response from this worker's fetch streams it to the client.
 ``await env.OTHER.some_method(*args)`` calls ``some_method`` on its ``Default`` class (or the
 ``WorkerEntrypoint`` class the binding names with ``entrypoint``); arguments and the result
 convert as :mod:`workers._rpc` says, and an exception it raises is raised here as
@@ -17,6 +19,7 @@ from typing import Any
 
 from . import _bindings
 from ._do_gate import outgoing
+from ._remote_body import RemoteBody
 from ._rpc import TAG, from_rpc, remote_error, to_rpc_args
 
 
@@ -131,7 +134,12 @@ class ServiceBinding:
             # promise (a Future here); inside a Durable Object's event, its input gate is open
             # while that is awaited.
             reply = await outgoing(pending) if isinstance(pending, Future) else pending
-        return reply_result(reply)
+        result = reply_result(reply)
+        if method == "fetch":
+            stream = getattr(result, "_stream", None)
+            if isinstance(stream, RemoteBody):
+                stream.binding = self._name  # its chunks are read on this binding
+        return result
 
     def __getattr__(self, method: str) -> Any:
         return rpc_method(self._name, method, self._call)

@@ -16,7 +16,8 @@ import { hostBindings } from '../bindings/open-store.js';
 import type { WorkerState } from '../bindings/wiring.js';
 import { createEvictionPolicy } from '../eviction.js';
 import { objectHostIndex } from '../objects/placement.js';
-import { deliverCall } from '../services/deliver.js';
+import { deliverCall, deliverStreamCall, isStreamCall } from '../services/deliver.js';
+import { ServiceStreams } from '../services/response-streams.js';
 import type { ForwardedCall } from '../services/types.js';
 import { type BatchMessage, batcher, isBatch } from './batch.js';
 import { type BodyChannel, bodyChannel, openBodySocket } from './body-channel.js';
@@ -86,8 +87,9 @@ function hostWorker(name: string) {
 
 // Thrown before anything ran: the call goes to the router instead.
 const NOT_HERE = new Error('not warm on this host');
-// A service fetch answered here buffers at most this much (the router's default body limit).
-const LOCAL_MAX_BODY = 100 * 1024 * 1024;
+// Response bodies of service fetches answered here, which this host's callers read from here
+// (made at init: the ids carry this host's id, so reads of the router's go there).
+let streams: ServiceStreams | undefined;
 
 /**
  * A call whose target already has an isolate with room on this host runs here: no trip
@@ -96,6 +98,14 @@ const LOCAL_MAX_BODY = 100 * 1024 * 1024;
  */
 async function forward(call: ForwardedCall): Promise<never> {
   const h = host;
+  const local = streams;
+  if (isStreamCall(call)) {
+    // A body read from the table whose id it has: this host's, or else the router's.
+    const [id] = call.args;
+    if (local && typeof id === 'string' && local.owns(id))
+      return (await deliverStreamCall(local, call)) as never;
+    return viaRouter(call);
+  }
   // A Durable Object whose id hashes to this host lives here: the router would send it back.
   const target = call.target;
   if (
@@ -120,7 +130,7 @@ async function forward(call: ForwardedCall): Promise<never> {
     const value = await viaPeer(objectHostIndex(target.id, hostConfig.hosts ?? 1), call);
     if (value !== ELSEWHERE) return value as never;
   }
-  if (h && call.target.kind === 'service' && bundles.has(call.target.service)) {
+  if (h && local && call.target.kind === 'service' && bundles.has(call.target.service)) {
     const workers = new Map([[call.target.service, hostWorker(call.target.service)]]);
     const hosts = {
       dispatch: async (worker: ReturnType<typeof hostWorker>, request: IsolateRequest) => {
@@ -137,10 +147,7 @@ async function forward(call: ForwardedCall): Promise<never> {
       },
     };
     try {
-      return (await deliverCall(
-        { workers, hosts: hosts as never, maxBodyBytes: LOCAL_MAX_BODY },
-        call,
-      )) as never;
+      return (await deliverCall({ workers, hosts: hosts as never, streams: local }, call)) as never;
     } catch (err) {
       if (err !== NOT_HERE) throw err;
     }
@@ -187,6 +194,7 @@ let hostConfig: HostProcessConfig | undefined;
 
 async function init(config: HostProcessConfig): Promise<LocalHost> {
   hostConfig = config;
+  streams = new ServiceStreams(`h${config.id}.`, config.serviceStreamIdleMs);
   if (config.bodyFd === undefined) throw new Error('the router gave no body channel (bodyFd)');
   // Read into one reused buffer and copied into pooled ones, which go to the isolate thread
   // and come back once read (isolate: buffer-pool.ts): no allocation per chunk.
@@ -289,7 +297,8 @@ async function onMessage(msg: ToHost): Promise<void> {
   }
   const h = await ready!;
   if (msg.type === 'stats') {
-    send({ type: 'stats', id: msg.id, stats: await h.stats() });
+    const stats = await h.stats();
+    send({ type: 'stats', id: msg.id, stats: { ...stats, serviceStreams: streams?.size ?? 0 } });
     return;
   }
   if (msg.type === 'ws-attach') {
@@ -366,6 +375,7 @@ process.on('disconnect', () => {
       Object.assign(new Error('the router is gone'), { code: 'ERR_SERVICE_UNAVAILABLE' }),
     );
   forwarded.clear();
+  streams?.close();
   void (host?.close() ?? Promise.resolve())
     .then(() => bindings.close())
     .finally(() => process.exit(0));

@@ -32,6 +32,8 @@ export interface HostProcessConfig {
   hosts?: number;
   /** Idle time after which a Durable Object is evicted (default 60 s). */
   objectIdleMs?: number;
+  /** How long a service fetch's response body may go unread (`PYWORKERS_SERVICE_STREAM_IDLE_MS`). */
+  serviceStreamIdleMs?: number;
   /**
    * Socket paths of every host process by id (./peer-channel.ts): a call to a Durable Object
    * on another host goes straight there. None: through the router.

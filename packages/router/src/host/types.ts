@@ -49,6 +49,8 @@ export interface HostStats {
   workers: HostWorkerStats[];
   /** The host did not answer in time: these are its last answer. */
   stale?: boolean;
+  /** Response bodies of service fetches this host process answered, open now. */
+  serviceStreams?: number;
 }
 
 /** What hosts report as it happens (to metrics). */

@@ -9,6 +9,11 @@ import {
 import { RouterError } from '../errors.js';
 import type { HostFleet } from '../fleet.js';
 import type { HostWorker } from '../host/types.js';
+import {
+  type ServiceStreams,
+  STREAM_CANCEL_METHOD,
+  STREAM_READ_METHOD,
+} from './response-streams.js';
 import type { ForwardedCall } from './types.js';
 
 /** The tag of a Request or Response crossing as an RPC value (`workers._rpc.TAG`). */
@@ -26,8 +31,8 @@ interface TaggedRequest {
 export interface DeliveryContext {
   workers: ReadonlyMap<string, HostWorker>;
   hosts: Pick<HostFleet, 'dispatch' | 'dispatchEvent' | 'dispatchObject'>;
-  /** Largest response body a service fetch buffers. */
-  maxBodyBytes: number;
+  /** Where streamed response bodies wait for their caller to read them. */
+  streams: ServiceStreams;
 }
 
 const notServed = (call: ForwardedCall, service: string, known: string[]): Error =>
@@ -45,21 +50,6 @@ function isTaggedRequest(value: unknown): value is TaggedRequest {
     typeof v.url === 'string' &&
     typeof v.method === 'string'
   );
-}
-
-async function readAll(body: AsyncIterable<Uint8Array>, limit: number, what: string) {
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for await (const chunk of body) {
-    size += chunk.byteLength;
-    if (size > limit)
-      throw new RouterError(
-        'ERR_ROUTER_BODY_TOO_LARGE',
-        `${what}: the response body is larger than ${limit} bytes (service fetches are buffered)`,
-      );
-    chunks.push(chunk);
-  }
-  return Buffer.concat(chunks);
 }
 
 /** A Python exception in the target's fetch handler (`ValueError: boom`) as an RPC exception. */
@@ -125,9 +115,11 @@ async function serviceFetch(
       { code: 'ERR_SERVICE_WEBSOCKET' },
     );
   }
-  const body = isBodyStream(response.body)
-    ? await readAll(response.body, ctx.maxBodyBytes, `${call.binding}.fetch()`)
-    : response.body;
+  // A streamed body stays a stream: what is ready now goes with the answer, the rest waits
+  // for the caller to read it (./response-streams.ts). A body that ended by then goes whole.
+  const { body, id } = isBodyStream(response.body)
+    ? await ctx.streams.open(response.body, call.from, `${call.binding}.fetch()`)
+    : { body: response.body, id: undefined };
   return {
     type: 'rpc',
     outcome: 'ok',
@@ -137,8 +129,34 @@ async function serviceFetch(
       statusText: '',
       headers: response.headers,
       body: body.byteLength > 0 ? body : null,
+      ...(id !== undefined ? { bodyStream: id } : {}),
     },
   };
+}
+
+/** Whether `call` reads or cancels a streamed response body rather than calling the target. */
+export function isStreamCall(call: ForwardedCall): boolean {
+  return (
+    call.target.kind === 'service' &&
+    (call.method === STREAM_READ_METHOD || call.method === STREAM_CANCEL_METHOD)
+  );
+}
+
+/** A read (the next chunks, or null at the end) or a cancel of a streamed response body. */
+export async function deliverStreamCall(
+  streams: ServiceStreams,
+  call: ForwardedCall,
+): Promise<RpcResult> {
+  const [id] = call.args;
+  if (typeof id !== 'string')
+    throw Object.assign(new Error(`${call.binding}.${call.method}() takes a stream id`), {
+      code: 'ERR_BINDING_ARGS',
+    });
+  if (call.method === STREAM_CANCEL_METHOD) {
+    streams.cancel(id, call.from);
+    return { type: 'rpc', outcome: 'ok', value: null };
+  }
+  return { type: 'rpc', outcome: 'ok', value: await streams.read(id, call.from) };
 }
 
 /**
@@ -147,6 +165,7 @@ async function serviceFetch(
  */
 export async function deliverCall(ctx: DeliveryContext, call: ForwardedCall): Promise<RpcResult> {
   const { target } = call;
+  if (isStreamCall(call)) return deliverStreamCall(ctx.streams, call);
   const worker = ctx.workers.get(target.service);
   if (!worker) throw notServed(call, target.service, [...ctx.workers.keys()]);
   if (target.kind === 'object') {
