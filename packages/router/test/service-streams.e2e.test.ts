@@ -9,7 +9,7 @@ import { createRouter, type Router } from '../src/index.js';
 import { memoryLogger, waitFor } from './fixtures.js';
 
 // Unread bodies are cancelled after this (the default is 30 s).
-const IDLE_MS = 2_000;
+const IDLE_MS = 3_000;
 process.env.PYWORKERS_SERVICE_STREAM_IDLE_MS = String(IDLE_MS);
 const MIB = 1024 * 1024;
 
@@ -56,6 +56,7 @@ const client = `
 import asyncio
 import hashlib
 import json
+import os
 from workers import BindingError, Response, WorkerEntrypoint
 
 
@@ -84,6 +85,10 @@ class Default(WorkerEntrypoint):
             res = await svc.fetch("https://server/ticks/" + path.split("/")[1])
             async for chunk in res.iter_bytes():
                 return Response("got " + chunk.decode())
+        if path.startswith("crash/"):
+            res = await svc.fetch("https://server/ticks/" + path.split("/")[1])
+            async for _chunk in res.iter_bytes():
+                os._exit(3)  # ends this isolate's thread, with the body open
         if path.startswith("late/"):
             res = await svc.fetch("https://server/ticks/" + path.split("/")[1])
             await asyncio.sleep(${(IDLE_MS * 2) / 1000})
@@ -216,10 +221,21 @@ for (const [hostKind, hosts] of [
       await waitFor(async () => (await router.status()).serviceStreams === 0, 5_000);
     });
 
+    it("a body is cancelled when the caller's isolate goes away", async () => {
+      const t0 = performance.now();
+      const res = await fetch(`${base}/crash/crash${hostKind}${hosts}`);
+      expect(res.status).toBe(502);
+      await res.text();
+      await waitFor(async () => closed(`crash${hostKind}${hosts}`), 9_000);
+      // Not the idle timeout's doing.
+      expect(performance.now() - t0).toBeLessThan(IDLE_MS - 500);
+      await waitFor(async () => (await router.status()).serviceStreams === 0, 5_000);
+    });
+
     it('a body nobody reads is cancelled after the idle timeout; a late read says so', async () => {
       const text = await (await fetch(`${base}/late/idle${hostKind}${hosts}`)).text();
       expect(text).toMatch(
-        /SERVER\.fetch\(\): reading the response body: the response body of a service fetch \(stream \S+\) is gone: nobody read it for 2 s \[ERR_SERVICE_STREAM_GONE\]/,
+        /SERVER\.fetch\(\): reading the response body: the response body of a service fetch \(stream \S+\) is gone: nobody read it for 3 s \[ERR_SERVICE_STREAM_GONE\]/,
       );
       expect(closed(`idle${hostKind}${hosts}`)).toBe(true);
       expect((await router.status()).serviceStreams).toBe(0);

@@ -17,6 +17,7 @@ import {
   type ObjectTarget,
 } from '../objects/object-host.js';
 import { serviceHostCalls } from '../services/host-calls.js';
+import { OpenBodies } from '../services/open-bodies.js';
 import type { ForwardCall } from '../services/types.js';
 import { type WarmIsolate, WarmSet } from '../warm-set.js';
 import type {
@@ -68,6 +69,8 @@ interface HostedIsolate extends WarmIsolate {
   started: Promise<IsolateHandle>;
   handle?: IsolateHandle;
   dropped: boolean;
+  /** Streamed bodies of its service fetches, cancelled when it goes. */
+  bodies: OpenBodies;
 }
 
 // Before a worker's bundle is read, a new isolate is assumed to be this big.
@@ -391,7 +394,10 @@ export class LocalHost implements IsolateHost {
         this.options.forward,
         this.options.bindings?.handlerFor(worker, bundle),
       );
-      const hostCalls = this.objects ? this.objects.hostCalls(worker, bindingCalls) : bindingCalls;
+      const objectCalls = this.objects
+        ? this.objects.hostCalls(worker, bindingCalls)
+        : bindingCalls;
+      const hostCalls = objectCalls && iso.bodies.wrap(objectCalls);
       const handle = await launcher.launch(bundle, {
         logger,
         ...(worker.secrets ? { secrets: worker.secrets } : {}),
@@ -410,6 +416,7 @@ export class LocalHost implements IsolateHost {
       inflight: 0,
       ready: false,
       dropped: false,
+      bodies: new OpenBodies(),
     } as HostedIsolate;
     iso.started = launch(iso);
     this.warm.add(iso);
@@ -437,6 +444,7 @@ export class LocalHost implements IsolateHost {
       'isolate lost',
     );
     void iso.handle?.close().catch(() => {});
+    iso.bodies.cancelAll();
   }
 
   private evict(victims: HostedIsolate[]): void {
@@ -448,6 +456,7 @@ export class LocalHost implements IsolateHost {
       const { launcher } = this.options;
       const handle = iso.handle;
       if (handle) void (launcher.retire ? launcher.retire(handle) : handle.close()).catch(() => {});
+      iso.bodies.cancelAll();
     }
   }
 
@@ -487,6 +496,7 @@ export class LocalHost implements IsolateHost {
     for (const iso of all) {
       iso.dropped = true;
       this.warm.remove(iso);
+      iso.bodies.cancelAll();
     }
     await Promise.all(
       all.map((iso) =>
