@@ -4,6 +4,8 @@
 // its consumer took (`ws-credit`); a sender with more than WEBSOCKET_WINDOW_BYTES uncredited says
 // so (`send` returns false) until the credit comes back (`ondrain`), so a relay can stop reading:
 // a client flooding a worker that reads slowly waits in its own socket, not in the hops' queues.
+// Toward the client it is the same: the router stops crediting while the client's socket is
+// full, and an ASGI app's `websocket.send` waits (`PairedWebSocket.writable`) until it drains.
 
 /** The messages of one WebSocket session; `id` is that hop's request id. */
 export type WebSocketMessage =
@@ -33,6 +35,8 @@ const sizeOf = (data: string | Uint8Array): number =>
 export interface WebSocketPeer {
   /** False (from a peer with a credit window): wait for `ondrain` before sending more. */
   send(data: string | Uint8Array): boolean | undefined;
+  /** Bytes sent and not credited back yet (a peer with a credit window). */
+  readonly bufferedAmount?: number;
   close(code?: number, reason?: string): void;
   /** Called once the other side credited enough after `send` returned false. */
   ondrain?: (() => void) | undefined;
@@ -88,6 +92,10 @@ class PeerEnd implements WebSocketPeer {
   set onclose(fn: WebSocketPeer['onclose']) {
     this.closeHandler = fn;
     if (fn && this.closedWith) fn(...this.closedWith);
+  }
+
+  get bufferedAmount(): number {
+    return this.unacked;
   }
 
   send(data: string | Uint8Array): boolean {

@@ -1,7 +1,8 @@
 // WebSocket upgrades: an `Upgrade: websocket` request goes to the worker like any request; a
 // worker that accepts (101 with a WebSocketPair's client end, or ASGI `websocket.accept`)
 // gets the connection, relayed frame by frame (text, binary, close codes; `ws` answers pings),
-// with a credit window toward the worker (@pyworkers/isolate `WEBSOCKET_WINDOW_BYTES`).
+// with a credit window each way (@pyworkers/isolate `WEBSOCKET_WINDOW_BYTES`): toward a worker
+// that reads slowly, and from a worker to a client that reads slowly.
 // Any other answer is written to the socket as a plain HTTP response.
 import { type IncomingMessage, STATUS_CODES } from 'node:http';
 import type { Duplex } from 'node:stream';
@@ -68,8 +69,25 @@ export function createUpgrader(): (
   };
 }
 
+/**
+ * Bytes of a worker's messages waiting for the client's socket past which the router stops
+ * crediting the worker (an ASGI app's `websocket.send` then waits), and the level at which it
+ * credits again.
+ */
+export const HOLD_WEBSOCKET_ABOVE_BYTES = 1024 * 1024;
+const RESUME_WEBSOCKET_BELOW_BYTES = 256 * 1024;
+
 /** Frames both ways; a close on either side closes the other with the same code. */
 function relay(ws: WebSocket, peer: WebSocketPeer): void {
+  // A client that reads slowly: what waits for its socket stays near a window, and a worker
+  // that ignores its window (sends in a loop without yielding) meets the bound above.
+  let holding = false;
+  const written = (): void => {
+    if (holding && ws.bufferedAmount <= RESUME_WEBSOCKET_BELOW_BYTES) {
+      holding = false;
+      peer.resume?.();
+    }
+  };
   peer.onmessage = (data) => {
     if (ws.readyState !== ws.OPEN) return;
     if (ws.bufferedAmount > MAX_WEBSOCKET_BUFFERED_BYTES) {
@@ -80,7 +98,11 @@ function relay(ws: WebSocket, peer: WebSocketPeer): void {
       ws.terminate();
       return;
     }
-    ws.send(data, { binary: typeof data !== 'string' });
+    ws.send(data, { binary: typeof data !== 'string' }, written);
+    if (!holding && ws.bufferedAmount > HOLD_WEBSOCKET_ABOVE_BYTES) {
+      holding = true;
+      peer.pause?.();
+    }
   };
   peer.onclose = (code, reason) => {
     if (ws.readyState !== ws.OPEN) return;

@@ -1,8 +1,8 @@
 // WebSockets through the router (child-process and in-process hosts) to a real isolate: an
 // ASGI echo (`asgi.fetch` with a websocket scope) and Cloudflare's JS-style API (WebSocketPair,
 // Response(status=101, web_socket=client)), with text and binary frames, close codes both
-// ways, a worker that refuses the upgrade, the message size limit, and the credit window toward
-// a worker that reads slowly.
+// ways, a worker that refuses the upgrade, the message size limit, and the credit windows toward
+// a worker that reads slowly and toward a client that reads slowly.
 import { type Bundle, buildBundle, decodeBundle } from '@pyworkers/isolate';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
@@ -10,6 +10,7 @@ import { createRouter, type Router } from '../src/index.js';
 import { waitFor } from './fixtures.js';
 
 const entry = `
+import asyncio
 import time
 from urllib.parse import urlsplit
 
@@ -38,6 +39,31 @@ async def app(scope, receive, send):
             await send({"type": "websocket.send", "bytes": message["bytes"][::-1]})
         else:
             await send({"type": "websocket.send", "text": "asgi:" + message["text"]})
+
+
+async def flood(scope, receive, send):
+    # 1,200 binary messages of 64 KiB (75 MiB) to a client that stops reading for a while;
+    # a text message from the client ("probe") asks how many had been sent by then.
+    assert (await receive())["type"] == "websocket.connect"
+    await send({"type": "websocket.accept"})
+    sent = [0]
+    at_probe = []
+
+    async def listen():
+        while True:
+            message = await receive()
+            if message["type"] == "websocket.disconnect":
+                return
+            at_probe.append(sent[0])
+
+    listener = asyncio.ensure_future(listen())
+    chunk = bytes(64 * 1024)
+    for _ in range(1200):
+        await send({"type": "websocket.send", "bytes": chunk})
+        sent[0] += 1
+    await send({"type": "websocket.send", "text": f"done {at_probe[0] if at_probe else -1}"})
+    await send({"type": "websocket.close", "code": 1000})
+    listener.cancel()
 
 
 def js_echo():
@@ -94,6 +120,8 @@ class Default(WorkerEntrypoint):
         path = urlsplit(request.url).path
         if path == "/asgi":
             return await asgi.fetch(app, request, self.env)
+        if path == "/asgi-flood":
+            return await asgi.fetch(flood, request, self.env)
         if path == "/js":
             return js_echo()
         if path == "/slow":
@@ -223,6 +251,36 @@ for (const hostKind of ['process', 'local'] as const) {
       });
       s.ws.resume();
       expect((await s.closed).code).toBe(1006);
+    });
+
+    it('makes an ASGI app sending to a client that stops reading wait, losing nothing', async () => {
+      const s = await open(`ws://${base}/asgi-flood`);
+      s.ws.pause(); // reads nothing for 1.5 s: the kernel buffers fill, then the router's window
+      await new Promise((r) => setTimeout(r, 1500));
+      s.ws.send('probe');
+      await new Promise((r) => setTimeout(r, 300));
+      s.ws.resume();
+      let bytes = 0;
+      let messages = 0;
+      const cut = s.closed.then(({ code }) => {
+        throw new Error(`closed with ${code} after ${messages} messages`);
+      });
+      for (;;) {
+        const m = await Promise.race([s.next(), cut]);
+        if (typeof m === 'string') {
+          // Without the window the router had buffered it all and cut the client off at its
+          // bound (1006); with it, the app was still under half way when the probe came.
+          const atProbe = Number(m.split(' ')[1]);
+          expect(atProbe).toBeGreaterThan(0);
+          expect(atProbe).toBeLessThan(600);
+          break;
+        }
+        messages += 1;
+        bytes += m.byteLength;
+      }
+      expect(messages).toBe(1200);
+      expect(bytes).toBe(1200 * 64 * 1024);
+      expect((await s.closed).code).toBe(1000);
     });
 
     it('holds a flood for a slow worker in the client socket (credit window), losing nothing', async () => {

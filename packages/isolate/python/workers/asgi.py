@@ -291,6 +291,10 @@ async def _websocket(app, request, env, state):
                 server.send(to_js(bytes(message["bytes"])))
             else:
                 server.send(message.get("text") or "")
+            # Not connected yet, or the host's window is full (the client reads slowly): wait,
+            # as a socket write would.
+            while (waiting := server.writable()) is not None:
+                await waiting
         elif kind == "websocket.close":
             if not answer.done():
                 answer.set_result(("deny", 403))

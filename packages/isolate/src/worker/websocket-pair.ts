@@ -2,7 +2,7 @@
 // Object.values(new WebSocketPair())`. The worker keeps `server` (accept, send, close, message
 // and close events) and returns `client` in a 101 response; the runtime then connects `client`
 // to the real connection through the host (see isolate-worker.ts).
-import type { WebSocketPeer } from '../websocket.js';
+import { WEBSOCKET_WINDOW_BYTES, type WebSocketPeer } from '../websocket.js';
 
 interface PyProxyLike {
   toJs(): unknown;
@@ -49,6 +49,38 @@ export class PairedWebSocket extends EventTarget {
    */
   hibernation: { ref: string; sid: string; listen?: boolean } | undefined;
   private accepted = false;
+  /** Sends waiting for the host to take what this end's far side holds (see `writable`). */
+  private drainWaiters: (() => void)[] = [];
+
+  /**
+   * Bytes sent on this end that the real client has not taken yet, as far as this isolate
+   * knows (a browser WebSocket's `bufferedAmount`): what the host has not credited back.
+   */
+  get bufferedAmount(): number {
+    return this.peer?.remote?.bufferedAmount ?? 0;
+  }
+
+  /**
+   * @internal `undefined` while this end may send more; else a promise that resolves once the
+   * session is connected or the host's credit window has room again (or the socket closed):
+   * ask again then. ASGI's `websocket.send` awaits it, so an app streaming to a client that
+   * reads slowly waits instead of being cut off.
+   */
+  writable(): Promise<void> | undefined {
+    const link = this.peer;
+    if (!link || this.readyState !== OPEN || link.readyState !== OPEN) return undefined;
+    const remote = link.remote;
+    // Not connected yet (the 101 is on its way): what is sent waits in memory until it is.
+    if (remote && (remote.bufferedAmount ?? 0) <= WEBSOCKET_WINDOW_BYTES) return undefined;
+    return new Promise((resolve) => link.drainWaiters.push(resolve));
+  }
+
+  /** @internal The host's window has room again, or the session ended: sends go on. */
+  wake(): void {
+    const waiters = this.drainWaiters;
+    this.drainWaiters = [];
+    for (const resolve of waiters) resolve();
+  }
 
   /** @internal Whether `accept()` was called (the non-hibernating API). */
   get isAccepted(): boolean {
@@ -75,6 +107,7 @@ export class PairedWebSocket extends EventTarget {
     if (this.readyState >= CLOSING) return;
     this.readyState = CLOSED;
     this.peer?.receiveClose(code, String(reason));
+    this.peer?.wake(); // sends waiting for room end: they are dropped now
   }
 
   /** Cloudflare's `ws.serializeAttachment(value)` (hibernatable sockets: kept by the host). */
@@ -179,16 +212,20 @@ export function connectClient(client: PairedWebSocket, remote: WebSocketPeer): P
       remote.close(code, reason);
     }
   }
+  client.wake();
   return new Promise((resolve) => {
     remote.onmessage = (data) => server.receive(data);
+    remote.ondrain = () => client.wake();
     remote.onclose = (code, reason) => {
       server.receiveClose(code, reason);
+      client.wake();
       resolve();
     };
     // The worker closing its end ends the session too.
     const close = remote.close.bind(remote);
     remote.close = (code, reason) => {
       close(code, reason);
+      client.wake();
       resolve();
     };
   });

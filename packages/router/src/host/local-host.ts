@@ -84,6 +84,9 @@ function isCrash(err: unknown): boolean {
 function untilClosed(peer: WebSocketPeer, release: () => void): WebSocketPeer {
   return {
     send: (data) => peer.send(data),
+    get bufferedAmount() {
+      return peer.bufferedAmount;
+    },
     close: (code, reason) => {
       peer.close(code, reason);
       release();
