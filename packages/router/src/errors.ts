@@ -18,7 +18,8 @@ export type RouterErrorCode =
   | 'ERR_SERVICE_NOT_SERVED'
   | 'ERR_SERVICE_STREAM'
   | 'ERR_SERVICE_STREAM_GONE'
-  | 'ERR_SERVICE_STREAMS_FULL';
+  | 'ERR_SERVICE_STREAMS_FULL'
+  | 'ERR_SERVICE_SOCKET_GONE';
 
 const CODES: ErrorCodeTable<RouterErrorCode> = {
   ERR_ROUTER_CONFIG: { user: true, hint: 'fix the router option named' },
@@ -51,6 +52,10 @@ const CODES: ErrorCodeTable<RouterErrorCode> = {
   ERR_SERVICE_STREAMS_FULL: {
     user: true,
     hint: 'read the bodies of service fetches (or let their requests end) before making more',
+  },
+  ERR_SERVICE_SOCKET_GONE: {
+    user: true,
+    hint: "return the 101 response of a service binding's fetch from the fetch handler that made it, once, within 30 s",
   },
   ERR_ROUTER_CLOSED: { user: false },
   ERR_ROUTER_HOST_CRASHED: { user: false },

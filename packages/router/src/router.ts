@@ -27,6 +27,7 @@ import { RouterObjects, type RunObjectEvent } from './objects/router-objects.js'
 import { type Route, RouteTable } from './routes.js';
 import { deliverCall } from './services/deliver.js';
 import { ServiceStreams } from './services/response-streams.js';
+import { ServiceSockets } from './services/service-sockets.js';
 import type { ForwardedCall } from './services/types.js';
 
 /** Where the router gets a worker's bundle from (read lazily, on its first cold start). */
@@ -233,6 +234,8 @@ export function createRouter(options: RouterOptions): Router {
   const objects = new RouterObjects(workers, runObject, logger);
   // Response bodies of service fetches their callers are reading (host processes keep their own).
   const streams = new ServiceStreams('r');
+  // WebSockets service fetches got back, until the caller's 101 answer carries them.
+  const sockets = new ServiceSockets();
   const delivery = {
     dispatch: hosts.dispatch.bind(hosts),
     dispatchEvent: hosts.dispatchEvent.bind(hosts),
@@ -264,7 +267,12 @@ export function createRouter(options: RouterOptions): Router {
     table,
     workers,
     fronts,
-    hosts,
+    hosts: {
+      dispatch: hosts.dispatch.bind(hosts),
+      // A service fetch's socket is held here; a Durable Object's by the object's host.
+      attachSocket: async (ref) =>
+        ServiceSockets.owns(ref) ? sockets.take(ref) : hosts.attachSocket(ref),
+    },
     metrics,
     history,
     errorCounts,
@@ -341,6 +349,7 @@ export function createRouter(options: RouterOptions): Router {
         server.closeAllConnections();
         await stopped;
         streams.close();
+        sockets.close();
         await hosts.close();
         await ownLauncher?.close();
       })();
@@ -393,7 +402,7 @@ export function createRouter(options: RouterOptions): Router {
       // Not refused while draining: the calling request is in flight and waits for it.
       inflight++;
       try {
-        return await deliverCall({ workers, hosts: delivery, streams }, call);
+        return await deliverCall({ workers, hosts: delivery, streams, sockets }, call);
       } finally {
         inflight--;
         if (inflight === 0) drained?.();

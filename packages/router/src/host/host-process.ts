@@ -87,6 +87,24 @@ function hostWorker(name: string) {
 
 // Thrown before anything ran: the call goes to the router instead.
 const NOT_HERE = new Error('not warm on this host');
+
+/**
+ * A service fetch that asks for a WebSocket upgrade: it goes through the router, which holds
+ * the socket the target accepts until the caller's answer carries it to the client.
+ */
+function isUpgrade(call: ForwardedCall): boolean {
+  if (call.method !== 'fetch') return false;
+  const headers = (call.args[0] as { headers?: unknown } | null)?.headers;
+  return (
+    Array.isArray(headers) &&
+    headers.some(
+      (h) =>
+        Array.isArray(h) &&
+        String(h[0]).toLowerCase() === 'upgrade' &&
+        String(h[1]).toLowerCase() === 'websocket',
+    )
+  );
+}
 // Response bodies of service fetches answered here, which this host's callers read from here
 // (made at init: the ids carry this host's id, so reads of the router's go there).
 let streams: ServiceStreams | undefined;
@@ -130,7 +148,13 @@ async function forward(call: ForwardedCall): Promise<never> {
     const value = await viaPeer(objectHostIndex(target.id, hostConfig.hosts ?? 1), call);
     if (value !== ELSEWHERE) return value as never;
   }
-  if (h && local && call.target.kind === 'service' && bundles.has(call.target.service)) {
+  if (
+    h &&
+    local &&
+    call.target.kind === 'service' &&
+    bundles.has(call.target.service) &&
+    !isUpgrade(call)
+  ) {
     const workers = new Map([[call.target.service, hostWorker(call.target.service)]]);
     const hosts = {
       dispatch: async (worker: ReturnType<typeof hostWorker>, request: IsolateRequest) => {

@@ -14,6 +14,7 @@ import {
   STREAM_CANCEL_METHOD,
   STREAM_READ_METHOD,
 } from './response-streams.js';
+import type { ServiceSockets } from './service-sockets.js';
 import type { ForwardedCall } from './types.js';
 
 /** The tag of a Request or Response crossing as an RPC value (`workers._rpc.TAG`). */
@@ -33,6 +34,11 @@ export interface DeliveryContext {
   hosts: Pick<HostFleet, 'dispatch' | 'dispatchEvent' | 'dispatchObject'>;
   /** Where streamed response bodies wait for their caller to read them. */
   streams: ServiceStreams;
+  /**
+   * Where WebSockets a target accepted wait for the caller's answer to carry them (the
+   * router's; a host process running a call itself sends upgrades to the router instead).
+   */
+  sockets?: ServiceSockets;
 }
 
 const notServed = (call: ForwardedCall, service: string, known: string[]): Error =>
@@ -107,13 +113,29 @@ async function serviceFetch(
     };
   }
   if (response.webSocket) {
-    response.webSocket.close(1011, 'WebSockets over service bindings are not supported');
-    throw Object.assign(
-      new Error(
-        `${call.binding}.fetch(): ${worker.name} accepted a WebSocket, which service bindings do not carry yet`,
-      ),
-      { code: 'ERR_SERVICE_WEBSOCKET' },
-    );
+    if (!ctx.sockets) {
+      response.webSocket.close(1011, 'this host cannot hand a WebSocket on');
+      throw Object.assign(
+        new Error(
+          `${call.binding}.fetch(): ${worker.name} accepted a WebSocket where no router holds it`,
+        ),
+        { code: 'ERR_SERVICE_WEBSOCKET' },
+      );
+    }
+    // The target accepted the upgrade: the router holds its socket until the caller's 101
+    // answer (this value, returned from its fetch) carries the ref to the client.
+    return {
+      type: 'rpc',
+      outcome: 'ok',
+      value: {
+        [RPC_TAG]: 'Response',
+        status: 101,
+        statusText: '',
+        headers: response.headers,
+        body: null,
+        webSocket: ctx.sockets.hold(response.webSocket),
+      },
+    };
   }
   // A streamed body stays a stream: what is ready now goes with the answer, the rest waits
   // for the caller to read it (./response-streams.ts). A body that ended by then goes whole.
