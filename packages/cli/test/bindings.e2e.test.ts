@@ -1,12 +1,13 @@
 // Cloudflare Python Workers that use bindings, each under `pyworkers dev --port 0` as a user
 // runs it: KV, D1 (filled by `pyworkers d1 execute --local --file`), static assets and a cron
 // trigger, with the assertions Cloudflare's own examples
-// are tested with. The projects are written here in the same shape (wrangler.jsonc, src/, no
+// are tested with, and a Durable Object chatroom over WebSockets (15-chatroom). The projects are written here in the same shape (wrangler.jsonc, src/, no
 // [tool.pyworkers]).
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
 import { type CliProcess, runCli, startCli } from './helpers/run-cli.js';
 
 const T = 240_000;
@@ -15,6 +16,14 @@ const running: CliProcess[] = [];
 afterAll(async () => {
   await Promise.all(running.map((p) => p.stop()));
 });
+
+async function waitUntil(ok: () => boolean, ms = 30_000): Promise<void> {
+  const until = Date.now() + ms;
+  while (!ok()) {
+    if (Date.now() > until) throw new Error('timed out');
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
 
 function project(name: string, files: Record<string, string | Uint8Array>): string {
   const dir = join(root, name);
@@ -41,6 +50,70 @@ async function dev(dir: string): Promise<{ url: string; proc: CliProcess }> {
   running.push(proc);
   const { url } = await proc.ready;
   return { url, proc };
+}
+
+const CHATROOM = `import json
+from datetime import UTC, datetime
+from urllib.parse import urlparse
+
+from js import WebSocketPair
+from workers import DurableObject, Response, WorkerEntrypoint
+
+
+class Chatroom(DurableObject):
+    def __init__(self, state, env):
+        super().__init__(state, env)
+        self.state = state
+        self.message_history = []
+
+    async def fetch(self, request):
+        upgrade_header = request.headers.get("Upgrade")
+        if not upgrade_header or upgrade_header.lower() != "websocket":
+            return Response("Expected WebSocket upgrade", status=400)
+        client, server = WebSocketPair.new().object_values()
+        self.state.acceptWebSocket(server)
+        if self.message_history:
+            server.send(json.dumps({"type": "history", "messages": self.message_history}))
+        server.send(json.dumps({"type": "system", "text": "Connected to chatroom"}))
+        return Response(None, status=101, web_socket=client)
+
+    async def webSocketMessage(self, ws, message):
+        data = json.loads(message)
+        msg = {
+            "type": "message",
+            "username": data.get("username", "Anonymous"),
+            "text": data.get("text", ""),
+            "timestamp": datetime.now(UTC).isoformat(),
+        }
+        self.message_history.append(msg)
+        for other in self.state.getWebSockets():
+            other.send(json.dumps(msg))
+
+    async def webSocketClose(self, ws, code, reason, wasClean):
+        ws.close(code, reason)
+        print(f"Client disconnected. Active sessions: {len(self.state.getWebSockets())}")
+
+
+class Default(WorkerEntrypoint):
+    async def fetch(self, request):
+        pathname = urlparse(request.url).path
+        if pathname.startswith("/room/"):
+            namespace = self.env.CHATROOM
+            stub = namespace.get(namespace.idFromName(pathname[6:]))
+            return await stub.fetch(request)
+        return Response("Not found. Use /room/<name> to connect to a chatroom.", status=404)
+`;
+
+/** A client of the chatroom: its messages (parsed) as they arrive. */
+function joinRoom(url: string): Promise<{ ws: WebSocket; got: { type: string; text?: string }[] }> {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(url);
+    const got: { type: string; text?: string }[] = [];
+    ws.on('message', (data) => got.push(JSON.parse(data.toString())));
+    ws.on('open', () => resolve({ ws, got }));
+    ws.on('unexpected-response', (_req, res) => reject(new Error(`status ${res.statusCode}`)));
+    ws.on('error', reject);
+  });
 }
 
 describe('Cloudflare workers with bindings under pyworkers dev', () => {
@@ -223,6 +296,34 @@ SELECT * FROM (
         'Python RPC server is running. Use RPC to call methods.',
       ]);
       await proc.stop();
+    },
+    T,
+  );
+
+  it(
+    'Durable Object WebSockets: a chatroom two clients talk in, history for the next (15-chatroom)',
+    async () => {
+      const dir = project('chatroom', {
+        'wrangler.jsonc': wrangler(
+          'python-chatroom',
+          'src/entry.py',
+          `"durable_objects": { "bindings": [{ "name": "CHATROOM", "class_name": "Chatroom" }] },
+  "migrations": [{ "tag": "v1", "new_sqlite_classes": ["Chatroom"] }]`,
+        ),
+        'src/entry.py': CHATROOM,
+      });
+      const { url } = await dev(dir);
+      const room = `${url.replace('http', 'ws').replace(/\/$/, '')}/room/lobby`;
+      // Before dev relayed upgrades, the handshake was answered as a plain 101 (no socket).
+      const ann = await joinRoom(room);
+      const bob = await joinRoom(room);
+      ann.ws.send(JSON.stringify({ username: 'ann', text: 'hello room' }));
+      await waitUntil(() => bob.got.some((m) => m.text === 'hello room'));
+      expect(ann.got.map((m) => m.type)).toEqual(['system', 'message']);
+      const cat = await joinRoom(room);
+      await waitUntil(() => cat.got.length >= 2);
+      expect(cat.got[0]).toMatchObject({ type: 'history', messages: [{ username: 'ann' }] });
+      for (const c of [ann, bob, cat]) c.ws.close(1000);
     },
     T,
   );

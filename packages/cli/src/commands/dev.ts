@@ -1,6 +1,7 @@
-import { createServer } from 'node:http';
+import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { dirname, join, relative, resolve, sep } from 'node:path';
+import type { Duplex } from 'node:stream';
 import { IsolateLauncher, type Logger, SnapshotBuilder, silentLogger } from '@pyworkers/isolate';
 import { createRouter, type Router } from '@pyworkers/router';
 import {
@@ -171,6 +172,19 @@ export async function startDev(dirArg: string, options: DevOptions = {}): Promis
       if (gen.retired && gen.inflight === 0) void closeGeneration(gen);
     });
     gen.router.server.emit('request', req, res);
+  });
+  // WebSocket upgrades go to the current build's router too (without a listener node would
+  // answer them as plain requests). An open socket does not hold its build back: a rebuild's
+  // old router closes once its HTTP requests are done, and its sockets with it.
+  server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    const gen = current;
+    if (!gen) {
+      socket.end(
+        `HTTP/1.1 503 Service Unavailable\r\ncontent-type: text/plain;charset=UTF-8\r\nconnection: close\r\n\r\npyworkers dev: the build failed:\n${lastError ?? ''}\n`,
+      );
+      return;
+    }
+    gen.router.server.emit('upgrade', req, socket, head);
   });
   const address = await new Promise<AddressInfo>((resolveListen, reject) => {
     server.once('error', reject);
