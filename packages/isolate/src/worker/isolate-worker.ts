@@ -25,6 +25,7 @@ import {
   setEnv,
   toReadableStream,
 } from './request-bridge.js';
+import { reportCallbackErrors } from './uncaught.js';
 import { connectClient } from './websocket-pair.js';
 
 const port = parentPort;
@@ -42,6 +43,7 @@ const bodies = new BodyStreams(post, true, STREAM_WINDOW_BYTES, [
   bodyBufferPool,
 ]);
 installHost({ recycle: (chunk) => bodies.recycle(chunk) });
+reportCallbackErrors(post);
 lockRealm();
 // Accepted WebSockets, by request id.
 const sockets = new WebSockets(post);
