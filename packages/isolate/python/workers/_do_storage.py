@@ -245,6 +245,7 @@ class Storage:
         "_cache",
         "_kicked",
         "_batch",
+        "_kv",
     )
 
     def __init__(self, token: str, label: str) -> None:
@@ -261,9 +262,19 @@ class Storage:
         # The entries of the queued put({...}) that single-key puts join while it waits.
         self._batch: dict[str, Any] | None = None
         self.sql = SqlStorage(self)
+        self._kv: Any = None
 
     def __repr__(self) -> str:
         return f"DurableObjectStorage({self._label})"
+
+    @property
+    def kv(self) -> Any:
+        """The synchronous key-value API (``storage.kv.get(key)``, see :mod:`._do_kv`)."""
+        if self._kv is None:
+            from ._do_kv import SyncKv
+
+            self._kv = SyncKv(self)
+        return self._kv
 
     # The call machinery
 

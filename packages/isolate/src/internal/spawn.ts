@@ -20,6 +20,18 @@ export interface Spawned {
 export const YOUNG_GENERATION_MB = 4;
 
 /**
+ * Node 20 has the web's `WebSocket` client (undici's, as `fetch` is) behind a flag; 22 has it
+ * on. An isolate thread gets it either way, so a worker can open a WebSocket to a server
+ * (`js.WebSocket.new(url)`, Cloudflare's outbound WebSockets) over the same network `fetch`
+ * uses.
+ */
+const WEBSOCKET_FLAGS =
+  typeof (globalThis as { WebSocket?: unknown }).WebSocket === 'undefined' &&
+  process.allowedNodeEnvironmentFlags.has('--experimental-websocket')
+    ? ['--experimental-websocket']
+    : [];
+
+/**
  * Starts a worker_thread and sends it `init`; `first` resolves on the first message that is not
  * a log line. Later messages go to `onMessage`. `jsHeapMb` caps the thread's V8 heap (a serving
  * isolate: its young generation is capped too, see {@link YOUNG_GENERATION_MB}).
@@ -32,7 +44,7 @@ export function spawnWorker(
 ): Spawned {
   const entry = workerEntry();
   const worker = new Worker(entry.url, {
-    execArgv: entry.execArgv,
+    execArgv: [...entry.execArgv, ...WEBSOCKET_FLAGS],
     // A thread's process.env is a copy of the host's unless given: the isolate needs none of it.
     env: {},
     ...(jsHeapMb
