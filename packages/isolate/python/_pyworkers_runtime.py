@@ -20,6 +20,7 @@ from workers._env import make_bindings
 from workers._events import event_from_data, event_result
 from workers._request import Request, _is_js
 from workers._response import FetchResponse, Response
+from workers._streamed_result import StreamedEvent
 from workers._streams import StreamedResponse
 
 _logging.install()
@@ -173,6 +174,8 @@ _to_json = json.JSONEncoder(separators=(",", ":"), allow_nan=False).encode
 
 async def _dispatch_json(js_event):
     result = await dispatch(js_event)
+    if isinstance(result, StreamedEvent):
+        return result  # its body streams (event-bridge.ts)
     for part in result:
         if not _rpc.json_plain(part):
             return result
@@ -183,7 +186,8 @@ async def dispatch(js_event):
     """Runs one ``scheduled``, ``queue`` or ``rpc`` event. Returns ``("ok", result)`` with the
     result data (outcome, per-message actions, an RPC value), ``("missing", message, hint)``
     when the worker has no handler for it, or ``("ok", result, traceback)`` when the handler
-    raised."""
+    raised; a ``StreamedEvent`` when the result is a Response whose body streams (an object's
+    or an entrypoint's fetch)."""
     if type(js_event) is str:
         data = json.loads(js_event)
     else:

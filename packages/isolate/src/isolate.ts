@@ -237,7 +237,10 @@ export class Isolate {
   /**
    * Runs a `scheduled` or `queue` event through the worker's handler of that name. A handler
    * that raises resolves with `outcome: 'exception'` (and, for a batch, each message's
-   * action); a worker without that handler rejects with `ERR_ISOLATE_HANDLER`.
+   * action); a worker without that handler rejects with `ERR_ISOLATE_HANDLER`. An `rpc`
+   * event's `fetch` (a Durable Object's, an entrypoint's) whose Response body streams resolves
+   * with that tagged Response's `body` a {@link BodyStream}: read it (or leave its loop) to
+   * let the isolate's producer go on or be closed.
    * @example await iso.dispatch({ type: 'scheduled', cron: '* * * * *', scheduledTime: Date.now() });
    */
   dispatch<E extends WorkerEvent>(event: E): Promise<EventResultFor<E>> {
@@ -333,6 +336,11 @@ export class Isolate {
       this.settle(msg.id)?.resolve(response as never);
     } else if (msg.type === 'event-result') {
       if (msg.traceback) this.logger.error({ worker: this.bundle.name }, msg.traceback);
+      if (msg.streamed) {
+        // A fetch answered with a streamed Response: its body follows, as a response's does.
+        const head = (msg.result as { value: { body: unknown } }).value;
+        head.body = this.bodies.receive(msg.id);
+      }
       this.settle(msg.id)?.resolve(msg.result as never);
     } else if (msg.type === 'error' && msg.id !== undefined) {
       this.logger.error({ worker: this.bundle.name }, msg.traceback ?? msg.error.message);

@@ -3,7 +3,8 @@
 ``ns.id_from_name("room-1")`` (``idFromName``), ``ns.new_unique_id()``, ``ns.id_from_string(s)``
 give ids (the host makes and checks them: synchronous, as in JS); ``ns.get(id)`` or
 ``ns.get_by_name(name)`` a stub. ``await stub.fetch(url_or_request)`` runs the object's
-``fetch``; ``await stub.some_method(*args)`` calls its method over RPC (values convert as
+``fetch`` (a body it streams comes as it is produced: ``workers._remote_body``);
+``await stub.some_method(*args)`` calls its method over RPC (values convert as
 :mod:`workers._rpc` says; a remote exception is raised here as :class:`workers.RpcError`).
 The router delivers both to the one live instance of that id, wherever it runs.
 """
@@ -16,6 +17,7 @@ from typing import Any
 from . import _bindings
 from ._do_gate import outgoing
 from ._durable_object import DurableObjectId
+from ._remote_body import RemoteBody
 
 # The host-call method a stub's fetch/RPC goes out as: args [id, name, method, *rpc_args].
 STUB_METHOD = "stub"
@@ -100,9 +102,16 @@ class DurableObjectStub:
                 input if isinstance(input, Request) and not options else Request(input, **options)
             )
             _absolute(self._binding, request.url)
-            return await self._call("fetch", (request,))
+            return self._streaming(await self._call("fetch", (request,)))
         data["url"] = _absolute(self._binding, data["url"])
-        return await self._call("fetch", (data,))
+        return self._streaming(await self._call("fetch", (data,)))
+
+    def _streaming(self, response: Any) -> Any:
+        # A body the object streams is read on this binding (workers._remote_body).
+        stream = getattr(response, "_stream", None)
+        if isinstance(stream, RemoteBody):
+            stream.binding = self._binding
+        return response
 
     async def _call(self, method: str, args: tuple[Any, ...]) -> Any:
         binding = self._binding

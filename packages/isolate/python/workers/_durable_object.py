@@ -6,7 +6,10 @@ that one isolate; here they run one at a time, in arrival order (the input gate:
 events interleave at a storage call, so ``v = await get(); await put(v + 1)`` never loses an
 update; as on Cloudflare, another event may run while one waits for an outgoing stub or
 service call, see :mod:`workers._do_gate`), and each is answered only after the storage calls
-it made finished (the output gate).
+it made finished (the output gate). A ``fetch`` whose Response body streams is answered with
+its head once those writes are done; its body then streams outside the event, as on
+Cloudflare: the input gate is not held while it does (the next event runs meanwhile), and
+writes made while the body is produced are not waited for.
 ``ctx.block_concurrency_while(fn)`` holds the next events until ``fn`` is done (in the
 constructor too). An evicted object's instance is dropped; its storage stays on disk.
 """
@@ -20,7 +23,7 @@ import logging
 import traceback
 from typing import Any
 
-from . import _do_gate
+from . import _do_gate, _streamed_result
 from ._calls import call_relaxed, positional_arity
 from ._do_storage import AlarmInfo, Storage
 from ._do_websockets import (
@@ -264,6 +267,11 @@ async def _run(live: _Live, data: dict[str, Any], op: str | None) -> Any:
             raise TypeError(
                 f"{class_name}.fetch() must return a workers.Response, got {type(result).__name__}"
             )
+        # A body that streams is not read here: it goes to the caller as it comes (the input
+        # gate is not held while it does; see _streamed_result).
+        streaming = _streamed_result.streamed(result)
+        if streaming is not None:
+            return streaming
     # Plain data goes back as it is: the runtime sends the whole answer as JSON text.
     return result if json_plain(result) else await to_rpc(result)
 
@@ -360,7 +368,8 @@ async def _event(
             await storage._settle()
         except Exception as exc:
             return _exception(exc)
-    return ("ok", {"type": "rpc", "outcome": "ok", "value": value})
+    # The output gate: the answer (a streamed body's head too) waits for the event's writes.
+    return _streamed_result.answer(value)
 
 
 _STORAGE_BINDING = "__pyworkers_do__"

@@ -1,4 +1,6 @@
-"""The body of a service binding fetch's response, still streaming from the other worker.
+"""The body of a fetch's response still streaming from the other worker: a service binding's
+fetch (with or without an ``entrypoint``) or a Durable Object stub's (its table may then be
+on the object's host process; the host routes each read to it by the id's prefix).
 
 The router keeps the target's body a stream and answers the fetch with what was ready plus a
 stream id; this iterator takes the rest, one host call per step on the binding that made the

@@ -9,8 +9,9 @@ Cloudflare). A ``Request`` or ``Response`` travels as a tagged object with its b
     {"__rpc__": "Request", "method", "url", "headers": [[name, value]], "body": bytes | None}
     {"__rpc__": "Response", "status", "statusText", "headers": [[name, value]], "body": ...}
 
-except a service binding fetch's answer, whose body may stream: ``"bodyStream": id`` names
-where the rest of it is read (``workers._remote_body``), ``body`` holding what came first.
+except the answer of a fetch (a service binding's, a Durable Object stub's, an entrypoint's),
+whose body may stream: ``"bodyStream": id`` names where the rest of it is read
+(``workers._remote_body``), ``body`` holding what came first (``workers._streamed_result``).
 
 ``tuple``, ``bytearray``, ``set`` and other objects raise ``TypeError`` (as on Cloudflare).
 The pure parts (the walks) import under CPython; the JS conversion needs Pyodide.
@@ -30,6 +31,7 @@ except ImportError:  # pragma: no cover - CPython
     JsProxy = to_js = None
     jsnull = None
 
+from . import _streamed_result
 from ._convert import SAFE_INT as _SAFE_INT
 from ._convert import JsDict
 from ._convert import json_plain as _json_plain
@@ -308,7 +310,7 @@ def _tagged(value: dict[str, Any]) -> Any:
             str(value.get("statusText") or ""),
         )
         if isinstance(stream_id, str):
-            # A service fetch's body still streaming from the target: `body` is what was ready.
+            # A fetch's body still streaming from the target: `body` is what was ready.
             from ._remote_body import RemoteBody
 
             response._stream = RemoteBody(stream_id, body)
@@ -425,7 +427,9 @@ async def serve(module: Any, data: dict[str, Any], env: Any, context: Any) -> tu
         if inspect.isawaitable(result):
             result = await result
         try:
-            value = await to_rpc(result)
+            # An entrypoint's fetch whose body streams: it goes as it comes (_streamed_result).
+            streaming = _streamed_result.streamed(result) if method == "fetch" else None
+            value = streaming if streaming is not None else await to_rpc(result)
         except TypeError as exc:
             raise TypeError(f"the result of {cls.__name__}.{method}(): {exc}") from None
     except Exception as exc:
@@ -435,4 +439,4 @@ async def serve(module: Any, data: dict[str, Any], env: Any, context: Any) -> tu
         error = {"name": type(exc).__name__, "message": str(exc), "traceback": tb}
         return ("ok", {"type": "rpc", "outcome": "exception", "error": error}, tb)
     await ctx._settle()
-    return ("ok", {"type": "rpc", "outcome": "ok", "value": value})
+    return _streamed_result.answer(value)

@@ -235,6 +235,11 @@ export interface EventResultMessage {
   result: WorkerEventResult;
   /** The Python traceback when the handler raised (`result.outcome === 'exception'`). */
   traceback?: string;
+  /**
+   * The result's value is a tagged Response (an object's or entrypoint's fetch) whose body
+   * follows as `body-chunk` messages of this id (its `body` is null here).
+   */
+  streamed?: true;
 }
 
 /**

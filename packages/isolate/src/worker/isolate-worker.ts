@@ -139,9 +139,10 @@ async function request(msg: RequestMessage | EnvMessage): Promise<void> {
 // A scheduled or queue event: answered like a request (limits first, then the result).
 async function event(msg: EventMessage): Promise<void> {
   if (!pyodide || !dispatch) throw new Error('event before init');
-  const message = await runEvent(pyodide, dispatch, msg);
+  const { message, stream } = await runEvent(pyodide, dispatch, msg);
   reportLimits();
   post(message);
+  if (stream) await bodies.send(msg.id, stream);
 }
 
 port.on('message', (msg: ToWorker) => {

@@ -289,23 +289,16 @@ async function* rest(
 }
 
 /**
- * A JS Response: a body that is complete after its first read (a buffer, a string) goes
- * inline; any other body streams, its first chunk sent as soon as it exists.
+ * The body of a JS Response: whole when it is complete after its first read (a buffer, a
+ * string), else a stream whose first chunk is there as soon as it exists.
  */
-async function fromJsResponse(id: number, res: Response): Promise<BridgeOutcome> {
-  // The Headers iterator yields each set-cookie separately and joins other repeats.
-  const headers = [...res.headers] as [string, string][];
-  const inline = (body: Uint8Array): BridgeOutcome => {
-    const owns = body.byteOffset === 0 && body.byteLength === body.buffer.byteLength;
-    return {
-      message: { type: 'response', id, status: res.status, headers, body },
-      transfer: owns && body.buffer instanceof ArrayBuffer ? [body.buffer] : [],
-    };
-  };
-  if (!res.body) return inline(new Uint8Array(0));
+export async function jsResponseBody(
+  res: Response,
+): Promise<{ body: Uint8Array } | { stream: BodyStream }> {
+  if (!res.body) return { body: new Uint8Array(0) };
   const reader = res.body.getReader();
   const first = await reader.read();
-  if (first.done) return inline(new Uint8Array(0));
+  if (first.done) return { body: new Uint8Array(0) };
   const next = reader.read();
   // A buffered body reports its end at once; a macrotask is the most we wait to find out.
   const settled = await Promise.race([
@@ -314,12 +307,27 @@ async function fromJsResponse(id: number, res: Response): Promise<BridgeOutcome>
   ]);
   if (settled === 'done') {
     reader.releaseLock();
-    return inline(first.value);
+    return { body: first.value };
   }
+  return { stream: rest(first.value, next, reader) };
+}
+
+/** A JS Response: a complete body goes inline; any other body streams. */
+async function fromJsResponse(id: number, res: Response): Promise<BridgeOutcome> {
+  // The Headers iterator yields each set-cookie separately and joins other repeats.
+  const headers = [...res.headers] as [string, string][];
+  const got = await jsResponseBody(res);
+  if ('stream' in got)
+    return {
+      message: { type: 'response-head', id, status: res.status, headers },
+      transfer: [],
+      stream: got.stream,
+    };
+  const { body } = got;
+  const owns = body.byteOffset === 0 && body.byteLength === body.buffer.byteLength;
   return {
-    message: { type: 'response-head', id, status: res.status, headers },
-    transfer: [],
-    stream: rest(first.value, next, reader),
+    message: { type: 'response', id, status: res.status, headers, body },
+    transfer: owns && body.buffer instanceof ArrayBuffer ? [body.buffer] : [],
   };
 }
 

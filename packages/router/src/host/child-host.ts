@@ -20,6 +20,7 @@ import {
 import { RouterError } from '../errors.js';
 import { hostEntry } from '../internal/paths.js';
 import type { ObjectEventInput, ObjectTarget } from '../objects/object-host.js';
+import { withAnswerBody } from '../services/answer-bodies.js';
 import type { ForwardCall, ForwardedCall } from '../services/types.js';
 import { type Batcher, type BatchMessage, batcher, isBatch } from './batch.js';
 import { BODY_FD, type BodyChannel, bodyChannel } from './body-channel.js';
@@ -239,6 +240,23 @@ export class ChildHost implements IsolateHost {
     }
   }
 
+  /** An RPC answer whose Response body follows on the body channel (as a response-head's). */
+  private streamedResult(
+    id: number,
+    result: HostEventResult,
+    bodies: BodyStreams,
+    child: Child,
+  ): void {
+    const p = this.pending.get(id);
+    this.pending.delete(id);
+    const body = bodies.receive(id);
+    const early = child.early.get(id);
+    child.early.delete(id);
+    for (const m of early?.msgs ?? []) bodies.onMessage(m);
+    if (result.kind !== 'event') return;
+    p?.resolve({ ...result, result: withAnswerBody(result.result, body) } as never);
+  }
+
   private post(child: Child, msg: ToHost): void {
     if (child.exited || !child.proc.connected) return;
     // An answer carries the caller's values: one IPC cannot carry must throw here (see deliver).
@@ -273,6 +291,10 @@ export class ChildHost implements IsolateHost {
   private onMessage(msg: FromHost, bodies: BodyStreams, sockets: WebSockets, child: Child): void {
     if (isWebSocketMessage(msg)) {
       sockets.onMessage(msg);
+      return;
+    }
+    if (msg.type === 'result' && msg.streamed) {
+      this.streamedResult(msg.id, msg.result as HostEventResult, bodies, child);
       return;
     }
     switch (msg.type) {

@@ -9,20 +9,23 @@ import {
   IsolateLauncher,
   type IsolateRequest,
   isWebSocketMessage,
+  type RpcResult,
   WebSockets,
   type WorkerEvent,
 } from '@pyworkers/isolate';
 import { hostBindings } from '../bindings/open-store.js';
 import type { WorkerState } from '../bindings/wiring.js';
+import { RouterError } from '../errors.js';
 import { createEvictionPolicy } from '../eviction.js';
 import { objectHostIndex } from '../objects/placement.js';
+import { answerBody, openAnswerBody, withAnswerBody } from '../services/answer-bodies.js';
 import { deliverCall, deliverStreamCall, isStreamCall } from '../services/deliver.js';
 import { ServiceStreams } from '../services/response-streams.js';
 import type { ForwardedCall } from '../services/types.js';
 import { type BatchMessage, batcher, isBatch } from './batch.js';
 import { type BodyChannel, bodyChannel, openBodySocket } from './body-channel.js';
 import { LocalHost } from './local-host.js';
-import { ELSEWHERE, PeerClient, servePeers } from './peer-channel.js';
+import { ELSEWHERE, type PeerCall, PeerClient, servePeers } from './peer-channel.js';
 import type { FromHost, HostProcessConfig, ToHost } from './protocol.js';
 
 // Sent once per event-loop turn (./batch.ts).
@@ -118,16 +121,21 @@ async function forward(call: ForwardedCall): Promise<never> {
   const h = host;
   const local = streams;
   if (isStreamCall(call)) {
-    // A body read from the table whose id it has: this host's, or else the router's.
+    // A body read from the table whose id it has: this host's, another host's (the body of a
+    // stub fetch that ran there, on the peer channel), or else the router's.
     const [id] = call.args;
     if (local && typeof id === 'string' && local.owns(id))
       return (await deliverStreamCall(local, call)) as never;
+    const peer = typeof id === 'string' ? streamHost(id) : undefined;
+    if (peer !== undefined && peers && peer !== hostConfig?.id)
+      return (await readOnPeer(peer, call, id as string)) as never;
     return viaRouter(call);
   }
   // A Durable Object whose id hashes to this host lives here: the router would send it back.
   const target = call.target;
   if (
     h &&
+    local &&
     hostConfig &&
     target.kind === 'object' &&
     bundles.has(target.service) &&
@@ -142,7 +150,13 @@ async function forward(call: ForwardedCall): Promise<never> {
       },
       { method: call.method, args: call.args },
     );
-    if (done.kind === 'event') return done.result as never;
+    if (done.kind === 'event')
+      return (await openAnswerBody(
+        local,
+        done.result as RpcResult,
+        call.from,
+        stubLabel(call),
+      )) as never;
   }
   if (peers && hostConfig && target.kind === 'object') {
     const value = await viaPeer(objectHostIndex(target.id, hostConfig.hosts ?? 1), call);
@@ -195,6 +209,7 @@ async function viaPeer(where: number, call: ForwardedCall): Promise<unknown> {
         ...(target.name !== undefined ? { name: target.name } : {}),
       },
       input: { method: call.method, args: call.args },
+      from: call.from,
     });
   } catch (err) {
     if (err === ELSEWHERE) return ELSEWHERE;
@@ -215,6 +230,47 @@ const viaRouter = (call: ForwardedCall): Promise<never> => {
 };
 
 let hostConfig: HostProcessConfig | undefined;
+
+/** The host process whose stream table made body id `id` (`h<N>.<n>`), if one did. */
+function streamHost(id: string): number | undefined {
+  const m = /^h(\d+)\./.exec(id);
+  return m ? Number(m[1]) : undefined;
+}
+
+const stubLabel = (call: { binding: string }): string => `${call.binding} stub.fetch()`;
+
+/** A read or cancel of body `id`, which host process `peer`'s table holds. */
+async function readOnPeer(peer: number, call: ForwardedCall, id: string): Promise<unknown> {
+  const { method, from, binding } = call;
+  try {
+    return await peers!.call(peer, { body: { method, id, from, binding } });
+  } catch (err) {
+    if (err !== ELSEWHERE) throw err;
+    // Its host is not listening any more (it was replaced): the body went with it.
+    throw new RouterError(
+      'ERR_SERVICE_STREAM_GONE',
+      `the response body of a stub fetch (stream ${id}) is gone: its host process ${peer} is not reachable`,
+    );
+  }
+}
+
+/**
+ * A peer's call: an event of an object that lives here (a body its fetch streams stays in this
+ * host's table, read from here by the caller), or a read or cancel of such a body.
+ */
+async function onPeerCall(local: LocalHost, call: PeerCall): Promise<unknown> {
+  const table = streams!;
+  if ('body' in call) {
+    const { method, id, from, binding } = call.body;
+    const target = { kind: 'service', service: '' } as const;
+    return deliverStreamCall(table, { from, binding, target, method, args: [id] });
+  }
+  if (!bundles.has(call.worker)) throw ELSEWHERE;
+  const done = await local.dispatchObject(hostWorker(call.worker), call.target, call.input);
+  if (done.kind !== 'event') throw ELSEWHERE;
+  const result = done.result as RpcResult;
+  return openAnswerBody(table, result, call.from, `${call.worker} stub.fetch()`);
+}
 
 async function init(config: HostProcessConfig): Promise<LocalHost> {
   hostConfig = config;
@@ -273,12 +329,7 @@ async function init(config: HostProcessConfig): Promise<LocalHost> {
     // bundle has not come) goes back, to be sent through the router.
     servePeers(
       paths[config.id]!,
-      async (call) => {
-        if (!bundles.has(call.worker)) throw ELSEWHERE;
-        const done = await local.dispatchObject(hostWorker(call.worker), call.target, call.input);
-        if (done.kind !== 'event') throw ELSEWHERE;
-        return done.result;
-      },
+      (call) => onPeerCall(local, call),
       (err) =>
         logger.warn(
           { host: config.id, err: err.message },
@@ -371,6 +422,14 @@ async function onMessage(msg: ToHost): Promise<void> {
       const { headers, webSocket } = result.response;
       send({ type: 'ws-accept', id: msg.id, headers, coldStart: result.coldStart });
       WebSockets.join(webSocket, sockets.peer(msg.id));
+      return;
+    }
+    // An object's or entrypoint's fetch whose body streams: it follows on the body channel.
+    const answered = result.kind === 'event' ? answerBody(result.result) : undefined;
+    if (answered && result.kind === 'event') {
+      const head = { ...result, result: withAnswerBody(result.result, null) };
+      send({ type: 'result', id: msg.id, result: head, streamed: true });
+      await bodies.send(msg.id, answered);
       return;
     }
     if (result.kind === 'response' && !(result.response.body instanceof Uint8Array)) {

@@ -16,6 +16,7 @@ import {
   ObjectsHost,
   type ObjectTarget,
 } from '../objects/object-host.js';
+import { answerBody, withAnswerBody } from '../services/answer-bodies.js';
 import { serviceHostCalls } from '../services/host-calls.js';
 import { OpenBodies } from '../services/open-bodies.js';
 import type { ForwardCall } from '../services/types.js';
@@ -205,13 +206,16 @@ export class LocalHost implements IsolateHost {
     event: WorkerEvent,
     options: HostFetchOptions,
   ): Promise<HostEventResult> {
-    const ran = await this.run(worker, options, (handle) => {
+    const ran = await this.run(worker, options, async (handle, keep, drop) => {
       if (!handle.dispatch)
         throw new RouterError(
           'ERR_ROUTER_NO_EVENTS',
           `the isolate launcher of ${worker.name} returns isolates that cannot run ${event.type} events`,
         );
-      return handle.dispatch(event);
+      const result = await handle.dispatch(event);
+      // An entrypoint's fetch answered with a streamed body: busy until it ends, as a fetch.
+      const body = answerBody(result);
+      return body ? withAnswerBody(result, untilDone(body, keep(), drop)) : result;
     });
     return ran.kind === 'refused'
       ? ran
@@ -250,16 +254,17 @@ export class LocalHost implements IsolateHost {
     }
     let token = '';
     let done = (): void => {};
+    let streaming = false;
     const ran = await this.run(
       worker,
       { force: true },
-      async (handle) => {
+      async (handle, keep, drop) => {
         if (!handle.dispatch)
           throw new RouterError(
             'ERR_ROUTER_NO_EVENTS',
             `the isolate launcher of ${worker.name} returns isolates that cannot run Durable Object events`,
           );
-        return handle.dispatch({
+        const result = await handle.dispatch({
           type: 'rpc',
           method: input.method,
           args: input.args,
@@ -274,6 +279,18 @@ export class LocalHost implements IsolateHost {
             sockets: objects.socketCount(worker.name, { ...target, id }),
           },
         } as unknown as WorkerEvent);
+        // A fetch answered with a streamed body: the event is over (the object's gate is
+        // free), but its isolate and the object stay busy, never evicted, until the body ends.
+        const body = answerBody(result);
+        if (!body) return result;
+        streaming = true;
+        const release = keep();
+        const objectDone = done;
+        const ended = (): void => {
+          release();
+          objectDone();
+        };
+        return withAnswerBody(result, untilDone(body, ended, drop));
       },
       {
         pick: () => objects.pinned(worker.name, { ...target, id }),
@@ -282,7 +299,9 @@ export class LocalHost implements IsolateHost {
           done = objects.begin(worker.name, { ...target, id });
         },
       },
-    ).finally(() => done());
+    ).finally(() => {
+      if (!streaming) done();
+    });
     if (ran.kind === 'refused') return ran;
     const result = ran.value as { type: 'rpc'; outcome: string };
     if (alarm) {

@@ -3,12 +3,13 @@ import type { Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ELSEWHERE, type PeerCall, PeerClient, servePeers } from './peer-channel.js';
+import { ELSEWHERE, PeerClient, type PeerObjectCall, servePeers } from './peer-channel.js';
 
-const call = (method: string, args: unknown[] = []): PeerCall => ({
+const call = (method: string, args: unknown[] = []): PeerObjectCall => ({
   worker: 'app',
   target: { className: 'Counter', id: 'ab'.repeat(32), name: 'x' },
   input: { method, args },
+  from: 'caller',
 });
 
 const dirs: string[] = [];
@@ -26,7 +27,7 @@ describe('the peer channel between host processes', () => {
   it('carries calls and their structured-clone results both ways, many at once', async () => {
     const p = paths();
     const server = servePeers(p[1]!, async (c) => ({
-      echo: c.input.args,
+      echo: (c as PeerObjectCall).input.args,
       at: new Date(5),
       bytes: new Uint8Array([1, 2]),
       big: 'x'.repeat(200_000),

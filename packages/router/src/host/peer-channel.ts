@@ -1,4 +1,5 @@
-// A direct channel between host processes for Durable Object events: a call from an isolate
+// A direct channel between host processes for Durable Object events (and the reads of the
+// bodies their fetches stream, which stay in the object's host): a call from an isolate
 // on host A to an object that lives on host B goes A -> B and back on a Unix socket, instead
 // of A -> router -> B and back over IPC (two process hand-offs fewer each way). Each host
 // listens on its own path in a directory only the router's user can enter (0700); peers
@@ -12,11 +13,23 @@ import { existsSync, unlinkSync } from 'node:fs';
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
 import { deserialize, serialize } from 'node:v8';
 
-/** One object event, as a peer asks another to run it. */
-export interface PeerCall {
+/**
+ * One object event, as a peer asks another to run it; or a read or cancel of a body the peer's
+ * stream table holds (the streamed body of an earlier stub fetch that ran there).
+ */
+export type PeerCall = PeerObjectCall | PeerBodyCall;
+
+/** An object event (`from`: the calling worker, who alone may read a body it answers with). */
+export interface PeerObjectCall {
   worker: string;
   target: { className: string; id: string; name?: string };
   input: { method: string; args: unknown[] };
+  from: string;
+}
+
+/** `__body_read__` / `__body_cancel__` of stream `id` by worker `from`. */
+export interface PeerBodyCall {
+  body: { method: string; id: string; from: string; binding: string };
 }
 
 type Request = { t: 'call'; id: number; call: PeerCall };

@@ -77,7 +77,11 @@ export type ToHost =
   | WebSocketMessage;
 
 export type FromHost =
-  | { type: 'result'; id: number; result: HostResult | HostEventResult }
+  /**
+   * With `streamed`: an RPC answer whose tagged Response's body (null here) follows on the
+   * body channel (an object's or entrypoint's fetch).
+   */
+  | { type: 'result'; id: number; result: HostResult | HostEventResult; streamed?: true }
   /** A response whose body follows on the body channel. */
   | {
       type: 'response-head';

@@ -9,6 +9,7 @@ import {
 import { RouterError } from '../errors.js';
 import type { HostFleet } from '../fleet.js';
 import type { HostWorker } from '../host/types.js';
+import { openAnswerBody } from './answer-bodies.js';
 import {
   type ServiceStreams,
   STREAM_CANCEL_METHOD,
@@ -156,12 +157,13 @@ async function serviceFetch(
   };
 }
 
-/** Whether `call` reads or cancels a streamed response body rather than calling the target. */
+/**
+ * Whether `call` reads or cancels a streamed response body rather than calling the target (on
+ * a service binding, or a Durable Object binding for a stub's fetch: names starting with `_`
+ * are never RPC methods).
+ */
 export function isStreamCall(call: ForwardedCall): boolean {
-  return (
-    call.target.kind === 'service' &&
-    (call.method === STREAM_READ_METHOD || call.method === STREAM_CANCEL_METHOD)
-  );
+  return call.method === STREAM_READ_METHOD || call.method === STREAM_CANCEL_METHOD;
 }
 
 /** A read (the next chunks, or null at the end) or a cancel of a streamed response body. */
@@ -192,7 +194,7 @@ export async function deliverCall(ctx: DeliveryContext, call: ForwardedCall): Pr
   if (!worker) throw notServed(call, target.service, [...ctx.workers.keys()]);
   if (target.kind === 'object') {
     // fetch included: the object's Python fetch gets the tagged request as it is.
-    return ctx.hosts.dispatchObject(
+    const result = await ctx.hosts.dispatchObject(
       worker,
       {
         className: target.className,
@@ -201,12 +203,15 @@ export async function deliverCall(ctx: DeliveryContext, call: ForwardedCall): Pr
       },
       { method: call.method, args: call.args },
     );
+    return openAnswerBody(ctx.streams, result, call.from, `${call.binding} stub.fetch()`);
   }
   if (call.method === 'fetch' && !target.entrypoint) return serviceFetch(ctx, worker, call);
-  return ctx.hosts.dispatchEvent(worker, {
+  const result = await ctx.hosts.dispatchEvent(worker, {
     type: 'rpc',
     ...(target.entrypoint ? { entrypoint: target.entrypoint } : {}),
     method: call.method,
     args: call.args,
   });
+  // An entrypoint's fetch whose body streams: read as a plain service fetch's is.
+  return openAnswerBody(ctx.streams, result, call.from, `${call.binding}.${call.method}()`);
 }

@@ -1,6 +1,7 @@
 // The host side of service bindings: a worker's host calls on its `service` bindings go to
 // the router; every other call goes to @pyworkers/bindings as before.
 import type { Bundle, HostCall, HostCallHandler } from '@pyworkers/isolate';
+import { STREAM_CANCEL_METHOD, STREAM_READ_METHOD } from './response-streams.js';
 import type { ForwardCall } from './types.js';
 
 type Declaration = NonNullable<Bundle['manifest']['bindings']>[number];
@@ -31,8 +32,9 @@ export function serviceHostCalls(
   }
   if (services.size === 0 && objects.size === 0) return rest;
   return (call) => {
-    const object = call.method === STUB_METHOD ? objects.get(call.binding) : undefined;
-    if (object) return objectCall(worker, object, forward, call);
+    const object = objects.get(call.binding);
+    if (object && call.method === STUB_METHOD) return objectCall(worker, object, forward, call);
+    if (object && isBodyMethod(call.method)) return bodyCall(worker, object, forward, call);
     const decl = services.get(call.binding);
     if (!decl) {
       return rest
@@ -60,6 +62,38 @@ export function serviceHostCalls(
       args: call.args,
     });
   };
+}
+
+const isBodyMethod = (method: string): boolean =>
+  method === STREAM_READ_METHOD || method === STREAM_CANCEL_METHOD;
+
+/**
+ * A read or cancel of the streamed body of a stub's fetch (args `[stream id]`): forwarded, to
+ * the table that holds it (the router or the host process its id names), not to an object.
+ */
+function bodyCall(
+  worker: string,
+  decl: ObjectDeclaration,
+  forward: ForwardCall | undefined,
+  call: HostCall,
+): Promise<unknown> {
+  if (!forward)
+    return refuse(
+      'ERR_SERVICE_UNAVAILABLE',
+      `Durable Object binding '${call.binding}': this host cannot reach objects (it has no router)`,
+    );
+  return forward({
+    from: worker,
+    binding: call.binding,
+    target: {
+      kind: 'object',
+      service: decl.scriptName ?? worker,
+      className: decl.className,
+      id: '',
+    },
+    method: call.method,
+    args: Array.isArray(call.args) ? call.args : [],
+  });
 }
 
 /** A stub's fetch/RPC: forwarded to the router, which places the object by its id. */

@@ -4,6 +4,7 @@
 // so their targets see the disconnect and their table entries go.
 import type { HostCall, HostCallHandler } from '@pyworkers/isolate';
 import { RPC_TAG } from './deliver.js';
+import { STUB_METHOD } from './host-calls.js';
 import { STREAM_CANCEL_METHOD, STREAM_READ_METHOD } from './response-streams.js';
 
 /** Ids of the bodies an isolate's service fetches left open, with the binding each is read on. */
@@ -25,7 +26,9 @@ export class OpenBodies {
     this.handler = handler;
     return (call) => {
       const answer = handler(call);
-      if (call.method === 'fetch') return answer.then((value) => this.fetched(call, value));
+      // A fetch on a service binding, or a stub's call (its fetch) on a Durable Object binding.
+      if (call.method === 'fetch' || call.method === STUB_METHOD)
+        return answer.then((value) => this.fetched(call, value));
       if (call.method === STREAM_READ_METHOD)
         return answer.then(
           (value) => {
