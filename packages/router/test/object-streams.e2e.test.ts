@@ -256,6 +256,13 @@ for (const [hostKind, hosts, peers] of [
     });
     const closed = (tag: string): boolean =>
       logger.lines.some((l) => (l.msg ?? '').startsWith(`ticks ${tag} closed after`));
+    const ticksBeforeClose = (tag: string): number =>
+      Number(
+        logger.lines
+          .map((l) => l.msg ?? '')
+          .find((m) => m.startsWith(`ticks ${tag} closed after`))
+          ?.split(' ')[4],
+      );
     /** `do/<name>` for each object, and `ep/-` (the entrypoint). */
     const targets = (): string[] => [...names.map((n) => `do/${n.split('@')[0]}`), 'ep/-'];
 
@@ -268,7 +275,8 @@ for (const [hostKind, hosts, peers] of [
           const got = await timed(res, t0);
           expect([target, path, got.first, got.rest]).toEqual([target, path, 'first', 'second']);
           // The target sleeps 1.5 s between its chunks: buffered, both came at once after it.
-          expect(got.tFirst, `${target} ${path}`).toBeLessThan(700);
+          // (Relative to the end, not to the start: a CI box running every suite at once took
+          // 1.06 s for the first chunk.)
           expect(got.tEnd - got.tFirst, `${target} ${path}`).toBeGreaterThan(1_000);
         }
       }
@@ -286,12 +294,12 @@ for (const [hostKind, hosts, peers] of [
     it('a body the caller leaves unread is cancelled in the target when its request ends', async () => {
       for (const target of targets()) {
         const tag = `${hostKind}${hosts}${peers}-${target.replace('/', '-')}`;
-        const t0 = performance.now();
         expect(await (await fetch(`${base}/${target}/first-only/${tag}`)).text()).toBe('got first');
         // The generator saw the disconnect long before its 10 s of ticks ran out (and before
         // the 30 s idle timeout of the stream table).
-        await waitFor(async () => closed(tag), 9_000);
-        expect(performance.now() - t0).toBeLessThan(5_000);
+        await waitFor(async () => closed(tag), 20_000);
+        // Cancelled part way (its last tick is 99), whatever the box's load made of the time.
+        expect(ticksBeforeClose(tag)).toBeLessThan(99);
         await waitFor(async () => (await router.status()).serviceStreams === 0, 5_000);
       }
     });
@@ -304,9 +312,9 @@ for (const [hostKind, hosts, peers] of [
       ).json()) as [string, string, string, number, number];
       expect([first, rest]).toEqual(['first', 'second']);
       expect(Number(count)).toBeGreaterThan(0);
-      // Its first chunk came at once, and the next event was answered before the body ended.
-      expect(tFirst).toBeLessThan(0.7);
-      expect(tCount).toBeLessThan(1.2);
+      // The next event was answered before the body's second chunk (1.5 s after its first):
+      // a held input gate would have answered it only after the body ended.
+      expect(tCount - tFirst).toBeLessThan(1.2);
       expect(performance.now() - t0).toBeGreaterThan(1_400);
     });
   });

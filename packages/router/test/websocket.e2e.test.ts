@@ -271,7 +271,7 @@ for (const hostKind of ['process', 'local'] as const) {
           // Without the window the router had buffered it all and cut the client off at its
           // bound (1006); with it, the app was still under half way when the probe came.
           const atProbe = Number(m.split(' ')[1]);
-          expect(atProbe).toBeGreaterThan(0);
+          expect(atProbe).toBeGreaterThanOrEqual(0); // -1: the probe never reached the app
           expect(atProbe).toBeLessThan(600);
           break;
         }
