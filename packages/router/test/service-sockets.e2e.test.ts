@@ -4,9 +4,9 @@
 // close codes both ways. Real router, real isolates, a real client on 127.0.0.1.
 import { type Bundle, buildBundle, decodeBundle } from '@pyworkers/isolate';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import WebSocket from 'ws';
 import { createRouter, type Router } from '../src/index.js';
 import { waitFor } from './fixtures.js';
+import { openSocket as open } from './helpers/test-socket.js';
 
 const chat = `
 from urllib.parse import urlsplit
@@ -86,42 +86,6 @@ async function bundleOf(
     bindings: { bindings },
   });
   return decodeBundle(bytes);
-}
-
-/** Messages as they arrive, and the close, for assertions. */
-function open(url: string): Promise<{
-  ws: WebSocket;
-  next(): Promise<string | Buffer>;
-  closed: Promise<{ code: number; reason: string }>;
-}> {
-  const ws = new WebSocket(url);
-  const queue: (string | Buffer)[] = [];
-  const waiting: ((m: string | Buffer) => void)[] = [];
-  ws.on('message', (data: Buffer, binary: boolean) => {
-    const m = binary ? data : data.toString();
-    const w = waiting.shift();
-    if (w) w(m);
-    else queue.push(m);
-  });
-  const closed = new Promise<{ code: number; reason: string }>((resolve) =>
-    ws.on('close', (code, reason) => resolve({ code, reason: reason.toString() })),
-  );
-  return new Promise((resolve, reject) => {
-    ws.on('open', () =>
-      resolve({
-        ws,
-        closed,
-        next: () =>
-          queue.length > 0
-            ? Promise.resolve(queue.shift()!)
-            : new Promise((r) => {
-                waiting.push(r);
-              }),
-      }),
-    );
-    ws.on('unexpected-response', (_req, res) => reject(new Error(`status ${res.statusCode}`)));
-    ws.on('error', reject);
-  });
 }
 
 let chatBundle: Bundle;

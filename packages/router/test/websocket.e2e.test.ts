@@ -5,9 +5,9 @@
 // a worker that reads slowly and toward a client that reads slowly.
 import { type Bundle, buildBundle, decodeBundle } from '@pyworkers/isolate';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import WebSocket from 'ws';
 import { createRouter, type Router } from '../src/index.js';
 import { waitFor } from './fixtures.js';
+import { openSocket as open } from './helpers/test-socket.js';
 
 const entry = `
 import asyncio
@@ -148,42 +148,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await Promise.all(routers.map((r) => r.close()));
 });
-
-/** Messages as they arrive, and the close, for assertions. */
-function open(url: string): Promise<{
-  ws: WebSocket;
-  next(): Promise<string | Buffer>;
-  closed: Promise<{ code: number; reason: string }>;
-}> {
-  const ws = new WebSocket(url);
-  const queue: (string | Buffer)[] = [];
-  const waiting: ((m: string | Buffer) => void)[] = [];
-  ws.on('message', (data: Buffer, binary: boolean) => {
-    const m = binary ? data : data.toString();
-    const w = waiting.shift();
-    if (w) w(m);
-    else queue.push(m);
-  });
-  const closed = new Promise<{ code: number; reason: string }>((resolve) =>
-    ws.on('close', (code, reason) => resolve({ code, reason: reason.toString() })),
-  );
-  return new Promise((resolve, reject) => {
-    ws.on('open', () =>
-      resolve({
-        ws,
-        closed,
-        next: () =>
-          queue.length > 0
-            ? Promise.resolve(queue.shift()!)
-            : new Promise((r) => {
-                waiting.push(r);
-              }),
-      }),
-    );
-    ws.on('unexpected-response', (_req, res) => reject(new Error(`status ${res.statusCode}`)));
-    ws.on('error', reject);
-  });
-}
 
 for (const hostKind of ['process', 'local'] as const) {
   describe(`WebSockets through the router (${hostKind} hosts)`, () => {

@@ -72,6 +72,22 @@ function handlerException(err: unknown): RpcResult | undefined {
   };
 }
 
+/** The 101 answer of a service fetch, its socket named by `ref` (held where the ref says). */
+function upgraded(headers: [string, string][], ref: string): RpcResult {
+  return {
+    type: 'rpc',
+    outcome: 'ok',
+    value: {
+      [RPC_TAG]: 'Response',
+      status: 101,
+      statusText: '',
+      headers,
+      body: null,
+      webSocket: ref,
+    },
+  };
+}
+
 async function serviceFetch(
   ctx: DeliveryContext,
   worker: HostWorker,
@@ -98,21 +114,8 @@ async function serviceFetch(
     throw err;
   }
   const { response } = answer;
-  if (response.webSocketRef) {
-    // A Durable Object's socket: the ref travels on, to whoever answers the client with it.
-    return {
-      type: 'rpc',
-      outcome: 'ok',
-      value: {
-        [RPC_TAG]: 'Response',
-        status: 101,
-        statusText: '',
-        headers: response.headers,
-        body: null,
-        webSocket: response.webSocketRef,
-      },
-    };
-  }
+  // A Durable Object's socket: the ref travels on, to whoever answers the client with it.
+  if (response.webSocketRef) return upgraded(response.headers, response.webSocketRef);
   if (response.webSocket) {
     if (!ctx.sockets) {
       response.webSocket.close(1011, 'this host cannot hand a WebSocket on');
@@ -125,18 +128,7 @@ async function serviceFetch(
     }
     // The target accepted the upgrade: the router holds its socket until the caller's 101
     // answer (this value, returned from its fetch) carries the ref to the client.
-    return {
-      type: 'rpc',
-      outcome: 'ok',
-      value: {
-        [RPC_TAG]: 'Response',
-        status: 101,
-        statusText: '',
-        headers: response.headers,
-        body: null,
-        webSocket: ctx.sockets.hold(response.webSocket),
-      },
-    };
+    return upgraded(response.headers, ctx.sockets.hold(response.webSocket));
   }
   // A streamed body stays a stream: what is ready now goes with the answer, the rest waits
   // for the caller to read it (./response-streams.ts). A body that ended by then goes whole.
