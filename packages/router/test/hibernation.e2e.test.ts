@@ -12,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { createRouter, type Router } from '../src/index.js';
 import { memoryLogger, waitFor } from './fixtures.js';
+import { openSocket, type TestSocket } from './helpers/test-socket.js';
 
 const app = `
 import json
@@ -100,39 +101,11 @@ class Default(WorkerEntrypoint):
         return Response(json.dumps(await room.closed()))
 `;
 
-type Client = {
-  ws: WebSocket;
-  next(): Promise<string | Buffer>;
-  json(): Promise<Record<string, unknown>>;
-  closed: Promise<{ code: number; reason: string }>;
-};
+type Client = TestSocket & { json(): Promise<Record<string, unknown>> };
 
-function connect(url: string): Promise<Client> {
-  const ws = new WebSocket(url);
-  const queue: (string | Buffer)[] = [];
-  const waiting: ((m: string | Buffer) => void)[] = [];
-  ws.on('message', (data: Buffer, binary: boolean) => {
-    const m = binary ? data : data.toString();
-    const w = waiting.shift();
-    if (w) w(m);
-    else queue.push(m);
-  });
-  const closed = new Promise<{ code: number; reason: string }>((resolve) =>
-    ws.on('close', (code, reason) => resolve({ code, reason: reason.toString() })),
-  );
-  const next = (): Promise<string | Buffer> =>
-    queue.length > 0
-      ? Promise.resolve(queue.shift()!)
-      : new Promise((r) => {
-          waiting.push(r);
-        });
-  return new Promise((resolve, reject) => {
-    ws.on('open', () =>
-      resolve({ ws, closed, next, json: async () => JSON.parse(String(await next())) }),
-    );
-    ws.on('unexpected-response', (_req, res) => reject(new Error(`status ${res.statusCode}`)));
-    ws.on('error', reject);
-  });
+async function connect(url: string): Promise<Client> {
+  const socket = await openSocket(url);
+  return { ...socket, json: async () => JSON.parse(String(await socket.next())) };
 }
 
 let bundle: Bundle;

@@ -67,6 +67,12 @@ export function serviceHostCalls(
 const isBodyMethod = (method: string): boolean =>
   method === STREAM_READ_METHOD || method === STREAM_CANCEL_METHOD;
 
+const noRouter = (call: HostCall): Promise<never> =>
+  refuse(
+    'ERR_SERVICE_UNAVAILABLE',
+    `Durable Object binding '${call.binding}': this host cannot reach objects (it has no router)`,
+  );
+
 /**
  * A read or cancel of the streamed body of a stub's fetch (args `[stream id]`): forwarded, to
  * the table that holds it (the router or the host process its id names), not to an object.
@@ -77,11 +83,7 @@ function bodyCall(
   forward: ForwardCall | undefined,
   call: HostCall,
 ): Promise<unknown> {
-  if (!forward)
-    return refuse(
-      'ERR_SERVICE_UNAVAILABLE',
-      `Durable Object binding '${call.binding}': this host cannot reach objects (it has no router)`,
-    );
+  if (!forward) return noRouter(call);
   return forward({
     from: worker,
     binding: call.binding,
@@ -109,11 +111,7 @@ function objectCall(
       'ERR_BINDING_ARGS',
       `Durable Object binding '${call.binding}': a stub call takes [id, name, method, ...args]`,
     );
-  if (!forward)
-    return refuse(
-      'ERR_SERVICE_UNAVAILABLE',
-      `Durable Object binding '${call.binding}': this host cannot reach objects (it has no router)`,
-    );
+  if (!forward) return noRouter(call);
   return forward({
     from: worker,
     binding: call.binding,
