@@ -127,6 +127,9 @@ export {
 
 // Errors
 
+export { readFrames, writeFrame } from './frames.js';
+export { errorFromThread } from './internal/thread-error.js';
+export type { LaneFrame } from './internal/protocol.js';
 export { IsolateError, type IsolateErrorCode, isIsolateError } from './errors.js';
 
 // Logging and versions

@@ -119,6 +119,8 @@ export class Isolate {
   private closedBy: IsolateError | undefined;
   private lastMemory: MemoryReport;
   private syncPort: MessagePort | undefined;
+  /** The open lane: its load (requests in flight on it) and who waits for it to close. */
+  private lane: { load: Int32Array; closing?: Promise<void>; closed?: () => void } | undefined;
   /** Milliseconds from spawn (or swap request) to ready. */
   readonly bootMs: number;
   readonly restored: boolean;
@@ -285,11 +287,55 @@ export class Isolate {
     });
   }
 
-  /** Stops the isolate; requests still running get `ERR_ISOLATE_CLOSED`. */
   /** Whether the isolate is alive and runs no request now (so it may be kept for later). */
   get idle(): boolean {
-    return this.closedBy === undefined && this.pending.size === 0;
+    return this.closedBy === undefined && this.pending.size === 0 && this.laneLoad === 0;
   }
+
+  /** The request timeout this isolate runs under, in milliseconds. */
+  get requestTimeoutMs(): number {
+    return this.limits.requestTimeoutMs;
+  }
+
+  /**
+   * Opens a lane: the thread connects to the Unix socket at `path` (saying `token` first) and
+   * takes requests on it straight from whoever listens there, answering them there, up to
+   * `capacity` at once; `lane` names it to them. Binding calls, limits and memory reports still
+   * come here. Close it with {@link Isolate.closeLane} before retiring the isolate.
+   */
+  openLane(path: string, token: string, lane: number, capacity: number): void {
+    if (this.closedBy || this.lane) return;
+    const load = new Int32Array(new SharedArrayBuffer(4));
+    this.lane = { load };
+    this.worker.postMessage({
+      type: 'lane-open',
+      path,
+      token,
+      lane,
+      worker: this.bundle.name,
+      capacity,
+      timeoutMs: this.limits.requestTimeoutMs,
+      load,
+    } satisfies ToWorker);
+  }
+
+  /** Requests running on the lane now (0 without one). */
+  get laneLoad(): number {
+    return this.lane ? Atomics.load(this.lane.load, 0) : 0;
+  }
+
+  /** Closes the lane; resolves once every request it took was answered (at once without one). */
+  closeLane(): Promise<void> {
+    const lane = this.lane;
+    if (!lane || this.closedBy) return Promise.resolve();
+    lane.closing ??= new Promise<void>((resolve) => {
+      lane.closed = resolve;
+      this.worker.postMessage({ type: 'lane-close' } satisfies ToWorker);
+    });
+    return lane.closing;
+  }
+
+  /** Stops the isolate; requests still running get `ERR_ISOLATE_CLOSED`. */
 
   async close(): Promise<void> {
     this.fail(new IsolateError('ERR_ISOLATE_CLOSED', `isolate for ${this.bundle.name} was closed`));
@@ -347,6 +393,12 @@ export class Isolate {
       this.bodies.cancel(msg.id);
       this.bodies.fail(msg.id, msg.error.message);
       this.settle(msg.id)?.reject(errorFromThread(msg.error, 'ERR_ISOLATE_HANDLER'));
+    } else if (msg.type === 'lane-state') {
+      if (msg.state === 'open') return;
+      const lane = this.lane;
+      this.lane = undefined;
+      lane?.closed?.();
+      if (msg.message) this.logger.debug({ worker: this.bundle.name }, `lane closed: ${msg.message}`);
     } else if (msg.type === 'memory') {
       this.lastMemory = msg.memory;
     } else if (msg.type === 'limit') {
@@ -377,6 +429,8 @@ export class Isolate {
 
   private fail(err: IsolateError): void {
     this.closedBy ??= err;
+    this.lane?.closed?.();
+    this.lane = undefined;
     this.bodies.failAll(err);
     this.sockets.failAll(err.message);
     for (const p of this.pending.values()) {

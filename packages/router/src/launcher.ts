@@ -17,6 +17,15 @@ export interface IsolateHandle {
   close(): Promise<void>;
   /** Memory the isolate holds, when the launcher can tell (else the router estimates). */
   memoryBytes?(): number;
+  /**
+   * A lane (`Isolate.openLane`): a host process lets the router send this isolate its plain
+   * requests itself, on a Unix socket. Without these, every request goes through the host.
+   */
+  openLane?(path: string, token: string, lane: number, capacity: number): void;
+  /** Closes the lane; resolves once every request it took was answered. */
+  closeLane?(): Promise<void>;
+  /** Requests running on the lane now. */
+  readonly laneLoad?: number;
 }
 
 /**

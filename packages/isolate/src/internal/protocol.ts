@@ -188,7 +188,48 @@ export type HostResultMessage =
   | { type: 'host-result'; id: number; ok: true; value: unknown; json?: string }
   | { type: 'host-result'; id: number; ok: false; error: HostCallError };
 
+/**
+ * Opens a lane: the thread connects to the Unix socket at `path` and takes requests on it
+ * straight from the router (see @pyworkers/isolate's README, "Lanes"), past the host's main
+ * thread. `load[0]` is kept at the lane's requests in flight, for the host's placement.
+ */
+export interface LaneOpenMessage {
+  type: 'lane-open';
+  path: string;
+  /** Said first on the socket: the router takes only a lane that knows it. */
+  token: string;
+  /** Names this lane in the router's `lane-kill` to the host. */
+  lane: number;
+  worker: string;
+  /** Requests the router may run on the lane at once. */
+  capacity: number;
+  /** The request timeout, which the router enforces on the lane (it asks the host to kill). */
+  timeoutMs: number;
+  load: Int32Array;
+}
+
+/** Closes the lane (before the host evicts the isolate); answered by a `lane-state` closed. */
+export interface LaneCloseMessage {
+  type: 'lane-close';
+}
+
+/** The lane of this isolate: connected, or closed (every request it took answered). */
+export interface LaneStateMessage {
+  type: 'lane-state';
+  state: 'open' | 'closed';
+  /** Why it closed (or never opened), when it was not asked to. */
+  message?: string;
+}
+
+/** What goes from the thread to the router on a lane, next to answers and body messages. */
+export type LaneFrame =
+  | { type: 'lane-hello'; token: string; lane: number; worker: string; capacity: number; timeoutMs: number }
+  /** The host closes the lane: send nothing more, and answer `lane-closed`. */
+  | { type: 'lane-closing' };
+
 export type ToWorker =
+  | LaneOpenMessage
+  | LaneCloseMessage
   | InitMessage
   | AdoptMessage
   | BuildMessage
@@ -298,6 +339,7 @@ export type FromWorker =
   | HostCallMessage
   | HostPortMessage
   | ErrorMessage
+  | LaneStateMessage
   | { type: 'memory'; memory: MemoryReport };
 
 export type { MemoryReport };

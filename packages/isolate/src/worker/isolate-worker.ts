@@ -4,6 +4,7 @@ import { toErrorData } from '@pyworkers/common';
 import type { PyodideAPI } from 'pyodide';
 import { BodyStreams, isBodyMessage, STREAM_WINDOW_BYTES } from '../body-stream.js';
 import { bodyBufferPool, responseBufferPool } from '../buffer-pool.js';
+import { IsolateError } from '../errors.js';
 import type {
   EnvMessage,
   EventMessage,
@@ -27,6 +28,7 @@ import {
 } from './request-bridge.js';
 import { reportCallbackErrors } from './uncaught.js';
 import { connectClient } from './websocket-pair.js';
+import { type Channel, Lane } from './lane.js';
 
 const port = parentPort;
 if (!port) throw new TypeError('isolate-worker must run inside a worker_thread');
@@ -43,6 +45,10 @@ const bodies = new BodyStreams(post, true, STREAM_WINDOW_BYTES, [
   bodyBufferPool,
 ]);
 installHost({ recycle: (chunk) => bodies.recycle(chunk) });
+/** Requests from the host, answered to it. */
+const parent: Channel = { post, bodies };
+/** Requests straight from the router (see lane.ts), once the host opened a lane. */
+let lane: Lane | undefined;
 reportCallbackErrors(post);
 lockRealm();
 // Accepted WebSockets, by request id.
@@ -72,15 +78,16 @@ async function init(msg: InitMessage): Promise<void> {
 
 let limitReported = false;
 
-/** Reports (once) a heap that hit its limit; the host terminates the isolate. */
-function reportLimits(): void {
-  if (!booted || limitReported || !memoryLimitHit(booted.runtime)) return;
+/**
+ * Reports (once) a heap that hit its limit; the host terminates the isolate. Returns the
+ * limit's message while it is hit (a request on a lane fails with it: the host does not see it).
+ */
+function reportLimits(): string | undefined {
+  if (!booted || !memoryLimitHit(booted.runtime)) return undefined;
+  const message = `the Python heap tried to grow past ${booted.runtime.memory.limitBytes} bytes`;
+  if (!limitReported) post({ type: 'limit', limit: 'memory', message });
   limitReported = true;
-  post({
-    type: 'limit',
-    limit: 'memory',
-    message: `the Python heap tried to grow past ${booted.runtime.memory.limitBytes} bytes`,
-  });
+  return message;
 }
 
 /** The heap may grow or shrink by this much before a report goes out at once. */
@@ -112,13 +119,13 @@ function afterRequest(): void {
 let swapped = false;
 
 // Request-side messages: the env (once, before any request) and requests.
-async function request(msg: RequestMessage | EnvMessage): Promise<void> {
+async function request(msg: RequestMessage | EnvMessage, ch = parent): Promise<void> {
   if (!pyodide || !handle) throw new Error('request before init');
   if (msg.type === 'env') {
     await setEnv(pyodide, msg, !swapped);
     return;
   }
-  const requestBody = msg.streamed ? toReadableStream(bodies.receive(msg.id, true)) : undefined;
+  const requestBody = msg.streamed ? toReadableStream(ch.bodies.receive(msg.id, true)) : undefined;
   try {
     const { message, transfer, stream, webSocket } = await runRequest(
       pyodide,
@@ -126,14 +133,56 @@ async function request(msg: RequestMessage | EnvMessage): Promise<void> {
       msg,
       requestBody,
     );
-    reportLimits(); // before the answer, so the request fails with the limit's error
-    post(message, transfer);
-    if (stream) await bodies.send(msg.id, stream);
+    // Before the answer, so the request fails with the limit's error.
+    const limit = reportLimits();
+    if (ch.lane !== undefined && limit)
+      throw new IsolateError(
+        'ERR_ISOLATE_MEMORY_LIMIT',
+        `${ch.lane}: ${limit}; the isolate was terminated`,
+      );
+    if (ch.lane !== undefined && webSocket)
+      throw new TypeError('a WebSocket upgrade came on a lane (the router sends those to the host)');
+    // A lane's socket copies what it sends: nothing to transfer.
+    ch.post(message, ch.lane === undefined ? transfer : []);
+    if (stream) await ch.bodies.send(msg.id, stream);
     if (webSocket) await connectClient(webSocket, sockets.peer(msg.id));
   } finally {
     // A handler may stream its request body into its response: stop it only at the end.
-    if (requestBody) bodies.discard(msg.id);
+    if (requestBody) ch.bodies.discard(msg.id);
   }
+}
+
+/** The interpreter exited (os._exit) or failed fatally: this thread is done. */
+function exitIfFatal(err: unknown): void {
+  // The host sees it exit, answers the request 502 and starts another isolate.
+  const fatal = err as { name?: unknown; status?: unknown; pyodide_fatal_error?: unknown };
+  if (fatal?.name === 'Exit' || fatal?.name === 'ExitStatus' || fatal?.pyodide_fatal_error) {
+    process.exit(Number(fatal.status) || 1);
+  }
+}
+
+/** The error message for a request, event or boot (no `id`) that failed with `err`. */
+function failure(err: unknown, id: number | undefined): FromWorker {
+  const ids = id === undefined ? {} : { id };
+  // Python exceptions reach JS as PythonError, whose message is the formatted traceback: the
+  // worker's own code raised (at its top level), so it is the user's to fix.
+  if ((err as { constructor?: { name?: string } })?.constructor?.name === 'PythonError') {
+    const traceback = String((err as Error).message).trimEnd();
+    const line = traceback.slice(traceback.lastIndexOf('\n') + 1);
+    const error = { name: 'PythonError', message: line, pyworkers: false, userError: true };
+    return { type: 'error', ...ids, error, traceback };
+  }
+  return { type: 'error', ...ids, error: toErrorData(err) };
+}
+
+/** A request that came on the lane: answered there, errors included. */
+function laneRequest(msg: RequestMessage, ch: Channel): Promise<void> {
+  return request(msg, ch)
+    .catch((err: unknown) => {
+      exitIfFatal(err);
+      ch.post(failure(err, msg.id));
+    })
+    .finally(afterRequest);
 }
 
 // A scheduled or queue event: answered like a request (limits first, then the result).
@@ -158,6 +207,18 @@ port.on('message', (msg: ToWorker) => {
     onHostResult(msg);
     return;
   }
+  if (msg.type === 'lane-open') {
+    lane ??= new Lane(msg, laneRequest, (state) => {
+      if (state.state === 'closed') lane = undefined;
+      post(state);
+    });
+    return;
+  }
+  if (msg.type === 'lane-close') {
+    if (lane) lane.close();
+    else post({ type: 'lane-state', state: 'closed' });
+    return;
+  }
   let run: Promise<void>;
   if (msg.type === 'init') run = init(msg);
   else if (msg.type === 'adopt') {
@@ -176,22 +237,7 @@ port.on('message', (msg: ToWorker) => {
   else if (msg.type === 'event') run = event(msg).finally(afterRequest);
   else run = request(msg);
   run.catch((err: unknown) => {
-    // The interpreter exited (os._exit) or failed fatally: this thread is done. The host sees
-    // it exit, answers the request 502 and starts another isolate.
-    const fatal = err as { name?: unknown; status?: unknown; pyodide_fatal_error?: unknown };
-    if (fatal?.name === 'Exit' || fatal?.name === 'ExitStatus' || fatal?.pyodide_fatal_error) {
-      process.exit(Number(fatal.status) || 1);
-    }
-    const id = msg.type === 'request' || msg.type === 'event' ? { id: msg.id } : {};
-    // Python exceptions reach JS as PythonError, whose message is the formatted traceback: the
-    // worker's own code raised (at its top level), so it is the user's to fix.
-    if ((err as { constructor?: { name?: string } })?.constructor?.name === 'PythonError') {
-      const traceback = String((err as Error).message).trimEnd();
-      const line = traceback.slice(traceback.lastIndexOf('\n') + 1);
-      const error = { name: 'PythonError', message: line, pyworkers: false, userError: true };
-      post({ type: 'error', ...id, error, traceback });
-    } else {
-      post({ type: 'error', ...id, error: toErrorData(err) });
-    }
+    exitIfFatal(err);
+    post(failure(err, msg.type === 'request' || msg.type === 'event' ? msg.id : undefined));
   });
 });

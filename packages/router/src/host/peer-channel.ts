@@ -11,7 +11,7 @@
 // that breaks fails the calls on it (the object's host crashed), as the router would.
 import { existsSync, unlinkSync } from 'node:fs';
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
-import { deserialize, serialize } from 'node:v8';
+import { readFrames, writeFrame } from '@pyworkers/isolate';
 
 /**
  * One object event, as a peer asks another to run it; or a read or cancel of a body the peer's
@@ -44,41 +44,11 @@ export const ELSEWHERE = Symbol('peer: not here');
 /** What a host answers a peer's call with: the result, or {@link ELSEWHERE}. */
 export type PeerHandler = (call: PeerCall) => Promise<unknown>;
 
-/** Frames in, messages out (one reader per socket). */
-function reader(socket: Socket, onMessage: (msg: unknown) => void): void {
-  let buffered: Buffer[] = [];
-  let size = 0;
-  let need = -1;
-  socket.on('data', (chunk: Buffer) => {
-    buffered.push(chunk);
-    size += chunk.byteLength;
-    for (;;) {
-      if (need < 0) {
-        if (size < 4) return;
-        const all = buffered.length === 1 ? buffered[0]! : Buffer.concat(buffered);
-        need = all.readUInt32BE(0);
-        buffered = [all.subarray(4)];
-        size -= 4;
-      }
-      if (size < need) return;
-      const all = buffered.length === 1 ? buffered[0]! : Buffer.concat(buffered);
-      const frame = all.subarray(0, need);
-      buffered = size > need ? [all.subarray(need)] : [];
-      size -= need;
-      need = -1;
-      onMessage(deserialize(frame));
-    }
-  });
-}
+const reader = (socket: Socket, onMessage: (msg: unknown) => void): void =>
+  readFrames(socket, onMessage);
 
 function write(socket: Socket, msg: Request | Reply): void {
-  const body = serialize(msg);
-  const head = Buffer.allocUnsafe(4);
-  head.writeUInt32BE(body.byteLength, 0);
-  socket.cork();
-  socket.write(head);
-  socket.write(body);
-  socket.uncork();
+  writeFrame(socket, msg);
 }
 
 /**
