@@ -127,10 +127,10 @@ export {
 
 // Errors
 
-export { readFrames, writeFrame } from './frames.js';
-export { errorFromThread } from './internal/thread-error.js';
-export type { LaneFrame } from './internal/protocol.js';
 export { IsolateError, type IsolateErrorCode, isIsolateError } from './errors.js';
+export { readFrames, writeFrame } from './frames.js';
+export type { LaneFrame } from './internal/protocol.js';
+export { errorFromThread } from './internal/thread-error.js';
 
 // Logging and versions
 

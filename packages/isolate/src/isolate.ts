@@ -398,7 +398,8 @@ export class Isolate {
       const lane = this.lane;
       this.lane = undefined;
       lane?.closed?.();
-      if (msg.message) this.logger.debug({ worker: this.bundle.name }, `lane closed: ${msg.message}`);
+      if (msg.message)
+        this.logger.debug({ worker: this.bundle.name }, `lane closed: ${msg.message}`);
     } else if (msg.type === 'memory') {
       this.lastMemory = msg.memory;
     } else if (msg.type === 'limit') {

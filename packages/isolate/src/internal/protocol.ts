@@ -223,7 +223,14 @@ export interface LaneStateMessage {
 
 /** What goes from the thread to the router on a lane, next to answers and body messages. */
 export type LaneFrame =
-  | { type: 'lane-hello'; token: string; lane: number; worker: string; capacity: number; timeoutMs: number }
+  | {
+      type: 'lane-hello';
+      token: string;
+      lane: number;
+      worker: string;
+      capacity: number;
+      timeoutMs: number;
+    }
   /** The host closes the lane: send nothing more, and answer `lane-closed`. */
   | { type: 'lane-closing' };
 

@@ -18,6 +18,7 @@ import { adopt, type Booted, boot, buildSnapshot } from './boot.js';
 import { type PyDispatch, runEvent } from './event-bridge.js';
 import { onHostResult } from './host-channel.js';
 import { lockRealm } from './js-scope.js';
+import { type Channel, Lane } from './lane.js';
 import { memoryLimitHit, memoryReport } from './pyodide-runtime.js';
 import {
   installHost,
@@ -28,7 +29,6 @@ import {
 } from './request-bridge.js';
 import { reportCallbackErrors } from './uncaught.js';
 import { connectClient } from './websocket-pair.js';
-import { type Channel, Lane } from './lane.js';
 
 const port = parentPort;
 if (!port) throw new TypeError('isolate-worker must run inside a worker_thread');
@@ -78,16 +78,15 @@ async function init(msg: InitMessage): Promise<void> {
 
 let limitReported = false;
 
-/**
- * Reports (once) a heap that hit its limit; the host terminates the isolate. Returns the
- * limit's message while it is hit (a request on a lane fails with it: the host does not see it).
- */
-function reportLimits(): string | undefined {
-  if (!booted || !memoryLimitHit(booted.runtime)) return undefined;
-  const message = `the Python heap tried to grow past ${booted.runtime.memory.limitBytes} bytes`;
-  if (!limitReported) post({ type: 'limit', limit: 'memory', message });
+/** Reports (once) a heap that hit its limit; the host terminates the isolate. */
+function reportLimits(): void {
+  if (!booted || limitReported || !memoryLimitHit(booted.runtime)) return;
   limitReported = true;
-  return message;
+  post({
+    type: 'limit',
+    limit: 'memory',
+    message: `the Python heap tried to grow past ${booted.runtime.memory.limitBytes} bytes`,
+  });
 }
 
 /** The heap may grow or shrink by this much before a report goes out at once. */
@@ -133,15 +132,24 @@ async function request(msg: RequestMessage | EnvMessage, ch = parent): Promise<v
       msg,
       requestBody,
     );
-    // Before the answer, so the request fails with the limit's error.
-    const limit = reportLimits();
-    if (ch.lane !== undefined && limit)
-      throw new IsolateError(
+    // Before the answer, so the request fails with the limit's error. On a lane it is told
+    // there first: the host terminates this thread once it hears of the limit.
+    const limit = booted && memoryLimitHit(booted.runtime);
+    if (ch.lane !== undefined && limit) {
+      const message = `the Python heap tried to grow past ${booted!.runtime.memory.limitBytes} bytes`;
+      const error = new IsolateError(
         'ERR_ISOLATE_MEMORY_LIMIT',
-        `${ch.lane}: ${limit}; the isolate was terminated`,
+        `${ch.lane}: ${message}; the isolate was terminated`,
       );
+      ch.post(failure(error, msg.id));
+      reportLimits();
+      return;
+    }
+    reportLimits();
     if (ch.lane !== undefined && webSocket)
-      throw new TypeError('a WebSocket upgrade came on a lane (the router sends those to the host)');
+      throw new TypeError(
+        'a WebSocket upgrade came on a lane (the router sends those to the host)',
+      );
     // A lane's socket copies what it sends: nothing to transfer.
     ch.post(message, ch.lane === undefined ? transfer : []);
     if (stream) await ch.bodies.send(msg.id, stream);

@@ -71,7 +71,9 @@ export class Lane {
     this.send({ type: 'lane-closing' });
   }
 
-  private onFrame(msg: RequestMessage | { type: 'lane-closed' } | Parameters<BodyStreams['onMessage']>[0]): void {
+  private onFrame(
+    msg: RequestMessage | { type: 'lane-closed' } | Parameters<BodyStreams['onMessage']>[0],
+  ): void {
     if (isBodyMessage(msg)) {
       this.channel.bodies.onMessage(msg);
       return;

@@ -25,6 +25,7 @@ import type { ForwardCall, ForwardedCall } from '../services/types.js';
 import { type Batcher, type BatchMessage, batcher, isBatch } from './batch.js';
 import { BODY_FD, type BodyChannel, bodyChannel } from './body-channel.js';
 import { hostProcessEnv } from './host-env.js';
+import { LaneServer } from './lanes.js';
 import type { FromHost, HostProcessConfig, ToHost } from './protocol.js';
 import { bwrapArgs } from './sandbox.js';
 import { seccompFilter } from './seccomp.js';
@@ -90,6 +91,8 @@ export class ChildHost implements IsolateHost {
   private nextId = 1;
   private closed = false;
   private lastStats: HostStats | undefined;
+  /** Lanes to the process's warm isolates (./lanes.ts); none in a sandbox or with PYWORKERS_LANES=0. */
+  private readonly lanes: LaneServer | undefined;
 
   constructor(
     private readonly config: HostProcessConfig,
@@ -100,6 +103,9 @@ export class ChildHost implements IsolateHost {
   ) {
     this.id = config.id;
     this.bodies = new BodyStreams(() => {});
+    this.lanes = lanesFor(config, logger, (lane, message) =>
+      this.post(this.child, { type: 'lane-kill', lane, message }),
+    );
     this.child = this.spawn();
   }
 
@@ -207,6 +213,7 @@ export class ChildHost implements IsolateHost {
       );
       for (const p of this.pending.values()) p.reject(err);
       this.pending.clear();
+      this.lanes?.failAll(err);
       bodies.failAll(err);
       sockets.failAll(err.message);
       if (this.closed) return;
@@ -214,7 +221,11 @@ export class ChildHost implements IsolateHost {
       this.child = this.spawn();
       this.events.hostReplaced?.(this.id);
     });
-    this.post(child, { type: 'init', config: { ...this.config, bodyFd: BODY_FD } });
+    const lanes = this.lanes && { path: this.lanes.path, token: this.lanes.token };
+    this.post(child, {
+      type: 'init',
+      config: { ...this.config, bodyFd: BODY_FD, ...(lanes ? { lanes } : {}) },
+    });
     return child;
   }
 
@@ -394,8 +405,14 @@ export class ChildHost implements IsolateHost {
     request: IsolateRequest,
     { force }: HostFetchOptions,
   ): Promise<HostResult> {
-    const child = await this.withBundle(worker);
     const { body, ...head } = request;
+    // A warm isolate's plain request goes on its lane, past the host's main thread.
+    const onLane =
+      this.lanes && body instanceof Uint8Array && !this.closed && !isUpgrade(request.headers)
+        ? this.lanes.fetch(worker.name, request)
+        : undefined;
+    if (onLane) return { kind: 'response', response: await onLane, coldStart: false };
+    const child = await this.withBundle(worker);
     if (body instanceof Uint8Array) {
       return this.call<HostResult>(child, (id) => ({
         type: 'fetch',
@@ -509,6 +526,7 @@ export class ChildHost implements IsolateHost {
         this.call<HostStats>(this.child, (id) => ({ type: 'stats', id })).then((stats) => ({
           ...stats,
           pid: this.pid,
+          ...this.lanes?.stats(),
         })),
         new Promise<never>((_, reject) => {
           timer = setTimeout(() => reject(new Error('stats timeout')), 1_000);
@@ -546,5 +564,27 @@ export class ChildHost implements IsolateHost {
     const timer = setTimeout(() => proc.kill('SIGKILL'), 5_000);
     await gone;
     clearTimeout(timer);
+    this.lanes?.close();
   }
+}
+
+/** Whether a request asks for a WebSocket (those go through the host, which relays sessions). */
+function isUpgrade(headers: [string, string][]): boolean {
+  for (const [name, value] of headers)
+    if (name.toLowerCase() === 'upgrade' && value.toLowerCase() === 'websocket') return true;
+  return false;
+}
+
+/** The lane server of a host process, unless it runs sandboxed or lanes are off. */
+function lanesFor(
+  config: HostProcessConfig,
+  logger: Logger,
+  kill: (lane: number, message: string) => void,
+): LaneServer | undefined {
+  // A Unix socket path has room for ~107 bytes: a long TMPDIR means no lanes.
+  if (config.sandbox || process.env.PYWORKERS_LANES === '0') return undefined;
+  if (join(tmpdir(), 'pyworkers-lanes-XXXXXX', `host-${config.id}.sock`).length >= 100)
+    return undefined;
+  const spread = { at: config.spreadAt ?? Infinity, to: config.spreadTo ?? 1 };
+  return new LaneServer(config.id, logger, kill, spread);
 }

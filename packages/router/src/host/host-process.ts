@@ -311,6 +311,7 @@ async function init(config: HostProcessConfig): Promise<LocalHost> {
     ...(config.spreadAt !== undefined ? { spreadAt: config.spreadAt } : {}),
     ...(config.spreadTo !== undefined ? { spreadTo: config.spreadTo } : {}),
     maxInflight: config.maxInflight,
+    ...(config.lanes ? { lanes: config.lanes } : {}),
     bindings,
     forward,
     events: {
@@ -384,6 +385,10 @@ async function onMessage(msg: ToHost): Promise<void> {
     } catch (err) {
       send({ type: 'failed', id: msg.id, error: toErrorData(err) });
     }
+    return;
+  }
+  if (msg.type === 'lane-kill') {
+    h.killLane(msg.lane, msg.message);
     return;
   }
   if (msg.type === 'warm') {

@@ -1,5 +1,6 @@
 import {
   type BodyStream,
+  IsolateError,
   type IsolateRequest,
   isIsolateError,
   type Logger,
@@ -60,6 +61,11 @@ export interface LocalHostOptions {
   onAlarm?: AlarmListener;
   /** Idle time after which a Durable Object is evicted (default 60 s). */
   objectIdleMs?: number;
+  /**
+   * Where this host process's router takes lanes (./lanes.ts): each isolate, once ready, opens
+   * one there, and the router sends it plain requests itself. None: every request comes here.
+   */
+  lanes?: { path: string; token: string };
 }
 
 type Ran<T> =
@@ -69,6 +75,10 @@ type Ran<T> =
 interface HostedIsolate extends WarmIsolate {
   started: Promise<IsolateHandle>;
   handle?: IsolateHandle;
+  /** Requests this host runs on it; `inflight` adds those on its lane. */
+  own: number;
+  /** Its lane's number, once it has one. */
+  lane?: number;
   dropped: boolean;
   /** Streamed bodies of its service fetches, cancelled when it goes. */
   bodies: OpenBodies;
@@ -146,6 +156,9 @@ export class LocalHost implements IsolateHost {
   private readonly sizes = new Map<string, number>();
   private inflight = 0;
   private closed = false;
+  /** Isolates with a lane, by lane number (the router names a lane to kill by it). */
+  private readonly lanes = new Map<number, HostedIsolate>();
+  private nextLane = 1;
 
   /** Durable Objects live on this host, pinned to isolates (none without bindings). */
   private readonly objects: ObjectsHost<HostedIsolate> | undefined;
@@ -372,10 +385,10 @@ export class LocalHost implements IsolateHost {
       }
     }
     pin?.picked(iso);
-    iso.inflight++;
+    iso.own++;
     this.inflight++;
     const release = (): void => {
-      iso.inflight--;
+      iso.own--;
       this.inflight--;
       if (!this.warm.fits(0, 0)) this.evict(this.warm.evictFor(0, 0));
     };
@@ -435,7 +448,10 @@ export class LocalHost implements IsolateHost {
     const iso = {
       worker: worker.name,
       bytes,
-      inflight: 0,
+      own: 0,
+      get inflight(): number {
+        return this.own + (this.handle?.laneLoad ?? 0);
+      },
       ready: false,
       dropped: false,
       bodies: new OpenBodies(),
@@ -448,16 +464,33 @@ export class LocalHost implements IsolateHost {
         iso.handle = handle;
         iso.ready = true;
         if (iso.dropped || this.closed) void handle.close().catch(() => {});
+        else this.openLane(iso, handle);
       },
       (err: unknown) => this.drop(iso, err),
     );
     return iso;
   }
 
+  /** Lets the router send `iso` its plain requests itself (./lanes.ts), if it can take them. */
+  private openLane(iso: HostedIsolate, handle: IsolateHandle): void {
+    const lanes = this.options.lanes;
+    if (!lanes || !handle.openLane) return;
+    iso.lane = this.nextLane++;
+    this.lanes.set(iso.lane, iso);
+    handle.openLane(lanes.path, lanes.token, iso.lane, this.options.concurrency);
+  }
+
+  /** A request on lane `lane` ran past its timeout (the router saw it): the isolate goes. */
+  killLane(lane: number, message: string): void {
+    const iso = this.lanes.get(lane);
+    if (iso) this.drop(iso, new IsolateError('ERR_ISOLATE_TIMEOUT', message));
+  }
+
   /** Forgets an isolate that crashed or failed to start; the next request starts a new one. */
   private drop(iso: HostedIsolate, err: unknown): void {
     if (iso.dropped) return;
     iso.dropped = true;
+    if (iso.lane !== undefined) this.lanes.delete(iso.lane);
     this.objects?.isolateGone(iso);
     this.warm.remove(iso);
     this.options.events.lost(iso.worker, this.id);
@@ -472,12 +505,18 @@ export class LocalHost implements IsolateHost {
   private evict(victims: HostedIsolate[]): void {
     for (const iso of victims) {
       iso.dropped = true;
+      if (iso.lane !== undefined) this.lanes.delete(iso.lane);
       this.objects?.isolateGone(iso);
       this.options.events.eviction(iso.worker, this.id);
       this.options.logger.debug({ worker: iso.worker, host: this.id }, 'isolate evicted');
       const { launcher } = this.options;
       const handle = iso.handle;
-      if (handle) void (launcher.retire ? launcher.retire(handle) : handle.close()).catch(() => {});
+      // Its lane first: the router may have sent it requests still; they are answered.
+      const retire = async (h: IsolateHandle): Promise<void> => {
+        await h.closeLane?.();
+        await (launcher.retire ? launcher.retire(h) : h.close());
+      };
+      if (handle) void retire(handle).catch(() => {});
       iso.bodies.cancelAll();
     }
   }

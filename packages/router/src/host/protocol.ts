@@ -41,6 +41,8 @@ export interface HostProcessConfig {
   peers?: string[];
   /** The fd of the body channel (./body-channel.ts); set by the ChildHost. */
   bodyFd?: number;
+  /** Where the isolates' lanes connect (./lanes.ts), and the token they say first. */
+  lanes?: { path: string; token: string };
   /** Run the process under bubblewrap (src/host/sandbox.ts); extra writable paths. */
   sandbox?: { bwrap: string; writable: string[]; readable?: string[]; seccomp?: boolean };
 }
@@ -67,6 +69,8 @@ export type ToHost =
   /** One event of a Durable Object placed on this host (answered by `result`). */
   | { type: 'object'; id: number; worker: string; target: ObjectTarget; input: ObjectEventInput }
   | { type: 'stats'; id: number }
+  /** A request on lane `lane` ran past its timeout: kill that isolate. */
+  | { type: 'lane-kill'; lane: number; message: string }
   /** Attaches session `id` to a Durable Object's hibernatable socket `ref` (answered `attached`). */
   | { type: 'ws-attach'; id: number; ref: string }
   /** Answered with `warm` once every bundle sent so far is prepared and the pool is parked. */

@@ -51,6 +51,9 @@ export interface HostStats {
   stale?: boolean;
   /** Response bodies of service fetches this host process answered, open now. */
   serviceStreams?: number;
+  /** Lanes open to this host process's isolates (./lanes.ts), and requests sent on them so far. */
+  lanes?: number;
+  laneRequests?: number;
 }
 
 /** What hosts report as it happens (to metrics). */

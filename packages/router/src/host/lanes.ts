@@ -1,0 +1,269 @@
+// The router's end of the lanes to one host process's isolates (@pyworkers/isolate's
+// worker/lane.ts): a warm isolate's thread connects here, and the router sends it that
+// worker's plain requests itself (a whole body, no WebSocket upgrade), past the host process's
+// main thread: one process hop fewer each way. Everything else (cold starts, streamed request
+// bodies, WebSockets, events, Durable Objects) still goes through the host, which keeps
+// placement (it sees each lane's load), eviction (it closes a lane first: no request is lost),
+// binding calls and limits. The request timeout is kept here: a request past it fails with
+// ERR_ISOLATE_TIMEOUT and the host is asked to kill its isolate (`kill`).
+//
+// One socket path per host process, in a directory only the router's user can enter (0700);
+// a thread must say the token the router gave its host before it gets a request.
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer, type Server, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { ErrorData } from '@pyworkers/common';
+import {
+  BodyStreams,
+  errorFromThread,
+  IsolateError,
+  type IsolateRequest,
+  type IsolateStreamingResponse,
+  isBodyMessage,
+  type LaneFrame,
+  type Logger,
+  readFrames,
+  STREAM_WINDOW_BYTES,
+  writeFrame,
+} from '@pyworkers/isolate';
+
+/** What a lane's thread answers on it. */
+type Answer =
+  | LaneFrame
+  | { type: 'response'; id: number; status: number; headers: [string, string][]; body: Uint8Array }
+  | { type: 'response-head'; id: number; status: number; headers: [string, string][] }
+  | { type: 'error'; id?: number; error: ErrorData; traceback?: string };
+
+interface Pending {
+  resolve: (res: IsolateStreamingResponse) => void;
+  reject: (err: Error) => void;
+  timer: NodeJS.Timeout;
+}
+
+/** One isolate's lane. */
+class Lane {
+  inflight = 0;
+  /** The host is closing it: no more requests. */
+  closing = false;
+  private nextId = 1;
+  private readonly pending = new Map<number, Pending>();
+  private readonly bodies: BodyStreams;
+  private gone: Error | undefined;
+
+  constructor(
+    readonly hello: Extract<LaneFrame, { type: 'lane-hello' }>,
+    private readonly socket: Socket,
+    private readonly logger: Logger,
+    private readonly kill: (lane: number, message: string) => void,
+    private readonly closed: (lane: Lane) => void,
+  ) {
+    const post = (msg: unknown): boolean => socket.destroyed || writeFrame(socket, msg);
+    this.bodies = new BodyStreams(post, false, STREAM_WINDOW_BYTES);
+    socket.on('drain', () => this.bodies.drained());
+  }
+
+  get worker(): string {
+    return this.hello.worker;
+  }
+
+  /** Whether it may take one more request now. */
+  get open(): boolean {
+    return !this.closing && !this.gone && this.inflight < this.hello.capacity;
+  }
+
+  fetch(request: IsolateRequest): Promise<IsolateStreamingResponse> {
+    const id = this.nextId++;
+    this.inflight++;
+    return new Promise<IsolateStreamingResponse>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        const message = `${this.worker}: the request ran longer than ${this.hello.timeoutMs} ms; the isolate was terminated`;
+        this.settle(id)?.reject(new IsolateError('ERR_ISOLATE_TIMEOUT', message));
+        this.kill(this.hello.lane, message);
+      }, this.hello.timeoutMs);
+      this.pending.set(id, { resolve, reject, timer });
+      writeFrame(this.socket, { type: 'request', id, ...request });
+    }).then(
+      (res) => this.untilDone(res),
+      (err: unknown) => {
+        this.inflight--;
+        throw err;
+      },
+    );
+  }
+
+  /** The lane counts a request in flight until its body was read (or left). */
+  private untilDone(res: IsolateStreamingResponse): IsolateStreamingResponse {
+    if (res.body instanceof Uint8Array) {
+      this.inflight--;
+      return res;
+    }
+    const body = res.body;
+    const done = (): void => {
+      this.inflight--;
+    };
+    return {
+      ...res,
+      body: (async function* () {
+        try {
+          yield* body;
+        } finally {
+          done();
+        }
+      })(),
+    };
+  }
+
+  onFrame(msg: Answer): void {
+    if (isBodyMessage(msg as never)) {
+      this.bodies.onMessage(msg as never);
+      return;
+    }
+    switch (msg.type) {
+      case 'response':
+        this.settle(msg.id)?.resolve({ status: msg.status, headers: msg.headers, body: msg.body });
+        return;
+      case 'response-head':
+        this.settle(msg.id)?.resolve({
+          status: msg.status,
+          headers: msg.headers,
+          body: this.bodies.receive(msg.id),
+        });
+        return;
+      case 'error':
+        if (msg.id === undefined) return;
+        this.logger.error({ worker: this.worker }, msg.traceback ?? msg.error.message);
+        this.bodies.cancel(msg.id);
+        this.bodies.fail(msg.id, msg.error.message);
+        this.settle(msg.id)?.reject(errorFromThread(msg.error, 'ERR_ISOLATE_HANDLER'));
+        return;
+      case 'lane-closing':
+        // Every request sent so far is ahead of this on the socket: the thread answers them.
+        this.closing = true;
+        writeFrame(this.socket, { type: 'lane-closed' });
+        this.closed(this);
+        return;
+    }
+  }
+
+  private settle(id: number): Pending | undefined {
+    const p = this.pending.get(id);
+    if (!p) return undefined;
+    clearTimeout(p.timer);
+    this.pending.delete(id);
+    return p;
+  }
+
+  /** The socket went away: the isolate exited or was killed (its host says why, if it can). */
+  fail(err: Error): void {
+    if (this.gone) return;
+    this.gone = err;
+    this.closed(this);
+    this.bodies.failAll(err);
+    for (const p of this.pending.values()) {
+      clearTimeout(p.timer);
+      p.reject(err);
+    }
+    this.pending.clear();
+    this.socket.destroy();
+  }
+}
+
+/** The lanes of one host process's isolates. */
+export class LaneServer {
+  readonly path: string;
+  readonly token = randomBytes(18).toString('base64url');
+  private readonly dir: string;
+  private readonly server: Server;
+  private readonly byWorker = new Map<string, Lane[]>();
+  private readonly sockets = new Set<Socket>();
+  private served = 0;
+
+  constructor(
+    private readonly hostId: number,
+    private readonly logger: Logger,
+    /** Asks the host to kill the isolate of lane `lane` (its request ran past the timeout). */
+    private readonly kill: (lane: number, message: string) => void,
+    /** The host's spread (LocalHostOptions): past `at` in flight, a worker with fewer than `to` lanes asks the host for another isolate. */
+    private readonly spread: { at: number; to: number },
+  ) {
+    this.dir = mkdtempSync(join(tmpdir(), 'pyworkers-lanes-'));
+    this.path = join(this.dir, `host-${hostId}.sock`);
+    this.server = createServer((socket) => this.accept(socket));
+    this.server.listen(this.path);
+    this.server.unref();
+  }
+
+  private accept(socket: Socket): void {
+    socket.setNoDelay(true);
+    this.sockets.add(socket);
+    let lane: Lane | undefined;
+    socket.on('error', () => {});
+    socket.on('close', () => {
+      this.sockets.delete(socket);
+      lane?.fail(new IsolateError('ERR_ISOLATE_CRASHED', `isolate for ${lane.worker} exited`));
+    });
+    readFrames(
+      socket,
+      (msg) => {
+        if (lane) {
+          lane.onFrame(msg as Answer);
+          return;
+        }
+        const hello = msg as Extract<LaneFrame, { type: 'lane-hello' }>;
+        if (hello?.type !== 'lane-hello' || hello.token !== this.token) {
+          this.logger.warn({ host: this.hostId }, 'a lane connected without its token: closed');
+          socket.destroy();
+          return;
+        }
+        lane = new Lane(hello, socket, this.logger, this.kill, (l) => this.remove(l));
+        const list = this.byWorker.get(hello.worker) ?? [];
+        list.push(lane);
+        this.byWorker.set(hello.worker, list);
+      },
+      64 * 1024 * 1024,
+    );
+  }
+
+  private remove(lane: Lane): void {
+    const list = this.byWorker.get(lane.worker);
+    if (!list) return;
+    const at = list.indexOf(lane);
+    if (at >= 0) list.splice(at, 1);
+    if (list.length === 0) this.byWorker.delete(lane.worker);
+  }
+
+  /**
+   * Runs `request` on the least busy open lane of `worker`; undefined when it has none with
+   * room (the request then goes through the host, which may start another isolate).
+   */
+  fetch(worker: string, request: IsolateRequest): Promise<IsolateStreamingResponse> | undefined {
+    const list = this.byWorker.get(worker);
+    if (!list) return undefined;
+    let best: Lane | undefined;
+    for (const lane of list) if (lane.open && (!best || lane.inflight < best.inflight)) best = lane;
+    if (!best) return undefined;
+    if (best.inflight >= this.spread.at && list.length < this.spread.to) return undefined;
+    this.served++;
+    return best.fetch(request);
+  }
+
+  /** Lanes open now and requests sent on lanes so far. */
+  stats(): { lanes: number; laneRequests: number } {
+    let lanes = 0;
+    for (const list of this.byWorker.values()) lanes += list.length;
+    return { lanes, laneRequests: this.served };
+  }
+
+  /** The host process is gone: every lane's requests fail with `err`. */
+  failAll(err: Error): void {
+    for (const list of [...this.byWorker.values()]) for (const lane of [...list]) lane.fail(err);
+  }
+
+  close(): void {
+    for (const socket of this.sockets) socket.destroy();
+    this.server.close();
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}
