@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { Duplex } from 'node:stream';
 import { fileURLToPath } from 'node:url';
-import { fromErrorData } from '@pyworkers/common';
+import { type ErrorData, fromErrorData } from '@pyworkers/common';
 import {
   type BodyMessage,
   BodyStreams,
@@ -352,6 +352,9 @@ export class ChildHost implements IsolateHost {
       case 'forward':
         this.deliver(child, msg.id, msg.call);
         return;
+      case 'lane-lost':
+        this.lanes?.lost(msg.lane, this.revive(msg.error));
+        return;
       case 'result':
       case 'stats':
       case 'attached':
@@ -370,22 +373,23 @@ export class ChildHost implements IsolateHost {
         this.pending.delete(msg.id);
         child.early.delete(msg.id);
         bodies.cancel(msg.id);
-        // A package error keeps its name, code, userError and hint across the process boundary;
-        // anything else is the host process breaking.
-        const revived = fromErrorData(msg.error);
-        const err = msg.error.pyworkers
-          ? revived
-          : new RouterError(
-              'ERR_ROUTER_HOST_CRASHED',
-              `isolate host ${this.id}: ${revived.message}`,
-              {
-                cause: revived,
-              },
-            );
-        p?.reject(err);
+        p?.reject(this.revive(msg.error));
         return;
       }
     }
+  }
+
+  /**
+   * A package error keeps its name, code, userError and hint across the process boundary;
+   * anything else is the host process breaking.
+   */
+  private revive(error: ErrorData): Error {
+    const revived = fromErrorData(error);
+    return error.pyworkers
+      ? revived
+      : new RouterError('ERR_ROUTER_HOST_CRASHED', `isolate host ${this.id}: ${revived.message}`, {
+          cause: revived,
+        });
   }
 
   private call<T>(child: Child, build: (id: number) => ToHost): Promise<T> {

@@ -311,7 +311,13 @@ async function init(config: HostProcessConfig): Promise<LocalHost> {
     ...(config.spreadAt !== undefined ? { spreadAt: config.spreadAt } : {}),
     ...(config.spreadTo !== undefined ? { spreadTo: config.spreadTo } : {}),
     maxInflight: config.maxInflight,
-    ...(config.lanes ? { lanes: config.lanes } : {}),
+    ...(config.lanes
+      ? {
+          lanes: config.lanes,
+          laneLost: (lane: number, err: unknown) =>
+            send({ type: 'lane-lost', lane, error: toErrorData(err) }),
+        }
+      : {}),
     bindings,
     forward,
     events: {

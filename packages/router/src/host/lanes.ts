@@ -42,6 +42,9 @@ interface Pending {
   timer: NodeJS.Timeout;
 }
 
+/** How long a lane whose socket closed waits for its host to say why, before it fails its requests. */
+const LOST_GRACE_MS = 2_000;
+
 /** One isolate's lane. */
 class Lane {
   inflight = 0;
@@ -51,6 +54,7 @@ class Lane {
   private readonly pending = new Map<number, Pending>();
   private readonly bodies: BodyStreams;
   private gone: Error | undefined;
+  private readonly failed: (() => void)[] = [];
 
   constructor(
     readonly hello: Extract<LaneFrame, { type: 'lane-hello' }>,
@@ -155,10 +159,17 @@ class Lane {
     return p;
   }
 
-  /** The socket went away: the isolate exited or was killed (its host says why, if it can). */
+  /** Calls `fn` once the lane failed. */
+  onFail(fn: () => void): void {
+    if (this.gone) fn();
+    else this.failed.push(fn);
+  }
+
+  /** The isolate exited or was killed: what still runs on the lane fails with `err`. */
   fail(err: Error): void {
     if (this.gone) return;
     this.gone = err;
+    for (const fn of this.failed.splice(0)) fn();
     this.closed(this);
     this.bodies.failAll(err);
     for (const p of this.pending.values()) {
@@ -177,6 +188,8 @@ export class LaneServer {
   private readonly dir: string;
   private readonly server: Server;
   private readonly byWorker = new Map<string, Lane[]>();
+  /** Every lane that said hello, by its number, until it failed. */
+  private readonly byNumber = new Map<number, Lane>();
   private readonly sockets = new Set<Socket>();
   private served = 0;
 
@@ -202,7 +215,22 @@ export class LaneServer {
     socket.on('error', () => {});
     socket.on('close', () => {
       this.sockets.delete(socket);
-      lane?.fail(new IsolateError('ERR_ISOLATE_CRASHED', `isolate for ${lane.worker} exited`));
+      const gone = lane;
+      if (!gone) return;
+      gone.closing = true;
+      this.remove(gone);
+      // The host tells why its isolate went (`lost`: a limit, a crash; or it exited itself);
+      // if it says nothing, the isolate exited.
+      const timer = setTimeout(
+        () =>
+          this.fail(
+            gone,
+            new IsolateError('ERR_ISOLATE_CRASHED', `isolate for ${gone.worker} exited`),
+          ),
+        LOST_GRACE_MS,
+      );
+      timer.unref();
+      gone.onFail(() => clearTimeout(timer));
     });
     readFrames(
       socket,
@@ -218,6 +246,7 @@ export class LaneServer {
           return;
         }
         lane = new Lane(hello, socket, this.logger, this.kill, (l) => this.remove(l));
+        this.byNumber.set(hello.lane, lane);
         const list = this.byWorker.get(hello.worker) ?? [];
         list.push(lane);
         this.byWorker.set(hello.worker, list);
@@ -256,9 +285,20 @@ export class LaneServer {
     return { lanes, laneRequests: this.served };
   }
 
+  /** The host lost the isolate of lane `lane`: the requests on it fail with `err`. */
+  lost(lane: number, err: Error): void {
+    const found = this.byNumber.get(lane);
+    if (found) this.fail(found, err);
+  }
+
+  private fail(lane: Lane, err: Error): void {
+    this.byNumber.delete(lane.hello.lane);
+    lane.fail(err);
+  }
+
   /** The host process is gone: every lane's requests fail with `err`. */
   failAll(err: Error): void {
-    for (const list of [...this.byWorker.values()]) for (const lane of [...list]) lane.fail(err);
+    for (const lane of [...this.byNumber.values()]) this.fail(lane, err);
   }
 
   close(): void {

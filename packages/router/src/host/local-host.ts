@@ -66,6 +66,8 @@ export interface LocalHostOptions {
    * one there, and the router sends it plain requests itself. None: every request comes here.
    */
   lanes?: { path: string; token: string };
+  /** An isolate with a lane was lost (crashed, killed at a limit): its lane's requests fail with `err`. */
+  laneLost?: (lane: number, err: unknown) => void;
 }
 
 type Ran<T> =
@@ -490,7 +492,10 @@ export class LocalHost implements IsolateHost {
   private drop(iso: HostedIsolate, err: unknown): void {
     if (iso.dropped) return;
     iso.dropped = true;
-    if (iso.lane !== undefined) this.lanes.delete(iso.lane);
+    if (iso.lane !== undefined) {
+      this.lanes.delete(iso.lane);
+      this.options.laneLost?.(iso.lane, err);
+    }
     this.objects?.isolateGone(iso);
     this.warm.remove(iso);
     this.options.events.lost(iso.worker, this.id);
@@ -535,7 +540,11 @@ export class LocalHost implements IsolateHost {
       id: this.id,
       kind: this.options.kind ?? 'local',
       pid: process.pid,
-      inflight: this.inflight,
+      // Requests the router runs on lanes count too.
+      inflight: [...this.lanes.values()].reduce(
+        (sum, iso) => sum + (iso.handle?.laneLoad ?? 0),
+        this.inflight,
+      ),
       usedBytes: this.warm.usedBytes,
       budgetBytes: this.warm.budgetBytes,
       workers: this.warm.workers().map((worker) => {

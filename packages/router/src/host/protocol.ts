@@ -108,6 +108,8 @@ export type FromHost =
   | WebSocketMessage
   | { type: 'failed'; id: number; error: ErrorData }
   | { type: 'stats'; id: number; stats: HostStats }
+  /** The isolate of lane `lane` was lost: the requests on it fail with `error`. */
+  | { type: 'lane-lost'; lane: number; error: ErrorData }
   | { type: 'warm'; id: number }
   | { type: 'event'; event: 'coldStart' | 'eviction' | 'lost'; worker: string }
   /** A Durable Object's alarm changed (the router's alarm schedule keeps the times). */
