@@ -117,6 +117,11 @@ export class Isolate {
   private readonly bodies: BodyStreams;
   private readonly sockets: WebSockets;
   private closedBy: IsolateError | undefined;
+  private end: ((err: IsolateError) => void) | undefined;
+  /** Resolves with what ended the isolate (closed, a limit, a crash) once it ended. */
+  readonly ended = new Promise<IsolateError>((resolve) => {
+    this.end = resolve;
+  });
   private lastMemory: MemoryReport;
   private syncPort: MessagePort | undefined;
   /** The open lane: its load (requests in flight on it) and who waits for it to close. */
@@ -430,6 +435,7 @@ export class Isolate {
 
   private fail(err: IsolateError): void {
     this.closedBy ??= err;
+    this.end?.(this.closedBy);
     this.lane?.closed?.();
     this.lane = undefined;
     this.bodies.failAll(err);

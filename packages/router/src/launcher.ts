@@ -26,6 +26,8 @@ export interface IsolateHandle {
   closeLane?(): Promise<void>;
   /** Requests running on the lane now. */
   readonly laneLoad?: number;
+  /** Resolves once the isolate ended by itself or was ended (a host with lanes learns of a crash it ran no request of). */
+  readonly ended?: Promise<unknown>;
 }
 
 /**

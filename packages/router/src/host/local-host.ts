@@ -479,6 +479,8 @@ export class LocalHost implements IsolateHost {
     if (!lanes || !handle.openLane) return;
     iso.lane = this.nextLane++;
     this.lanes.set(iso.lane, iso);
+    // A crash or limit during a request on the lane: no request of this host saw it.
+    void handle.ended?.then((err) => this.drop(iso, err));
     handle.openLane(lanes.path, lanes.token, iso.lane, this.options.concurrency);
   }
 
