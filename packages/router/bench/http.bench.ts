@@ -7,7 +7,7 @@
 //
 //   npm run bench:http -w @pyworkers/router
 //   BENCH_SECONDS=8 BENCH_ROUNDS=3 BENCH_CONNECTIONS=10 BENCH_WORKERS=20 BENCH_PORT=18400
-//   BENCH_SKIP_DENSITY=1 (no 20-worker run), BENCH_ONLY=density (only the RSS part),
+//   BENCH_SKIP_DENSITY=1 (no 20-worker run); serve is also measured with PYWORKERS_LANES=0 (A/B), BENCH_ONLY=density (only the RSS part),
 //   BENCH_DIR=/some/dir (keep the projects there and reuse them on the next run),
 //   BENCH_SERVE=source (serve this checkout's sources through tsx, as `npx pyworkers` does here,
 //   instead of the build an installed package runs: `node packages/cli/dist/bin.js`, built first)
@@ -121,11 +121,11 @@ function pyworkers(args: string[], cwd: string): void {
   execFileSync(process.execPath, [BIN, ...args], { cwd, stdio: ['ignore', 'ignore', 'inherit'] });
 }
 /** `pyworkers serve` as a user runs it: defaults, a child process, logs at warn. */
-function serve(targets: string[], port: number): ChildProcess {
+function serve(targets: string[], port: number, env: Record<string, string> = {}): ChildProcess {
   const child = spawn(process.execPath, [BIN, 'serve', ...targets, '--port', String(port)], {
     cwd: root,
     stdio: ['ignore', 'ignore', 'inherit'],
-    env: { ...process.env, PYWORKERS_LOG: 'warn' },
+    env: { ...process.env, PYWORKERS_LOG: 'warn', ...env },
   });
   children.push(child);
   return child;
@@ -291,6 +291,10 @@ try {
   pyworkers(['build'], join(root, 'hello'));
   const servePort = BASE_PORT + 1;
   const served = serve(['hello'], servePort);
+  // The same server without lanes (every request through the host process's main thread),
+  // for the A/B in this run; started after the first one's RSS figures are taken.
+  const noLanesPort = BASE_PORT + 4;
+  let noLanes: ChildProcess | undefined;
   await portOpen(servePort);
   if (uvicornPort) await portOpen(uvicornPort, 30_000);
 
@@ -308,6 +312,7 @@ try {
       label: `\`pyworkers serve\` (defaults, ${FROM_SOURCE ? 'sources through tsx' : 'dist/'})`,
       port: servePort,
     },
+    noLanes: { label: '`pyworkers serve`, PYWORKERS_LANES=0 (no lanes)', port: noLanesPort },
     local: { label: 'router, 1 in-process host', port: ports.local },
   } as Record<string, { label: string; port: number }>;
 
@@ -318,6 +323,10 @@ try {
   // garbage some seconds later: the same tree once that settled.
   await new Promise((r) => setTimeout(r, 3_000));
   const afterOneSettled = treeRss(served.pid!);
+  if (only !== 'density') {
+    noLanes = serve(['hello'], noLanesPort, { PYWORKERS_LANES: '0' });
+    await portOpen(noLanesPort);
+  } else delete targets.noLanes;
   log('warming');
   if (only !== 'density')
     for (const { port } of Object.values(targets)) for (let i = 0; i < 300; i++) await get(port);
@@ -349,6 +358,7 @@ try {
   }
   const afterLoad = treeRss(served.pid!);
   await stop(served);
+  if (noLanes) await stop(noLanes);
 
   const rps = (t: string): number => median(results.get(t)!.rps);
   if (only !== 'density')
