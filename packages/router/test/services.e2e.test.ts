@@ -4,7 +4,7 @@
 import { type Bundle, buildBundle, decodeBundle } from '@pyworkers/isolate';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRouter, type Router } from '../src/index.js';
-import { memoryLogger } from './fixtures.js';
+import { memoryLogger, waitFor } from './fixtures.js';
 
 const server = `
 import datetime
@@ -238,10 +238,14 @@ for (const hostKind of ['local', 'process'] as const) {
         'ValueError: bad input',
         true,
       ]);
-      const logged = logger.lines.some(
-        (l) => l.level === 'error' && /in boom[\s\S]*ValueError: bad input/.test(l.msg ?? ''),
+      // A host process's log lines come over IPC; the answer may come first, on a lane.
+      await waitFor(
+        async () =>
+          logger.lines.some(
+            (l) => l.level === 'error' && /in boom[\s\S]*ValueError: bad input/.test(l.msg ?? ''),
+          ),
+        10_000,
       );
-      expect(logged).toBe(true);
     });
 
     it('refuses private and undefined methods with a clear error', async () => {

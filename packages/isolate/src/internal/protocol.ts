@@ -190,7 +190,7 @@ export type HostResultMessage =
 
 /**
  * Opens a lane: the thread connects to the Unix socket at `path` and takes requests on it
- * straight from the router (see @pyworkers/isolate's README, "Lanes"), past the host's main
+ * straight from the router (see "Lanes" in the API section of the README), past the host's main
  * thread. `load[0]` is kept at the lane's requests in flight, for the host's placement.
  */
 export interface LaneOpenMessage {
