@@ -93,10 +93,12 @@ afterAll(async () => {
   await router?.close();
 });
 
-/** Warms worker `name` and waits until its isolate's lane is open. */
+/** Warms worker `name` until its isolate's lane is open (after its first requests). */
 async function warm(name: string): Promise<void> {
-  expect((await fetch(`${base}/${name}/`)).status).toBe(200);
-  await waitFor(async () => ((await host()).lanes ?? 0) > 0, 20_000);
+  await waitFor(async () => {
+    expect((await fetch(`${base}/${name}/`)).status).toBe(200);
+    return ((await host()).lanes ?? 0) > 0;
+  }, 20_000);
 }
 
 describe('lanes from the router to warm isolates in a host process', () => {

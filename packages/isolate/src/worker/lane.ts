@@ -9,7 +9,8 @@
 // last request it sent; the thread answers every request it took, then reports `closed` to the
 // host, which may evict the isolate.
 import { connect, type Socket } from 'node:net';
-import { BodyStreams, isBodyMessage, STREAM_WINDOW_BYTES } from '../body-stream.js';
+import { BodyStreams, IPC_STREAM_WINDOW_BYTES, isBodyMessage } from '../body-stream.js';
+import { responseBufferPool } from '../buffer-pool.js';
 import { readFrames, writeFrame } from '../frames.js';
 import type {
   FromWorker,
@@ -47,8 +48,19 @@ export class Lane {
     const socket = connect(open.path);
     this.socket = socket;
     socket.setNoDelay(true);
-    const post = (msg: unknown): boolean => socket.destroyed || writeFrame(socket, msg);
-    const bodies = new BodyStreams(post, false, STREAM_WINDOW_BYTES);
+    const post = (msg: unknown): boolean => {
+      if (socket.destroyed) return true;
+      const chunk = (msg as { type?: string; chunk?: Uint8Array }).chunk;
+      // A pooled response buffer goes back to its pool once the socket wrote it.
+      const pooled = chunk && chunk.byteOffset === 0 ? chunk.buffer : undefined;
+      return writeFrame(
+        socket,
+        msg,
+        pooled && (() => responseBufferPool.give(pooled as ArrayBuffer)),
+      );
+    };
+    // A socket between processes: the window of the router <-> host hop, which it replaces.
+    const bodies = new BodyStreams(post, false, IPC_STREAM_WINDOW_BYTES);
     this.channel = { post, bodies, lane: open.worker };
     this.send = post;
     socket.on('drain', () => bodies.drained());

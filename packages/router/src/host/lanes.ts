@@ -18,6 +18,7 @@ import type { ErrorData } from '@pyworkers/common';
 import {
   BodyStreams,
   errorFromThread,
+  IPC_STREAM_WINDOW_BYTES,
   IsolateError,
   type IsolateRequest,
   type IsolateStreamingResponse,
@@ -25,7 +26,6 @@ import {
   type LaneFrame,
   type Logger,
   readFrames,
-  STREAM_WINDOW_BYTES,
   writeFrame,
 } from '@pyworkers/isolate';
 
@@ -64,7 +64,8 @@ class Lane {
     private readonly closed: (lane: Lane) => void,
   ) {
     const post = (msg: unknown): boolean => socket.destroyed || writeFrame(socket, msg);
-    this.bodies = new BodyStreams(post, false, STREAM_WINDOW_BYTES);
+    // The window of the router <-> host hop (a socket between processes, as that one).
+    this.bodies = new BodyStreams(post, false, IPC_STREAM_WINDOW_BYTES);
     socket.on('drain', () => this.bodies.drained());
   }
 

@@ -81,10 +81,20 @@ interface HostedIsolate extends WarmIsolate {
   own: number;
   /** Its lane's number, once it has one. */
   lane?: number;
+  /** Requests this host ran on it to the end. */
+  served: number;
   dropped: boolean;
   /** Streamed bodies of its service fetches, cancelled when it goes. */
   bodies: OpenBodies;
 }
+
+/** Requests an isolate answers through its host before it opens a lane. */
+const LANE_AFTER = 2;
+
+/** How long a cold start waits at most for an isolate of its worker that is being retired. */
+const RETIRING_WAIT_MS = 50;
+const sleep = (ms: number): Promise<void> =>
+  new Promise((resolve) => setTimeout(resolve, ms).unref());
 
 // Before a worker's bundle is read, a new isolate is assumed to be this big.
 const DEFAULT_ISOLATE_BYTES = 72 * 1024 * 1024;
@@ -161,6 +171,8 @@ export class LocalHost implements IsolateHost {
   /** Isolates with a lane, by lane number (the router names a lane to kill by it). */
   private readonly lanes = new Map<number, HostedIsolate>();
   private nextLane = 1;
+  /** Evicted isolates being retired (their lane closing first), by worker. */
+  private readonly retiring = new Map<string, Promise<void>>();
 
   /** Durable Objects live on this host, pinned to isolates (none without bindings). */
   private readonly objects: ObjectsHost<HostedIsolate> | undefined;
@@ -392,6 +404,12 @@ export class LocalHost implements IsolateHost {
     const release = (): void => {
       iso.own--;
       this.inflight--;
+      // Its lane opens once it answered a few requests: not while a cold start's request
+      // waits, nor for an isolate that served one and is evicted again (cold-start churn,
+      // where opening and closing a lane delays the next cold start of its worker).
+      iso.served++;
+      if (iso.served >= LANE_AFTER && iso.handle && iso.lane === undefined && !iso.dropped)
+        this.openLane(iso, iso.handle);
       if (!this.warm.fits(0, 0)) this.evict(this.warm.evictFor(0, 0));
     };
     // `keep()`: the work goes on after it returns (a streamed body); release when it ends.
@@ -421,6 +439,10 @@ export class LocalHost implements IsolateHost {
     const { launcher, logger, events } = this.options;
     const launch = async (iso: HostedIsolate): Promise<IsolateHandle> => {
       const bundle = await worker.bundle();
+      // An isolate of this worker evicted a moment ago may still be closing its lane: once
+      // retired, the launcher may give it back to this cold start (cheaper than a swap).
+      const retiring = this.retiring.get(worker.name);
+      if (retiring) await Promise.race([retiring, sleep(RETIRING_WAIT_MS)]);
       if (!this.sizes.has(worker.name)) {
         this.sizes.set(worker.name, estimateIsolateBytes(bundle));
         this.warm.resize(iso, estimateIsolateBytes(bundle));
@@ -451,6 +473,7 @@ export class LocalHost implements IsolateHost {
       worker: worker.name,
       bytes,
       own: 0,
+      served: 0,
       get inflight(): number {
         return this.own + (this.handle?.laneLoad ?? 0);
       },
@@ -466,7 +489,6 @@ export class LocalHost implements IsolateHost {
         iso.handle = handle;
         iso.ready = true;
         if (iso.dropped || this.closed) void handle.close().catch(() => {});
-        else this.openLane(iso, handle);
       },
       (err: unknown) => this.drop(iso, err),
     );
@@ -523,7 +545,14 @@ export class LocalHost implements IsolateHost {
         await h.closeLane?.();
         await (launcher.retire ? launcher.retire(h) : h.close());
       };
-      if (handle) void retire(handle).catch(() => {});
+      if (handle) {
+        const retired: Promise<void> = retire(handle)
+          .catch(() => {})
+          .finally(() => {
+            if (this.retiring.get(iso.worker) === retired) this.retiring.delete(iso.worker);
+          });
+        this.retiring.set(iso.worker, retired);
+      }
       iso.bodies.cancelAll();
     }
   }
