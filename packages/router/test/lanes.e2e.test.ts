@@ -6,6 +6,7 @@ import { type Bundle, buildBundle, decodeBundle } from '@pyworkers/isolate';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRouter, type Router } from '../src/index.js';
 import { waitFor } from './fixtures.js';
+import { PATTERN_PY } from './helpers/streams-worker.js';
 
 const entry = (name: string) => `
 import asyncio
@@ -14,15 +15,7 @@ from urllib.parse import urlsplit
 from workers import Response, WorkerEntrypoint
 
 
-async def pattern(total, size):
-    # Chunk i, byte j: (i * 7 + j) % 251, so that a chunk lost, repeated or reordered shows.
-    sent, i = 0, 0
-    while sent < total:
-        n = min(size, total - sent)
-        yield (bytes(range(i * 7 % 251, 251)) + bytes(range(251)) * (n // 251 + 2))[:n]
-        sent += n
-        i += 1
-
+${PATTERN_PY}
 
 class Default(WorkerEntrypoint):
     async def fetch(self, request):

@@ -2,6 +2,19 @@
 // a chunked reader of the request body, an echo. Shared by the streaming and memory tests.
 import { type Bundle, buildBundle, decodeBundle } from '@pyworkers/isolate';
 
+/**
+ * A Python async generator `pattern(total, size)`: chunk i, byte j is (i * 7 + j) % 251, so
+ * that a buffer reused too early, or a chunk lost, repeated or reordered, shows.
+ */
+export const PATTERN_PY = `async def pattern(total, size):
+    sent, i = 0, 0
+    while sent < total:
+        n = min(size, total - sent)
+        yield (bytes(range(i * 7 % 251, 251)) + bytes(range(251)) * (n // 251 + 2))[:n]
+        sent += n
+        i += 1
+`;
+
 const entry = String.raw`
 import asyncio
 import json
@@ -29,15 +42,7 @@ async def app(scope, receive, send):
     await send({"type": "http.response.body", "body": b"", "more_body": False})
 
 
-async def pattern(total, size):
-    # Chunk i, byte j: (i * 7 + j) % 251, so that a buffer reused too early shows.
-    sent, i = 0, 0
-    while sent < total:
-        n = min(size, total - sent)
-        yield (bytes(range(i * 7 % 251, 251)) + bytes(range(251)) * (n // 251 + 2))[:n]
-        sent += n
-        i += 1
-
+${PATTERN_PY}
 
 async def endless():
     chunk = b"x" * 16384
