@@ -297,11 +297,6 @@ export class Isolate {
     return this.closedBy === undefined && this.pending.size === 0 && this.laneLoad === 0;
   }
 
-  /** The request timeout this isolate runs under, in milliseconds. */
-  get requestTimeoutMs(): number {
-    return this.limits.requestTimeoutMs;
-  }
-
   /**
    * Opens a lane: the thread connects to the Unix socket at `path` (saying `token` first) and
    * takes requests on it straight from whoever listens there, answering them there, up to

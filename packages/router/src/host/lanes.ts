@@ -218,18 +218,17 @@ export class LaneServer {
       this.sockets.delete(socket);
       const gone = lane;
       if (!gone) return;
+      const crashed = new IsolateError('ERR_ISOLATE_CRASHED', `isolate for ${gone.worker} exited`);
+      // Closed as asked (`lane-closing`): every request on it was answered, nothing to wait for.
+      if (gone.closing) {
+        this.fail(gone, crashed);
+        return;
+      }
       gone.closing = true;
       this.remove(gone);
       // The host tells why its isolate went (`lost`: a limit, a crash; or it exited itself);
       // if it says nothing, the isolate exited.
-      const timer = setTimeout(
-        () =>
-          this.fail(
-            gone,
-            new IsolateError('ERR_ISOLATE_CRASHED', `isolate for ${gone.worker} exited`),
-          ),
-        LOST_GRACE_MS,
-      );
+      const timer = setTimeout(() => this.fail(gone, crashed), LOST_GRACE_MS);
       timer.unref();
       gone.onFail(() => clearTimeout(timer));
     });

@@ -62,8 +62,9 @@ export interface LocalHostOptions {
   /** Idle time after which a Durable Object is evicted (default 60 s). */
   objectIdleMs?: number;
   /**
-   * Where this host process's router takes lanes (./lanes.ts): each isolate, once ready, opens
-   * one there, and the router sends it plain requests itself. None: every request comes here.
+   * Where this host process's router takes lanes (./lanes.ts): each isolate, once it answered
+   * `LANE_AFTER` requests, opens one there, and the router sends it plain requests itself.
+   * None: every request comes here.
    */
   lanes?: { path: string; token: string };
   /** An isolate with a lane was lost (crashed, killed at a limit): its lane's requests fail with `err`. */
