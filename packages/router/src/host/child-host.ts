@@ -24,8 +24,9 @@ import { withAnswerBody } from '../services/answer-bodies.js';
 import type { ForwardCall, ForwardedCall } from '../services/types.js';
 import { type Batcher, type BatchMessage, batcher, isBatch } from './batch.js';
 import { BODY_FD, type BodyChannel, bodyChannel } from './body-channel.js';
+import { lanesFor, onLane } from './child-lanes.js';
 import { hostProcessEnv } from './host-env.js';
-import { LaneServer } from './lanes.js';
+import type { LaneServer } from './lanes.js';
 import type { FromHost, HostProcessConfig, ToHost } from './protocol.js';
 import { bwrapArgs } from './sandbox.js';
 import { seccompFilter } from './seccomp.js';
@@ -411,11 +412,8 @@ export class ChildHost implements IsolateHost {
   ): Promise<HostResult> {
     const { body, ...head } = request;
     // A warm isolate's plain request goes on its lane, past the host's main thread.
-    const onLane =
-      this.lanes && body instanceof Uint8Array && !this.closed && !isUpgrade(request.headers)
-        ? this.lanes.fetch(worker.name, request)
-        : undefined;
-    if (onLane) return { kind: 'response', response: await onLane, coldStart: false };
+    const lane = this.closed ? undefined : onLane(this.lanes, worker.name, request);
+    if (lane) return { kind: 'response', response: await lane, coldStart: false };
     const child = await this.withBundle(worker);
     if (body instanceof Uint8Array) {
       return this.call<HostResult>(child, (id) => ({
@@ -570,25 +568,4 @@ export class ChildHost implements IsolateHost {
     clearTimeout(timer);
     this.lanes?.close();
   }
-}
-
-/** Whether a request asks for a WebSocket (those go through the host, which relays sessions). */
-function isUpgrade(headers: [string, string][]): boolean {
-  for (const [name, value] of headers)
-    if (name.toLowerCase() === 'upgrade' && value.toLowerCase() === 'websocket') return true;
-  return false;
-}
-
-/** The lane server of a host process, unless it runs sandboxed or lanes are off. */
-function lanesFor(
-  config: HostProcessConfig,
-  logger: Logger,
-  kill: (lane: number, message: string) => void,
-): LaneServer | undefined {
-  // A Unix socket path has room for ~107 bytes: a long TMPDIR means no lanes.
-  if (config.sandbox || process.env.PYWORKERS_LANES === '0') return undefined;
-  if (join(tmpdir(), 'pyworkers-lanes-XXXXXX', `host-${config.id}.sock`).length >= 100)
-    return undefined;
-  const spread = { at: config.spreadAt ?? Infinity, to: config.spreadTo ?? 1 };
-  return new LaneServer(config.id, logger, kill, spread);
 }
