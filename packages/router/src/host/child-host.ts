@@ -1,9 +1,4 @@
-import { type ChildProcess, fork, spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import type { Duplex } from 'node:stream';
-import { fileURLToPath } from 'node:url';
+import type { ChildProcess } from 'node:child_process';
 import { type ErrorData, fromErrorData } from '@pyworkers/common';
 import {
   type BodyMessage,
@@ -18,18 +13,15 @@ import {
   type WorkerEvent,
 } from '@pyworkers/isolate';
 import { RouterError } from '../errors.js';
-import { hostEntry } from '../internal/paths.js';
 import type { ObjectEventInput, ObjectTarget } from '../objects/object-host.js';
 import { withAnswerBody } from '../services/answer-bodies.js';
 import type { ForwardCall, ForwardedCall } from '../services/types.js';
 import { type Batcher, type BatchMessage, batcher, isBatch } from './batch.js';
 import { BODY_FD, type BodyChannel, bodyChannel } from './body-channel.js';
 import { lanesFor, onLane } from './child-lanes.js';
-import { hostProcessEnv } from './host-env.js';
+import { spawnHostProcess } from './child-spawn.js';
 import type { LaneServer } from './lanes.js';
 import type { FromHost, HostProcessConfig, ToHost } from './protocol.js';
-import { bwrapArgs } from './sandbox.js';
-import { seccompFilter } from './seccomp.js';
 import type {
   HostEventResult,
   HostEvents,
@@ -39,20 +31,6 @@ import type {
   HostWorker,
   IsolateHost,
 } from './types.js';
-
-const uid = (): number => process.getuid?.() ?? 0;
-
-/** The top-most directory above this package with a node_modules: the installed code. */
-function codeRoot(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  let found = dir;
-  for (;;) {
-    if (existsSync(join(dir, 'node_modules'))) found = dir;
-    const up = dirname(dir);
-    if (up === dir) return found;
-    dir = up;
-  }
-}
 
 interface Pending {
   resolve: (value: never) => void;
@@ -116,52 +94,7 @@ export class ChildHost implements IsolateHost {
   }
 
   private spawn(): Child {
-    const entry = hostEntry();
-    const env = hostProcessEnv();
-    const options = {
-      env,
-      serialization: 'advanced' as const,
-      // fd 4 (BODY_FD): the body channel, a socketpair.
-      stdio: ['ignore', 'ignore', 'inherit', 'ipc', 'pipe'] as (
-        | 'ignore'
-        | 'inherit'
-        | 'ipc'
-        | 'pipe'
-      )[],
-    };
-    // bwrap reads the seccomp filter from fd 5 (a pipe written below) before it runs node.
-    const filter = this.config.sandbox?.seccomp ? seccompFilter() : undefined;
-    if (filter) options.stdio.push('pipe');
-    const proc = this.config.sandbox
-      ? spawn(
-          this.config.sandbox.bwrap,
-          [
-            ...(filter ? ['--seccomp', String(BODY_FD + 1)] : []),
-            ...bwrapArgs({
-              // tsx's transform cache (source-first runs), read-only: a host may not plant
-              // code the router would run on its next start.
-              readOnly: [
-                codeRoot(),
-                dirname(process.execPath),
-                join(tmpdir(), `tsx-${uid()}`),
-                ...(this.config.sandbox.readable ?? []),
-              ],
-              readWrite: [env.PYWORKERS_CACHE_DIR!, ...this.config.sandbox.writable],
-            }),
-            process.execPath,
-            ...entry.execArgv,
-            entry.path,
-          ],
-          options,
-        )
-      : fork(entry.path, [], { ...options, execArgv: entry.execArgv });
-    if (filter) (proc.stdio[BODY_FD + 1] as NodeJS.WritableStream | null)?.end(filter);
-    const socket = proc.stdio[BODY_FD] as Duplex;
-    // Host processes must not keep the router's process alive by themselves: open HTTP
-    // connections and pending requests already do while there is work.
-    proc.unref();
-    (proc.channel as { unref?: () => void } | undefined)?.unref?.();
-    (socket as Duplex & { unref?: () => void }).unref?.();
+    const { proc, socket } = spawnHostProcess(this.config);
     const child: Child = {
       proc,
       out: batcher<ToHost>(
