@@ -20,6 +20,7 @@ import { type Batcher, type BatchMessage, batcher, isBatch } from './batch.js';
 import { BODY_FD, type BodyChannel, bodyChannel } from './body-channel.js';
 import { lanesFor, onLane } from './child-lanes.js';
 import { spawnHostProcess } from './child-spawn.js';
+import { EarlyBodies } from './early-bodies.js';
 import type { LaneServer } from './lanes.js';
 import type { FromHost, HostProcessConfig, ToHost } from './protocol.js';
 import type {
@@ -47,11 +48,8 @@ interface Child {
   sockets: WebSockets;
   /** Body bytes to and from the process (./body-channel.ts). */
   channel: BodyChannel;
-  /**
-   * Response-body messages that arrived (on the body channel) before their `response-head`
-   * (on IPC), by fetch id: at most one credit window each, handed on once the head is in.
-   */
-  early: Map<number, { msgs: BodyMessage[]; bytes: number }>;
+  /** Response-body messages that arrived before their `response-head` (./early-bodies.ts). */
+  early: EarlyBodies;
   exited: boolean;
 }
 
@@ -121,7 +119,7 @@ export class ChildHost implements IsolateHost {
           proc.kill('SIGKILL');
         },
       ),
-      early: new Map(),
+      early: new EarlyBodies(),
       exited: false,
     };
     const bodies = new BodyStreams(
@@ -170,15 +168,7 @@ export class ChildHost implements IsolateHost {
     // Still waiting for this fetch's answer: its head is on the way over IPC. Otherwise the
     // stream is over here (abandoned, failed) and the message is late: dropped.
     if (!this.pending.has(msg.id)) return;
-    let early = child.early.get(msg.id);
-    if (!early) {
-      early = { msgs: [], bytes: 0 };
-      child.early.set(msg.id, early);
-    }
-    early.msgs.push(msg);
-    if (msg.type === 'body-chunk') early.bytes += msg.chunk.byteLength;
-    // A sender keeps to its credit window: a host past it is broken (or hostile).
-    if (early.bytes > IPC_STREAM_WINDOW_BYTES) {
+    if (!child.early.hold(msg)) {
       this.logger.error({ host: this.id }, 'isolate host sent a body past its credit window');
       child.early.clear();
       child.proc.kill('SIGKILL');
@@ -194,10 +184,7 @@ export class ChildHost implements IsolateHost {
   ): void {
     const p = this.pending.get(id);
     this.pending.delete(id);
-    const body = bodies.receive(id);
-    const early = child.early.get(id);
-    child.early.delete(id);
-    for (const m of early?.msgs ?? []) bodies.onMessage(m);
+    const body = child.early.receive(bodies, id);
     if (result.kind !== 'event') return;
     p?.resolve({ ...result, result: withAnswerBody(result.result, body) } as never);
   }
@@ -263,10 +250,7 @@ export class ChildHost implements IsolateHost {
       case 'response-head': {
         const p = this.pending.get(msg.id);
         this.pending.delete(msg.id);
-        const body = bodies.receive(msg.id);
-        const early = child.early.get(msg.id);
-        child.early.delete(msg.id);
-        for (const m of early?.msgs ?? []) bodies.onMessage(m);
+        const body = child.early.receive(bodies, msg.id);
         p?.resolve({
           kind: 'response',
           response: { status: msg.status, headers: msg.headers, body },
