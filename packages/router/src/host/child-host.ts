@@ -3,7 +3,6 @@ import { type ErrorData, fromErrorData } from '@pyworkers/common';
 import {
   type BodyMessage,
   BodyStreams,
-  hostCallError,
   IPC_STREAM_WINDOW_BYTES,
   type IsolateRequest,
   isWebSocketMessage,
@@ -15,9 +14,10 @@ import {
 import { RouterError } from '../errors.js';
 import type { ObjectEventInput, ObjectTarget } from '../objects/object-host.js';
 import { withAnswerBody } from '../services/answer-bodies.js';
-import type { ForwardCall, ForwardedCall } from '../services/types.js';
+import type { ForwardCall } from '../services/types.js';
 import { type Batcher, type BatchMessage, batcher, isBatch } from './batch.js';
 import { BODY_FD, type BodyChannel, bodyChannel } from './body-channel.js';
+import { deliverForwarded } from './child-forward.js';
 import { lanesFor, onLane } from './child-lanes.js';
 import { spawnHostProcess } from './child-spawn.js';
 import { EarlyBodies } from './early-bodies.js';
@@ -191,33 +191,9 @@ export class ChildHost implements IsolateHost {
 
   private post(child: Child, msg: ToHost): void {
     if (child.exited || !child.proc.connected) return;
-    // An answer carries the caller's values: one IPC cannot carry must throw here (see deliver).
+    // An answer carries the caller's values: one IPC cannot carry must throw (./child-forward.ts).
     if (msg.type === 'forward-result') child.out.postNow(msg);
     else child.out.post(msg);
-  }
-
-  /** Delivers a call from one of the process's isolates and posts the answer back. */
-  private deliver(child: Child, id: number, call: ForwardedCall): void {
-    const answer = (msg: ToHost): void => {
-      try {
-        this.post(child, msg);
-      } catch (err) {
-        // A value IPC cannot carry: the caller gets an error instead of waiting forever.
-        this.post(child, { type: 'forward-result', id, ok: false, error: hostCallError(err) });
-      }
-    };
-    const run = this.forward
-      ? this.forward(call)
-      : Promise.reject(
-          Object.assign(new Error(`isolate host ${this.id} has no router to deliver calls`), {
-            code: 'ERR_SERVICE_UNAVAILABLE',
-          }),
-        );
-    run.then(
-      (value) => answer({ type: 'forward-result', id, ok: true, value }),
-      (err: unknown) =>
-        answer({ type: 'forward-result', id, ok: false, error: hostCallError(err) }),
-    );
   }
 
   private onMessage(msg: FromHost, bodies: BodyStreams, sockets: WebSockets, child: Child): void {
@@ -268,7 +244,7 @@ export class ChildHost implements IsolateHost {
         this.events.alarm?.(msg.worker, msg.className, msg.id, msg.scheduledTime);
         return;
       case 'forward':
-        this.deliver(child, msg.id, msg.call);
+        deliverForwarded(this.id, this.forward, msg.id, msg.call, (m) => this.post(child, m));
         return;
       case 'lane-lost':
         this.lanes?.lost(msg.lane, this.revive(msg.error));
