@@ -1,6 +1,5 @@
 import {
   type BodyStream,
-  IsolateError,
   type IsolateRequest,
   isIsolateError,
   type Logger,
@@ -22,6 +21,7 @@ import { serviceHostCalls } from '../services/host-calls.js';
 import { OpenBodies } from '../services/open-bodies.js';
 import type { ForwardCall } from '../services/types.js';
 import { type WarmIsolate, WarmSet } from '../warm-set.js';
+import { HostLanes, type LanedIsolate } from './local-lanes.js';
 import type {
   HostEventResult,
   HostEvents,
@@ -75,22 +75,13 @@ type Ran<T> =
   | { kind: 'done'; value: T; coldStart: boolean }
   | Extract<HostResult, { kind: 'refused' }>;
 
-interface HostedIsolate extends WarmIsolate {
+interface HostedIsolate extends WarmIsolate, LanedIsolate {
   started: Promise<IsolateHandle>;
-  handle?: IsolateHandle;
   /** Requests this host runs on it; `inflight` adds those on its lane. */
   own: number;
-  /** Its lane's number, once it has one. */
-  lane?: number;
-  /** Requests this host ran on it to the end. */
-  served: number;
-  dropped: boolean;
   /** Streamed bodies of its service fetches, cancelled when it goes. */
   bodies: OpenBodies;
 }
-
-/** Requests an isolate answers through its host before it opens a lane. */
-const LANE_AFTER = 2;
 
 /** How long a cold start waits at most for an isolate of its worker that is being retired. */
 const RETIRING_WAIT_MS = 50;
@@ -170,8 +161,7 @@ export class LocalHost implements IsolateHost {
   private inflight = 0;
   private closed = false;
   /** Isolates with a lane, by lane number (the router names a lane to kill by it). */
-  private readonly lanes = new Map<number, HostedIsolate>();
-  private nextLane = 1;
+  private readonly lanes: HostLanes<HostedIsolate>;
   /** Evicted isolates being retired (their lane closing first), by worker. */
   private readonly retiring = new Map<string, Promise<void>>();
 
@@ -180,6 +170,12 @@ export class LocalHost implements IsolateHost {
 
   constructor(private readonly options: LocalHostOptions) {
     this.id = options.id;
+    this.lanes = new HostLanes(
+      options.lanes,
+      options.concurrency,
+      (iso, err) => this.drop(iso, err),
+      options.laneLost,
+    );
     this.objects = options.bindings
       ? new ObjectsHost<HostedIsolate>({
           wiring: options.bindings,
@@ -405,12 +401,7 @@ export class LocalHost implements IsolateHost {
     const release = (): void => {
       iso.own--;
       this.inflight--;
-      // Its lane opens once it answered a few requests: not while a cold start's request
-      // waits, nor for an isolate that served one and is evicted again (cold-start churn,
-      // where opening and closing a lane delays the next cold start of its worker).
-      iso.served++;
-      if (iso.served >= LANE_AFTER && iso.handle && iso.lane === undefined && !iso.dropped)
-        this.openLane(iso, iso.handle);
+      this.lanes.answered(iso);
       if (!this.warm.fits(0, 0)) this.evict(this.warm.evictFor(0, 0));
     };
     // `keep()`: the work goes on after it returns (a streamed body); release when it ends.
@@ -496,31 +487,16 @@ export class LocalHost implements IsolateHost {
     return iso;
   }
 
-  /** Lets the router send `iso` its plain requests itself (./lanes.ts), if it can take them. */
-  private openLane(iso: HostedIsolate, handle: IsolateHandle): void {
-    const lanes = this.options.lanes;
-    if (!lanes || !handle.openLane) return;
-    iso.lane = this.nextLane++;
-    this.lanes.set(iso.lane, iso);
-    // A crash or limit during a request on the lane: no request of this host saw it.
-    void handle.ended?.then((err) => this.drop(iso, err));
-    handle.openLane(lanes.path, lanes.token, iso.lane, this.options.concurrency);
-  }
-
   /** A request on lane `lane` ran past its timeout (the router saw it): the isolate goes. */
   killLane(lane: number, message: string): void {
-    const iso = this.lanes.get(lane);
-    if (iso) this.drop(iso, new IsolateError('ERR_ISOLATE_TIMEOUT', message));
+    this.lanes.kill(lane, message);
   }
 
   /** Forgets an isolate that crashed or failed to start; the next request starts a new one. */
   private drop(iso: HostedIsolate, err: unknown): void {
     if (iso.dropped) return;
     iso.dropped = true;
-    if (iso.lane !== undefined) {
-      this.lanes.delete(iso.lane);
-      this.options.laneLost?.(iso.lane, err);
-    }
+    this.lanes.lose(iso, err);
     this.objects?.isolateGone(iso);
     this.warm.remove(iso);
     this.options.events.lost(iso.worker, this.id);
@@ -535,7 +511,7 @@ export class LocalHost implements IsolateHost {
   private evict(victims: HostedIsolate[]): void {
     for (const iso of victims) {
       iso.dropped = true;
-      if (iso.lane !== undefined) this.lanes.delete(iso.lane);
+      this.lanes.forget(iso);
       this.objects?.isolateGone(iso);
       this.options.events.eviction(iso.worker, this.id);
       this.options.logger.debug({ worker: iso.worker, host: this.id }, 'isolate evicted');
@@ -573,10 +549,7 @@ export class LocalHost implements IsolateHost {
       kind: this.options.kind ?? 'local',
       pid: process.pid,
       // Requests the router runs on lanes count too.
-      inflight: [...this.lanes.values()].reduce(
-        (sum, iso) => sum + (iso.handle?.laneLoad ?? 0),
-        this.inflight,
-      ),
+      inflight: this.inflight + this.lanes.load(),
       usedBytes: this.warm.usedBytes,
       budgetBytes: this.warm.budgetBytes,
       workers: this.warm.workers().map((worker) => {
