@@ -1,11 +1,4 @@
-import {
-  type BodyStream,
-  type IsolateRequest,
-  isIsolateError,
-  type Logger,
-  type WebSocketPeer,
-  type WorkerEvent,
-} from '@pyworkers/isolate';
+import type { IsolateRequest, Logger, WebSocketPeer, WorkerEvent } from '@pyworkers/isolate';
 import type { BindingsWiring } from '../bindings/wiring.js';
 import { RouterError } from '../errors.js';
 import type { EvictionPolicy } from '../eviction.js';
@@ -21,6 +14,7 @@ import { serviceHostCalls } from '../services/host-calls.js';
 import { OpenBodies } from '../services/open-bodies.js';
 import type { ForwardCall } from '../services/types.js';
 import { type WarmIsolate, WarmSet } from '../warm-set.js';
+import { isCrash, untilClosed, untilDone } from './busy-until.js';
 import { HostLanes, type LanedIsolate } from './local-lanes.js';
 import type {
   HostEventResult,
@@ -90,64 +84,6 @@ const sleep = (ms: number): Promise<void> =>
 
 // Before a worker's bundle is read, a new isolate is assumed to be this big.
 const DEFAULT_ISOLATE_BYTES = 72 * 1024 * 1024;
-
-function isCrash(err: unknown): boolean {
-  return !(isIsolateError(err) && err.code === 'ERR_ISOLATE_HANDLER');
-}
-
-/** `peer`, calling `release` once either side closed it. */
-function untilClosed(peer: WebSocketPeer, release: () => void): WebSocketPeer {
-  return {
-    send: (data) => peer.send(data),
-    get bufferedAmount() {
-      return peer.bufferedAmount;
-    },
-    close: (code, reason) => {
-      peer.close(code, reason);
-      release();
-    },
-    get onmessage() {
-      return peer.onmessage;
-    },
-    set onmessage(fn) {
-      peer.onmessage = fn;
-    },
-    get onclose() {
-      return peer.onclose;
-    },
-    set onclose(fn) {
-      peer.onclose = (code, reason) => {
-        release();
-        fn?.(code, reason);
-      };
-    },
-    get ondrain() {
-      return peer.ondrain;
-    },
-    set ondrain(fn) {
-      peer.ondrain = fn;
-    },
-    pause: () => peer.pause?.(),
-    resume: () => peer.resume?.(),
-  };
-}
-
-/** `body`, calling `release` once it ended, failed or its reader left. */
-async function* untilDone(
-  body: BodyStream,
-  release: () => void,
-  drop: (err: unknown) => void,
-): BodyStream {
-  try {
-    yield* body;
-  } catch (err) {
-    // The isolate was terminated while streaming (a limit, a crash): forget it.
-    if (isCrash(err) && isIsolateError(err)) drop(err);
-    throw err;
-  } finally {
-    release();
-  }
-}
 
 /**
  * Isolates in this process (worker_threads): keeps them warm within a memory budget, starts
