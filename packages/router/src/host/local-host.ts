@@ -16,6 +16,7 @@ import type { ForwardCall } from '../services/types.js';
 import { type WarmIsolate, WarmSet } from '../warm-set.js';
 import { isCrash, untilClosed, untilDone } from './busy-until.js';
 import { HostLanes, type LanedIsolate } from './local-lanes.js';
+import { runObjectEvent } from './local-objects.js';
 import type {
   HostEventResult,
   HostEvents,
@@ -199,80 +200,13 @@ export class LocalHost implements IsolateHost {
         'ERR_ROUTER_CONFIG',
         `host ${this.id} has no bindings wired: Durable Object ${target.className} cannot run here`,
       );
-    const ns = objects.namespace(worker, target.className);
-    const id = ns.idFromString(target.id, target.className);
-    const storage = ns.storage(id);
-    let alarm: { scheduledTime: number; retryCount: number } | null = null;
-    if (input.op === 'alarm') {
-      alarm = await storage.alarmState();
-      if (!alarm || alarm.scheduledTime > Date.now())
-        return {
-          kind: 'event',
-          result: { type: 'rpc', outcome: 'ok', value: alarm?.scheduledTime ?? null },
-          coldStart: false,
-        } as HostEventResult;
-    }
-    let token = '';
-    let done = (): void => {};
-    let streaming = false;
-    const ran = await this.run(
+    return runObjectEvent(
+      objects,
+      (work, pin) => this.run(worker, { force: true }, work, pin),
       worker,
-      { force: true },
-      async (handle, keep, drop) => {
-        if (!handle.dispatch)
-          throw new RouterError(
-            'ERR_ROUTER_NO_EVENTS',
-            `the isolate launcher of ${worker.name} returns isolates that cannot run Durable Object events`,
-          );
-        const result = await handle.dispatch({
-          type: 'rpc',
-          method: input.method,
-          args: input.args,
-          object: {
-            className: target.className,
-            id,
-            ...(target.name ? { name: target.name } : {}),
-            token,
-            ...(alarm ? { op: 'alarm', retryCount: alarm.retryCount } : {}),
-            ...(input.op === 'ws' ? { op: 'ws', ws: input.ws } : {}),
-            // A new instance of an object with open sockets lists them before its constructor.
-            sockets: objects.socketCount(worker.name, { ...target, id }),
-          },
-        } as unknown as WorkerEvent);
-        // A fetch answered with a streamed body: the event is over (the object's gate is
-        // free), but its isolate and the object stay busy, never evicted, until the body ends.
-        const body = answerBody(result);
-        if (!body) return result;
-        streaming = true;
-        const release = keep();
-        const objectDone = done;
-        const ended = (): void => {
-          release();
-          objectDone();
-        };
-        return withAnswerBody(result, untilDone(body, ended, drop));
-      },
-      {
-        pick: () => objects.pinned(worker.name, { ...target, id }),
-        picked: (iso) => {
-          token = objects.pin(worker, { ...target, id }, iso, ns);
-          done = objects.begin(worker.name, { ...target, id });
-        },
-      },
-    ).finally(() => {
-      if (!streaming) done();
-    });
-    if (ran.kind === 'refused') return ran;
-    const result = ran.value as { type: 'rpc'; outcome: string };
-    if (alarm) {
-      const next = await storage.settleAlarm(alarm.scheduledTime, result.outcome === 'ok');
-      return {
-        kind: 'event',
-        result: { ...result, ...(result.outcome === 'ok' ? { value: next } : {}) },
-        coldStart: ran.coldStart,
-      } as HostEventResult;
-    }
-    return { kind: 'event', result: ran.value, coldStart: ran.coldStart } as HostEventResult;
+      target,
+      input,
+    );
   }
 
   /**
