@@ -17,6 +17,7 @@ import { type WarmIsolate, WarmSet } from '../warm-set.js';
 import { isCrash, untilClosed, untilDone } from './busy-until.js';
 import { HostLanes, type LanedIsolate } from './local-lanes.js';
 import { runObjectEvent } from './local-objects.js';
+import { Retiring } from './retiring.js';
 import type {
   HostEventResult,
   HostEvents,
@@ -78,11 +79,6 @@ interface HostedIsolate extends WarmIsolate, LanedIsolate {
   bodies: OpenBodies;
 }
 
-/** How long a cold start waits at most for an isolate of its worker that is being retired. */
-const RETIRING_WAIT_MS = 50;
-const sleep = (ms: number): Promise<void> =>
-  new Promise((resolve) => setTimeout(resolve, ms).unref());
-
 // Before a worker's bundle is read, a new isolate is assumed to be this big.
 const DEFAULT_ISOLATE_BYTES = 72 * 1024 * 1024;
 
@@ -100,13 +96,14 @@ export class LocalHost implements IsolateHost {
   /** Isolates with a lane, by lane number (the router names a lane to kill by it). */
   private readonly lanes: HostLanes<HostedIsolate>;
   /** Evicted isolates being retired (their lane closing first), by worker. */
-  private readonly retiring = new Map<string, Promise<void>>();
+  private readonly retiring: Retiring;
 
   /** Durable Objects live on this host, pinned to isolates (none without bindings). */
   private readonly objects: ObjectsHost<HostedIsolate> | undefined;
 
   constructor(private readonly options: LocalHostOptions) {
     this.id = options.id;
+    this.retiring = new Retiring(options.launcher);
     this.lanes = new HostLanes(
       options.lanes,
       options.concurrency,
@@ -303,8 +300,8 @@ export class LocalHost implements IsolateHost {
       const bundle = await worker.bundle();
       // An isolate of this worker evicted a moment ago may still be closing its lane: once
       // retired, the launcher may give it back to this cold start (cheaper than a swap).
-      const retiring = this.retiring.get(worker.name);
-      if (retiring) await Promise.race([retiring, sleep(RETIRING_WAIT_MS)]);
+      const retiring = this.retiring.wait(worker.name);
+      if (retiring) await retiring;
       if (!this.sizes.has(worker.name)) {
         this.sizes.set(worker.name, estimateIsolateBytes(bundle));
         this.warm.resize(iso, estimateIsolateBytes(bundle));
@@ -385,21 +382,7 @@ export class LocalHost implements IsolateHost {
       this.objects?.isolateGone(iso);
       this.options.events.eviction(iso.worker, this.id);
       this.options.logger.debug({ worker: iso.worker, host: this.id }, 'isolate evicted');
-      const { launcher } = this.options;
-      const handle = iso.handle;
-      // Its lane first: the router may have sent it requests still; they are answered.
-      const retire = async (h: IsolateHandle): Promise<void> => {
-        await h.closeLane?.();
-        await (launcher.retire ? launcher.retire(h) : h.close());
-      };
-      if (handle) {
-        const retired: Promise<void> = retire(handle)
-          .catch(() => {})
-          .finally(() => {
-            if (this.retiring.get(iso.worker) === retired) this.retiring.delete(iso.worker);
-          });
-        this.retiring.set(iso.worker, retired);
-      }
+      if (iso.handle) this.retiring.retire(iso.worker, iso.handle);
       iso.bodies.cancelAll();
     }
   }
