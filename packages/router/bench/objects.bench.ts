@@ -20,6 +20,8 @@ import { createRouter } from '../src/index.js';
 import { objectHostIndex } from '../src/objects/placement.js';
 
 const N = Number(process.env.BENCH_N ?? 2000);
+// BENCH_RPC_ONLY=1: the RPC rows alone (no storage rows, no router row, no Miniflare), for quick A/B loops.
+const RPC_ONLY = process.env.BENCH_RPC_ONLY === '1';
 const KEYS = 1000;
 const PORT = 18210; // objects' range: 18200-18299
 
@@ -226,11 +228,13 @@ async function ours(
     const name = pick(false);
     await run('setup', name);
     const rows: Record<string, number[]> = {};
-    for (const op of viaRouter ? ['rpc'] : ['rpc', 'get', 'getmiss', 'put', 'putsync']) {
+    for (const op of viaRouter || RPC_ONLY
+      ? ['rpc']
+      : ['rpc', 'get', 'getmiss', 'put', 'putsync']) {
       await run(op, name, 200);
       rows[op] = (await run(op, name, N)) as number[];
     }
-    for (const op of viaRouter ? [] : ['get', 'put', 'putsync', 'noget', 'noput']) {
+    for (const op of viaRouter || RPC_ONLY ? [] : ['get', 'put', 'putsync', 'noget', 'noput']) {
       await run(`${op}-batch`, name, 500);
       rows[`${op}-batch`] = (await run(`${op}-batch`, name, N)) as number[];
     }
@@ -303,9 +307,9 @@ async function miniflare(): Promise<Record<string, number>> {
 
 const loadBefore = os.loadavg()[0] ?? 0;
 const mine = await ours('process');
-const routed = await ours('process', true);
+const routed = RPC_ONLY ? { rows: {} as Record<string, number[]> } : await ours('process', true);
 const local = await ours('local');
-const mf = await miniflare();
+const mf = RPC_ONLY ? ({} as Record<string, number>) : await miniflare();
 const say = (line = '') => process.stdout.write(`${line}\n`);
 say(
   `objects bench: ${N} ops per row, node ${process.version}, ${os.cpus().length} cores, load ${loadBefore.toFixed(1)} -> ${(os.loadavg()[0] ?? 0).toFixed(1)}`,
