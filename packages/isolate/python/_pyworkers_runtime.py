@@ -11,7 +11,7 @@ import inspect
 import json
 import traceback
 
-from workers import _bindings, _logging, _remote_body, _rpc, _sync_http
+from workers import _bindings, _durable_object, _logging, _remote_body, _rpc, _sync_http
 from workers._batches import ChunkBatches
 from workers._calls import missing_handler, missing_handler_parts, resolve_handlers
 from workers._entrypoint import Context
@@ -195,8 +195,6 @@ async def dispatch(js_event):
     kind = data.get("type")
     if kind == "rpc":
         if data.get("object") is not None:
-            from workers import _durable_object
-
             return await _durable_object.dispatch(_module, data, _env)
         return await _rpc.serve(_module, data, _env, Context)
     handler = _handlers.get(kind)

@@ -127,6 +127,14 @@ class Counter(DurableObject):
     async def fail(self):
         raise KeyError("nope")
 
+    async def shapes(self, big):
+        # Plain data crosses back as JSON text; a big int (a JS BigInt) as a JS value.
+        return {"n": 1, "f": 1.5, "s": "s", "l": [1, "x", None, True], "d": {"k": {}},
+                **({"big": 2**60} if big else {})}
+
+    async def word(self):
+        return "plain"
+
     async def selfcall(self):
         # Through its own stub: the input gate is open while it waits (as on Cloudflare).
         return await self.env.COUNTER.get(self.ctx.id).increment()
@@ -210,6 +218,14 @@ class Default(WorkerEntrypoint):
                 await stub.abort_me()
             except Exception as exc:
                 return Response(json.dumps(str(exc)))
+        if what == "shapes":
+            out = []
+            for big in (False, True):
+                r = await stub.shapes(big)
+                out.append([type(r).__name__, type(r.d.k).__name__, r.l, type(r.n).__name__,
+                            type(r.f).__name__, r.s, r.get("big")])
+            word = await stub.word()
+            return Response(json.dumps([out, type(word).__name__, word]))
         if what == "fail":
             try:
                 await stub.fail()
@@ -405,6 +421,18 @@ describe('Durable Objects (two host processes)', () => {
       'object room-1 saw POST https://object/room-1',
     ]);
     expect(await text('fail/f')).toMatch(/^raised KeyError/);
+  }, 60_000);
+
+  it('gives an RPC result as Python values: JsDict with attribute access, list, int, float, str', async () => {
+    const plain = ['JsDict', 'JsDict', [1, 'x', null, true], 'int', 'float', 's'];
+    expect(await get('shapes/shapes')).toEqual([
+      [
+        [...plain, null],
+        [...plain, 2 ** 60],
+      ],
+      'str',
+      'plain',
+    ]);
   }, 60_000);
 
   it('stores Python values, lists in order, and commits unawaited writes before answering', async () => {

@@ -115,19 +115,17 @@ class DurableObjectStub:
 
     async def _call(self, method: str, args: tuple[Any, ...]) -> Any:
         binding = self._binding
-        host = _bindings._host(binding, method)
+        fns = _bindings._rpc_fns or _bindings.rpc_fns(binding, method)
         object_id = self.id
         name = object_id.name
         try:
             if name is not None and _bindings._flat(args):
-                pending = host.callWaitFlat(
-                    binding, STUB_METHOD, str(object_id), name, method, *args
-                )
+                pending = fns[0](binding, STUB_METHOD, str(object_id), name, method, *args)
             else:
                 from ._rpc import to_rpc_args
 
                 js_args = await to_rpc_args([str(object_id), name, method, *args])
-                pending = host.callWait(binding, STUB_METHOD, js_args)
+                pending = fns[1](binding, STUB_METHOD, js_args)
             # Most calls are answered while the thread waits: no promise, no turn of the event
             # loop. Else it is a promise (a Future here); inside an object's event, its input
             # gate is open while that is awaited (_do_gate).

@@ -20,7 +20,7 @@ from typing import Any
 from . import _bindings
 from ._do_gate import outgoing
 from ._remote_body import RemoteBody
-from ._rpc import TAG, from_rpc, remote_error, to_rpc_args
+from ._rpc import TAG, from_rpc, python_value, remote_error, to_rpc_args
 
 
 @contextmanager
@@ -35,8 +35,13 @@ def host_errors(binding: str, method: str) -> Iterator[None]:
 
 
 def reply_result(reply: Any) -> Any:
-    """The Python value of an RPC reply, or the remote exception, raised here."""
-    if reply.outcome == "ok":
+    """The Python value of an RPC reply (JSON text, or a JS value), or the remote exception,
+    raised here."""
+    if type(reply) is str:
+        reply = _bindings._from_json(reply)  # JsDicts: no JsProxy, nothing to convert but tags
+        if reply.get("outcome") == "ok":
+            return python_value(reply.get("value"))
+    elif reply.outcome == "ok":
         return from_rpc(reply.value)
     error = reply.error
     tb = getattr(error, "traceback", None)
@@ -124,12 +129,12 @@ class ServiceBinding:
     async def _call(self, method: str, args: tuple[Any, ...], check_url: bool = False) -> Any:
         if check_url:
             _absolute(self._name, args[0].url)
-        host = _bindings._host(self._name, method)
+        fns = _bindings._rpc_fns or _bindings.rpc_fns(self._name, method)
         with host_errors(self._name, method):
             if _bindings._flat(args):
-                pending = host.callWaitFlat(self._name, method, *args)
+                pending = fns[0](self._name, method, *args)
             else:
-                pending = host.callWait(self._name, method, await to_rpc_args(args))
+                pending = fns[1](self._name, method, await to_rpc_args(args))
             # Answered within the thread's short wait (host-channel.ts hostCallWait), or a
             # promise (a Future here); inside a Durable Object's event, its input gate is open
             # while that is awaited.

@@ -23,28 +23,34 @@ function hostCallArgsError(why: string): Error {
 /**
  * True for data JSON carries without loss: strings, finite numbers (not -0), booleans, null,
  * arrays and plain objects of them. Not: Uint8Array, Date, bigint, undefined, NaN.
+ * `exact`: integers only within 2**53 too (JSON gives Python an `int` where Pyodide's
+ * conversion of a larger one gives a `float`).
  */
-export function jsonSafe(v: unknown, depth = 0): boolean {
+export function jsonSafe(v: unknown, depth = 0, exact = false): boolean {
   if (v === null) return true;
   switch (typeof v) {
     case 'string':
     case 'boolean':
       return true;
     case 'number':
-      return Number.isFinite(v) && !Object.is(v, -0);
+      return (
+        Number.isFinite(v) &&
+        !Object.is(v, -0) &&
+        (!exact || !Number.isInteger(v) || Number.isSafeInteger(v))
+      );
     case 'object': {
       if (depth > 64) return false;
       if (Array.isArray(v)) {
         for (let i = 0; i < v.length; i++) {
           // A hole reads as undefined, which JSON writes as null.
-          if (!(i in v) || !jsonSafe(v[i], depth + 1)) return false;
+          if (!(i in v) || !jsonSafe(v[i], depth + 1, exact)) return false;
         }
         return true;
       }
       const proto = Object.getPrototypeOf(v);
       if (proto !== Object.prototype && proto !== null) return false;
       for (const k of Object.keys(v)) {
-        if (!jsonSafe((v as Record<string, unknown>)[k], depth + 1)) return false;
+        if (!jsonSafe((v as Record<string, unknown>)[k], depth + 1, exact)) return false;
       }
       return true;
     }
@@ -77,7 +83,8 @@ export async function answerHostCall(
       const args = msg.argsJson === undefined ? msg.args : parseArgs(msg.argsJson);
       const value = await handler({ binding, method, args });
       reply =
-        msg.store && typeof value !== 'string' && value != null && jsonSafe(value)
+        (msg.store && typeof value !== 'string' && value != null && jsonSafe(value)) ||
+        (msg.rpc && typeof value === 'object' && value !== null && jsonSafe(value, 0, true))
           ? { type: 'host-result', id: msg.id, ok: true, value: null, json: JSON.stringify(value) }
           : { type: 'host-result', id: msg.id, ok: true, value };
     } catch (err) {

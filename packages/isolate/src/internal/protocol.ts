@@ -175,6 +175,12 @@ export interface HostCallMessage {
    */
   store?: true;
   argsJson?: string;
+  /**
+   * An RPC (a Durable Object stub's or a service binding's call, with `sync`): a JSON-safe
+   * result whose numbers are exact in Python too goes back as JSON text (`json`), which Python
+   * decodes in C instead of walking a JS object through proxies.
+   */
+  rpc?: true;
 }
 
 /** Sent once, before the first blocking host call: where blocking calls are answered. */

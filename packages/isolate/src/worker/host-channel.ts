@@ -13,7 +13,8 @@ import type { FromWorker, HostResultMessage } from '../internal/protocol.js';
 export type HostReply = { ok: true; value: unknown } | { ok: false; error: HostCallError };
 
 let nextId = 1;
-const pending = new Map<number, (reply: HostReply) => void>();
+// Calls waiting for their answer (a promise's), by id: given the answer as it came.
+const pending = new Map<number, (msg: HostResultMessage) => void>();
 let syncPort: MessagePort | undefined;
 let syncFlag: Int32Array | undefined;
 
@@ -57,7 +58,7 @@ export function hostCall(
 ): Promise<unknown> {
   const id = nextId++;
   return new Promise((resolve, reject) => {
-    pending.set(id, (reply) => (reply.ok ? resolve(reply.value) : reject(refusal(reply.error))));
+    pending.set(id, (msg) => (msg.ok ? resolve(msg.value) : reject(refusal(msg.error))));
     try {
       const sent = flat ? args : (plain(args) as unknown[]);
       post({ type: 'host-call', id, binding, method, args: sent });
@@ -87,7 +88,7 @@ export function onHostResult(msg: HostResultMessage): void {
   const resolve = pending.get(msg.id);
   if (!resolve) return;
   pending.delete(msg.id);
-  resolve(toReply(msg));
+  resolve(msg);
 }
 
 /**
@@ -213,12 +214,21 @@ export function hostCallWait(
   method: string,
   args: unknown[],
   flat = false,
+  rpc = false,
 ): unknown {
   const { port, flag } = blockingChannel();
   const id = nextId++;
   try {
     const sent = flat ? args : (plain(args) as unknown[]);
-    post({ type: 'host-call', id, binding, method, args: sent, sync: flag });
+    post({
+      type: 'host-call',
+      id,
+      binding,
+      method,
+      args: sent,
+      sync: flag,
+      ...(rpc ? { rpc: true as const } : {}),
+    });
   } catch (err) {
     throw refusal({
       code: 'ERR_HOST_CALL_ARGS',
@@ -226,14 +236,35 @@ export function hostCallWait(
     });
   }
   const reply = awaitAnswer(port, flag, id, WAIT_MS, 0);
+  const value = rpc ? rpcValue : (msg: HostResultMessage & { ok: true }) => msg.value;
   if (reply) {
     if (!reply.ok) throw refusal(reply.error);
-    return reply.value;
+    return value(reply);
   }
   // Not answered yet: the answer comes to the port's listener (blockingChannel).
   return new Promise((resolve, reject) => {
-    pending.set(id, (reply) => (reply.ok ? resolve(reply.value) : reject(refusal(reply.error))));
+    pending.set(id, (msg) => (msg.ok ? resolve(value(msg)) : reject(refusal(msg.error))));
   });
+}
+
+/** An RPC's answer for Python: JSON text when the host sent it so (a string is sent as JSON too). */
+function rpcValue(msg: HostResultMessage & { ok: true }): unknown {
+  if (msg.json !== undefined) return msg.json;
+  return typeof msg.value === 'string' ? JSON.stringify(msg.value) : msg.value;
+}
+
+/**
+ * An RPC (a Durable Object stub's or a service binding's call): {@link hostCallWait}, with a
+ * plain-data answer as JSON text (Python decodes it in C: no JS object walked through proxies),
+ * else the answer as a JS value; or a promise of either.
+ */
+export function hostCallRpc(binding: string, method: string, args: unknown[]): unknown {
+  return hostCallWait(binding, method, args, false, true);
+}
+
+/** {@link hostCallRpc} with the arguments spread (primitives cross from Python unconverted). */
+export function hostCallRpcFlat(binding: string, method: string, ...args: unknown[]): unknown {
+  return hostCallWait(binding, method, args, true, true);
 }
 
 /** {@link hostCallWait} with the arguments spread (primitives cross from Python unconverted). */

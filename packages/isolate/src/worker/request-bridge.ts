@@ -28,6 +28,8 @@ import {
 import {
   hostCall,
   hostCallFlat,
+  hostCallRpc,
+  hostCallRpcFlat,
   hostCallStore,
   hostCallStoreFlat,
   hostCallSync,
@@ -106,6 +108,10 @@ export function installHost(body: {
     callWait: (binding: string, method: string, args: unknown[]) =>
       hostCallWait(binding, method, args),
     callWaitFlat: hostCallWaitFlat,
+    // The same for RPC, whose plain-data answers come as JSON text (host-channel.ts hostCallRpc).
+    callRpc: (binding: string, method: string, args: unknown[]) =>
+      hostCallRpc(binding, method, args),
+    callRpcFlat: hostCallRpcFlat,
     callSync: hostCallSync,
     // Store calls (KV, D1, Durable Object storage): answered before the coroutine resumes.
     callStore: hostCallStore,
