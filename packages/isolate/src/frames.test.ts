@@ -91,6 +91,25 @@ describe('frames', () => {
     expect(out[0]).not.toHaveProperty('streamed');
   });
 
+  it('carries plain data as JSON and anything JSON would change as a V8 serialization', async () => {
+    const call = {
+      t: 'call',
+      id: 1,
+      call: { target: { id: 'ab', name: 'caf\u00e9' }, args: [1.5, 2 ** 60, 'x', null, true, {}] },
+    };
+    const list = [1, 'two', [3]];
+    const undef = { t: 'ok', id: 2, value: undefined };
+    const zero = { t: 'ok', id: 3, value: -0 };
+    const big = { t: 'ok', id: 4, value: 10n };
+    const buf = { t: 'ok', id: 5, value: bytes('b') };
+    const out = await roundTrip([call, list, undef, zero, big, buf]);
+    expect(out.slice(0, 2)).toEqual([call, list]);
+    expect(out[2]).toStrictEqual(undef);
+    expect(Object.is((out[3] as { value: number }).value, -0)).toBe(true);
+    expect((out[4] as { value: bigint }).value).toBe(10n);
+    expect(Buffer.from((out[5] as { value: Uint8Array }).value).toString()).toBe('b');
+  });
+
   it('reads frames that arrive a byte at a time', () => {
     const response = {
       type: 'response',
