@@ -7,7 +7,7 @@ import { PYODIDE_VERSION } from '../version.js';
 import { loadImage } from './images.js';
 import { containerKey, takeKeptHeap } from './kept-heaps.js';
 import { packMountSet, sdkMountSet } from './mounts.js';
-import { differingRuns } from './page-diff.js';
+import { differingBlocks, differingRuns } from './page-diff.js';
 import type { HeapImage, MountSet } from './protocol.js';
 import { release } from './release.js';
 
@@ -81,7 +81,7 @@ async function decodeImage(
       jsRefs: kept.jsRefs,
       monotonicMs: kept.monotonicMs,
       base: { id: have, differ },
-      patch: { runs: differ, bytes: gather(kept.heap, differ) },
+      patch: patchOver(kept.heap, base.image.heap, differ),
     };
   }
   // Kept as the pages where it differs from the baseline, over the baseline's heap: the decoded
@@ -92,9 +92,19 @@ async function decodeImage(
   const differ = differingRuns(image.heap, base.image.heap);
   image.base = { id: have, differ };
   if (!asPatch) return image;
-  const patch = { runs: differ, bytes: gather(image.heap, differ) };
+  const patch = patchOver(image.heap, base.image.heap, differ);
   release(image.heap);
   return { ...image, heap: base.image.heap, runs: base.image.runs, patch };
+}
+
+/** What `heap` holds where it differs from `base` inside the pages `differ`, by 64-byte block. */
+function patchOver(
+  heap: Uint8Array,
+  base: Uint8Array,
+  differ: number[],
+): NonNullable<HeapImage['patch']> {
+  const runs = differingBlocks(heap, base, differ);
+  return { runs, bytes: gather(heap, runs) };
 }
 
 /** The bytes of `runs` [start, end, ...] of `heap`, one after another, in shared memory. */
