@@ -66,12 +66,12 @@ export type { SqlCursorData } from './objects/sql.js';
 export {
   ALARM_RETRY,
   type AlarmState,
-  DO_STORAGE_LIMITS,
   type DurableObjectListOptions,
   DurableObjectStorage,
   DurableObjectTransaction,
 } from './objects/storage.js';
 export { callStorage, STORAGE_METHODS } from './objects/storage-calls.js';
+export { DO_STORAGE_LIMITS } from './objects/storage-limits.js';
 export {
   QUEUE_LIMITS,
   type QueueConsumerSettings,

@@ -1,17 +1,11 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { deserialize, serialize } from 'node:v8';
+import { deserialize } from 'node:v8';
 import type { Durability } from '../engine/sqlite-engine.js';
 import { BindingError, type BindingErrorCode } from '../errors.js';
 import { utf8Length } from '../internal/args.js';
 import { ObjectConnection } from './connection.js';
 import { execSql, type SqlCursorData } from './sql.js';
-
-/** Cloudflare's limits for the key-value API of a Durable Object. */
-export const DO_STORAGE_LIMITS = {
-  maxKeyBytes: 2048,
-  maxValueBytes: 128 * 1024,
-  maxKeysPerCall: 128,
-} as const;
+import { checkKey, checkKeys, encodeEntries, encodeValue, storageError } from './storage-limits.js';
 
 /** Options of `list()`, as in JS. */
 export interface DurableObjectListOptions {
@@ -78,11 +72,7 @@ export class DurableObjectStorage {
   }
 
   #error(code: BindingErrorCode, message: string, hint?: string): BindingError {
-    return new BindingError(
-      code,
-      `Durable Object '${this.label}': ${message}`,
-      hint ? { hint } : {},
-    );
+    return storageError(this.label, code, message, hint);
   }
 
   /**
@@ -107,72 +97,16 @@ export class DurableObjectStorage {
     for (let w = this.#wait(); w; w = this.#wait()) await w;
   }
 
-  #key(op: string, key: unknown): string {
-    if (typeof key !== 'string')
-      throw this.#error(
-        'ERR_DO_KEY',
-        `${op}(): keys are strings, got ${typeof key}`,
-        'pass a string key',
-      );
-    const len = utf8Length(key);
-    if (len > DO_STORAGE_LIMITS.maxKeyBytes)
-      throw this.#error(
-        'ERR_DO_KEY',
-        `${op}(): key is ${len} bytes, more than the limit of ${DO_STORAGE_LIMITS.maxKeyBytes}`,
-        'use a shorter key',
-      );
-    return key;
-  }
-
-  #keys(op: string, keys: unknown[]): string[] {
-    if (keys.length > DO_STORAGE_LIMITS.maxKeysPerCall)
-      throw this.#error(
-        'ERR_DO_KEY',
-        `${op}(): ${keys.length} keys in one call, more than the limit of ${DO_STORAGE_LIMITS.maxKeysPerCall}`,
-        'split the call into several',
-      );
-    return keys.map((k) => this.#key(op, k));
-  }
-
-  #encode(key: string, value: unknown): Buffer {
-    if (value === undefined)
-      throw this.#error(
-        'ERR_DO_VALUE',
-        `put(${JSON.stringify(key)}): the value is undefined`,
-        'use delete() to remove a key',
-      );
-    let bytes: Buffer;
-    try {
-      bytes = serialize(value);
-    } catch (error) {
-      throw new BindingError(
-        'ERR_DO_VALUE',
-        `Durable Object '${this.label}': put(${JSON.stringify(key)}): the value cannot be stored (${(error as Error).message})`,
-        {
-          cause: error,
-          hint: 'store structured-clone data: objects, arrays, Map, Set, Date, bytes, numbers, strings',
-        },
-      );
-    }
-    if (bytes.byteLength > DO_STORAGE_LIMITS.maxValueBytes)
-      throw this.#error(
-        'ERR_DO_VALUE',
-        `put(${JSON.stringify(key)}): the value is ${bytes.byteLength} bytes serialised, more than the limit of ${DO_STORAGE_LIMITS.maxValueBytes}`,
-        'split it over several keys, or use sql.exec() for large rows',
-      );
-    return bytes;
-  }
-
   /** `get(key)` -> value or undefined; `get([keys])` -> Map of the keys that exist, in key order. */
   async get(keys: string | string[]): Promise<unknown> {
     for (let w = this.#wait(); w; w = this.#wait()) await w;
     const select = this.#conn.prepare('SELECT value FROM _cf_KV WHERE key = ?');
     if (!Array.isArray(keys)) {
-      const row = select.get(this.#key('get', keys)) as { value: Buffer } | undefined;
+      const row = select.get(checkKey(this.label, 'get', keys)) as { value: Buffer } | undefined;
       return row ? deserialize(row.value) : undefined;
     }
     const out = new Map<string, unknown>();
-    for (const k of [...new Set(this.#keys('get', keys))].sort(compare)) {
+    for (const k of [...new Set(checkKeys(this.label, 'get', keys))].sort(compare)) {
       const row = select.get(k) as { value: Buffer } | undefined;
       if (row) out.set(k, deserialize(row.value));
     }
@@ -182,10 +116,11 @@ export class DurableObjectStorage {
   /** `put(key, value)` or `put({key: value, ...})` (a Map works too); all entries in one commit. */
   async put(keyOrEntries: unknown, value?: unknown): Promise<void> {
     for (let w = this.#wait(); w; w = this.#wait()) await w;
+    const label = this.label;
     const entries: [string, Buffer][] =
       typeof keyOrEntries === 'string'
-        ? [[this.#key('put', keyOrEntries), this.#encode(keyOrEntries, value)]]
-        : this.#entries(keyOrEntries);
+        ? [[checkKey(label, 'put', keyOrEntries), encodeValue(label, keyOrEntries, value)]]
+        : encodeEntries(label, keyOrEntries);
     const upsert = this.#conn.prepare(
       'INSERT INTO _cf_KV (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value',
     );
@@ -194,32 +129,12 @@ export class DurableObjectStorage {
     });
   }
 
-  #entries(value: unknown): [string, Buffer][] {
-    const pairs =
-      value instanceof Map
-        ? [...value.entries()]
-        : typeof value === 'object' && value !== null && !Array.isArray(value)
-          ? Object.entries(value)
-          : null;
-    if (!pairs)
-      throw this.#error(
-        'ERR_DO_KEY',
-        'put(): pass a key and a value, or an object of entries',
-        'put("k", v) or put({k: v})',
-      );
-    this.#keys(
-      'put',
-      pairs.map(([k]) => k),
-    );
-    return pairs.map(([k, v]) => [k as string, this.#encode(k as string, v)]);
-  }
-
   /** `delete(key)` -> whether it existed; `delete([keys])` -> how many existed. */
   async delete(keys: string | string[]): Promise<boolean | number> {
     for (let w = this.#wait(); w; w = this.#wait()) await w;
     const del = this.#conn.prepare('DELETE FROM _cf_KV WHERE key = ?');
-    if (!Array.isArray(keys)) return del.run(this.#key('delete', keys)).changes > 0;
-    const list = [...new Set(this.#keys('delete', keys))];
+    if (!Array.isArray(keys)) return del.run(checkKey(this.label, 'delete', keys)).changes > 0;
+    const list = [...new Set(checkKeys(this.label, 'delete', keys))];
     let n = 0;
     this.#atomic(() => {
       for (const k of list) n += del.run(k).changes;
@@ -248,7 +163,7 @@ export class DurableObjectStorage {
     const bound = (sql: string, key: string | undefined) => {
       if (key === undefined) return;
       where.push(sql);
-      params.push(this.#key('list', key));
+      params.push(checkKey(this.label, 'list', key));
     };
     bound('key >= ?', o.start);
     bound('key > ?', o.startAfter);
@@ -256,7 +171,7 @@ export class DurableObjectStorage {
     if (o.prefix !== undefined && o.prefix !== '') {
       // Compared as bytes: exact for any prefix, astral characters included.
       where.push('substr(CAST(key AS BLOB), 1, ?) = CAST(? AS BLOB)');
-      params.push(utf8Length(o.prefix), this.#key('list', o.prefix));
+      params.push(utf8Length(o.prefix), checkKey(this.label, 'list', o.prefix));
     }
     const sql = `SELECT key, value FROM _cf_KV${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY key ${o.reverse ? 'DESC' : 'ASC'}${o.limit ? ' LIMIT ?' : ''}`;
     if (o.limit) params.push(o.limit);

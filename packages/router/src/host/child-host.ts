@@ -1,14 +1,8 @@
-import { type ChildProcess, fork, spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import type { Duplex } from 'node:stream';
-import { fileURLToPath } from 'node:url';
+import type { ChildProcess } from 'node:child_process';
 import { type ErrorData, fromErrorData } from '@pyworkers/common';
 import {
   type BodyMessage,
   BodyStreams,
-  hostCallError,
   IPC_STREAM_WINDOW_BYTES,
   type IsolateRequest,
   isWebSocketMessage,
@@ -18,17 +12,17 @@ import {
   type WorkerEvent,
 } from '@pyworkers/isolate';
 import { RouterError } from '../errors.js';
-import { hostEntry } from '../internal/paths.js';
 import type { ObjectEventInput, ObjectTarget } from '../objects/object-host.js';
 import { withAnswerBody } from '../services/answer-bodies.js';
-import type { ForwardCall, ForwardedCall } from '../services/types.js';
+import type { ForwardCall } from '../services/types.js';
 import { type Batcher, type BatchMessage, batcher, isBatch } from './batch.js';
 import { BODY_FD, type BodyChannel, bodyChannel } from './body-channel.js';
-import { hostProcessEnv } from './host-env.js';
-import { LaneServer } from './lanes.js';
+import { deliverForwarded } from './child-forward.js';
+import { lanesFor, onLane } from './child-lanes.js';
+import { spawnHostProcess } from './child-spawn.js';
+import { EarlyBodies } from './early-bodies.js';
+import type { LaneServer } from './lanes.js';
 import type { FromHost, HostProcessConfig, ToHost } from './protocol.js';
-import { bwrapArgs } from './sandbox.js';
-import { seccompFilter } from './seccomp.js';
 import type {
   HostEventResult,
   HostEvents,
@@ -38,20 +32,6 @@ import type {
   HostWorker,
   IsolateHost,
 } from './types.js';
-
-const uid = (): number => process.getuid?.() ?? 0;
-
-/** The top-most directory above this package with a node_modules: the installed code. */
-function codeRoot(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  let found = dir;
-  for (;;) {
-    if (existsSync(join(dir, 'node_modules'))) found = dir;
-    const up = dirname(dir);
-    if (up === dir) return found;
-    dir = up;
-  }
-}
 
 interface Pending {
   resolve: (value: never) => void;
@@ -68,11 +48,8 @@ interface Child {
   sockets: WebSockets;
   /** Body bytes to and from the process (./body-channel.ts). */
   channel: BodyChannel;
-  /**
-   * Response-body messages that arrived (on the body channel) before their `response-head`
-   * (on IPC), by fetch id: at most one credit window each, handed on once the head is in.
-   */
-  early: Map<number, { msgs: BodyMessage[]; bytes: number }>;
+  /** Response-body messages that arrived before their `response-head` (./early-bodies.ts). */
+  early: EarlyBodies;
   exited: boolean;
 }
 
@@ -115,52 +92,7 @@ export class ChildHost implements IsolateHost {
   }
 
   private spawn(): Child {
-    const entry = hostEntry();
-    const env = hostProcessEnv();
-    const options = {
-      env,
-      serialization: 'advanced' as const,
-      // fd 4 (BODY_FD): the body channel, a socketpair.
-      stdio: ['ignore', 'ignore', 'inherit', 'ipc', 'pipe'] as (
-        | 'ignore'
-        | 'inherit'
-        | 'ipc'
-        | 'pipe'
-      )[],
-    };
-    // bwrap reads the seccomp filter from fd 5 (a pipe written below) before it runs node.
-    const filter = this.config.sandbox?.seccomp ? seccompFilter() : undefined;
-    if (filter) options.stdio.push('pipe');
-    const proc = this.config.sandbox
-      ? spawn(
-          this.config.sandbox.bwrap,
-          [
-            ...(filter ? ['--seccomp', String(BODY_FD + 1)] : []),
-            ...bwrapArgs({
-              // tsx's transform cache (source-first runs), read-only: a host may not plant
-              // code the router would run on its next start.
-              readOnly: [
-                codeRoot(),
-                dirname(process.execPath),
-                join(tmpdir(), `tsx-${uid()}`),
-                ...(this.config.sandbox.readable ?? []),
-              ],
-              readWrite: [env.PYWORKERS_CACHE_DIR!, ...this.config.sandbox.writable],
-            }),
-            process.execPath,
-            ...entry.execArgv,
-            entry.path,
-          ],
-          options,
-        )
-      : fork(entry.path, [], { ...options, execArgv: entry.execArgv });
-    if (filter) (proc.stdio[BODY_FD + 1] as NodeJS.WritableStream | null)?.end(filter);
-    const socket = proc.stdio[BODY_FD] as Duplex;
-    // Host processes must not keep the router's process alive by themselves: open HTTP
-    // connections and pending requests already do while there is work.
-    proc.unref();
-    (proc.channel as { unref?: () => void } | undefined)?.unref?.();
-    (socket as Duplex & { unref?: () => void }).unref?.();
+    const { proc, socket } = spawnHostProcess(this.config);
     const child: Child = {
       proc,
       out: batcher<ToHost>(
@@ -187,7 +119,7 @@ export class ChildHost implements IsolateHost {
           proc.kill('SIGKILL');
         },
       ),
-      early: new Map(),
+      early: new EarlyBodies(),
       exited: false,
     };
     const bodies = new BodyStreams(
@@ -236,15 +168,7 @@ export class ChildHost implements IsolateHost {
     // Still waiting for this fetch's answer: its head is on the way over IPC. Otherwise the
     // stream is over here (abandoned, failed) and the message is late: dropped.
     if (!this.pending.has(msg.id)) return;
-    let early = child.early.get(msg.id);
-    if (!early) {
-      early = { msgs: [], bytes: 0 };
-      child.early.set(msg.id, early);
-    }
-    early.msgs.push(msg);
-    if (msg.type === 'body-chunk') early.bytes += msg.chunk.byteLength;
-    // A sender keeps to its credit window: a host past it is broken (or hostile).
-    if (early.bytes > IPC_STREAM_WINDOW_BYTES) {
+    if (!child.early.hold(msg)) {
       this.logger.error({ host: this.id }, 'isolate host sent a body past its credit window');
       child.early.clear();
       child.proc.kill('SIGKILL');
@@ -260,43 +184,16 @@ export class ChildHost implements IsolateHost {
   ): void {
     const p = this.pending.get(id);
     this.pending.delete(id);
-    const body = bodies.receive(id);
-    const early = child.early.get(id);
-    child.early.delete(id);
-    for (const m of early?.msgs ?? []) bodies.onMessage(m);
+    const body = child.early.receive(bodies, id);
     if (result.kind !== 'event') return;
     p?.resolve({ ...result, result: withAnswerBody(result.result, body) } as never);
   }
 
   private post(child: Child, msg: ToHost): void {
     if (child.exited || !child.proc.connected) return;
-    // An answer carries the caller's values: one IPC cannot carry must throw here (see deliver).
+    // An answer carries the caller's values: one IPC cannot carry must throw (./child-forward.ts).
     if (msg.type === 'forward-result') child.out.postNow(msg);
     else child.out.post(msg);
-  }
-
-  /** Delivers a call from one of the process's isolates and posts the answer back. */
-  private deliver(child: Child, id: number, call: ForwardedCall): void {
-    const answer = (msg: ToHost): void => {
-      try {
-        this.post(child, msg);
-      } catch (err) {
-        // A value IPC cannot carry: the caller gets an error instead of waiting forever.
-        this.post(child, { type: 'forward-result', id, ok: false, error: hostCallError(err) });
-      }
-    };
-    const run = this.forward
-      ? this.forward(call)
-      : Promise.reject(
-          Object.assign(new Error(`isolate host ${this.id} has no router to deliver calls`), {
-            code: 'ERR_SERVICE_UNAVAILABLE',
-          }),
-        );
-    run.then(
-      (value) => answer({ type: 'forward-result', id, ok: true, value }),
-      (err: unknown) =>
-        answer({ type: 'forward-result', id, ok: false, error: hostCallError(err) }),
-    );
   }
 
   private onMessage(msg: FromHost, bodies: BodyStreams, sockets: WebSockets, child: Child): void {
@@ -329,10 +226,7 @@ export class ChildHost implements IsolateHost {
       case 'response-head': {
         const p = this.pending.get(msg.id);
         this.pending.delete(msg.id);
-        const body = bodies.receive(msg.id);
-        const early = child.early.get(msg.id);
-        child.early.delete(msg.id);
-        for (const m of early?.msgs ?? []) bodies.onMessage(m);
+        const body = child.early.receive(bodies, msg.id);
         p?.resolve({
           kind: 'response',
           response: { status: msg.status, headers: msg.headers, body },
@@ -350,7 +244,7 @@ export class ChildHost implements IsolateHost {
         this.events.alarm?.(msg.worker, msg.className, msg.id, msg.scheduledTime);
         return;
       case 'forward':
-        this.deliver(child, msg.id, msg.call);
+        deliverForwarded(this.id, this.forward, msg.id, msg.call, (m) => this.post(child, m));
         return;
       case 'lane-lost':
         this.lanes?.lost(msg.lane, this.revive(msg.error));
@@ -409,13 +303,10 @@ export class ChildHost implements IsolateHost {
     request: IsolateRequest,
     { force }: HostFetchOptions,
   ): Promise<HostResult> {
-    const { body, ...head } = request;
     // A warm isolate's plain request goes on its lane, past the host's main thread.
-    const onLane =
-      this.lanes && body instanceof Uint8Array && !this.closed && !isUpgrade(request.headers)
-        ? this.lanes.fetch(worker.name, request)
-        : undefined;
-    if (onLane) return { kind: 'response', response: await onLane, coldStart: false };
+    const lane = this.closed ? undefined : onLane(this.lanes, worker.name, request);
+    if (lane) return { kind: 'response', response: await lane, coldStart: false };
+    const { body, ...head } = request;
     const child = await this.withBundle(worker);
     if (body instanceof Uint8Array) {
       return this.call<HostResult>(child, (id) => ({
@@ -570,25 +461,4 @@ export class ChildHost implements IsolateHost {
     clearTimeout(timer);
     this.lanes?.close();
   }
-}
-
-/** Whether a request asks for a WebSocket (those go through the host, which relays sessions). */
-function isUpgrade(headers: [string, string][]): boolean {
-  for (const [name, value] of headers)
-    if (name.toLowerCase() === 'upgrade' && value.toLowerCase() === 'websocket') return true;
-  return false;
-}
-
-/** The lane server of a host process, unless it runs sandboxed or lanes are off. */
-function lanesFor(
-  config: HostProcessConfig,
-  logger: Logger,
-  kill: (lane: number, message: string) => void,
-): LaneServer | undefined {
-  // A Unix socket path has room for ~107 bytes: a long TMPDIR means no lanes.
-  if (config.sandbox || process.env.PYWORKERS_LANES === '0') return undefined;
-  if (join(tmpdir(), 'pyworkers-lanes-XXXXXX', `host-${config.id}.sock`).length >= 100)
-    return undefined;
-  const spread = { at: config.spreadAt ?? Infinity, to: config.spreadTo ?? 1 };
-  return new LaneServer(config.id, logger, kill, spread);
 }

@@ -1,12 +1,4 @@
-import {
-  type BodyStream,
-  IsolateError,
-  type IsolateRequest,
-  isIsolateError,
-  type Logger,
-  type WebSocketPeer,
-  type WorkerEvent,
-} from '@pyworkers/isolate';
+import type { IsolateRequest, Logger, WebSocketPeer, WorkerEvent } from '@pyworkers/isolate';
 import type { BindingsWiring } from '../bindings/wiring.js';
 import { RouterError } from '../errors.js';
 import type { EvictionPolicy } from '../eviction.js';
@@ -22,6 +14,10 @@ import { serviceHostCalls } from '../services/host-calls.js';
 import { OpenBodies } from '../services/open-bodies.js';
 import type { ForwardCall } from '../services/types.js';
 import { type WarmIsolate, WarmSet } from '../warm-set.js';
+import { isCrash, untilClosed, untilDone } from './busy-until.js';
+import { HostLanes, type LanedIsolate } from './local-lanes.js';
+import { runObjectEvent } from './local-objects.js';
+import { Retiring } from './retiring.js';
 import type {
   HostEventResult,
   HostEvents,
@@ -75,88 +71,16 @@ type Ran<T> =
   | { kind: 'done'; value: T; coldStart: boolean }
   | Extract<HostResult, { kind: 'refused' }>;
 
-interface HostedIsolate extends WarmIsolate {
+interface HostedIsolate extends WarmIsolate, LanedIsolate {
   started: Promise<IsolateHandle>;
-  handle?: IsolateHandle;
   /** Requests this host runs on it; `inflight` adds those on its lane. */
   own: number;
-  /** Its lane's number, once it has one. */
-  lane?: number;
-  /** Requests this host ran on it to the end. */
-  served: number;
-  dropped: boolean;
   /** Streamed bodies of its service fetches, cancelled when it goes. */
   bodies: OpenBodies;
 }
 
-/** Requests an isolate answers through its host before it opens a lane. */
-const LANE_AFTER = 2;
-
-/** How long a cold start waits at most for an isolate of its worker that is being retired. */
-const RETIRING_WAIT_MS = 50;
-const sleep = (ms: number): Promise<void> =>
-  new Promise((resolve) => setTimeout(resolve, ms).unref());
-
 // Before a worker's bundle is read, a new isolate is assumed to be this big.
 const DEFAULT_ISOLATE_BYTES = 72 * 1024 * 1024;
-
-function isCrash(err: unknown): boolean {
-  return !(isIsolateError(err) && err.code === 'ERR_ISOLATE_HANDLER');
-}
-
-/** `peer`, calling `release` once either side closed it. */
-function untilClosed(peer: WebSocketPeer, release: () => void): WebSocketPeer {
-  return {
-    send: (data) => peer.send(data),
-    get bufferedAmount() {
-      return peer.bufferedAmount;
-    },
-    close: (code, reason) => {
-      peer.close(code, reason);
-      release();
-    },
-    get onmessage() {
-      return peer.onmessage;
-    },
-    set onmessage(fn) {
-      peer.onmessage = fn;
-    },
-    get onclose() {
-      return peer.onclose;
-    },
-    set onclose(fn) {
-      peer.onclose = (code, reason) => {
-        release();
-        fn?.(code, reason);
-      };
-    },
-    get ondrain() {
-      return peer.ondrain;
-    },
-    set ondrain(fn) {
-      peer.ondrain = fn;
-    },
-    pause: () => peer.pause?.(),
-    resume: () => peer.resume?.(),
-  };
-}
-
-/** `body`, calling `release` once it ended, failed or its reader left. */
-async function* untilDone(
-  body: BodyStream,
-  release: () => void,
-  drop: (err: unknown) => void,
-): BodyStream {
-  try {
-    yield* body;
-  } catch (err) {
-    // The isolate was terminated while streaming (a limit, a crash): forget it.
-    if (isCrash(err) && isIsolateError(err)) drop(err);
-    throw err;
-  } finally {
-    release();
-  }
-}
 
 /**
  * Isolates in this process (worker_threads): keeps them warm within a memory budget, starts
@@ -170,16 +94,22 @@ export class LocalHost implements IsolateHost {
   private inflight = 0;
   private closed = false;
   /** Isolates with a lane, by lane number (the router names a lane to kill by it). */
-  private readonly lanes = new Map<number, HostedIsolate>();
-  private nextLane = 1;
+  private readonly lanes: HostLanes<HostedIsolate>;
   /** Evicted isolates being retired (their lane closing first), by worker. */
-  private readonly retiring = new Map<string, Promise<void>>();
+  private readonly retiring: Retiring;
 
   /** Durable Objects live on this host, pinned to isolates (none without bindings). */
   private readonly objects: ObjectsHost<HostedIsolate> | undefined;
 
   constructor(private readonly options: LocalHostOptions) {
     this.id = options.id;
+    this.retiring = new Retiring(options.launcher);
+    this.lanes = new HostLanes(
+      options.lanes,
+      options.concurrency,
+      (iso, err) => this.drop(iso, err),
+      options.laneLost,
+    );
     this.objects = options.bindings
       ? new ObjectsHost<HostedIsolate>({
           wiring: options.bindings,
@@ -267,80 +197,13 @@ export class LocalHost implements IsolateHost {
         'ERR_ROUTER_CONFIG',
         `host ${this.id} has no bindings wired: Durable Object ${target.className} cannot run here`,
       );
-    const ns = objects.namespace(worker, target.className);
-    const id = ns.idFromString(target.id, target.className);
-    const storage = ns.storage(id);
-    let alarm: { scheduledTime: number; retryCount: number } | null = null;
-    if (input.op === 'alarm') {
-      alarm = await storage.alarmState();
-      if (!alarm || alarm.scheduledTime > Date.now())
-        return {
-          kind: 'event',
-          result: { type: 'rpc', outcome: 'ok', value: alarm?.scheduledTime ?? null },
-          coldStart: false,
-        } as HostEventResult;
-    }
-    let token = '';
-    let done = (): void => {};
-    let streaming = false;
-    const ran = await this.run(
+    return runObjectEvent(
+      objects,
+      (work, pin) => this.run(worker, { force: true }, work, pin),
       worker,
-      { force: true },
-      async (handle, keep, drop) => {
-        if (!handle.dispatch)
-          throw new RouterError(
-            'ERR_ROUTER_NO_EVENTS',
-            `the isolate launcher of ${worker.name} returns isolates that cannot run Durable Object events`,
-          );
-        const result = await handle.dispatch({
-          type: 'rpc',
-          method: input.method,
-          args: input.args,
-          object: {
-            className: target.className,
-            id,
-            ...(target.name ? { name: target.name } : {}),
-            token,
-            ...(alarm ? { op: 'alarm', retryCount: alarm.retryCount } : {}),
-            ...(input.op === 'ws' ? { op: 'ws', ws: input.ws } : {}),
-            // A new instance of an object with open sockets lists them before its constructor.
-            sockets: objects.socketCount(worker.name, { ...target, id }),
-          },
-        } as unknown as WorkerEvent);
-        // A fetch answered with a streamed body: the event is over (the object's gate is
-        // free), but its isolate and the object stay busy, never evicted, until the body ends.
-        const body = answerBody(result);
-        if (!body) return result;
-        streaming = true;
-        const release = keep();
-        const objectDone = done;
-        const ended = (): void => {
-          release();
-          objectDone();
-        };
-        return withAnswerBody(result, untilDone(body, ended, drop));
-      },
-      {
-        pick: () => objects.pinned(worker.name, { ...target, id }),
-        picked: (iso) => {
-          token = objects.pin(worker, { ...target, id }, iso, ns);
-          done = objects.begin(worker.name, { ...target, id });
-        },
-      },
-    ).finally(() => {
-      if (!streaming) done();
-    });
-    if (ran.kind === 'refused') return ran;
-    const result = ran.value as { type: 'rpc'; outcome: string };
-    if (alarm) {
-      const next = await storage.settleAlarm(alarm.scheduledTime, result.outcome === 'ok');
-      return {
-        kind: 'event',
-        result: { ...result, ...(result.outcome === 'ok' ? { value: next } : {}) },
-        coldStart: ran.coldStart,
-      } as HostEventResult;
-    }
-    return { kind: 'event', result: ran.value, coldStart: ran.coldStart } as HostEventResult;
+      target,
+      input,
+    );
   }
 
   /**
@@ -405,12 +268,7 @@ export class LocalHost implements IsolateHost {
     const release = (): void => {
       iso.own--;
       this.inflight--;
-      // Its lane opens once it answered a few requests: not while a cold start's request
-      // waits, nor for an isolate that served one and is evicted again (cold-start churn,
-      // where opening and closing a lane delays the next cold start of its worker).
-      iso.served++;
-      if (iso.served >= LANE_AFTER && iso.handle && iso.lane === undefined && !iso.dropped)
-        this.openLane(iso, iso.handle);
+      this.lanes.answered(iso);
       // The isolate's latest report (resident pages, as the OS counts them) replaces its size.
       const measured = iso.handle?.memoryBytes?.();
       if (measured && measured !== iso.bytes) this.warm.resize(iso, measured);
@@ -445,8 +303,8 @@ export class LocalHost implements IsolateHost {
       const bundle = await worker.bundle();
       // An isolate of this worker evicted a moment ago may still be closing its lane: once
       // retired, the launcher may give it back to this cold start (cheaper than a swap).
-      const retiring = this.retiring.get(worker.name);
-      if (retiring) await Promise.race([retiring, sleep(RETIRING_WAIT_MS)]);
+      const retiring = this.retiring.wait(worker.name);
+      if (retiring) await retiring;
       if (!this.sizes.has(worker.name)) {
         this.sizes.set(worker.name, estimateIsolateBytes(bundle));
         this.warm.resize(iso, estimateIsolateBytes(bundle));
@@ -499,31 +357,16 @@ export class LocalHost implements IsolateHost {
     return iso;
   }
 
-  /** Lets the router send `iso` its plain requests itself (./lanes.ts), if it can take them. */
-  private openLane(iso: HostedIsolate, handle: IsolateHandle): void {
-    const lanes = this.options.lanes;
-    if (!lanes || !handle.openLane) return;
-    iso.lane = this.nextLane++;
-    this.lanes.set(iso.lane, iso);
-    // A crash or limit during a request on the lane: no request of this host saw it.
-    void handle.ended?.then((err) => this.drop(iso, err));
-    handle.openLane(lanes.path, lanes.token, iso.lane, this.options.concurrency);
-  }
-
   /** A request on lane `lane` ran past its timeout (the router saw it): the isolate goes. */
   killLane(lane: number, message: string): void {
-    const iso = this.lanes.get(lane);
-    if (iso) this.drop(iso, new IsolateError('ERR_ISOLATE_TIMEOUT', message));
+    this.lanes.kill(lane, message);
   }
 
   /** Forgets an isolate that crashed or failed to start; the next request starts a new one. */
   private drop(iso: HostedIsolate, err: unknown): void {
     if (iso.dropped) return;
     iso.dropped = true;
-    if (iso.lane !== undefined) {
-      this.lanes.delete(iso.lane);
-      this.options.laneLost?.(iso.lane, err);
-    }
+    this.lanes.lose(iso, err);
     this.objects?.isolateGone(iso);
     this.warm.remove(iso);
     this.options.events.lost(iso.worker, this.id);
@@ -538,25 +381,11 @@ export class LocalHost implements IsolateHost {
   private evict(victims: HostedIsolate[]): void {
     for (const iso of victims) {
       iso.dropped = true;
-      if (iso.lane !== undefined) this.lanes.delete(iso.lane);
+      this.lanes.forget(iso);
       this.objects?.isolateGone(iso);
       this.options.events.eviction(iso.worker, this.id);
       this.options.logger.debug({ worker: iso.worker, host: this.id }, 'isolate evicted');
-      const { launcher } = this.options;
-      const handle = iso.handle;
-      // Its lane first: the router may have sent it requests still; they are answered.
-      const retire = async (h: IsolateHandle): Promise<void> => {
-        await h.closeLane?.();
-        await (launcher.retire ? launcher.retire(h) : h.close());
-      };
-      if (handle) {
-        const retired: Promise<void> = retire(handle)
-          .catch(() => {})
-          .finally(() => {
-            if (this.retiring.get(iso.worker) === retired) this.retiring.delete(iso.worker);
-          });
-        this.retiring.set(iso.worker, retired);
-      }
+      if (iso.handle) this.retiring.retire(iso.worker, iso.handle);
       iso.bodies.cancelAll();
     }
   }
@@ -576,10 +405,7 @@ export class LocalHost implements IsolateHost {
       kind: this.options.kind ?? 'local',
       pid: process.pid,
       // Requests the router runs on lanes count too.
-      inflight: [...this.lanes.values()].reduce(
-        (sum, iso) => sum + (iso.handle?.laneLoad ?? 0),
-        this.inflight,
-      ),
+      inflight: this.inflight + this.lanes.load(),
       usedBytes: this.warm.usedBytes,
       budgetBytes: this.warm.budgetBytes,
       workers: this.warm.workers().map((worker) => {

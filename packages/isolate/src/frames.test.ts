@@ -1,0 +1,124 @@
+import { EventEmitter } from 'node:events';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { connect, createServer, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readFrames, writeFrame } from './frames.js';
+
+// A real Unix socket pair: what one end writes, the other reads as messages.
+let dir: string;
+let server: ReturnType<typeof createServer>;
+let writer: Socket;
+let reader: Socket;
+const got: unknown[] = [];
+let arrived: () => void = () => {};
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'frames-test-'));
+  const path = join(dir, 's.sock');
+  const accepted = new Promise<Socket>((resolve) => {
+    server = createServer(resolve).listen(path);
+  });
+  writer = connect(path);
+  reader = await accepted;
+  readFrames(reader, (msg) => {
+    got.push(msg);
+    arrived();
+  });
+});
+
+afterAll(() => {
+  writer.destroy();
+  reader.destroy();
+  server.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+async function roundTrip(messages: unknown[]): Promise<unknown[]> {
+  got.length = 0;
+  const all = new Promise<void>((resolve) => {
+    arrived = () => {
+      if (got.length === messages.length) resolve();
+    };
+  });
+  for (const msg of messages) writeFrame(writer, msg);
+  await all;
+  return [...got];
+}
+
+const bytes = (s: string): Uint8Array => new Uint8Array(Buffer.from(s));
+
+describe('frames', () => {
+  it('carries requests, responses, chunks and other messages as they were', async () => {
+    const request = {
+      type: 'request',
+      id: 7,
+      method: 'POST',
+      url: 'http://example.test/päth?q="x"',
+      headers: [
+        ['content-type', 'text/plain; charset=utf-8'],
+        ['x-emoji', 'caf\u00e9 \u{1f600}'],
+      ],
+      body: bytes('hello body'),
+    };
+    const streamed = { ...request, id: 8, body: new Uint8Array(0), streamed: true };
+    const response = {
+      type: 'response',
+      id: 7,
+      status: 201,
+      headers: [
+        ['set-cookie', 'a=1'],
+        ['set-cookie', 'b=2'],
+      ],
+      body: bytes('answer'),
+    };
+    const empty = { type: 'response', id: 9, status: 204, headers: [], body: new Uint8Array(0) };
+    const chunk = { type: 'body-chunk', id: 3, chunk: bytes('chunk') };
+    const other = { type: 'error', id: 4, error: { code: 'X', message: 'm' }, at: new Date(0) };
+    const out = await roundTrip([request, streamed, response, empty, chunk, other]);
+    const plain = (m: unknown) =>
+      Object.fromEntries(
+        Object.entries(m as object).map(([k, v]) => [
+          k,
+          v instanceof Uint8Array ? Buffer.from(v).toString() : v,
+        ]),
+      );
+    expect(out.map(plain)).toEqual([request, streamed, response, empty, chunk, other].map(plain));
+    // Bodies arrive as bytes, other values as structured clone keeps them.
+    expect((out[0] as { body: unknown }).body).toBeInstanceOf(Uint8Array);
+    expect((out[5] as { at: unknown }).at).toBeInstanceOf(Date);
+    expect(out[0]).not.toHaveProperty('streamed');
+  });
+
+  it('reads frames that arrive a byte at a time', () => {
+    const response = {
+      type: 'response',
+      id: 1,
+      status: 200,
+      headers: [['a', 'b']],
+      body: bytes('x'.repeat(1000)),
+    };
+    // Written through a socket that delivers one byte per write: every split point is read.
+    const parts: Buffer[] = [];
+    const fake = {
+      write: (b: Uint8Array) => {
+        parts.push(Buffer.from(b));
+        return true;
+      },
+      cork: () => {},
+      uncork: () => {},
+    } as unknown as Socket;
+    writeFrame(fake, response);
+    const whole = Buffer.concat(parts);
+    // Read by an emitter that hands every byte over as a chunk of its own.
+    const seen: unknown[] = [];
+    const source = new EventEmitter();
+    readFrames(source as unknown as Socket, (m) => seen.push(m));
+    for (let i = 0; i < whole.length; i++) source.emit('data', whole.subarray(i, i + 1));
+    expect(seen).toHaveLength(1);
+    const msg = seen[0] as { status: number; body: Uint8Array };
+    expect(msg.status).toBe(200);
+    expect(Buffer.from(msg.body).toString()).toBe('x'.repeat(1000));
+  });
+});
