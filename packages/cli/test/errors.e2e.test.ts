@@ -205,7 +205,8 @@ describe('error paths of the real binary', () => {
         /pyworkers build/,
       );
     },
-    T,
+    // Seven CLI runs one after another: ~9 s each on a loaded 2-core box.
+    2 * T,
   );
 
   it(

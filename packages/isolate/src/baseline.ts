@@ -6,6 +6,7 @@ import { encodeSnapshot, fromPyodideSnapshot } from '@pyworkers/snapshot';
 import { bootAssets } from './internal/assets.js';
 import { type LoadedImage, loadImage } from './internal/images.js';
 import { packMountSet, sdkDigest, sdkMountSet } from './internal/mounts.js';
+import { release } from './internal/release.js';
 import { spawnWorker } from './internal/spawn.js';
 import { threadFailure } from './internal/thread-error.js';
 import { DEFAULT_LIMITS } from './limits.js';
@@ -84,6 +85,9 @@ async function readCached(path: string, logger: Logger): Promise<LoadedImage | u
     if (img.meta.kind === 'baseline') return img;
   } catch (err) {
     logger.warn({ path, err: (err as Error).message }, 'cached baseline unusable; remaking');
+  } finally {
+    // Decoded into shared memory: the file's bytes (~14 MiB) are not needed any more.
+    release(cached);
   }
   await unlink(path).catch(() => {});
   return undefined;

@@ -32,8 +32,15 @@ export function withWorkerLimits(base: IsolateLimits, worker: WorkerLimitOverrid
   };
 }
 
-/** Memory an isolate holds: its WebAssembly heap and its V8 heap. */
+/** Memory an isolate holds: its WebAssembly heap and its V8 heap, as the OS counts them. */
 export interface MemoryReport {
+  /**
+   * Resident bytes of the WebAssembly memory (its pages the OS counts in RSS; pages the snapshot
+   * left zero and nothing wrote are not), or its whole size where /proc cannot say.
+   */
   wasmBytes: number;
+  /** V8's committed heap pages (`total_physical_size`). */
   jsHeapBytes: number;
+  /** Whether `wasmBytes` was measured (Linux /proc), not the memory's size. */
+  resident?: boolean;
 }

@@ -65,10 +65,14 @@ export function createFront(ctx: FrontContext): Server {
   const { config, logger, table, workers, fronts, hosts, metrics, history, errorCounts, flight } =
     ctx;
 
-  async function handle(req: IncomingMessage, res: ServerResponse): Promise<string | undefined> {
+  async function handle(
+    req: IncomingMessage,
+    res: ServerResponse,
+    admin: boolean,
+  ): Promise<string | undefined> {
     const path = req.url ?? '/';
     // Before any route: no worker, whatever its routes, is given an admin path.
-    if (isAdminPath(path)) {
+    if (admin) {
       await handleAdmin(req, res, {
         token: ctx.adminToken,
         status: () => ctx.router.status(),
@@ -147,14 +151,15 @@ export function createFront(ctx: FrontContext): Server {
       }
       flight.begin();
       let worker: string | undefined;
-      handle(req, res)
+      const admin = isAdminPath(req.url ?? '/');
+      handle(req, res, admin)
         .then((name) => {
           worker = name;
         })
         .catch((err: unknown) => {
           const status = statusFor(err);
           const url = req.url ?? '/';
-          worker = isAdminPath(url) ? undefined : table.match(req.headers.host, url);
+          worker = admin ? undefined : table.match(req.headers.host, url);
           history.error({
             time: Date.now(),
             worker,
@@ -196,7 +201,7 @@ export function createFront(ctx: FrontContext): Server {
             history.request(worker, seconds * 1000);
           }
           // The status page polls once a second: its requests are not news at info level.
-          (isAdminPath(req.url ?? '/') ? logger.debug : logger.info).call(
+          (admin ? logger.debug : logger.info).call(
             logger,
             {
               method: req.method,

@@ -1,18 +1,31 @@
 /// <reference path="./webassembly.d.ts" />
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, open, readFile, writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { cacheDir } from '@pyworkers/common';
+import { IsolateError } from '../errors.js';
 import type { BootAssets } from './protocol.js';
+import { release } from './release.js';
 
 const resolvePyodide = (file: string): string =>
   fileURLToPath(import.meta.resolve(`pyodide/${file}`));
 
-/** Copies bytes into a SharedArrayBuffer, so every isolate can read them without a copy. */
-export function shared(bytes: Uint8Array): Uint8Array {
-  if (bytes.buffer instanceof SharedArrayBuffer) return bytes;
-  const out = new Uint8Array(new SharedArrayBuffer(bytes.length));
-  out.set(bytes);
-  return out;
+/** A file read straight into a SharedArrayBuffer (every isolate reads it, none copies it). */
+async function readShared(path: string): Promise<Uint8Array> {
+  const file = await open(path, 'r');
+  try {
+    const { size } = await file.stat();
+    const out = new Uint8Array(new SharedArrayBuffer(size));
+    for (let at = 0; at < size; ) {
+      const { bytesRead } = await file.read(out, at, size - at, at);
+      if (bytesRead === 0) {
+        throw new IsolateError('ERR_ISOLATE_BOOT', `${path} shrank while it was read`);
+      }
+      at += bytesRead;
+    }
+    return out;
+  } finally {
+    await file.close();
+  }
 }
 
 let assets: Promise<BootAssets> | undefined;
@@ -27,10 +40,12 @@ export function bootAssets(): Promise<BootAssets> {
   assets ??= (async () => {
     const [wasm, stdlib, lockFileContents] = await Promise.all([
       readFile(resolvePyodide('pyodide.asm.wasm')),
-      readFile(resolvePyodide('python_stdlib.zip')),
+      readShared(resolvePyodide('python_stdlib.zip')),
       readFile(resolvePyodide('pyodide-lock.json'), 'utf8'),
     ]);
     const wasmModule = await WebAssembly.compile(wasm);
+    // The module keeps its own copy of the bytes.
+    release(wasm);
     const dir = `${cacheDir()}/stub-index/`;
     await mkdir(dir, { recursive: true });
     await Promise.all(
@@ -38,7 +53,7 @@ export function bootAssets(): Promise<BootAssets> {
     );
     return {
       wasmModule,
-      stdlib: shared(stdlib),
+      stdlib,
       lockFileContents,
       indexURL: dir,
     };

@@ -34,18 +34,22 @@ export function nonZeroRuns(pages: PageSpan[]): number[] {
 /**
  * Decodes an encoded snapshot straight into shared memory (verifying its checksums once), checks
  * it was made by this Pyodide build, and takes its non-zero runs from the page table. A delta
- * needs the `reference` it was encoded against.
+ * needs the `reference` it was encoded against. `shared: false` decodes into a plain
+ * ArrayBuffer instead, for a heap only this thread reads and then frees (`release`).
  */
 export function loadImage(
   bytes: Uint8Array,
   source: string,
   reference?: SnapshotReference,
+  { shared = true }: { shared?: boolean } = {},
 ): LoadedImage {
   let decoded: ReturnType<typeof decodeSnapshot>;
   try {
     const { heapBytes } = inspectSnapshot(bytes);
-    const into = new Uint8Array(new SharedArrayBuffer(heapBytes));
-    // A fresh SharedArrayBuffer is zeroed: zero pages are skipped. The file checksum already
+    const into = shared
+      ? new Uint8Array(new SharedArrayBuffer(heapBytes))
+      : new Uint8Array(heapBytes);
+    // A fresh buffer is zeroed: zero pages are skipped. The file checksum already
     // proves every stored byte, and a reference is checked by its SHA-256, so the decoded heap
     // is not hashed a second time.
     decoded = decodeSnapshot(bytes, {

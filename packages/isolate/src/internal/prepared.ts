@@ -7,8 +7,9 @@ import { PYODIDE_VERSION } from '../version.js';
 import { loadImage } from './images.js';
 import { containerKey, takeKeptHeap } from './kept-heaps.js';
 import { packMountSet, sdkMountSet } from './mounts.js';
-import { differingRuns } from './page-diff.js';
+import { differingBlocks, differingRuns } from './page-diff.js';
 import type { HeapImage, MountSet } from './protocol.js';
+import { release } from './release.js';
 
 /** A bundle made ready for isolates of this process: shared memory, decoded once. */
 export interface PreparedBundle {
@@ -52,8 +53,9 @@ async function decodeImage(
   if (!bytes) return undefined;
   const source = `bundle ${bundle.manifest.name}`;
   let wanted: string | null = null;
+  let heapBytes = 0;
   try {
-    wanted = inspectSnapshot(bytes).referenceSha256;
+    ({ referenceSha256: wanted, heapBytes } = inspectSnapshot(bytes));
   } catch {
     // loadImage reports the unreadable snapshot.
   }
@@ -79,22 +81,30 @@ async function decodeImage(
       jsRefs: kept.jsRefs,
       monotonicMs: kept.monotonicMs,
       base: { id: have, differ },
-      patch: { runs: differ, bytes: gather(kept.heap, differ) },
+      patch: patchOver(kept.heap, base.image.heap, differ),
     };
   }
-  const image = loadImage(bytes, source, reference).image;
+  // Kept as the pages where it differs from the baseline, over the baseline's heap: the decoded
+  // heap is only read here, then freed at once (a heap of the baseline's size: the usual case).
+  const asPatch = heapBytes === base.image.heap.length;
+  const image = loadImage(bytes, source, reference, { shared: !asPatch }).image;
   // Once per bundle (~5 ms): which pages a parked isolate of this baseline must be written.
   const differ = differingRuns(image.heap, base.image.heap);
   image.base = { id: have, differ };
-  // Kept as those pages over the baseline's heap: the decoded heap is dropped (freed with its
-  // SharedArrayBuffer once collected). Only for a heap of the baseline's size (the usual case).
-  if (image.heap.length !== base.image.heap.length) return image;
-  return {
-    ...image,
-    heap: base.image.heap,
-    runs: base.image.runs,
-    patch: { runs: differ, bytes: gather(image.heap, differ) },
-  };
+  if (!asPatch) return image;
+  const patch = patchOver(image.heap, base.image.heap, differ);
+  release(image.heap);
+  return { ...image, heap: base.image.heap, runs: base.image.runs, patch };
+}
+
+/** What `heap` holds where it differs from `base` inside the pages `differ`, by 64-byte block. */
+function patchOver(
+  heap: Uint8Array,
+  base: Uint8Array,
+  differ: number[],
+): NonNullable<HeapImage['patch']> {
+  const runs = differingBlocks(heap, base, differ);
+  return { runs, bytes: gather(heap, runs) };
 }
 
 /** The bytes of `runs` [start, end, ...] of `heap`, one after another, in shared memory. */

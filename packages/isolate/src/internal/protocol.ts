@@ -55,8 +55,9 @@ export interface HeapImage {
   /**
    * The image is `heap` (then its baseline's heap, shared, not a copy) with the byte ranges
    * `runs` [start, end, ...] replaced by `bytes` (their contents one after another). A host
-   * keeps a dedicated image this way instead of a heap of its own: hello holds the 5.6 MiB of
-   * pages where it differs from the baseline, not all of its 13.4 MiB of non-zero pages.
+   * keeps a dedicated image this way instead of a heap of its own: hello holds the 0.33 MiB of
+   * 64-byte blocks where it differs from the baseline, not all of its 13.4 MiB of non-zero
+   * pages (nor the 4.9 MiB of 4 KiB pages those blocks are in).
    */
   patch?: { runs: number[]; bytes: Uint8Array };
 }

@@ -275,7 +275,7 @@ export async function boot(msg: InitMessage, post: Post): Promise<Booted | undef
     bootMs: performance.now() - t0,
     restored: msg.image !== undefined,
     swapped: false,
-    memory: memoryReport(rt),
+    memory: memoryReport(rt, false),
     phases: {},
   });
   return { runtime: rt, pyodide: rt.py };
@@ -308,7 +308,7 @@ export function adopt(current: Booted, msg: AdoptMessage, post: Post): Booted | 
     bootMs: t3 - t0,
     restored: true,
     swapped: true,
-    memory: memoryReport(rt),
+    memory: memoryReport(rt, false),
     phases: { queued, swap: t1 - t0, mount: t2 - t1, reseed: t3 - t2 },
   });
   return { runtime: rt, pyodide };

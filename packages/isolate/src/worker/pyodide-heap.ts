@@ -81,7 +81,7 @@ export function writeHeap(
     mem.length === image.heap.length
   ) {
     // With a patch, `heap` is the baseline: the pages the parked boot dirtied go back to it,
-    // then the patch writes every page where the image differs.
+    // then the patch writes every 64-byte block where the image differs.
     const write = image.patch ? parked.dirty : unionRuns(image.base.differ, parked.dirty);
     let copied = 0;
     for (let i = 0; i + 1 < write.length; i += 2) {

@@ -82,6 +82,8 @@ export function swapHeap(rt: Runtime, image: HeapImage): PyodideAPI {
   dedup.clear();
   writeHeap(M, image, rt.parked && { ...rt.parked, entriesNow: st.entries });
   rt.parked = undefined;
+  // The new heap has no resident-pages tag yet: the next memory report makes one.
+  rt.resident = undefined;
   rt.swaps++;
   return finalizeSwap(M, image.jsRefs);
 }

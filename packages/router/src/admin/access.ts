@@ -30,6 +30,9 @@ const inAdmin = (p: string): boolean => p === ADMIN_PREFIX || p.startsWith(`${AD
  * `/__pyworkers/...` reaches a worker, and none reaches the admin paths by a detour.
  */
 export function isAdminPath(url: string): boolean {
+  // Most requests: nothing escaped and no `__pyworkers` in any case, so no folding can make
+  // one (folding joins no two characters into one, and lowers case as this does).
+  if (!url.includes('%') && !url.toLowerCase().includes('__pyworkers')) return false;
   const folded = normalizeAdminPath(url);
   return inAdmin(folded) || inAdmin(posix.normalize(folded));
 }

@@ -222,5 +222,12 @@ describe('StatusHistory', () => {
     expect(isAdminPath('/%5f%5fPyWorkers/status?x=1')).toBe(true);
     expect(isAdminPath('/__pyworkersx')).toBe(false);
     expect(isAdminPath('/api/__pyworkers')).toBe(false);
+    // Spellings without a percent escape (the path that skips decoding).
+    expect(isAdminPath('//__PYWORKERS\\status')).toBe(true);
+    expect(isAdminPath('/a/../__pyworkers/status')).toBe(true);
+    expect(isAdminPath('/__pyworkers')).toBe(true);
+    expect(isAdminPath('/__pywor\u212aers/metrics')).toBe(true); // KELVIN SIGN lowers to k
+    expect(isAdminPath('/__py/workers')).toBe(false);
+    expect(isAdminPath('/hello?next=/__pyworkers/status')).toBe(false);
   });
 });

@@ -303,10 +303,10 @@ export class ChildHost implements IsolateHost {
     request: IsolateRequest,
     { force }: HostFetchOptions,
   ): Promise<HostResult> {
-    const { body, ...head } = request;
     // A warm isolate's plain request goes on its lane, past the host's main thread.
     const lane = this.closed ? undefined : onLane(this.lanes, worker.name, request);
     if (lane) return { kind: 'response', response: await lane, coldStart: false };
+    const { body, ...head } = request;
     const child = await this.withBundle(worker);
     if (body instanceof Uint8Array) {
       return this.call<HostResult>(child, (id) => ({

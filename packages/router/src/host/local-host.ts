@@ -269,6 +269,9 @@ export class LocalHost implements IsolateHost {
       iso.own--;
       this.inflight--;
       this.lanes.answered(iso);
+      // The isolate's latest report (resident pages, as the OS counts them) replaces its size.
+      const measured = iso.handle?.memoryBytes?.();
+      if (measured && measured !== iso.bytes) this.warm.resize(iso, measured);
       if (!this.warm.fits(0, 0)) this.evict(this.warm.evictFor(0, 0));
     };
     // `keep()`: the work goes on after it returns (a streamed body); release when it ends.
