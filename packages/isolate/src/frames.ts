@@ -16,6 +16,7 @@
 import type { Socket } from 'node:net';
 import { deserialize, serialize } from 'node:v8';
 import { jsonSafe } from './internal/host-calls.js';
+import type { RequestMessage, ResponseMessage } from './internal/protocol.js';
 
 /**
  * Calls `onMessage` with each message arriving on `socket`. A frame longer than `maxBytes`
@@ -82,17 +83,7 @@ function decode(frame: Buffer): unknown {
     : { type: 'request', id, method, url, headers, body };
 }
 
-type Plain =
-  | {
-      type: 'request';
-      id: number;
-      method: string;
-      url: string;
-      headers: [string, string][];
-      body: Uint8Array;
-      streamed?: boolean;
-    }
-  | { type: 'response'; id: number; status: number; headers: [string, string][]; body: Uint8Array };
+type Plain = RequestMessage | ResponseMessage;
 
 /** Writes a request or response as its own frame: the head as JSON, the body as it is. */
 function writePlain(socket: Socket, msg: Plain): boolean {
