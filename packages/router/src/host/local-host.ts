@@ -59,7 +59,8 @@ export interface LocalHostOptions {
   objectIdleMs?: number;
   /**
    * Where this host process's router takes lanes (./lanes.ts): each isolate, once it answered
-   * `LANE_AFTER` requests (local-lanes.ts), opens one there, and the router sends it plain requests itself.
+   * `LANE_AFTER` requests (./local-lanes.ts), opens one there, and the router sends it plain
+   * requests itself.
    * None: every request comes here.
    */
   lanes?: { path: string; token: string };
