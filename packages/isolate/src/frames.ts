@@ -191,4 +191,3 @@ export function writeFrame(socket: Socket, msg: unknown, written?: () => void): 
   socket.uncork();
   return room;
 }
-
