@@ -140,4 +140,38 @@ describe('frames', () => {
     expect(msg.status).toBe(200);
     expect(Buffer.from(msg.body).toString()).toBe('x'.repeat(1000));
   });
+  it('hands on a body chunk that spans reads as views of each read, not copied into one', () => {
+    const data = Buffer.alloc(200_000);
+    for (let i = 0; i < data.length; i++) data[i] = i % 251;
+    const parts: Buffer[] = [];
+    const fake = {
+      write: (b: Uint8Array) => {
+        parts.push(Buffer.from(b));
+        return true;
+      },
+      cork: () => {},
+      uncork: () => {},
+    } as unknown as Socket;
+    writeFrame(fake, { type: 'body-chunk', id: 9, chunk: data });
+    writeFrame(fake, { type: 'body-end', id: 9 });
+    const whole = Buffer.concat(parts);
+    const seen: { type: string; id: number; chunk?: Uint8Array }[] = [];
+    const source = new EventEmitter();
+    readFrames(source as unknown as Socket, (m) => seen.push(m as (typeof seen)[number]));
+    // Reads that split the chunk's head, its bytes, and the next frame's length.
+    const reads: Buffer[] = [];
+    for (let at = 0, i = 0; at < whole.length; i++) {
+      const end = Math.min(whole.length, at + ([3, 7, 65_536, 65_536, 60_000][i] ?? whole.length));
+      reads.push(Buffer.from(whole.subarray(at, end)));
+      at = end;
+    }
+    for (const read of reads) source.emit('data', read);
+    const chunks = seen.filter((m) => m.type === 'body-chunk');
+    expect(chunks.length).toBeGreaterThan(1);
+    expect(chunks.every((m) => m.id === 9)).toBe(true);
+    expect(Buffer.concat(chunks.map((m) => m.chunk!)).equals(data)).toBe(true);
+    // Each piece is a view of one read's buffer (no copy).
+    for (const m of chunks) expect(reads.some((r) => r.buffer === m.chunk!.buffer)).toBe(true);
+    expect(seen.at(-1)).toEqual({ type: 'body-end', id: 9 });
+  });
 });

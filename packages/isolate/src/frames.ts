@@ -21,25 +21,59 @@ import type { RequestMessage, ResponseMessage } from './internal/protocol.js';
 /**
  * Calls `onMessage` with each message arriving on `socket`. A frame longer than `maxBytes`
  * destroys the socket with an error that says so (the peer is not speaking this protocol).
+ * A body chunk's bytes are handed on as they arrive, as views of what the socket read: a
+ * chunk frame that spans several reads comes as several `body-chunk` messages of the same id
+ * (a body is a byte stream; its credits count bytes), never copied into one buffer.
  */
 export function readFrames(
   socket: Socket,
   onMessage: (msg: unknown) => void,
   maxBytes = 256 * 1024 * 1024,
 ): void {
-  let parts: Buffer[] = [];
+  // What was read and not parsed yet, in the order read.
+  const parts: Buffer[] = [];
   let size = 0;
+  // The length of the frame whose head is being read (-1: its length is not read yet).
   let need = -1;
+  // A body chunk being handed on: its stream id and the bytes of it still to come.
+  let chunkId = 0;
+  let chunkLeft = 0;
+  /** The next `n` bytes read, as one buffer: a view, copied only when they span two reads. */
   const take = (n: number): Buffer => {
-    const all = parts.length === 1 ? parts[0]! : Buffer.concat(parts, size);
-    parts = all.byteLength > n ? [all.subarray(n)] : [];
     size -= n;
-    return all.subarray(0, n);
+    const first = parts[0]!;
+    if (first.byteLength >= n) {
+      if (first.byteLength === n) parts.shift();
+      else parts[0] = first.subarray(n);
+      return first.subarray(0, n);
+    }
+    const out = Buffer.allocUnsafe(n);
+    for (let at = 0; at < n; ) {
+      const part = parts[0]!;
+      const k = Math.min(part.byteLength, n - at);
+      part.copy(out, at, 0, k);
+      at += k;
+      if (k === part.byteLength) parts.shift();
+      else parts[0] = part.subarray(k);
+    }
+    return out;
   };
-  socket.on('data', (chunk: Buffer) => {
-    parts.push(chunk);
-    size += chunk.byteLength;
+  /** Hands on the chunk's bytes that were read, one view per read they came in. */
+  const passChunk = (): void => {
+    while (chunkLeft > 0 && size > 0 && !socket.destroyed) {
+      const n = Math.min(chunkLeft, parts[0]!.byteLength);
+      chunkLeft -= n;
+      onMessage({ type: 'body-chunk', id: chunkId, chunk: take(n) });
+    }
+  };
+  socket.on('data', (data: Buffer) => {
+    parts.push(data);
+    size += data.byteLength;
     for (;;) {
+      if (chunkLeft > 0) {
+        passChunk();
+        if (chunkLeft > 0 || socket.destroyed) return;
+      }
       if (need < 0) {
         if (size < 4) return;
         need = take(4).readUInt32BE(0);
@@ -47,6 +81,14 @@ export function readFrames(
           socket.destroy(new Error(`frame of ${need} bytes is over the ${maxBytes} byte limit`));
           return;
         }
+      }
+      if (size > 0 && need > CHUNK_HEAD_BYTES && parts[0]![0] === RAW_CHUNK) {
+        // A body chunk: its head now, its bytes as they come (above).
+        if (size < CHUNK_HEAD_BYTES) return;
+        chunkId = take(CHUNK_HEAD_BYTES).readUInt32BE(1);
+        chunkLeft = need - CHUNK_HEAD_BYTES;
+        need = -1;
+        continue;
       }
       if (size < need) return;
       const frame = take(need);
@@ -58,6 +100,8 @@ export function readFrames(
 }
 
 const RAW_CHUNK = 0x01;
+/** A body chunk frame's tag and stream id, before its bytes. */
+const CHUNK_HEAD_BYTES = 5;
 const REQUEST = 0x02;
 const RESPONSE = 0x03;
 const JSON_OBJECT = 0x7b; // '{'
