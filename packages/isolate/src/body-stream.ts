@@ -33,15 +33,26 @@ export type BodyMessage =
   | { type: 'body-cancel'; id: number };
 
 /**
- * Pooled chunks that arrived over a transferring hop, by buffer: the stream set that can send
- * the buffer back to the pool it came from (see {@link releaseChunk}).
+ * Pooled chunks, by buffer: the stream set of the transferring hop they arrived over, which
+ * sends the buffer back to the pool it came from, or the local pool they were lent from (see
+ * {@link releaseChunk}).
  */
-const origins = new WeakMap<ArrayBufferLike, BodyStreams>();
+const origins = new WeakMap<ArrayBufferLike, { recycle(chunk: Uint8Array): void }>();
+
+/**
+ * `chunk`, the only view of a buffer of `pool`, goes back to `pool` once its consumer is done
+ * with it ({@link releaseChunk}); until then nothing else uses the buffer. Returns `chunk`.
+ */
+export function lendChunk(chunk: Uint8Array, pool: BufferPool): Uint8Array {
+  origins.set(chunk.buffer, pool);
+  return chunk;
+}
 
 /**
  * The consumer of a body chunk is done with it (a socket wrote it): if it came in a pooled
- * buffer from an isolate thread, the buffer goes back there with the next credit. The chunk
- * must not be used after this. Any other chunk is left alone.
+ * buffer from an isolate thread, the buffer goes back there with the next credit; if it was
+ * lent from a pool here ({@link lendChunk}), it goes back to that pool. The chunk must not be
+ * used after this. Any other chunk is left alone.
  */
 export function releaseChunk(chunk: Uint8Array): void {
   const from = origins.get(chunk.buffer);

@@ -67,6 +67,11 @@ export class BufferPool {
     this.free.push(buf);
   }
 
+  /** Takes back the buffer of `chunk`, a view of one of its buffers that nothing uses any more. */
+  recycle(chunk: Uint8Array): void {
+    this.give(chunk.buffer as ArrayBuffer);
+  }
+
   /** Whether `chunk` is the only view of a pooled buffer (it was filled for it alone). */
   owns(chunk: Uint8Array): boolean {
     return chunk.byteOffset === 0 && this.mine.has(chunk.buffer as ArrayBuffer);

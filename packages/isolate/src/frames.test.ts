@@ -4,7 +4,9 @@ import { connect, createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readFrames, writeFrame } from './frames.js';
+import { releaseChunk } from './body-stream.js';
+import { BufferPool } from './buffer-pool.js';
+import { frameParser, readFrames, writeFrame } from './frames.js';
 
 // A real Unix socket pair: what one end writes, the other reads as messages.
 let dir: string;
@@ -173,5 +175,56 @@ describe('frames', () => {
     // Each piece is a view of one read's buffer (no copy).
     for (const m of chunks) expect(reads.some((r) => r.buffer === m.chunk!.buffer)).toBe(true);
     expect(seen.at(-1)).toEqual({ type: 'body-end', id: 9 });
+  });
+  it('with a pool, keeps only copies of a reused read buffer: chunks in pooled buffers that go back', () => {
+    const pool = new BufferPool(64 * 1024);
+    const data = Buffer.alloc(150_000);
+    for (let i = 0; i < data.length; i++) data[i] = i % 253;
+    const parts: Buffer[] = [];
+    const fake = {
+      write: (b: Uint8Array) => {
+        parts.push(Buffer.from(b));
+        return true;
+      },
+      cork: () => {},
+      uncork: () => {},
+    } as unknown as Socket;
+    const response = {
+      type: 'response',
+      id: 2,
+      status: 200,
+      headers: [['a', 'b']],
+      body: bytes('whole body'),
+    };
+    writeFrame(fake, { type: 'body-chunk', id: 5, chunk: data });
+    writeFrame(fake, response);
+    writeFrame(fake, { type: 'body-end', id: 5 });
+    const whole = Buffer.concat(parts);
+    const seen: { type: string; chunk?: Uint8Array; body?: Uint8Array }[] = [];
+    const parse = frameParser(
+      (m) => seen.push(m as (typeof seen)[number]),
+      () => {},
+      1 << 20,
+      pool,
+    );
+    // One read buffer, overwritten after every read (as a socket's `onread` buffer is).
+    const reused = Buffer.alloc(10_000);
+    for (let at = 0; at < whole.length; at += reused.length) {
+      const n = whole.copy(reused, 0, at, Math.min(whole.length, at + reused.length));
+      parse(reused.subarray(0, n));
+      reused.fill(0xee);
+    }
+    const chunks = seen.filter((m) => m.type === 'body-chunk').map((m) => m.chunk!);
+    expect(Buffer.concat(chunks).equals(data)).toBe(true);
+    // Whole pooled buffers, then the rest: 65,536 + 65,536 + 18,928 bytes.
+    expect(chunks.map((c) => c.byteLength)).toEqual([65_536, 65_536, 18_928]);
+    expect(chunks.every((c) => c.buffer.byteLength === 64 * 1024 && c.byteOffset === 0)).toBe(true);
+    const answer = seen.find((m) => m.type === 'response')!;
+    expect(Buffer.from(answer.body!).toString()).toBe('whole body');
+    expect(seen.at(-1)).toEqual({ type: 'body-end', id: 5 });
+    // Written: the buffers go back to the pool.
+    expect(pool.size).toBe(0);
+    for (const c of chunks) releaseChunk(c);
+    expect(pool.size).toBe(3);
   });
 });

@@ -15,6 +15,8 @@
 // to serialize and read back that way, ~15 and ~23 us with V8's serializer (measured, load ~5).
 import type { Socket } from 'node:net';
 import { deserialize, serialize } from 'node:v8';
+import { lendChunk } from './body-stream.js';
+import { type BufferPool, isSmall } from './buffer-pool.js';
 import { jsonSafe } from './internal/host-calls.js';
 import type { RequestMessage, ResponseMessage } from './internal/protocol.js';
 
@@ -30,7 +32,37 @@ export function readFrames(
   onMessage: (msg: unknown) => void,
   maxBytes = 256 * 1024 * 1024,
 ): void {
-  // What was read and not parsed yet, in the order read.
+  socket.on(
+    'data',
+    frameParser(
+      onMessage,
+      (err) => socket.destroy(err),
+      maxBytes,
+      undefined,
+      () => socket.destroyed,
+    ),
+  );
+}
+
+/**
+ * The parser of {@link readFrames}: feed it what a socket read, in any pieces; it calls
+ * `onMessage` per message, and `broken` (once, then nothing more) for a frame over `maxBytes`
+ * or when `onMessage` closed the stream (`broken` undefined: it stops quietly).
+ *
+ * With `pool`, the bytes it is fed are a read buffer that is reused once it returns (a socket
+ * opened with `onread`): it keeps and hands on only copies. A body chunk's bytes are copied into
+ * the pool's buffers, one message per buffer (each the only view of it, given back to the pool
+ * by {@link releaseChunk} once its consumer wrote it): a read then allocates nothing, where
+ * Node's own reads allocate a buffer each, which V8 counts against the old generation's limit.
+ */
+export function frameParser(
+  onMessage: (msg: unknown) => void,
+  broken: (err: Error) => void,
+  maxBytes = 256 * 1024 * 1024,
+  pool?: BufferPool,
+  stopped: () => boolean = () => false,
+): (data: Buffer) => void {
+  // What was read and not parsed yet, in the order read (copies, with a pool).
   const parts: Buffer[] = [];
   let size = 0;
   // The length of the frame whose head is being read (-1: its length is not read yet).
@@ -38,11 +70,15 @@ export function readFrames(
   // A body chunk being handed on: its stream id and the bytes of it still to come.
   let chunkId = 0;
   let chunkLeft = 0;
-  /** The next `n` bytes read, as one buffer: a view, copied only when they span two reads. */
+  // With a pool: the buffer the chunk being read is copied into, and how full it is.
+  let fill: Uint8Array | undefined;
+  let fillAt = 0;
+  let failed = false;
+  /** The next `n` bytes read, as one buffer: a view, copied when they span reads (or a pool's). */
   const take = (n: number): Buffer => {
     size -= n;
     const first = parts[0]!;
-    if (first.byteLength >= n) {
+    if (first.byteLength >= n && !pool) {
       if (first.byteLength === n) parts.shift();
       else parts[0] = first.subarray(n);
       return first.subarray(0, n);
@@ -58,27 +94,58 @@ export function readFrames(
     }
     return out;
   };
-  /** Hands on the chunk's bytes that were read, one view per read they came in. */
+  /** With a pool: the chunk's bytes copied so far leave, in a buffer that is theirs. */
+  const flush = (): void => {
+    if (!fill || fillAt === 0) return;
+    if (isSmall(fillAt, fill.byteLength)) {
+      // A few bytes: a buffer of their own (see isSmall); the pooled one fills the next chunk.
+      onMessage({ type: 'body-chunk', id: chunkId, chunk: fill.slice(0, fillAt) });
+    } else {
+      onMessage({
+        type: 'body-chunk',
+        id: chunkId,
+        chunk: lendChunk(fill.subarray(0, fillAt), pool!),
+      });
+      fill = undefined;
+    }
+    fillAt = 0;
+  };
+  /** Hands on the chunk's bytes that were read: one view per read, or copied into the pool's buffers. */
   const passChunk = (): void => {
-    while (chunkLeft > 0 && size > 0 && !socket.destroyed) {
+    while (chunkLeft > 0 && size > 0 && !stopped()) {
       const n = Math.min(chunkLeft, parts[0]!.byteLength);
       chunkLeft -= n;
-      onMessage({ type: 'body-chunk', id: chunkId, chunk: take(n) });
+      if (!pool) {
+        onMessage({ type: 'body-chunk', id: chunkId, chunk: take(n) });
+        continue;
+      }
+      const part = parts[0]!;
+      for (let at = 0; at < n; ) {
+        fill ??= new Uint8Array(pool.take());
+        const k = Math.min(n - at, fill.byteLength - fillAt);
+        fill.set(part.subarray(at, at + k), fillAt);
+        fillAt += k;
+        at += k;
+        if (fillAt === fill.byteLength) flush();
+      }
+      if (n === part.byteLength) parts.shift();
+      else parts[0] = part.subarray(n);
+      size -= n;
+      if (chunkLeft === 0) flush();
     }
   };
-  socket.on('data', (data: Buffer) => {
-    parts.push(data);
-    size += data.byteLength;
+  const parse = (): void => {
     for (;;) {
       if (chunkLeft > 0) {
         passChunk();
-        if (chunkLeft > 0 || socket.destroyed) return;
+        if (chunkLeft > 0 || stopped()) return;
       }
       if (need < 0) {
         if (size < 4) return;
         need = take(4).readUInt32BE(0);
         if (need > maxBytes) {
-          socket.destroy(new Error(`frame of ${need} bytes is over the ${maxBytes} byte limit`));
+          failed = true;
+          broken(new Error(`frame of ${need} bytes is over the ${maxBytes} byte limit`));
           return;
         }
       }
@@ -94,9 +161,19 @@ export function readFrames(
       const frame = take(need);
       need = -1;
       onMessage(decode(frame));
-      if (socket.destroyed) return;
+      if (stopped()) return;
     }
-  });
+  };
+  return (data: Buffer): void => {
+    if (failed || stopped()) return;
+    parts.push(data);
+    size += data.byteLength;
+    parse();
+    // A reused read buffer: what is left of it for the next read is kept as a copy.
+    if (pool)
+      for (let i = 0; i < parts.length; i++)
+        if (parts[i]!.buffer === data.buffer) parts[i] = Buffer.from(parts[i]!);
+  };
 }
 
 const RAW_CHUNK = 0x01;

@@ -128,8 +128,8 @@ export {
 // Errors
 
 export { IsolateError, type IsolateErrorCode, isIsolateError } from './errors.js';
-export { readFrames, writeFrame } from './frames.js';
-export type { LaneFrame } from './internal/protocol.js';
+export { frameParser, readFrames, writeFrame } from './frames.js';
+export { type LaneFrame, lanePath } from './internal/protocol.js';
 export { errorFromThread } from './internal/thread-error.js';
 
 // Logging and versions

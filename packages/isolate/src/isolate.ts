@@ -298,9 +298,10 @@ export class Isolate {
   }
 
   /**
-   * Opens a lane: the thread connects to the Unix socket at `path` (saying `token` first) and
-   * takes requests on it straight from whoever listens there, answering them there, up to
-   * `capacity` at once; `lane` names it to them. Binding calls, limits and memory reports still
+   * Opens a lane: the thread listens at `lanePath(path, lane)` and says so (with `token`) on the
+   * Unix socket at `path`; whoever listens there connects back (saying `token` first) and sends
+   * requests straight to the thread, answered there, up to `capacity` at once; `lane` names it
+   * to them. Binding calls, limits and memory reports still
    * come here. Close it with {@link Isolate.closeLane} before retiring the isolate.
    */
   openLane(path: string, token: string, lane: number, capacity: number): void {

@@ -196,9 +196,10 @@ export type HostResultMessage =
   | { type: 'host-result'; id: number; ok: false; error: HostCallError };
 
 /**
- * Opens a lane: the thread connects to the Unix socket at `path` and takes requests on it
- * straight from the router (see "Lanes" in the API section of the README), past the host's main
- * thread. `load[0]` is kept at the lane's requests in flight, for the host's placement.
+ * Opens a lane: the thread takes requests straight from the router (see "Lanes" in the API
+ * section of the README), past the host's main thread, on a socket the router connects to (the
+ * thread listens at {@link lanePath}, and says so to the router on the Unix socket at `path`).
+ * `load[0]` is kept at the lane's requests in flight, for the host's placement.
  */
 export interface LaneOpenMessage {
   type: 'lane-open';
@@ -228,8 +229,18 @@ export interface LaneStateMessage {
   message?: string;
 }
 
-/** What goes from the thread to the router on a lane, next to answers and body messages. */
+/**
+ * Where the thread of lane `lane` takes the router's connection: next to the router's socket
+ * `path`. The router is the side that connects, so that it can read the lane into one reused
+ * buffer (node:net takes `onread` only for a socket it connects).
+ */
+export function lanePath(path: string, lane: number): string {
+  return `${path.replace(/\.sock$/, '')}-lane-${lane}.sock`;
+}
+
+/** What goes between the thread and the router to open a lane, and to close one. */
 export type LaneFrame =
+  /** The thread, on the router's socket: it listens at `path` (lanePath), for the router. */
   | {
       type: 'lane-hello';
       token: string;
@@ -237,7 +248,10 @@ export type LaneFrame =
       worker: string;
       capacity: number;
       timeoutMs: number;
+      path: string;
     }
+  /** The router's first frame on the lane's own socket: the token it gave the thread's host. */
+  | { type: 'lane-accept'; token: string }
   /** The host closes the lane: send nothing more, and answer `lane-closed`. */
   | { type: 'lane-closing' };
 

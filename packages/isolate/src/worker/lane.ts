@@ -4,20 +4,27 @@
 // keeps what it decides: placement (it reads the lane's load from `load[0]`), eviction (it
 // closes the lane first, see below), binding calls (they go to the host as always) and limits.
 //
+// Opening: the thread listens at lanePath (next to the router's socket, in its 0700 directory)
+// and says so on the router's socket (`lane-hello`, with the token its host was given); the
+// router connects there and says the token first (`lane-accept`). The router is the side that
+// connects so that it can read the lane into one reused buffer (node:net offers `onread` only
+// on a socket it connects): a 100 MiB streamed response then allocates no read buffer there.
+//
 // Closing, so that no request is lost: the host posts `lane-close`; the thread says
 // `lane-closing` on the socket; the router stops sending and answers `lane-closed` after the
 // last request it sent; the thread answers every request it took, then reports `closed` to the
 // host, which may evict the isolate.
-import { connect, type Socket } from 'node:net';
+import { connect, createServer, type Server, type Socket } from 'node:net';
 import { BodyStreams, IPC_STREAM_WINDOW_BYTES, isBodyMessage } from '../body-stream.js';
 import { responseBufferPool } from '../buffer-pool.js';
 import { readFrames, writeFrame } from '../frames.js';
-import type {
-  FromWorker,
-  LaneFrame,
-  LaneOpenMessage,
-  LaneStateMessage,
-  RequestMessage,
+import {
+  type FromWorker,
+  type LaneFrame,
+  type LaneOpenMessage,
+  type LaneStateMessage,
+  lanePath,
+  type RequestMessage,
 } from '../internal/protocol.js';
 
 /** Where a request came from, and where its answer and body messages go. */
@@ -32,7 +39,11 @@ export interface Channel {
 export type LaneRun = (msg: RequestMessage, ch: Channel) => Promise<void>;
 
 export class Lane {
-  private readonly socket: Socket;
+  /** The lane's socket, once the router connected and said the token. */
+  private socket: Socket | undefined;
+  private readonly server: Server;
+  /** The router's socket, on which the thread says where it listens. */
+  private readonly hello: Socket;
   private readonly channel: Channel;
   private readonly send: (msg: LaneFrame) => unknown;
   private inflight = 0;
@@ -45,11 +56,9 @@ export class Lane {
     private readonly run: LaneRun,
     private readonly report: (msg: LaneStateMessage) => void,
   ) {
-    const socket = connect(open.path);
-    this.socket = socket;
-    socket.setNoDelay(true);
     const post = (msg: unknown): boolean => {
-      if (socket.destroyed) return true;
+      const socket = this.socket;
+      if (!socket || socket.destroyed) return true;
       const chunk = (msg as { type?: string; chunk?: Uint8Array }).chunk;
       // A pooled response buffer goes back to its pool once the socket wrote it.
       const pooled = chunk && chunk.byteOffset === 0 ? chunk.buffer : undefined;
@@ -63,21 +72,67 @@ export class Lane {
     const bodies = new BodyStreams(post, false, IPC_STREAM_WINDOW_BYTES);
     this.channel = { post, bodies, lane: open.worker };
     this.send = post;
-    socket.on('drain', () => bodies.drained());
-    socket.on('connect', () => {
-      const { token, lane, worker, capacity, timeoutMs } = open;
-      this.send({ type: 'lane-hello', token, lane, worker, capacity, timeoutMs });
-      report({ type: 'lane-state', state: 'open' });
+    const path = lanePath(open.path, open.lane);
+    this.server = createServer((socket) => this.accept(socket));
+    this.server.on('error', (err) => this.finish(`the lane could not listen: ${err.message}`));
+    this.hello = connect(open.path);
+    this.hello.on('error', () => {});
+    // Closed before the router connected: it refused the lane, or went away.
+    this.hello.on('close', () => {
+      if (!this.socket) this.finish('the router closed the lane');
     });
-    readFrames(socket, (msg) => this.onFrame(msg as RequestMessage | { type: 'lane-closed' }));
+    this.server.listen(path, () => {
+      const { token, lane, worker, capacity, timeoutMs } = open;
+      const hello: LaneFrame = {
+        type: 'lane-hello',
+        token,
+        lane,
+        worker,
+        capacity,
+        timeoutMs,
+        path,
+      };
+      writeFrame(this.hello, hello);
+    });
+  }
+
+  /** The router connects: the lane is open once it said the token. */
+  private accept(socket: Socket): void {
+    if (this.socket || this.done) {
+      socket.destroy();
+      return;
+    }
+    let said = false;
     socket.on('error', () => {});
-    socket.on('close', () => this.finish('the router closed the lane'));
+    readFrames(socket, (msg) => {
+      if (said) {
+        this.onFrame(msg as RequestMessage | { type: 'lane-closed' });
+        return;
+      }
+      const accept = msg as Extract<LaneFrame, { type: 'lane-accept' }>;
+      if (accept?.type !== 'lane-accept' || accept.token !== this.open.token || this.socket) {
+        socket.destroy();
+        return;
+      }
+      said = true;
+      this.socket = socket;
+      this.server.close();
+      this.hello.end();
+      socket.on('drain', () => this.channel.bodies.drained());
+      socket.on('close', () => this.finish('the router closed the lane'));
+      this.report({ type: 'lane-state', state: 'open' });
+    });
   }
 
   /** The host evicts the isolate: stop taking requests once the router has sent its last. */
   close(): void {
     if (this.done) {
       this.report({ type: 'lane-state', state: 'closed' });
+      return;
+    }
+    // Not connected yet: no request came on it.
+    if (!this.socket) {
+      this.finish();
       return;
     }
     this.send({ type: 'lane-closing' });
@@ -107,7 +162,7 @@ export class Lane {
 
   private settled(): void {
     if (this.routerDone && this.inflight === 0) {
-      this.socket.end();
+      this.socket?.end();
       this.finish();
     }
   }
@@ -117,7 +172,9 @@ export class Lane {
     if (this.done) return;
     this.done = true;
     this.channel.bodies.failAll(message ?? 'the lane closed');
-    if (!this.socket.destroyed && message) this.socket.destroy();
+    this.server.close();
+    if (!this.hello.destroyed) this.hello.destroy();
+    if (this.socket && !this.socket.destroyed && message) this.socket.destroy();
     this.report({ type: 'lane-state', state: 'closed', ...(message ? { message } : {}) });
   }
 }

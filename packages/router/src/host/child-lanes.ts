@@ -2,7 +2,12 @@
 // which requests may go on a lane rather than through the host.
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { IsolateRequest, IsolateStreamingResponse, Logger } from '@pyworkers/isolate';
+import {
+  type IsolateRequest,
+  type IsolateStreamingResponse,
+  type Logger,
+  lanePath,
+} from '@pyworkers/isolate';
 import { LaneServer } from './lanes.js';
 import type { HostProcessConfig } from './protocol.js';
 
@@ -12,10 +17,11 @@ export function lanesFor(
   logger: Logger,
   kill: (lane: number, message: string) => void,
 ): LaneServer | undefined {
-  // A Unix socket path has room for ~107 bytes: a long TMPDIR means no lanes.
   if (config.sandbox || process.env.PYWORKERS_LANES === '0') return undefined;
-  if (join(tmpdir(), 'pyworkers-lanes-XXXXXX', `host-${config.id}.sock`).length >= 100)
-    return undefined;
+  // A Unix socket path has room for ~107 bytes: a long TMPDIR means no lanes (a thread listens
+  // at lanePath, next to the router's socket).
+  const path = join(tmpdir(), 'pyworkers-lanes-XXXXXX', `host-${config.id}.sock`);
+  if (lanePath(path, 9_999_999).length > 107) return undefined;
   const spread = { at: config.spreadAt ?? Infinity, to: config.spreadTo ?? 1 };
   return new LaneServer(config.id, logger, kill, spread);
 }

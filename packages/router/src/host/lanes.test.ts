@@ -1,12 +1,14 @@
 // The router's end of the lanes, against a peer speaking the thread's side of the protocol on a
 // real Unix socket (the e2e test, test/lanes.e2e.test.ts, runs the real isolate threads).
-import { connect, type Socket } from 'node:net';
-import { readFrames, silentLogger, writeFrame } from '@pyworkers/isolate';
+import { connect, createServer, type Socket } from 'node:net';
+import { lanePath, readFrames, silentLogger, writeFrame } from '@pyworkers/isolate';
 import { afterEach, describe, expect, it } from 'vitest';
 import { LaneServer } from './lanes.js';
 
 const servers: LaneServer[] = [];
+const listeners: ReturnType<typeof createServer>[] = [];
 afterEach(() => {
+  for (const l of listeners.splice(0)) l.close();
   for (const s of servers.splice(0)) s.close();
 });
 
@@ -16,12 +18,27 @@ function server(kill: (lane: number, message: string) => void = () => {}): LaneS
   return s;
 }
 
-/** A thread's end: connects, says hello with `token`, answers each request with `answer`. */
+/**
+ * A thread's end: listens at its lane path, says hello with `token` on the router's socket,
+ * and answers each request that comes on the router's connection with `answer`. Returns the
+ * hello socket.
+ */
 async function thread(
   s: LaneServer,
   token: string,
   answer: (req: { id: number; url: string }, socket: Socket) => void,
+  accepted: string[] = [],
 ): Promise<Socket> {
+  const path = lanePath(s.path, 7);
+  const listening = createServer((socket) => {
+    readFrames(socket, (msg) => {
+      const m = msg as { type: string; id: number; url: string; token?: string };
+      if (m.type === 'lane-accept') accepted.push(m.token!);
+      if (m.type === 'request') answer(m, socket);
+    });
+  });
+  await new Promise<void>((r) => listening.listen(path, r));
+  listeners.push(listening);
   const socket = connect(s.path);
   await new Promise((r) => socket.once('connect', r));
   writeFrame(socket, {
@@ -31,10 +48,7 @@ async function thread(
     worker: 'w',
     capacity: 16,
     timeoutMs: 300,
-  });
-  readFrames(socket, (msg) => {
-    const m = msg as { type: string; id: number; url: string };
-    if (m.type === 'request') answer(m, socket);
+    path,
   });
   return socket;
 }
@@ -62,16 +76,21 @@ describe('LaneServer', () => {
     expect(asked).toBe(0);
   });
 
-  it('sends requests to a lane with the token and resolves them with its answers', async () => {
+  it('connects to the lane with the token and resolves its requests with the answers', async () => {
     const s = server();
-    await thread(s, s.token, (req, socket) =>
-      writeFrame(socket, {
-        type: 'response',
-        id: req.id,
-        status: 200,
-        headers: [['x-url', req.url]],
-        body: new TextEncoder().encode(`hi ${req.url}`),
-      }),
+    const accepted: string[] = [];
+    await thread(
+      s,
+      s.token,
+      (req, socket) =>
+        writeFrame(socket, {
+          type: 'response',
+          id: req.id,
+          status: 200,
+          headers: [['x-url', req.url]],
+          body: new TextEncoder().encode(`hi ${req.url}`),
+        }),
+      accepted,
     );
     await until(() => s.stats().lanes === 1);
     const answers = await Promise.all(
@@ -83,6 +102,8 @@ describe('LaneServer', () => {
       'hi http://x/3',
     ]);
     expect(s.stats()).toEqual({ lanes: 1, laneRequests: 3 });
+    // The router's connection said the token first.
+    expect(accepted).toEqual([s.token]);
     // Another worker has no lane: its request goes through the host.
     expect(s.fetch('other', request('http://x/'))).toBeUndefined();
   });

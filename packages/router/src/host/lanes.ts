@@ -8,16 +8,24 @@
 // ERR_ISOLATE_TIMEOUT and the host is asked to kill its isolate (`kill`).
 //
 // One socket path per host process, in a directory only the router's user can enter (0700);
-// a thread must say the token the router gave its host before it gets a request.
+// a thread must say the token the router gave its host before it gets a request. It says it
+// there with the path it listens at (`lanePath`), and the router connects to it: the lane's
+// socket is then one the router connected, which node:net lets it read into one reused buffer
+// (`onread`), the body chunks copied into pooled buffers that go back once the client's socket
+// wrote them. Reading into Node's own buffers allocated one per 64 KiB read, which V8 counts
+// against the old generation's limit until a GC: streaming 100 MiB then ran a mark-compact
+// every ~10 MiB in the router (~45% of its CPU).
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer, type Server, type Socket } from 'node:net';
+import { connect, createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ErrorData } from '@pyworkers/common';
 import {
   BodyStreams,
+  BufferPool,
   errorFromThread,
+  frameParser,
   IPC_STREAM_WINDOW_BYTES,
   IsolateError,
   type IsolateRequest,
@@ -25,6 +33,8 @@ import {
   isBodyMessage,
   type LaneFrame,
   type Logger,
+  lanePath,
+  RESPONSE_BUFFER_BYTES,
   readFrames,
   writeFrame,
 } from '@pyworkers/isolate';
@@ -44,6 +54,12 @@ interface Pending {
 
 /** How long a lane whose socket closed waits for its host to say why, before it fails its requests. */
 const LOST_GRACE_MS = 2_000;
+
+/** What a lane's socket reads into at once (one buffer per lane, reused). */
+const READ_BYTES = 256 * 1024;
+
+/** The largest frame a lane may send (a whole response is at most INLINE_BODY_BYTES). */
+const MAX_FRAME_BYTES = 64 * 1024 * 1024;
 
 /** One isolate's lane. */
 class Lane {
@@ -193,6 +209,8 @@ export class LaneServer {
   private readonly byNumber = new Map<number, Lane>();
   private readonly sockets = new Set<Socket>();
   private served = 0;
+  /** The buffers the lanes' body chunks are copied into, back once the client's socket wrote them. */
+  private readonly pool = new BufferPool(RESPONSE_BUFFER_BYTES);
 
   constructor(
     private readonly hostId: number,
@@ -209,50 +227,83 @@ export class LaneServer {
     this.server.unref();
   }
 
+  /** A thread says where it listens for its lane (on this, the router's socket). */
   private accept(socket: Socket): void {
-    socket.setNoDelay(true);
     this.sockets.add(socket);
-    let lane: Lane | undefined;
     socket.on('error', () => {});
-    socket.on('close', () => {
-      this.sockets.delete(socket);
-      const gone = lane;
-      if (!gone) return;
-      const crashed = new IsolateError('ERR_ISOLATE_CRASHED', `isolate for ${gone.worker} exited`);
-      // Closed as asked (`lane-closing`): every request on it was answered, nothing to wait for.
-      if (gone.closing) {
-        this.fail(gone, crashed);
-        return;
-      }
-      gone.closing = true;
-      this.remove(gone);
-      // The host tells why its isolate went (`lost`: a limit, a crash; or it exited itself);
-      // if it says nothing, the isolate exited.
-      const timer = setTimeout(() => this.fail(gone, crashed), LOST_GRACE_MS);
-      timer.unref();
-      gone.onFail(() => clearTimeout(timer));
-    });
+    socket.on('close', () => this.sockets.delete(socket));
+    let said = false;
     readFrames(
       socket,
       (msg) => {
-        if (lane) {
-          lane.onFrame(msg as Answer);
-          return;
-        }
+        if (said) return;
+        said = true;
         const hello = msg as Extract<LaneFrame, { type: 'lane-hello' }>;
-        if (hello?.type !== 'lane-hello' || hello.token !== this.token) {
+        if (
+          hello?.type !== 'lane-hello' ||
+          hello.token !== this.token ||
+          hello.path !== lanePath(this.path, hello.lane)
+        ) {
           this.logger.warn({ host: this.hostId }, 'a lane connected without its token: closed');
           socket.destroy();
           return;
         }
-        lane = new Lane(hello, socket, this.logger, this.kill, (l) => this.remove(l));
-        this.byNumber.set(hello.lane, lane);
-        const list = this.byWorker.get(hello.worker) ?? [];
-        list.push(lane);
-        this.byWorker.set(hello.worker, list);
+        // The thread ends this socket once the lane's own one is open.
+        this.attach(hello);
       },
-      64 * 1024 * 1024,
+      64 * 1024,
     );
+  }
+
+  /** Connects to the thread of `hello` and takes its lane. */
+  private attach(hello: Extract<LaneFrame, { type: 'lane-hello' }>): void {
+    let lane: Lane | undefined;
+    let socket: Socket | undefined;
+    const parse = frameParser(
+      (msg) => lane?.onFrame(msg as Answer),
+      (err) => socket?.destroy(err),
+      MAX_FRAME_BYTES,
+      this.pool,
+      () => socket?.destroyed ?? true,
+    );
+    socket = connect({
+      path: hello.path,
+      onread: {
+        buffer: Buffer.allocUnsafe(READ_BYTES),
+        callback: (bytes: number, buf: Uint8Array) => {
+          parse(Buffer.from(buf.buffer, buf.byteOffset, bytes));
+          return true;
+        },
+      },
+    });
+    this.sockets.add(socket);
+    writeFrame(socket, { type: 'lane-accept', token: this.token } satisfies LaneFrame);
+    const opened = new Lane(hello, socket, this.logger, this.kill, (l) => this.remove(l));
+    lane = opened;
+    this.byNumber.set(hello.lane, opened);
+    const list = this.byWorker.get(hello.worker) ?? [];
+    list.push(opened);
+    this.byWorker.set(hello.worker, list);
+    socket.on('error', () => {});
+    socket.on('close', () => {
+      this.sockets.delete(socket);
+      const crashed = new IsolateError(
+        'ERR_ISOLATE_CRASHED',
+        `isolate for ${opened.worker} exited`,
+      );
+      // Closed as asked (`lane-closing`): every request on it was answered, nothing to wait for.
+      if (opened.closing) {
+        this.fail(opened, crashed);
+        return;
+      }
+      opened.closing = true;
+      this.remove(opened);
+      // The host tells why its isolate went (`lost`: a limit, a crash; or it exited itself);
+      // if it says nothing, the isolate exited.
+      const timer = setTimeout(() => this.fail(opened, crashed), LOST_GRACE_MS);
+      timer.unref();
+      opened.onFail(() => clearTimeout(timer));
+    });
   }
 
   private remove(lane: Lane): void {
