@@ -458,7 +458,5 @@ export class LocalHost implements IsolateHost {
 
 /** Milliseconds to two decimals, for a log line. */
 function rounded(phases: Record<string, number>): Record<string, number> {
-  return Object.fromEntries(
-    Object.entries(phases).map(([k, v]) => [k, Math.round(v * 100) / 100]),
-  );
+  return Object.fromEntries(Object.entries(phases).map(([k, v]) => [k, Math.round(v * 100) / 100]));
 }
