@@ -32,6 +32,11 @@ export interface LauncherOptions {
   maxBoots?: number;
   /** Milliseconds without a miss before a grown pool gives back one parked isolate (default 5000). */
   shrinkAfterMs?: number;
+  /**
+   * Milliseconds an {@link IsolateLauncher.anticipate} holds: first cold starts that have not
+   * come by then are no longer expected, and their parked isolates go (default 30000).
+   */
+  anticipateForMs?: number;
   logger?: Logger;
   /** Limits of every isolate this launcher starts. */
   limits?: Partial<IsolateLimits>;
@@ -115,11 +120,18 @@ export class IsolateLauncher {
   /** The bundle each isolate this launcher started runs (retire finds its standby list). */
   private readonly owned = new WeakMap<Isolate, PreparedBundle>();
   private closed = false;
+  /** First cold starts still expected (see {@link IsolateLauncher.anticipate}). */
+  private anticipated = 0;
+  private anticipateTimer: NodeJS.Timeout | undefined;
+  private readonly anticipateForMs: number;
+  /** Bundles this launcher started an isolate for: their first cold start has come. */
+  private readonly seen = new WeakSet<PreparedBundle>();
 
   constructor(options: LauncherOptions = {}) {
     this.poolSize = Math.max(0, options.poolSize ?? 1);
     this.maxPoolSize = Math.max(this.poolSize, options.maxPoolSize ?? this.poolSize);
     this.shrinkAfterMs = options.shrinkAfterMs ?? 5_000;
+    this.anticipateForMs = options.anticipateForMs ?? 30_000;
     this.maxBoots = Math.max(1, options.maxBoots ?? Math.floor(availableParallelism() / 2));
     this.target = this.poolSize;
     this.logger = options.logger ?? silentLogger;
@@ -133,13 +145,66 @@ export class IsolateLauncher {
     };
   }
 
-  /** Fills the pool and waits until every pooled isolate is parked (optional: `start` works without). */
+  /**
+   * Fills the pool and waits until `poolSize` isolates (or the pool's grown target) are parked
+   * (optional: `start` works without). Isolates booting for {@link IsolateLauncher.anticipate}
+   * are not waited for.
+   */
   async warm(): Promise<void> {
-    // Boots run a few at a time: wait until the pool holds its target, all parked.
+    // Boots run a few at a time: wait until the pool holds its target, parked.
     for (let round = 0; round <= this.maxPoolSize && !this.closed; round++) {
       this.refill();
-      await Promise.all(this.pool.map((p) => p.ready.catch(() => {})));
-      if (this.pool.length >= this.target && this.pool.every((p) => p.parked)) return;
+      if (this.pool.filter((p) => p.parked).length >= this.target) return;
+      const booting = this.pool.filter((p) => !p.parked);
+      if (booting.length === 0) return;
+      await Promise.race(booting.map((p) => p.ready.catch(() => {})));
+    }
+  }
+
+  /**
+   * Says that `workers` workers are about to meet their first cold start here (a server that
+   * has just loaded them, none warm yet): the pool grows toward that many parked isolates
+   * (within `maxPoolSize`), booting in the background, and gives one back as each new bundle's
+   * first cold start comes. So a burst of first requests to different workers swaps instead of
+   * waiting for a boot each (~0.4 s), and the pool is back at `poolSize` once they all came.
+   * @example await launcher.warm(); launcher.anticipate(bundles.length);
+   */
+  anticipate(workers: number): void {
+    if (this.closed || this.poolSize === 0) return;
+    this.anticipated = Math.max(0, Math.floor(workers));
+    clearTimeout(this.anticipateTimer);
+    this.anticipateTimer = setTimeout(() => {
+      this.anticipated = 0;
+      this.trim();
+    }, this.anticipateForMs);
+    this.anticipateTimer.unref();
+    this.refill();
+  }
+
+  /** What the pool refills to: its grown target, or more while first cold starts are expected. */
+  private get wanted(): number {
+    return Math.max(this.target, Math.min(this.maxPoolSize, this.anticipated));
+  }
+
+  /** A bundle met its first cold start: one fewer expected; parked isolates past that go. */
+  private firstStart(prepared: PreparedBundle): void {
+    if (this.seen.has(prepared)) return;
+    this.seen.add(prepared);
+    if (this.anticipated === 0) return;
+    this.anticipated--;
+    this.trim();
+  }
+
+  /** Terminates pooled isolates past {@link wanted}: the newest boot first, then parked ones. */
+  private trim(): void {
+    while (this.pool.length > this.wanted) {
+      const booting = this.pool.findLast((p) => !p.parked);
+      const spare = booting ?? this.pool.find((p) => p.parked)!;
+      this.pool.splice(this.pool.indexOf(spare), 1);
+      void spare.ready.then(
+        () => spare.worker.terminate(),
+        () => {},
+      );
     }
   }
 
@@ -149,7 +214,7 @@ export class IsolateLauncher {
       parked: this.pool.filter((p) => p.parked).length,
       booting: this.pool.filter((p) => !p.parked).length,
       ...this.counters,
-      poolTarget: this.target,
+      poolTarget: this.wanted,
       standby: [...this.standby.values()].reduce((n, l) => n + l.length, 0),
     };
   }
@@ -173,6 +238,8 @@ export class IsolateLauncher {
     }
     const started = await this.startNew(prepared, options);
     this.owned.set(started, prepared);
+    // After its own isolate is claimed: the spare ones of the pool may go now.
+    this.firstStart(prepared);
     return started;
   }
 
@@ -289,6 +356,7 @@ export class IsolateLauncher {
     this.closed = true;
     clearTimeout(this.refillTimer);
     clearTimeout(this.shrinkTimer);
+    clearTimeout(this.anticipateTimer);
     const all = this.pool.splice(0);
     const kept = [...this.standby.values()].flat();
     this.standby.clear();
@@ -376,7 +444,7 @@ export class IsolateLauncher {
     this.shrinkTimer = setTimeout(() => {
       if (this.closed || this.target <= this.poolSize) return;
       this.target--;
-      if (this.pool.length > this.target) {
+      if (this.pool.length > this.wanted) {
         // A parked one goes (the newest boot last: it may be the only one still booting).
         const spare = this.pool.find((p) => p.parked) ?? this.pool[this.pool.length - 1]!;
         this.pool.splice(this.pool.indexOf(spare), 1);
@@ -406,7 +474,7 @@ export class IsolateLauncher {
   private refill(): void {
     while (
       !this.closed &&
-      this.pool.length < this.target &&
+      this.pool.length < this.wanted &&
       this.pool.filter((p) => !p.parked).length < this.maxBoots
     ) {
       this.pool.push(this.spawnParked());

@@ -33,6 +33,11 @@ beforeAll(async () => {
   }
 });
 
+async function until(ok: () => boolean): Promise<void> {
+  for (let i = 0; i < 300 && !ok(); i++) await new Promise((r) => setTimeout(r, 50));
+  expect(ok()).toBe(true);
+}
+
 async function answer(iso: Isolate): Promise<string> {
   const res = await iso.fetch({
     method: 'GET',
@@ -88,6 +93,44 @@ describe('a parked pool that grows under a burst of cold starts and shrinks afte
       await launcher.warm();
       await new Promise((r) => setTimeout(r, 100));
       expect(launcher.stats()).toMatchObject({ poolTarget: 1, parked: 1, booting: 0 });
+    } finally {
+      await launcher.close();
+    }
+  });
+
+  it('parks one isolate per expected first cold start, then gives them back as they come', async () => {
+    const launcher = new IsolateLauncher({ poolSize: 1, maxPoolSize: 3, shrinkAfterMs: 60_000 });
+    try {
+      await launcher.warm();
+      // Three workers about to meet their first cold start: the pool grows to three parked.
+      launcher.anticipate(3);
+      expect(launcher.stats().poolTarget).toBe(3);
+      await until(() => launcher.stats().parked === 3);
+      // A burst of three first requests: every one swaps, none waits for a boot.
+      const isos = await Promise.all(bundles.slice(0, 3).map((b) => launcher.start(b)));
+      started.push(...isos);
+      expect(await Promise.all(isos.map(answer))).toEqual(['a', 'b', 'c']);
+      expect(launcher.stats()).toMatchObject({ swaps: 3, misses: 0, freshStarts: 0 });
+      // They all came: back to poolSize, and the refill parks one, not three.
+      expect(launcher.stats().poolTarget).toBe(1);
+      await launcher.warm();
+      await new Promise((r) => setTimeout(r, 300));
+      expect(launcher.stats()).toMatchObject({ parked: 1, booting: 0 });
+    } finally {
+      await launcher.close();
+    }
+  });
+
+  it('stops expecting first cold starts that do not come', async () => {
+    const launcher = new IsolateLauncher({ poolSize: 1, maxPoolSize: 3, anticipateForMs: 200 });
+    try {
+      await launcher.warm();
+      launcher.anticipate(3);
+      expect(launcher.stats().poolTarget).toBe(3);
+      await until(() => launcher.stats().poolTarget === 1);
+      await until(() => launcher.stats().parked + launcher.stats().booting === 1);
+      await launcher.warm();
+      expect(launcher.stats()).toMatchObject({ parked: 1, booting: 0, swaps: 0 });
     } finally {
       await launcher.close();
     }

@@ -276,7 +276,8 @@ export class HostFleet {
   /**
    * Gives every host every worker's bundle (each host decodes it once, now) and waits until
    * each host's launcher is warm (its parked isolates booted): after this, no request waits for
-   * a decode or a boot that could have happened earlier.
+   * a decode or a boot that could have happened earlier. The hosts' pools then grow, in the
+   * background, toward one parked isolate per worker still to meet its first cold start.
    */
   async ready(workers: HostWorker[]): Promise<void> {
     await Promise.all(
@@ -292,7 +293,8 @@ export class HostFleet {
             }),
           ),
         );
-        await host.ready();
+        // Each worker's first cold start lands on one host: about its share of them each.
+        await host.ready(Math.ceil(workers.length / this.hosts.length));
       }),
     );
   }

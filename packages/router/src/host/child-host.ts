@@ -406,8 +406,8 @@ export class ChildHost implements IsolateHost {
     await this.withBundle(worker);
   }
 
-  async ready(): Promise<void> {
-    await this.call<null>(this.child, (id) => ({ type: 'warm', id }));
+  async ready(firstStarts: number): Promise<void> {
+    await this.call<null>(this.child, (id) => ({ type: 'warm', id, firstStarts }));
   }
 
   async stats(): Promise<HostStats> {

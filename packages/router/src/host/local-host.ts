@@ -396,8 +396,10 @@ export class LocalHost implements IsolateHost {
     if (launcher.prepare) await launcher.prepare(await worker.bundle());
   }
 
-  async ready(): Promise<void> {
-    await this.options.launcher.warm?.();
+  async ready(firstStarts: number): Promise<void> {
+    const { launcher } = this.options;
+    await launcher.warm?.();
+    launcher.anticipate?.(firstStarts);
   }
 
   async stats(): Promise<HostStats> {

@@ -73,8 +73,11 @@ export type ToHost =
   | { type: 'lane-kill'; lane: number; message: string }
   /** Attaches session `id` to a Durable Object's hibernatable socket `ref` (answered `attached`). */
   | { type: 'ws-attach'; id: number; ref: string }
-  /** Answered with `warm` once every bundle sent so far is prepared and the pool is parked. */
-  | { type: 'warm'; id: number }
+  /**
+   * Answered with `warm` once every bundle sent so far is prepared and the pool is parked; then
+   * the pool grows toward `firstStarts` parked isolates (workers expected to cold-start here).
+   */
+  | { type: 'warm'; id: number; firstStarts?: number }
   /** The answer to a `forward` (ids: the host process's own namespace). */
   | { type: 'forward-result'; id: number; ok: true; value: unknown }
   | { type: 'forward-result'; id: number; ok: false; error: HostCallError }

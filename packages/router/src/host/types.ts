@@ -109,8 +109,12 @@ export interface IsolateHost {
   attachSocket(ref: string): Promise<WebSocketPeer>;
   /** Loads and decodes the worker's bundle now, so its first cold start here does not. */
   prepare(worker: HostWorker): Promise<void>;
-  /** Resolves once this host's cold starts are fast (its launcher's parked isolates booted). */
-  ready(): Promise<void>;
+  /**
+   * Resolves once this host's cold starts are fast (its launcher's parked isolates booted);
+   * `firstStarts` workers are expected to meet their first cold start here soon (the launcher
+   * may park more isolates for them in the background).
+   */
+  ready(firstStarts: number): Promise<void>;
   stats(): Promise<HostStats>;
   close(): Promise<void>;
 }
