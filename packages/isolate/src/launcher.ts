@@ -9,6 +9,7 @@ import { packMountSet, sdkMountSet } from './internal/mounts.js';
 import { type PreparedBundle, prepareBundle } from './internal/prepared.js';
 import type { FromWorker, ToWorker } from './internal/protocol.js';
 import { spawnWorker } from './internal/spawn.js';
+import { Standby } from './internal/standby.js';
 import { exitedMessage, threadFailure } from './internal/thread-error.js';
 import { Isolate, type IsolateOptions, startFresh } from './isolate.js';
 import { type IsolateLimits, resolveLimits, withWorkerLimits } from './limits.js';
@@ -114,9 +115,7 @@ export class IsolateLauncher {
   private refillTimer: NodeJS.Timeout | undefined;
   private readonly pool: Parked[] = [];
   private readonly counters = { swaps: 0, freshStarts: 0, fallbacks: 0, reuses: 0, misses: 0 };
-  private readonly maxStandby: number;
-  /** Retired isolates by the bundle they run, oldest first. */
-  private readonly standby = new Map<PreparedBundle, Isolate[]>();
+  private readonly standby: Standby;
   /** The bundle each isolate this launcher started runs (retire finds its standby list). */
   private readonly owned = new WeakMap<Isolate, PreparedBundle>();
   private closed = false;
@@ -138,7 +137,7 @@ export class IsolateLauncher {
     this.limits = resolveLimits(options.limits);
     this.warmup = options.parkedWarmup;
     this.refillDelayMs = options.refillDelayMs ?? 250;
-    this.maxStandby = Math.max(0, options.maxStandby ?? 4);
+    this.standby = new Standby(Math.max(0, options.maxStandby ?? 4));
     this.baseline = {
       logger: this.logger,
       ...(options.cacheDir ? { cacheDir: options.cacheDir } : {}),
@@ -215,7 +214,7 @@ export class IsolateLauncher {
       booting: this.pool.filter((p) => !p.parked).length,
       ...this.counters,
       poolTarget: this.wanted,
-      standby: [...this.standby.values()].reduce((n, l) => n + l.length, 0),
+      standby: this.standby.size,
     };
   }
 
@@ -231,7 +230,7 @@ export class IsolateLauncher {
       throw new IsolateError('ERR_ISOLATE_CLOSED', 'the isolate launcher is closed');
     }
     const prepared = await prepareBundle(bundle, this.baseline);
-    const kept = this.takeStandby(prepared);
+    const kept = this.standby.take(prepared);
     if (kept) {
       this.counters.reuses++;
       return kept;
@@ -251,48 +250,11 @@ export class IsolateLauncher {
    */
   async retire(isolate: { close(): Promise<void> }): Promise<void> {
     const prepared = isolate instanceof Isolate ? this.owned.get(isolate) : undefined;
-    if (!prepared || this.closed || this.maxStandby === 0 || !(isolate as Isolate).idle) {
+    if (!prepared || this.closed || !this.standby.enabled || !(isolate as Isolate).idle) {
       await isolate.close();
       return;
     }
-    const list = this.standby.get(prepared) ?? [];
-    list.push(isolate as Isolate);
-    this.standby.set(prepared, list);
-    const extra: Isolate[] = [];
-    for (;;) {
-      const total = [...this.standby.values()].reduce((n, l) => n + l.length, 0);
-      if (total <= this.maxStandby) break;
-      // Oldest first: the list that was filled first holds the isolate retired longest ago.
-      const [key, oldest] = this.standby.entries().next().value as [PreparedBundle, Isolate[]];
-      extra.push(oldest.shift()!);
-      if (oldest.length === 0) this.standby.delete(key);
-    }
-    await Promise.all(extra.map((i) => i.close()));
-  }
-
-  private takeStandby(prepared: PreparedBundle): Isolate | undefined {
-    // A new build of a worker makes its older builds' isolates useless: close them now.
-    for (const [key, list] of this.standby) {
-      if (key !== prepared && key.name === prepared.name) {
-        this.standby.delete(key);
-        for (const i of list) void i.close();
-      }
-    }
-    const list = this.standby.get(prepared);
-    if (!list) return undefined;
-    let found: Isolate | undefined;
-    while (!found && list.length > 0) {
-      const i = list.pop()!;
-      if (i.idle) found = i;
-      else void i.close();
-    }
-    if (list.length === 0) this.standby.delete(prepared);
-    else {
-      // Re-insert at the end: this worker was used most recently.
-      this.standby.delete(prepared);
-      this.standby.set(prepared, list);
-    }
-    return found;
+    await this.standby.keep(prepared, isolate as Isolate);
   }
 
   private async startNew(
@@ -358,8 +320,7 @@ export class IsolateLauncher {
     clearTimeout(this.shrinkTimer);
     clearTimeout(this.anticipateTimer);
     const all = this.pool.splice(0);
-    const kept = [...this.standby.values()].flat();
-    this.standby.clear();
+    const kept = this.standby.drain();
     await Promise.all([...all.map((p) => p.worker?.terminate()), ...kept.map((i) => i.close())]);
   }
 
