@@ -301,6 +301,7 @@ export class LocalHost implements IsolateHost {
   private start(worker: HostWorker, bytes: number): HostedIsolate {
     const { launcher, logger, events } = this.options;
     const launch = async (iso: HostedIsolate): Promise<IsolateHandle> => {
+      const t0 = performance.now();
       const bundle = await worker.bundle();
       // An isolate of this worker evicted a moment ago may still be closing its lane: once
       // retired, the launcher may give it back to this cold start (cheaper than a swap).
@@ -330,6 +331,18 @@ export class LocalHost implements IsolateHost {
         this.sizes.set(worker.name, measured);
         this.warm.resize(iso, measured);
       }
+      // Where a cold start's time went (debug level): e.g. a swap's phases inside the isolate.
+      const boot = handle as { swapped?: boolean; bootPhases?: Record<string, number> };
+      logger.debug(
+        {
+          worker: worker.name,
+          host: this.id,
+          ms: Math.round((performance.now() - t0) * 100) / 100,
+          swapped: boot.swapped === true,
+          ...(boot.bootPhases ? { phases: rounded(boot.bootPhases) } : {}),
+        },
+        'isolate started',
+      );
       return handle;
     };
     const iso = {
@@ -441,4 +454,9 @@ export class LocalHost implements IsolateHost {
       ),
     );
   }
+}
+
+/** Milliseconds to two decimals, for a log line. */
+function rounded(phases: Record<string, number>): Record<string, number> {
+  return Object.fromEntries(Object.entries(phases).map(([k, v]) => [k, Math.round(v * 100) / 100]));
 }
