@@ -14,6 +14,7 @@
 // `lane-closing` on the socket; the router stops sending and answers `lane-closed` after the
 // last request it sent; the thread answers every request it took, then reports `closed` to the
 // host, which may evict the isolate.
+import { rmSync } from 'node:fs';
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { BodyStreams, IPC_STREAM_WINDOW_BYTES, isBodyMessage } from '../body-stream.js';
 import { responseBufferPool } from '../buffer-pool.js';
@@ -81,6 +82,9 @@ export class Lane {
     this.hello.on('close', () => {
       if (!this.socket) this.finish('the router closed the lane');
     });
+    // A host process that was killed left its lanes' socket files; its replacement numbers its
+    // lanes from 1 again, in the same directory.
+    rmSync(path, { force: true });
     this.server.listen(path, () => {
       const { token, lane, worker, capacity, timeoutMs } = open;
       const hello: LaneFrame = {
