@@ -34,8 +34,9 @@ export interface LauncherOptions {
   /** Milliseconds without a miss before a grown pool gives back one parked isolate (default 5000). */
   shrinkAfterMs?: number;
   /**
-   * Milliseconds an {@link IsolateLauncher.anticipate} holds: first cold starts that have not
-   * come by then are no longer expected, and their parked isolates go (default 30000).
+   * Milliseconds an {@link IsolateLauncher.anticipate} holds once its isolates are parked:
+   * first cold starts that have not come by then are no longer expected, and their parked
+   * isolates go (default 120000).
    */
   anticipateForMs?: number;
   logger?: Logger;
@@ -122,6 +123,8 @@ export class IsolateLauncher {
   /** First cold starts still expected (see {@link IsolateLauncher.anticipate}). */
   private anticipated = 0;
   private anticipateTimer: NodeJS.Timeout | undefined;
+  /** An {@link IsolateLauncher.anticipate} is filling the pool before the server listens. */
+  private startup = false;
   private readonly anticipateForMs: number;
   /** Bundles this launcher started an isolate for: their first cold start has come. */
   private readonly seen = new WeakSet<PreparedBundle>();
@@ -130,7 +133,7 @@ export class IsolateLauncher {
     this.poolSize = Math.max(0, options.poolSize ?? 1);
     this.maxPoolSize = Math.max(this.poolSize, options.maxPoolSize ?? this.poolSize);
     this.shrinkAfterMs = options.shrinkAfterMs ?? 5_000;
-    this.anticipateForMs = options.anticipateForMs ?? 30_000;
+    this.anticipateForMs = options.anticipateForMs ?? 120_000;
     this.maxBoots = Math.max(1, options.maxBoots ?? Math.floor(availableParallelism() / 2));
     this.target = this.poolSize;
     this.logger = options.logger ?? silentLogger;
@@ -146,14 +149,17 @@ export class IsolateLauncher {
 
   /**
    * Fills the pool and waits until `poolSize` isolates (or the pool's grown target) are parked
-   * (optional: `start` works without). Isolates booting for {@link IsolateLauncher.anticipate}
-   * are not waited for.
+   * (optional: `start` works without). {@link IsolateLauncher.anticipate} waits for more.
    */
   async warm(): Promise<void> {
-    // Boots run a few at a time: wait until the pool holds its target, parked.
+    await this.fill(() => this.target);
+  }
+
+  /** Boots (a few at a time) until `target()` isolates are parked, or no boot is left to wait for. */
+  private async fill(target: () => number): Promise<void> {
     for (let round = 0; round <= this.maxPoolSize && !this.closed; round++) {
       this.refill();
-      if (this.pool.filter((p) => p.parked).length >= this.target) return;
+      if (this.pool.filter((p) => p.parked).length >= target()) return;
       const booting = this.pool.filter((p) => !p.parked);
       if (booting.length === 0) return;
       await Promise.race(booting.map((p) => p.ready.catch(() => {})));
@@ -162,22 +168,29 @@ export class IsolateLauncher {
 
   /**
    * Says that `workers` workers are about to meet their first cold start here (a server that
-   * has just loaded them, none warm yet): the pool grows toward that many parked isolates
-   * (within `maxPoolSize`), booting in the background, and gives one back as each new bundle's
-   * first cold start comes. So a burst of first requests to different workers swaps instead of
+   * has just loaded them, before it listens): the pool grows to that many parked isolates
+   * (within `maxPoolSize`; resolves once they are parked, booting on every core meanwhile), and
+   * gives one back as each new bundle's first cold start comes, or all of them after
+   * `anticipateForMs`. So a burst of first requests to different workers swaps instead of
    * waiting for a boot each (~0.4 s), and the pool is back at `poolSize` once they all came.
-   * @example await launcher.warm(); launcher.anticipate(bundles.length);
+   * @example await launcher.warm(); await launcher.anticipate(bundles.length);
    */
-  anticipate(workers: number): void {
+  async anticipate(workers: number): Promise<void> {
     if (this.closed || this.poolSize === 0) return;
     this.anticipated = Math.max(0, Math.floor(workers));
     clearTimeout(this.anticipateTimer);
+    this.startup = true;
+    try {
+      await this.fill(() => this.wanted);
+    } finally {
+      this.startup = false;
+    }
+    if (this.anticipated === 0 || this.closed) return;
     this.anticipateTimer = setTimeout(() => {
       this.anticipated = 0;
       this.trim();
     }, this.anticipateForMs);
     this.anticipateTimer.unref();
-    this.refill();
   }
 
   /** What the pool refills to: its grown target, or more while first cold starts are expected. */
@@ -433,10 +446,12 @@ export class IsolateLauncher {
    * ~0.3-0.4 s of one core's CPU: more at once would slow each, and the requests beside them).
    */
   private refill(): void {
+    // Before the server listens nothing else runs: every core boots.
+    const boots = this.startup ? Math.max(this.maxBoots, availableParallelism()) : this.maxBoots;
     while (
       !this.closed &&
       this.pool.length < this.wanted &&
-      this.pool.filter((p) => !p.parked).length < this.maxBoots
+      this.pool.filter((p) => !p.parked).length < boots
     ) {
       this.pool.push(this.spawnParked());
     }

@@ -102,10 +102,9 @@ describe('a parked pool that grows under a burst of cold starts and shrinks afte
     const launcher = new IsolateLauncher({ poolSize: 1, maxPoolSize: 3, shrinkAfterMs: 60_000 });
     try {
       await launcher.warm();
-      // Three workers about to meet their first cold start: the pool grows to three parked.
-      launcher.anticipate(3);
-      expect(launcher.stats().poolTarget).toBe(3);
-      await until(() => launcher.stats().parked === 3);
+      // Three workers about to meet their first cold start: resolves with three parked.
+      await launcher.anticipate(3);
+      expect(launcher.stats()).toMatchObject({ poolTarget: 3, parked: 3, booting: 0 });
       // A burst of three first requests: every one swaps, none waits for a boot.
       const isos = await Promise.all(bundles.slice(0, 3).map((b) => launcher.start(b)));
       started.push(...isos);
@@ -125,8 +124,8 @@ describe('a parked pool that grows under a burst of cold starts and shrinks afte
     const launcher = new IsolateLauncher({ poolSize: 1, maxPoolSize: 3, anticipateForMs: 200 });
     try {
       await launcher.warm();
-      launcher.anticipate(3);
-      expect(launcher.stats().poolTarget).toBe(3);
+      await launcher.anticipate(3);
+      expect(launcher.stats()).toMatchObject({ poolTarget: 3, parked: 3 });
       await until(() => launcher.stats().poolTarget === 1);
       await until(() => launcher.stats().parked + launcher.stats().booting === 1);
       await launcher.warm();

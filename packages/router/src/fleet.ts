@@ -276,8 +276,8 @@ export class HostFleet {
   /**
    * Gives every host every worker's bundle (each host decodes it once, now) and waits until
    * each host's launcher is warm (its parked isolates booted): after this, no request waits for
-   * a decode or a boot that could have happened earlier. The hosts' pools then grow, in the
-   * background, toward one parked isolate per worker still to meet its first cold start.
+   * a decode or a boot that could have happened earlier: each host parks an isolate for each
+   * worker whose first cold start will likely land on it (within its pool's maximum).
    */
   async ready(workers: HostWorker[]): Promise<void> {
     await Promise.all(

@@ -45,10 +45,10 @@ export interface Launcher {
   /** Resolves once cold starts are fast (e.g. a pool is parked); the router listens after it. */
   warm?(): Promise<void>;
   /**
-   * Told after `warm`: this many workers are about to meet their first cold start (a pool may
-   * park more isolates for them in the background, and give them back once they came).
+   * Told after `warm`, before the router listens: this many workers are about to meet their
+   * first cold start (a pool may park an isolate for each, and give them back once they came).
    */
-  anticipate?(workers: number): void;
+  anticipate?(workers: number): void | Promise<void>;
   /**
    * Takes back an isolate the router evicted: the launcher may keep it for the same worker's
    * next `launch` (cheaper than any restore) or close it. Without it, the router closes it.

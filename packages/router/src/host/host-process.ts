@@ -400,7 +400,7 @@ async function onMessage(msg: ToHost): Promise<void> {
   if (msg.type === 'warm') {
     await Promise.all(preparing.values());
     await launcher!.warm();
-    launcher!.anticipate(msg.firstStarts ?? 0);
+    await launcher!.anticipate(msg.firstStarts ?? 0);
     send({ type: 'warm', id: msg.id });
     return;
   }

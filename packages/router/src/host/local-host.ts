@@ -412,7 +412,7 @@ export class LocalHost implements IsolateHost {
   async ready(firstStarts: number): Promise<void> {
     const { launcher } = this.options;
     await launcher.warm?.();
-    launcher.anticipate?.(firstStarts);
+    await launcher.anticipate?.(firstStarts);
   }
 
   async stats(): Promise<HostStats> {

@@ -74,8 +74,8 @@ export type ToHost =
   /** Attaches session `id` to a Durable Object's hibernatable socket `ref` (answered `attached`). */
   | { type: 'ws-attach'; id: number; ref: string }
   /**
-   * Answered with `warm` once every bundle sent so far is prepared and the pool is parked; then
-   * the pool grows toward `firstStarts` parked isolates (workers expected to cold-start here).
+   * Answered with `warm` once every bundle sent so far is prepared and the pool is parked, with
+   * an isolate for each of `firstStarts` workers expected to cold-start here (within its max).
    */
   | { type: 'warm'; id: number; firstStarts?: number }
   /** The answer to a `forward` (ids: the host process's own namespace). */

@@ -112,7 +112,7 @@ export interface IsolateHost {
   /**
    * Resolves once this host's cold starts are fast (its launcher's parked isolates booted);
    * `firstStarts` workers are expected to meet their first cold start here soon (the launcher
-   * may park more isolates for them in the background).
+   * may park an isolate for each first).
    */
   ready(firstStarts: number): Promise<void>;
   stats(): Promise<HostStats>;
