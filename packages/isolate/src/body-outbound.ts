@@ -2,6 +2,7 @@
 // receiver has credit and the transport has room.
 import type { BodyMessage, BodyStream } from './body-stream.js';
 import type { BufferPool } from './buffer-pool.js';
+import { releaseChunk } from './chunk-owners.js';
 
 /** Sends a message; `false`: the hop's transport is full, send no more chunks until drained. */
 export type Post = (msg: BodyMessage, transfer?: ArrayBuffer[]) => unknown;
@@ -120,7 +121,10 @@ export class OutboundBody {
           chunk.buffer instanceof ArrayBuffer;
         if (pool && !owns) {
           // Into pooled buffers (unless it is one), each transferred: see ./buffer-pool.ts.
-          for (const part of pool.copy(chunk)) {
+          const parts = pool.copy(chunk);
+          // Copied: the source's buffer can go back to whoever lent it (../chunk-owners.ts).
+          if (parts[0] !== chunk) releaseChunk(chunk);
+          for (const part of parts) {
             post({ type: 'body-chunk', id, chunk: part }, [part.buffer as ArrayBuffer]);
           }
           continue;

@@ -4,6 +4,9 @@
 // stops pulling (a client that stops reading) stops the producer after one window per hop.
 import { OutboundBody, type Post } from './body-outbound.js';
 import { type BufferPool, isPoolSized } from './buffer-pool.js';
+import { lendChunk } from './chunk-owners.js';
+
+export { type ChunkOwner, lendChunk, releaseChunk } from './chunk-owners.js';
 
 /** A body that arrives in chunks. Iterate it once; leaving the loop early cancels the sender. */
 export type BodyStream = AsyncIterable<Uint8Array>;
@@ -31,35 +34,6 @@ export type BodyMessage =
   /** `buffers`: pooled chunk buffers the receiver is done with, going back (./buffer-pool.ts). */
   | { type: 'body-credit'; id: number; bytes: number; buffers?: ArrayBuffer[] }
   | { type: 'body-cancel'; id: number };
-
-/**
- * Pooled chunks, by buffer: the stream set of the transferring hop they arrived over, which
- * sends the buffer back to the pool it came from, or the local pool they were lent from (see
- * {@link releaseChunk}).
- */
-const origins = new WeakMap<ArrayBufferLike, { recycle(chunk: Uint8Array): void }>();
-
-/**
- * `chunk`, the only view of a buffer of `pool`, goes back to `pool` once its consumer is done
- * with it ({@link releaseChunk}); until then nothing else uses the buffer. Returns `chunk`.
- */
-export function lendChunk(chunk: Uint8Array, pool: BufferPool): Uint8Array {
-  origins.set(chunk.buffer, pool);
-  return chunk;
-}
-
-/**
- * The consumer of a body chunk is done with it (a socket wrote it): if it came in a pooled
- * buffer from an isolate thread, the buffer goes back there with the next credit; if it was
- * lent from a pool here ({@link lendChunk}), it goes back to that pool. The chunk must not be
- * used after this. Any other chunk is left alone.
- */
-export function releaseChunk(chunk: Uint8Array): void {
-  const from = origins.get(chunk.buffer);
-  if (!from) return;
-  origins.delete(chunk.buffer);
-  from.recycle(chunk);
-}
 
 /** Whether a message belongs to a body stream (and should go to {@link BodyStreams}). */
 export function isBodyMessage(msg: { type: string }): msg is BodyMessage {
@@ -287,7 +261,7 @@ export class BodyStreams {
           msg.chunk.byteOffset === 0 &&
           isPoolSized(msg.chunk.buffer)
         ) {
-          origins.set(msg.chunk.buffer, this);
+          lendChunk(msg.chunk, this);
         }
         body?.push(msg.chunk);
         return body !== undefined;

@@ -9,7 +9,8 @@
 // from outside, per batch (2,000-20,000 operations) minus an empty request (workerd's clock
 // stands still inside); ours are also timed per batch of 500 inside Python, for a like-for-like
 // row.
-// Run: npm run bench:objects -w @pyworkers/router   (BENCH_N: operations per row, default 2000)
+// Run: npm run bench:objects -w @pyworkers/router   (BENCH_N: operations per row, default 2000;
+// BENCH_WARMUP: operations before each row, default 5000; BENCH_CPU=1: CPU per op by thread)
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
@@ -18,10 +19,18 @@ import { type Bundle, buildBundle, decodeBundle } from '@pyworkers/isolate';
 import { Miniflare } from 'miniflare';
 import { createRouter } from '../src/index.js';
 import { objectHostIndex } from '../src/objects/placement.js';
+import { cpuPerOp, threadTicks } from './thread-cpu.js';
 
 const N = Number(process.env.BENCH_N ?? 2000);
 // BENCH_RPC_ONLY=1: the RPC rows alone (no storage rows, no router row, no Miniflare), for quick A/B loops.
 const RPC_ONLY = process.env.BENCH_RPC_ONLY === '1';
+// BENCH_CPU=1: also CPU per operation by thread of each row's timed run (bench/thread-cpu.ts).
+const CPU = process.env.BENCH_CPU === '1';
+// Operations run before each row's timed run. An RPC's p50 falls for its first ~5,000 calls
+// while V8 tiers up the hosts' JS and Pyodide's hot wasm (its helper threads compile; one run
+// at load 4.6, p50 per block of 1,000 calls after 200: 0.78, 0.61, 0.47, 0.49, 0.43, 0.37,
+// 0.38, 0.35 ms): the rows are the steady state after BENCH_WARMUP (BENCH_WARMUP=200: as before).
+const WARMUP = Number(process.env.BENCH_WARMUP ?? 5000);
 const KEYS = 1000;
 const PORT = 18210; // objects' range: 18200-18299
 
@@ -228,20 +237,30 @@ async function ours(
     const name = pick(false);
     await run('setup', name);
     const rows: Record<string, number[]> = {};
+    // A row's timed run, with its CPU by thread when BENCH_CPU=1 (printed to stderr).
+    const timedRun = async (op: string, on: string, row: string): Promise<void> => {
+      const before = CPU ? threadTicks() : undefined;
+      rows[row] = (await run(op, on, N)) as number[];
+      if (!before) return;
+      const label = (pid: number): string =>
+        pid === process.pid ? 'bench + router' : hostKind === 'local' ? 'other' : 'host process';
+      const lines = cpuPerOp(before, threadTicks(), N, label);
+      process.stderr.write(`CPU per op, ${hostKind} hosts, ${row}:\n${lines.join('\n')}\n`);
+    };
     for (const op of viaRouter || RPC_ONLY
       ? ['rpc']
       : ['rpc', 'get', 'getmiss', 'put', 'putsync']) {
-      await run(op, name, 200);
-      rows[op] = (await run(op, name, N)) as number[];
+      await run(op, name, WARMUP);
+      await timedRun(op, name, op);
     }
     for (const op of viaRouter || RPC_ONLY ? [] : ['get', 'put', 'putsync', 'noget', 'noput']) {
       await run(`${op}-batch`, name, 500);
-      rows[`${op}-batch`] = (await run(`${op}-batch`, name, N)) as number[];
+      await timedRun(`${op}-batch`, name, `${op}-batch`);
     }
     // An object whose id hashes to the caller's own host process: the call stays there.
     const near = pick(true);
-    await run('rpc', near, 200);
-    rows.rpcnear = (await run('rpc', near, N)) as number[];
+    await run('rpc', near, WARMUP);
+    await timedRun('rpc', near, 'rpcnear');
     return { rows, hosts: `caller on host ${callerHost}, object on host ${1 - callerHost}` };
   } finally {
     await router.close();
@@ -312,7 +331,7 @@ const local = await ours('local');
 const mf = RPC_ONLY ? ({} as Record<string, number>) : await miniflare();
 const say = (line = '') => process.stdout.write(`${line}\n`);
 say(
-  `objects bench: ${N} ops per row, node ${process.version}, ${os.cpus().length} cores, load ${loadBefore.toFixed(1)} -> ${(os.loadavg()[0] ?? 0).toFixed(1)}`,
+  `objects bench: ${N} ops per row after ${WARMUP} of warm-up, node ${process.version}, ${os.cpus().length} cores, load ${loadBefore.toFixed(1)} -> ${(os.loadavg()[0] ?? 0).toFixed(1)}`,
 );
 say(`pyworkers: Python Durable Object, 2 host processes (${mine.hosts})`);
 say('local:     the same with both hosts in the router process (no IPC hop; for comparison)');

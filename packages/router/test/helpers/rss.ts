@@ -21,22 +21,36 @@ export function treeRss(pid: number): number {
   return total;
 }
 
-/** Samples RSS every 25 ms while `run` runs; resolves with the peak growth over the start. */
+/**
+ * Samples every 25 ms while `run` runs; resolves with the peak growth over the start of the
+ * router's RSS (this process), of the host's process tree, and of the router's ArrayBuffer
+ * memory (`process.memoryUsage().arrayBuffers`: live buffers and dead ones no GC freed yet).
+ */
 export async function peakGrowth<T>(
   pids: { router: number; host: number },
   run: () => Promise<T>,
-): Promise<{ result: T; router: number; host: number }> {
-  const rss = () => ({ router: process.memoryUsage.rss(), host: treeRss(pids.host) });
-  const base = rss();
+): Promise<{ result: T; router: number; host: number; routerBuffers: number }> {
+  const sample = () => {
+    const { rss, arrayBuffers } = process.memoryUsage();
+    return { router: rss, host: treeRss(pids.host), routerBuffers: arrayBuffers };
+  };
+  const base = sample();
   const peak = { ...base };
   const timer = setInterval(() => {
-    const now = rss();
+    const now = sample();
     peak.router = Math.max(peak.router, now.router);
     peak.host = Math.max(peak.host, now.host);
+    peak.routerBuffers = Math.max(peak.routerBuffers, now.routerBuffers);
   }, 25);
   try {
     const result = await run();
-    return { result, router: peak.router - base.router, host: peak.host - base.host };
+    const end = sample();
+    return {
+      result,
+      router: Math.max(peak.router, end.router) - base.router,
+      host: Math.max(peak.host, end.host) - base.host,
+      routerBuffers: Math.max(peak.routerBuffers, end.routerBuffers) - base.routerBuffers,
+    };
   } finally {
     clearInterval(timer);
   }

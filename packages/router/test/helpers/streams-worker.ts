@@ -1,5 +1,6 @@
 // The streaming test worker: SSE through ASGI, an endless generator whose state the tests read,
-// a chunked reader of the request body, an echo. Shared by the streaming and memory tests.
+// a chunked reader of the request body (and one that stops reading until released), an echo.
+// Shared by the streaming and memory tests.
 import { type Bundle, buildBundle, decodeBundle } from '@pyworkers/isolate';
 
 /**
@@ -17,6 +18,7 @@ export const PATTERN_PY = `async def pattern(total, size):
 
 const entry = String.raw`
 import asyncio
+import hashlib
 import json
 from urllib.parse import urlsplit
 
@@ -75,6 +77,16 @@ class Default(WorkerEntrypoint):
                 chunks += 1
                 size += len(chunk)
             return Response.json({"chunks": chunks, "size": size})
+        if path == "/hold":
+            # Reads one chunk, then waits for /release/hold before reading the rest.
+            digest, chunks, size = hashlib.sha256(), 0, 0
+            async for chunk in request.stream():
+                digest.update(chunk)
+                chunks += 1
+                size += len(chunk)
+                if chunks == 1:
+                    await gate("hold").wait()
+            return Response.json({"chunks": chunks, "size": size, "sha256": digest.hexdigest()})
         if path == "/echo":
             return Response(request.body)
         return Response("ok")
