@@ -7,6 +7,7 @@ import type {
   WorkerEvent,
   WorkerEventResult,
 } from '@pyworkers/isolate';
+import type { PoolStats } from './host/types.js';
 
 /** A running isolate as the router uses it. `Isolate` from `@pyworkers/isolate` is one. */
 export interface IsolateHandle {
@@ -54,6 +55,8 @@ export interface Launcher {
    * next `launch` (cheaper than any restore) or close it. Without it, the router closes it.
    */
   retire?(handle: IsolateHandle): Promise<void>;
+  /** Its parked pool, for the status page (optional). */
+  stats?(): PoolStats;
   /** Stops anything the launcher keeps around (parked isolates). */
   close?(): Promise<void>;
 }

@@ -416,7 +416,20 @@ export class LocalHost implements IsolateHost {
   }
 
   async stats(): Promise<HostStats> {
+    const pool = this.options.launcher.stats?.();
     return {
+      ...(pool
+        ? {
+            pool: {
+              parked: pool.parked,
+              booting: pool.booting,
+              poolTarget: pool.poolTarget,
+              swaps: pool.swaps,
+              freshStarts: pool.freshStarts,
+              misses: pool.misses,
+            },
+          }
+        : {}),
       id: this.id,
       kind: this.options.kind ?? 'local',
       pid: process.pid,

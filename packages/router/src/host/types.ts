@@ -54,6 +54,22 @@ export interface HostStats {
   /** Lanes open to this host process's isolates (./lanes.ts), and requests sent on them so far. */
   lanes?: number;
   laneRequests?: number;
+  /** Its launcher's parked pool, when the launcher reports one (`Launcher.stats`). */
+  pool?: PoolStats;
+}
+
+/** A launcher's parked pool: isolates parked and booting, and how its cold starts went. */
+export interface PoolStats {
+  parked: number;
+  booting: number;
+  /** What the pool refills to now (grown by misses, or by first cold starts expected). */
+  poolTarget: number;
+  /** Cold starts that swapped into a parked isolate. */
+  swaps: number;
+  /** Cold starts that booted an isolate of their own. */
+  freshStarts: number;
+  /** Cold starts that found no parked isolate ready. */
+  misses: number;
 }
 
 /** What hosts report as it happens (to metrics). */
