@@ -1,14 +1,11 @@
 import { availableParallelism } from 'node:os';
 import type { Worker } from 'node:worker_threads';
-import { type BaselineOptions, loadBaseline } from './baseline.js';
+import type { BaselineOptions } from './baseline.js';
 import type { Bundle } from './bundle.js';
 import { IsolateError } from './errors.js';
-import { bootAssets } from './internal/assets.js';
-import { forwarding } from './internal/forwarding-logger.js';
-import { packMountSet, sdkMountSet } from './internal/mounts.js';
+import { bootParked, type Parked } from './internal/parked.js';
 import { type PreparedBundle, prepareBundle } from './internal/prepared.js';
 import type { FromWorker, ToWorker } from './internal/protocol.js';
-import { spawnWorker } from './internal/spawn.js';
 import { Standby } from './internal/standby.js';
 import { exitedMessage, threadFailure } from './internal/thread-error.js';
 import { Isolate, type IsolateOptions, startFresh } from './isolate.js';
@@ -77,17 +74,6 @@ export interface LauncherStats {
   poolTarget: number;
   /** Cold starts that found no parked isolate ready. */
   misses: number;
-}
-
-interface Parked {
-  worker: Worker;
-  /** Resolves once the isolate is parked; rejects when its boot failed. */
-  ready: Promise<void>;
-  route: (msg: FromWorker) => void;
-  parked: boolean;
-  /** Where the isolate's output goes: the launcher's logger until it adopts a worker. */
-  logger: Logger;
-  name: string;
 }
 
 /**
@@ -458,57 +444,16 @@ export class IsolateLauncher {
   }
 
   private spawnParked(): Parked {
-    let worker: Worker | undefined;
-    const entry: Parked = {
-      worker: undefined as unknown as Worker,
-      ready: Promise.resolve(),
-      route: () => {},
-      parked: false,
+    return bootParked({
+      baseline: this.baseline,
+      limits: this.limits,
+      warmup: this.warmup,
       logger: this.logger,
-      name: '(parked)',
-    };
-    entry.ready = (async () => {
-      const [assets, baseline] = await Promise.all([bootAssets(), loadBaseline(this.baseline)]);
-      if (this.closed) throw new IsolateError('ERR_ISOLATE_CLOSED', 'launcher closed');
-      const spawned = spawnWorker(
-        {
-          type: 'init',
-          mode: 'park',
-          name: '(parked)',
-          mainModule: '',
-          files: packMountSet([]),
-          sdkFiles: sdkMountSet(),
-          assets,
-          // Its id lets a dedicated image made on this baseline swap in only what differs.
-          image: {
-            ...baseline.image,
-            id: baseline.id(),
-          },
-          limits: { memoryBytes: this.limits.memoryBytes },
-          ...(this.warmup ? { warmup: this.warmup } : {}),
-        },
-        forwarding(entry),
-        (msg) => entry.route(msg),
-        this.limits.jsHeapMb,
-      );
-      worker = spawned.worker;
-      entry.worker = worker;
-      const first = await spawned.first;
-      if (first.type !== 'parked') {
-        throw threadFailure(first, 'ERR_ISOLATE_BOOT', `parked isolate failed to boot: `);
-      }
-      entry.parked = true;
-      worker.once('exit', () => this.drop(entry));
+      closed: () => this.closed,
       // A grown pool may still be short: the next boot starts now.
-      this.refill();
-    })();
-    entry.ready.catch((err: Error) => {
-      // Closing the launcher mid-boot is not a failure worth logging.
-      if (!this.closed) this.logger.error({ err: err.message }, 'parked isolate failed to boot');
-      this.drop(entry);
-      void worker?.terminate();
+      onParked: () => this.refill(),
+      onGone: (entry) => this.drop(entry),
     });
-    return entry;
   }
 
   private drop(entry: Parked): void {
