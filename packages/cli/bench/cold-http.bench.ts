@@ -69,6 +69,32 @@ async function warmClient(): Promise<void> {
   await new Promise((r) => server.close(r));
 }
 
+/**
+ * The first request right after the port opens, over `n - 1` starts of `args` (each stopped
+ * after it): one sample per start is mostly noise on a busy box. The caller adds the last.
+ */
+async function firstRequests(
+  args: string[],
+  cwd: string,
+  port: number,
+  url: string,
+): Promise<number[]> {
+  const ms: number[] = [];
+  for (let i = 1; i < Number(values.firsts); i++) {
+    const once = start(args, cwd);
+    try {
+      await portOpen(port);
+      ms.push((await timed(url)).ms);
+    } finally {
+      await stop(once);
+    }
+  }
+  return ms;
+}
+
+const samples = (xs: number[]): string =>
+  `${fmt(xs)} [${xs.map((ms) => ms.toFixed(0)).join(', ')}]`;
+
 async function main(): Promise<void> {
   await warmClient();
   const root = mkdtempSync(join(tmpdir(), 'pyw-cold-http-'));
@@ -82,24 +108,17 @@ async function main(): Promise<void> {
     // Build once outside the timings (serve would build too, before it listens).
     for (const name of ['a', 'b']) await run(['build'], join(root, name));
 
-    // One sample per start is mostly noise on a busy box: the first request of several starts.
-    const firsts: number[] = [];
-    for (let i = 1; i < Number(values.firsts); i++) {
-      const once = start(['serve', 'a', 'b', '--port', String(PORT)], root);
-      try {
-        await portOpen(PORT);
-        firsts.push((await timed(`http://127.0.0.1:${PORT}/a/`)).ms);
-      } finally {
-        await stop(once);
-      }
-    }
+    const firsts = await firstRequests(
+      ['serve', 'a', 'b', '--port', String(PORT)],
+      root,
+      PORT,
+      `http://127.0.0.1:${PORT}/a/`,
+    );
     const serve = start(['serve', 'a', 'b', '--max-isolates', '1', '--port', String(PORT)], root);
     try {
       await portOpen(PORT);
       firsts.push((await timed(`http://127.0.0.1:${PORT}/a/`)).ms);
-      console.log(
-        `serve: first request after the port opened: ${fmt(firsts)} [${firsts.map((ms) => ms.toFixed(0)).join(', ')}]`,
-      );
+      console.log(`serve: first request after the port opened: ${samples(firsts)}`);
       const spaced: number[] = [];
       for (let i = 0; i < Number(values.spaced); i++) {
         await sleep(300);
@@ -140,23 +159,18 @@ async function main(): Promise<void> {
 
     if (values['skip-dev']) return;
     const devPort = PORT + 1;
-    const devFirsts: number[] = [];
-    for (let i = 1; i < Number(values.firsts); i++) {
-      const once = start(['dev', '--port', String(devPort)], join(root, 'a'));
-      try {
-        await portOpen(devPort);
-        devFirsts.push((await timed(`http://127.0.0.1:${devPort}/`)).ms);
-      } finally {
-        await stop(once);
-      }
-    }
+    const devUrl = `http://127.0.0.1:${devPort}/`;
+    const devFirsts = await firstRequests(
+      ['dev', '--port', String(devPort)],
+      join(root, 'a'),
+      devPort,
+      devUrl,
+    );
     const dev = start(['dev', '--port', String(devPort)], join(root, 'a'));
     try {
       await portOpen(devPort);
-      devFirsts.push((await timed(`http://127.0.0.1:${devPort}/`)).ms);
-      console.log(
-        `dev: first request after the port opened: ${fmt(devFirsts)} [${devFirsts.map((ms) => ms.toFixed(0)).join(', ')}]`,
-      );
+      devFirsts.push((await timed(devUrl)).ms);
+      console.log(`dev: first request after the port opened: ${samples(devFirsts)}`);
       const entry = join(root, 'a', 'src', 'entry.py');
       const edits: number[] = [];
       for (let i = 0; i < 5; i++) {
