@@ -29,6 +29,9 @@ export interface IsolateHandle {
   readonly laneLoad?: number;
   /** Resolves once the isolate ended by itself or was ended (a host with lanes learns of a crash it ran no request of). */
   readonly ended?: Promise<unknown>;
+  /** Whether it started by a swap into a parked isolate, and that swap's phases (ms): logged. */
+  readonly swapped?: boolean;
+  readonly bootPhases?: Record<string, number>;
 }
 
 /**

@@ -332,14 +332,13 @@ export class LocalHost implements IsolateHost {
         this.warm.resize(iso, measured);
       }
       // Where a cold start's time went (debug level): e.g. a swap's phases inside the isolate.
-      const boot = handle as { swapped?: boolean; bootPhases?: Record<string, number> };
       logger.debug(
         {
           worker: worker.name,
           host: this.id,
           ms: Math.round((performance.now() - t0) * 100) / 100,
-          swapped: boot.swapped === true,
-          ...(boot.bootPhases ? { phases: rounded(boot.bootPhases) } : {}),
+          swapped: handle.swapped === true,
+          ...(handle.bootPhases ? { phases: rounded(handle.bootPhases) } : {}),
         },
         'isolate started',
       );
