@@ -176,8 +176,8 @@ describe('lanes from the router to warm isolates in a host process', () => {
         return { name, i, status: res.status, text: await res.text() };
       });
       for (const { name, i, status, text } of await Promise.all(burst)) {
-        expect(status).toBe(200);
-        expect(text).toBe(`${name} /${name}/r${round}.${i}`);
+        // Status and body together: a failure says what came back (a 502 names its cause).
+        expect(`${status} ${text}`).toBe(`200 ${name} /${name}/r${round}.${i}`);
       }
     }
     const s = await router.status();

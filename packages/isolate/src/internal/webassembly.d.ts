@@ -12,9 +12,23 @@ declare namespace WebAssembly {
     value: unknown;
   }
   interface Instance {
-    readonly exports: Record<string, unknown>;
+    readonly exports: Exports;
   }
-  var Module: { prototype: Module; new (bytes: Uint8Array): Module };
+  type Exports = Record<string, unknown>;
+  interface ModuleImportDescriptor {
+    module: string;
+    name: string;
+    kind: string;
+  }
+  var Module: {
+    prototype: Module;
+    new (bytes: Uint8Array): Module;
+    imports(module: Module): ModuleImportDescriptor[];
+  };
+  var Global: {
+    prototype: Global;
+    new (d: { value: string; mutable?: boolean }, v?: unknown): Global;
+  };
   var Memory: { prototype: Memory; new (d: { initial: number; maximum?: number }): Memory };
   function compile(bytes: Uint8Array): Promise<Module>;
   function instantiate(module: Module, imports?: object): Promise<Instance>;

@@ -8,6 +8,7 @@ import type { BootAssets, HeapImage, MemoryReport, MountSet } from '../internal/
 import { type EmscriptenFS, mountReadOnly } from './bundle-fs.js';
 import { type ApiForCuration, curateExpectedKeys, occupyExpectedSlots } from './curated-api.js';
 import { jsScope } from './js-scope.js';
+import { lazyGot } from './pyodide-got.js';
 import {
   type GuardState,
   type ImportSettings,
@@ -86,7 +87,14 @@ export async function bootRuntime(opts: BootOptions): Promise<Runtime> {
         wasmMemory = Object.values(instance.exports).find(
           (e): e is WebAssembly.Memory => e instanceof WebAssembly.Memory,
         );
-        done(instance, opts.assets.wasmModule);
+        const wasm = opts.assets.wasmModule;
+        // Emscripten's updateGOT runs inside done(): the GOT it fills is left lazy.
+        const updated = lazyGot(settings, instance.exports, gotImports(wasm));
+        try {
+          done(instance, wasm);
+        } finally {
+          updated?.();
+        }
       });
       return {};
     };
@@ -160,6 +168,18 @@ export async function bootRuntime(opts: BootOptions): Promise<Runtime> {
     ...partial,
     swaps: 0,
   };
+}
+
+let gotImportsOf: { module: WebAssembly.Module; names: Set<string> } | undefined;
+/** The GOT entries the main module imports (the same module for every boot of a thread). */
+function gotImports(module: WebAssembly.Module): Set<string> {
+  if (gotImportsOf?.module !== module) {
+    const names = WebAssembly.Module.imports(module)
+      .filter((i) => i.module === 'GOT.mem' || i.module === 'GOT.func')
+      .map((i) => i.name);
+    gotImportsOf = { module, names: new Set(names) };
+  }
+  return gotImportsOf.names;
 }
 
 /** Makes the monotonic clocks read at least `floorMs` from now on; they never move back. */
