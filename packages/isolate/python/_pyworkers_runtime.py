@@ -12,7 +12,7 @@ import json
 import traceback
 
 from workers import _bindings, _durable_object, _logging, _remote_body, _rpc, _sync_http
-from workers._batches import ChunkBatches
+from workers._batches import ChunkBatches, StepBuffer, step_into
 from workers._calls import missing_handler, missing_handler_parts, resolve_handlers
 from workers._entrypoint import Context
 from workers._env import env as _env
@@ -144,11 +144,23 @@ def chunk_batches(chunks):
     return ChunkBatches(chunks)
 
 
+_step_buffer = None
+
+
+def step_buffer(size):
+    """The isolate's :class:`StepBuffer` (its ``bytearray``), made on first use."""
+    global _step_buffer
+    if _step_buffer is None:
+        _step_buffer = StepBuffer(size)
+    return _step_buffer.buffer
+
+
 def next_chunks_eager(batches, limit):
-    """The next chunks of a streamed body (a list of ``bytes``), None at its end, or a Task to
-    await when the producer waits: the chunks it has ready, up to ``limit`` bytes, come back
-    within the call."""
-    return _eager(batches.next(limit))
+    """The next chunks of a streamed body: the chunks it has ready, up to ``limit`` bytes, come
+    back within the call, as their length when they were copied into the step buffer (see
+    ``step_buffer``), else a list of ``bytes``; None at its end; or a Task to await (for a list
+    or None) when the producer waits."""
+    return step_into(batches, limit, _step_buffer, _eager)
 
 
 def close_chunks_eager(batches):

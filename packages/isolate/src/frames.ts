@@ -227,6 +227,22 @@ function writePlain(socket: Socket, msg: Plain): boolean {
   return room;
 }
 
+const corked = new WeakSet<Socket>();
+
+/**
+ * Holds `socket`'s writes until this event-loop turn's check phase, then sends them in one
+ * writev: the frames of every request (or answer) of one turn wake the other end once.
+ */
+export function corkTurn(socket: Socket): void {
+  if (corked.has(socket)) return;
+  corked.add(socket);
+  socket.cork();
+  setImmediate(() => {
+    corked.delete(socket);
+    socket.uncork();
+  });
+}
+
 /**
  * Writes one message to `socket`; returns what `socket.write` did (false: wait for 'drain').
  * A body chunk's bytes are written as they are: `written` is called once they were (its

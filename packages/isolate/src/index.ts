@@ -130,7 +130,7 @@ export {
 // Errors
 
 export { IsolateError, type IsolateErrorCode, isIsolateError } from './errors.js';
-export { frameParser, readFrames, writeFrame } from './frames.js';
+export { corkTurn, frameParser, readFrames, writeFrame } from './frames.js';
 export { type LaneFrame, lanePath } from './internal/protocol.js';
 export { errorFromThread } from './internal/thread-error.js';
 

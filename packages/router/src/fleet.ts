@@ -15,6 +15,7 @@ import { poolLimits, type RouterConfig } from './config.js';
 import { RouterError } from './errors.js';
 import { createEvictionPolicy } from './eviction.js';
 import { ChildHost } from './host/child-host.js';
+import { IdleCoreGate } from './host/idle-cores.js';
 import { LocalHost } from './host/local-host.js';
 import type { HostProcessConfig } from './host/protocol.js';
 import { findBwrap } from './host/sandbox.js';
@@ -133,6 +134,7 @@ export class HostFleet {
     const objectIdleMs = idle > 0 ? { objectIdleMs: idle } : {};
     // How long a service fetch's body may go unread (host processes do not see our env).
     const streamIdle = Number(process.env.PYWORKERS_SERVICE_STREAM_IDLE_MS);
+    const gate = new IdleCoreGate();
     for (let id = 0; id < config.hosts; id++) {
       // The isolate cap is split exactly: a host whose share is 0 refuses cold starts, and
       // they go to the next host on the ring.
@@ -169,6 +171,10 @@ export class HostFleet {
           : new LocalHost({
               id,
               ...perHost,
+              ownLanes: true,
+              // The router's main thread is one of this host's busy threads: a hot worker
+              // spreads only when a core was idle while it was hot (host/idle-cores.ts).
+              maySpread: (worker) => gate.maySpread(worker),
               ...share,
               launcher,
               logger,

@@ -37,7 +37,14 @@ export class WarmSet<I extends WarmIsolate> {
     readonly spreadAt = Number.POSITIVE_INFINITY,
     /** Most isolates a worker spreads over on this host (the host's share of the cores). */
     readonly spreadTo = 1,
+    /** Asked before a hot worker spreads (default: it always may). */
+    private readonly maySpread: (worker: string) => boolean = () => true,
   ) {}
+
+  /** Whether a worker whose least busy isolate runs `inflight` over `count` isolates gets another. */
+  private spreads(worker: string, inflight: number, count: number): boolean {
+    return inflight >= this.spreadAt && count < this.spreadTo && this.maySpread(worker);
+  }
 
   /**
    * Records a request for `worker`; answers its least busy isolate with room, if any, and none
@@ -50,7 +57,7 @@ export class WarmSet<I extends WarmIsolate> {
     let best: I | undefined;
     for (const iso of list)
       if (iso.inflight < this.concurrency && (!best || iso.inflight < best.inflight)) best = iso;
-    return !!best && !(best.inflight >= this.spreadAt && list.length < this.spreadTo);
+    return !!best && !this.spreads(worker, best.inflight, list.length);
   }
 
   acquire(worker: string): I | undefined {
@@ -60,7 +67,7 @@ export class WarmSet<I extends WarmIsolate> {
     for (const iso of list) {
       if (iso.inflight < this.concurrency && (!best || iso.inflight < best.inflight)) best = iso;
     }
-    if (best && best.inflight >= this.spreadAt && list.length < this.spreadTo) return undefined;
+    if (best && this.spreads(worker, best.inflight, list.length)) return undefined;
     return best;
   }
 

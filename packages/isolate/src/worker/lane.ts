@@ -18,7 +18,7 @@ import { rmSync } from 'node:fs';
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { BodyStreams, IPC_STREAM_WINDOW_BYTES, isBodyMessage } from '../body-stream.js';
 import { responseBufferPool } from '../buffer-pool.js';
-import { readFrames, writeFrame } from '../frames.js';
+import { corkTurn, readFrames, writeFrame } from '../frames.js';
 import {
   type FromWorker,
   type LaneFrame,
@@ -63,6 +63,8 @@ export class Lane {
       const chunk = (msg as { type?: string; chunk?: Uint8Array }).chunk;
       // A pooled response buffer goes back to its pool once the socket wrote it.
       const pooled = chunk && chunk.byteOffset === 0 ? chunk.buffer : undefined;
+      // Every answer of this turn in one write: the router wakes once for them.
+      corkTurn(socket);
       return writeFrame(
         socket,
         msg,

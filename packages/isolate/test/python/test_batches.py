@@ -4,7 +4,7 @@ ends the step."""
 import asyncio
 import unittest
 
-from workers._batches import ChunkBatches
+from workers._batches import ChunkBatches, StepBuffer, step_into
 
 
 async def steps(batches, limit):
@@ -123,6 +123,59 @@ class Batches(unittest.TestCase):
 
         asyncio.run(asyncio.wait_for(main(), 2))
         self.assertEqual(events, ["finally"])
+
+
+def finished(coro):
+    """An eager runner for a step that must finish within the call (no wait)."""
+    try:
+        coro.send(None)
+    except StopIteration as stop:
+        return stop.value
+    coro.close()
+    raise AssertionError("the step waited")
+
+
+class StepsIntoTheBuffer(unittest.TestCase):
+    def test_ready_chunks_are_copied_into_the_buffer(self):
+        async def chunks():
+            for i in range(5):
+                yield bytes([i]) * 100
+
+        buffer = StepBuffer(1000)
+        batches = ChunkBatches(chunks())
+        self.assertEqual(step_into(batches, 250, buffer, finished), 300)
+        self.assertEqual(bytes(buffer.buffer[:300]), b"\0" * 100 + b"\1" * 100 + b"\2" * 100)
+        self.assertEqual(step_into(batches, 250, buffer, finished), 200)
+        self.assertEqual(bytes(buffer.buffer[:200]), b"\3" * 100 + b"\4" * 100)
+        self.assertIsNone(step_into(batches, 250, buffer, finished))
+
+    def test_chunks_past_the_buffer_come_as_they_are(self):
+        big = b"x" * 1000
+
+        async def chunks():
+            yield b"a" * 100
+            yield big
+
+        got = step_into(ChunkBatches(chunks()), 250, StepBuffer(500), finished)
+        self.assertEqual([len(p) for p in got], [100, 1000])
+        self.assertIs(got[1], big)
+
+    def test_a_step_that_waits_gives_its_chunks_joined(self):
+        async def main():
+            gate = asyncio.Event()
+
+            async def chunks():
+                await gate.wait()
+                yield b"a"
+                yield b"b"
+
+            batches = ChunkBatches(chunks())
+            task = step_into(batches, 250, StepBuffer(500), asyncio.ensure_future)
+            self.assertIsInstance(task, asyncio.Task)
+            gate.set()
+            return await task
+
+        self.assertEqual(asyncio.run(main()), [b"ab"])
 
 
 if __name__ == "__main__":

@@ -24,6 +24,7 @@ import type { ErrorData } from '@pyworkers/common';
 import {
   BodyStreams,
   BufferPool,
+  corkTurn,
   errorFromThread,
   frameParser,
   IPC_STREAM_WINDOW_BYTES,
@@ -104,6 +105,8 @@ class Lane {
         this.kill(this.hello.lane, message);
       }, this.hello.timeoutMs);
       this.pending.set(id, { resolve, reject, timer });
+      // Every request of this turn in one write: the isolate thread wakes once for them.
+      corkTurn(this.socket);
       writeFrame(this.socket, { type: 'request', id, ...request });
     }).then(
       (res) => this.untilDone(res),
@@ -218,7 +221,7 @@ export class LaneServer {
     /** Asks the host to kill the isolate of lane `lane` (its request ran past the timeout). */
     private readonly kill: (lane: number, message: string) => void,
     /** The host's spread (LocalHostOptions): past `at` in flight, a worker with fewer than `to` lanes asks the host for another isolate. */
-    private readonly spread: { at: number; to: number },
+    private readonly spread: { at: number; to: number; may?: (worker: string) => boolean },
   ) {
     this.dir = mkdtempSync(join(tmpdir(), 'pyworkers-lanes-'));
     this.path = join(this.dir, `host-${hostId}.sock`);
@@ -324,7 +327,12 @@ export class LaneServer {
     let best: Lane | undefined;
     for (const lane of list) if (lane.open && (!best || lane.inflight < best.inflight)) best = lane;
     if (!best) return undefined;
-    if (best.inflight >= this.spread.at && list.length < this.spread.to) return undefined;
+    if (
+      best.inflight >= this.spread.at &&
+      list.length < this.spread.to &&
+      (this.spread.may?.(worker) ?? true)
+    )
+      return undefined;
     this.served++;
     return best.fetch(request);
   }

@@ -15,7 +15,9 @@ import { OpenBodies } from '../services/open-bodies.js';
 import type { ForwardCall } from '../services/types.js';
 import { type WarmIsolate, WarmSet } from '../warm-set.js';
 import { isCrash, untilClosed, untilDone } from './busy-until.js';
-import { HostLanes, type LanedIsolate } from './local-lanes.js';
+import { onLane } from './child-lanes.js';
+import type { LaneServer } from './lanes.js';
+import { HostLanes, type LanedIsolate, ownLaneServer } from './local-lanes.js';
 import { runObjectEvent } from './local-objects.js';
 import { Retiring } from './retiring.js';
 import type {
@@ -66,6 +68,14 @@ export interface LocalHostOptions {
   lanes?: { path: string; token: string };
   /** An isolate with a lane was lost (crashed, killed at a limit): its lane's requests fail with `err`. */
   laneLost?: (lane: number, err: unknown) => void;
+  /**
+   * The host runs in the router's process (no `lanes`): its warm isolates open lanes to a lane
+   * server of its own, and its plain requests go on them (a Unix socket, JSON-head frames)
+   * instead of `postMessage` (router README, "HTTP", session 14).
+   */
+  ownLanes?: boolean;
+  /** Asked before a hot worker spreads over another isolate (default: it may). */
+  maySpread?: (worker: string) => boolean;
 }
 
 type Ran<T> =
@@ -102,14 +112,26 @@ export class LocalHost implements IsolateHost {
   /** Durable Objects live on this host, pinned to isolates (none without bindings). */
   private readonly objects: ObjectsHost<HostedIsolate> | undefined;
 
+  /** The lanes of this host's isolates, when it runs in the router's process (`ownLanes`). */
+  private readonly laneServer: LaneServer | undefined;
+
   constructor(private readonly options: LocalHostOptions) {
     this.id = options.id;
     this.retiring = new Retiring(options.launcher);
+    // In the router's process: this host's isolates open their lanes to a server of its own.
+    this.laneServer = options.ownLanes
+      ? ownLaneServer(options.id, options.logger, (lane, message) => this.killLane(lane, message), {
+          at: options.spreadAt ?? Number.POSITIVE_INFINITY,
+          to: options.spreadTo ?? 1,
+          ...(options.maySpread ? { may: options.maySpread } : {}),
+        })
+      : undefined;
+    const server = this.laneServer;
     this.lanes = new HostLanes(
-      options.lanes,
+      options.lanes ?? (server && { path: server.path, token: server.token }),
       options.concurrency,
       (iso, err) => this.drop(iso, err),
-      options.laneLost,
+      options.laneLost ?? (server && ((lane, err) => server.lost(lane, err as Error))),
     );
     this.objects = options.bindings
       ? new ObjectsHost<HostedIsolate>({
@@ -138,6 +160,7 @@ export class LocalHost implements IsolateHost {
       options.maxIsolates,
       options.spreadAt,
       options.spreadTo,
+      options.maySpread,
     );
   }
 
@@ -146,6 +169,8 @@ export class LocalHost implements IsolateHost {
     request: IsolateRequest,
     options: HostFetchOptions,
   ): Promise<HostResult> {
+    const lane = this.closed ? undefined : onLane(this.laneServer, worker.name, request);
+    if (lane) return { kind: 'response', response: await lane, coldStart: false };
     const ran = await this.run(worker, options, async (handle, keep, drop) => {
       const response = await handle.fetch(request, { stream: true });
       // An accepted WebSocket keeps its isolate busy until it closes.
@@ -450,6 +475,7 @@ export class LocalHost implements IsolateHost {
 
   async close(): Promise<void> {
     this.closed = true;
+    this.laneServer?.close();
     this.objects?.close();
     const all = this.warm.all();
     for (const iso of all) {

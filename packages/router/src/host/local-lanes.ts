@@ -1,7 +1,26 @@
 // A host's side of lanes (./lanes.ts), in the host process: its isolates open one once warm,
 // and it keeps them by lane number, the name the router knows them by.
-import { IsolateError } from '@pyworkers/isolate';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { IsolateError, type Logger, lanePath } from '@pyworkers/isolate';
 import type { IsolateHandle } from '../launcher.js';
+import { LaneServer } from './lanes.js';
+
+/**
+ * The lane server of an in-process host (`LocalHostOptions.ownLanes`), unless lanes are off
+ * (`PYWORKERS_LANES=0`) or TMPDIR is too long for a Unix socket path.
+ */
+export function ownLaneServer(
+  id: number,
+  logger: Logger,
+  kill: (lane: number, message: string) => void,
+  spread: ConstructorParameters<typeof LaneServer>[3],
+): LaneServer | undefined {
+  if (process.env.PYWORKERS_LANES === '0') return undefined;
+  const path = join(tmpdir(), 'pyworkers-lanes-XXXXXX', `host-${id}.sock`);
+  if (lanePath(path, 9_999_999).length > 107) return undefined;
+  return new LaneServer(id, logger, kill, spread);
+}
 
 /** Requests an isolate answers through its host before it opens a lane. */
 const LANE_AFTER = 2;
