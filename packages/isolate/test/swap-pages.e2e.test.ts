@@ -6,7 +6,14 @@ import { bootAssets } from '../src/internal/assets.js';
 import type { LoadedImage } from '../src/internal/images.js';
 import { prepareBundle } from '../src/internal/prepared.js';
 import type { HeapImage } from '../src/internal/protocol.js';
-import { imageBytes, parkedMemory, writeHeap, zeroFreeMemory } from '../src/worker/pyodide-heap.js';
+import {
+  imageBytes,
+  imageLength,
+  parkedMemory,
+  rewindParked,
+  writeHeap,
+  zeroFreeMemory,
+} from '../src/worker/pyodide-heap.js';
 import { bootRuntime, type Runtime } from '../src/worker/pyodide-runtime.js';
 
 const entry = `
@@ -36,7 +43,7 @@ async function parked(): Promise<Runtime> {
   return rt;
 }
 
-const total = (runs: number[]) => {
+const total = (runs: ArrayLike<number>) => {
   let n = 0;
   for (let i = 0; i + 1 < runs.length; i += 2) n += runs[i + 1]! - runs[i]!;
   return n;
@@ -84,7 +91,8 @@ describe('writing a dedicated heap into a parked isolate', () => {
     }
     // The image's bytes are the baseline's except in those blocks.
     const full = imageBytes(dedicated);
-    expect(full.length).toBe(base.heap.length);
+    expect(full.length).toBe(imageLength(dedicated));
+    expect(full.length).toBeGreaterThanOrEqual(base.heap.length);
     const runs = dedicated.patch!.runs;
     for (let i = 0, at = 0; i + 1 < runs.length; at += runs[i + 1]! - runs[i]!, i += 2) {
       const page = full.subarray(runs[i]!, runs[i + 1]!);
@@ -100,6 +108,49 @@ describe('writing a dedicated heap into a parked isolate', () => {
     const copied = writeHeap(rt.module, dedicated, { ...record, entriesNow: rt.guard.entries });
     expect(copied).toBeLessThan(fullWrite(dedicated));
     expect(Buffer.compare(rt.module.HEAPU8, imageBytes(dedicated))).toBe(0);
+  });
+
+  it('rewinds a parked heap to its baseline, after which a swap writes only the patch', async () => {
+    const rt = await parked();
+    const record = parkedMemory(rt.module, base, rt.guard.entries)!;
+    expect(record.dirty.length).toBeGreaterThan(0);
+    const rewound = rewindParked(rt.module, base, record);
+    expect(rewound.dirty).toEqual([]);
+    expect(Buffer.compare(rt.module.HEAPU8, base.heap)).toBe(0);
+    const copied = writeHeap(rt.module, dedicated, { ...rewound, entriesNow: rt.guard.entries });
+    expect(copied).toBe(dedicated.patch!.bytes.length);
+    expect(Buffer.compare(rt.module.HEAPU8, imageBytes(dedicated))).toBe(0);
+  });
+
+  it('keeps a heap grown past the baseline as a patch too, and swaps it byte for byte', async () => {
+    const grown = (
+      await prepareBundle(
+        decodeBundle(
+          await buildBundle({
+            name: 'grown',
+            mainModule: 'entry',
+            files: new Map([
+              [
+                'entry.py',
+                new TextEncoder().encode(
+                  'PAD = bytearray(24 << 20)\nTAIL = [str(i) for i in range(3000)]\n\ndef on_fetch(request, env):\n    pass\n',
+                ),
+              ],
+            ]),
+            vars: {},
+          }),
+        ),
+      )
+    ).image!;
+    expect(grown.heap).toBe(baseline.image.heap);
+    expect(imageLength(grown)).toBeGreaterThan(base.heap.length);
+    // The zero pages past the baseline's end are not in the patch.
+    expect(grown.patch!.bytes.length).toBeLessThan(4 << 20);
+    const rt = await parked();
+    const record = rewindParked(rt.module, base, parkedMemory(rt.module, base, rt.guard.entries)!);
+    const copied = writeHeap(rt.module, grown, { ...record, entriesNow: rt.guard.entries });
+    expect(copied).toBe(grown.patch!.bytes.length);
+    expect(Buffer.compare(rt.module.HEAPU8, imageBytes(grown))).toBe(0);
   });
 
   it('writes every page when the heap was entered after the record was taken', async () => {

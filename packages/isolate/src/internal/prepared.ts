@@ -73,7 +73,7 @@ async function decodeImage(
   }
   // This process encoded it a moment ago (`pyworkers dev`): its heap, not decoded again.
   const kept = takeKeptHeap(bytes);
-  if (kept && kept.heap.length === base.image.heap.length) {
+  if (kept && kept.heap.length >= base.image.heap.length) {
     const differ = differingRuns(kept.heap, base.image.heap);
     return {
       heap: base.image.heap,
@@ -84,9 +84,10 @@ async function decodeImage(
       patch: patchOver(kept.heap, base.image.heap, differ),
     };
   }
-  // Kept as the pages where it differs from the baseline, over the baseline's heap: the decoded
-  // heap is only read here, then freed at once (a heap of the baseline's size: the usual case).
-  const asPatch = heapBytes === base.image.heap.length;
+  // Kept as the blocks where it differs from the baseline, over the baseline's heap: the decoded
+  // heap is only read here, then freed at once (a heap at least the baseline's size: a top level
+  // never shrinks it).
+  const asPatch = heapBytes >= base.image.heap.length;
   const image = loadImage(bytes, source, reference, { shared: !asPatch }).image;
   // Once per bundle (~5 ms): which pages a parked isolate of this baseline must be written.
   const differ = differingRuns(image.heap, base.image.heap);
@@ -103,8 +104,10 @@ function patchOver(
   base: Uint8Array,
   differ: number[],
 ): NonNullable<HeapImage['patch']> {
-  const runs = differingBlocks(heap, base, differ);
-  return { runs, bytes: gather(heap, runs) };
+  const list = differingBlocks(heap, base, differ);
+  const runs = new Int32Array(new SharedArrayBuffer(list.length * 4));
+  runs.set(list);
+  return { runs, bytes: gather(heap, list), heapBytes: heap.length };
 }
 
 /** The bytes of `runs` [start, end, ...] of `heap`, one after another, in shared memory. */

@@ -59,7 +59,12 @@ export interface HeapImage {
    * 64-byte blocks where it differs from the baseline, not all of its 13.4 MiB of non-zero
    * pages (nor the 4.9 MiB of 4 KiB pages those blocks are in).
    */
-  patch?: { runs: number[]; bytes: Uint8Array };
+  /**
+   * `runs` in shared memory: a cold start's message carries it without a copy. `heapBytes`: the
+   * image's length, which may exceed `heap`'s (a top level that grew the heap: the blocks past
+   * the baseline's end are in the patch, the rest of them zero).
+   */
+  patch?: { runs: Int32Array; bytes: Uint8Array; heapBytes: number };
 }
 
 /** Limits enforced inside the worker thread. */

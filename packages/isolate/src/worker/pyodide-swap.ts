@@ -52,19 +52,7 @@ export function swapHeap(rt: Runtime, image: HeapImage): PyodideAPI {
     }
   }
   // Past this point the old heap is gone: every failure is fatal for this instance.
-  st.gen++;
-  for (const t of st.pendingTimers) t.clear(t.handle);
-  st.stats.timersCleared += st.pendingTimers.size;
-  st.pendingTimers.clear();
-  for (const ref of st.live ?? []) {
-    const rec = ref.deref() as { ptr?: number; destroyed_msg?: string } | undefined;
-    if (rec && 'destroyed_msg' in rec && rec.ptr) {
-      rec.ptr = 0;
-      rec.destroyed_msg = 'this PyProxy belongs to a Python heap that was swapped out';
-      st.stats.proxiesPoisoned++;
-    }
-  }
-  st.live = null; // one swap per instance: no need to track the new life's proxies
+  dropOldLife(rt);
   for (const s of M.FS.streams) {
     if (s && s.fd > 2) {
       try {
@@ -86,6 +74,28 @@ export function swapHeap(rt: Runtime, image: HeapImage): PyodideAPI {
   rt.resident = undefined;
   rt.swaps++;
   return finalizeSwap(M, image.jsRefs);
+}
+
+/**
+ * Ends the running heap's life on the JS side: its finalizers and asyncio callbacks are dropped
+ * (a new generation), its timers cancelled, its PyProxies poisoned. Before a swap, or before a
+ * parked isolate writes the baseline back over its heap ({@link rewindParked}).
+ */
+export function dropOldLife(rt: Runtime): void {
+  const st = rt.guard;
+  st.gen++;
+  for (const t of st.pendingTimers) t.clear(t.handle);
+  st.stats.timersCleared += st.pendingTimers.size;
+  st.pendingTimers.clear();
+  for (const ref of st.live ?? []) {
+    const rec = ref.deref() as { ptr?: number; destroyed_msg?: string } | undefined;
+    if (rec && 'destroyed_msg' in rec && rec.ptr) {
+      rec.ptr = 0;
+      rec.destroyed_msg = 'this PyProxy belongs to a Python heap that was swapped out';
+      st.stats.proxiesPoisoned++;
+    }
+  }
+  st.live = null; // one swap per instance: no need to track the new life's proxies
 }
 
 /**
