@@ -63,8 +63,10 @@ export class Lane {
       const chunk = (msg as { type?: string; chunk?: Uint8Array }).chunk;
       // A pooled response buffer goes back to its pool once the socket wrote it.
       const pooled = chunk && chunk.byteOffset === 0 ? chunk.buffer : undefined;
-      // Every answer of this turn in one write: the router wakes once for them.
-      corkTurn(socket);
+      // Every answer of this turn in one write: the router wakes once for them. Not a body's
+      // chunks: their pooled buffers go back once written, and a stream held to the turn's end
+      // waited for them (in-process host, 100 MiB: 242-329 MiB/s against 366-574 uncorked).
+      if (!chunk) corkTurn(socket);
       return writeFrame(
         socket,
         msg,
