@@ -192,6 +192,27 @@ describe('a cap on the number of isolates', () => {
 });
 
 describe('an injected launcher', () => {
+  it("sends a warm isolate's plain requests on its lane, answered as through the host", async () => {
+    const { router, base } = await start({ hosts: 1 });
+    const lanes = async () => (await router.status()).hosts[0]!.laneRequests ?? 0;
+    // Two requests through the host, then the isolate opens its lane.
+    for (let i = 0; i < 3; i++)
+      expect(await (await fetch(`${base}/beta`)).text()).toBe('beta says GET');
+    await expect.poll(async () => (await router.status()).hosts[0]!.lanes).toBe(1);
+    const before = await lanes();
+    const answers = await Promise.all(
+      Array.from({ length: 20 }, (_, i) =>
+        fetch(`${base}/beta/echo`, { method: 'POST', body: `n${i}` }).then(async (r) => [
+          r.status,
+          await r.text(),
+        ]),
+      ),
+    );
+    // Each answer to its own request, whatever the order they shared the socket in.
+    expect(answers).toEqual(Array.from({ length: 20 }, (_, i) => [201, `n${i}`]));
+    expect(await lanes()).toBeGreaterThan(before);
+  });
+
   it('starts the isolates, and the memory it reports is what the budget counts', async () => {
     const launched: string[] = [];
     const inner = new IsolateLauncher({ poolSize: 0 });

@@ -69,7 +69,11 @@ export function lazyGot(
     if (!pending) return;
     const { sym, global } = pending;
     pending = undefined;
-    if (global.value === derive(full, exports, sym)) lazy++;
+    // `updateGOT` only stores for exports that are not internal: the value alone is checked.
+    const v = exports[sym];
+    const value =
+      typeof v === 'function' ? full.getFunctionAddress(v) : (v as WebAssembly.Global).value;
+    if (value !== 0 && global.value === value) lazy++;
     else own(got, sym, global);
   };
   const behind = new Proxy(Object.create(Object.prototype) as object, {
@@ -94,7 +98,8 @@ export function lazyGot(
         typeof sym === 'string' &&
         !imported.has(sym) &&
         value instanceof WebAssembly.Global &&
-        derivable(full, exports, sym)
+        Object.hasOwn(exports, sym) &&
+        (typeof exports[sym] === 'function' || exports[sym] instanceof WebAssembly.Global)
       ) {
         settle();
         pending = { sym, global: value };

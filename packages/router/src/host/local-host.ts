@@ -459,6 +459,7 @@ export class LocalHost implements IsolateHost {
       pid: process.pid,
       // Requests the router runs on lanes count too.
       inflight: this.inflight + this.lanes.load(),
+      ...this.laneServer?.stats(),
       usedBytes: this.warm.usedBytes,
       budgetBytes: this.warm.budgetBytes,
       workers: this.warm.workers().map((worker) => {

@@ -51,7 +51,7 @@ export interface HostStats {
   stale?: boolean;
   /** Response bodies of service fetches this host process answered, open now. */
   serviceStreams?: number;
-  /** Lanes open to this host process's isolates (./lanes.ts), and requests sent on them so far. */
+  /** Lanes open to this host's isolates (./lanes.ts), and requests sent on them so far. */
   lanes?: number;
   laneRequests?: number;
   /** Its launcher's parked pool, when the launcher reports one (`Launcher.stats`). */
