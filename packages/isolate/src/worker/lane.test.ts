@@ -102,4 +102,57 @@ describe('Lane (the thread end)', () => {
     expect(closed).toBe(true);
     expect(states).toEqual([]);
   });
+
+  it('answers what the router sent while connecting when the host closed the lane before the token', async () => {
+    // The race of an eviction right after the hello: the router has connected and sent a
+    // request behind its token, the thread has not read them yet, and the host closes the lane.
+    let data: Socket | undefined;
+    const answers: { type: string; id?: number }[] = [];
+    let hello: { path: string } | undefined;
+    const path = await router((h) => {
+      hello = h;
+    });
+    const states: LaneStateMessage[] = [];
+    const lane = open(path, states);
+    await until(() => hello !== undefined);
+    lane.close();
+    data = connect(hello!.path);
+    readFrames(data, (msg) => {
+      const frame = msg as { type: string; id?: number };
+      answers.push(frame);
+      // As the router does: stop sending, then say so after the last request it sent.
+      if (frame.type === 'lane-closing') writeFrame(data!, { type: 'lane-closed' });
+    });
+    writeFrame(data, { type: 'lane-accept', token: 'tok' });
+    writeFrame(data, {
+      type: 'request',
+      id: 7,
+      method: 'POST',
+      url: 'http://x/',
+      headers: [],
+      body: new TextEncoder().encode('late'),
+    });
+    await until(() => states.length === 2);
+    expect(answers.map((a) => [a.type, a.id])).toEqual([
+      ['lane-closing', undefined],
+      ['response', 7],
+    ]);
+    expect(states).toEqual([
+      { type: 'lane-state', state: 'open' },
+      { type: 'lane-state', state: 'closed' },
+    ]);
+    data.destroy();
+  });
+
+  it('closes at once when the host closes it before the hello went out', async () => {
+    let hellos = 0;
+    const path = await router(() => {
+      hellos++;
+    });
+    const states: LaneStateMessage[] = [];
+    open(path, states).close();
+    expect(states).toEqual([{ type: 'lane-state', state: 'closed' }]);
+    await new Promise((r) => setTimeout(r, 50));
+    expect(hellos).toBe(0);
+  });
 });

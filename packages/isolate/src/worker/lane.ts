@@ -51,6 +51,10 @@ export class Lane {
   /** The router sent its last request (`lane-closed`). */
   private routerDone = false;
   private done = false;
+  /** The hello went out: the router may be connecting, and may send requests once it has. */
+  private helloSent = false;
+  /** The host closed the lane before the router said the token: close once it has. */
+  private closeAsked = false;
 
   constructor(
     private readonly open: LaneOpenMessage,
@@ -101,6 +105,7 @@ export class Lane {
         path,
       };
       writeFrame(this.hello, hello);
+      this.helloSent = true;
     });
   }
 
@@ -129,6 +134,9 @@ export class Lane {
       socket.on('drain', () => this.channel.bodies.drained());
       socket.on('close', () => this.finish('the router closed the lane'));
       this.report({ type: 'lane-state', state: 'open' });
+      // Closed while the router was connecting: what it sends before our `lane-closing`
+      // reaches it is answered, as on a lane that was open.
+      if (this.closeAsked) this.send({ type: 'lane-closing' });
     });
   }
 
@@ -138,12 +146,20 @@ export class Lane {
       this.report({ type: 'lane-state', state: 'closed' });
       return;
     }
-    // Not connected yet: no request came on it.
-    if (!this.socket) {
+    if (this.socket) {
+      this.send({ type: 'lane-closing' });
+      return;
+    }
+    // Before the hello, the router cannot have connected: no request came on it.
+    if (!this.helloSent) {
       this.finish();
       return;
     }
-    this.send({ type: 'lane-closing' });
+    // After it, the router may already have connected and sent requests that this thread has
+    // not read yet (its token frame first): they must be answered, so the lane closes as an
+    // open one does once the router said the token. If the router refuses the lane or goes
+    // away instead, its socket closes and so does the lane (the hello's 'close').
+    this.closeAsked = true;
   }
 
   private onFrame(
